@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sql } from 'kysely';
+import sirv from 'sirv';
+import fs from 'node:fs';
+import { ForbiddenError } from './errors.js';
+import type { Context, ServerContext } from './graphql/context.js';
+import { createYogaServer } from './graphql/yoga.js';
+import { passesCsrfCheck, readCredentials } from './http/credentials.js';
+import { sendGraphQLError, sendText } from './http/respond.js';
+import type { Logger } from './logger.js';
+import { resolveViewer, type Viewer } from './modules/auth/viewer.js';
+import { runWithRequestLog } from './request-log.js';
+import { createServices, type Deps, type Services } from './services.js';
+
+export interface App {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  services: Services;
+}
+
+/** Everything a route needs to know about the request's caller, resolved once. */
+export interface RequestAuth {
+  viewer: Viewer | null;
+  token: string | null;
+  viaCookie: boolean;
+}
+
+// JSON GraphQL bodies are small; uploads never go through this instance (see files module).
+const MAX_JSON_BODY = 1024 * 1024;
+
+export function createApp(deps: Deps & { log: Logger }): App {
+  const services = createServices(deps);
+  const yoga = createYogaServer({ maxRequestBodySize: MAX_JSON_BODY });
+  const web =
+    deps.config.webDir && fs.existsSync(deps.config.webDir) ? serveWeb(deps.config.webDir) : null;
+
+  async function authenticate(req: IncomingMessage): Promise<RequestAuth> {
+    const credentials = readCredentials(req);
+    if (!credentials) return { viewer: null, token: null, viaCookie: false };
+    const viewer = await resolveViewer(deps.db, services.sessions, credentials.token);
+    return { viewer, token: credentials.token, viaCookie: credentials.viaCookie };
+  }
+
+  function graphqlContext(
+    req: IncomingMessage,
+    res: ServerResponse,
+    auth: RequestAuth,
+    log: Logger,
+  ): Context {
+    return {
+      viewer: auth.viewer,
+      services,
+      token: auth.token,
+      clientAddress: req.socket.remoteAddress ?? 'unknown',
+      log,
+      setCookie: (cookie) => res.appendHeader('set-cookie', cookie),
+    };
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, log: Logger) {
+    const auth = await authenticate(req);
+    if (auth.viaCookie && !passesCsrfCheck(req)) {
+      req.resume();
+      return sendGraphQLError(
+        res,
+        new ForbiddenError('Requests signed in by cookie must send the x-requested-with header.'),
+      );
+    }
+    // A session past half its life was extended: send the cookie again so the browser keeps it.
+    if (auth.viaCookie && auth.viewer?.kind === 'session' && auth.viewer.renewed && auth.token) {
+      res.appendHeader(
+        'set-cookie',
+        services.sessions.cookie(auth.token, auth.viewer.sessionExpiresAt),
+      );
+    }
+    const serverContext: ServerContext = { req, res, context: graphqlContext(req, res, auth, log) };
+    await yoga.requestListener(req, res, serverContext);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse, log: Logger) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === '/graphql') return handleGraphQL(req, res, log);
+    if (url.pathname === '/healthz') {
+      await sql`select 1`.execute(deps.db);
+      return sendText(res, 200, 'ok', { 'cache-control': 'no-store' });
+    }
+    if (web && (req.method === 'GET' || req.method === 'HEAD')) {
+      return web(req, res, () => sendText(res, 404, 'Not found'));
+    }
+    sendText(res, 404, 'Not found');
+  }
+
+  return {
+    services,
+    handle(req, res) {
+      const requestId =
+        (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+      const log = deps.log.child({ reqId: requestId });
+      res.setHeader('x-request-id', requestId);
+      runWithRequestLog(log, () =>
+        route(req, res, log).catch((err: unknown) => {
+          log.error({ err, method: req.method, url: req.url }, 'request failed');
+          if (!res.headersSent) sendText(res, 500, 'Internal server error');
+          else res.destroy();
+        }),
+      );
+    },
+  };
+}
+
+/** The built SPA: hashed assets cached for good, every other path falls back to index.html. */
+function serveWeb(dir: string) {
+  return sirv(dir, {
+    single: true,
+    etag: true,
+    gzip: false,
+    setHeaders(res, pathname) {
+      if (pathname.startsWith('/_app/immutable/')) {
+        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
+      } else {
+        res.setHeader('cache-control', 'no-cache');
+      }
+      res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('referrer-policy', 'same-origin');
+    },
+  });
+}

@@ -1,0 +1,32 @@
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/connection.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { findUserByEmail, updateUser } from '../modules/users/users.repository.js';
+
+// Operator commands that need no running server: `npm run user -- promote <email>`.
+const [command, email] = process.argv.slice(2);
+const usage = 'usage: npm run user -- promote <email> | demote <email> | unban <email>';
+const roles = {
+  promote: { role: 'ADMIN' },
+  demote: { role: 'USER' },
+  unban: { banned: 0 },
+} as const;
+
+if (!command || !email || !(command in roles)) {
+  console.error(usage);
+  process.exit(2);
+}
+const connection = openDatabase(loadConfig().database);
+try {
+  await migrateToLatest(connection.db);
+  const user = await findUserByEmail(connection.db, email.trim().toLowerCase());
+  if (!user) {
+    console.error(`No user with email ${email}.`);
+    process.exitCode = 1;
+  } else {
+    await updateUser(connection.db, user.id, roles[command as keyof typeof roles]);
+    console.log(`${command}: done for ${user.email}.`);
+  }
+} finally {
+  await connection.close();
+}

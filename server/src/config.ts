@@ -1,0 +1,131 @@
+import path from 'node:path';
+import { z } from 'zod';
+import type { StorageConfig } from './storage/index.js';
+
+export interface Config {
+  port: number;
+  host: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  storage: StorageConfig;
+  maxUploadBytes: number;
+  sessionDays: number;
+  authRatePerAddress: number;
+  publicOrigin: URL | null;
+  /** Where the built web app lives; null serves no web app (API-only tests). */
+  webDir: string | null;
+  logLevel: string;
+}
+
+const positiveInt = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a positive whole number` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  PORT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 3000;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: 'PORT must be a port number (0–65535)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().default('sqlite:files/cabinet.sqlite'),
+  STORAGE: z.enum(['local', 's3'], { message: 'STORAGE must be "local" or "s3"' }).default('local'),
+  FILES_DIR: z.string().min(1).default('files'),
+  S3_ENDPOINT: z.string().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  MAX_UPLOAD_BYTES: positiveInt('MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
+  SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
+  AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
+  PUBLIC_ORIGIN: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      try {
+        const url = new URL(v);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+        return url;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'PUBLIC_ORIGIN must be an http(s) URL' });
+        return z.NEVER;
+      }
+    }),
+  WEB_DIR: z.string().optional(),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+export class ConfigError extends Error {}
+
+/** Reads the environment into a typed config; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.cwd()): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const database = parseDatabaseUrl(e.DATABASE_URL, root);
+  let storage: StorageConfig;
+  if (e.STORAGE === 's3') {
+    const missing = (['S3_BUCKET', 'S3_REGION'] as const).filter((k) => !e[k]);
+    if (missing.length) {
+      throw new ConfigError(`Invalid configuration:\n  STORAGE=s3 needs ${missing.join(', ')}`);
+    }
+    storage = {
+      kind: 's3',
+      bucket: e.S3_BUCKET!,
+      region: e.S3_REGION!,
+      ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+      ...(e.S3_ACCESS_KEY_ID ? { accessKeyId: e.S3_ACCESS_KEY_ID } : {}),
+      ...(e.S3_SECRET_ACCESS_KEY ? { secretAccessKey: e.S3_SECRET_ACCESS_KEY } : {}),
+    };
+  } else {
+    storage = { kind: 'local', filesDir: path.resolve(root, e.FILES_DIR) };
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database,
+    storage,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    sessionDays: e.SESSION_DAYS,
+    authRatePerAddress: e.AUTH_RATE_PER_ADDRESS,
+    publicOrigin: e.PUBLIC_ORIGIN,
+    webDir: e.WEB_DIR === '' ? null : path.resolve(root, e.WEB_DIR ?? 'web/build'),
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function parseDatabaseUrl(url: string, root: string): Config['database'] {
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return { kind: 'postgres', url };
+  }
+  if (url.startsWith('sqlite:')) {
+    const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!file)
+      throw new ConfigError('Invalid configuration:\n  DATABASE_URL: sqlite: needs a file');
+    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(root, file) };
+  }
+  throw new ConfigError(
+    'Invalid configuration:\n  DATABASE_URL must start with sqlite: or postgres:// (e.g. sqlite:files/cabinet.sqlite)',
+  );
+}

@@ -1,0 +1,113 @@
+import type {
+  ColumnType,
+  Generated,
+  Insertable,
+  Kysely,
+  Selectable,
+  Transaction,
+  Updateable,
+} from 'kysely';
+
+// The tables as the migrations create them. Timestamps are epoch milliseconds; booleans 0/1.
+
+type Id = Generated<number>;
+
+export interface UsersTable {
+  id: Id;
+  email: string;
+  name: string;
+  password_hash: string;
+  role: 'USER' | 'ADMIN';
+  banned: ColumnType<number, number | undefined, number>;
+  created_at: number;
+  last_active_at: number | null;
+  upload_count: ColumnType<number, number | undefined, number>;
+  download_count: ColumnType<number, number | undefined, number>;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: number;
+  expires_at: number;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  id: Id;
+  user_id: number;
+  name: string;
+  token_hash: string;
+  /** Comma-separated ApiScope values. */
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface BlobsTable {
+  sha256: string;
+  size: number;
+  ref_count: number;
+  created_at: number;
+}
+
+export type FileStatus = 'ACTIVE' | 'HIDDEN';
+
+export interface FilesTable {
+  id: Id;
+  name: string;
+  original_name: string;
+  size: number;
+  mime_type: string;
+  sha256: string;
+  status: ColumnType<FileStatus, FileStatus | undefined, FileStatus>;
+  uploaded_by: number | null;
+  created_at: number;
+  updated_at: number;
+  download_count: ColumnType<number, number | undefined, number>;
+  last_downloaded_at: number | null;
+}
+
+export interface TagsTable {
+  id: Id;
+  name: string;
+  name_key: string;
+  created_at: number;
+}
+
+export interface FileTagsTable {
+  file_id: number;
+  tag_id: number;
+}
+
+export interface DownloadsTable {
+  id: Id;
+  file_id: number | null;
+  file_name: string;
+  user_id: number | null;
+  at: number;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  blobs: BlobsTable;
+  files: FilesTable;
+  tags: TagsTable;
+  file_tags: FileTagsTable;
+  downloads: DownloadsTable;
+}
+
+export type Db = Kysely<Database>;
+/** A connection or a transaction: repository functions take either as their first argument. */
+export type Executor = Kysely<Database> | Transaction<Database>;
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type FileRow = Selectable<FilesTable>;
+export type TagRow = Selectable<TagsTable>;
+export type DownloadRow = Selectable<DownloadsTable>;

@@ -1,0 +1,107 @@
+/**
+ * Expected failures. Each class maps to one `extensions.code` of API.md; anything that is not an
+ * AppError reaching the client is masked as INTERNAL_SERVER_ERROR and logged.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED';
+
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+  /** HTTP status used when the error ends a whole request (download route, 413, CSRF). */
+  abstract readonly status: number;
+
+  extensions(): Record<string, unknown> {
+    return { code: this.code };
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  readonly code = 'UNAUTHENTICATED';
+  readonly status = 401;
+  constructor(message = 'You need to sign in first.') {
+    super(message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+  constructor(message = 'You are not allowed to do that.') {
+    super(message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+  constructor(message = 'Not found.') {
+    super(message);
+  }
+}
+
+export type FieldErrors = Record<string, string>;
+
+export class BadUserInputError extends AppError {
+  readonly code = 'BAD_USER_INPUT';
+  readonly status = 400;
+  constructor(
+    message: string,
+    readonly fields: FieldErrors = {},
+  ) {
+    super(message);
+  }
+
+  /** One invalid field, with its message used for the whole error too. */
+  static field(field: string, message: string): BadUserInputError {
+    return new BadUserInputError(`${field}: ${message}`, { [field]: message });
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { code: this.code, fields: this.fields };
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly code = 'CONFLICT';
+  readonly status = 409;
+  constructor(
+    message: string,
+    readonly fields: FieldErrors = {},
+  ) {
+    super(message);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { code: this.code, fields: this.fields };
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly status = 413;
+  constructor(readonly limit: number) {
+    super(`The upload is larger than the limit of ${limit} bytes.`);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { code: this.code, limit: this.limit, http: { status: 413 } };
+  }
+}
+
+export class RateLimitedError extends AppError {
+  readonly code = 'RATE_LIMITED';
+  readonly status = 429;
+  constructor(readonly retryAfter: number) {
+    super(`Too many attempts. Try again in ${retryAfter} seconds.`);
+  }
+
+  override extensions(): Record<string, unknown> {
+    return { code: this.code, retryAfter: this.retryAfter };
+  }
+}

@@ -1,0 +1,23 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Viewer } from '../modules/auth/viewer.js';
+import type { Services } from '../services.js';
+
+/** The per-request context every resolver receives. */
+export interface Context {
+  viewer: Viewer | null;
+  services: Services;
+  /** The raw bearer or cookie token this request authenticated with (sign-out needs it). */
+  token: string | null;
+  clientAddress: string;
+  log: Logger;
+  /** Adds a Set-Cookie header to the response (sign-in and sign-out). */
+  setCookie(cookie: string): void;
+}
+
+/** What the HTTP layer hands to Yoga for each request. */
+export interface ServerContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  context: Context;
+}

@@ -1,0 +1,12 @@
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { builder } from './builder.js';
+
+// One import per domain: adding a domain adds a line here.
+import '../modules/users/users.graphql.js';
+import '../modules/auth/auth.graphql.js';
+import '../modules/tokens/tokens.graphql.js';
+
+export const schema = builder.toSchema({ sortSchema: true });
+
+/** The SDL checked in as /schema.graphql. */
+export const printedSchema = () => `${printSchema(lexicographicSortSchema(schema))}\n`;

@@ -1,0 +1,70 @@
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { GraphQLError } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { AppError } from '../errors.js';
+import { requestLog } from '../request-log.js';
+import type { Context, ServerContext } from './context.js';
+import { schema } from './schema.js';
+
+/**
+ * Expected failures (AppError) keep their message and code; GraphQL's own errors (parse,
+ * validation) pass through; everything else is logged with the request id and masked.
+ */
+export function maskError(error: unknown): Error {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof AppError) {
+    const located = error instanceof GraphQLError ? error : undefined;
+    return new GraphQLError(original.message, {
+      nodes: located?.nodes,
+      source: located?.source,
+      positions: located?.positions,
+      path: located?.path,
+      extensions: original.extensions(),
+    });
+  }
+  if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+    return original instanceof GraphQLError ? original : error;
+  }
+  requestLog()?.error({ err: original ?? error }, 'unexpected error');
+  return new GraphQLError('Something went wrong on our side. It has been logged.', {
+    ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}
+
+export type Yoga = YogaServerInstance<ServerContext, Context>;
+
+/**
+ * Limits on GraphQL documents (README, "API for integrators"). Depth, alias and cost failures are
+ * validation errors (GRAPHQL_VALIDATION_FAILED); the token limit trips while parsing
+ * (GRAPHQL_PARSE_FAILED). Introspection is exempt from depth and cost and stays on: the schema is
+ * public. The cost limit multiplies by literal `first` values, so a 100-item page of files with
+ * every field (about 10,000) passes while nested pages of pages do not.
+ */
+export const ARMOR_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 20_000 };
+
+const armor = EnvelopArmorPlugin({
+  maxDepth: { n: ARMOR_LIMITS.maxDepth },
+  maxAliases: { n: ARMOR_LIMITS.maxAliases },
+  maxTokens: { n: ARMOR_LIMITS.maxTokens },
+  costLimit: { maxCost: ARMOR_LIMITS.maxCost },
+  // Suggestions only reveal what introspection already shows, and they help integrators.
+  blockFieldSuggestion: { enabled: false },
+});
+
+export function createYogaServer(options: {
+  maxRequestBodySize: number | false;
+  plugins?: Plugin<ServerContext & Context>[];
+}): Yoga {
+  return createYoga<ServerContext, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    context: ({ context }) => context,
+    graphiql: false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError },
+    maxRequestBodySize: options.maxRequestBodySize,
+    plugins: [armor, ...(options.plugins ?? [])],
+  });
+}

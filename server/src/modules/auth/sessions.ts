@@ -1,0 +1,140 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Lucia, TimeSpan, type Adapter, type DatabaseSession, type DatabaseUser } from 'lucia';
+import type { Db, UserRow } from '../../db/database.js';
+
+// The only file that imports lucia: the rest of the code sees plain functions, so replacing lucia
+// (upstream now teaches its design as a guide rather than a library) touches this file alone.
+//
+// The cookie and Bearer header carry a random token; the database keeps only its SHA-256 as the
+// session id, so a leaked database cannot be replayed as sessions.
+
+export const SESSION_COOKIE = 'cabinet_session';
+
+declare module 'lucia' {
+  interface Register {
+    Lucia: Lucia<Record<never, never>, UserRow>;
+    UserId: number;
+    DatabaseUserAttributes: UserRow;
+  }
+}
+
+export interface ValidSession {
+  user: UserRow;
+  sessionId: string;
+  expiresAt: Date;
+  /** The expiry was just extended: the cookie should be sent again. */
+  renewed: boolean;
+}
+
+export interface Sessions {
+  create(userId: number): Promise<{ token: string; expiresAt: Date }>;
+  validate(token: string): Promise<ValidSession | null>;
+  invalidate(token: string): Promise<void>;
+  invalidateUser(userId: number): Promise<void>;
+  deleteExpired(): Promise<void>;
+  cookie(token: string, expiresAt: Date): string;
+  blankCookie(): string;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function createSessions(db: Db, options: { days: number; secure: boolean }): Sessions {
+  const lucia = new Lucia(kyselyAdapter(db), {
+    sessionExpiresIn: new TimeSpan(options.days, 'd'),
+    sessionCookie: {
+      name: SESSION_COOKIE,
+      expires: true,
+      attributes: { secure: options.secure, sameSite: 'lax', path: '/' },
+    },
+    getUserAttributes: (attributes) => attributes,
+  });
+
+  return {
+    async create(userId) {
+      const token = randomBytes(32).toString('base64url');
+      const session = await lucia.createSession(userId, {}, { sessionId: hashToken(token) });
+      return { token, expiresAt: session.expiresAt };
+    },
+    async validate(token) {
+      const { session, user } = await lucia.validateSession(hashToken(token));
+      if (!session) return null;
+      return { user, sessionId: session.id, expiresAt: session.expiresAt, renewed: session.fresh };
+    },
+    invalidate: (token) => lucia.invalidateSession(hashToken(token)),
+    invalidateUser: (userId) => lucia.invalidateUserSessions(userId),
+    deleteExpired: () => lucia.deleteExpiredSessions(),
+    cookie(token, expiresAt) {
+      const cookie = lucia.createSessionCookie(token);
+      cookie.attributes.expires = expiresAt;
+      return cookie.serialize();
+    },
+    blankCookie: () => lucia.createBlankSessionCookie().serialize(),
+  };
+}
+
+function kyselyAdapter(db: Db): Adapter {
+  const toSession = (row: {
+    id: string;
+    user_id: number;
+    expires_at: number;
+  }): DatabaseSession => ({
+    id: row.id,
+    userId: row.user_id,
+    expiresAt: new Date(row.expires_at),
+    attributes: {},
+  });
+  return {
+    async getSessionAndUser(sessionId): Promise<[DatabaseSession | null, DatabaseUser | null]> {
+      const row = await db
+        .selectFrom('sessions')
+        .innerJoin('users', 'users.id', 'sessions.user_id')
+        .selectAll('users')
+        .select(['sessions.id as session_id', 'sessions.expires_at as session_expires_at'])
+        .where('sessions.id', '=', sessionId)
+        .executeTakeFirst();
+      if (!row) return [null, null];
+      const { session_id, session_expires_at, ...user } = row;
+      return [
+        toSession({ id: session_id, user_id: user.id, expires_at: session_expires_at }),
+        { id: user.id, attributes: user },
+      ];
+    },
+    async getUserSessions(userId) {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('user_id', '=', userId)
+        .execute();
+      return rows.map(toSession);
+    },
+    async setSession(session) {
+      await db
+        .insertInto('sessions')
+        .values({
+          id: session.id,
+          user_id: session.userId,
+          expires_at: session.expiresAt.getTime(),
+          created_at: Date.now(),
+        })
+        .execute();
+    },
+    async updateSessionExpiration(sessionId, expiresAt) {
+      await db
+        .updateTable('sessions')
+        .set({ expires_at: expiresAt.getTime() })
+        .where('id', '=', sessionId)
+        .execute();
+    },
+    async deleteSession(sessionId) {
+      await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
+    },
+    async deleteUserSessions(userId) {
+      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    },
+    async deleteExpiredSessions() {
+      await db.deleteFrom('sessions').where('expires_at', '<=', Date.now()).execute();
+    },
+  };
+}

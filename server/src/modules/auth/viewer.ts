@@ -1,0 +1,53 @@
+import type { Db, UserRow } from '../../db/database.js';
+import { findApiTokenWithUser, touchApiToken } from '../tokens/tokens.repository.js';
+import { toApiToken } from '../tokens/tokens.service.js';
+import { API_TOKEN_PREFIX, type ApiScope } from '../tokens/scopes.js';
+import { touchLastActive } from '../users/users.repository.js';
+import { hashToken, type Sessions } from './sessions.js';
+
+/** Who is making a request: resolved once per request, then shared by GraphQL and the download route. */
+export type Viewer =
+  | { kind: 'session'; user: UserRow; sessionExpiresAt: Date; renewed: boolean }
+  | { kind: 'token'; user: UserRow; tokenId: number; scopes: ApiScope[] };
+
+// lastActiveAt and lastUsedAt are written at most once a minute per user or token; the check
+// happens in the UPDATE's WHERE clause, so it holds across instances sharing a database.
+const TOUCH_INTERVAL_MS = 60_000;
+
+export async function resolveViewer(
+  db: Db,
+  sessions: Sessions,
+  token: string,
+): Promise<Viewer | null> {
+  const now = Date.now();
+  if (token.startsWith(API_TOKEN_PREFIX)) {
+    const found = await findApiTokenWithUser(db, hashToken(token));
+    if (!found || found.user.banned) return null;
+    if (found.token.expires_at !== null && found.token.expires_at <= now) return null;
+    if (found.token.last_used_at === null || found.token.last_used_at < now - TOUCH_INTERVAL_MS) {
+      await touchApiToken(db, found.token.id, now, now - TOUCH_INTERVAL_MS);
+    }
+    await touchUser(db, found.user, now);
+    return {
+      kind: 'token',
+      user: found.user,
+      tokenId: found.token.id,
+      scopes: toApiToken(found.token).scopes,
+    };
+  }
+  const session = await sessions.validate(token);
+  if (!session || session.user.banned) return null;
+  await touchUser(db, session.user, now);
+  return {
+    kind: 'session',
+    user: session.user,
+    sessionExpiresAt: session.expiresAt,
+    renewed: session.renewed,
+  };
+}
+
+async function touchUser(db: Db, user: UserRow, now: number) {
+  if (user.last_active_at === null || user.last_active_at < now - TOUCH_INTERVAL_MS) {
+    await touchLastActive(db, user.id, now, now - TOUCH_INTERVAL_MS);
+  }
+}

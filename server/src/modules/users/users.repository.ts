@@ -1,0 +1,72 @@
+import type { Executor, NewUser, UserRow, UserUpdate } from '../../db/database.js';
+import { containsText } from '../../db/text-search.js';
+
+export const findUserById = (db: Executor, id: number): Promise<UserRow | undefined> =>
+  db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const findUserByEmail = (db: Executor, email: string): Promise<UserRow | undefined> =>
+  db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+
+export const findUsersByIds = (db: Executor, ids: readonly number[]): Promise<UserRow[]> =>
+  ids.length
+    ? db.selectFrom('users').selectAll().where('id', 'in', ids).execute()
+    : Promise.resolve([]);
+
+export async function hasAnyUser(db: Executor): Promise<boolean> {
+  return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
+}
+
+export const insertUser = (db: Executor, user: NewUser): Promise<UserRow> =>
+  db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+
+export const updateUser = (
+  db: Executor,
+  id: number,
+  patch: UserUpdate,
+): Promise<UserRow | undefined> =>
+  db.updateTable('users').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+
+/** Only writes when the stored time is older than `olderThan`, so concurrent requests write once. */
+export async function touchLastActive(
+  db: Executor,
+  id: number,
+  now: number,
+  olderThan: number,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ last_active_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_active_at', 'is', null), eb('last_active_at', '<', olderThan)]))
+    .execute();
+}
+
+function userSearch(db: Executor, query: string | null | undefined) {
+  let q = db.selectFrom('users');
+  if (query)
+    q = q.where((eb) =>
+      eb.or([containsText(eb.ref('email'), query), containsText(eb.ref('name'), query)]),
+    );
+  return q;
+}
+
+export const listUsers = (
+  db: Executor,
+  query: string | null | undefined,
+  limit: number,
+  offset: number,
+) =>
+  userSearch(db, query)
+    .selectAll()
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+
+export async function countUsers(db: Executor, query: string | null | undefined): Promise<number> {
+  const row = await userSearch(db, query)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,44 @@
+import type { Db, UserRow } from '../../db/database.js';
+import { ForbiddenError, NotFoundError } from '../../errors.js';
+import type { AuthService } from '../auth/auth.service.js';
+import {
+  countUsers,
+  findUserById,
+  findUsersByIds,
+  listUsers,
+  updateUser,
+} from './users.repository.js';
+
+export function createUsersService(db: Db, auth: AuthService) {
+  async function change(
+    actor: UserRow,
+    id: number,
+    patch: Parameters<typeof updateUser>[2],
+    what: string,
+  ) {
+    if (actor.id === id) throw new ForbiddenError(`You cannot ${what} yourself.`);
+    const user = await updateUser(db, id, patch);
+    if (!user) throw new NotFoundError('No such user.');
+    return user;
+  }
+
+  return {
+    byId: (id: number) => findUserById(db, id),
+    byIds: (ids: readonly number[]) => findUsersByIds(db, ids),
+    list: (query: string | null | undefined, limit: number, offset: number) =>
+      listUsers(db, query, limit, offset),
+    count: (query: string | null | undefined) => countUsers(db, query),
+
+    async ban(actor: UserRow, id: number) {
+      const user = await change(actor, id, { banned: 1 }, 'ban');
+      await auth.revokeAll(id);
+      return user;
+    },
+    unban: (actor: UserRow, id: number) => change(actor, id, { banned: 0 }, 'unban'),
+    setRole(actor: UserRow, id: number, role: UserRow['role']) {
+      return change(actor, id, { role }, 'change the role of');
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

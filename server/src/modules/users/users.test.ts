@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+
+const USERS = `query($query: String, $first: Int, $after: String, $offset: Int) {
+  users(query: $query, first: $first, after: $after, offset: $offset) {
+    totalCount edges { cursor node { email name role banned uploadCount downloadCount createdAt } }
+    pageInfo { hasNextPage hasPreviousPage endCursor } } }`;
+const BAN = `mutation($id: ID!) { banUser(id: $id) { id banned } }`;
+const UNBAN = `mutation($id: ID!) { unbanUser(id: $id) { id banned } }`;
+const ROLE = `mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { id role } }`;
+const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token } }`;
+
+describe('user administration', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let bob: { token: string; id: string };
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.signUp('admin@example.com', { name: 'Admin' });
+    bob = await t.signUp('bob@example.com', { name: 'Bob Builder' });
+    await t.signUp('carol@example.org', { name: 'Carol Ångström' });
+    await t.signUp('dave_100%@example.org', { name: 'Dave' });
+  });
+  afterAll(() => t.close());
+
+  it('lists users for admins only', async () => {
+    const res = await t.gql<{ users: { totalCount: number } }>(USERS, {}, { token: admin.token });
+    expect(res.data!.users.totalCount).toBe(4);
+    expect(errorCode(await t.gql(USERS, {}, { token: bob.token }))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(USERS))).toBe('UNAUTHENTICATED');
+  });
+
+  it('searches a substring of email or name, case-insensitively and Unicode-aware, % and _ literal', async () => {
+    const emails = async (query: string) => {
+      const res = await t.gql<{
+        users: { edges: { node: { email: string } }[]; totalCount: number };
+      }>(USERS, { query }, { token: admin.token });
+      return res.data!.users.edges.map((e) => e.node.email).sort();
+    };
+    expect(await emails('EXAMPLE.ORG')).toEqual(['carol@example.org', 'dave_100%@example.org']);
+    expect(await emails('builder')).toEqual(['bob@example.com']);
+    expect(await emails('ÅNGSTRÖM')).toEqual(['carol@example.org']);
+    expect(await emails('_100%')).toEqual(['dave_100%@example.org']);
+    expect(await emails('%')).toEqual(['dave_100%@example.org']);
+    expect(await emails('zzz')).toEqual([]);
+  });
+
+  it('pages with first/after/offset and reports totalCount for the whole result', async () => {
+    const page1 = await t.gql<{
+      users: {
+        totalCount: number;
+        edges: { node: { email: string } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string };
+      };
+    }>(USERS, { first: 3 }, { token: admin.token });
+    expect(page1.data!.users.edges).toHaveLength(3);
+    expect(page1.data!.users.totalCount).toBe(4);
+    expect(page1.data!.users.pageInfo.hasNextPage).toBe(true);
+    const page2 = await t.gql<typeof page1.data>(
+      USERS,
+      { first: 3, after: page1.data!.users.pageInfo.endCursor },
+      { token: admin.token },
+    );
+    expect(page2.data!.users.edges).toHaveLength(1);
+    expect(page2.data!.users.pageInfo.hasNextPage).toBe(false);
+    const byOffset = await t.gql<typeof page1.data>(
+      USERS,
+      { first: 3, offset: 3 },
+      { token: admin.token },
+    );
+    expect(byOffset.data!.users.edges).toEqual(page2.data!.users.edges);
+    expect(errorCode(await t.gql(USERS, { first: 101 }, { token: admin.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    expect(errorCode(await t.gql(USERS, { after: 'bogus' }, { token: admin.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+
+  it('ban ends live sessions and blocks sign-in and sign-up; unban restores sign-in', async () => {
+    const victim = await t.signUp('victim@example.com', { password: 'victim password' });
+    const token = await t.gql<{ createApiToken: { token: string } }>(
+      `mutation { createApiToken(name: "ci", scopes: [READ]) { token } }`,
+      {},
+      { token: victim.token },
+    );
+    const apiToken = token.data!.createApiToken.token;
+    expect((await t.gql(`{ me { id } }`, {}, { token: apiToken })).data).toEqual({
+      me: { id: victim.id },
+    });
+
+    const ban = await t.gql(BAN, { id: victim.id }, { token: admin.token });
+    expect(ban.data).toEqual({ banUser: { id: victim.id, banned: true } });
+    expect((await t.gql(`{ me { id } }`, {}, { token: victim.token })).data).toEqual({ me: null });
+    expect((await t.gql(`{ me { id } }`, {}, { token: apiToken })).data).toEqual({ me: null });
+
+    const login = await t.gql(LOGIN, { email: 'victim@example.com', password: 'victim password' });
+    expect(errorCode(login)).toBe('FORBIDDEN');
+    expect(login.errors?.[0]?.message).toMatch(/banned/);
+    const again = await t.gql(
+      `mutation { register(email: "VICTIM@example.com", name: "V", password: "another password") { token } }`,
+    );
+    expect(errorCode(again)).toBe('FORBIDDEN');
+
+    await t.gql(UNBAN, { id: victim.id }, { token: admin.token });
+    const back = await t.gql(LOGIN, { email: 'victim@example.com', password: 'victim password' });
+    expect(back.data).toMatchObject({ login: { token: expect.any(String) } });
+  });
+
+  it('refuses self-ban and self-demotion', async () => {
+    expect(errorCode(await t.gql(BAN, { id: admin.id }, { token: admin.token }))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await t.gql(ROLE, { id: admin.id, role: 'USER' }, { token: admin.token })),
+    ).toBe('FORBIDDEN');
+    const me = await t.gql(`{ me { role banned } }`, {}, { token: admin.token });
+    expect(me.data).toEqual({ me: { role: 'ADMIN', banned: false } });
+  });
+
+  it('promotes and demotes others; non-admins may not', async () => {
+    expect((await t.gql(ROLE, { id: bob.id, role: 'ADMIN' }, { token: admin.token })).data).toEqual(
+      {
+        setUserRole: { id: bob.id, role: 'ADMIN' },
+      },
+    );
+    expect((await t.gql(`{ me { role } }`, {}, { token: bob.token })).data).toEqual({
+      me: { role: 'ADMIN' },
+    });
+    await t.gql(ROLE, { id: bob.id, role: 'USER' }, { token: admin.token });
+    expect(errorCode(await t.gql(BAN, { id: admin.id }, { token: bob.token }))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(BAN, { id: '99999' }, { token: admin.token }))).toBe('NOT_FOUND');
+    expect(errorCode(await t.gql(BAN, { id: 'abc' }, { token: admin.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+});

@@ -1,0 +1,41 @@
+import type { Config } from './config.js';
+import type { Db } from './db/database.js';
+import type { Dialect } from './db/connection.js';
+import type { StorageDriver } from './storage/storage.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
+import { createSessions } from './modules/auth/sessions.js';
+import { createTokensService } from './modules/tokens/tokens.service.js';
+import { createUsersService } from './modules/users/users.service.js';
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  storage: StorageDriver;
+  /** Where rate-limit counters live; in-process unless several instances share a database. */
+  limiterFactory?: LimiterFactory;
+}
+
+/** Wires every domain service to its dependencies; one instance per process. */
+export function createServices(deps: Deps) {
+  const { config, db } = deps;
+  const sessions = createSessions(db, {
+    days: config.sessionDays,
+    secure: config.publicOrigin?.protocol === 'https:',
+  });
+  const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
+  const auth = createAuthService(db, sessions, limits);
+  return {
+    config,
+    db,
+    dialect: deps.dialect,
+    storage: deps.storage,
+    sessions,
+    auth,
+    users: createUsersService(db, auth),
+    tokens: createTokensService(db),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,190 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  NoSuchKey,
+  NotFound,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { NotFoundError } from '../errors.js';
+import { assertBlobKey, assertTempKey, isTempKey, newTempKey } from './keys.js';
+import { HashMeter } from './meter.js';
+import type { ByteRange, PutOptions, StorageDriver, TempObject } from './storage.js';
+
+export interface S3StorageConfig {
+  kind: 's3';
+  bucket: string;
+  region: string;
+  /** Any S3-compatible endpoint (MinIO, Ceph RGW, R2); omitted for AWS itself. */
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+const TEMP_PREFIX = 'tmp/';
+const BLOB_PREFIX = 'blobs/';
+// 8 MiB parts, two in flight: at most ~16 MiB of an upload is in memory at a time, whatever its
+// size, and 10,000 parts reach 80 GiB, above any sensible MAX_UPLOAD_BYTES.
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+
+/**
+ * Blobs in an S3-compatible bucket under `blobs/<sha256>`, temp uploads under `tmp/<key>`. Only
+ * operations every S3-compatible store implements are used (multipart upload, copy, ranged get,
+ * head, delete, list v2), so MinIO, Ceph RGW, Cloudflare R2 and AWS S3 all work; object keys come
+ * only from validated hex keys.
+ */
+export class S3Storage implements StorageDriver {
+  readonly #client: S3Client;
+  readonly #bucket: string;
+
+  constructor(config: S3StorageConfig) {
+    this.#bucket = config.bucket;
+    this.#client = new S3Client({
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
+      ...(config.accessKeyId && config.secretAccessKey
+        ? {
+            credentials: {
+              accessKeyId: config.accessKeyId,
+              secretAccessKey: config.secretAccessKey,
+            },
+          }
+        : {}),
+    });
+  }
+
+  #tempObject(tempKey: string): string {
+    assertTempKey(tempKey);
+    return TEMP_PREFIX + tempKey;
+  }
+
+  #blobObject(sha256: string): string {
+    assertBlobKey(sha256);
+    return BLOB_PREFIX + sha256;
+  }
+
+  async putTemp(body: Readable, options: PutOptions): Promise<TempObject> {
+    const tempKey = newTempKey();
+    const meter = new HashMeter(options.maxBytes, PART_SIZE);
+    const out = new PassThrough({ highWaterMark: PART_SIZE });
+    const upload = new Upload({
+      client: this.#client,
+      params: { Bucket: this.#bucket, Key: this.#tempObject(tempKey), Body: out },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    const uploaded = upload.done();
+    // Observed so an early failure of the upload is not an unhandled rejection while the body
+    // is still streaming; it is awaited below.
+    uploaded.catch(() => undefined);
+    try {
+      await pipeline(body, meter, out);
+      await uploaded;
+    } catch (err) {
+      await upload.abort().catch(() => undefined);
+      // A single-part upload may have completed before the failure was noticed.
+      await this.discardTemp(tempKey).catch(() => undefined);
+      throw err;
+    }
+    return { tempKey, ...meter.result() };
+  }
+
+  async commit(tempKey: string, sha256: string): Promise<void> {
+    const from = this.#tempObject(tempKey);
+    if (!(await this.exists(sha256))) {
+      await this.#client.send(
+        new CopyObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#blobObject(sha256),
+          CopySource: `${this.#bucket}/${from}`,
+        }),
+      );
+    }
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: from }));
+  }
+
+  async discardTemp(tempKey: string): Promise<void> {
+    await this.#client.send(
+      new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#tempObject(tempKey) }),
+    );
+  }
+
+  async read(sha256: string, range?: ByteRange): Promise<Readable> {
+    try {
+      const res = await this.#client.send(
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: this.#blobObject(sha256),
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+      );
+      if (!(res.Body instanceof Readable)) throw new Error('S3 returned no readable body');
+      return res.Body;
+    } catch (err) {
+      if (isMissing(err)) throw new NotFoundError('The file content is missing.');
+      throw err;
+    }
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await this.#client.send(
+        new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#blobObject(sha256) }),
+      );
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await this.#client.send(
+      new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#blobObject(sha256) }),
+    );
+  }
+
+  async sweepTemp(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    let token: string | undefined;
+    do {
+      const page = await this.#client.send(
+        new ListObjectsV2Command({
+          Bucket: this.#bucket,
+          Prefix: TEMP_PREFIX,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const object of page.Contents ?? []) {
+        const key = object.Key?.slice(TEMP_PREFIX.length) ?? '';
+        if (!isTempKey(key) || (object.LastModified?.getTime() ?? Infinity) > cutoff) continue;
+        await this.discardTemp(key);
+        removed++;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return removed;
+  }
+
+  /** Closes the client's sockets (tests start and stop many drivers). */
+  destroy(): void {
+    this.#client.destroy();
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  return (
+    err instanceof NoSuchKey ||
+    err instanceof NotFound ||
+    (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404)
+  );
+}

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { InvalidStorageKeyError } from './keys.js';
+import type { StorageDriver } from './storage.js';
+
+export interface ContractTarget {
+  driver: StorageDriver;
+  /** Counts temp objects the driver holds, to prove failures leave none behind. */
+  countTemp(): Promise<number>;
+  close?(): Promise<void>;
+}
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Yields `chunks` then fails, like a client whose connection drops mid-upload. */
+function failingStream(chunks: Buffer[]): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const chunk of chunks) {
+        yield chunk;
+        await sleep(1);
+      }
+      throw new Error('connection reset');
+    })(),
+  );
+}
+
+/** The behaviour every StorageDriver must have; run by each driver's test file. */
+export function describeStorageContract(name: string, open: () => Promise<ContractTarget>): void {
+  describe(`StorageDriver contract: ${name}`, () => {
+    let target: ContractTarget;
+    let storage: StorageDriver;
+    beforeAll(async () => {
+      target = await open();
+      storage = target.driver;
+    });
+    afterAll(() => target.close?.());
+
+    const put = async (bytes: Buffer) => {
+      const temp = await storage.putTemp(Readable.from([bytes]), { maxBytes: 1 << 30 });
+      await storage.commit(temp.tempKey, temp.sha256);
+      return temp;
+    };
+
+    it('streams in, hashes, commits and reads back whole and by range', async () => {
+      const bytes = Buffer.from('hello, cabinet — ünïcödé\n'.repeat(1000));
+      const temp = await storage.putTemp(
+        Readable.from([bytes.subarray(0, 7000), bytes.subarray(7000)]),
+        { maxBytes: bytes.length },
+      );
+      expect(temp.size).toBe(bytes.length);
+      expect(temp.sha256).toBe(sha(bytes));
+      expect(temp.head.equals(bytes.subarray(0, 4096))).toBe(true);
+      expect(await storage.exists(temp.sha256)).toBe(false);
+
+      await storage.commit(temp.tempKey, temp.sha256);
+      expect(await storage.exists(temp.sha256)).toBe(true);
+      expect(await target.countTemp()).toBe(0);
+      expect((await buffer(await storage.read(temp.sha256))).equals(bytes)).toBe(true);
+      const part = await buffer(await storage.read(temp.sha256, { start: 10, end: 19 }));
+      expect(part.equals(bytes.subarray(10, 20))).toBe(true);
+      const last = await buffer(
+        await storage.read(temp.sha256, { start: bytes.length - 1, end: bytes.length - 1 }),
+      );
+      expect(last.equals(bytes.subarray(-1))).toBe(true);
+    });
+
+    it('stores an empty object', async () => {
+      const temp = await put(Buffer.alloc(0));
+      expect(temp.size).toBe(0);
+      expect(temp.sha256).toBe(sha(Buffer.alloc(0)));
+      expect((await buffer(await storage.read(temp.sha256))).length).toBe(0);
+    });
+
+    it('commits identical bytes twice without error and keeps one object', async () => {
+      const bytes = Buffer.from('same bytes');
+      const a = await put(bytes);
+      const b = await put(bytes);
+      expect(a.sha256).toBe(b.sha256);
+      expect(await target.countTemp()).toBe(0);
+      expect((await buffer(await storage.read(a.sha256))).equals(bytes)).toBe(true);
+    });
+
+    it('stops at maxBytes with PayloadTooLargeError and leaves no temp object', async () => {
+      const chunk = Buffer.alloc(64 * 1024, 1);
+      await expect(
+        storage.putTemp(Readable.from([chunk, chunk, chunk]), { maxBytes: 100_000 }),
+      ).rejects.toBeInstanceOf(PayloadTooLargeError);
+      expect(await target.countTemp()).toBe(0);
+    });
+
+    it('removes the temp object when the body fails midway', async () => {
+      const chunk = Buffer.alloc(32 * 1024, 2);
+      await expect(
+        storage.putTemp(failingStream([chunk, chunk]), { maxBytes: 1 << 20 }),
+      ).rejects.toThrow('connection reset');
+      expect(await target.countTemp()).toBe(0);
+    });
+
+    it('discards a temp object on request, idempotently', async () => {
+      const temp = await storage.putTemp(Readable.from([Buffer.from('abandoned')]), {
+        maxBytes: 100,
+      });
+      expect(await target.countTemp()).toBe(1);
+      await storage.discardTemp(temp.tempKey);
+      await storage.discardTemp(temp.tempKey);
+      expect(await target.countTemp()).toBe(0);
+      expect(await storage.exists(temp.sha256)).toBe(false);
+    });
+
+    it('deletes idempotently and reports missing objects as NotFoundError', async () => {
+      const temp = await put(Buffer.from('to be deleted'));
+      await storage.delete(temp.sha256);
+      await storage.delete(temp.sha256);
+      expect(await storage.exists(temp.sha256)).toBe(false);
+      await expect(storage.read(temp.sha256)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('sweeps only temp objects older than the given age', async () => {
+      const temp = await storage.putTemp(Readable.from([Buffer.from('left by a crash')]), {
+        maxBytes: 100,
+      });
+      expect(await storage.sweepTemp(60 * 60 * 1000)).toBe(0);
+      expect(await target.countTemp()).toBe(1);
+      // Object stores keep modification times in whole seconds.
+      await sleep(1100);
+      expect(await storage.sweepTemp(0)).toBe(1);
+      expect(await target.countTemp()).toBe(0);
+      await expect(storage.commit(temp.tempKey, temp.sha256)).rejects.toThrow();
+    });
+
+    it('rejects every key that is not a hex SHA-256, before touching the store', async () => {
+      const bad = ['../../etc/passwd', '..', '', 'A'.repeat(64), `${'a'.repeat(63)}/`, 'a/b'];
+      for (const key of bad) {
+        await expect(storage.read(key)).rejects.toBeInstanceOf(InvalidStorageKeyError);
+        await expect(storage.exists(key)).rejects.toBeInstanceOf(InvalidStorageKeyError);
+        await expect(storage.delete(key)).rejects.toBeInstanceOf(InvalidStorageKeyError);
+        await expect(storage.discardTemp(key)).rejects.toBeInstanceOf(InvalidStorageKeyError);
+      }
+    });
+  });
+}

@@ -1,0 +1,69 @@
+import type { Readable } from 'node:stream';
+
+/** What `StorageDriver.putTemp` learned while streaming the bytes in. */
+export interface TempObject {
+  /** Opaque key of the temp object; pass it to `commit` or `discardTemp`. */
+  tempKey: string;
+  size: number;
+  /** Lower-case hex SHA-256 of the bytes, computed while they streamed. */
+  sha256: string;
+  /** The first bytes of the object (up to 4 KiB), for content sniffing without a second read. */
+  head: Buffer;
+}
+
+export interface PutOptions {
+  /** Stop reading and fail with `PayloadTooLargeError` once more than this many bytes arrived. */
+  maxBytes: number;
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  start: number;
+  /** Last byte, inclusive. */
+  end: number;
+}
+
+/**
+ * The blob store contract. Blobs are content addressed: the key of a committed object is the
+ * SHA-256 of its bytes (64 lower-case hex characters); every driver rejects any other key, so no
+ * caller can name a path or object outside the store, whatever a file's name says.
+ *
+ * Writes go in two steps so nothing half-written is ever visible under a real key: `putTemp`
+ * streams into a temp object, `commit` makes it visible. Temp objects that a crash left behind
+ * are removed by `sweepTemp`.
+ *
+ * Every driver must pass `storage.contract.ts`.
+ */
+export interface StorageDriver {
+  /**
+   * Streams `body` into a new temp object while hashing it. Honors backpressure (never buffers the
+   * whole body). If `body` errors, is destroyed, or exceeds `maxBytes`, the temp object is removed
+   * before the returned promise rejects (with the stream's error, or `PayloadTooLargeError`).
+   */
+  putTemp(body: Readable, options: PutOptions): Promise<TempObject>;
+
+  /**
+   * Makes a temp object visible under `sha256`. If an object with that key already exists the
+   * temp object is simply removed (same key means same bytes). Resolves once the object is durable
+   * under its key. Rejects if `tempKey` is unknown.
+   */
+  commit(tempKey: string, sha256: string): Promise<void>;
+
+  /** Removes a temp object. Does not throw when it is already gone. */
+  discardTemp(tempKey: string): Promise<void>;
+
+  /**
+   * Opens a committed object for reading, whole or a byte range (inclusive bounds, already
+   * validated against the size by the caller). Rejects with `NotFoundError` when missing.
+   */
+  read(sha256: string, range?: ByteRange): Promise<Readable>;
+
+  /** Whether a committed object exists. */
+  exists(sha256: string): Promise<boolean>;
+
+  /** Removes a committed object. Does not throw when it is missing. */
+  delete(sha256: string): Promise<void>;
+
+  /** Removes temp objects older than `olderThanMs` milliseconds; resolves to how many it removed. */
+  sweepTemp(olderThanMs: number): Promise<number>;
+}

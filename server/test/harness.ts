@@ -1,0 +1,130 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startServer, type RunningServer } from '../src/server.js';
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+}
+
+export interface TestServer {
+  url: string;
+  server: RunningServer;
+  dir: string;
+  /** POSTs a JSON GraphQL request; `token` goes as a Bearer header. */
+  gql<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<GraphQLResponse<T>>;
+  /** Registers a user and returns its session token (the first becomes ADMIN). */
+  signUp(
+    email: string,
+    options?: { name?: string; password?: string },
+  ): Promise<{ token: string; id: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a random port with a fresh database and blob folder. With TEST_DATABASE_URL
+ * set to a PostgreSQL server, each call creates (and drops) a database of its own.
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-test-'));
+  const pgDatabase = await createPostgresDatabase();
+  const config = loadConfig(
+    {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: pgDatabase?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
+      FILES_DIR: path.join(dir, 'files'),
+      WEB_DIR: '',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      ...env,
+    },
+    dir,
+  );
+  const server = await startServer(config, createLogger(config.logLevel));
+  const url = server.url;
+
+  const gql: TestServer['gql'] = async (query, variables = {}, options = {}) => {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      ...options.headers,
+    };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const res = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+    });
+    const text = await res.text();
+    let body: { data?: unknown; errors?: GraphQLResponse['errors'] } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new Error(`Non-JSON response ${res.status}: ${text.slice(0, 200)}`);
+    }
+    return {
+      status: res.status,
+      headers: res.headers,
+      ...(body as object),
+    } as GraphQLResponse<never>;
+  };
+
+  return {
+    url,
+    server,
+    dir,
+    gql,
+    async signUp(email, options = {}) {
+      const res = await gql<{ register: { token: string; user: { id: string } } }>(
+        `mutation($email: String!, $name: String!, $password: String!) {
+          register(email: $email, name: $name, password: $password) { token user { id } } }`,
+        {
+          email,
+          name: options.name ?? email.split('@')[0],
+          password: options.password ?? 'correct horse battery',
+        },
+      );
+      if (!res.data?.register) throw new Error(`sign-up failed: ${JSON.stringify(res.errors)}`);
+      return { token: res.data.register.token, id: res.data.register.user.id };
+    },
+    async close() {
+      await server.close();
+      await pgDatabase?.drop();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const admin = process.env.TEST_DATABASE_URL;
+  if (!admin) return null;
+  const name = `cabinet_t_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: admin });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+/** The `extensions.code` of the first error, for terse assertions. */
+export const errorCode = (res: GraphQLResponse<unknown>) => res.errors?.[0]?.extensions?.code;

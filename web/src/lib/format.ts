@@ -1,0 +1,39 @@
+import { format, formatDistanceToNowStrict, isThisYear } from 'date-fns';
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+
+/** 1234567 → "1.2 MB" (decimal units, as file managers show them). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1000) return `${bytes} B`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+export function formatSpeed(bytesPerSecond: number): string {
+  return `${formatBytes(Math.round(bytesPerSecond))}/s`;
+}
+
+/** "Mar 4, 14:05" this year, "Mar 4, 2025" before. */
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  return isThisYear(date) ? format(date, 'MMM d, HH:mm') : format(date, 'MMM d, yyyy');
+}
+
+/** Full date and time, for titles and tooltips. */
+export function formatDateTime(iso: string): string {
+  return format(new Date(iso), 'PPpp');
+}
+
+export function formatRelative(iso: string): string {
+  return formatDistanceToNowStrict(new Date(iso), { addSuffix: true });
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+}

@@ -1,0 +1,36 @@
+import { graphql } from './graphql';
+
+// Documents about files shared by the workspace, the upload machinery and the admin pages.
+
+export const FileFields = graphql(`
+  fragment FileFields on File @_unmask {
+    id
+    name
+    originalName
+    size
+    mimeType
+    status
+    createdAt
+    downloadCount
+    downloadUrl
+    tags {
+      id
+      name
+    }
+    uploadedBy {
+      id
+      name
+    }
+  }
+`);
+
+export const UploadFileMutation = graphql(
+  `
+    mutation UploadFile($file: Upload!, $name: String, $tags: [String!]) {
+      uploadFile(file: $file, name: $name, tags: $tags) {
+        ...FileFields
+      }
+    }
+  `,
+  [FileFields],
+);

@@ -1,0 +1,71 @@
+import type { AnyVariables, DocumentInput, RequestPolicy } from '@urql/core';
+import { client } from './client';
+import { toAppError, type AppError } from './errors';
+
+export interface LiveQuery<Data> {
+  /** The latest data; kept while new variables load, so lists do not blink. */
+  readonly data: Data | undefined;
+  readonly error: AppError | undefined;
+  /** True while a request for the current variables is under way. */
+  readonly fetching: boolean;
+  /** True once any answer (data or error) has arrived. */
+  readonly loaded: boolean;
+  /** Asks the network again for the current variables. */
+  refetch(): Promise<void>;
+}
+
+/**
+ * Runs an urql query inside a component and re-runs it when the variables read by `variables`
+ * change (a rune-friendly replacement for `queryStore`). Return `null` from `variables` to pause.
+ * Must be called during component initialisation.
+ */
+export function liveQuery<Data, Variables extends AnyVariables>(
+  document: DocumentInput<Data, Variables>,
+  variables: () => Variables | null,
+  options: { requestPolicy?: RequestPolicy } = {},
+): LiveQuery<Data> {
+  let data = $state.raw<Data | undefined>(undefined);
+  let error = $state.raw<AppError | undefined>(undefined);
+  let fetching = $state(true);
+  let loaded = $state(false);
+  let current: Variables | null = null;
+
+  $effect(() => {
+    const vars = variables();
+    current = vars;
+    if (vars === null) return;
+    fetching = true;
+    const subscription = client
+      .query(document, vars, { requestPolicy: options.requestPolicy ?? 'cache-and-network' })
+      .subscribe((result) => {
+        if (result.error) {
+          error = toAppError(result.error);
+        } else {
+          error = undefined;
+        }
+        if (result.data !== undefined || result.error) data = result.data;
+        loaded = true;
+        fetching = !!result.stale;
+      });
+    return () => subscription.unsubscribe();
+  });
+
+  return {
+    get data() {
+      return data;
+    },
+    get error() {
+      return error;
+    },
+    get fetching() {
+      return fetching;
+    },
+    get loaded() {
+      return loaded;
+    },
+    async refetch() {
+      if (current === null) return;
+      await client.query(document, current, { requestPolicy: 'network-only' }).toPromise();
+    },
+  };
+}
