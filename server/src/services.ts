@@ -3,7 +3,11 @@ import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
 import { createAuthService } from './modules/auth/auth.service.js';
-import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
+import {
+  createAuthRateLimits,
+  limiterFactoryFor,
+  type LimiterFactory,
+} from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersService } from './modules/users/users.service.js';
@@ -13,7 +17,7 @@ export interface Deps {
   db: Db;
   dialect: Dialect;
   storage: StorageDriver;
-  /** Where rate-limit counters live; in-process unless several instances share a database. */
+  /** Where rate-limit counters live; by default in the database on PostgreSQL, else in memory. */
   limiterFactory?: LimiterFactory;
 }
 
@@ -24,7 +28,10 @@ export function createServices(deps: Deps) {
     days: config.sessionDays,
     secure: config.publicOrigin?.protocol === 'https:',
   });
-  const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
+  const limits = createAuthRateLimits(
+    config.authRatePerAddress,
+    deps.limiterFactory ?? limiterFactoryFor(db, deps.dialect),
+  );
   const auth = createAuthService(db, sessions, limits);
   return {
     config,

@@ -105,7 +105,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
 }
 
-async function createPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
+/** With TEST_DATABASE_URL set, a fresh empty PostgreSQL database (else null) and a way to drop it. */
+export async function createPostgresDatabase(): Promise<{
+  url: string;
+  drop(): Promise<void>;
+} | null> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) return null;
   const name = `cabinet_t_${randomBytes(6).toString('hex')}`;

@@ -73,6 +73,24 @@ export interface TagsTable {
   name: string;
   name_key: string;
   created_at: number;
+  // Kept by triggers (migration 2026-11-25T1100_search): files carrying the tag, by status, and
+  // the sum of those files' download counts.
+  files_active: ColumnType<number, never, never>;
+  files_hidden: ColumnType<number, never, never>;
+  downloads_active: ColumnType<number, never, never>;
+  downloads_hidden: ColumnType<number, never, never>;
+}
+
+/** Files per status, kept by triggers. */
+export interface FileTotalsTable {
+  status: FileStatus;
+  files: ColumnType<number, never, never>;
+}
+
+/** Downloads per UTC hour (epoch ms of the hour's start), kept by triggers. */
+export interface DownloadHoursTable {
+  hour: number;
+  downloads: number;
 }
 
 export interface FileTagsTable {
@@ -88,6 +106,13 @@ export interface DownloadsTable {
   at: number;
 }
 
+export interface RateLimitsTable {
+  /** `<prefix>:<sha256 of the limited value>` */
+  key: string;
+  points: number;
+  expires_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -97,6 +122,7 @@ export interface Database {
   tags: TagsTable;
   file_tags: FileTagsTable;
   downloads: DownloadsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -1,5 +1,14 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { createHash } from 'node:crypto';
+import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { Db } from '../../db/database.js';
+import type { Dialect } from '../../db/connection.js';
 import { RateLimitedError } from '../../errors.js';
+import {
+  addRateLimitPoints,
+  deleteEndedRateLimitWindows,
+  deleteRateLimitWindow,
+  findRateLimitWindow,
+} from './rate-limit.repository.js';
 
 export interface AuthRateLimits {
   /** Counts one sign-in or sign-up attempt from `address`; throws RATE_LIMITED past the limit. */
@@ -10,14 +19,101 @@ export interface AuthRateLimits {
   succeededSignIn(email: string): Promise<void>;
 }
 
-export type LimiterFactory = (options: {
-  keyPrefix: string;
+/** A key's fixed window: how many points it holds and how long until it ends. */
+export interface LimiterWindow {
   points: number;
-  duration: number;
-}) => RateLimiterAbstract;
+  msLeft: number;
+}
 
-/** In-process counters; a PostgreSQL-backed factory shares them between instances. */
-export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory(options);
+/**
+ * Fixed-window counters under one prefix. A window opens with the first point a key gets and
+ * lasts `duration` seconds; the limit itself is the caller's business.
+ */
+export interface Limiter {
+  /** Adds points to the key's open window (opening one if needed) and returns it afterwards. */
+  add(key: string, points?: number): Promise<LimiterWindow>;
+  /** The key's open window, or null when it has none. */
+  get(key: string): Promise<LimiterWindow | null>;
+  delete(key: string): Promise<void>;
+}
+
+export type LimiterFactory = (options: { keyPrefix: string; duration: number }) => Limiter;
+
+const fromRes = (res: RateLimiterRes): LimiterWindow => ({
+  points: res.consumedPoints,
+  msLeft: res.msBeforeNext,
+});
+
+/**
+ * In-process counters: right for one process (the SQLite setup). Several instances each keep
+ * their own, so an attacker spreading attempts over N instances would get N times the limit.
+ */
+export const memoryLimiters: LimiterFactory = ({ keyPrefix, duration }) => {
+  // `points` is required by the library but unused: penalty() and get() never reject.
+  const limiter = new RateLimiterMemory({ keyPrefix, duration, points: 1 });
+  return {
+    add: async (key, points = 1) => fromRes(await limiter.penalty(key, points)),
+    async get(key) {
+      const res = await limiter.get(key);
+      return res && res.msBeforeNext > 0 ? fromRes(res) : null;
+    },
+    async delete(key) {
+      await limiter.delete(key);
+    },
+  };
+};
+
+// Ended windows are deleted now and then by whichever instance notices first; a key whose window
+// ended is simply restarted by the next add, so this only bounds the table's size.
+const SWEEP_EVERY_MS = 10 * 60 * 1000;
+
+/**
+ * Counters in the `rate_limits` table, shared by every instance on the database. Each add is one
+ * atomic upsert, so concurrent attempts through different instances are all counted. Keys are
+ * stored hashed: the table never holds the emails or addresses being limited.
+ */
+export function databaseLimiters(db: Db, clock: () => number = Date.now): LimiterFactory {
+  let lastSweep = clock();
+  return ({ keyPrefix, duration }) => {
+    const storedKey = (key: string) =>
+      `${keyPrefix}:${createHash('sha256').update(key).digest('hex')}`;
+    const toWindow = (row: { points: number; expires_at: number }, now: number) => ({
+      points: row.points,
+      msLeft: row.expires_at - now,
+    });
+    return {
+      async add(key, points = 1) {
+        const now = clock();
+        if (now - lastSweep >= SWEEP_EVERY_MS) {
+          lastSweep = now;
+          await deleteEndedRateLimitWindows(db, now);
+        }
+        const row = await addRateLimitPoints(
+          db,
+          storedKey(key),
+          points,
+          now,
+          now + duration * 1000,
+        );
+        return toWindow(row, now);
+      },
+      async get(key) {
+        const now = clock();
+        const row = await findRateLimitWindow(db, storedKey(key), now);
+        return row ? toWindow(row, now) : null;
+      },
+      delete: (key) => deleteRateLimitWindow(db, storedKey(key)),
+    };
+  };
+}
+
+/**
+ * Where counters live: in the database on PostgreSQL, where several instances may share it and a
+ * per-process limit would multiply by the number of instances; in memory on SQLite.
+ */
+export function limiterFactoryFor(db: Db, dialect: Dialect): LimiterFactory {
+  return dialect === 'postgres' ? databaseLimiters(db) : memoryLimiters;
+}
 
 const FAILED_SIGN_INS_PER_EMAIL = 10;
 
@@ -25,29 +121,23 @@ export function createAuthRateLimits(
   perAddress: number,
   factory: LimiterFactory = memoryLimiters,
 ): AuthRateLimits {
-  const byAddress = factory({ keyPrefix: 'auth_addr', points: perAddress, duration: 10 * 60 });
-  const byEmail = factory({
-    keyPrefix: 'auth_email',
-    points: FAILED_SIGN_INS_PER_EMAIL,
-    duration: 15 * 60,
-  });
+  const byAddress = factory({ keyPrefix: 'auth_addr', duration: 10 * 60 });
+  const byEmail = factory({ keyPrefix: 'auth_email', duration: 15 * 60 });
 
-  const rethrow = (e: unknown): never => {
-    if (e instanceof RateLimiterRes)
-      throw new RateLimitedError(Math.max(1, Math.ceil(e.msBeforeNext / 1000)));
-    throw e;
-  };
+  const limited = (window: LimiterWindow) =>
+    new RateLimitedError(Math.max(1, Math.ceil(window.msLeft / 1000)));
 
   return {
     async attempt(address) {
-      await byAddress.consume(address).catch(rethrow);
+      const window = await byAddress.add(address);
+      if (window.points > perAddress) throw limited(window);
     },
     async checkEmail(email) {
-      const res = await byEmail.get(email);
-      if (res && res.consumedPoints >= FAILED_SIGN_INS_PER_EMAIL) rethrow(res);
+      const window = await byEmail.get(email);
+      if (window && window.points >= FAILED_SIGN_INS_PER_EMAIL) throw limited(window);
     },
     async failedSignIn(email) {
-      await byEmail.penalty(email, 1);
+      await byEmail.add(email);
     },
     async succeededSignIn(email) {
       await byEmail.delete(email);
