@@ -24,6 +24,19 @@ export const User = builder.loadableObject('User', {
 
 const UserConnection = connectionRef(User, 'User');
 
+export const UserOrder = builder.enumType('UserOrder', {
+  description: 'Orders of the admin user list. Ties are broken by id.',
+  values: [
+    'NEWEST',
+    'OLDEST',
+    'NAME',
+    'EMAIL',
+    'LAST_ACTIVE',
+    'MOST_UPLOADS',
+    'MOST_DOWNLOADS',
+  ] as const,
+});
+
 builder.queryFields((t) => ({
   me: t.field({
     type: User,
@@ -33,13 +46,18 @@ builder.queryFields((t) => ({
   }),
   users: t.field({
     type: UserConnection,
-    description: 'Admin: users whose email or name contains `query`, newest first.',
+    description: 'Admin: users whose email or name contains `query`, in `orderBy` order.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { query: t.arg.string(), ...pageArgs(t.arg) },
+    args: {
+      query: t.arg.string(),
+      orderBy: t.arg({ type: UserOrder, defaultValue: 'NEWEST' }),
+      ...pageArgs(t.arg),
+    },
     resolve: (_root, args, ctx) =>
       offsetConnection(
         args,
-        (limit, offset) => ctx.services.users.list(args.query, limit, offset),
+        (limit, offset) =>
+          ctx.services.users.list(args.query, limit, offset, args.orderBy ?? 'NEWEST'),
         () => ctx.services.users.count(args.query),
       ),
   }),

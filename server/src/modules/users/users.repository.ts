@@ -50,19 +50,46 @@ function userSearch(db: Executor, query: string | null | undefined) {
   return q;
 }
 
+export type UserOrder =
+  'NEWEST' | 'OLDEST' | 'NAME' | 'EMAIL' | 'LAST_ACTIVE' | 'MOST_UPLOADS' | 'MOST_DOWNLOADS';
+
 export const listUsers = (
   db: Executor,
   query: string | null | undefined,
   limit: number,
   offset: number,
-) =>
-  userSearch(db, query)
-    .selectAll()
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
+  order: UserOrder = 'NEWEST',
+) => {
+  let q = userSearch(db, query).selectAll();
+  // Every order ends with the id so pages never overlap or skip rows with equal keys.
+  switch (order) {
+    case 'OLDEST':
+      q = q.orderBy('created_at', 'asc').orderBy('id', 'asc');
+      break;
+    case 'NAME':
+      q = q.orderBy('name', 'asc').orderBy('id', 'asc');
+      break;
+    case 'EMAIL':
+      q = q.orderBy('email', 'asc').orderBy('id', 'asc');
+      break;
+    case 'LAST_ACTIVE':
+      // Never-active users last, on SQLite and PostgreSQL alike.
+      q = q
+        .orderBy((eb) => eb.case().when('last_active_at', 'is', null).then(1).else(0).end())
+        .orderBy('last_active_at', 'desc')
+        .orderBy('id', 'desc');
+      break;
+    case 'MOST_UPLOADS':
+      q = q.orderBy('upload_count', 'desc').orderBy('id', 'desc');
+      break;
+    case 'MOST_DOWNLOADS':
+      q = q.orderBy('download_count', 'desc').orderBy('id', 'desc');
+      break;
+    default:
+      q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+  }
+  return q.limit(limit).offset(offset).execute();
+};
 
 export async function countUsers(db: Executor, query: string | null | undefined): Promise<number> {
   const row = await userSearch(db, query)

@@ -7,6 +7,7 @@ import {
   findUsersByIds,
   listUsers,
   updateUser,
+  type UserOrder,
 } from './users.repository.js';
 
 export function createUsersService(db: Db, auth: AuthService) {
@@ -25,8 +26,8 @@ export function createUsersService(db: Db, auth: AuthService) {
   return {
     byId: (id: number) => findUserById(db, id),
     byIds: (ids: readonly number[]) => findUsersByIds(db, ids),
-    list: (query: string | null | undefined, limit: number, offset: number) =>
-      listUsers(db, query, limit, offset),
+    list: (query: string | null | undefined, limit: number, offset: number, order?: UserOrder) =>
+      listUsers(db, query, limit, offset, order),
     count: (query: string | null | undefined) => countUsers(db, query),
 
     async ban(actor: UserRow, id: number) {

@@ -77,6 +77,30 @@ describe('user administration', () => {
     );
   });
 
+  it('orders by orderBy, ties broken by id, never-active users last', async () => {
+    const order = async (orderBy: string) => {
+      const res = await t.gql<{ users: { edges: { node: { email: string } }[] } }>(
+        `query($orderBy: UserOrder) { users(orderBy: $orderBy, first: 10) { edges { node { email } } } }`,
+        { orderBy },
+        { token: admin.token },
+      );
+      return res.data!.users.edges.map((e) => e.node.email);
+    };
+    const newest = await order('NEWEST');
+    expect(await order('OLDEST')).toEqual([...newest].reverse());
+    expect(await order('EMAIL')).toEqual([...newest].sort());
+    expect((await order('NAME'))[0]).toBe('admin@example.com');
+    expect(await order('LAST_ACTIVE')).toHaveLength(newest.length);
+    expect(await order('MOST_UPLOADS')).toHaveLength(newest.length);
+    expect(await order('MOST_DOWNLOADS')).toHaveLength(newest.length);
+    const bad = await t.gql(
+      `{ users(orderBy: SIDEWAYS) { totalCount } }`,
+      {},
+      { token: admin.token },
+    );
+    expect(errorCode(bad)).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
   it('ban ends live sessions and blocks sign-in and sign-up; unban restores sign-in', async () => {
     const victim = await t.signUp('victim@example.com', { password: 'victim password' });
     const token = await t.gql<{ createApiToken: { token: string } }>(
