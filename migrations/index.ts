@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-25T0900_initial.js';
 import * as downloadHours from './2026-11-25T1000_download_hours.js';
+import * as search from './2026-11-25T1100_search.js';
 import * as rateLimits from './2026-11-25T1130_rate_limits.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
@@ -8,5 +9,6 @@ import * as rateLimits from './2026-11-25T1130_rate_limits.js';
 export const migrations: Record<string, Migration> = {
   '2026-11-25T0900_initial': initial,
   '2026-11-25T1000_download_hours': downloadHours,
+  '2026-11-25T1100_search': search,
   '2026-11-25T1130_rate_limits': rateLimits,
 };

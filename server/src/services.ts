@@ -9,6 +9,7 @@ import {
   type LimiterFactory,
 } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
+import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersService } from './modules/users/users.service.js';
 
@@ -42,6 +43,7 @@ export function createServices(deps: Deps) {
     auth,
     users: createUsersService(db, auth),
     tokens: createTokensService(db),
+    tags: createTagsService(db),
   };
 }
 

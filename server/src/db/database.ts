@@ -73,6 +73,24 @@ export interface TagsTable {
   name: string;
   name_key: string;
   created_at: number;
+  // Kept by triggers (migration 2026-11-25T1100_search): files carrying the tag, by status, and
+  // the sum of those files' download counts.
+  files_active: ColumnType<number, never, never>;
+  files_hidden: ColumnType<number, never, never>;
+  downloads_active: ColumnType<number, never, never>;
+  downloads_hidden: ColumnType<number, never, never>;
+}
+
+/** Files per status, kept by triggers. */
+export interface FileTotalsTable {
+  status: FileStatus;
+  files: ColumnType<number, never, never>;
+}
+
+/** Downloads per UTC hour (epoch ms of the hour's start), kept by triggers. */
+export interface DownloadHoursTable {
+  hour: number;
+  downloads: number;
 }
 
 export interface FileTagsTable {

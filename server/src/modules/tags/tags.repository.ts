@@ -1,0 +1,125 @@
+import { sql } from 'kysely';
+import type { Executor, TagRow } from '../../db/database.js';
+import { escapeLike } from '../../db/text-search.js';
+
+/** True when `error` is a unique-constraint violation, on either dialect. */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string } | null;
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export const findTagsByIds = (db: Executor, ids: readonly number[]): Promise<TagRow[]> =>
+  ids.length
+    ? db.selectFrom('tags').selectAll().where('id', 'in', ids).execute()
+    : Promise.resolve([]);
+
+export const findTagById = (db: Executor, id: number): Promise<TagRow | undefined> =>
+  db.selectFrom('tags').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
+  keys.length
+    ? db.selectFrom('tags').selectAll().where('name_key', 'in', keys).execute()
+    : Promise.resolve([]);
+
+// name_key is the lower-cased name, so a LIKE on it is the same case-insensitive substring match
+// as containsText(name) used by users and files, without calling lower() per row.
+function tagSearch(db: Executor, query: string | null | undefined) {
+  let q = db.selectFrom('tags');
+  if (query) {
+    const pattern = `%${escapeLike(query.toLowerCase())}%`;
+    q = q.where(sql<boolean>`name_key like ${pattern} escape '\\'`);
+  }
+  return q;
+}
+
+/** Tags whose name contains `query`, by name. */
+export const listTags = (
+  db: Executor,
+  query: string | null | undefined,
+  limit: number,
+  offset: number,
+): Promise<TagRow[]> =>
+  tagSearch(db, query)
+    .selectAll()
+    .orderBy('name_key')
+    .orderBy('id')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+
+export async function countTags(db: Executor, query: string | null | undefined): Promise<number> {
+  const row = await tagSearch(db, query)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Ids of the tags whose name contains `query` (the tag half of a file search). */
+export async function matchingTagIds(db: Executor, query: string): Promise<number[]> {
+  const rows = await tagSearch(db, query).select('id').execute();
+  return rows.map((r) => r.id);
+}
+
+/** Inserts a tag; rejects with a unique violation when the key is taken. */
+export const insertTag = (db: Executor, name: string, key: string, now: number): Promise<TagRow> =>
+  db
+    .insertInto('tags')
+    .values({ name, name_key: key, created_at: now })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+export const renameTag = (
+  db: Executor,
+  id: number,
+  name: string,
+  key: string,
+): Promise<TagRow | undefined> =>
+  db
+    .updateTable('tags')
+    .set({ name, name_key: key })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+
+/** Deletes a tag; its file links go with it (ON DELETE CASCADE). */
+export async function deleteTag(db: Executor, id: number): Promise<boolean> {
+  const result = await db.deleteFrom('tags').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/**
+ * The tags with these names, creating the missing ones; `tags` are already normalised. Safe
+ * against a concurrent creation of the same name (the insert skips existing keys).
+ */
+export async function ensureTags(
+  db: Executor,
+  tags: readonly { name: string; key: string }[],
+  now: number,
+): Promise<TagRow[]> {
+  if (!tags.length) return [];
+  await db
+    .insertInto('tags')
+    .values(tags.map((t) => ({ name: t.name, name_key: t.key, created_at: now })))
+    .onConflict((oc) => oc.column('name_key').doNothing())
+    .execute();
+  return findTagsByKeys(
+    db,
+    tags.map((t) => t.key),
+  );
+}
+
+/** The tags of each file, for File.tags. */
+export async function tagsOfFiles(
+  db: Executor,
+  fileIds: readonly number[],
+): Promise<(TagRow & { file_id: number })[]> {
+  if (!fileIds.length) return [];
+  return db
+    .selectFrom('file_tags')
+    .innerJoin('tags', 'tags.id', 'file_tags.tag_id')
+    .selectAll('tags')
+    .select('file_tags.file_id')
+    .where('file_tags.file_id', 'in', fileIds)
+    .orderBy('tags.name_key')
+    .execute();
+}

@@ -1,0 +1,92 @@
+import type { TestServer } from './harness.js';
+
+// Direct inserts for tests that need many files, tags or downloads in a given shape (search,
+// counts, statistics) without uploading each one through the API.
+
+export interface FileSpec {
+  name: string;
+  status?: 'ACTIVE' | 'HIDDEN';
+  tags?: string[];
+  uploadedBy?: number | null;
+  size?: number;
+  createdAt?: number;
+  downloadCount?: number;
+}
+
+const BLOB = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** Inserts files (and their tags, created when missing); returns the new file ids in order. */
+export async function insertFiles(t: TestServer, files: FileSpec[]): Promise<number[]> {
+  const db = t.server.connection.db;
+  const now = Date.now();
+  await db
+    .insertInto('blobs')
+    .values({ sha256: BLOB, size: 0, ref_count: 0, created_at: now })
+    .onConflict((oc) => oc.column('sha256').doNothing())
+    .execute();
+  const ids: number[] = [];
+  for (const [i, f] of files.entries()) {
+    const row = await db
+      .insertInto('files')
+      .values({
+        name: f.name,
+        original_name: f.name,
+        size: f.size ?? 100 + i,
+        mime_type: 'application/octet-stream',
+        sha256: BLOB,
+        status: f.status ?? 'ACTIVE',
+        uploaded_by: f.uploadedBy ?? null,
+        created_at: f.createdAt ?? now - (files.length - i) * 1000,
+        updated_at: now,
+        download_count: f.downloadCount ?? 0,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    for (const name of f.tags ?? []) {
+      const key = name.toLowerCase();
+      await db
+        .insertInto('tags')
+        .values({ name, name_key: key, created_at: now })
+        .onConflict((oc) => oc.column('name_key').doNothing())
+        .execute();
+      const tag = await db
+        .selectFrom('tags')
+        .select('id')
+        .where('name_key', '=', key)
+        .executeTakeFirstOrThrow();
+      await db.insertInto('file_tags').values({ file_id: row.id, tag_id: tag.id }).execute();
+    }
+    ids.push(row.id);
+  }
+  return ids;
+}
+
+/** Inserts download rows at the given times (epoch ms). */
+export async function insertDownloads(
+  t: TestServer,
+  rows: { fileId: number | null; userId?: number | null; at: number; fileName?: string }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await t.server.connection.db
+    .insertInto('downloads')
+    .values(
+      rows.map((r) => ({
+        file_id: r.fileId,
+        file_name: r.fileName ?? `file ${r.fileId}`,
+        user_id: r.userId ?? null,
+        at: r.at,
+      })),
+    )
+    .execute();
+}
+
+/** Makes an API token for a signed-in user. */
+export async function apiToken(t: TestServer, session: string, scopes: string[]): Promise<string> {
+  const res = await t.gql<{ createApiToken: { token: string } }>(
+    `mutation($scopes: [ApiScope!]!) { createApiToken(name: "test", scopes: $scopes) { token } }`,
+    { scopes },
+    { token: session },
+  );
+  if (!res.data?.createApiToken) throw new Error(JSON.stringify(res.errors));
+  return res.data.createApiToken.token;
+}
