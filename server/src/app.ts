@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { ForbiddenError } from './errors.js';
 import type { Context, ServerContext } from './graphql/context.js';
 import { createYogaServer } from './graphql/yoga.js';
+import { clientAddress } from './http/client-address.js';
 import { passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import type { Logger } from './logger.js';
@@ -51,7 +52,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       viewer: auth.viewer,
       services,
       token: auth.token,
-      clientAddress: req.socket.remoteAddress ?? 'unknown',
+      clientAddress: clientAddress(req, deps.config.trustProxy),
       log,
       setCookie: (cookie) => res.appendHeader('set-cookie', cookie),
     };

@@ -10,6 +10,8 @@ export interface Config {
   maxUploadBytes: number;
   sessionDays: number;
   authRatePerAddress: number;
+  /** How many reverse proxies in front append to X-Forwarded-For (0: use the socket address). */
+  trustProxy: number;
   publicOrigin: URL | null;
   /** Where the built web app lives; null serves no web app (API-only tests). */
   webDir: string | null;
@@ -55,6 +57,21 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: positiveInt('MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
   SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
   AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
+  TRUST_PROXY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 0;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 10) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'TRUST_PROXY must be the number of reverse proxies in front (0–10)',
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   PUBLIC_ORIGIN: z
     .string()
     .optional()
@@ -109,6 +126,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     sessionDays: e.SESSION_DAYS,
     authRatePerAddress: e.AUTH_RATE_PER_ADDRESS,
+    trustProxy: e.TRUST_PROXY,
     publicOrigin: e.PUBLIC_ORIGIN,
     webDir: e.WEB_DIR === '' ? null : path.resolve(root, e.WEB_DIR ?? 'web/build'),
     logLevel: e.LOG_LEVEL,
