@@ -123,6 +123,8 @@ export interface Database {
   file_tags: FileTagsTable;
   downloads: DownloadsTable;
   rate_limits: RateLimitsTable;
+  file_totals: FileTotalsTable;
+  download_hours: DownloadHoursTable;
 }
 
 export type Db = Kysely<Database>;

@@ -14,22 +14,19 @@ import {
 
 export const TAG_NAME_MAX = 40;
 
-// Control characters (C0, DEL, C1) and line/paragraph separators have no place in a label.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-
 /**
- * A tag name as stored: trimmed, 1–40 characters (code points), no control characters; `key` is
- * its lower-cased form, unique across tags, so "Photos" and "PHOTOS" are one tag. Throws
- * BAD_USER_INPUT naming `field`.
+ * A tag name as stored: no control characters (checked before trimming, so "a\n" is refused, as
+ * for file names), trimmed, 1–40 characters (code points); `key` is its lower-cased form, unique
+ * across tags, so "Photos" and "PHOTOS" are one tag. The same rules as files.rules.ts
+ * parseTagNames, which uploads use. Throws BAD_USER_INPUT naming `field`.
  */
 export function normalizeTagName(raw: string, field = 'name'): { name: string; key: string } {
-  const name = raw.normalize('NFC').trim();
+  if (/\p{Cc}/u.test(raw)) throw BadUserInputError.field(field, 'must not hold control characters');
+  const name = raw.trim();
   const length = [...name].length;
   if (length < 1 || length > TAG_NAME_MAX) {
     throw BadUserInputError.field(field, `must be 1 to ${TAG_NAME_MAX} characters`);
   }
-  if (CONTROL.test(name)) throw BadUserInputError.field(field, 'must not hold control characters');
   return { name, key: name.toLowerCase() };
 }
 

@@ -1,0 +1,56 @@
+import { builder } from '../../graphql/builder.js';
+import { parseId } from '../../graphql/ids.js';
+import type { DownloadStats } from './stats.service.js';
+
+export const StatsIntervalEnum = builder.enumType('StatsInterval', {
+  values: ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const,
+});
+
+const StatsPoint = builder.objectRef<{ start: number; count: number }>('StatsPoint').implement({
+  description: 'Downloads in the interval starting at `start` (UTC).',
+  fields: (t) => ({
+    start: t.field({ type: 'DateTime', resolve: (p) => p.start }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+export const DownloadStatsRef = builder.objectRef<DownloadStats>('DownloadStats').implement({
+  fields: (t) => ({
+    total: t.int({ resolve: (s) => s.total() }),
+    uniqueUsers: t.int({
+      description: 'Distinct signed-in users who downloaded in the range.',
+      resolve: (s) => s.uniqueUsers(),
+    }),
+    series: t.field({
+      type: [StatsPoint],
+      description: 'One point per interval from the one holding `from` to the one holding `to`.',
+      resolve: (s) => s.series(),
+    }),
+  }),
+});
+
+builder.queryField('downloadStats', (t) =>
+  t.field({
+    type: DownloadStatsRef,
+    description:
+      'Admin, or an API token with the STATS scope whose creator is an admin: downloads in [from, to) (default: the last 30 days), zero-filled per UTC interval.',
+    authScopes: { $all: { admin: true, tokenScope: 'STATS' } },
+    args: {
+      from: t.arg({ type: 'DateTime' }),
+      to: t.arg({ type: 'DateTime' }),
+      interval: t.arg({ type: StatsIntervalEnum, defaultValue: 'DAY' }),
+      fileId: t.arg.id(),
+      tagId: t.arg.id(),
+      userId: t.arg.id(),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.stats.downloadStats({
+        from: args.from,
+        to: args.to,
+        interval: args.interval,
+        fileId: args.fileId == null ? null : parseId(args.fileId, 'fileId'),
+        tagId: args.tagId == null ? null : parseId(args.tagId, 'tagId'),
+        userId: args.userId == null ? null : parseId(args.userId, 'userId'),
+      }),
+  }),
+);

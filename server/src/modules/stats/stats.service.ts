@@ -1,0 +1,89 @@
+import type { Dialect } from '../../db/connection.js';
+import type { Db } from '../../db/database.js';
+import { BadUserInputError } from '../../errors.js';
+import { bucketCount, bucketStarts, DAY_MS, type StatsInterval } from './buckets.js';
+import {
+  countUniqueUsers,
+  downloadsByBucket,
+  topDownloadedFiles,
+  type StatsFilter,
+} from './stats.repository.js';
+
+export const MAX_POINTS = 1000;
+export const DEFAULT_RANGE_MS = 30 * DAY_MS;
+export const MAX_TOP_FILES = 100;
+
+export interface StatsArgs {
+  from?: Date | null;
+  to?: Date | null;
+  interval?: StatsInterval | null;
+  fileId?: number | null;
+  tagId?: number | null;
+  userId?: number | null;
+}
+
+/** One downloadStats answer; each part is computed only when a field asks for it. */
+export interface DownloadStats {
+  series(): Promise<{ start: number; count: number }[]>;
+  total(): Promise<number>;
+  uniqueUsers(): Promise<number>;
+  topFiles(limit: number): Promise<{ fileId: number; count: number }[]>;
+}
+
+/**
+ * Validates a stats request: [from, to) with to defaulting to now and from to 30 days before to;
+ * the series runs from the interval holding `from` to the one holding the last instant before
+ * `to`, at most 1,000 points.
+ */
+export function resolveStatsRange(args: StatsArgs, now = Date.now()) {
+  const interval = args.interval ?? 'DAY';
+  const to = args.to?.getTime() ?? now;
+  const from = args.from?.getTime() ?? to - DEFAULT_RANGE_MS;
+  if (from >= to) throw BadUserInputError.field('to', 'must be after from');
+  const points = bucketCount(from, to, interval);
+  if (points > MAX_POINTS) {
+    throw BadUserInputError.field(
+      'interval',
+      `the range holds ${points} ${interval.toLowerCase()} intervals; at most ${MAX_POINTS} are allowed`,
+    );
+  }
+  return { interval, from, to };
+}
+
+export function createStatsService(db: Db, dialect: Dialect) {
+  return {
+    downloadStats(args: StatsArgs): DownloadStats {
+      const { interval, from, to } = resolveStatsRange(args);
+      const filter: StatsFilter = {
+        from,
+        to,
+        fileId: args.fileId,
+        tagId: args.tagId,
+        userId: args.userId,
+      };
+      let series: Promise<{ start: number; count: number }[]> | undefined;
+      const loadSeries = () =>
+        (series ??= downloadsByBucket(db, dialect, interval, filter).then((rows) => {
+          const counts = new Map<number, number>();
+          for (const r of rows) counts.set(r.start, (counts.get(r.start) ?? 0) + r.count);
+          return bucketStarts(from, to, interval).map((start) => ({
+            start,
+            count: counts.get(start) ?? 0,
+          }));
+        }));
+      return {
+        series: loadSeries,
+        total: async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0),
+        uniqueUsers: () => countUniqueUsers(db, filter),
+        topFiles(limit) {
+          if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TOP_FILES) {
+            throw BadUserInputError.field('limit', `must be between 1 and ${MAX_TOP_FILES}`);
+          }
+          return topDownloadedFiles(db, filter, limit);
+        },
+      };
+    },
+  };
+}
+
+export type StatsService = ReturnType<typeof createStatsService>;

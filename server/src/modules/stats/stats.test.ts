@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { apiToken, insertDownloads, insertFiles } from '../../../test/library.js';
+import { bucketCount, bucketStart, bucketStarts } from './buckets.js';
+
+const STATS = `query($from: DateTime, $to: DateTime, $interval: StatsInterval, $fileId: ID, $tagId: ID, $userId: ID) {
+  downloadStats(from: $from, to: $to, interval: $interval, fileId: $fileId, tagId: $tagId, userId: $userId) {
+    total uniqueUsers series { start count } } }`;
+
+interface Stats {
+  total: number;
+  uniqueUsers: number;
+  series: { start: string; count: number }[];
+}
+
+const ms = (iso: string) => Date.parse(iso);
+
+describe('bucket arithmetic', () => {
+  it('floors to UTC hours, days, ISO weeks (Monday) and months', () => {
+    const t = ms('2026-03-04T05:06:07.008Z'); // a Wednesday
+    expect(new Date(bucketStart(t, 'HOUR')).toISOString()).toBe('2026-03-04T05:00:00.000Z');
+    expect(new Date(bucketStart(t, 'DAY')).toISOString()).toBe('2026-03-04T00:00:00.000Z');
+    expect(new Date(bucketStart(t, 'WEEK')).toISOString()).toBe('2026-03-02T00:00:00.000Z');
+    expect(new Date(bucketStart(t, 'MONTH')).toISOString()).toBe('2026-03-01T00:00:00.000Z');
+    const monday = ms('2026-03-02T00:00:00Z');
+    expect(bucketStart(monday, 'WEEK')).toBe(monday);
+    expect(bucketStart(monday - 1, 'WEEK')).toBe(ms('2026-02-23T00:00:00Z'));
+    expect(bucketCount(ms('2024-01-31T00:00:00Z'), ms('2024-03-01T00:00:00Z'), 'MONTH')).toBe(2);
+    expect(
+      bucketStarts(ms('2023-12-15T00:00:00Z'), ms('2024-03-01T00:00:01Z'), 'MONTH').map((s) =>
+        new Date(s).toISOString().slice(0, 7),
+      ),
+    ).toEqual(['2023-12', '2024-01', '2024-02', '2024-03']);
+  });
+});
+
+describe('downloadStats', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let user: { token: string; id: string };
+  let files: number[];
+  const stats = async (variables: Record<string, unknown>, token = admin.token) => {
+    const res = await t.gql<{ downloadStats: Stats }>(STATS, variables, { token });
+    if (!res.data) throw new Error(JSON.stringify(res.errors));
+    return res.data.downloadStats;
+  };
+  const points = (s: Stats) => s.series.map((p) => [p.start.slice(0, 19), p.count]);
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.signUp('admin@example.com');
+    user = await t.signUp('user@example.com');
+    files = await insertFiles(t, [
+      { name: 'a.pdf', tags: ['Reports'] },
+      { name: 'b.pdf', tags: ['Reports', 'Finance'], status: 'HIDDEN' },
+      { name: 'c.pdf' },
+    ]);
+    const [a, b, c] = files as [number, number, number];
+    const u1 = Number(admin.id);
+    const u2 = Number(user.id);
+    await insertDownloads(t, [
+      // Around the edges of [2026-01-05T10:30, 2026-01-05T13:15).
+      { fileId: a, userId: u1, at: ms('2026-01-05T10:29:59.999Z') },
+      { fileId: a, userId: u1, at: ms('2026-01-05T10:30:00.000Z') },
+      { fileId: b, userId: u2, at: ms('2026-01-05T11:00:00.000Z') },
+      { fileId: c, userId: u2, at: ms('2026-01-05T12:59:59.999Z') },
+      { fileId: a, userId: null, at: ms('2026-01-05T13:14:59.999Z') },
+      { fileId: a, userId: u2, at: ms('2026-01-05T13:15:00.000Z') },
+      // Other days, weeks and months.
+      { fileId: b, userId: u1, at: ms('2026-01-11T23:59:59.999Z') }, // Sunday
+      { fileId: b, userId: u1, at: ms('2026-01-12T00:00:00.000Z') }, // Monday
+      { fileId: c, userId: u2, at: ms('2026-01-31T23:59:59.999Z') },
+      { fileId: c, userId: u2, at: ms('2026-02-01T00:00:00.000Z') },
+      { fileId: null, userId: u1, at: ms('2026-02-28T12:00:00.000Z'), fileName: 'gone.txt' },
+    ]);
+  });
+  afterAll(() => t.close());
+
+  it('counts [from, to) per hour, partial hours at both ends included exactly', async () => {
+    const s = await stats({
+      from: '2026-01-05T10:30:00Z',
+      to: '2026-01-05T13:15:00Z',
+      interval: 'HOUR',
+    });
+    expect(points(s)).toEqual([
+      ['2026-01-05T10:00:00', 1],
+      ['2026-01-05T11:00:00', 1],
+      ['2026-01-05T12:00:00', 1],
+      ['2026-01-05T13:00:00', 1],
+    ]);
+    expect(s.total).toBe(4);
+    expect(s.uniqueUsers).toBe(2);
+  });
+
+  it('zero-fills days, and a range inside one hour', async () => {
+    const s = await stats({ from: '2026-01-04T00:00:00Z', to: '2026-01-08T00:00:00Z' });
+    expect(points(s)).toEqual([
+      ['2026-01-04T00:00:00', 0],
+      ['2026-01-05T00:00:00', 6],
+      ['2026-01-06T00:00:00', 0],
+      ['2026-01-07T00:00:00', 0],
+    ]);
+    const inner = await stats({
+      from: '2026-01-05T13:10:00Z',
+      to: '2026-01-05T13:20:00Z',
+      interval: 'HOUR',
+    });
+    expect(points(inner)).toEqual([['2026-01-05T13:00:00', 2]]);
+    const empty = await stats({ from: '2025-06-01T00:00:00Z', to: '2025-06-04T00:00:00Z' });
+    expect(empty).toEqual({
+      total: 0,
+      uniqueUsers: 0,
+      series: [
+        { start: '2025-06-01T00:00:00.000Z', count: 0 },
+        { start: '2025-06-02T00:00:00.000Z', count: 0 },
+        { start: '2025-06-03T00:00:00.000Z', count: 0 },
+      ],
+    });
+  });
+
+  it('groups ISO weeks from Monday and calendar months, in UTC', async () => {
+    const weeks = await stats({
+      from: '2026-01-01T00:00:00Z',
+      to: '2026-01-20T00:00:00Z',
+      interval: 'WEEK',
+    });
+    expect(points(weeks)).toEqual([
+      ['2025-12-29T00:00:00', 0],
+      ['2026-01-05T00:00:00', 7],
+      ['2026-01-12T00:00:00', 1],
+      ['2026-01-19T00:00:00', 0],
+    ]);
+    const months = await stats({
+      from: '2025-12-15T00:00:00Z',
+      to: '2026-03-01T00:00:00Z',
+      interval: 'MONTH',
+    });
+    expect(points(months)).toEqual([
+      ['2025-12-01T00:00:00', 0],
+      ['2026-01-01T00:00:00', 9],
+      ['2026-02-01T00:00:00', 2],
+    ]);
+    expect(months.total).toBe(11);
+    expect(months.uniqueUsers).toBe(2);
+  });
+
+  it('filters by file, tag (HIDDEN files included for admins) and user', async () => {
+    const range = { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z', interval: 'MONTH' };
+    const [a, b, c] = files as [number, number, number];
+    expect(points(await stats({ ...range, fileId: String(a) }))).toEqual([
+      ['2026-01-01T00:00:00', 4],
+      ['2026-02-01T00:00:00', 0],
+    ]);
+    const reports = await t.server.connection.db
+      .selectFrom('tags')
+      .select('id')
+      .where('name_key', '=', 'reports')
+      .executeTakeFirstOrThrow();
+    const byTag = await stats({ ...range, tagId: String(reports.id) });
+    expect(byTag.total).toBe(7);
+    expect(byTag.uniqueUsers).toBe(2);
+    const byUser = await stats({ ...range, userId: user.id });
+    expect(points(byUser)).toEqual([
+      ['2026-01-01T00:00:00', 4],
+      ['2026-02-01T00:00:00', 1],
+    ]);
+    expect(byUser.uniqueUsers).toBe(1);
+    const both = await stats({ ...range, userId: user.id, fileId: String(c) });
+    expect(both.total).toBe(3);
+    expect((await stats({ ...range, fileId: String(b), userId: user.id })).total).toBe(1);
+    expect((await stats({ ...range, fileId: '999999' })).total).toBe(0);
+    expect(errorCode(await t.gql(STATS, { fileId: 'x' }, { token: admin.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+
+  it('defaults to the last 30 days by day', async () => {
+    await insertDownloads(t, [{ fileId: files[0]!, userId: null, at: Date.now() - 3_600_000 }]);
+    const s = await stats({});
+    expect(s.series.length).toBeGreaterThanOrEqual(30);
+    expect(s.series.length).toBeLessThanOrEqual(31);
+    expect(s.total).toBe(1);
+    expect(s.series.at(-1)!.start).toBe(new Date(bucketStart(Date.now() - 1, 'DAY')).toISOString());
+  });
+
+  it('refuses more than 1,000 points and empty or reversed ranges', async () => {
+    const tooMany = await t.gql(
+      STATS,
+      { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z', interval: 'HOUR' },
+      { token: admin.token },
+    );
+    expect(errorCode(tooMany)).toBe('BAD_USER_INPUT');
+    expect(tooMany.errors?.[0]?.extensions?.fields).toHaveProperty('interval');
+    const ok = await stats({
+      from: '2026-01-01T00:00:00Z',
+      to: '2026-02-11T16:00:00Z', // exactly 1,000 hours
+      interval: 'HOUR',
+    });
+    expect(ok.series).toHaveLength(1000);
+    for (const [from, to] of [
+      ['2026-01-02T00:00:00Z', '2026-01-01T00:00:00Z'],
+      ['2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'],
+    ]) {
+      const res = await t.gql(STATS, { from, to }, { token: admin.token });
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('is for admins and STATS tokens of admins only', async () => {
+    const range = { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' };
+    expect(errorCode(await t.gql(STATS, range, { token: user.token }))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(STATS, range))).toBe('UNAUTHENTICATED');
+    const adminStats = await apiToken(t, admin.token, ['STATS']);
+    expect((await stats(range, adminStats)).total).toBe(9);
+    const adminRead = await apiToken(t, admin.token, ['READ', 'DOWNLOAD', 'UPLOAD']);
+    expect(errorCode(await t.gql(STATS, range, { token: adminRead }))).toBe('FORBIDDEN');
+    const userStats = await apiToken(t, user.token, ['STATS']);
+    expect(errorCode(await t.gql(STATS, range, { token: userStats }))).toBe('FORBIDDEN');
+
+    // A STATS token follows its creator's role and ban, at once.
+    const second = await t.signUp('second-admin@example.com');
+    const setRole = `mutation($id: ID!, $role: Role!) { setUserRole(id: $id, role: $role) { id } }`;
+    await t.gql(setRole, { id: second.id, role: 'ADMIN' }, { token: admin.token });
+    const secondStats = await apiToken(t, second.token, ['STATS']);
+    expect((await stats(range, secondStats)).total).toBe(9);
+    await t.gql(setRole, { id: second.id, role: 'USER' }, { token: admin.token });
+    expect(errorCode(await t.gql(STATS, range, { token: secondStats }))).toBe('FORBIDDEN');
+    await t.gql(setRole, { id: second.id, role: 'ADMIN' }, { token: admin.token });
+    expect((await stats(range, secondStats)).total).toBe(9);
+    await t.gql(
+      `mutation($id: ID!) { banUser(id: $id) { id } }`,
+      { id: second.id },
+      {
+        token: admin.token,
+      },
+    );
+    expect(errorCode(await t.gql(STATS, range, { token: secondStats }))).toBe('UNAUTHENTICATED');
+  });
+});
