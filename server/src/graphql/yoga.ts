@@ -1,5 +1,5 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type ValidationContext } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AppError } from '../errors.js';
 import { requestLog } from '../request-log.js';
@@ -41,13 +41,37 @@ export type Yoga = YogaServerInstance<ServerContext, Context>;
  * public. The cost limit multiplies by literal `first` values, so a 100-item page of files with
  * every field (about 10,000) passes while nested pages of pages do not.
  */
-export const ARMOR_LIMITS = { maxDepth: 10, maxAliases: 15, maxTokens: 2000, maxCost: 20_000 };
+export const ARMOR_LIMITS = {
+  maxDepth: 10,
+  maxAliases: 15,
+  maxTokens: 2000,
+  maxCost: 20_000,
+  maxDirectives: 50,
+};
+
+// Armor's validation rules throw a bare GraphQLError ("Syntax Error: …", no code), which aborts
+// validation; instead each rejection is reported as an ordinary validation error carrying the
+// code of API.md, so clients switch on GRAPHQL_VALIDATION_FAILED like for any invalid document.
+const asValidationError = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) => {
+      const message = error.message.replace(/^Syntax Error: /, '');
+      const reported = new GraphQLError(message, {
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      });
+      if (context) context.reportError(reported);
+      else throw reported;
+    },
+  ],
+};
 
 const armor = EnvelopArmorPlugin({
-  maxDepth: { n: ARMOR_LIMITS.maxDepth },
-  maxAliases: { n: ARMOR_LIMITS.maxAliases },
+  maxDepth: { n: ARMOR_LIMITS.maxDepth, ...asValidationError },
+  maxAliases: { n: ARMOR_LIMITS.maxAliases, ...asValidationError },
   maxTokens: { n: ARMOR_LIMITS.maxTokens },
-  costLimit: { maxCost: ARMOR_LIMITS.maxCost },
+  costLimit: { maxCost: ARMOR_LIMITS.maxCost, ...asValidationError },
+  maxDirectives: { n: ARMOR_LIMITS.maxDirectives, ...asValidationError },
   // Suggestions only reveal what introspection already shows, and they help integrators.
   blockFieldSuggestion: { enabled: false },
 });
