@@ -36,16 +36,26 @@ export const TagCount = builder.objectRef<{ tag: TagRow; count: number }>('TagCo
 
 const TagConnection = connectionRef(Tag, 'Tag');
 
+export const TagOrder = builder.enumType('TagOrder', {
+  description: 'Orders of the tag list. Counts are those the viewer sees; ties go by name.',
+  values: ['NAME', 'NEWEST', 'OLDEST', 'MOST_FILES', 'MOST_DOWNLOADED'] as const,
+});
+
 builder.queryFields((t) => ({
   tags: t.field({
     type: TagConnection,
-    description: 'Tags whose name contains `query` (case-insensitive), by name.',
+    description: 'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`.',
     authScopes: { tokenScope: 'READ' },
-    args: { query: t.arg.string(), ...pageArgs(t.arg) },
+    args: {
+      query: t.arg.string(),
+      orderBy: t.arg({ type: TagOrder, defaultValue: 'NAME' }),
+      ...pageArgs(t.arg),
+    },
     resolve: (_root, args, ctx) =>
       offsetConnection(
         args,
-        (limit, offset) => ctx.services.tags.list(args.query, limit, offset),
+        (limit, offset) =>
+          ctx.services.tags.list(args.query, limit, offset, args.orderBy ?? 'NAME', isAdmin(ctx)),
         () => ctx.services.tags.count(args.query),
       ),
   }),

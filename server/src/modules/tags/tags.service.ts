@@ -10,6 +10,7 @@ import {
   listTags,
   renameTag,
   tagsOfFiles,
+  type TagOrder,
 } from './tags.repository.js';
 
 export const TAG_NAME_MAX = 40;
@@ -43,8 +44,13 @@ export function createTagsService(db: Db) {
   return {
     byId: (id: number) => findTagById(db, id),
     byIds: (ids: readonly number[]) => findTagsByIds(db, ids),
-    list: (query: string | null | undefined, limit: number, offset: number) =>
-      listTags(db, query, limit, offset),
+    list: (
+      query: string | null | undefined,
+      limit: number,
+      offset: number,
+      order?: TagOrder,
+      admin?: boolean,
+    ) => listTags(db, query, limit, offset, order, admin),
     count: (query: string | null | undefined) => countTags(db, query),
 
     /** The tags of each of `fileIds`, by name, in the order of `fileIds`. */

@@ -182,4 +182,34 @@ describe('tags', () => {
       downloadCount: 0,
     });
   });
+
+  it('orders by orderBy: name, newest, oldest, most files, most downloaded (viewer’s counts)', async () => {
+    await insertFiles(t, [
+      { name: 'o1', tags: ['Order Few'], downloadCount: 1 },
+      { name: 'o2', tags: ['Order Many'], downloadCount: 1 },
+      { name: 'o3', tags: ['Order Many'], downloadCount: 1 },
+      { name: 'o4', tags: ['Order Hidden'], downloadCount: 50, status: 'HIDDEN' },
+      { name: 'o5', tags: ['Order Hidden'], downloadCount: 50, status: 'HIDDEN' },
+      { name: 'o6', tags: ['Order Hidden'], downloadCount: 50, status: 'HIDDEN' },
+    ]);
+    const ordered = async (orderBy: string, token = admin.token) =>
+      (
+        await t.gql<TagsResult>(
+          `query($orderBy: TagOrder) { tags(query: "order ", orderBy: $orderBy, first: 10) {
+            edges { node { id name fileCount downloadCount } } } }`,
+          { orderBy },
+          { token },
+        )
+      ).data!.tags.edges.map((e) => e.node.name);
+    expect(await ordered('NAME')).toEqual(['Order Few', 'Order Hidden', 'Order Many']);
+    expect(await ordered('MOST_FILES')).toEqual(['Order Hidden', 'Order Many', 'Order Few']);
+    expect(await ordered('MOST_FILES', user.token)).toEqual([
+      'Order Many',
+      'Order Few',
+      'Order Hidden',
+    ]);
+    expect(await ordered('MOST_DOWNLOADED')).toEqual(['Order Hidden', 'Order Many', 'Order Few']);
+    const newest = await ordered('NEWEST');
+    expect(await ordered('OLDEST')).toEqual([...newest].reverse());
+  });
 });
