@@ -112,7 +112,10 @@ export async function createPostgresDatabase(): Promise<{
 } | null> {
   const admin = process.env.TEST_DATABASE_URL;
   if (!admin) return null;
-  const name = `cabinet_t_${randomBytes(6).toString('hex')}`;
+  // .ci/run sets a prefix of its own, so it can drop whatever a crashed run left behind.
+  const prefix = process.env.TEST_DATABASE_PREFIX || 'cabinet_t';
+  if (!/^[a-z][a-z0-9_]{0,40}$/.test(prefix)) throw new Error(`bad TEST_DATABASE_PREFIX ${prefix}`);
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
   await client.query(`create database ${name}`);
