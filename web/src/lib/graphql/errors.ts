@@ -19,7 +19,7 @@ export type ErrorCode =
 export interface AppError {
   code: ErrorCode;
   message: string;
-  /** Field name → message, ready to show next to the field (first letter capitalised). */
+  /** Field name → message, ready to show next to the field (a sentence, see fieldMessage). */
   fields: Record<string, string>;
   /** Seconds until a RATE_LIMITED caller may try again. */
   retryAfter?: number;
@@ -46,6 +46,18 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
 
 export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Server field messages are fragments ("must be at least 8 characters"): name the field when the
+ * fragment needs a subject ("Password must be at least 8 characters"), else just capitalise.
+ */
+export function fieldMessage(field: string, message: string): string {
+  if (/^(must|is|are|should|cannot|can't|has|have|needs?|may)\b/i.test(message)) {
+    const label = field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    return capitalize(`${label} ${message}`);
+  }
+  return capitalize(message);
 }
 
 /** "in 45 seconds", "in 3 minutes". */
@@ -101,7 +113,7 @@ export function fromWireErrors(errors: readonly WireError[]): AppError {
   const fields: Record<string, string> = {};
   if (ext.fields && typeof ext.fields === 'object') {
     for (const [name, message] of Object.entries(ext.fields as Record<string, unknown>)) {
-      if (typeof message === 'string') fields[name] = capitalize(message);
+      if (typeof message === 'string') fields[name] = fieldMessage(name, message);
     }
   }
   return { code, message: describe(code, first.message, retryAfter), fields, retryAfter };
@@ -128,5 +140,5 @@ export function bannerMessage(error: AppError, shownFields: readonly string[]): 
   const hasShown = Object.keys(error.fields).some((f) => shownFields.includes(f));
   if (!hasShown) return error.message;
   const others = Object.entries(error.fields).filter(([f]) => !shownFields.includes(f));
-  return others.length ? others.map(([f, m]) => `${capitalize(f)}: ${m}`).join(' ') : null;
+  return others.length ? others.map(([, m]) => (/[.!?]$/.test(m) ? m : `${m}.`)).join(' ') : null;
 }

@@ -34,3 +34,20 @@ export const UploadFileMutation = graphql(
   `,
   [FileFields],
 );
+
+export const UpdateFileMutation = graphql(
+  `
+    mutation UpdateFile($id: ID!, $name: String, $tags: [String!], $status: FileStatus) {
+      updateFile(id: $id, name: $name, tags: $tags, status: $status) {
+        ...FileFields
+      }
+    }
+  `,
+  [FileFields],
+);
+
+export const DeleteFileMutation = graphql(`
+  mutation DeleteFile($id: ID!) {
+    deleteFile(id: $id)
+  }
+`);

@@ -1,0 +1,54 @@
+import { FileFields } from '$lib/graphql/files';
+import { graphql } from '$lib/graphql/graphql';
+
+/**
+ * One request for the whole workspace: the page of files with the counts of the filtered result,
+ * and (as `facets`) the tag counts of the search alone, so the tag panel keeps listing every tag
+ * the search can reach while the selection narrows the rows.
+ */
+export const WorkspaceFilesQuery = graphql(
+  `
+    query WorkspaceFiles(
+      $query: String
+      $tagIds: [ID!]
+      $tagMatch: TagMatch
+      $orderBy: FileOrder
+      $first: Int
+      $offset: Int
+    ) {
+      files(
+        query: $query
+        tagIds: $tagIds
+        tagMatch: $tagMatch
+        orderBy: $orderBy
+        first: $first
+        offset: $offset
+      ) {
+        totalCount
+        edges {
+          node {
+            ...FileFields
+          }
+        }
+        tagCounts {
+          count
+          tag {
+            id
+            name
+          }
+        }
+      }
+      facets: files(query: $query, first: 1) {
+        totalCount
+        tagCounts {
+          count
+          tag {
+            id
+            name
+          }
+        }
+      }
+    }
+  `,
+  [FileFields],
+);
