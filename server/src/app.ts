@@ -8,7 +8,14 @@ import type { Context, ServerContext } from './graphql/context.js';
 import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { passesCsrfCheck, readCredentials } from './http/credentials.js';
+import { handleDownload } from './http/download.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
+import {
+  createUploadYoga,
+  discardRestOfBody,
+  isMultipart,
+  refuseUploadEarly,
+} from './http/upload.js';
 import type { Logger } from './logger.js';
 import { resolveViewer, type Viewer } from './modules/auth/viewer.js';
 import { runWithRequestLog } from './request-log.js';
@@ -32,6 +39,7 @@ const MAX_JSON_BODY = 1024 * 1024;
 export function createApp(deps: Deps & { log: Logger }): App {
   const services = createServices(deps);
   const yoga = createYogaServer({ maxRequestBodySize: MAX_JSON_BODY });
+  const uploadYoga = createUploadYoga();
   const web =
     deps.config.webDir && fs.existsSync(deps.config.webDir) ? serveWeb(deps.config.webDir) : null;
 
@@ -60,12 +68,18 @@ export function createApp(deps: Deps & { log: Logger }): App {
 
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, log: Logger) {
     const auth = await authenticate(req);
-    if (auth.viaCookie && !passesCsrfCheck(req)) {
-      req.resume();
-      return sendGraphQLError(
-        res,
-        new ForbiddenError('Requests signed in by cookie must send the x-requested-with header.'),
-      );
+    const upload = isMultipart(req);
+    // Refusals are answered before the body is read; whatever the client still sends is
+    // dropped for a moment, then the connection closes (no draining of a refused upload).
+    const refusal =
+      auth.viaCookie && !passesCsrfCheck(req)
+        ? new ForbiddenError('Requests signed in by cookie must send the x-requested-with header.')
+        : upload
+          ? refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes)
+          : null;
+    if (refusal) {
+      sendGraphQLError(res, refusal);
+      return discardRestOfBody(req);
     }
     // A session past half its life was extended: send the cookie again so the browser keeps it.
     if (auth.viaCookie && auth.viewer?.kind === 'session' && auth.viewer.renewed && auth.token) {
@@ -75,12 +89,21 @@ export function createApp(deps: Deps & { log: Logger }): App {
       );
     }
     const serverContext: ServerContext = { req, res, context: graphqlContext(req, res, auth, log) };
-    await yoga.requestListener(req, res, serverContext);
+    if (!upload) return yoga.handle(req, res, serverContext);
+    // Multipart goes to the streaming instance; a resolver that refused or failed before reading
+    // the whole file leaves the rest of the body unread.
+    await uploadYoga.handle(req, res, serverContext);
+    discardRestOfBody(req);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, log: Logger) {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname === '/graphql') return handleGraphQL(req, res, log);
+    const download = /^\/files\/([^/]+)\/download$/.exec(url.pathname);
+    if (download) {
+      const auth = await authenticate(req);
+      return handleDownload(req, res, download[1]!, auth.viewer, services, log);
+    }
     if (url.pathname === '/healthz') {
       await sql`select 1`.execute(deps.db);
       return sendText(res, 200, 'ok', { 'cache-control': 'no-store' });

@@ -9,6 +9,8 @@ import {
   type LimiterFactory,
 } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
+import { createDownloadsService } from './modules/downloads/downloads.service.js';
+import { createFilesService } from './modules/files/files.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
 import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
@@ -45,6 +47,13 @@ export function createServices(deps: Deps) {
     users: createUsersService(db, auth),
     tokens: createTokensService(db),
     tags: createTagsService(db),
+    files: createFilesService({
+      db,
+      dialect: deps.dialect,
+      storage: deps.storage,
+      maxUploadBytes: config.maxUploadBytes,
+    }),
+    downloads: createDownloadsService(db),
     stats: createStatsService(db, deps.dialect),
   };
 }

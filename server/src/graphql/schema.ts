@@ -6,6 +6,8 @@ import '../modules/users/users.graphql.js';
 import '../modules/auth/auth.graphql.js';
 import '../modules/tokens/tokens.graphql.js';
 import '../modules/tags/tags.graphql.js';
+import '../modules/files/files.graphql.js';
+import '../modules/downloads/downloads.graphql.js';
 import '../modules/stats/stats.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

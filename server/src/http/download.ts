@@ -1,0 +1,158 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AppError, NotFoundError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Viewer } from '../modules/auth/viewer.js';
+import type { Services } from '../services.js';
+import type { ByteRange } from '../storage/storage.js';
+import { sendText } from './respond.js';
+
+// GET/HEAD /files/:id/download (API.md, "HTTP"). The bytes stream from storage; headers make any
+// name safe to save and any content unable to run in our origin.
+
+/** Content types a browser would render or execute; they are served as opaque bytes. */
+const ACTIVE_CONTENT = /html|xml|svg|javascript|ecmascript|xsl|shockwave|^multipart\//i;
+
+export const servedContentType = (mimeType: string) =>
+  ACTIVE_CONTENT.test(mimeType) ? 'application/octet-stream' : mimeType;
+
+/**
+ * `attachment` with an RFC 5987 `filename*` carrying the exact UTF-8 name, and an ASCII
+ * `filename` fallback for old clients in which anything outside printable ASCII, quotes,
+ * backslashes, slashes and percent signs become `_`. Nothing of the name can break out of the
+ * header (no CR/LF survive either form) or name a path (browsers keep only the last segment,
+ * and the fallback has no separators at all).
+ */
+export function contentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\/%]/g, '_');
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/**
+ * A single `bytes=` range against `size`: the range, 'unsatisfiable' (416), or null when the
+ * header is to be ignored (malformed or several ranges: the whole file is served, as RFC 9110
+ * allows).
+ */
+export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | null {
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match) return null;
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return null;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  if (last !== '' && Number(last) < start) return null;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
+}
+
+function matchesEtag(header: string, etag: string): boolean {
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .some((t) => t === '*' || t === etag || t === `W/${etag}`);
+}
+
+export async function handleDownload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawId: string,
+  viewer: Viewer | null,
+  services: Services,
+  log: Logger,
+): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return sendText(res, 405, 'Method not allowed', { allow: 'GET, HEAD' });
+  }
+  if (!viewer) {
+    return sendText(res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
+  }
+  if (viewer.kind === 'token' && !viewer.scopes.includes('DOWNLOAD')) {
+    return sendText(res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
+  }
+  const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
+  const file = id === null ? null : await services.files.get(viewer, id);
+  if (!file) return sendText(res, 404, 'No such file.');
+
+  const etag = `"${file.sha256}"`;
+  const headers: Record<string, string | number> = {
+    etag,
+    'accept-ranges': 'bytes',
+    'cache-control': 'private, no-cache',
+    'content-type': servedContentType(file.mime_type),
+    'content-disposition': contentDisposition(file.name),
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+  };
+
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch && matchesEtag(ifNoneMatch, etag)) {
+    res.writeHead(304, { etag, 'cache-control': headers['cache-control'] as string });
+    return void res.end();
+  }
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'content-length': file.size });
+    return void res.end();
+  }
+
+  // Range is defined for GET only; If-Range with another validator asks for the whole file.
+  let range: ByteRange | null = null;
+  const rangeHeader = req.headers.range;
+  const ifRange = req.headers['if-range'];
+  if (rangeHeader && (!ifRange || String(ifRange).trim() === etag)) {
+    const parsed = parseRange(rangeHeader, file.size);
+    if (parsed === 'unsatisfiable') {
+      return sendText(res, 416, 'Range not satisfiable', {
+        'content-range': `bytes */${file.size}`,
+        etag,
+      });
+    }
+    range = parsed;
+  }
+
+  let body: Readable;
+  try {
+    // Opened before anything is recorded or sent: a missing blob is an error response, not a
+    // truncated download counted in the history.
+    body = await services.storage.read(file.sha256, range ?? undefined);
+  } catch (err) {
+    if (err instanceof AppError) return sendText(res, err.status, err.message);
+    throw err;
+  }
+  if (!range || range.start === 0) {
+    const recorded = await services.downloads.record(file.id, viewer.user.id).catch((err) => {
+      body.destroy();
+      throw err;
+    });
+    if (!recorded) {
+      body.destroy();
+      return sendText(res, 404, new NotFoundError('No such file.').message);
+    }
+  }
+
+  if (range) {
+    res.writeHead(206, {
+      ...headers,
+      'content-range': `bytes ${range.start}-${range.end}/${file.size}`,
+      'content-length': range.end - range.start + 1,
+    });
+  } else {
+    res.writeHead(200, { ...headers, 'content-length': file.size });
+  }
+  try {
+    await pipeline(body, res);
+  } catch (err) {
+    // A client that goes away mid-download is normal; anything else is worth a line.
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+      log.warn({ err, fileId: file.id }, 'download stream failed');
+    }
+  }
+}

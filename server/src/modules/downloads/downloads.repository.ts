@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import type { Db, DownloadRow, Executor } from '../../db/database.js';
+
+export interface DownloadFilter {
+  fileId?: number | null;
+  userId?: number | null;
+  /** Epoch ms, inclusive. */
+  from?: number | null;
+  /** Epoch ms, exclusive. */
+  to?: number | null;
+}
+
+/**
+ * Writes one history row and bumps the file's and the user's counters, in one transaction and
+ * with `x = x + 1` in SQL: concurrent downloads never lose a count to a read-modify-write. The
+ * file's row is updated first and gives the name at this moment; null when the file is gone.
+ */
+export async function recordDownload(
+  db: Db,
+  download: { fileId: number; userId: number; at: number },
+): Promise<DownloadRow | null> {
+  return db.transaction().execute(async (trx) => {
+    const file = await trx
+      .updateTable('files')
+      .set({
+        download_count: sql<number>`download_count + 1`,
+        last_downloaded_at: download.at,
+      })
+      .where('id', '=', download.fileId)
+      .returning('name')
+      .executeTakeFirst();
+    if (!file) return null;
+    const row = await trx
+      .insertInto('downloads')
+      .values({
+        file_id: download.fileId,
+        file_name: file.name,
+        user_id: download.userId,
+        at: download.at,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .updateTable('users')
+      .set({ download_count: sql<number>`download_count + 1` })
+      .where('id', '=', download.userId)
+      .execute();
+    return row;
+  });
+}
+
+function filtered(db: Executor, filter: DownloadFilter) {
+  let q = db.selectFrom('downloads');
+  if (filter.fileId != null) q = q.where('file_id', '=', filter.fileId);
+  if (filter.userId != null) q = q.where('user_id', '=', filter.userId);
+  if (filter.from != null) q = q.where('at', '>=', filter.from);
+  if (filter.to != null) q = q.where('at', '<', filter.to);
+  return q;
+}
+
+/** Newest first. */
+export const listDownloads = (
+  db: Executor,
+  filter: DownloadFilter,
+  limit: number,
+  offset: number,
+): Promise<DownloadRow[]> =>
+  filtered(db, filter)
+    .selectAll()
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+
+export async function countDownloads(db: Executor, filter: DownloadFilter): Promise<number> {
+  const row = await filtered(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

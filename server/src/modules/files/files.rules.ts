@@ -1,0 +1,85 @@
+import { fileTypeFromBuffer } from 'file-type';
+import mime from 'mime-types';
+import { BadUserInputError } from '../../errors.js';
+import { normalizeTagName } from '../tags/tags.service.js';
+
+// Pure rules of the files domain: names, tag names, content types. No I/O besides sniffing a
+// buffer.
+
+const CONTROL = /\p{Cc}/u;
+
+export const MAX_NAME_LENGTH = 255;
+export const MAX_TAGS_PER_FILE = 50;
+
+/**
+ * A file name: any characters except control characters (CR, LF, NUL, tab, …), trimmed, 1 to 255
+ * characters (code points). Control characters are refused rather than stripped so a name never
+ * silently differs from what was asked; they are checked before trimming, so "a\n" is refused too.
+ */
+export function parseFileName(raw: string, field = 'name'): string {
+  if (CONTROL.test(raw)) {
+    throw BadUserInputError.field(field, 'must not contain control characters such as line breaks');
+  }
+  const name = raw.trim();
+  const length = [...name].length;
+  if (length < 1) throw BadUserInputError.field(field, 'must not be empty');
+  if (length > MAX_NAME_LENGTH) {
+    throw BadUserInputError.field(field, `must be at most ${MAX_NAME_LENGTH} characters`);
+  }
+  return name;
+}
+
+/** The original name as the client sent it, made storable: control characters replaced. */
+export function cleanOriginalName(raw: string | undefined, fallback: string): string {
+  const cleaned = [...(raw ?? '').replace(/\p{Cc}/gu, '_').trim()].slice(0, MAX_NAME_LENGTH);
+  return cleaned.length ? cleaned.join('') : fallback;
+}
+
+export interface TagName {
+  name: string;
+  key: string;
+}
+
+/**
+ * Tag names as given to an upload or an edit: each by the tags module's rule (trimmed, 1–40
+ * characters, no control characters); duplicates by key collapse to the first.
+ */
+export function parseTagNames(raw: readonly string[]): TagName[] {
+  const seen = new Map<string, TagName>();
+  for (const value of raw) {
+    const tag = normalizeTagName(value, 'tags');
+    if (!seen.has(tag.key)) seen.set(tag.key, tag);
+  }
+  if (seen.size > MAX_TAGS_PER_FILE) {
+    throw BadUserInputError.field('tags', `at most ${MAX_TAGS_PER_FILE} tags per file`);
+  }
+  return [...seen.values()];
+}
+
+/** The tag a file gets when the uploader gives none. */
+export function typeTagFor(mimeType: string): TagName {
+  const name = mimeType.startsWith('image/')
+    ? 'Image'
+    : mimeType.startsWith('video/')
+      ? 'Video'
+      : mimeType.startsWith('audio/')
+        ? 'Audio'
+        : 'Other';
+  return normalizeTagName(name);
+}
+
+// Containers whose real type the extension usually names better (docx, xlsx, jar are ZIPs; old
+// Office files are CFB): the bytes only prove "some zip".
+const GENERIC_CONTAINERS = new Set(['application/zip', 'application/x-cfb']);
+
+/**
+ * The content type from the bytes (file-type, on the first KiB that putTemp kept), else from
+ * the extension of the given names, else application/octet-stream. The type the client declared
+ * is never consulted.
+ */
+export async function sniffContentType(head: Buffer, names: readonly string[]): Promise<string> {
+  const sniffed = head.length ? await fileTypeFromBuffer(head) : undefined;
+  const byExtension = names.map((n) => mime.lookup(n)).find((t): t is string => Boolean(t));
+  if (sniffed && !(GENERIC_CONTAINERS.has(sniffed.mime) && byExtension)) return sniffed.mime;
+  return byExtension ?? 'application/octet-stream';
+}

@@ -1,0 +1,258 @@
+import type { FileUpload } from 'graphql-upload-minimal';
+import type { Readable } from 'node:stream';
+import type { Db, FileRow, FileStatus } from '../../db/database.js';
+import type { Dialect } from '../../db/connection.js';
+import {
+  AppError,
+  BadUserInputError,
+  ForbiddenError,
+  NotFoundError,
+  PayloadTooLargeError,
+} from '../../errors.js';
+import { requestLog } from '../../request-log.js';
+import type { StorageDriver, TempObject } from '../../storage/storage.js';
+import type { Viewer } from '../auth/viewer.js';
+import { ensureTags } from '../tags/tags.repository.js';
+import { createBlobLock } from './blob-lock.js';
+import {
+  addBlobRef,
+  blobIsReferenced,
+  bumpUploadCount,
+  deleteFileRow,
+  findFileById,
+  findFilesByIds,
+  insertFile,
+  releaseBlobRef,
+  replaceFileTags,
+  updateFileRow,
+} from './files.repository.js';
+import {
+  cleanOriginalName,
+  parseFileName,
+  parseTagNames,
+  sniffContentType,
+  typeTagFor,
+  type TagName,
+} from './files.rules.js';
+import { countFiles, listFiles, type FileListArgs } from './files.search.js';
+
+export interface UploadInput {
+  file: Promise<FileUpload>;
+  name?: string | null;
+  tags?: readonly string[] | null;
+  status?: FileStatus | null;
+}
+
+export interface FileUpdateInput {
+  name?: string | null;
+  tags?: readonly string[] | null;
+  status?: FileStatus | null;
+}
+
+const isAdmin = (viewer: Viewer | null) => viewer?.user.role === 'ADMIN';
+
+/** Admins see every file; everybody else only ACTIVE ones (HIDDEN files do not exist for them). */
+export const canSee = (viewer: Viewer | null, file: FileRow) =>
+  viewer !== null && (file.status === 'ACTIVE' || isAdmin(viewer));
+
+export function createFilesService(deps: {
+  db: Db;
+  dialect: Dialect;
+  storage: StorageDriver;
+  maxUploadBytes: number;
+}) {
+  const { db, storage } = deps;
+  const withBlobLock = createBlobLock(db, deps.dialect);
+
+  async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
+    const file = await findFileById(db, id);
+    if (!file || !canSee(viewer, file)) throw new NotFoundError('No such file.');
+    return file;
+  }
+
+  function assertMayEdit(viewer: Viewer, file: FileRow, status: FileStatus | null | undefined) {
+    if (status != null && !isAdmin(viewer)) {
+      throw new ForbiddenError('Only an admin may change the status of a file.');
+    }
+    if (!isAdmin(viewer) && file.uploaded_by !== viewer.user.id) {
+      throw new ForbiddenError('Only the uploader or an admin may change this file.');
+    }
+  }
+
+  /** Streams the upload into a temp object; every failure leaves no temp object behind. */
+  async function receive(upload: FileUpload): Promise<TempObject> {
+    const stream = upload.createReadStream() as Readable & { truncated?: boolean };
+    let temp: TempObject;
+    try {
+      temp = await storage.putTemp(stream, { maxBytes: deps.maxUploadBytes });
+    } catch (err) {
+      throw uploadError(err, deps.maxUploadBytes);
+    }
+    // busboy ends a file it truncated at a limit normally; never store a truncated file.
+    if (stream.truncated) {
+      await storage.discardTemp(temp.tempKey);
+      throw new PayloadTooLargeError(deps.maxUploadBytes);
+    }
+    return temp;
+  }
+
+  /**
+   * Makes the temp object a visible file: the blob is committed and the rows written under the
+   * blob's lock, so a concurrent deletion of the same bytes cannot remove them in between. If the
+   * rows fail, the blob is removed again unless another file uses it; the temp object goes either
+   * way.
+   */
+  async function commitUpload(
+    temp: TempObject,
+    row: Omit<FileRow, 'id' | 'sha256' | 'size'>,
+    tags: TagName[],
+  ): Promise<FileRow> {
+    try {
+      return await withBlobLock(temp.sha256, async (conn) => {
+        await storage.commit(temp.tempKey, temp.sha256);
+        try {
+          return await conn.transaction().execute(async (trx) => {
+            await addBlobRef(trx, { sha256: temp.sha256, size: temp.size, now: row.created_at });
+            const file = await insertFile(trx, { ...row, sha256: temp.sha256, size: temp.size });
+            if (row.uploaded_by !== null) await bumpUploadCount(trx, row.uploaded_by);
+            const tagRows = await ensureTags(trx, tags, row.created_at);
+            await replaceFileTags(
+              trx,
+              file.id,
+              tagRows.map((t) => t.id),
+            );
+            return file;
+          });
+        } catch (err) {
+          if (!(await blobIsReferenced(conn, temp.sha256))) await storage.delete(temp.sha256);
+          throw err;
+        }
+      });
+    } catch (err) {
+      await storage.discardTemp(temp.tempKey).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  return {
+    /** The file if the viewer may see it, else null. */
+    async get(viewer: Viewer, id: number): Promise<FileRow | null> {
+      const file = await findFileById(db, id);
+      return file && canSee(viewer, file) ? file : null;
+    },
+
+    /** Files by id for a dataloader: the ones the viewer may not see are left out. */
+    visibleByIds: (viewer: Viewer | null, ids: readonly number[]) =>
+      viewer ? findFilesByIds(db, ids, !isAdmin(viewer)) : Promise.resolve([]),
+
+    list: (viewer: Viewer, args: FileListArgs, limit: number, offset: number) =>
+      listFiles(db, { admin: isAdmin(viewer) }, args, { limit, offset }),
+
+    count: (viewer: Viewer, args: FileListArgs) => countFiles(db, { admin: isAdmin(viewer) }, args),
+
+    /**
+     * Stores an upload: checks what can be checked before reading a byte (permissions, name and
+     * tags as given), streams the bytes through a hash into a temp object, sniffs the type from
+     * the first bytes, then commits blob and rows in one step.
+     */
+    async upload(viewer: Viewer, input: UploadInput): Promise<FileRow> {
+      if (input.status != null && !isAdmin(viewer)) {
+        throw new ForbiddenError('Only an admin may set the status of a file.');
+      }
+      const givenName = input.name != null ? parseFileName(input.name) : null;
+      const givenTags = input.tags != null ? parseTagNames(input.tags) : null;
+      const upload = await input.file.catch((err: unknown) => {
+        throw uploadError(err, deps.maxUploadBytes);
+      });
+      const name = givenName ?? parseFileName(upload.filename ?? '', 'name');
+      const temp = await receive(upload);
+      let mimeType: string;
+      try {
+        mimeType = await sniffContentType(temp.head, [upload.filename ?? '', name]);
+      } catch (err) {
+        await storage.discardTemp(temp.tempKey);
+        throw err;
+      }
+      const now = Date.now();
+      return commitUpload(
+        temp,
+        {
+          name,
+          original_name: cleanOriginalName(upload.filename, name),
+          mime_type: mimeType,
+          status: input.status ?? 'ACTIVE',
+          uploaded_by: viewer.user.id,
+          created_at: now,
+          updated_at: now,
+          download_count: 0,
+          last_downloaded_at: null,
+        },
+        givenTags ?? [typeTagFor(mimeType)],
+      );
+    },
+
+    async update(viewer: Viewer, id: number, input: FileUpdateInput): Promise<FileRow> {
+      const file = await visibleFile(viewer, id);
+      assertMayEdit(viewer, file, input.status);
+      const name = input.name != null ? parseFileName(input.name) : undefined;
+      const tags = input.tags != null ? parseTagNames(input.tags) : undefined;
+      const now = Date.now();
+      const updated = await db.transaction().execute(async (trx) => {
+        const row = await updateFileRow(trx, id, {
+          ...(name !== undefined ? { name } : {}),
+          ...(input.status != null ? { status: input.status } : {}),
+          updated_at: now,
+        });
+        if (row && tags) {
+          const tagRows = await ensureTags(trx, tags, now);
+          await replaceFileTags(
+            trx,
+            id,
+            tagRows.map((t) => t.id),
+          );
+        }
+        return row;
+      });
+      if (!updated) throw new NotFoundError('No such file.');
+      return updated;
+    },
+
+    /**
+     * Deletes the file; its download history stays (file null, name kept). The blob goes with
+     * its last file. The uploader's uploadCount is not lowered: it counts uploads made, as
+     * downloadCount counts downloads made.
+     */
+    async delete(viewer: Viewer, id: number): Promise<true> {
+      const file = await visibleFile(viewer, id);
+      assertMayEdit(viewer, file, null);
+      await withBlobLock(file.sha256, async (conn) => {
+        const result = await conn.transaction().execute(async (trx) => {
+          const row = await deleteFileRow(trx, id);
+          return row ? { last: await releaseBlobRef(trx, row.sha256) } : null;
+        });
+        if (!result) throw new NotFoundError('No such file.');
+        if (result.last) {
+          // The rows are gone for good; a failure here leaves only an unreferenced object.
+          await storage.delete(file.sha256).catch((err: unknown) => {
+            requestLog()?.warn({ err, sha256: file.sha256 }, 'could not delete a blob');
+          });
+        }
+      });
+      return true;
+    },
+  };
+}
+
+export type FilesService = ReturnType<typeof createFilesService>;
+
+/**
+ * graphql-upload-minimal rejects with HTTP-ish errors (status 400 for a malformed request, 413
+ * for its limits, 499 when the client went away); turn them into the API's codes.
+ */
+function uploadError(err: unknown, limit: number): unknown {
+  if (err instanceof AppError) return err;
+  const status = (err as { status?: unknown } | null)?.status;
+  if (status === 413) return new PayloadTooLargeError(limit);
+  if (status === 400 && err instanceof Error) return BadUserInputError.field('file', err.message);
+  return err;
+}
