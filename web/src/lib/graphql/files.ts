@@ -26,8 +26,8 @@ export const FileFields = graphql(`
 
 export const UploadFileMutation = graphql(
   `
-    mutation UploadFile($file: Upload!, $name: String, $tags: [String!]) {
-      uploadFile(file: $file, name: $name, tags: $tags) {
+    mutation UploadFile($file: Upload!, $name: String, $tags: [String!], $status: FileStatus) {
+      uploadFile(file: $file, name: $name, tags: $tags, status: $status) {
         ...FileFields
       }
     }

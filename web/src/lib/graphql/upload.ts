@@ -24,7 +24,8 @@ function failure(code: AppError['code'], message = describe(code, undefined)): U
  */
 export function uploadFile(
   file: File,
-  variables: { name?: string; tags?: string[] },
+  /** `status` is for admins only: leave it out for everyone else (the server refuses it). */
+  variables: { name?: string; tags?: string[]; status?: 'ACTIVE' | 'HIDDEN' },
   onProgress: (loaded: number, total: number) => void,
 ): UploadRequest {
   const xhr = new XMLHttpRequest();
