@@ -26,6 +26,11 @@ export const Tag = builder.loadableObject('Tag', {
   }),
 });
 
+export const TagMatchEnum = builder.enumType('TagMatch', {
+  description: 'ALL keeps files carrying every listed tag, ANY files carrying at least one.',
+  values: ['ALL', 'ANY'] as const,
+});
+
 /** One tag and how many files of a filtered result carry it (FileConnection.tagCounts). */
 export const TagCount = builder.objectRef<{ tag: TagRow; count: number }>('TagCount').implement({
   fields: (t) => ({

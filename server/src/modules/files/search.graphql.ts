@@ -1,0 +1,30 @@
+import { builder } from '../../graphql/builder.js';
+import { TagCount } from '../tags/tags.graphql.js';
+import { FileConnection, type FileListing } from './files.graphql.js';
+import { countTagsOfFiles } from './files.search.js';
+
+// FileConnection.tagCounts: facet counts over the whole filtered result of `files`, computed only
+// when asked for (see SEARCH.md for the query shapes).
+
+builder.objectField(FileConnection, 'tagCounts', (t) =>
+  t.field({
+    type: [TagCount],
+    description:
+      'For each tag, how many files of the whole filtered result carry it: counts above zero, highest first, then by name.',
+    resolve: async (connection, _args, ctx) => {
+      const { args } = connection as FileListing;
+      const counts = await countTagsOfFiles(
+        ctx.services.db,
+        { admin: ctx.viewer?.user.role === 'ADMIN' },
+        args,
+      );
+      const tags = new Map(
+        (await ctx.services.tags.byIds(counts.map((c) => c.tagId))).map((tag) => [tag.id, tag]),
+      );
+      return counts.flatMap((c) => {
+        const tag = tags.get(c.tagId);
+        return tag ? [{ tag, count: c.count }] : [];
+      });
+    },
+  }),
+);

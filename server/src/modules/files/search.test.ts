@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { apiToken, insertFiles } from '../../../test/library.js';
+
+const FILES = `query($query: String, $tagIds: [ID!], $tagMatch: TagMatch, $status: FileStatus,
+    $uploadedBy: ID, $orderBy: FileOrder, $first: Int, $after: String, $offset: Int) {
+  files(query: $query, tagIds: $tagIds, tagMatch: $tagMatch, status: $status,
+        uploadedBy: $uploadedBy, orderBy: $orderBy, first: $first, after: $after, offset: $offset) {
+    totalCount
+    edges { cursor node { name status } }
+    pageInfo { hasNextPage hasPreviousPage endCursor }
+    tagCounts { count tag { name } } } }`;
+
+interface Listing {
+  totalCount: number;
+  edges: { cursor: string; node: { name: string; status: string } }[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
+  tagCounts: { count: number; tag: { name: string } }[];
+}
+
+describe('files search', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let user: { token: string; id: string };
+  const tagIds: Record<string, string> = {};
+
+  const search = async (variables: Record<string, unknown>, token = user.token) => {
+    const res = await t.gql<{ files: Listing }>(FILES, { first: 100, ...variables }, { token });
+    if (!res.data) throw new Error(JSON.stringify(res.errors));
+    return res.data.files;
+  };
+  const names = async (variables: Record<string, unknown>, token = user.token) =>
+    (await search(variables, token)).edges.map((e) => e.node.name).sort();
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.signUp('admin@example.com');
+    user = await t.signUp('user@example.com');
+    const a = Number(admin.id);
+    const u = Number(user.id);
+    await insertFiles(t, [
+      { name: 'Quarterly Report.pdf', tags: ['Finance', 'Reports'], uploadedBy: a, size: 500 },
+      { name: 'Budget 2026.xlsx', tags: ['Finance'], uploadedBy: u, size: 300 },
+      { name: 'Café menu.pdf', tags: ['Food'], uploadedBy: u, size: 100 },
+      { name: 'STRASSE plan.png', tags: ['Maps'], uploadedBy: u, size: 50 },
+      { name: 'Große Straße.jpg', tags: ['Maps', 'Photos'], uploadedBy: a, size: 700 },
+      { name: '東京タワー 報告書.pdf', tags: ['Reports'], uploadedBy: a, size: 10 },
+      { name: '100%_done [final]*?.txt', tags: [], uploadedBy: u, size: 5 },
+      { name: '100 done final.txt', tags: ['Misc'], uploadedBy: u, size: 6 },
+      { name: 'Secret report.pdf', tags: ['Finance', 'Secret'], status: 'HIDDEN', size: 900 },
+      { name: 'Hidden café.txt', tags: ['Food'], status: 'HIDDEN', size: 1 },
+    ]);
+    const rows = await t.server.connection.db.selectFrom('tags').select(['id', 'name']).execute();
+    for (const r of rows) tagIds[r.name] = String(r.id);
+  });
+  afterAll(() => t.close());
+
+  it('matches a case-insensitive substring of the name, Unicode-aware', async () => {
+    expect(await names({ query: 'QUARTERLY' })).toEqual(['Quarterly Report.pdf']);
+    expect(await names({ query: 'café' })).toEqual(['Café menu.pdf']);
+    expect(await names({ query: 'CAFÉ' })).toEqual(['Café menu.pdf']);
+    expect(await names({ query: 'cafe' })).toEqual([]);
+    expect(await names({ query: 'straße' })).toEqual(['Große Straße.jpg']);
+    expect(await names({ query: 'STRASSE' })).toEqual(['STRASSE plan.png']);
+    expect(await names({ query: 'ROSSE' })).toEqual([]);
+    // CJK: three characters (trigram index) and two or one (no trigram: scan), same answers.
+    expect(await names({ query: '報告書' })).toEqual(['東京タワー 報告書.pdf']);
+    expect(await names({ query: '東京' })).toEqual(['東京タワー 報告書.pdf']);
+    expect(await names({ query: 'ワ' })).toEqual(['東京タワー 報告書.pdf']);
+    expect(await names({ query: 'nothing like this' })).toEqual([]);
+  });
+
+  it('treats %, _, *, ? and [ as literal characters', async () => {
+    expect(await names({ query: '%_' })).toEqual(['100%_done [final]*?.txt']);
+    expect(await names({ query: '0_d' })).toEqual([]);
+    expect(await names({ query: '[final]*?' })).toEqual(['100%_done [final]*?.txt']);
+    expect(await names({ query: '*' })).toEqual(['100%_done [final]*?.txt']);
+    expect(await names({ query: 'd?ne' })).toEqual([]);
+    expect(await names({ query: '0 d' })).toEqual(['100 done final.txt']);
+  });
+
+  it('matches tag names too', async () => {
+    // "report": two names contain it; the CJK file only carries the tag "Reports".
+    expect(await names({ query: 'report' })).toEqual([
+      'Quarterly Report.pdf',
+      '東京タワー 報告書.pdf',
+    ]);
+    expect(await names({ query: 'MAPS' })).toEqual(['Große Straße.jpg', 'STRASSE plan.png']);
+    expect(await names({ query: 'oo' })).toEqual(['Café menu.pdf']); // via the tag "Food"
+  });
+
+  it('filters by tags with ALL or ANY', async () => {
+    const both = [tagIds.Finance!, tagIds.Reports!];
+    expect(await names({ tagIds: both })).toEqual(['Quarterly Report.pdf']);
+    expect(await names({ tagIds: both, tagMatch: 'ALL' })).toEqual(['Quarterly Report.pdf']);
+    expect(await names({ tagIds: both, tagMatch: 'ANY' })).toEqual([
+      'Budget 2026.xlsx',
+      'Quarterly Report.pdf',
+      '東京タワー 報告書.pdf',
+    ]);
+    expect(await names({ tagIds: [tagIds.Maps!, tagIds.Food!], tagMatch: 'ALL' })).toEqual([]);
+    expect(await names({ tagIds: ['999999'], tagMatch: 'ALL' })).toEqual([]);
+    expect(await names({ tagIds: ['999999', tagIds.Food!], tagMatch: 'ANY' })).toEqual([
+      'Café menu.pdf',
+    ]);
+    // Combined with a query: both must hold.
+    expect(await names({ query: 'pdf', tagIds: [tagIds.Reports!] })).toEqual([
+      'Quarterly Report.pdf',
+      '東京タワー 報告書.pdf',
+    ]);
+    const bad = await t.gql(FILES, { tagIds: ['x'] }, { token: user.token });
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+  });
+
+  it('counts the whole filtered result, not the page, and tags by count then name', async () => {
+    const page = await search({ query: 'a', first: 2 });
+    expect(page.edges).toHaveLength(2);
+    // Names holding "a", plus "Budget 2026.xlsx" through its tag "Finance".
+    expect(page.totalCount).toBe(7);
+    expect(page.pageInfo.hasNextPage).toBe(true);
+    expect(page.tagCounts.map((c) => [c.tag.name, c.count])).toEqual([
+      ['Finance', 2],
+      ['Maps', 2],
+      ['Food', 1],
+      ['Misc', 1],
+      ['Photos', 1],
+      ['Reports', 1],
+    ]);
+    const all = await search({ first: 0 });
+    expect(all.edges).toEqual([]);
+    expect(all.totalCount).toBe(8);
+    expect(all.tagCounts.map((c) => [c.tag.name, c.count])).toEqual([
+      ['Finance', 2],
+      ['Maps', 2],
+      ['Reports', 2],
+      ['Food', 1],
+      ['Misc', 1],
+      ['Photos', 1],
+    ]);
+  });
+
+  it('never shows or counts HIDDEN files to USERs; admins see and filter them', async () => {
+    const mine = await search({ query: 'secret' });
+    expect(mine.totalCount).toBe(0);
+    expect(mine.tagCounts).toEqual([]);
+    const finance = await search({ tagIds: [tagIds.Finance!] });
+    expect(finance.totalCount).toBe(2);
+    expect(finance.tagCounts.find((c) => c.tag.name === 'Secret')).toBeUndefined();
+    expect((await search({ status: 'HIDDEN' })).totalCount).toBe(0);
+    expect((await search({ status: 'ACTIVE' })).totalCount).toBe(8);
+
+    const adminAll = await search({ first: 0 }, admin.token);
+    expect(adminAll.totalCount).toBe(10);
+    expect(adminAll.tagCounts.slice(0, 2)).toEqual([
+      { count: 3, tag: { name: 'Finance' } },
+      { count: 2, tag: { name: 'Food' } },
+    ]);
+    expect(await names({ status: 'HIDDEN' }, admin.token)).toEqual([
+      'Hidden café.txt',
+      'Secret report.pdf',
+    ]);
+    const hiddenFinance = await search(
+      { status: 'HIDDEN', tagIds: [tagIds.Finance!] },
+      admin.token,
+    );
+    expect(hiddenFinance.totalCount).toBe(1);
+    expect(hiddenFinance.tagCounts.map((c) => c.tag.name)).toEqual(['Finance', 'Secret']);
+    expect(await names({ query: 'CAFÉ' }, admin.token)).toEqual([
+      'Café menu.pdf',
+      'Hidden café.txt',
+    ]);
+  });
+
+  it('filters by uploader', async () => {
+    expect(await names({ uploadedBy: admin.id })).toEqual([
+      'Große Straße.jpg',
+      'Quarterly Report.pdf',
+      '東京タワー 報告書.pdf',
+    ]);
+    const mine = await search({ uploadedBy: user.id, query: 'done' });
+    expect(mine.totalCount).toBe(2);
+  });
+
+  it('orders by newest, oldest, name, size and downloads, stably', async () => {
+    const order = async (orderBy: string) =>
+      (await search({ orderBy })).edges.map((e) => e.node.name);
+    const newest = await order('NEWEST');
+    expect(newest[0]).toBe('100 done final.txt');
+    expect(await order('OLDEST')).toEqual([...newest].reverse());
+    expect((await order('LARGEST')).slice(0, 3)).toEqual([
+      'Große Straße.jpg',
+      'Quarterly Report.pdf',
+      'Budget 2026.xlsx',
+    ]);
+    const byName = await order('NAME');
+    expect(byName.slice(0, 3)).toEqual(['100 done final.txt', '100%_done [final]*?.txt', 'Budget 2026.xlsx']);
+    expect(await order('MOST_DOWNLOADED')).toHaveLength(8);
+  });
+
+  it('pages by offset and by cursor over the same order', async () => {
+    const all = (await search({ orderBy: 'NAME' })).edges.map((e) => e.node.name);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: Listing = await search({ orderBy: 'NAME', first: 3, after });
+      seen.push(...page.edges.map((e) => e.node.name));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(all);
+    const third = await search({ orderBy: 'NAME', first: 3, offset: 6 });
+    expect(third.edges.map((e) => e.node.name)).toEqual(all.slice(6, 9));
+    expect(third.pageInfo.hasPreviousPage).toBe(true);
+    expect(errorCode(await t.gql(FILES, { first: 101 }, { token: user.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+
+  it('is open to READ tokens only', async () => {
+    const read = await apiToken(t, user.token, ['READ']);
+    expect((await search({ query: 'report' }, read)).totalCount).toBe(2);
+    const other = await apiToken(t, user.token, ['DOWNLOAD', 'UPLOAD', 'STATS']);
+    expect(errorCode(await t.gql(FILES, {}, { token: other }))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(FILES))).toBe('UNAUTHENTICATED');
+  });
+});
