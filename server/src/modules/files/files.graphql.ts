@@ -3,7 +3,7 @@ import type { FileRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, type Connection } from '../../graphql/connection.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
-import { Tag } from '../tags/tags.graphql.js';
+import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
 import type { FileListArgs } from './files.search.js';
 
@@ -90,6 +90,11 @@ builder.queryFields((t) => ({
       'The files the viewer can see. USERs see ACTIVE files only, whatever `status` asks.',
     authScopes: { tokenScope: 'READ' },
     args: {
+      query: t.arg.string({
+        description: 'Case-insensitive substring of the file name or of a tag name.',
+      }),
+      tagIds: t.arg.idList(),
+      tagMatch: t.arg({ type: TagMatchEnum, defaultValue: 'ALL' }),
       status: t.arg({ type: FileStatusEnum }),
       uploadedBy: t.arg.id(),
       orderBy: t.arg({ type: FileOrderEnum, defaultValue: 'NEWEST' }),
@@ -99,6 +104,9 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx): Promise<FileListing> => {
       const listArgs: FileListArgs = {
+        query: args.query,
+        tagIds: args.tagIds?.map((id) => parseId(id, 'tagIds')),
+        tagMatch: args.tagMatch,
         status: args.status,
         uploadedBy: args.uploadedBy != null ? parseId(args.uploadedBy, 'uploadedBy') : null,
         orderBy: args.orderBy,
