@@ -1,6 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { parseId } from '../../graphql/ids.js';
-import type { DownloadStats } from './stats.service.js';
+import { FileRef } from '../files/files.graphql.js';
+import { MAX_TOP_FILES, type DownloadStats } from './stats.service.js';
 
 export const StatsIntervalEnum = builder.enumType('StatsInterval', {
   values: ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const,
@@ -10,6 +11,14 @@ const StatsPoint = builder.objectRef<{ start: number; count: number }>('StatsPoi
   description: 'Downloads in the interval starting at `start` (UTC).',
   fields: (t) => ({
     start: t.field({ type: 'DateTime', resolve: (p) => p.start }),
+    count: t.exposeInt('count'),
+  }),
+});
+
+const FileCount = builder.objectRef<{ fileId: number; count: number }>('FileCount').implement({
+  description: 'A file and how many times it was downloaded in the range.',
+  fields: (t) => ({
+    file: t.field({ type: FileRef, resolve: (c) => c.fileId }),
     count: t.exposeInt('count'),
   }),
 });
@@ -25,6 +34,12 @@ export const DownloadStatsRef = builder.objectRef<DownloadStats>('DownloadStats'
       type: [StatsPoint],
       description: 'One point per interval from the one holding `from` to the one holding `to`.',
       resolve: (s) => s.series(),
+    }),
+    topFiles: t.field({
+      type: [FileCount],
+      description: `The files downloaded most in the range, most first (deleted files left out); limit 1–${MAX_TOP_FILES}.`,
+      args: { limit: t.arg.int({ defaultValue: 10 }) },
+      resolve: (s, args) => s.topFiles(args.limit ?? 10),
     }),
   }),
 });

@@ -174,6 +174,34 @@ describe('downloadStats', () => {
     );
   });
 
+  it('lists the most downloaded files of the range, deleted files left out', async () => {
+    const TOP = `query($from: DateTime, $to: DateTime, $limit: Int, $userId: ID) {
+      downloadStats(from: $from, to: $to, userId: $userId) {
+        topFiles(limit: $limit) { count file { name status } } } }`;
+    const top = async (variables: Record<string, unknown>) => {
+      const res = await t.gql<{
+        downloadStats: { topFiles: { count: number; file: { name: string } }[] };
+      }>(TOP, variables, { token: admin.token });
+      if (!res.data) throw new Error(JSON.stringify(res.errors));
+      return res.data.downloadStats.topFiles.map((f) => [f.file.name, f.count]);
+    };
+    const range = { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' };
+    // a: 4, b: 3, c: 3 (ties by file id); the download of a deleted file is left out.
+    expect(await top(range)).toEqual([
+      ['a.pdf', 4],
+      ['b.pdf', 3],
+      ['c.pdf', 3],
+    ]);
+    expect(await top({ ...range, limit: 1 })).toEqual([['a.pdf', 4]]);
+    expect(await top({ ...range, userId: user.id })).toEqual([
+      ['c.pdf', 3],
+      ['a.pdf', 1],
+      ['b.pdf', 1],
+    ]);
+    const bad = await t.gql(TOP, { ...range, limit: 0 }, { token: admin.token });
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+  });
+
   it('defaults to the last 30 days by day', async () => {
     await insertDownloads(t, [{ fileId: files[0]!, userId: null, at: Date.now() - 3_600_000 }]);
     const s = await stats({});
