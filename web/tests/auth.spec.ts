@@ -62,13 +62,13 @@ test('sign-up and sign-in errors appear next to their fields', async ({ page, ap
   await expect(page.getByLabel('Password', { exact: true })).toHaveAttribute('type', 'password');
 });
 
-test('banned and rate-limited sign-ins get their own messages', async ({ page, api, server }) => {
+test('banned and rate-limited sign-ins get their own messages', async ({ page, api, cabinet }) => {
   const banned = await api.register({ name: 'Mallory' });
   await gqlOk(
-    server.url,
+    cabinet.url,
     'mutation ($id: ID!) { banUser(id: $id) { id } }',
     { id: banned.id },
-    server.admin.token,
+    cabinet.admin.token,
   );
   await page.goto('/login');
   await page.getByLabel('Email').fill(banned.email);

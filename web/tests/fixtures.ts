@@ -9,9 +9,10 @@
  *     await signIn(page, user);                    // cookie set in the page's context
  *   });
  *
- * Every worker's server starts with one ADMIN (`server.admin`) so accounts registered by tests are
- * plain USERs whatever the order. A test that needs an empty library (first sign-up becomes
- * admin) uses the `freshServer` fixture, which starts a private server for that test only.
+ * Every server starts with one ADMIN (`cabinet.admin`) so accounts registered by tests are plain
+ * USERs whatever the order. `test.use({ ownServer: true })` gives each test of a file or describe
+ * block a server of its own (empty library, counts of its own; `serverEnv` adds environment). A
+ * test that needs an empty database (first sign-up becomes admin) uses `freshServer`.
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -247,28 +248,61 @@ function apiFor(url: string): Api {
   };
 }
 
+async function startWithAdmin(env: Record<string, string> = {}): Promise<CabinetServer> {
+  const running = await startCabinet(env);
+  try {
+    const admin = await registerUser(running.url, {
+      name: 'Ada Admin',
+      email: uniqueEmail('admin'),
+    });
+    return { url: running.url, admin, stop: running.stop };
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+}
+
 export const test = base.extend<
-  { api: Api; freshServer: { url: string; api: Api } },
+  {
+    /**
+     * `test.use({ ownServer: true })`: the tests of that scope get a server of their own (with its
+     * admin), so counts and empty states are theirs alone. Extra environment: `serverEnv`.
+     */
+    ownServer: boolean;
+    serverEnv: Record<string, string>;
+    /** The server this test talks to (the worker's, or its own). */
+    cabinet: CabinetServer;
+    api: Api;
+    /** A private server with an empty database (the first sign-up becomes admin). */
+    freshServer: { url: string; api: Api };
+  },
   { server: CabinetServer }
 >({
+  ownServer: [false, { option: true }],
+  serverEnv: [{}, { option: true }],
   server: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
     async ({}, use) => {
-      const running = await startCabinet();
-      const admin = await registerUser(running.url, {
-        name: 'Ada Admin',
-        email: uniqueEmail('admin'),
-      });
-      await use({ url: running.url, admin, stop: running.stop });
+      const running = await startWithAdmin();
+      await use(running);
       await running.stop();
     },
     { scope: 'worker', timeout: 60_000 },
   ],
-  baseURL: async ({ server }, use) => {
-    await use(server.url);
+  cabinet: async ({ ownServer, serverEnv, server }, use) => {
+    if (!ownServer && Object.keys(serverEnv).length === 0) {
+      await use(server);
+      return;
+    }
+    const own = await startWithAdmin(serverEnv);
+    await use(own);
+    await own.stop();
   },
-  api: async ({ server }, use) => {
-    await use(apiFor(server.url));
+  baseURL: async ({ cabinet }, use) => {
+    await use(cabinet.url);
+  },
+  api: async ({ cabinet }, use) => {
+    await use(apiFor(cabinet.url));
   },
   // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
   freshServer: async ({}, use) => {

@@ -30,8 +30,11 @@ export function formatDateTime(iso: string): string {
   return format(new Date(iso), 'PPpp');
 }
 
+/** "just now", "5 minutes ago", "in 3 days". */
 export function formatRelative(iso: string): string {
-  return formatDistanceToNowStrict(new Date(iso), { addSuffix: true });
+  const date = new Date(iso);
+  if (Math.abs(Date.now() - date.getTime()) < 45_000) return 'just now';
+  return formatDistanceToNowStrict(date, { addSuffix: true });
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {
