@@ -1,0 +1,68 @@
+import { FileFields } from '$lib/graphql/files';
+import { graphql } from '$lib/graphql/graphql';
+
+export const AdminFilesQuery = graphql(
+  `
+    query AdminFiles(
+      $query: String
+      $status: FileStatus
+      $tagIds: [ID!]
+      $uploadedBy: ID
+      $orderBy: FileOrder
+      $first: Int
+      $offset: Int
+    ) {
+      files(
+        query: $query
+        status: $status
+        tagIds: $tagIds
+        uploadedBy: $uploadedBy
+        orderBy: $orderBy
+        first: $first
+        offset: $offset
+      ) {
+        totalCount
+        tagCounts {
+          count
+          tag {
+            id
+            name
+          }
+        }
+        edges {
+          node {
+            ...FileFields
+            sha256
+            lastDownloadedAt
+            uploadedBy {
+              id
+              name
+              email
+            }
+          }
+        }
+      }
+    }
+  `,
+  [FileFields],
+);
+
+export const FileDownloadsQuery = graphql(`
+  query AdminFileDownloads($fileId: ID!, $first: Int, $offset: Int) {
+    downloads(fileId: $fileId, first: $first, offset: $offset) {
+      totalCount
+      edges {
+        node {
+          id
+          at
+          fileName
+          user {
+            id
+            name
+            email
+          }
+        }
+      }
+    }
+  }
+`);
