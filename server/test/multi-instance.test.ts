@@ -304,7 +304,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
       });
 
       it('counts concurrent downloads through both instances exactly', async () => {
-        const perUser = 12;
+        const perUser = Number(process.env.MULTI_DOWNLOADS_PER_USER ?? 12);
         const results = await Promise.all(
           Array.from({ length: perUser * 2 }, (_, i) =>
             i % 2 ? download(a, bob.token, file.id) : download(b, carol.token, file.id),
@@ -341,6 +341,53 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
         );
         expect(carolMe.data!.me.downloadCount).toBe(perUser);
       });
+
+      // TODO(issues 3, 4): deadlocks on PostgreSQL. Uploads lock file_totals (files insert trigger)
+      // and then tags (file_tags trigger); deletes lock tags (file_tags delete, before the row goes)
+      // and then file_totals; downloads lock tags (files update trigger) and then the user's row,
+      // which an upload by that user locks before its tags. PostgreSQL breaks each cycle by failing
+      // one transaction: INTERNAL_SERVER_ERROR for an upload, deletion or download. Skipped until
+      // the lock order is made consistent; run with MULTI_CHURN=40 to see it.
+      it.skipIf(!process.env.MULTI_CHURN)(
+        'keeps tag counters exact under concurrent uploads, downloads and deletes sharing a tag',
+        async () => {
+          const rounds = Number(process.env.MULTI_CHURN ?? 16);
+          const [kept, ...doomed] = await Promise.all(
+            Array.from({ length: rounds + 1 }, (_, i) =>
+              upload(i % 2 ? a : b, bob.token, `old-${i}.txt`, randomBytes(1024), ['churn']),
+            ),
+          );
+          const outcomes = await Promise.allSettled([
+            ...doomed.map((f, i) =>
+              (i % 2 ? b : a).gql(DELETE_FILE, { id: f.id }, { token: bob.token }).then((res) => {
+                if (res.errors) throw new Error(`delete: ${JSON.stringify(res.errors)}`);
+              }),
+            ),
+            ...doomed.map((_, i) =>
+              upload(i % 2 ? a : b, carol.token, `new-${i}.txt`, randomBytes(1024), ['churn']),
+            ),
+            ...doomed.map((_, i) =>
+              download(i % 2 ? b : a, carol.token, kept!.id).then((res) => {
+                if (res.status !== 200) throw new Error(`download: ${res.status}`);
+              }),
+            ),
+          ]);
+          const failures = outcomes.flatMap((o) =>
+            o.status === 'rejected' ? [String(o.reason)] : [],
+          );
+          expect(failures).toEqual([]);
+          const tags = await a.gql<{
+            tags: { edges: { node: { name: string; fileCount: number; downloadCount: number } }[] };
+          }>(
+            `{ tags(query: "churn") { edges { node { name fileCount downloadCount } } } }`,
+            {},
+            { token: admin.token },
+          );
+          expect(tags.data!.tags.edges.map((e) => e.node)).toEqual([
+            { name: 'churn', fileCount: rounds + 1, downloadCount: rounds },
+          ]);
+        },
+      );
 
       it('shares one blob between the same bytes uploaded through both at once, until both go', async () => {
         const same = randomBytes(64 * 1024);
