@@ -1,7 +1,9 @@
 import { builder } from '../../graphql/builder.js';
 import { parseId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
-import { MAX_TOP_FILES, type DownloadStats } from './stats.service.js';
+import { TagCount } from '../tags/tags.graphql.js';
+import { User } from '../users/users.graphql.js';
+import { MAX_TOP, MAX_TOP_FILES, type DownloadStats } from './stats.service.js';
 
 export const StatsIntervalEnum = builder.enumType('StatsInterval', {
   values: ['HOUR', 'DAY', 'WEEK', 'MONTH'] as const,
@@ -23,6 +25,14 @@ const FileCount = builder.objectRef<{ fileId: number; count: number }>('FileCoun
   }),
 });
 
+const UserCount = builder.objectRef<{ userId: number; count: number }>('UserCount').implement({
+  description: 'A user and how many downloads they made in the range.',
+  fields: (t) => ({
+    user: t.field({ type: User, resolve: (c) => c.userId }),
+    count: t.exposeInt('count'),
+  }),
+});
+
 export const DownloadStatsRef = builder.objectRef<DownloadStats>('DownloadStats').implement({
   fields: (t) => ({
     total: t.int({ resolve: (s) => s.total() }),
@@ -40,6 +50,18 @@ export const DownloadStatsRef = builder.objectRef<DownloadStats>('DownloadStats'
       description: `The files downloaded most in the range, most first (deleted files left out); limit 1–${MAX_TOP_FILES}.`,
       args: { limit: t.arg.int({ defaultValue: 10 }) },
       resolve: (s, args) => s.topFiles(args.limit ?? 10),
+    }),
+    topUsers: t.field({
+      type: [UserCount],
+      description: `The users who downloaded most in the range, most first (anonymous downloads left out); limit 1–${MAX_TOP}.`,
+      args: { limit: t.arg.int({ defaultValue: 10 }) },
+      resolve: (s, args) => s.topUsers(args.limit ?? 10),
+    }),
+    topTags: t.field({
+      type: [TagCount],
+      description: `The tags whose files were downloaded most in the range (a download counts for each tag its file carries now), most first; limit 1–${MAX_TOP}.`,
+      args: { limit: t.arg.int({ defaultValue: 10 }) },
+      resolve: (s, args) => s.topTags(args.limit ?? 10),
     }),
   }),
 });

@@ -154,3 +154,42 @@ export async function topDownloadedFiles(
     .execute();
   return rows.map((r) => ({ fileId: Number(r.file_id), count: Number(r.count) }));
 }
+
+/** The users who downloaded most in [from, to), most first, then by id; anonymous rows left out. */
+export async function topDownloaders(
+  db: Executor,
+  f: StatsFilter,
+  limit: number,
+): Promise<{ userId: number; count: number }[]> {
+  if (f.from >= f.to || limit <= 0) return [];
+  const rows = await filteredDownloads(db, f)
+    .select(['d.user_id', (eb) => eb.fn.countAll<number>().as('count')])
+    .where('d.user_id', 'is not', null)
+    .groupBy('d.user_id')
+    .orderBy('count', 'desc')
+    .orderBy('d.user_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ userId: Number(r.user_id), count: Number(r.count) }));
+}
+
+/**
+ * The tags whose files were downloaded most in [from, to): a download counts once for each tag
+ * its file carries now. Most first, then by tag id; downloads of deleted files have no tags.
+ */
+export async function topDownloadedTags(
+  db: Executor,
+  f: StatsFilter,
+  limit: number,
+): Promise<{ tagId: number; count: number }[]> {
+  if (f.from >= f.to || limit <= 0) return [];
+  const rows = await filteredDownloads(db, f)
+    .innerJoin('file_tags as t', 't.file_id', 'd.file_id')
+    .select(['t.tag_id', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy('t.tag_id')
+    .orderBy('count', 'desc')
+    .orderBy('t.tag_id')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ tagId: Number(r.tag_id), count: Number(r.count) }));
+}

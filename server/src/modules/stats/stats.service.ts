@@ -2,16 +2,22 @@ import type { Dialect } from '../../db/connection.js';
 import type { Db } from '../../db/database.js';
 import { BadUserInputError } from '../../errors.js';
 import { bucketCount, bucketStarts, DAY_MS, type StatsInterval } from './buckets.js';
+import type { TagRow } from '../../db/database.js';
+import { findTagsByIds } from '../tags/tags.repository.js';
 import {
   countUniqueUsers,
   downloadsByBucket,
   topDownloadedFiles,
+  topDownloadedTags,
+  topDownloaders,
   type StatsFilter,
 } from './stats.repository.js';
 
 export const MAX_POINTS = 1000;
 export const DEFAULT_RANGE_MS = 30 * DAY_MS;
 export const MAX_TOP_FILES = 100;
+/** The same cap for topUsers and topTags. */
+export const MAX_TOP = MAX_TOP_FILES;
 
 export interface StatsArgs {
   from?: Date | null;
@@ -28,6 +34,14 @@ export interface DownloadStats {
   total(): Promise<number>;
   uniqueUsers(): Promise<number>;
   topFiles(limit: number): Promise<{ fileId: number; count: number }[]>;
+  topUsers(limit: number): Promise<{ userId: number; count: number }[]>;
+  topTags(limit: number): Promise<{ tag: TagRow; count: number }[]>;
+}
+
+function checkLimit(limit: number) {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TOP) {
+    throw BadUserInputError.field('limit', `must be between 1 and ${MAX_TOP}`);
+  }
 }
 
 /**
@@ -76,10 +90,29 @@ export function createStatsService(db: Db, dialect: Dialect) {
         total: async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0),
         uniqueUsers: () => countUniqueUsers(db, filter),
         topFiles(limit) {
-          if (!Number.isInteger(limit) || limit < 1 || limit > MAX_TOP_FILES) {
-            throw BadUserInputError.field('limit', `must be between 1 and ${MAX_TOP_FILES}`);
-          }
+          checkLimit(limit);
           return topDownloadedFiles(db, filter, limit);
+        },
+        topUsers(limit) {
+          checkLimit(limit);
+          return topDownloaders(db, filter, limit);
+        },
+        async topTags(limit) {
+          checkLimit(limit);
+          const counts = await topDownloadedTags(db, filter, limit);
+          const rows = new Map(
+            (
+              await findTagsByIds(
+                db,
+                counts.map((c) => c.tagId),
+              )
+            ).map((t) => [t.id, t]),
+          );
+          // A tag deleted between the two queries is simply left out.
+          return counts.flatMap((c) => {
+            const tag = rows.get(c.tagId);
+            return tag ? [{ tag, count: c.count }] : [];
+          });
         },
       };
     },

@@ -202,6 +202,52 @@ describe('downloadStats', () => {
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
   });
 
+  it('lists the top users and top tags of the range, with the same filters', async () => {
+    const TOP = `query($from: DateTime, $to: DateTime, $fileId: ID, $limit: Int) {
+      downloadStats(from: $from, to: $to, fileId: $fileId) {
+        topUsers(limit: $limit) { count user { email } }
+        topTags(limit: $limit) { count tag { name } } } }`;
+    const top = async (variables: Record<string, unknown>) => {
+      const res = await t.gql<{
+        downloadStats: {
+          topUsers: { count: number; user: { email: string } }[];
+          topTags: { count: number; tag: { name: string } }[];
+        };
+      }>(TOP, variables, { token: admin.token });
+      if (!res.data) throw new Error(JSON.stringify(res.errors));
+      return {
+        users: res.data.downloadStats.topUsers.map((u) => [u.user.email, u.count]),
+        tags: res.data.downloadStats.topTags.map((c) => [c.tag.name, c.count]),
+      };
+    };
+    const range = { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' };
+    // admin: a×2, b×2, a deleted file; user: b, c×3, a; one anonymous download left out.
+    // Reports: a×4 + b×3 (b is HIDDEN, admins count it); Finance: b×3; c has no tags.
+    expect(await top(range)).toEqual({
+      users: [
+        ['admin@example.com', 5],
+        ['user@example.com', 5],
+      ],
+      tags: [
+        ['Reports', 7],
+        ['Finance', 3],
+      ],
+    });
+    expect(await top({ ...range, limit: 1 })).toEqual({
+      users: [['admin@example.com', 5]],
+      tags: [['Reports', 7]],
+    });
+    expect(await top({ ...range, fileId: files[0] })).toEqual({
+      users: [
+        ['admin@example.com', 2],
+        ['user@example.com', 1],
+      ],
+      tags: [['Reports', 4]],
+    });
+    const bad = await t.gql(TOP, { ...range, limit: 101 }, { token: admin.token });
+    expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+  });
+
   it('defaults to the last 30 days by day', async () => {
     await insertDownloads(t, [{ fileId: files[0]!, userId: null, at: Date.now() - 3_600_000 }]);
     const s = await stats({});
