@@ -48,7 +48,18 @@ export class S3Storage implements StorageDriver {
     this.#bucket = config.bucket;
     this.#client = new S3Client({
       region: config.region,
-      ...(config.endpoint ? { endpoint: config.endpoint, forcePathStyle: true } : {}),
+      // Path-style addressing, and checksums only where S3 requires them: since early 2025 the
+      // SDK adds CRC32 checksums (aws-chunked trailers) to every upload by default, which several
+      // S3-compatible stores (older MinIO and Ceph RGW, R2 in some paths) reject. AWS itself
+      // keeps the SDK's defaults.
+      ...(config.endpoint
+        ? {
+            endpoint: config.endpoint,
+            forcePathStyle: true,
+            requestChecksumCalculation: 'WHEN_REQUIRED' as const,
+            responseChecksumValidation: 'WHEN_REQUIRED' as const,
+          }
+        : {}),
       ...(config.accessKeyId && config.secretAccessKey
         ? {
             credentials: {
