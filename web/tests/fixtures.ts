@@ -276,22 +276,30 @@ export const test = base.extend<
     /** A private server with an empty database (the first sign-up becomes admin). */
     freshServer: { url: string; api: Api };
   },
-  { server: CabinetServer }
+  { server: CabinetServer; lazyServer: { get(): Promise<CabinetServer> } }
 >({
   ownServer: [false, { option: true }],
   serverEnv: [{}, { option: true }],
-  server: [
+  // The worker's shared server, started on first use only (tests with a server of their own never
+  // pay for it).
+  lazyServer: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
     async ({}, use) => {
-      const running = await startWithAdmin();
-      await use(running);
-      await running.stop();
+      let started: Promise<CabinetServer> | null = null;
+      await use({ get: () => (started ??= startWithAdmin()) });
+      if (started) await (await started).stop();
     },
     { scope: 'worker', timeout: 60_000 },
   ],
-  cabinet: async ({ ownServer, serverEnv, server }, use) => {
+  server: [
+    async ({ lazyServer }, use) => {
+      await use(await lazyServer.get());
+    },
+    { scope: 'worker', timeout: 60_000 },
+  ],
+  cabinet: async ({ ownServer, serverEnv, lazyServer }, use) => {
     if (!ownServer && Object.keys(serverEnv).length === 0) {
-      await use(server);
+      await use(await lazyServer.get());
       return;
     }
     const own = await startWithAdmin(serverEnv);

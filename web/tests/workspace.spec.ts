@@ -61,7 +61,10 @@ test('upload by drag and drop, filter, search, download, rename and delete', asy
   const dialog = page.getByTestId('upload-dialog');
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText('2 files');
-  await dialog.getByLabel('Tags').fill('finance, q3');
+  // Tag suggestions come from existing tags.
+  await dialog.getByLabel('Tags').fill('finance, q');
+  await dialog.getByRole('option', { name: /q3/ }).click();
+  await expect(dialog.getByLabel('Tags')).toHaveValue('finance, q3, ');
   await dialog.getByRole('button', { name: 'Upload 2 files' }).click();
   await expect(dialog).toBeHidden();
 
@@ -261,5 +264,23 @@ test.describe('size limit', () => {
     );
     await expect(rows(page)).toHaveCount(1);
     await expect(page.getByTestId('toasts')).toContainText('1 upload failed');
+
+    // A slow upload can be cancelled; nothing arrives.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 20_000,
+    });
+    await dropFiles(page, [{ name: 'slow.txt', type: 'text/plain', size: 90_000 }]);
+    await page.getByTestId('upload-dialog').getByRole('button', { name: 'Upload' }).click();
+    const slow = tray.getByTestId('upload-item').filter({ hasText: 'slow.txt' });
+    await expect(slow).toHaveAttribute('data-status', 'uploading');
+    await slow.getByRole('button', { name: 'Cancel upload of slow.txt' }).click();
+    await expect(slow).toHaveAttribute('data-status', 'cancelled');
+    await expect(slow.getByRole('button', { name: 'Retry upload of slow.txt' })).toBeVisible();
+    await expect(rows(page)).toHaveCount(1);
   });
 });
