@@ -12,8 +12,8 @@ import { handleDownload } from './http/download.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import {
   createUploadYoga,
-  discardRestOfBody,
   isMultipart,
+  lingerIfBodyUnread,
   refuseUploadEarly,
 } from './http/upload.js';
 import type { Logger } from './logger.js';
@@ -69,18 +69,16 @@ export function createApp(deps: Deps & { log: Logger }): App {
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, log: Logger) {
     const auth = await authenticate(req);
     const upload = isMultipart(req);
-    // Refusals are answered before the body is read; whatever the client still sends is
-    // dropped for a moment, then the connection closes (no draining of a refused upload).
     const refusal =
       auth.viaCookie && !passesCsrfCheck(req)
         ? new ForbiddenError('Requests signed in by cookie must send the x-requested-with header.')
         : upload
           ? refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes)
           : null;
-    if (refusal) {
-      sendGraphQLError(res, refusal);
-      return discardRestOfBody(req);
-    }
+    // A refused request is answered before its body is read, and an upload whose resolver fails
+    // early leaves the rest unread: either way the body is not drained (see upload.ts).
+    if (upload || refusal) lingerIfBodyUnread(req, res);
+    if (refusal) return sendGraphQLError(res, refusal);
     // A session past half its life was extended: send the cookie again so the browser keeps it.
     if (auth.viaCookie && auth.viewer?.kind === 'session' && auth.viewer.renewed && auth.token) {
       res.appendHeader(
@@ -89,11 +87,8 @@ export function createApp(deps: Deps & { log: Logger }): App {
       );
     }
     const serverContext: ServerContext = { req, res, context: graphqlContext(req, res, auth, log) };
-    if (!upload) return yoga.handle(req, res, serverContext);
-    // Multipart goes to the streaming instance; a resolver that refused or failed before reading
-    // the whole file leaves the rest of the body unread.
-    await uploadYoga.handle(req, res, serverContext);
-    discardRestOfBody(req);
+    // Multipart goes to the instance that streams files (see upload.ts).
+    await (upload ? uploadYoga : yoga).handle(req, res, serverContext);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, log: Logger) {
