@@ -1,0 +1,62 @@
+import { graphql } from '$lib/graphql/graphql';
+
+export const AdminStatsQuery = graphql(`
+  query AdminStats(
+    $from: DateTime
+    $to: DateTime
+    $interval: StatsInterval
+    $fileId: ID
+    $tagId: ID
+    $userId: ID
+  ) {
+    downloadStats(
+      from: $from
+      to: $to
+      interval: $interval
+      fileId: $fileId
+      tagId: $tagId
+      userId: $userId
+    ) {
+      total
+      uniqueUsers
+      series {
+        start
+        count
+      }
+      topFiles(limit: 8) {
+        count
+        file {
+          id
+          name
+          mimeType
+          status
+        }
+      }
+      topTags(limit: 8) {
+        count
+        tag {
+          id
+          name
+        }
+      }
+      topUsers(limit: 8) {
+        count
+        user {
+          id
+          name
+          email
+        }
+      }
+    }
+  }
+`);
+
+/** The name of a file picked through the address bar (?file=…). */
+export const StatsFileNameQuery = graphql(`
+  query StatsFileName($id: ID!) {
+    file(id: $id) {
+      id
+      name
+    }
+  }
+`);
