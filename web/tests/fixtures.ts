@@ -285,9 +285,9 @@ export const test = base.extend<
   lazyServer: [
     // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
     async ({}, use) => {
-      let started: Promise<CabinetServer> | null = null;
-      await use({ get: () => (started ??= startWithAdmin()) });
-      if (started) await (await started).stop();
+      const shared: { started?: Promise<CabinetServer> } = {};
+      await use({ get: () => (shared.started ??= startWithAdmin()) });
+      if (shared.started) await (await shared.started).stop();
     },
     { scope: 'worker', timeout: 60_000 },
   ],

@@ -47,3 +47,13 @@ export const LogoutEverywhereMutation = graphql(`
     logoutEverywhere
   }
 `);
+
+export const AccountStatsQuery = graphql(`
+  query AccountStats {
+    me {
+      id
+      uploadCount
+      downloadCount
+    }
+  }
+`);
