@@ -242,9 +242,10 @@ test('an empty library invites the first upload; the upload button picks files',
 test.describe('size limit', () => {
   test.use({ serverEnv: { MAX_UPLOAD_BYTES: '100000' } });
 
-  test('a file over the limit fails with its own message, the others arrive', async ({
+  test('uploads fail one by one: too large, cancelled, connection lost', async ({
     page,
     api,
+    cabinet,
   }) => {
     const me = await api.register();
     await signIn(page, me);
@@ -281,6 +282,14 @@ test.describe('size limit', () => {
     await slow.getByRole('button', { name: 'Cancel upload of slow.txt' }).click();
     await expect(slow).toHaveAttribute('data-status', 'cancelled');
     await expect(slow.getByRole('button', { name: 'Retry upload of slow.txt' })).toBeVisible();
+
     await expect(rows(page)).toHaveCount(1);
+
+    // Retry, then the server goes away mid-way: a clear error for that file.
+    await slow.getByRole('button', { name: 'Retry upload of slow.txt' }).click();
+    await expect(slow).toHaveAttribute('data-status', 'uploading');
+    await cabinet.stop();
+    await expect(slow).toHaveAttribute('data-status', 'error');
+    await expect(slow.getByTestId('upload-status')).toContainText('connection was lost');
   });
 });
