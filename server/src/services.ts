@@ -53,7 +53,7 @@ export function createServices(deps: Deps) {
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
     }),
-    downloads: createDownloadsService(db),
+    downloads: createDownloadsService(db, deps.dialect),
     stats: createStatsService(db, deps.dialect),
   };
 }

@@ -95,6 +95,32 @@ export async function bumpUploadCount(db: Executor, userId: number): Promise<voi
     .execute();
 }
 
+/** PostgreSQL: locks the file's row for this transaction (see lock-order.ts). */
+export async function lockFileRow(db: Executor, id: number): Promise<void> {
+  await db.selectFrom('files').select('id').where('id', '=', id).forUpdate().execute();
+}
+
+/** PostgreSQL: locks tag rows in id order, before triggers lock them in any order. */
+export async function lockTagRows(db: Executor, tagIds: readonly number[]): Promise<void> {
+  if (!tagIds.length) return;
+  await db
+    .selectFrom('tags')
+    .select('id')
+    .where('id', 'in', tagIds)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+export async function tagIdsOfFile(db: Executor, fileId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('file_tags')
+    .select('tag_id')
+    .where('file_id', '=', fileId)
+    .execute();
+  return rows.map((r) => r.tag_id);
+}
+
 /** Makes `tagIds` exactly the tags of the file. */
 export async function replaceFileTags(
   db: Executor,

@@ -53,7 +53,8 @@ export function parseTagNames(raw: readonly string[]): TagName[] {
   if (seen.size > MAX_TAGS_PER_FILE) {
     throw BadUserInputError.field('tags', `at most ${MAX_TAGS_PER_FILE} tags per file`);
   }
-  return [...seen.values()];
+  // Sorted by key: concurrent uploads creating the same new tags insert them in one order.
+  return [...seen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** The tag a file gets when the uploader gives none. */

@@ -14,6 +14,7 @@ import type { StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
 import { ensureTags } from '../tags/tags.repository.js';
 import { createBlobLock } from './blob-lock.js';
+import { retryOnDeadlock } from './lock-order.js';
 import {
   addBlobRef,
   blobIsReferenced,
@@ -22,8 +23,11 @@ import {
   findFileById,
   findFilesByIds,
   insertFile,
+  lockFileRow,
+  lockTagRows,
   releaseBlobRef,
   replaceFileTags,
+  tagIdsOfFile,
   updateFileRow,
 } from './files.repository.js';
 import {
@@ -63,6 +67,7 @@ export function createFilesService(deps: {
 }) {
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
+  const pg = deps.dialect === 'postgres';
 
   async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
     const file = await findFileById(db, id);
@@ -111,18 +116,20 @@ export function createFilesService(deps: {
       return await withBlobLock(temp.sha256, async (conn) => {
         await storage.commit(temp.tempKey, temp.sha256);
         try {
-          return await conn.transaction().execute(async (trx) => {
-            await addBlobRef(trx, { sha256: temp.sha256, size: temp.size, now: row.created_at });
-            const file = await insertFile(trx, { ...row, sha256: temp.sha256, size: temp.size });
-            if (row.uploaded_by !== null) await bumpUploadCount(trx, row.uploaded_by);
-            const tagRows = await ensureTags(trx, tags, row.created_at);
-            await replaceFileTags(
-              trx,
-              file.id,
-              tagRows.map((t) => t.id),
-            );
-            return file;
-          });
+          return await retryOnDeadlock(deps.dialect, () =>
+            conn.transaction().execute(async (trx) => {
+              // The blob row first (files reference it; the blob lock already keeps other writers
+              // of this blob out), then in lock order (lock-order.ts): tags, file_totals, users.
+              await addBlobRef(trx, { sha256: temp.sha256, size: temp.size, now: row.created_at });
+              const tagRows = await ensureTags(trx, tags, row.created_at);
+              const tagIds = tagRows.map((t) => t.id);
+              if (pg) await lockTagRows(trx, tagIds);
+              const file = await insertFile(trx, { ...row, sha256: temp.sha256, size: temp.size });
+              await replaceFileTags(trx, file.id, tagIds);
+              if (row.uploaded_by !== null) await bumpUploadCount(trx, row.uploaded_by);
+              return file;
+            }),
+          );
         } catch (err) {
           if (!(await blobIsReferenced(conn, temp.sha256))) await storage.delete(temp.sha256);
           throw err;
@@ -197,22 +204,30 @@ export function createFilesService(deps: {
       const name = input.name != null ? parseFileName(input.name) : undefined;
       const tags = input.tags != null ? parseTagNames(input.tags) : undefined;
       const now = Date.now();
-      const updated = await db.transaction().execute(async (trx) => {
-        const row = await updateFileRow(trx, id, {
-          ...(name !== undefined ? { name } : {}),
-          ...(input.status != null ? { status: input.status } : {}),
-          updated_at: now,
-        });
-        if (row && tags) {
-          const tagRows = await ensureTags(trx, tags, now);
-          await replaceFileTags(
-            trx,
-            id,
-            tagRows.map((t) => t.id),
-          );
-        }
-        return row;
-      });
+      const updated = await retryOnDeadlock(deps.dialect, () =>
+        db.transaction().execute(async (trx) => {
+          // In lock order (lock-order.ts): the file, its old and new tags, then the rest.
+          if (pg) await lockFileRow(trx, id);
+          const tagRows = tags ? await ensureTags(trx, tags, now) : [];
+          if (pg) {
+            const old = await tagIdsOfFile(trx, id);
+            await lockTagRows(trx, [...new Set([...old, ...tagRows.map((t) => t.id)])]);
+          }
+          const row = await updateFileRow(trx, id, {
+            ...(name !== undefined ? { name } : {}),
+            ...(input.status != null ? { status: input.status } : {}),
+            updated_at: now,
+          });
+          if (row && tags) {
+            await replaceFileTags(
+              trx,
+              id,
+              tagRows.map((t) => t.id),
+            );
+          }
+          return row;
+        }),
+      );
       if (!updated) throw new NotFoundError('No such file.');
       return updated;
     },
@@ -226,10 +241,13 @@ export function createFilesService(deps: {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, null);
       await withBlobLock(file.sha256, async (conn) => {
-        const result = await conn.transaction().execute(async (trx) => {
-          const row = await deleteFileRow(trx, id);
-          return row ? { last: await releaseBlobRef(trx, row.sha256) } : null;
-        });
+        // In lock order (lock-order.ts): the file (its tags and file_totals by trigger), blobs.
+        const result = await retryOnDeadlock(deps.dialect, () =>
+          conn.transaction().execute(async (trx) => {
+            const row = await deleteFileRow(trx, id);
+            return row ? { last: await releaseBlobRef(trx, row.sha256) } : null;
+          }),
+        );
         if (!result) throw new NotFoundError('No such file.');
         if (result.last) {
           // The rows are gone for good; a failure here leaves only an unreferenced object.
