@@ -94,6 +94,14 @@ test('every user page, in both themes and at phone width', async ({ page, api, c
       await expect(p.ready).toBeVisible();
       await screenshot(page, `page-${p.name}`);
     }
+    await page.goto('/workspace');
+    await page.getByTestId('tag-panel').locator('[data-tag="design"]').click();
+    await page.getByTestId('tag-panel').locator('[data-tag="finance"]').click();
+    await page.getByRole('group', { name: 'Files must carry' }).getByText('Any tag').click();
+    await expect(page.getByTestId('file-row')).toHaveCount(4);
+    await page.getByLabel('Search files and tags').fill('q3');
+    await expect(page.getByTestId('file-row')).toHaveCount(2);
+    await screenshot(page, 'page-workspace-filtered');
   }
 
   await page.setViewportSize({ width: 390, height: 844 });

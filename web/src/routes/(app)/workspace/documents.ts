@@ -2,9 +2,10 @@ import { FileFields } from '$lib/graphql/files';
 import { graphql } from '$lib/graphql/graphql';
 
 /**
- * One request for the whole workspace: the page of files with the counts of the filtered result,
- * and (as `facets`) the tag counts of the search alone, so the tag panel keeps listing every tag
- * the search can reach while the selection narrows the rows.
+ * One request for the whole workspace: the page of files with the counts of the filtered result;
+ * (as `facets`) the tag counts of the search alone, so the tag panel keeps listing every tag the
+ * search can reach while the selection narrows the rows; and (as `chosen`) the selected tags'
+ * names, which neither of the others carries when the search excludes them.
  */
 export const WorkspaceFilesQuery = graphql(
   `
@@ -15,6 +16,7 @@ export const WorkspaceFilesQuery = graphql(
       $orderBy: FileOrder
       $first: Int
       $offset: Int
+      $hasTags: Boolean!
     ) {
       files(
         query: $query
@@ -42,6 +44,14 @@ export const WorkspaceFilesQuery = graphql(
         totalCount
         tagCounts {
           count
+          tag {
+            id
+            name
+          }
+        }
+      }
+      chosen: files(tagIds: $tagIds, tagMatch: ANY, first: 1) @include(if: $hasTags) {
+        tagCounts {
           tag {
             id
             name
