@@ -1,5 +1,18 @@
 import type { Page } from '@playwright/test';
-import { expect, screenshot, signIn, test, type Api, type TestUser } from './fixtures';
+import path from 'node:path';
+import {
+  expect,
+  screenshot,
+  SCREENSHOT_DIR,
+  signIn,
+  test,
+  type Api,
+  type TestUser,
+} from './fixtures';
+
+/** A viewport-sized shot (dialogs), next to the full-page ones. */
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`) });
 
 // Every admin page on a small, realistic library of its own, in both themes and at phone width,
 // with the main dialogs open. Screenshots land in artifacts/screenshots/admin-*.png.
@@ -20,21 +33,30 @@ async function seed(api: Api, base: string, admin: TestUser) {
       api.register({ name }),
     ),
   );
-  const [maya, sam, lena, tom, ines] = people as [
-    TestUser,
-    TestUser,
-    TestUser,
-    TestUser,
-    TestUser,
-  ];
+  const [maya, sam, lena, tom, ines] = people as [TestUser, TestUser, TestUser, TestUser, TestUser];
   for (const name of ['Contracts', 'Archive 2024']) await api.gql(TAG, { name }, admin.token);
   const files = [
-    { by: sam, name: 'Brand guidelines 2026.pdf', content: '%PDF-1.4 guide', tags: ['Design', 'Brand'] },
+    {
+      by: sam,
+      name: 'Brand guidelines 2026.pdf',
+      content: '%PDF-1.4 guide',
+      tags: ['Design', 'Brand'],
+    },
     { by: maya, name: 'Q3 revenue.csv', content: 'month,revenue\n', tags: ['Finance', 'Q3'] },
     { by: sam, name: 'team-offsite.png', content: PNG, tags: ['Image', 'Photos', 'Events'] },
     { by: lena, name: 'Onboarding checklist.md', content: '# Welcome', tags: ['HR'] },
-    { by: admin, name: 'logo-final.svg', content: '<svg xmlns="http://www.w3.org/2000/svg"/>', tags: ['Design', 'Brand', 'Image'] },
-    { by: maya, name: 'Board deck Q3.pdf', content: '%PDF-1.4 deck', tags: ['Finance', 'Q3', 'Board'] },
+    {
+      by: admin,
+      name: 'logo-final.svg',
+      content: '<svg xmlns="http://www.w3.org/2000/svg"/>',
+      tags: ['Design', 'Brand', 'Image'],
+    },
+    {
+      by: maya,
+      name: 'Board deck Q3.pdf',
+      content: '%PDF-1.4 deck',
+      tags: ['Finance', 'Q3', 'Board'],
+    },
     { by: admin, name: 'Salary bands 2027.xlsx', content: 'PK bands', tags: ['HR', 'Finance'] },
   ];
   const ids: string[] = [];
@@ -109,8 +131,12 @@ test('every admin page, in both themes and at phone width', async ({ page, api, 
       { name: 'Interview.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('ID3') },
     ]);
     await page.getByLabel('Tags for every file', { exact: true }).fill('Press kit, ');
-    await page.getByTestId('add-files-dialog').locator('label').filter({ hasText: 'Hidden' }).click();
-    await page.screenshot({ path: `../artifacts/screenshots/admin-files-add-${theme}.png` });
+    await page
+      .getByTestId('add-files-dialog')
+      .locator('label')
+      .filter({ hasText: 'Hidden' })
+      .click();
+    await shot(page, `admin-files-add-${theme}`);
     await page.keyboard.press('Escape');
     await page
       .getByTestId('files-row')
@@ -118,14 +144,18 @@ test('every admin page, in both themes and at phone width', async ({ page, api, 
       .getByTestId('download-count')
       .click();
     await expect(page.getByTestId('history-row').first()).toBeVisible();
-    await page.screenshot({ path: `../artifacts/screenshots/admin-files-history-${theme}.png` });
+    await shot(page, `admin-files-history-${theme}`);
     await page.keyboard.press('Escape');
 
     await page.goto('/admin/users');
-    await page.getByTestId('user-actions').first().click();
+    await page
+      .getByTestId('users-row')
+      .filter({ hasText: 'Lena Fischer' })
+      .getByTestId('user-actions')
+      .click();
     await page.getByRole('menuitem', { name: /Ban/ }).click();
     await expect(page.getByTestId('confirm-dialog')).toBeVisible();
-    await page.screenshot({ path: `../artifacts/screenshots/admin-users-ban-${theme}.png` });
+    await shot(page, `admin-users-ban-${theme}`);
     await page.keyboard.press('Escape');
   }
 
