@@ -59,4 +59,12 @@ test('account page: session token, API token create, copy and revoke', async ({
   await expect(page.getByTestId('tokens-empty')).toBeVisible();
   const revoked = await api.gql<{ me: null }>('{ me { email } }', {}, secret);
   expect(revoked.data?.me).toBeNull();
+
+  // Sign out everywhere ends this session too: its token stops working.
+  await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await confirm.getByRole('button', { name: 'Sign out everywhere' }).click();
+  await expect(page).toHaveURL(/\/login\?reason=everywhere/);
+  await expect(page.getByTestId('login-notice')).toContainText('signed out on every device');
+  const ended = await api.gql<{ me: null }>('{ me { email } }', {}, sessionToken);
+  expect(ended.data?.me).toBeNull();
 });

@@ -112,6 +112,8 @@ test('upload by drag and drop, filter, search, download, rename and delete', asy
 
   // Search narrows, lives in the URL, and the back button restores the list.
   const search = page.getByLabel('Search files and tags');
+  await page.keyboard.press('/');
+  await expect(search).toBeFocused();
   await search.fill('report');
   await expect(page).toHaveURL(/q=report/);
   await expect(rows(page)).toHaveCount(1);
