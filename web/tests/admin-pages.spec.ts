@@ -130,6 +130,21 @@ test('every admin page, in both themes and at phone width', async ({ page, api, 
       { name: 'Site photos.png', mimeType: 'image/png', buffer: PNG },
       { name: 'Interview.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('ID3') },
     ]);
+    // A file dropped anywhere while the dialog is open joins the list.
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['notes'], 'Dropped notes.txt', { type: 'text/plain' }));
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        document
+          .querySelector('[data-testid="add-files-dialog"]')!
+          .dispatchEvent(
+            new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+          );
+      }
+    });
+    await expect(page.getByTestId('add-file-item')).toHaveCount(3);
+    await expect(page.getByTestId('add-file-name').nth(2)).toHaveValue('Dropped notes.txt');
+    await expect(page.getByTestId('add-files-submit')).toHaveText(/Add 3 files/);
     await page.getByLabel('Tags for every file', { exact: true }).fill('Press kit, ');
     await page
       .getByTestId('add-files-dialog')
@@ -146,6 +161,11 @@ test('every admin page, in both themes and at phone width', async ({ page, api, 
     await expect(page.getByTestId('history-row').first()).toBeVisible();
     await shot(page, `admin-files-history-${theme}`);
     await page.keyboard.press('Escape');
+
+    // An empty search result.
+    await page.goto('/admin/users?q=nobody-by-this-name');
+    await expect(page.getByTestId('empty-state')).toContainText('No users match');
+    await screenshot(page, 'admin-users-empty');
 
     await page.goto('/admin/users');
     await page

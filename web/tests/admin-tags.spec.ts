@@ -50,6 +50,14 @@ test('create, rename with a conflict, search and delete a tag', async ({ page, a
   await expect(page.getByTestId('tags-row').filter({ hasText: renamed })).toHaveCount(1);
   await expect(page.getByTestId('tags-row').filter({ hasText: created })).toHaveCount(0);
 
+  // Sorting by file count puts the tag with files first; by name, alphabetical again.
+  await page.getByRole('button', { name: 'Files', exact: true }).click();
+  await expect(page.getByTestId('tags-row').first()).toContainText(fresh);
+  await expect(page).toHaveURL(/sort=files%3Adesc|sort=files:desc/);
+  await page.getByRole('button', { name: 'Name', exact: true }).click();
+  await expect(page.getByTestId('tags-row').first()).toContainText(fresh);
+  await expect(page.getByTestId('tags-row').last()).toContainText(taken);
+
   // Delete: the confirmation counts the files that lose the tag.
   const row = page.getByTestId('tags-row').filter({ hasText: fresh });
   await expect(row).toContainText('2');
