@@ -1,0 +1,15 @@
+// `npm run bench [-- name…]`: runs the benchmarks in order, or only the named ones. Each module
+// exports `run()`, which prints its own table. Add a bench with one line here.
+const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
+  transfer: () => import('./transfer.js'),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of wanted.length ? wanted : Object.keys(benches)) {
+  const load = benches[name];
+  if (!load) {
+    console.error(`unknown bench "${name}"; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  await (await load()).run();
+}

@@ -1,0 +1,418 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { finished, pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+
+// `npm run bench -- transfer`: a file of BENCH_TRANSFER_MB MiB (default 1024) through the real
+// server over loopback, for each storage in BENCH_TRANSFER_STORAGES (default "local,s3").
+//
+// - Upload: one GraphQL multipart request streamed from disk. Throughput as a ratio to `cp` of the
+//   same bytes on the same disk in the same run; the server's peak RSS growth during the upload
+//   (VmHWM reset through /proc/<pid>/clear_refs just before, read after).
+// - Download: 1 and BENCH_TRANSFER_CLIENTS (default 32) concurrent GETs of the whole file, as a
+//   ratio to a plain Node static-file server (fs stream piped to the response, no auth, no
+//   history) serving the same bytes; then the file's history must hold exactly that many rows.
+//
+// The server, the baseline server and the S3 stand-in run as child processes; this process is
+// only the client. Everything lives in one temp folder, removed at the end.
+
+const MiB = 1024 * 1024;
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Row {
+  storage: string;
+  uploadSeconds: number;
+  uploadRatio: number;
+  rssGrowthMiB: number;
+  base1: number;
+  download1: number;
+  download1Ratio: number;
+  baseN: number;
+  downloadN: number;
+  downloadNRatio: number;
+  history: string;
+}
+
+export async function run(): Promise<void> {
+  const sizeMiB = Number(process.env.BENCH_TRANSFER_MB ?? 1024);
+  const clients = Number(process.env.BENCH_TRANSFER_CLIENTS ?? 32);
+  const storages = (process.env.BENCH_TRANSFER_STORAGES ?? 'local,s3').split(',');
+  const bytes = sizeMiB * MiB;
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-bench-'));
+  const children: ChildProcess[] = [];
+  try {
+    console.log(`\nTransfer: ${sizeMiB} MiB over loopback (${os.cpus().length} cores)`);
+    const source = path.join(dir, 'source.bin');
+    await writeRandomFile(source, bytes);
+
+    const copySeconds = await measureCopy(source, path.join(dir, 'copy.bin'));
+    const copyRate = bytes / MiB / copySeconds;
+    console.log(`  cp: ${fmt(copySeconds)} s (${fmt(copyRate, 0)} MiB/s, median of 3)`);
+
+    const baseline = await startChild(children, ['server/bench/static-server.ts', source], {});
+    const baseUrl = `${firstLine(baseline.stdout).trim()}/`;
+
+    const rows: Row[] = [];
+    for (const storage of storages) {
+      const row = await benchStorage(storage, { dir, source, bytes, clients, children, baseUrl });
+      row.uploadRatio = bytes / MiB / row.uploadSeconds / copyRate;
+      rows.push(row);
+      console.log(`  ${storage}: done`);
+    }
+    await stop(baseline.child);
+    printTable(rows, { sizeMiB, clients, copyRate });
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchStorage(
+  storage: string,
+  ctx: {
+    dir: string;
+    source: string;
+    bytes: number;
+    clients: number;
+    children: ChildProcess[];
+    baseUrl: string;
+  },
+): Promise<Row> {
+  const work = path.join(ctx.dir, storage);
+  await fs.mkdir(work);
+  let s3Env: Record<string, string> = {};
+  let s3: ChildProcess | null = null;
+  if (storage === 's3') {
+    const started = await startChild(ctx.children, ['server/bench/s3-server.ts'], {});
+    s3 = started.child;
+    s3Env = JSON.parse(firstLine(started.stdout)) as Record<string, string>;
+  } else if (storage !== 'local') {
+    throw new Error(`unknown storage ${storage}`);
+  }
+  const server = await startChild(ctx.children, ['server/src/main.ts'], {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: `sqlite:${path.join(work, 'cabinet.sqlite')}`,
+    FILES_DIR: path.join(work, 'files'),
+    WEB_DIR: '',
+    LOG_LEVEL: 'warn',
+    MAX_UPLOAD_BYTES: String(ctx.bytes + MiB),
+    ...s3Env,
+  });
+  const url = /running at (\S+)/.exec(await waitFor(server.stdout, /running at \S+/))![1]!;
+  const pid = server.child.pid!;
+  try {
+    const token = await signUp(url);
+
+    // Written-back page cache for cp and upload alike, so neither pays for the other's writeback.
+    await sync();
+    const before = await memory(pid);
+    const canReset = await resetPeak(pid);
+    let sampledPeak = before.rss;
+    const sampler = setInterval(() => {
+      memory(pid).then(
+        (m) => (sampledPeak = Math.max(sampledPeak, m.rss)),
+        () => undefined,
+      );
+    }, 20);
+    const t0 = performance.now();
+    const file = await uploadFile(url, token, ctx.source, ctx.bytes);
+    const uploadSeconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const after = await memory(pid);
+    const peak = canReset ? after.hwm : Math.max(sampledPeak, after.rss);
+
+    const headers = { authorization: `Bearer ${token}` };
+    const downloadUrl = `${url}/files/${file}/download`;
+    // Each figure right after its baseline, so both see the same machine load.
+    const base1 = await downloadMany(ctx.baseUrl, 1, {});
+    const download1 = await downloadMany(downloadUrl, 1, headers);
+    const baseN = await downloadMany(ctx.baseUrl, ctx.clients, {});
+    const downloadN = await downloadMany(downloadUrl, ctx.clients, headers);
+    const expected = 1 + ctx.clients;
+    const recorded = await history(url, token, file);
+
+    return {
+      storage,
+      uploadSeconds,
+      uploadRatio: 0,
+      rssGrowthMiB: (peak - before.rss) / MiB,
+      base1,
+      download1,
+      download1Ratio: download1 / base1,
+      baseN,
+      downloadN,
+      downloadNRatio: downloadN / baseN,
+      history:
+        recorded.count === expected && recorded.rows === expected
+          ? `${expected}/${expected} ✓`
+          : `${recorded.rows} rows, count ${recorded.count}, expected ${expected} ✗`,
+    };
+  } finally {
+    await stop(server.child);
+    if (s3) await stop(s3);
+  }
+}
+
+// ---- client side -------------------------------------------------------------------------------
+
+async function signUp(url: string): Promise<string> {
+  const body = await gql(url, null, {
+    query: `mutation { register(email: "bench@example.com", name: "Bench", password: "bench password") { token } }`,
+  });
+  return (body as { data: { register: { token: string } } }).data.register.token;
+}
+
+async function history(url: string, token: string, id: string) {
+  const body = (await gql(url, token, {
+    query: `query($id: ID!) { file(id: $id) { downloadCount downloads(first: 1) { totalCount } } }`,
+    variables: { id },
+  })) as { data: { file: { downloadCount: number; downloads: { totalCount: number } } } };
+  return { count: body.data.file.downloadCount, rows: body.data.file.downloads.totalCount };
+}
+
+async function gql(url: string, token: string | null, payload: object): Promise<unknown> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(payload),
+  });
+  const body = (await res.json()) as { errors?: unknown };
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body;
+}
+
+/** One GraphQL multipart request, the file part streamed from disk in 1 MiB reads. */
+function uploadFile(url: string, token: string, file: string, size: number): Promise<string> {
+  const boundary = `----cabinet${randomBytes(12).toString('hex')}`;
+  const operations = JSON.stringify({
+    query: 'mutation($file: Upload!) { uploadFile(file: $file) { id size } }',
+    variables: { file: null },
+  });
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.file"]}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="bench.bin"\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${url}/graphql`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': head.length + size + tail.length,
+      },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+          data?: { uploadFile: { id: string; size: number } };
+          errors?: unknown;
+        };
+        if (!body.data?.uploadFile || body.data.uploadFile.size !== size) {
+          reject(new Error(`upload failed: ${JSON.stringify(body.errors)}`));
+        } else resolve(body.data.uploadFile.id);
+      });
+    });
+    req.write(head);
+    pipeline(createReadStream(file, { highWaterMark: MiB }), req, { end: false })
+      .then(() => req.end(tail))
+      .catch(reject);
+  });
+}
+
+/** `n` concurrent GETs of the whole body, discarded; resolves to total MiB/s. */
+async function downloadMany(url: string, n: number, headers: Record<string, string>) {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: n });
+  const t0 = performance.now();
+  const sizes = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          http
+            .get(url, { headers, agent }, (res) => {
+              if (res.statusCode !== 200) reject(new Error(`download: ${res.statusCode}`));
+              let received = 0;
+              res.on('data', (c: Buffer) => (received += c.length));
+              res.on('end', () => resolve(received));
+              res.on('error', reject);
+            })
+            .on('error', reject);
+        }),
+    ),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  return sizes.reduce((a, b) => a + b, 0) / MiB / seconds;
+}
+
+// ---- processes, files, memory --------------------------------------------------------------------
+
+interface Started {
+  child: ChildProcess;
+  stdout: string[];
+}
+
+async function startChild(
+  children: ChildProcess[],
+  args: string[],
+  env: Record<string, string>,
+): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  const stdout: string[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => stdout.push(d));
+  await waitFor(stdout, /\S\n/, child);
+  return { child, stdout };
+}
+
+async function waitFor(lines: string[], pattern: RegExp, child?: ChildProcess): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = lines.join('');
+    const match = pattern.exec(text);
+    if (match) return match[0];
+    if (child && child.exitCode !== null) throw new Error(`child exited: ${text}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${text}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const firstLine = (lines: string[]) => lines.join('').split('\n')[0]!;
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await Promise.race([
+    new Promise<void>((r) => child.once('exit', () => r())),
+    new Promise((r) => setTimeout(r, 5_000)),
+  ]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function writeRandomFile(file: string, size: number): Promise<void> {
+  const out = createWriteStream(file);
+  // Random, so no layer can compress or dedupe its way to a better figure; 16 MiB reused blocks
+  // with a fresh prefix each keep generation fast.
+  const block = randomBytes(16 * MiB);
+  for (let written = 0, i = 0; written < size; i++) {
+    const n = Math.min(block.length, size - written);
+    const chunk = Buffer.from(block.subarray(0, n));
+    chunk.writeUInt32LE(i, 0);
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+    written += n;
+  }
+  out.end();
+  await finished(out);
+}
+
+function sync(): Promise<void> {
+  return new Promise((resolve) => spawn('sync', { stdio: 'ignore' }).on('exit', () => resolve()));
+}
+
+async function measureCopy(source: string, target: string): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    await fs.rm(target, { force: true });
+    await sync();
+    const t0 = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      spawn('cp', [source, target], { stdio: 'inherit' }).on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`cp exited ${code}`)),
+      );
+    });
+    times.push((performance.now() - t0) / 1000);
+  }
+  await fs.rm(target, { force: true });
+  return times.sort((a, b) => a - b)[1]!;
+}
+
+async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rss: kib('VmRSS') * 1024, hwm: kib('VmHWM') * 1024 };
+}
+
+/** Resets the process's VmHWM to its current RSS (Linux ≥ 4.0); false where that is refused. */
+async function resetPeak(pid: number): Promise<boolean> {
+  try {
+    await fs.writeFile(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- report -------------------------------------------------------------------------------------
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+const mark = (ok: boolean) => (ok ? '✓' : '✗');
+
+function printTable(
+  rows: Row[],
+  ctx: { sizeMiB: number; clients: number; copyRate: number },
+): void {
+  const lines: [string, ...string[]][] = [
+    ['', ...rows.map((r) => r.storage)],
+    [
+      `upload ${ctx.sizeMiB} MiB (s)`,
+      ...rows.map(
+        (r) => `${fmt(r.uploadSeconds)} s (${fmt(ctx.sizeMiB / r.uploadSeconds, 0)} MiB/s)`,
+      ),
+    ],
+    [
+      'upload ÷ cp (target ≥ 0.5)',
+      ...rows.map((r) => `${fmt(r.uploadRatio)}× ${mark(r.uploadRatio >= 0.5)}`),
+    ],
+    [
+      'server RSS growth (target < 64 MiB)',
+      ...rows.map((r) => `${fmt(r.rssGrowthMiB, 1)} MiB ${mark(r.rssGrowthMiB < 64)}`),
+    ],
+    [
+      'download ×1 (MiB/s): Cabinet / baseline',
+      ...rows.map((r) => `${fmt(r.download1, 0)} / ${fmt(r.base1, 0)}`),
+    ],
+    [
+      'download ×1 ÷ baseline (target ≥ 0.9)',
+      ...rows.map((r) => `${fmt(r.download1Ratio)}× ${mark(r.download1Ratio >= 0.9)}`),
+    ],
+    [
+      `download ×${ctx.clients} (MiB/s total): Cabinet / baseline`,
+      ...rows.map((r) => `${fmt(r.downloadN, 0)} / ${fmt(r.baseN, 0)}`),
+    ],
+    [
+      `download ×${ctx.clients} ÷ baseline (target ≥ 0.9)`,
+      ...rows.map((r) => `${fmt(r.downloadNRatio)}× ${mark(r.downloadNRatio >= 0.9)}`),
+    ],
+    ['history rows = downloads', ...rows.map((r) => r.history)],
+  ];
+  const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => (l[i] ?? '').length)));
+  console.log('');
+  for (const [i, line] of lines.entries()) {
+    console.log(`  ${line.map((cell, j) => cell.padEnd(widths[j]!)).join('  │  ')}`);
+    if (i === 0) console.log(`  ${widths.map((w) => '─'.repeat(w)).join('──┼──')}`);
+  }
+  console.log(
+    `\n  cp ${fmt(ctx.copyRate, 0)} MiB/s (median of 3); download baseline: a plain Node server ` +
+      `piping an fs stream to the response, measured just before each figure. Load average ` +
+      `${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores at the end.\n`,
+  );
+}
