@@ -101,6 +101,11 @@ test('add a hidden file, publish it, and follow its download', async ({
   await expect(page.getByTestId('stats-chart')).toHaveAttribute('aria-label', /1 in total/);
   await expect(page.getByTestId('top-files')).toContainText(name);
   await expect(page.getByTestId('top-users')).toContainText('Uma User');
+  // The same count per hour over the last day.
+  await page.getByRole('button', { name: '24 hours' }).click();
+  await expect(page.getByTestId('interval-HOUR')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('stats-chart')).toHaveAttribute('aria-label', /per hour/);
+  await expect(page.getByTestId('stats-total')).toHaveText('1');
   await page.getByText('Show the numbers as a table').click();
   await expect(page.locator('details table td.end').filter({ hasText: /^1$/ })).toHaveCount(1);
 });
