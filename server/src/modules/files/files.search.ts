@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Expression, type SqlBool } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Executor, FileRow, FileStatus } from '../../db/database.js';
 import { escapeLike } from '../../db/text-search.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
@@ -25,13 +25,18 @@ export interface FileListViewer {
   admin: boolean;
 }
 
-/** The arguments resolved against the database: null when nothing can match. */
-interface Filter {
+/** The arguments resolved against the database once per request. */
+interface Plan {
   status: FileStatus | null;
   uploadedBy: number | null;
-  text: { query: string; tagIds: number[] } | null;
+  /** Ids matching `query` (by name or by a tag's name), sorted; null without a query. */
+  candidates: number[] | null;
   all: number[];
   any: number[];
+  /** Files in the library the viewer's status filter allows (trigger-kept totals). */
+  libraryFiles: number;
+  /** For ALL: the listed tag carrying the fewest files, and how many. */
+  rarest: { tagId: number; files: number } | null;
 }
 
 const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
@@ -39,11 +44,25 @@ const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof Postgre
 /** GLOB on the lowered name: only `*`, `?` and `[` are special, each escaped as a class. */
 const escapeGlob = (text: string) => text.replace(/[*?[]/g, (c) => `[${c}]`);
 
-async function resolveFilter(
+// One listing request asks for its page, totalCount and tagCounts through the same arguments
+// object; the plan (and so the text search) is computed once for all three.
+const plans = new WeakMap<object, Promise<Plan | null>>();
+
+function planFor(db: Executor, viewer: FileListViewer, args: FileListArgs) {
+  const key = args as object;
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = makePlan(db, viewer, args);
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
+async function makePlan(
   db: Executor,
   viewer: FileListViewer,
   args: FileListArgs,
-): Promise<Filter | null> {
+): Promise<Plan | null> {
   let status: FileStatus | null = args.status ?? null;
   if (!viewer.admin) {
     if (status === 'HIDDEN') return null;
@@ -51,52 +70,108 @@ async function resolveFilter(
   }
   const tagIds = [...new Set(args.tagIds ?? [])];
   const match = args.tagMatch ?? 'ALL';
-  let text: Filter['text'] = null;
-  if (args.query) {
-    text = { query: args.query, tagIds: await matchingTagIds(db, args.query) };
+  const all = match === 'ALL' ? tagIds : [];
+  const any = match === 'ANY' ? tagIds : [];
+
+  const totals = await db
+    .selectFrom('file_totals')
+    .select(['status', 'files'])
+    .execute();
+  const libraryFiles = totals
+    .filter((t) => !status || t.status === status)
+    .reduce((sum, t) => sum + Number(t.files), 0);
+
+  let rarest: Plan['rarest'] = null;
+  if (all.length) {
+    const counts = await db
+      .selectFrom('tags')
+      .select(['id', sql<number>`files_active + files_hidden`.as('files')])
+      .where('id', 'in', all)
+      .execute();
+    if (counts.length < all.length) return null; // an unknown tag: nothing carries them all
+    const min = counts.reduce((a, b) => (Number(b.files) < Number(a.files) ? b : a));
+    rarest = { tagId: min.id, files: Number(min.files) };
   }
-  return {
-    status,
-    uploadedBy: args.uploadedBy ?? null,
-    text,
-    all: match === 'ALL' ? tagIds : [],
-    any: match === 'ANY' ? tagIds : [],
-  };
+
+  let candidates: number[] | null = null;
+  if (args.query) candidates = await textCandidates(db, args.query);
+  return { status, uploadedBy: args.uploadedBy ?? null, candidates, all, any, libraryFiles, rarest };
 }
 
-function nameContains(db: Executor, query: string): Expression<SqlBool> {
+/**
+ * Ids of files whose lower-cased name contains the lower-cased query, or that carry a tag whose
+ * name does. The name half is answered by the trigram index of each dialect.
+ */
+async function textCandidates(db: Executor, query: string): Promise<number[]> {
   const lowered = query.toLowerCase();
-  if (isPostgres(db)) {
-    // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
-    return sql<SqlBool>`lower(files.name) like ${`%${escapeLike(lowered)}%`} escape '\\'`;
+  const byName = isPostgres(db)
+    ? // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
+      sql<{ id: number }>`select id from files where lower(name) like ${`%${escapeLike(lowered)}%`} escape '\\'`
+    : // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (3+
+      // characters; shorter ones scan the table) and re-checked on the stored text: exact.
+      sql<{ id: number }>`select rowid as id from files_fts where name glob ${`*${escapeGlob(lowered)}*`}`;
+  const ids = (await byName.execute(db)).rows.map((r) => Number(r.id));
+  const tagIds = await matchingTagIds(db, query);
+  if (tagIds.length) {
+    const tagged = await db
+      .selectFrom('file_tags')
+      .select('file_id')
+      .where('tag_id', 'in', tagIds)
+      .execute();
+    const set = new Set(ids);
+    for (const r of tagged) set.add(r.file_id);
+    return [...set].sort((a, b) => a - b);
   }
-  // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (for 3+
-  // characters) and then checked against the stored text, so it is exact.
-  return sql<SqlBool>`files.id in (select rowid from files_fts where files_fts.name glob ${`*${escapeGlob(lowered)}*`})`;
+  return ids.sort((a, b) => a - b);
 }
 
-const hasTag = (tagId: number) =>
-  sql<SqlBool>`exists (select 1 from file_tags ft where ft.file_id = files.id and ft.tag_id = ${tagId})`;
-
-const hasAnyTag = (tagIds: readonly number[]) =>
-  sql<SqlBool>`exists (select 1 from file_tags ft where ft.file_id = files.id and ft.tag_id in (${sql.join(tagIds)}))`;
-
-function filtered(db: Executor, f: Filter) {
-  let q = db.selectFrom('files');
-  if (f.status) q = q.where('files.status', '=', sql.lit(f.status));
-  if (f.uploadedBy != null) q = q.where('files.uploaded_by', '=', f.uploadedBy);
-  if (f.text) {
-    const name = nameContains(db, f.text.query);
-    const tagIds = f.text.tagIds;
-    q = q.where((eb) => (tagIds.length ? eb.or([name, hasAnyTag(tagIds)]) : name));
-  }
-  for (const tagId of f.all) q = q.where(hasTag(tagId));
-  if (f.any.length) q = q.where(hasAnyTag(f.any));
-  return q;
+/** A set of ids as a one-column subquery, passed as one parameter whatever its size. */
+function idSet(db: Executor, ids: readonly number[]): RawBuilder<unknown> {
+  return isPostgres(db)
+    ? sql`(select unnest(${ids as number[]}::int[]))`
+    : sql`(select value from json_each(${JSON.stringify(ids)}))`;
 }
 
-const unfiltered = (f: Filter) =>
-  f.uploadedBy == null && !f.text && !f.all.length && !f.any.length;
+const hasTag = (fileId: RawBuilder<unknown>, tagId: number) =>
+  sql<SqlBool>`exists (select 1 from file_tags ft where ft.file_id = ${fileId} and ft.tag_id = ${tagId})`;
+
+const hasAnyTag = (fileId: RawBuilder<unknown>, tagIds: readonly number[]) =>
+  sql<SqlBool>`exists (select 1 from file_tags ft where ft.file_id = ${fileId} and ft.tag_id in (${sql.join(tagIds)}))`;
+
+/** The conditions of a plan on `files` (aliased `files`), except those on `skipTag`. */
+function conditions(db: Executor, p: Plan, skipTag?: number): Expression<SqlBool>[] {
+  const id = sql`files.id`;
+  const out: Expression<SqlBool>[] = [];
+  if (p.status) out.push(sql<SqlBool>`files.status = ${sql.lit(p.status)}`);
+  if (p.uploadedBy != null) out.push(sql<SqlBool>`files.uploaded_by = ${p.uploadedBy}`);
+  if (p.candidates) out.push(sql<SqlBool>`files.id in ${idSet(db, p.candidates)}`);
+  for (const t of p.all) if (t !== skipTag) out.push(hasTag(id, t));
+  if (p.any.length) out.push(hasAnyTag(id, p.any));
+  return out;
+}
+
+const ORDERS: Record<FileOrder, { columns: string[]; dir: 'asc' | 'desc'; index: string }> = {
+  NEWEST: { columns: ['created_at', 'id'], dir: 'desc', index: 'created' },
+  OLDEST: { columns: ['created_at', 'id'], dir: 'asc', index: 'created' },
+  NAME: { columns: ['name', 'id'], dir: 'asc', index: 'name' },
+  LARGEST: { columns: ['size', 'id'], dir: 'desc', index: 'size' },
+  MOST_DOWNLOADED: { columns: ['download_count', 'id'], dir: 'desc', index: 'downloads' },
+};
+
+const INDEXES: Record<string, [withStatus: string, without: string]> = {
+  created: ['files_status_created', 'files_created_at'],
+  name: ['files_status_name', 'files_name'],
+  size: ['files_status_size', 'files_size'],
+  downloads: ['files_status_downloads', 'files_downloads'],
+};
+
+/**
+ * Below `driveLimit` candidates a page is cheapest read from the candidates themselves (one row
+ * lookup each, then a sort); above it, walking the order's index and testing each row is, unless
+ * the walk would visit more than `walkFactor` times as many rows as there are candidates.
+ * Exported so tests can force either path.
+ */
+export const searchTuning = { driveLimit: 3000, walkFactor: 5 };
 
 /** One page of the listing; every order ends with the id so pages never overlap. */
 export async function listFiles(
@@ -105,28 +180,72 @@ export async function listFiles(
   args: FileListArgs,
   page: { limit: number; offset: number },
 ): Promise<FileRow[]> {
-  const f = await resolveFilter(db, viewer, args);
-  if (!f || page.limit <= 0) return [];
-  let q = filtered(db, f).selectAll('files');
-  switch (args.orderBy ?? 'NEWEST') {
-    case 'NEWEST':
-      q = q.orderBy('files.created_at', 'desc').orderBy('files.id', 'desc');
-      break;
-    case 'OLDEST':
-      q = q.orderBy('files.created_at', 'asc').orderBy('files.id', 'asc');
-      break;
-    case 'NAME':
-      q = q.orderBy('files.name', 'asc').orderBy('files.id', 'asc');
-      break;
-    case 'LARGEST':
-      q = q.orderBy('files.size', 'desc').orderBy('files.id', 'desc');
-      break;
-    case 'MOST_DOWNLOADED':
-      q = q.orderBy('files.download_count', 'desc').orderBy('files.id', 'desc');
-      break;
+  const p = await planFor(db, viewer, args);
+  if (!p || page.limit <= 0 || p.candidates?.length === 0) return [];
+  const order = ORDERS[args.orderBy ?? 'NEWEST'];
+  const orderBy = sql.join(
+    order.columns.map((c) => sql`${sql.ref(`files.${c}`)} ${sql.raw(order.dir)}`),
+  );
+
+  // Which set drives the page: the query's candidates, the rarest listed tag, or the order index.
+  const drivingSize = Math.min(p.candidates?.length ?? Infinity, p.rarest?.files ?? Infinity);
+  const walkRows = ((page.offset + page.limit) * p.libraryFiles) / Math.max(1, drivingSize);
+  const drive =
+    drivingSize <= searchTuning.driveLimit || walkRows > drivingSize * searchTuning.walkFactor;
+
+  let from = sql`files`;
+  if (!isPostgres(db) && !drive && p.uploadedBy == null) {
+    // SQLite cannot estimate how many ids a subquery or EXISTS keeps, and tends to drive from
+    // them; walking the order's index is far cheaper when the result is dense.
+    const [withStatus, without] = INDEXES[order.index]!;
+    from = sql`files indexed by ${sql.id(p.status ? withStatus : without)}`;
   }
-  return q.limit(page.limit).offset(page.offset).execute();
+  let where = conditions(db, p);
+  if (drive && p.rarest && (p.candidates?.length ?? Infinity) > p.rarest.files) {
+    where = [
+      sql<SqlBool>`files.id in (select file_id from file_tags where tag_id = ${p.rarest.tagId})`,
+      ...conditions(db, p, p.rarest.tagId),
+    ];
+  }
+  const whereSql = where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``;
+  const result = await sql<FileRow>`
+    select files.* from ${from} ${whereSql}
+    order by ${orderBy} limit ${page.limit} offset ${page.offset}`.execute(db);
+  return result.rows;
 }
+
+/**
+ * The ids of the whole filtered result as a query (for counting): driven by the candidates, or
+ * by the rarest ALL tag, with visibility read from the narrow files_visibility index on SQLite.
+ */
+function resultIds(db: Executor, p: Plan) {
+  const pg = isPostgres(db);
+  const files = pg ? sql`files` : sql`files indexed by files_visibility`;
+  if (p.candidates) {
+    return sql`select files.id from ${files} where ${sql.join(conditions(db, p), sql` and `)}`;
+  }
+  if (p.rarest) {
+    // Links of the rarest tag first; the other tags are probed on the link (cheap, covering)
+    // before the file's visibility is looked up, so only survivors pay for that.
+    const others = p.all.filter((t) => t !== p.rarest!.tagId);
+    const id = sql`l.file_id`;
+    const checks = [
+      ...others.map((t) => hasTag(id, t)),
+      ...(p.any.length ? [hasAnyTag(id, p.any)] : []),
+      ...(p.status ? [sql<SqlBool>`files.status = ${sql.lit(p.status)}`] : []),
+      ...(p.uploadedBy != null ? [sql<SqlBool>`files.uploaded_by = ${p.uploadedBy}`] : []),
+    ];
+    return sql`select l.file_id as id from file_tags l
+      ${pg ? sql`join` : sql`cross join`} ${files} on files.id = l.file_id
+      where l.tag_id = ${p.rarest.tagId}
+      ${checks.length ? sql`and ${sql.join(checks, sql` and `)}` : sql``}`;
+  }
+  const where = conditions(db, p);
+  return sql`select files.id from files ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}`;
+}
+
+const unfiltered = (p: Plan) =>
+  p.uploadedBy == null && !p.candidates && !p.all.length && !p.any.length;
 
 /** How many files the whole filtered listing holds. */
 export async function countFiles(
@@ -134,18 +253,13 @@ export async function countFiles(
   viewer: FileListViewer,
   args: FileListArgs,
 ): Promise<number> {
-  const f = await resolveFilter(db, viewer, args);
-  if (!f) return 0;
-  if (unfiltered(f)) {
-    // Trigger-kept totals: the whole library costs one or two rows, not a million.
-    let q = db.selectFrom('file_totals').select(sql<number>`coalesce(sum(files), 0)`.as('n'));
-    if (f.status) q = q.where('status', '=', f.status);
-    return Number((await q.executeTakeFirstOrThrow()).n);
-  }
-  const row = await filtered(db, f)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  const p = await planFor(db, viewer, args);
+  if (!p || p.candidates?.length === 0) return 0;
+  if (unfiltered(p)) return p.libraryFiles;
+  const row = await sql<{ n: number }>`select count(*) as n from (${resultIds(db, p)}) r`.execute(
+    db,
+  );
+  return Number(row.rows[0]?.n ?? 0);
 }
 
 /**
@@ -157,14 +271,14 @@ export async function countTagsOfFiles(
   viewer: FileListViewer,
   args: FileListArgs,
 ): Promise<{ tagId: number; count: number }[]> {
-  const f = await resolveFilter(db, viewer, args);
-  if (!f) return [];
-  if (unfiltered(f)) {
+  const p = await planFor(db, viewer, args);
+  if (!p || p.candidates?.length === 0) return [];
+  if (unfiltered(p)) {
     // Trigger-kept per-tag counters (tags.files_active / files_hidden).
     const count =
-      f.status === 'ACTIVE'
+      p.status === 'ACTIVE'
         ? sql<number>`files_active`
-        : f.status === 'HIDDEN'
+        : p.status === 'HIDDEN'
           ? sql<number>`files_hidden`
           : sql<number>`files_active + files_hidden`;
     const rows = await db
@@ -177,16 +291,12 @@ export async function countTagsOfFiles(
       .execute();
     return rows.map((r) => ({ tagId: r.id, count: Number(r.count) }));
   }
-  const result = filtered(db, f).select('files.id');
-  const rows = await db
-    .selectFrom('file_tags')
-    .innerJoin('tags', 'tags.id', 'file_tags.tag_id')
-    .select(['tags.id', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('file_tags.file_id', 'in', result)
-    .groupBy(['tags.id', 'tags.name_key'])
-    .orderBy('count', 'desc')
-    .orderBy('tags.name_key')
-    .orderBy('tags.id')
-    .execute();
-  return rows.map((r) => ({ tagId: r.id, count: Number(r.count) }));
+  const rows = await sql<{ id: number; count: number }>`
+    select t.id, c.count from (
+      select ft.tag_id, count(*) as count
+      from (${resultIds(db, p)}) r join file_tags ft on ft.file_id = r.id
+      group by ft.tag_id) c
+    join tags t on t.id = c.tag_id
+    order by c.count desc, t.name_key, t.id`.execute(db);
+  return rows.rows.map((r) => ({ tagId: r.id, count: Number(r.count) }));
 }

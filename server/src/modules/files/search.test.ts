@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken, insertFiles } from '../../../test/library.js';
+import { searchTuning } from './files.search.js';
 
 const FILES = `query($query: String, $tagIds: [ID!], $tagMatch: TagMatch, $status: FileStatus,
     $uploadedBy: ID, $orderBy: FileOrder, $first: Int, $after: String, $offset: Int) {
@@ -18,7 +19,16 @@ interface Listing {
   tagCounts: { count: number; tag: { name: string } }[];
 }
 
-describe('files search', () => {
+// Each case runs twice: pages read from the candidate set, and pages read by walking the order's
+// index (what large libraries use); both must give the same answers.
+describe.each([
+  ['driving from candidates', { driveLimit: 1_000_000, walkFactor: 5 }],
+  ['walking the order index', { driveLimit: 0, walkFactor: 1_000_000 }],
+])('files search, %s', (_label, tuning) => {
+  const saved = { ...searchTuning };
+  beforeAll(() => void Object.assign(searchTuning, tuning));
+  afterAll(() => void Object.assign(searchTuning, saved));
+
   let t: TestServer;
   let admin: { token: string; id: string };
   let user: { token: string; id: string };
