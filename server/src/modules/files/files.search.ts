@@ -93,33 +93,52 @@ async function makePlan(
     rarest = { tagId: min.id, files: Number(min.files) };
   }
 
+  const uploadedBy = args.uploadedBy ?? null;
   let candidates: number[] | null = null;
-  if (args.query) candidates = await textCandidates(db, args.query);
-  return { status, uploadedBy: args.uploadedBy ?? null, candidates, all, any, libraryFiles, rarest };
+  if (args.query) candidates = await textCandidates(db, args.query, status, uploadedBy);
+  return { status, uploadedBy, candidates, all, any, libraryFiles, rarest };
 }
 
 /**
- * Ids of files whose lower-cased name contains the lower-cased query, or that carry a tag whose
- * name does. The name half is answered by the trigram index of each dialect.
+ * Ids of the files the viewer may see (status, uploader) whose lower-cased name contains the
+ * lower-cased query, or that carry a tag whose name does. The name half is answered by the
+ * trigram index of each dialect; visibility is checked here, once, so that a text-only search
+ * counts its result without another query.
  */
-async function textCandidates(db: Executor, query: string): Promise<number[]> {
+async function textCandidates(
+  db: Executor,
+  query: string,
+  status: FileStatus | null,
+  uploadedBy: number | null,
+): Promise<number[]> {
   const lowered = query.toLowerCase();
-  const byName = isPostgres(db)
+  const pg = isPostgres(db);
+  const visible = (id: RawBuilder<unknown>) => {
+    const checks = [
+      ...(status ? [sql`v.status = ${sql.lit(status)}`] : []),
+      ...(uploadedBy != null ? [sql`v.uploaded_by = ${uploadedBy}`] : []),
+    ];
+    if (!checks.length) return sql``;
+    const v = pg ? sql`files v` : sql`files v indexed by files_visibility`;
+    return sql`and exists (select 1 from ${v} where v.id = ${id} and ${sql.join(checks, sql` and `)})`;
+  };
+  const byName = pg
     ? // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
-      sql<{ id: number }>`select id from files where lower(name) like ${`%${escapeLike(lowered)}%`} escape '\\'`
+      sql<{ id: number }>`select id from files v where lower(name) like ${`%${escapeLike(lowered)}%`} escape '\\'
+        ${status ? sql`and v.status = ${sql.lit(status)}` : sql``}
+        ${uploadedBy != null ? sql`and v.uploaded_by = ${uploadedBy}` : sql``}`
     : // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (3+
       // characters; shorter ones scan the table) and re-checked on the stored text: exact.
-      sql<{ id: number }>`select rowid as id from files_fts where name glob ${`*${escapeGlob(lowered)}*`}`;
+      sql<{ id: number }>`select f.rowid as id from files_fts f
+        where f.name glob ${`*${escapeGlob(lowered)}*`} ${visible(sql`f.rowid`)}`;
   const ids = (await byName.execute(db)).rows.map((r) => Number(r.id));
   const tagIds = await matchingTagIds(db, query);
   if (tagIds.length) {
-    const tagged = await db
-      .selectFrom('file_tags')
-      .select('file_id')
-      .where('tag_id', 'in', tagIds)
-      .execute();
+    const tagged = await sql<{ id: number }>`
+      select distinct l.file_id as id from file_tags l
+      where l.tag_id in (${sql.join(tagIds)}) ${visible(sql`l.file_id`)}`.execute(db);
     const set = new Set(ids);
-    for (const r of tagged) set.add(r.file_id);
+    for (const r of tagged.rows) set.add(Number(r.id));
     return [...set].sort((a, b) => a - b);
   }
   return ids.sort((a, b) => a - b);
@@ -128,8 +147,8 @@ async function textCandidates(db: Executor, query: string): Promise<number[]> {
 /** A set of ids as a one-column subquery, passed as one parameter whatever its size. */
 function idSet(db: Executor, ids: readonly number[]): RawBuilder<unknown> {
   return isPostgres(db)
-    ? sql`(select unnest(${ids as number[]}::int[]))`
-    : sql`(select value from json_each(${JSON.stringify(ids)}))`;
+    ? sql`(select unnest(${ids as number[]}::int[]) as id)`
+    : sql`(select value as id from json_each(${JSON.stringify(ids)}))`;
 }
 
 const hasTag = (fileId: RawBuilder<unknown>, tagId: number) =>
@@ -222,7 +241,14 @@ function resultIds(db: Executor, p: Plan) {
   const pg = isPostgres(db);
   const files = pg ? sql`files` : sql`files indexed by files_visibility`;
   if (p.candidates) {
-    return sql`select files.id from ${files} where ${sql.join(conditions(db, p), sql` and `)}`;
+    // Candidates are already visible to the viewer: only the tag conditions remain.
+    const id = sql`c.id`;
+    const checks = [
+      ...p.all.map((t) => hasTag(id, t)),
+      ...(p.any.length ? [hasAnyTag(id, p.any)] : []),
+    ];
+    const where = checks.length ? sql`where ${sql.join(checks, sql` and `)}` : sql``;
+    return sql`select c.id from ${idSet(db, p.candidates)} c ${where}`;
   }
   if (p.rarest) {
     // Links of the rarest tag first; the other tags are probed on the link (cheap, covering)
@@ -256,6 +282,8 @@ export async function countFiles(
   const p = await planFor(db, viewer, args);
   if (!p || p.candidates?.length === 0) return 0;
   if (unfiltered(p)) return p.libraryFiles;
+  // Candidates are already restricted to what the viewer may see (status, uploader).
+  if (p.candidates && !p.all.length && !p.any.length) return p.candidates.length;
   const row = await sql<{ n: number }>`select count(*) as n from (${resultIds(db, p)}) r`.execute(
     db,
   );
