@@ -2,6 +2,7 @@
 // exports `run()`, which prints its own table. Add a bench with one line here.
 const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   transfer: () => import('./transfer.js'),
+  queries: () => import('./queries.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

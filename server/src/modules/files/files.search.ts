@@ -95,22 +95,25 @@ async function makePlan(
 
   const uploadedBy = args.uploadedBy ?? null;
   let candidates: number[] | null = null;
-  if (args.query) candidates = await textCandidates(db, args.query, status, uploadedBy);
+  if (args.query) {
+    candidates = await textCandidates(db, args.query, { status, uploadedBy, all, any });
+  }
   return { status, uploadedBy, candidates, all, any, libraryFiles, rarest };
 }
 
 /**
- * Ids of the files the viewer may see (status, uploader) whose lower-cased name contains the
+ * The whole result of a search with a query: ids of the files the viewer may see (status,
+ * uploader) that carry the listed tags (ALL/ANY) and whose lower-cased name contains the
  * lower-cased query, or that carry a tag whose name does. The name half is answered by the
- * trigram index of each dialect; visibility is checked here, once, so that a text-only search
- * counts its result without another query.
+ * trigram index of each dialect; every other condition is checked here, once per request, so
+ * the count is the length of this list and the page and tag counts work on it alone.
  */
 async function textCandidates(
   db: Executor,
   query: string,
-  status: FileStatus | null,
-  uploadedBy: number | null,
+  f: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'any'>,
 ): Promise<number[]> {
+  const { status, uploadedBy } = f;
   const lowered = query.toLowerCase();
   const pg = isPostgres(db);
   const visible = (id: RawBuilder<unknown>) => {
@@ -118,15 +121,20 @@ async function textCandidates(
       ...(status ? [sql`v.status = ${sql.lit(status)}`] : []),
       ...(uploadedBy != null ? [sql`v.uploaded_by = ${uploadedBy}`] : []),
     ];
-    if (!checks.length) return sql``;
+    // Tags first: covering probes on file_tags are cheaper than visibility lookups.
     const v = pg ? sql`files v` : sql`files v indexed by files_visibility`;
-    return sql`and exists (select 1 from ${v} where v.id = ${id} and ${sql.join(checks, sql` and `)})`;
+    const visibility = checks.length
+      ? sql`and exists (select 1 from ${v} where v.id = ${id} and ${sql.join(checks, sql` and `)})`
+      : sql``;
+    return sql`${tagChecks(id, f)} ${visibility}`;
   };
   const byName = pg
     ? // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
-      sql<{ id: number }>`select id from files v where lower(name) like ${`%${escapeLike(lowered)}%`} escape '\\'
-        ${status ? sql`and v.status = ${sql.lit(status)}` : sql``}
-        ${uploadedBy != null ? sql`and v.uploaded_by = ${uploadedBy}` : sql``}`
+      sql<{ id: number }>`select files.id from files
+        where lower(files.name) like ${`%${escapeLike(lowered)}%`} escape '\\'
+        ${status ? sql`and files.status = ${sql.lit(status)}` : sql``}
+        ${uploadedBy != null ? sql`and files.uploaded_by = ${uploadedBy}` : sql``}
+        ${tagChecks(sql`files.id`, f)}`
     : // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (3+
       // characters; shorter ones scan the table) and re-checked on the stored text: exact.
       sql<{ id: number }>`select f.rowid as id from files_fts f
@@ -151,6 +159,15 @@ function idSet(db: Executor, ids: readonly number[]): RawBuilder<unknown> {
     : sql`(select value as id from json_each(${JSON.stringify(ids)}))`;
 }
 
+/** `and <the ALL/ANY tag conditions on fileId>`, or nothing. */
+function tagChecks(fileId: RawBuilder<unknown>, f: Pick<Plan, 'all' | 'any'>) {
+  const checks = [
+    ...f.all.map((t) => hasTag(fileId, t)),
+    ...(f.any.length ? [hasAnyTag(fileId, f.any)] : []),
+  ];
+  return checks.length ? sql`and ${sql.join(checks, sql` and `)}` : sql``;
+}
+
 const hasTag = (fileId: RawBuilder<unknown>, tagId: number) =>
   sql<SqlBool>`exists (select 1 from file_tags ft where ft.file_id = ${fileId} and ft.tag_id = ${tagId})`;
 
@@ -162,8 +179,12 @@ function conditions(db: Executor, p: Plan, skipTag?: number): Expression<SqlBool
   const id = sql`files.id`;
   const out: Expression<SqlBool>[] = [];
   if (p.status) out.push(sql<SqlBool>`files.status = ${sql.lit(p.status)}`);
+  if (p.candidates) {
+    // The candidates already meet every other condition (textCandidates).
+    out.push(sql<SqlBool>`files.id in ${idSet(db, p.candidates)}`);
+    return out;
+  }
   if (p.uploadedBy != null) out.push(sql<SqlBool>`files.uploaded_by = ${p.uploadedBy}`);
-  if (p.candidates) out.push(sql<SqlBool>`files.id in ${idSet(db, p.candidates)}`);
   for (const t of p.all) if (t !== skipTag) out.push(hasTag(id, t));
   if (p.any.length) out.push(hasAnyTag(id, p.any));
   return out;
@@ -240,16 +261,7 @@ export async function listFiles(
 function resultIds(db: Executor, p: Plan) {
   const pg = isPostgres(db);
   const files = pg ? sql`files` : sql`files indexed by files_visibility`;
-  if (p.candidates) {
-    // Candidates are already visible to the viewer: only the tag conditions remain.
-    const id = sql`c.id`;
-    const checks = [
-      ...p.all.map((t) => hasTag(id, t)),
-      ...(p.any.length ? [hasAnyTag(id, p.any)] : []),
-    ];
-    const where = checks.length ? sql`where ${sql.join(checks, sql` and `)}` : sql``;
-    return sql`select c.id from ${idSet(db, p.candidates)} c ${where}`;
-  }
+  if (p.candidates) return sql`select c.id from ${idSet(db, p.candidates)} c`;
   if (p.rarest) {
     // Links of the rarest tag first; the other tags are probed on the link (cheap, covering)
     // before the file's visibility is looked up, so only survivors pay for that.
@@ -282,8 +294,8 @@ export async function countFiles(
   const p = await planFor(db, viewer, args);
   if (!p || p.candidates?.length === 0) return 0;
   if (unfiltered(p)) return p.libraryFiles;
-  // Candidates are already restricted to what the viewer may see (status, uploader).
-  if (p.candidates && !p.all.length && !p.any.length) return p.candidates.length;
+  // With a query, the candidates are the whole result already.
+  if (p.candidates) return p.candidates.length;
   const row = await sql<{ n: number }>`select count(*) as n from (${resultIds(db, p)}) r`.execute(
     db,
   );

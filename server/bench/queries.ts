@@ -1,0 +1,265 @@
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
+import { loadConfig, type Config } from '../src/config.js';
+import type { Database, Db } from '../src/db/database.js';
+import { createLogger } from '../src/logger.js';
+import { countFiles, countTagsOfFiles, listFiles } from '../src/modules/files/files.search.js';
+import { countUniqueUsers, downloadsByBucket } from '../src/modules/stats/stats.repository.js';
+import {
+  countTags,
+  findTagsByIds,
+  listTags,
+  tagsOfFiles,
+} from '../src/modules/tags/tags.repository.js';
+import { startServer } from '../src/server.js';
+
+// `npm run bench -- queries`: on a seeded library (npm run seed), p50/p95 of the API's typical
+// reads through the real HTTP server, each next to the same SQL run bare in the same process.
+//
+// "Same SQL": each case also runs the repository functions its resolvers call on a second,
+// logging connection; the statements they issue (text and parameters) are captured once and then
+// replayed straight through the server's own connection. The ratio GraphQL / SQL is what HTTP,
+// authentication, GraphQL parsing, validation, execution and JSON cost on top of the database.
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const WARMUP = 3;
+
+interface Case {
+  name: string;
+  as: 'user' | 'admin';
+  query: string;
+  variables: Record<string, unknown>;
+  /** Calls what the resolvers call, on the logging connection. */
+  capture(db: Db): Promise<void>;
+}
+
+function loggingDb(config: Config['database'], log: (e: LogEvent) => void): Kysely<Database> {
+  if (config.kind === 'postgres') {
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: config.url, max: 2 }) }),
+      log,
+    });
+  }
+  const database = new SQLite(config.file);
+  database.pragma('cache_size = -131072');
+  database.pragma('mmap_size = 4294967296');
+  database.function('lower', { deterministic: true }, (v: unknown) =>
+    typeof v === 'string' ? v.toLowerCase() : v,
+  );
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+export async function run(): Promise<void> {
+  const config = loadConfig({
+    ...process.env,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WEB_DIR: '',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+  });
+  const server = await startServer(config, createLogger(config.logLevel));
+  const { db, dialect } = server.connection;
+  const captured: CompiledQuery[] = [];
+  const logDb = loggingDb(config.database, (e) => {
+    if (e.level === 'query') captured.push(e.query);
+  });
+  try {
+    const totals = await db.selectFrom('file_totals').select(['status', 'files']).execute();
+    const libraryFiles = totals.reduce((s, t) => s + Number(t.files), 0);
+    const downloads = await db
+      .selectFrom('download_hours')
+      .select((eb) => eb.fn.sum<number>('downloads').as('n'))
+      .executeTakeFirst();
+    console.log(
+      `\nqueries bench on ${dialect}: ${libraryFiles.toLocaleString('en')} files, ` +
+        `${Number(downloads?.n ?? 0).toLocaleString('en')} downloads, ${RUNS} runs per case`,
+    );
+    if (libraryFiles < 10_000) {
+      console.log(
+        'The library is small: seed one first, e.g. ' +
+          '`npm run seed -- --files 1000000 --users 2000 --downloads 5000000`.',
+      );
+    }
+
+    // Sessions for an admin and a plain user of the seeded library.
+    const admin = await db
+      .selectFrom('users')
+      .select('id')
+      .where('role', '=', 'ADMIN')
+      .where('banned', '=', 0)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom('users')
+      .select('id')
+      .where('role', '=', 'USER')
+      .where('banned', '=', 0)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
+    const tokens = {
+      admin: (await server.app.services.sessions.create(admin.id)).token,
+      user: (await server.app.services.sessions.create(user.id)).token,
+    };
+
+    // Two popular topical tags (the type tags Image/Video/Audio/Other left aside).
+    const popular = await db
+      .selectFrom('tags')
+      .select(['id', 'name', 'files_active'])
+      .where('name_key', 'not in', ['image', 'video', 'audio', 'other'])
+      .orderBy('files_active', 'desc')
+      .limit(2)
+      .execute();
+    const twoTags = popular.map((t) => t.id);
+    const word = process.env.BENCH_QUERY ?? 'budget';
+    const viewer = { admin: false };
+    const page = { limit: 21, offset: 0 };
+    const yearTo = Date.now();
+    const yearFrom = yearTo - 365 * 24 * 3600 * 1000;
+
+    const FILE_FIELDS = 'id name size mimeType createdAt downloadCount tags { id name }';
+    const pageTags = async (d: Db, rows: { id: number }[]) => {
+      await tagsOfFiles(
+        d,
+        rows.slice(0, 20).map((r) => r.id),
+      );
+    };
+    const filesCase = (
+      name: string,
+      variables: Record<string, unknown>,
+      args: Parameters<typeof listFiles>[2],
+      withTagCounts = false,
+      offset = 0,
+    ): Case => ({
+      name,
+      as: 'user',
+      query: `query($query: String, $tagIds: [ID!], $offset: Int) {
+        files(query: $query, tagIds: $tagIds, offset: $offset, first: 20) {
+          totalCount edges { node { ${FILE_FIELDS} } }
+          ${withTagCounts ? 'tagCounts { count tag { id name } }' : ''} } }`,
+      variables,
+      async capture(d) {
+        const a = { ...args };
+        const rows = await listFiles(d, viewer, a, { ...page, offset });
+        await countFiles(d, viewer, a);
+        await pageTags(d, rows);
+        if (withTagCounts) {
+          const counts = await countTagsOfFiles(d, viewer, a);
+          await findTagsByIds(
+            d,
+            counts.map((c) => c.tagId),
+          );
+        }
+      },
+    });
+
+    const cases: Case[] = [
+      filesCase('first page of files', {}, {}),
+      filesCase(`query substring "${word}"`, { query: word }, { query: word }),
+      filesCase(
+        `two tags ALL (${popular.map((t) => t.name).join(' + ')})`,
+        { tagIds: twoTags.map(String) },
+        { tagIds: twoTags },
+      ),
+      filesCase(
+        'query + two tags + tagCounts',
+        { query: word, tagIds: twoTags.map(String) },
+        { query: word, tagIds: twoTags },
+        true,
+      ),
+      filesCase('offset page 5,000 (offset 100,000)', { offset: 100_000 }, {}, false, 100_000),
+      {
+        name: 'downloadStats, a year by DAY',
+        as: 'admin',
+        query: `query($from: DateTime, $to: DateTime) {
+          downloadStats(from: $from, to: $to, interval: DAY) { total uniqueUsers series { start count } } }`,
+        variables: { from: new Date(yearFrom).toISOString(), to: new Date(yearTo).toISOString() },
+        async capture(d) {
+          const f = { from: yearFrom, to: yearTo };
+          await downloadsByBucket(d, dialect, 'DAY', f);
+          await countUniqueUsers(d, f);
+        },
+      },
+      {
+        name: 'tags listing (50, with counts)',
+        as: 'user',
+        query: `{ tags(first: 50) { totalCount edges { node { id name fileCount downloadCount } } } }`,
+        variables: {},
+        async capture(d) {
+          await listTags(d, null, 51, 0);
+          await countTags(d, null);
+        },
+      },
+    ];
+
+    const rows: string[][] = [];
+    for (const c of cases) {
+      captured.length = 0;
+      await c.capture(logDb as Db);
+      const statements = [...captured];
+      const gql = async () => {
+        const res = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${tokens[c.as]}`,
+          },
+          body: JSON.stringify({ query: c.query, variables: c.variables }),
+        });
+        const body = (await res.json()) as { errors?: unknown };
+        if (body.errors) throw new Error(`${c.name}: ${JSON.stringify(body.errors)}`);
+      };
+      const raw = async () => {
+        for (const q of statements) await db.executeQuery(q);
+      };
+      const times = { gql: [] as number[], sql: [] as number[] };
+      for (let i = 0; i < WARMUP + RUNS; i++) {
+        for (const [key, fn] of [
+          ['gql', gql],
+          ['sql', raw],
+        ] as const) {
+          const start = performance.now();
+          await fn();
+          if (i >= WARMUP) times[key].push(performance.now() - start);
+        }
+      }
+      const g = times.gql.sort((a, b) => a - b);
+      const s = times.sql.sort((a, b) => a - b);
+      rows.push([
+        c.name,
+        percentile(g, 50).toFixed(1),
+        percentile(g, 95).toFixed(1),
+        percentile(s, 50).toFixed(1),
+        percentile(s, 95).toFixed(1),
+        (percentile(g, 50) / percentile(s, 50)).toFixed(2),
+        (percentile(g, 95) / percentile(s, 95)).toFixed(2),
+        String(statements.length),
+      ]);
+    }
+    const head = [
+      'query',
+      'GraphQL p50 ms',
+      'p95 ms',
+      'SQL p50 ms',
+      'p95 ms',
+      'ratio p50',
+      'ratio p95',
+      'statements',
+    ];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) =>
+      `| ${cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+    console.log(line(head));
+    console.log(
+      `| ${widths.map((w, i) => (i ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ')} |`,
+    );
+    for (const r of rows) console.log(line(r));
+    void sql;
+  } finally {
+    await logDb.destroy();
+    await server.close();
+  }
+}
