@@ -27,6 +27,13 @@ import { fileURLToPath } from 'node:url';
 const MiB = 1024 * 1024;
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+interface Measured {
+  /** MiB/s over all clients. */
+  rate: number;
+  /** The serving process's CPU seconds (user + system, all threads) per GiB sent. */
+  cpuPerGiB: number;
+}
+
 interface Row {
   storage: string;
   label: string;
@@ -34,11 +41,12 @@ interface Row {
   uploadSeconds: number;
   uploadRatio: number;
   rssGrowthMiB: number;
-  base1: number;
-  download1: number;
+  uploadCpuPerGiB: number;
+  base1: Measured;
+  download1: Measured;
   download1Ratio: number;
-  baseN: number;
-  downloadN: number;
+  baseN: Measured;
+  downloadN: Measured;
   downloadNRatio: number;
   history: string;
 }
@@ -77,6 +85,7 @@ export async function run(): Promise<void> {
         clients,
         children,
         baseUrl: `${baseUrl}/${path.basename(source)}`,
+        basePid: baseline.child.pid!,
       });
       row.label = `${storage} (${mib} MiB)`;
       row.uploadRatio = mib / row.uploadSeconds / copyRate;
@@ -100,6 +109,7 @@ async function benchStorage(
     clients: number;
     children: ChildProcess[];
     baseUrl: string;
+    basePid: number;
   },
 ): Promise<Row> {
   const work = path.join(ctx.dir, storage);
@@ -139,9 +149,11 @@ async function benchStorage(
         () => undefined,
       );
     }, 20);
+    const cpu0 = await cpuSeconds(pid);
     const t0 = performance.now();
     const file = await uploadFile(url, token, ctx.source, ctx.bytes);
     const uploadSeconds = (performance.now() - t0) / 1000;
+    const uploadCpuPerGiB = ((await cpuSeconds(pid)) - cpu0) / (ctx.bytes / 1024 ** 3);
     clearInterval(sampler);
     const after = await memory(pid);
     const peak = canReset ? after.hwm : Math.max(sampledPeak, after.rss);
@@ -149,10 +161,18 @@ async function benchStorage(
     const headers = { authorization: `Bearer ${token}` };
     const downloadUrl = `${url}/files/${file}/download`;
     // Each figure right after its baseline, so both see the same machine load.
-    const base1 = await downloadMany(ctx.baseUrl, 1, {});
-    const download1 = await downloadMany(downloadUrl, 1, headers);
-    const baseN = await downloadMany(ctx.baseUrl, ctx.clients, {});
-    const downloadN = await downloadMany(downloadUrl, ctx.clients, headers);
+    // Throughput swings with whatever else runs on the machine; CPU seconds per GiB served do
+    // not, so both are reported.
+    const gib = ctx.bytes / 1024 ** 3;
+    const measure = async (target: string, pid: number, n: number, h: Record<string, string>) => {
+      const cpu0 = await cpuSeconds(pid);
+      const rate = await downloadMany(target, n, h);
+      return { rate, cpuPerGiB: ((await cpuSeconds(pid)) - cpu0) / (gib * n) };
+    };
+    const base1 = await measure(ctx.baseUrl, ctx.basePid, 1, {});
+    const download1 = await measure(downloadUrl, pid, 1, headers);
+    const baseN = await measure(ctx.baseUrl, ctx.basePid, ctx.clients, {});
+    const downloadN = await measure(downloadUrl, pid, ctx.clients, headers);
     const expected = 1 + ctx.clients;
     const recorded = await history(url, token, file);
 
@@ -163,12 +183,13 @@ async function benchStorage(
       uploadSeconds,
       uploadRatio: 0,
       rssGrowthMiB: (peak - before.rss) / MiB,
+      uploadCpuPerGiB,
       base1,
       download1,
-      download1Ratio: download1 / base1,
+      download1Ratio: download1.rate / base1.rate,
       baseN,
       downloadN,
-      downloadNRatio: downloadN / baseN,
+      downloadNRatio: downloadN.rate / baseN.rate,
       history:
         recorded.count === expected && recorded.rows === expected
           ? `${expected}/${expected} ✓`
@@ -366,6 +387,13 @@ async function measureCopy(source: string, target: string): Promise<number> {
   return times.sort((a, b) => a - b)[1]!;
 }
 
+/** User + system CPU seconds of a process so far, all threads (Linux /proc, 100 ticks/s). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function memory(pid: number): Promise<{ rss: number; hwm: number }> {
   const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
   const kib = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
@@ -401,13 +429,14 @@ function printTable(
       'upload ÷ cp (target ≥ 0.5)',
       ...rows.map((r) => `${fmt(r.uploadRatio)}× ${mark(r.uploadRatio >= 0.5)}`),
     ],
+    ['upload: server CPU s/GiB', ...rows.map((r) => fmt(r.uploadCpuPerGiB))],
     [
       'server RSS growth (target < 64 MiB)',
       ...rows.map((r) => `${fmt(r.rssGrowthMiB, 1)} MiB ${mark(r.rssGrowthMiB < 64)}`),
     ],
     [
       'download ×1 (MiB/s): Cabinet / baseline',
-      ...rows.map((r) => `${fmt(r.download1, 0)} / ${fmt(r.base1, 0)}`),
+      ...rows.map((r) => `${fmt(r.download1.rate, 0)} / ${fmt(r.base1.rate, 0)}`),
     ],
     [
       'download ×1 ÷ baseline (target ≥ 0.9)',
@@ -415,11 +444,19 @@ function printTable(
     ],
     [
       `download ×${ctx.clients} (MiB/s total): Cabinet / baseline`,
-      ...rows.map((r) => `${fmt(r.downloadN, 0)} / ${fmt(r.baseN, 0)}`),
+      ...rows.map((r) => `${fmt(r.downloadN.rate, 0)} / ${fmt(r.baseN.rate, 0)}`),
     ],
     [
       `download ×${ctx.clients} ÷ baseline (target ≥ 0.9)`,
       ...rows.map((r) => `${fmt(r.downloadNRatio)}× ${mark(r.downloadNRatio >= 0.9)}`),
+    ],
+    [
+      'server CPU s/GiB sent ×1: Cabinet / baseline',
+      ...rows.map((r) => `${fmt(r.download1.cpuPerGiB)} / ${fmt(r.base1.cpuPerGiB)}`),
+    ],
+    [
+      `server CPU s/GiB sent ×${ctx.clients}: Cabinet / baseline`,
+      ...rows.map((r) => `${fmt(r.downloadN.cpuPerGiB)} / ${fmt(r.baseN.cpuPerGiB)}`),
     ],
     ['history rows = downloads', ...rows.map((r) => r.history)],
   ];
