@@ -362,8 +362,10 @@ try {
     }
   });
 
-  log('analyzing');
-  await sql`analyze`.execute(db);
+  // Fresh statistics for the planners; on PostgreSQL also the visibility map, which index-only
+  // scans (counts, deferred pages) depend on.
+  log(dialect === 'postgres' ? 'vacuum analyze' : 'analyze');
+  await sql`${sql.raw(dialect === 'postgres' ? 'vacuum analyze' : 'analyze')}`.execute(db);
   log(
     `done: ${FILES.toLocaleString('en')} files, ${links.length.toLocaleString('en')} tag links, ` +
       `${DOWNLOADS.toLocaleString('en')} downloads, ${USERS.toLocaleString('en')} users`,

@@ -207,6 +207,17 @@ describe.each([
     expect(await order('MOST_DOWNLOADED')).toHaveLength(8);
   });
 
+  it('orders and pages a query’s result like the unfiltered listing', async () => {
+    for (const orderBy of ['NEWEST', 'OLDEST', 'NAME', 'LARGEST', 'MOST_DOWNLOADED']) {
+      const everything = (await search({ orderBy })).edges.map((e) => e.node.name);
+      const matching = new Set(await names({ query: 'a' }));
+      const expected = everything.filter((n) => matching.has(n));
+      const firstPage = await search({ orderBy, query: 'a', first: 3 });
+      const rest = await search({ orderBy, query: 'a', first: 10, offset: 3 });
+      expect([...firstPage.edges, ...rest.edges].map((e) => e.node.name)).toEqual(expected);
+    }
+  });
+
   it('pages by offset and by cursor over the same order', async () => {
     const all = (await search({ orderBy: 'NAME' })).edges.map((e) => e.node.name);
     const seen: string[] = [];
