@@ -144,12 +144,15 @@ async function textCandidates(
   };
   const byName = pg
     ? // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
-      sql<{ id: number; key?: number }>`select files.id
-        ${keyColumn ? sql`, ${sql.ref(`files.${keyColumn}`)} as key` : sql``} from files
-        where lower(files.name) like ${`%${escapeLike(lowered)}%`} escape '\\'
-        ${status ? sql`and files.status = ${sql.lit(status)}` : sql``}
-        ${uploadedBy != null ? sql`and files.uploaded_by = ${uploadedBy}` : sql``}
-        ${tagChecks(sql`files.id`, f)}`
+      // Materialized first: the planner misjudges both selectivities and would otherwise start
+      // from the intersection of popular tags (~190 ms) instead of the trigram matches (~30 ms).
+      sql<{ id: number; key?: number }>`with m as materialized (
+          select files.id ${keyColumn ? sql`, ${sql.ref(`files.${keyColumn}`)} as key` : sql``}
+          from files
+          where lower(files.name) like ${`%${escapeLike(lowered)}%`} escape '\\'
+          ${status ? sql`and files.status = ${sql.lit(status)}` : sql``}
+          ${uploadedBy != null ? sql`and files.uploaded_by = ${uploadedBy}` : sql``})
+        select m.* from m where true ${tagChecks(sql`m.id`, f)}`
     : // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (3+
       // characters; shorter ones scan the table) and re-checked on the stored text: exact.
       sql<{ id: number; key?: number }>`select f.rowid as id from files_fts f
