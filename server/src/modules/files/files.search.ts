@@ -299,8 +299,9 @@ async function pageFromKeys(
   page: { limit: number; offset: number },
 ): Promise<FileRow[]> {
   const sign = dir === 'asc' ? 1 : -1;
-  const sorted = [...ids].sort((a, b) => sign * (keys.get(a)! - keys.get(b)!) || sign * (a - b));
-  const wanted = sorted.slice(page.offset, page.offset + page.limit);
+  const entries = ids.map((id) => ({ id, key: keys.get(id)! }));
+  entries.sort((a, b) => sign * (a.key - b.key) || sign * (a.id - b.id));
+  const wanted = entries.slice(page.offset, page.offset + page.limit).map((e) => e.id);
   if (!wanted.length) return [];
   const rows = await db.selectFrom('files').selectAll().where('id', 'in', wanted).execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
