@@ -3,6 +3,7 @@ import * as initial from './2026-11-25T0900_initial.js';
 import * as downloadHours from './2026-11-25T1000_download_hours.js';
 import * as search from './2026-11-25T1100_search.js';
 import * as rateLimits from './2026-11-25T1130_rate_limits.js';
+import * as tagLinksActive from './2026-11-25T1200_tag_links_active.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -11,4 +12,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25T1000_download_hours': downloadHours,
   '2026-11-25T1100_search': search,
   '2026-11-25T1130_rate_limits': rateLimits,
+  '2026-11-25T1200_tag_links_active': tagLinksActive,
 };

@@ -96,6 +96,8 @@ export interface DownloadHoursTable {
 export interface FileTagsTable {
   file_id: number;
   tag_id: number;
+  /** 1 while the file is ACTIVE; kept by triggers (migration 2026-11-25T1200_tag_links_active). */
+  active: ColumnType<number, never, never>;
 }
 
 export interface DownloadsTable {

@@ -42,6 +42,8 @@ interface Plan {
   libraryFiles: number;
   /** For ALL: the listed tag carrying the fewest files, and how many. */
   rarest: { tagId: number; files: number } | null;
+  /** For ALL: how many files (any status) carry each listed tag. */
+  tagFiles: Map<number, number>;
 }
 
 const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
@@ -87,6 +89,7 @@ async function makePlan(
     .reduce((sum, t) => sum + Number(t.files), 0);
 
   let rarest: Plan['rarest'] = null;
+  const tagFiles = new Map<number, number>();
   if (all.length) {
     const counts = await db
       .selectFrom('tags')
@@ -96,6 +99,7 @@ async function makePlan(
     if (counts.length < all.length) return null; // an unknown tag: nothing carries them all
     const min = counts.reduce((a, b) => (Number(b.files) < Number(a.files) ? b : a));
     rarest = { tagId: min.id, files: Number(min.files) };
+    for (const c of counts) tagFiles.set(c.id, Number(c.files));
   }
 
   const uploadedBy = args.uploadedBy ?? null;
@@ -111,7 +115,7 @@ async function makePlan(
       keyColumn,
     ));
   }
-  return { status, uploadedBy, candidates, keys, all, any, libraryFiles, rarest };
+  return { status, uploadedBy, candidates, keys, all, any, libraryFiles, rarest, tagFiles };
 }
 
 /**
@@ -176,6 +180,8 @@ async function textCandidates(
   }
   return { ids: ids.sort((a, b) => a - b), keys };
 }
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** A set of ids as a one-column subquery, passed as one parameter whatever its size. */
 function idSet(db: Executor, ids: readonly number[]): RawBuilder<unknown> {
@@ -316,21 +322,55 @@ function resultIds(db: Executor, p: Plan) {
   const pg = isPostgres(db);
   const files = pg ? sql`files` : sql`files indexed by files_visibility`;
   if (p.candidates) return sql`select c.id from ${idSet(db, p.candidates)} c`;
+  if (p.rarest && p.uploadedBy == null) {
+    // Links carry their file's visibility (file_tags.active), so tags alone never read a file.
+    const active = p.status === 'ACTIVE' ? 1 : p.status === 'HIDDEN' ? 0 : null;
+    const range = (link: string, tagId: number) =>
+      sql`${sql.ref(`${link}.tag_id`)} = ${tagId}
+        ${active === null ? sql`` : sql`and ${sql.ref(`${link}.active`)} = ${active}`}`;
+    const sizes = p.all.map((t) => p.tagFiles.get(t) ?? 0);
+    if (p.all.length > 1 && !p.any.length && sum(sizes) <= 4 * p.rarest.files) {
+      // Tags of similar sizes: merge their (tag_id, active, file_id) ranges, both sorted by
+      // file id. SQLite runs INTERSECT as a merge of the two index scans; PostgreSQL a merge or
+      // hash join of index-only scans.
+      if (!pg) {
+        return sql.join(
+          p.all.map((t) => sql`select l.file_id as id from file_tags l where ${range('l', t)}`),
+          sql` intersect `,
+        );
+      }
+      const joins = p.all
+        .slice(1)
+        .map(
+          (t, i) =>
+            sql`join file_tags ${sql.id(`l${i + 1}`)} on ${sql.ref(`l${i + 1}.file_id`)} = l0.file_id and ${range(`l${i + 1}`, t)}`,
+        );
+      return sql`select l0.file_id as id from file_tags l0 ${sql.join(joins, sql` `)}
+        where ${range('l0', p.all[0]!)}`;
+    }
+    // Otherwise start from the rarest tag's links and probe the others (primary key).
+    const others = p.all.filter((t) => t !== p.rarest!.tagId);
+    const checks = [
+      ...others.map((t) => hasTag(sql`l.file_id`, t)),
+      ...(p.any.length ? [hasAnyTag(sql`l.file_id`, p.any)] : []),
+    ];
+    return sql`select l.file_id as id from file_tags l where ${range('l', p.rarest.tagId)}
+      ${checks.length ? sql`and ${sql.join(checks, sql` and `)}` : sql``}`;
+  }
   if (p.rarest) {
-    // Links of the rarest tag first; the other tags are probed on the link (cheap, covering)
-    // before the file's visibility is looked up, so only survivors pay for that.
+    // With an uploader: links of the rarest tag first; the other tags are probed on the link
+    // (cheap, covering) before the file's row is checked, so only survivors pay for that.
     const others = p.all.filter((t) => t !== p.rarest!.tagId);
     const id = sql`l.file_id`;
     const checks = [
       ...others.map((t) => hasTag(id, t)),
       ...(p.any.length ? [hasAnyTag(id, p.any)] : []),
       ...(p.status ? [sql<SqlBool>`files.status = ${sql.lit(p.status)}`] : []),
-      ...(p.uploadedBy != null ? [sql<SqlBool>`files.uploaded_by = ${p.uploadedBy}`] : []),
+      sql<SqlBool>`files.uploaded_by = ${p.uploadedBy}`,
     ];
     return sql`select l.file_id as id from file_tags l
       ${pg ? sql`join` : sql`cross join`} ${files} on files.id = l.file_id
-      where l.tag_id = ${p.rarest.tagId}
-      ${checks.length ? sql`and ${sql.join(checks, sql` and `)}` : sql``}`;
+      where l.tag_id = ${p.rarest.tagId} and ${sql.join(checks, sql` and `)}`;
   }
   const where = conditions(db, p);
   return sql`select files.id from files ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}`;

@@ -175,6 +175,19 @@ describe.each([
     );
     expect(hiddenFinance.totalCount).toBe(1);
     expect(hiddenFinance.tagCounts.map((c) => c.tag.name)).toEqual(['Finance', 'Secret']);
+    // Hiding a file takes it out of every count at once (its tag links follow its status).
+    const db = t.server.connection.db;
+    const setStatus = (status: 'ACTIVE' | 'HIDDEN') =>
+      db.updateTable('files').set({ status }).where('name', '=', 'Quarterly Report.pdf').execute();
+    await setStatus('HIDDEN');
+    const both = { tagIds: [tagIds.Finance!, tagIds.Reports!] };
+    expect((await search({ tagIds: [tagIds.Finance!] })).totalCount).toBe(1);
+    expect((await search(both)).totalCount).toBe(0);
+    expect((await search(both, admin.token)).totalCount).toBe(1);
+    expect((await search({ ...both, status: 'HIDDEN' }, admin.token)).totalCount).toBe(1);
+    await setStatus('ACTIVE');
+    expect((await search(both)).totalCount).toBe(1);
+    expect((await search({ ...both, status: 'HIDDEN' }, admin.token)).totalCount).toBe(0);
     expect(await names({ query: 'CAFÉ' }, admin.token)).toEqual([
       'Café menu.pdf',
       'Hidden café.txt',
