@@ -36,7 +36,10 @@ export interface FileListViewer {
 interface Plan {
   status: FileStatus | null;
   uploadedBy: number | null;
-  /** Ids matching `query` (by name or by a tag's name), sorted; null without a query. */
+  /**
+   * With a query, the whole result: ids matching it (by name or by a tag's name) that meet every
+   * other condition too, sorted; null without a query.
+   */
   candidates: number[] | null;
   /**
    * PostgreSQL only, for the numeric orders: each candidate's order key, read along with the
