@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken, insertFiles } from '../../../test/library.js';
+import { uploadOk } from '../../../test/uploads.js';
 
 const TAGS = `query($query: String, $first: Int, $after: String, $offset: Int) {
   tags(query: $query, first: $first, after: $after, offset: $offset) {
@@ -211,5 +212,51 @@ describe('tags', () => {
     expect(await ordered('MOST_DOWNLOADED')).toEqual(['Order Hidden', 'Order Many', 'Order Few']);
     const newest = await ordered('NEWEST');
     expect(await ordered('OLDEST')).toEqual([...newest].reverse());
+  });
+
+  it('keeps counts right through uploads, retagging, hiding, downloads and deletion', async () => {
+    const count = async (name: string, token = admin.token) =>
+      (await list({ query: name }, token)).edges.find((e) => e.node.name === name)?.node;
+    const file = await uploadOk(t, 'counted bytes', {
+      filename: 'life.txt',
+      tags: ['Lifecycle A', 'Lifecycle B'],
+      token: admin.token,
+    });
+    expect(await count('Lifecycle A')).toMatchObject({ fileCount: 1, downloadCount: 0 });
+
+    const res = await fetch(`${t.url}${file.downloadUrl}`, {
+      headers: { authorization: `Bearer ${admin.token}` },
+    });
+    await res.arrayBuffer();
+    expect(await count('Lifecycle A')).toMatchObject({ fileCount: 1, downloadCount: 1 });
+
+    const UPDATE_FILE = `mutation($id: ID!, $tags: [String!], $status: FileStatus) {
+      updateFile(id: $id, tags: $tags, status: $status) { id } }`;
+    await t.gql(
+      UPDATE_FILE,
+      { id: file.id, tags: ['Lifecycle B', 'Lifecycle C'] },
+      {
+        token: admin.token,
+      },
+    );
+    expect(await count('Lifecycle A')).toMatchObject({ fileCount: 0, downloadCount: 0 });
+    expect(await count('Lifecycle C')).toMatchObject({ fileCount: 1, downloadCount: 1 });
+
+    await t.gql(UPDATE_FILE, { id: file.id, status: 'HIDDEN' }, { token: admin.token });
+    expect(await count('Lifecycle C', user.token)).toMatchObject({
+      fileCount: 0,
+      downloadCount: 0,
+    });
+    expect(await count('Lifecycle C')).toMatchObject({ fileCount: 1, downloadCount: 1 });
+
+    await t.gql(
+      `mutation($id: ID!) { deleteFile(id: $id) }`,
+      { id: file.id },
+      {
+        token: admin.token,
+      },
+    );
+    expect(await count('Lifecycle B')).toMatchObject({ fileCount: 0, downloadCount: 0 });
+    expect(await count('Lifecycle C')).toMatchObject({ fileCount: 0, downloadCount: 0 });
   });
 });
