@@ -4,6 +4,7 @@ import * as downloadHours from './2026-11-25T1000_download_hours.js';
 import * as search from './2026-11-25T1100_search.js';
 import * as rateLimits from './2026-11-25T1130_rate_limits.js';
 import * as tagLinksActive from './2026-11-25T1200_tag_links_active.js';
+import * as pgFileSearch from './2026-11-25T1300_pg_file_search.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25T1100_search': search,
   '2026-11-25T1130_rate_limits': rateLimits,
   '2026-11-25T1200_tag_links_active': tagLinksActive,
+  '2026-11-25T1300_pg_file_search': pgFileSearch,
 };

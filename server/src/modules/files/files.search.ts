@@ -42,7 +42,7 @@ interface Plan {
    */
   candidates: number[] | null;
   /**
-   * PostgreSQL only, for the numeric orders: each candidate's order key, read along with the
+   * PostgreSQL only, ordering by date or size: each candidate's order key, read along with the
    * candidates so the page is picked without reading 10,000s of rows again.
    */
   keys: Map<number, number> | null;
@@ -117,7 +117,9 @@ async function makePlan(
   let keys: Map<number, number> | null = null;
   if (args.query) {
     const order = ORDERS[args.orderBy ?? 'NEWEST'];
-    const keyColumn = isPostgres(db) && order.columns[0] !== 'name' ? order.columns[0]! : null;
+    // file_search holds the immutable order keys (created_at, size).
+    const first = order.columns[0]!;
+    const keyColumn = isPostgres(db) && (first === 'created_at' || first === 'size') ? first : null;
     ({ ids: candidates, keys } = await textCandidates(
       db,
       args.query,
@@ -158,14 +160,15 @@ async function textCandidates(
   };
   const byName = pg
     ? // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
-      // Materialized first: the planner misjudges both selectivities and would otherwise start
-      // from the intersection of popular tags (~190 ms) instead of the trigram matches (~30 ms).
+      // file_search: a narrow trigger-kept copy with the pg_trgm GIN index (migration
+      // 2026-11-25T1300_pg_file_search). Materialized first: the planner misjudges both
+      // selectivities and would otherwise start from the intersection of popular tags.
       sql<{ id: number; key?: number }>`with m as materialized (
-          select files.id ${keyColumn ? sql`, ${sql.ref(`files.${keyColumn}`)} as key` : sql``}
-          from files
-          where lower(files.name) like ${`%${escapeLike(lowered)}%`} escape '\\'
-          ${status ? sql`and files.status = ${sql.lit(status)}` : sql``}
-          ${uploadedBy != null ? sql`and files.uploaded_by = ${uploadedBy}` : sql``})
+          select s.id ${keyColumn ? sql`, ${sql.ref(`s.${keyColumn}`)} as key` : sql``}
+          from file_search s
+          where s.name_lower like ${`%${escapeLike(lowered)}%`} escape '\\'
+          ${status ? sql`and s.status = ${sql.lit(status)}` : sql``}
+          ${uploadedBy != null ? sql`and s.uploaded_by = ${uploadedBy}` : sql``})
         select m.* from m where true ${tagChecks(sql`m.id`, f)}`
     : // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (3+
       // characters; shorter ones scan the table) and re-checked on the stored text: exact.

@@ -80,6 +80,17 @@ describe.each([
     expect(await names({ query: 'nothing like this' })).toEqual([]);
   });
 
+  it('follows renames', async () => {
+    const db = t.server.connection.db;
+    const rename = (from: string, to: string) =>
+      db.updateTable('files').set({ name: to }).where('name', '=', from).execute();
+    await rename('Budget 2026.xlsx', 'Haushalt 2026.xlsx');
+    expect(await names({ query: 'haushalt' })).toEqual(['Haushalt 2026.xlsx']);
+    expect(await names({ query: 'budget' })).toEqual([]);
+    await rename('Haushalt 2026.xlsx', 'Budget 2026.xlsx');
+    expect(await names({ query: 'budget' })).toEqual(['Budget 2026.xlsx']);
+  });
+
   it('treats %, _, *, ? and [ as literal characters', async () => {
     expect(await names({ query: '%_' })).toEqual(['100%_done [final]*?.txt']);
     expect(await names({ query: '0_d' })).toEqual([]);
