@@ -30,6 +30,17 @@ export function parseFileName(raw: string, field = 'name'): string {
 }
 
 /** The original name as the client sent it, made storable: control characters replaced. */
+/**
+ * The file name as the user's system had it. Browsers (and undici's FormData) write a multipart
+ * filename with `"` as %22 and CR/LF as %0D/%0A, per the HTML standard, and leave other `%` as
+ * they are, so only those three are undone; CR/LF then meet the control-character rules.
+ */
+export function decodeFormFileName(raw: string | undefined): string {
+  return (raw ?? '').replace(/%(22|0D|0A)/gi, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
+}
+
 export function cleanOriginalName(raw: string | undefined, fallback: string): string {
   const cleaned = [...(raw ?? '').replace(/\p{Cc}/gu, '_').trim()].slice(0, MAX_NAME_LENGTH);
   return cleaned.length ? cleaned.join('') : fallback;

@@ -32,6 +32,7 @@ import {
 } from './files.repository.js';
 import {
   cleanOriginalName,
+  decodeFormFileName,
   parseFileName,
   parseTagNames,
   sniffContentType,
@@ -171,11 +172,12 @@ export function createFilesService(deps: {
       const upload = await input.file.catch((err: unknown) => {
         throw uploadError(err, deps.maxUploadBytes);
       });
-      const name = givenName ?? parseFileName(upload.filename ?? '', 'name');
+      const filename = decodeFormFileName(upload.filename);
+      const name = givenName ?? parseFileName(filename, 'name');
       const temp = await receive(upload);
       let mimeType: string;
       try {
-        mimeType = await sniffContentType(temp.head, [upload.filename ?? '', name]);
+        mimeType = await sniffContentType(temp.head, [filename, name]);
       } catch (err) {
         await storage.discardTemp(temp.tempKey);
         throw err;
@@ -185,7 +187,7 @@ export function createFilesService(deps: {
         temp,
         {
           name,
-          original_name: cleanOriginalName(upload.filename, name),
+          original_name: cleanOriginalName(filename, name),
           mime_type: mimeType,
           status: input.status ?? 'ACTIVE',
           uploaded_by: viewer.user.id,

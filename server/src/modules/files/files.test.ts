@@ -85,6 +85,11 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
     expect(me.data?.me.uploadCount).toBe(1);
   });
 
+  it('keeps quotes in a file name that the multipart encoding wrote as %22', async () => {
+    const file = await uploadOk(t, 'q', { token: alice.token, filename: 'Say "hi" 100%.txt' });
+    expect(file).toMatchObject({ name: 'Say "hi" 100%.txt', originalName: 'Say "hi" 100%.txt' });
+  });
+
   it('sniffs the type from the bytes, then the extension, never from what the client claims', async () => {
     const png = await uploadOk(t, PNG, { token: alice.token, filename: 'notes.txt' });
     expect(png).toMatchObject({ mimeType: 'image/png', tags: [{ name: 'Image' }] });
