@@ -29,7 +29,6 @@ export function parseFileName(raw: string, field = 'name'): string {
   return name;
 }
 
-/** The original name as the client sent it, made storable: control characters replaced. */
 /**
  * The file name as the user's system had it. Browsers (and undici's FormData) write a multipart
  * filename with `"` as %22 and CR/LF as %0D/%0A, per the HTML standard, and leave other `%` as
@@ -41,6 +40,7 @@ export function decodeFormFileName(raw: string | undefined): string {
   );
 }
 
+/** The original name as the client sent it, made storable: control characters replaced. */
 export function cleanOriginalName(raw: string | undefined, fallback: string): string {
   const cleaned = [...(raw ?? '').replace(/\p{Cc}/gu, '_').trim()].slice(0, MAX_NAME_LENGTH);
   return cleaned.length ? cleaned.join('') : fallback;
