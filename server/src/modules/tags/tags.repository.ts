@@ -13,9 +13,6 @@ export const findTagsByIds = (db: Executor, ids: readonly number[]): Promise<Tag
     ? db.selectFrom('tags').selectAll().where('id', 'in', ids).execute()
     : Promise.resolve([]);
 
-export const findTagById = (db: Executor, id: number): Promise<TagRow | undefined> =>
-  db.selectFrom('tags').selectAll().where('id', '=', id).executeTakeFirst();
-
 export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
   keys.length
     ? db.selectFrom('tags').selectAll().where('name_key', 'in', keys).execute()

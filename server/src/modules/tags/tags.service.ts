@@ -3,7 +3,6 @@ import { BadUserInputError, ConflictError, NotFoundError } from '../../errors.js
 import {
   countTags,
   deleteTag,
-  findTagById,
   findTagsByIds,
   insertTag,
   isUniqueViolation,
@@ -42,7 +41,6 @@ export function createTagsService(db: Db) {
     new ConflictError(`A tag named “${name}” already exists.`, { name: 'is already taken' });
 
   return {
-    byId: (id: number) => findTagById(db, id),
     byIds: (ids: readonly number[]) => findTagsByIds(db, ids),
     list: (
       query: string | null | undefined,
