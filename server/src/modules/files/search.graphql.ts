@@ -18,13 +18,7 @@ builder.objectField(FileConnection, 'tagCounts', (t) =>
         { admin: ctx.viewer?.user.role === 'ADMIN' },
         args,
       );
-      const tags = new Map(
-        (await ctx.services.tags.byIds(counts.map((c) => c.tagId))).map((tag) => [tag.id, tag]),
-      );
-      return counts.flatMap((c) => {
-        const tag = tags.get(c.tagId);
-        return tag ? [{ tag, count: c.count }] : [];
-      });
+      return ctx.services.tags.withTagRows(counts);
     },
   }),
 );

@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import { BadUserInputError } from '../../errors.js';
 import { bucketCount, bucketStarts, DAY_MS, type StatsInterval } from './buckets.js';
 import type { TagRow } from '../../db/database.js';
-import { findTagsByIds } from '../tags/tags.repository.js';
+import { withTagRows } from '../tags/tags.repository.js';
 import {
   countUniqueUsers,
   downloadsByBucket,
@@ -99,20 +99,8 @@ export function createStatsService(db: Db, dialect: Dialect) {
         },
         async topTags(limit) {
           checkLimit(limit);
-          const counts = await topDownloadedTags(db, filter, limit);
-          const rows = new Map(
-            (
-              await findTagsByIds(
-                db,
-                counts.map((c) => c.tagId),
-              )
-            ).map((t) => [t.id, t]),
-          );
           // A tag deleted between the two queries is simply left out.
-          return counts.flatMap((c) => {
-            const tag = rows.get(c.tagId);
-            return tag ? [{ tag, count: c.count }] : [];
-          });
+          return withTagRows(db, await topDownloadedTags(db, filter, limit));
         },
       };
     },

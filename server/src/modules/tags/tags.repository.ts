@@ -13,6 +13,22 @@ export const findTagsByIds = (db: Executor, ids: readonly number[]): Promise<Tag
     ? db.selectFrom('tags').selectAll().where('id', 'in', ids).execute()
     : Promise.resolve([]);
 
+/**
+ * Each count with its tag's row, in the order given; a tag deleted since it was counted is left
+ * out (FileConnection.tagCounts, DownloadStats.topTags).
+ */
+export async function withTagRows(
+  db: Executor,
+  counts: readonly { tagId: number; count: number }[],
+): Promise<{ tag: TagRow; count: number }[]> {
+  const tagIds = counts.map((c) => c.tagId);
+  const byId = new Map((await findTagsByIds(db, tagIds)).map((t) => [t.id, t]));
+  return counts.flatMap((c) => {
+    const tag = byId.get(c.tagId);
+    return tag ? [{ tag, count: c.count }] : [];
+  });
+}
+
 export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
   keys.length
     ? db.selectFrom('tags').selectAll().where('name_key', 'in', keys).execute()
