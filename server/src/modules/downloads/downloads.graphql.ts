@@ -1,6 +1,12 @@
 import type { DownloadRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
+import {
+  connectionRef,
+  offsetConnection,
+  pageArgs,
+  type PageArgs,
+} from '../../graphql/connection.js';
+import type { Context } from '../../graphql/context.js';
 import { parseId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -24,6 +30,14 @@ export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement(
 
 export const DownloadConnection = connectionRef(DownloadRef, 'Download');
 
+/** One page of the download history matching `filter`, newest first. */
+const historyConnection = (ctx: Context, filter: DownloadFilter, args: PageArgs) =>
+  offsetConnection(
+    args,
+    (limit, offset) => ctx.services.downloads.list(filter, limit, offset),
+    () => ctx.services.downloads.count(filter),
+  );
+
 // Download history is statistics: admins only, and through an API token only with STATS.
 const HISTORY_SCOPES = { $all: { admin: true, tokenScope: 'STATS' } } as const;
 
@@ -35,11 +49,7 @@ builder.objectField(FileRef, 'downloads', (t) =>
     args: { first: t.arg.int(), after: t.arg.string() },
     resolve: (file, args, ctx) => {
       const filter: DownloadFilter = { fileId: file.id };
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.downloads.list(filter, limit, offset),
-        () => ctx.services.downloads.count(filter),
-      );
+      return historyConnection(ctx, filter, args);
     },
   }),
 );
@@ -52,11 +62,7 @@ builder.queryFields((t) => ({
     args: pageArgs(t.arg),
     resolve: (_root, args, ctx) => {
       const filter: DownloadFilter = { userId: ctx.viewer!.user.id };
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.downloads.list(filter, limit, offset),
-        () => ctx.services.downloads.count(filter),
-      );
+      return historyConnection(ctx, filter, args);
     },
   }),
   downloads: t.field({
@@ -79,11 +85,7 @@ builder.queryFields((t) => ({
         from: args.from?.getTime() ?? null,
         to: args.to?.getTime() ?? null,
       };
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.downloads.list(filter, limit, offset),
-        () => ctx.services.downloads.count(filter),
-      );
+      return historyConnection(ctx, filter, args);
     },
   }),
 }));
