@@ -6,7 +6,7 @@ import {
   type RawBuilder,
   type SqlBool,
 } from 'kysely';
-import type { Database, Executor, FileRow, FileStatus } from '../../db/database.js';
+import type { Database, Executor, FileRow, FileStatus, TagRow } from '../../db/database.js';
 import { escapeLike } from '../../db/text-search.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
 
@@ -428,13 +428,14 @@ export async function countFiles(
 
 /**
  * For each tag, how many files of the whole filtered result carry it; tags with none are left
- * out; most first, then by name.
+ * out; most first, then by name. The tag rows come with the counts (both queries read `tags`
+ * anyway), so the resolver needs no second query.
  */
 export async function countTagsOfFiles(
   db: Executor,
   viewer: FileListViewer,
   args: FileListArgs,
-): Promise<{ tagId: number; count: number }[]> {
+): Promise<{ tag: TagRow; count: number }[]> {
   const p = await planFor(db, viewer, args);
   if (!p || p.candidates?.length === 0) return [];
   if (unfiltered(p)) {
@@ -447,23 +448,24 @@ export async function countTagsOfFiles(
           : sql<number>`files_active + files_hidden`;
     const rows = await db
       .selectFrom('tags')
-      .select(['id', count.as('count')])
+      .selectAll()
+      .select(count.as('count'))
       .where(count, '>', 0)
       .orderBy('count', 'desc')
       .orderBy('name_key')
       .orderBy('id')
       .execute();
-    return rows.map((r) => ({ tagId: r.id, count: Number(r.count) }));
+    return rows.map(({ count, ...tag }) => ({ tag, count: Number(count) }));
   }
   const rows = await serial(
     db,
-    (conn) => sql<{ id: number; count: number }>`
-    select t.id, c.count from (
+    (conn) => sql<TagRow & { count: number }>`
+    select t.*, c.count from (
       select ft.tag_id, count(*) as count
       from (${resultIds(db, p)}) r join file_tags ft on ft.file_id = r.id
       group by ft.tag_id) c
     join tags t on t.id = c.tag_id
     order by c.count desc, t.name_key, t.id`.execute(conn),
   );
-  return rows.rows.map((r) => ({ tagId: r.id, count: Number(r.count) }));
+  return rows.rows.map(({ count, ...tag }) => ({ tag, count: Number(count) }));
 }

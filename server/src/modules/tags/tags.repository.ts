@@ -15,7 +15,7 @@ export const findTagsByIds = (db: Executor, ids: readonly number[]): Promise<Tag
 
 /**
  * Each count with its tag's row, in the order given; a tag deleted since it was counted is left
- * out (FileConnection.tagCounts, DownloadStats.topTags).
+ * out (DownloadStats.topTags).
  */
 export async function withTagRows(
   db: Executor,

@@ -9,7 +9,6 @@ import {
   listTags,
   renameTag,
   tagsOfFiles,
-  withTagRows,
   type TagOrder,
 } from './tags.repository.js';
 
@@ -43,8 +42,6 @@ export function createTagsService(db: Db) {
 
   return {
     byIds: (ids: readonly number[]) => findTagsByIds(db, ids),
-    /** Each count with its tag's row; tags deleted meanwhile are left out. */
-    withTagRows: (counts: readonly { tagId: number; count: number }[]) => withTagRows(db, counts),
     list: (
       query: string | null | undefined,
       limit: number,
