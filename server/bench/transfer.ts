@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -15,11 +15,18 @@ import { fileURLToPath } from 'node:url';
 // throughputs, so columns of different sizes compare.
 //
 // - Upload: one GraphQL multipart request streamed from disk. Throughput as a ratio to `cp` of the
-//   same bytes on the same disk in the same run; the server's peak RSS growth during the upload
-//   (VmHWM reset through /proc/<pid>/clear_refs just before, read after).
+//   same bytes on the same disk in the same run (the issue's target), and to the same request sent
+//   to a bare Node server that only discards the body (the ceiling of any Node upload handler
+//   here), and to SHA-256 of the same bytes on one core (the ceiling of any content-addressed
+//   store: the hash cannot be split across cores); the server's peak RSS growth over the uploads (VmHWM reset through
+//   /proc/<pid>/clear_refs just before, read after).
 // - Download: 1 and BENCH_TRANSFER_CLIENTS (default 32) concurrent GETs of the whole file, as a
 //   ratio to a plain Node static-file server (fs stream piped to the response, no auth, no
 //   history) serving the same bytes; then the file's history must hold exactly that many rows.
+// - Every figure is measured BENCH_TRANSFER_ROUNDS times (default 3), each right after its
+//   baseline so both see the same machine load; the median ratio is reported with its range.
+//   This machine's throughput swings by tens of percent with its neighbours' load, and a single
+//   pair is one sample of that noise.
 //
 // The server, the baseline server and the S3 stand-in run as child processes; this process is
 // only the client. Everything lives in one temp folder, removed at the end.
@@ -34,26 +41,33 @@ interface Measured {
   cpuPerGiB: number;
 }
 
+/** Rounds of a figure next to its baseline: medians, and the ratio's median and range. */
+interface Compared {
+  subject: Measured;
+  baseline: Measured;
+  ratio: number;
+  low: number;
+  high: number;
+}
+
 interface Row {
   storage: string;
   label: string;
   mib: number;
-  uploadSeconds: number;
+  /** Cabinet's upload (rate in MiB/s) against the bare Node server that discards the body. */
+  upload: Compared;
   uploadRatio: number;
+  uploadHashRatio: number;
   rssGrowthMiB: number;
-  uploadCpuPerGiB: number;
-  base1: Measured;
-  download1: Measured;
-  download1Ratio: number;
-  baseN: Measured;
-  downloadN: Measured;
-  downloadNRatio: number;
+  download1: Compared;
+  downloadN: Compared;
   history: string;
 }
 
 export async function run(): Promise<void> {
   const sizeMiB = Number(process.env.BENCH_TRANSFER_MB ?? 1024);
   const clients = Number(process.env.BENCH_TRANSFER_CLIENTS ?? 32);
+  const rounds = Number(process.env.BENCH_TRANSFER_ROUNDS ?? 3);
   const storages = (process.env.BENCH_TRANSFER_STORAGES ?? 'local,s3').split(',');
   const s3MiB = Number(process.env.BENCH_TRANSFER_S3_MB ?? Math.min(sizeMiB, 256));
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-bench-'));
@@ -71,6 +85,9 @@ export async function run(): Promise<void> {
     const copyRate = sizeMiB / copySeconds;
     console.log(`  cp ${sizeMiB} MiB: ${fmt(copySeconds)} s (${fmt(copyRate, 0)} MiB/s)`);
 
+    const hashRate = await measureHash(sources.get(sizeMiB)!);
+    console.log(`  SHA-256 of ${sizeMiB} MiB on one core: ${fmt(hashRate, 0)} MiB/s`);
+
     const baseline = await startChild(children, ['server/bench/static-server.ts', dir], {});
     const baseUrl = firstLine(baseline.stdout).trim();
 
@@ -83,17 +100,20 @@ export async function run(): Promise<void> {
         source,
         bytes: mib * MiB,
         clients,
+        rounds,
         children,
+        baseOrigin: baseUrl,
         baseUrl: `${baseUrl}/${path.basename(source)}`,
         basePid: baseline.child.pid!,
       });
       row.label = `${storage} (${mib} MiB)`;
-      row.uploadRatio = mib / row.uploadSeconds / copyRate;
+      row.uploadRatio = row.upload.subject.rate / copyRate;
+      row.uploadHashRatio = row.upload.subject.rate / hashRate;
       rows.push(row);
       console.log(`  ${row.label}: done`);
     }
     await stop(baseline.child);
-    printTable(rows, { sizeMiB, clients, copyRate });
+    printTable(rows, { sizeMiB, clients, rounds, copyRate });
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await fs.rm(dir, { recursive: true, force: true });
@@ -107,7 +127,9 @@ async function benchStorage(
     source: string;
     bytes: number;
     clients: number;
+    rounds: number;
     children: ChildProcess[];
+    baseOrigin: string;
     baseUrl: string;
     basePid: number;
   },
@@ -138,8 +160,20 @@ async function benchStorage(
   try {
     const token = await signUp(url);
 
-    // Written-back page cache for cp and upload alike, so neither pays for the other's writeback.
-    await sync();
+    const gib = ctx.bytes / 1024 ** 3;
+    // Throughput swings with whatever else runs on the machine; CPU seconds per GiB do not, so
+    // both are reported.
+    const timed = async (pid: number, gibs: number, work: () => Promise<number>) => {
+      const cpu0 = await cpuSeconds(pid);
+      const rate = await work();
+      return { rate, cpuPerGiB: ((await cpuSeconds(pid)) - cpu0) / gibs };
+    };
+    const mibps = async (work: () => Promise<unknown>) => {
+      const t0 = performance.now();
+      await work();
+      return ctx.bytes / MiB / ((performance.now() - t0) / 1000);
+    };
+
     const before = await memory(pid);
     const canReset = await resetPeak(pid);
     let sampledPeak = before.rss;
@@ -149,47 +183,48 @@ async function benchStorage(
         () => undefined,
       );
     }, 20);
-    const cpu0 = await cpuSeconds(pid);
-    const t0 = performance.now();
-    const file = await uploadFile(url, token, ctx.source, ctx.bytes);
-    const uploadSeconds = (performance.now() - t0) / 1000;
-    const uploadCpuPerGiB = ((await cpuSeconds(pid)) - cpu0) / (ctx.bytes / 1024 ** 3);
+    let file = '';
+    const upload = await compare(ctx.rounds, async () => {
+      // Written-back page cache for every upload alike, so none pays for another's writeback.
+      await sync();
+      const baseline = await timed(ctx.basePid, gib, () =>
+        mibps(() => postMultipart(`${ctx.baseOrigin}/discard`, null, ctx.source, ctx.bytes)),
+      );
+      await sync();
+      const subject = await timed(pid, gib, () =>
+        mibps(async () => {
+          const id = await uploadFile(url, token, ctx.source, ctx.bytes);
+          file ||= id;
+        }),
+      );
+      return { subject, baseline };
+    });
     clearInterval(sampler);
     const after = await memory(pid);
     const peak = canReset ? after.hwm : Math.max(sampledPeak, after.rss);
 
     const headers = { authorization: `Bearer ${token}` };
     const downloadUrl = `${url}/files/${file}/download`;
-    // Each figure right after its baseline, so both see the same machine load.
-    // Throughput swings with whatever else runs on the machine; CPU seconds per GiB served do
-    // not, so both are reported.
-    const gib = ctx.bytes / 1024 ** 3;
-    const measure = async (target: string, pid: number, n: number, h: Record<string, string>) => {
-      const cpu0 = await cpuSeconds(pid);
-      const rate = await downloadMany(target, n, h);
-      return { rate, cpuPerGiB: ((await cpuSeconds(pid)) - cpu0) / (gib * n) };
-    };
-    const base1 = await measure(ctx.baseUrl, ctx.basePid, 1, {});
-    const download1 = await measure(downloadUrl, pid, 1, headers);
-    const baseN = await measure(ctx.baseUrl, ctx.basePid, ctx.clients, {});
-    const downloadN = await measure(downloadUrl, pid, ctx.clients, headers);
-    const expected = 1 + ctx.clients;
+    const downloads = (n: number) =>
+      compare(ctx.rounds, async () => ({
+        baseline: await timed(ctx.basePid, gib * n, () => downloadMany(ctx.baseUrl, n, {})),
+        subject: await timed(pid, gib * n, () => downloadMany(downloadUrl, n, headers)),
+      }));
+    const download1 = await downloads(1);
+    const downloadN = await downloads(ctx.clients);
+    const expected = ctx.rounds * (1 + ctx.clients);
     const recorded = await history(url, token, file);
 
     return {
       storage,
       label: storage,
       mib: ctx.bytes / MiB,
-      uploadSeconds,
+      upload,
       uploadRatio: 0,
+      uploadHashRatio: 0,
       rssGrowthMiB: (peak - before.rss) / MiB,
-      uploadCpuPerGiB,
-      base1,
       download1,
-      download1Ratio: download1.rate / base1.rate,
-      baseN,
       downloadN,
-      downloadNRatio: downloadN.rate / baseN.rate,
       history:
         recorded.count === expected && recorded.rows === expected
           ? `${expected}/${expected} ✓`
@@ -199,6 +234,33 @@ async function benchStorage(
     await stop(server.child);
     if (s3) await stop(s3);
   }
+}
+
+/** Runs `round` `rounds` times; medians of each side and of the per-round ratios. */
+async function compare(
+  rounds: number,
+  round: () => Promise<{ subject: Measured; baseline: Measured }>,
+): Promise<Compared> {
+  const results: { subject: Measured; baseline: Measured }[] = [];
+  for (let i = 0; i < rounds; i++) results.push(await round());
+  const ratios = results.map((r) => r.subject.rate / r.baseline.rate).sort((a, b) => a - b);
+  const side = (pick: (r: (typeof results)[number]) => Measured): Measured => ({
+    rate: median(results.map((r) => pick(r).rate)),
+    cpuPerGiB: median(results.map((r) => pick(r).cpuPerGiB)),
+  });
+  return {
+    subject: side((r) => r.subject),
+    baseline: side((r) => r.baseline),
+    ratio: median(ratios),
+    low: ratios[0]!,
+    high: ratios.at(-1)!,
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 // ---- client side -------------------------------------------------------------------------------
@@ -232,8 +294,23 @@ async function gql(url: string, token: string | null, payload: object): Promise<
   return body;
 }
 
-/** One GraphQL multipart request, the file part streamed from disk in 1 MiB reads. */
-function uploadFile(url: string, token: string, file: string, size: number): Promise<string> {
+/** `uploadFile` of the bytes of `file`; resolves to the new file's id. */
+async function uploadFile(url: string, token: string, file: string, size: number) {
+  const body = JSON.parse(await postMultipart(`${url}/graphql`, token, file, size)) as {
+    data?: { uploadFile: { id: string; size: number } };
+    errors?: unknown;
+  };
+  if (!body.data?.uploadFile || body.data.uploadFile.size !== size) {
+    throw new Error(`upload failed: ${JSON.stringify(body.errors)}`);
+  }
+  return body.data.uploadFile.id;
+}
+
+/**
+ * One GraphQL multipart request for `uploadFile`, the file part streamed from disk in 1 MiB reads;
+ * resolves to the response body.
+ */
+function postMultipart(url: string, token: string | null, file: string, size: number) {
   const boundary = `----cabinet${randomBytes(12).toString('hex')}`;
   const operations = JSON.stringify({
     query: 'mutation($file: Upload!) { uploadFile(file: $file) { id size } }',
@@ -246,11 +323,11 @@ function uploadFile(url: string, token: string, file: string, size: number): Pro
       `Content-Type: application/octet-stream\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/graphql`, {
+  return new Promise<string>((resolve, reject) => {
+    const req = http.request(url, {
       method: 'POST',
       headers: {
-        authorization: `Bearer ${token}`,
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
         'content-type': `multipart/form-data; boundary=${boundary}`,
         'content-length': head.length + size + tail.length,
       },
@@ -259,15 +336,8 @@ function uploadFile(url: string, token: string, file: string, size: number): Pro
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString()) as {
-          data?: { uploadFile: { id: string; size: number } };
-          errors?: unknown;
-        };
-        if (!body.data?.uploadFile || body.data.uploadFile.size !== size) {
-          reject(new Error(`upload failed: ${JSON.stringify(body.errors)}`));
-        } else resolve(body.data.uploadFile.id);
-      });
+      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      res.on('error', reject);
     });
     req.write(head);
     pipeline(createReadStream(file, { highWaterMark: MiB }), req, { end: false })
@@ -387,6 +457,20 @@ async function measureCopy(source: string, target: string): Promise<number> {
   return times.sort((a, b) => a - b)[1]!;
 }
 
+/** MiB/s of SHA-256 over a file read in 1 MiB chunks (median of 3), in this process. */
+async function measureHash(file: string): Promise<number> {
+  const rates: number[] = [];
+  const { size } = await fs.stat(file);
+  for (let i = 0; i < 3; i++) {
+    const hash = createHash('sha256');
+    const t0 = performance.now();
+    for await (const chunk of createReadStream(file, { highWaterMark: MiB })) hash.update(chunk);
+    hash.digest();
+    rates.push(size / MiB / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
 /** User + system CPU seconds of a process so far, all threads (Linux /proc, 100 ticks/s). */
 async function cpuSeconds(pid: number): Promise<number> {
   const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
@@ -417,46 +501,46 @@ const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
 function printTable(
   rows: Row[],
-  ctx: { sizeMiB: number; clients: number; copyRate: number },
+  ctx: { sizeMiB: number; clients: number; rounds: number; copyRate: number },
 ): void {
+  const ratio = (c: Compared, target: number) =>
+    `${fmt(c.ratio)}× (${fmt(c.low)}–${fmt(c.high)}) ${mark(c.ratio >= target)}`;
+  const rates = (c: Compared) => `${fmt(c.subject.rate, 0)} / ${fmt(c.baseline.rate, 0)}`;
+  const cpu = (c: Compared) => `${fmt(c.subject.cpuPerGiB)} / ${fmt(c.baseline.cpuPerGiB)}`;
   const lines: [string, ...string[]][] = [
     ['', ...rows.map((r) => r.label)],
-    [
-      'upload',
-      ...rows.map((r) => `${fmt(r.uploadSeconds)} s (${fmt(r.mib / r.uploadSeconds, 0)} MiB/s)`),
-    ],
+    ['upload (MiB/s): Cabinet / bare Node server', ...rows.map((r) => rates(r.upload))],
     [
       'upload ÷ cp (target ≥ 0.5)',
       ...rows.map((r) => `${fmt(r.uploadRatio)}× ${mark(r.uploadRatio >= 0.5)}`),
     ],
-    ['upload: server CPU s/GiB', ...rows.map((r) => fmt(r.uploadCpuPerGiB))],
+    [
+      'upload ÷ SHA-256 alone on one core (ceiling 1)',
+      ...rows.map((r) => `${fmt(r.uploadHashRatio)}×`),
+    ],
+    [
+      'upload ÷ bare Node server (ceiling 1)',
+      ...rows.map((r) => `${fmt(r.upload.ratio)}× (${fmt(r.upload.low)}–${fmt(r.upload.high)})`),
+    ],
+    ['upload: CPU s/GiB, Cabinet / bare server', ...rows.map((r) => cpu(r.upload))],
     [
       'server RSS growth (target < 64 MiB)',
       ...rows.map((r) => `${fmt(r.rssGrowthMiB, 1)} MiB ${mark(r.rssGrowthMiB < 64)}`),
     ],
-    [
-      'download ×1 (MiB/s): Cabinet / baseline',
-      ...rows.map((r) => `${fmt(r.download1.rate, 0)} / ${fmt(r.base1.rate, 0)}`),
-    ],
-    [
-      'download ×1 ÷ baseline (target ≥ 0.9)',
-      ...rows.map((r) => `${fmt(r.download1Ratio)}× ${mark(r.download1Ratio >= 0.9)}`),
-    ],
+    ['download ×1 (MiB/s): Cabinet / baseline', ...rows.map((r) => rates(r.download1))],
+    ['download ×1 ÷ baseline (target ≥ 0.9)', ...rows.map((r) => ratio(r.download1, 0.9))],
     [
       `download ×${ctx.clients} (MiB/s total): Cabinet / baseline`,
-      ...rows.map((r) => `${fmt(r.downloadN.rate, 0)} / ${fmt(r.baseN.rate, 0)}`),
+      ...rows.map((r) => rates(r.downloadN)),
     ],
     [
       `download ×${ctx.clients} ÷ baseline (target ≥ 0.9)`,
-      ...rows.map((r) => `${fmt(r.downloadNRatio)}× ${mark(r.downloadNRatio >= 0.9)}`),
+      ...rows.map((r) => ratio(r.downloadN, 0.9)),
     ],
-    [
-      'server CPU s/GiB sent ×1: Cabinet / baseline',
-      ...rows.map((r) => `${fmt(r.download1.cpuPerGiB)} / ${fmt(r.base1.cpuPerGiB)}`),
-    ],
+    ['server CPU s/GiB sent ×1: Cabinet / baseline', ...rows.map((r) => cpu(r.download1))],
     [
       `server CPU s/GiB sent ×${ctx.clients}: Cabinet / baseline`,
-      ...rows.map((r) => `${fmt(r.downloadN.cpuPerGiB)} / ${fmt(r.baseN.cpuPerGiB)}`),
+      ...rows.map((r) => cpu(r.downloadN)),
     ],
     ['history rows = downloads', ...rows.map((r) => r.history)],
   ];
@@ -467,8 +551,10 @@ function printTable(
     if (i === 0) console.log(`  ${widths.map((w) => '─'.repeat(w)).join('──┼──')}`);
   }
   console.log(
-    `\n  cp ${fmt(ctx.copyRate, 0)} MiB/s (median of 3); download baseline: a plain Node server ` +
-      `piping an fs stream to the response, measured just before each figure. Load average ` +
-      `${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores at the end.\n`,
+    `\n  Medians of ${ctx.rounds} rounds, each figure right after its baseline; ratios with their ` +
+      `range over the rounds. cp ${fmt(ctx.copyRate, 0)} MiB/s (median of 3). Baselines: a plain ` +
+      `Node server piping an fs stream to the response, and the same server discarding an ` +
+      `upload's body. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores ` +
+      `at the end.\n`,
   );
 }

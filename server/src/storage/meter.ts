@@ -1,17 +1,18 @@
-import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { PayloadTooLargeError } from '../errors.js';
+import { Sha256 } from './sha256-worker.js';
 
 /** How many leading bytes `putTemp` keeps for content sniffing. */
 export const HEAD_BYTES = 4096;
 
 /**
- * Passes bytes through unchanged while hashing and counting them, so the digest costs no second
- * read. It fails with `PayloadTooLargeError` as soon as more than `maxBytes` arrived: the chunk
- * that crosses the limit is not passed on.
+ * Passes bytes through unchanged while hashing (on a worker thread) and counting them, so the
+ * digest costs no second read. It fails with `PayloadTooLargeError` as soon as more than
+ * `maxBytes` arrived: the chunk that crosses the limit is not passed on.
  */
 export class HashMeter extends Transform {
-  #hash = createHash('sha256');
+  #hash = new Sha256();
+  #sha256: string | null = null;
   #head: Buffer[] = [];
   #headLength = 0;
   #size = 0;
@@ -31,21 +32,37 @@ export class HashMeter extends Transform {
       callback(new PayloadTooLargeError(this.maxBytes));
       return;
     }
-    this.#hash.update(chunk);
+    const hashing = this.#hash.update(chunk);
     if (this.#headLength < HEAD_BYTES) {
       // Copied, so the head does not pin a whole (possibly pooled) chunk in memory.
       const part = Buffer.from(chunk.subarray(0, HEAD_BYTES - this.#headLength));
       this.#head.push(part);
       this.#headLength += part.length;
     }
-    callback(null, chunk);
+    // Waiting for the hash to catch up is the backpressure that keeps a slow hash from
+    // queueing the upload in memory.
+    if (hashing) hashing.then(() => callback(null, chunk), callback);
+    else callback(null, chunk);
   }
 
-  /** Size, hex digest and head of everything that passed; call once, after the stream ended. */
+  override _flush(callback: TransformCallback): void {
+    this.#hash.digest().then((hex) => {
+      this.#sha256 = hex;
+      callback();
+    }, callback);
+  }
+
+  override _destroy(err: Error | null, callback: (error?: Error | null) => void): void {
+    this.#hash.abort();
+    callback(err);
+  }
+
+  /** Size, hex digest and head of everything that passed; call after the stream ended. */
   result(): { size: number; sha256: string; head: Buffer } {
+    if (this.#sha256 === null) throw new Error('HashMeter.result() before the stream ended');
     return {
       size: this.#size,
-      sha256: this.#hash.digest('hex'),
+      sha256: this.#sha256,
       head: Buffer.concat(this.#head, this.#headLength),
     };
   }

@@ -1,0 +1,98 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { describe, expect, it } from 'vitest';
+import { PayloadTooLargeError } from '../errors.js';
+import { HashMeter } from './meter.js';
+import { Sha256 } from './sha256-worker.js';
+
+const MiB = 1024 * 1024;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function hashInChunks(bytes: Buffer, chunkSize: number): Promise<string> {
+  const hash = new Sha256();
+  for (let i = 0; i < bytes.length; i += chunkSize) {
+    await hash.update(bytes.subarray(i, i + chunkSize));
+  }
+  return hash.digest();
+}
+
+describe('Sha256 on a worker thread', () => {
+  const data = randomBytes(5 * MiB + 17);
+
+  it.each([0, 1, MiB - 1, MiB, MiB + 1, 5 * MiB + 17])(
+    'matches node:crypto for %i bytes in any chunking',
+    async (size) => {
+      const bytes = data.subarray(0, size);
+      for (const chunk of [1000, 64 * 1024, 3 * MiB]) {
+        expect(await hashInChunks(bytes, chunk)).toBe(sha256(bytes));
+      }
+    },
+  );
+
+  it('keeps concurrent hashes apart', async () => {
+    const parts = [randomBytes(3 * MiB), randomBytes(2 * MiB + 5), randomBytes(4 * MiB)];
+    const hashes = parts.map(() => new Sha256());
+    // Interleaved 256 KiB at a time, so the worker holds all three at once.
+    for (let offset = 0; offset < 4 * MiB; offset += 256 * 1024) {
+      await Promise.all(
+        parts.map((p, i) => hashes[i]!.update(p.subarray(offset, offset + 256 * 1024))),
+      );
+    }
+    const digests = await Promise.all(hashes.map((h) => h.digest()));
+    expect(digests).toEqual(parts.map(sha256));
+  });
+
+  it('makes the caller wait once batches are queued, instead of queueing without bound', async () => {
+    const hash = new Sha256();
+    const waiting = hash.update(randomBytes(10 * MiB));
+    expect(waiting).toBeInstanceOf(Promise);
+    await waiting;
+    hash.abort();
+  });
+
+  it('is not disturbed by an aborted hash', async () => {
+    const aborted = new Sha256();
+    await aborted.update(data.subarray(0, 3 * MiB));
+    aborted.abort();
+    aborted.abort();
+    expect(await hashInChunks(data, 64 * 1024)).toBe(sha256(data));
+  });
+});
+
+describe('HashMeter', () => {
+  const sink = () =>
+    new Writable({
+      write: (_chunk, _encoding, callback) => callback(),
+    });
+
+  it('passes the bytes through and reports size, digest and head', async () => {
+    const bytes = randomBytes(3 * MiB + 3);
+    const meter = new HashMeter(4 * MiB);
+    const seen: Buffer[] = [];
+    await pipeline(
+      Readable.from([bytes.subarray(0, MiB), bytes.subarray(MiB)]),
+      meter,
+      new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          seen.push(chunk);
+          callback();
+        },
+      }),
+    );
+    expect(Buffer.concat(seen).equals(bytes)).toBe(true);
+    const result = meter.result();
+    expect(result.size).toBe(bytes.length);
+    expect(result.sha256).toBe(sha256(bytes));
+    expect(result.head.equals(bytes.subarray(0, 4096))).toBe(true);
+  });
+
+  it('fails with PayloadTooLargeError past maxBytes', async () => {
+    const meter = new HashMeter(2 * MiB);
+    const chunks = Array.from({ length: 5 }, () => randomBytes(MiB));
+    await expect(pipeline(Readable.from(chunks), meter, sink())).rejects.toBeInstanceOf(
+      PayloadTooLargeError,
+    );
+    expect(() => meter.result()).toThrow();
+  });
+});
