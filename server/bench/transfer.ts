@@ -184,7 +184,7 @@ async function benchStorage(
       );
     }, 20);
     let file = '';
-    const upload = await compare(ctx.rounds, async () => {
+    const upload = await compare('upload', ctx.rounds, async () => {
       // Written-back page cache for every upload alike, so none pays for another's writeback.
       await sync();
       const baseline = await timed(ctx.basePid, gib, () =>
@@ -206,7 +206,7 @@ async function benchStorage(
     const headers = { authorization: `Bearer ${token}` };
     const downloadUrl = `${url}/files/${file}/download`;
     const downloads = (n: number) =>
-      compare(ctx.rounds, async () => ({
+      compare(`download ×${n}`, ctx.rounds, async () => ({
         baseline: await timed(ctx.basePid, gib * n, () => downloadMany(ctx.baseUrl, n, {})),
         subject: await timed(pid, gib * n, () => downloadMany(downloadUrl, n, headers)),
       }));
@@ -238,11 +238,20 @@ async function benchStorage(
 
 /** Runs `round` `rounds` times; medians of each side and of the per-round ratios. */
 async function compare(
+  label: string,
   rounds: number,
   round: () => Promise<{ subject: Measured; baseline: Measured }>,
 ): Promise<Compared> {
   const results: { subject: Measured; baseline: Measured }[] = [];
-  for (let i = 0; i < rounds; i++) results.push(await round());
+  for (let i = 0; i < rounds; i++) {
+    const r = await round();
+    results.push(r);
+    // Every round on its own line, so a bimodal figure shows as such and not only as a range.
+    console.log(
+      `    ${label} round ${i + 1}: ${fmt(r.subject.rate, 0)} / ${fmt(r.baseline.rate, 0)} MiB/s, ` +
+        `CPU ${fmt(r.subject.cpuPerGiB)} / ${fmt(r.baseline.cpuPerGiB)} s/GiB`,
+    );
+  }
   const ratios = results.map((r) => r.subject.rate / r.baseline.rate).sort((a, b) => a - b);
   const side = (pick: (r: (typeof results)[number]) => Measured): Measured => ({
     rate: median(results.map((r) => pick(r).rate)),

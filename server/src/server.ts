@@ -6,6 +6,7 @@ import { openDatabase, type Connection } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
 import { createStorage } from './storage/index.js';
+import { startHashThread } from './storage/sha256-worker.js';
 
 export interface RunningServer {
   url: string;
@@ -22,6 +23,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const connection = openDatabase(config.database);
   await migrateToLatest(connection.db);
   const storage = createStorage(config.storage);
+  startHashThread();
   const swept = await storage.sweepTemp(STALE_TEMP_MS);
   if (swept) log.info({ swept }, 'removed temp uploads left by an earlier crash');
   const app = createApp({ config, db: connection.db, dialect: connection.dialect, storage, log });

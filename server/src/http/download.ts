@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { isRecycling } from '../storage/recycling-read.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
@@ -148,7 +149,7 @@ export async function handleDownload(
     res.writeHead(200, { ...headers, 'content-length': file.size });
   }
   try {
-    await pipeline(body, res);
+    await send(body, res);
   } catch (err) {
     // A client that goes away mid-download is normal; anything else is worth a line.
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
@@ -156,3 +157,41 @@ export async function handleDownload(
     }
   }
 }
+
+/**
+ * Streams `body` into the response. A body that recycles its buffers gets each one back once the
+ * socket has taken its bytes, which keeps many concurrent downloads from turning into work for
+ * the garbage collector (see recycling-read.ts).
+ */
+async function send(body: Readable, res: ServerResponse): Promise<void> {
+  if (!isRecycling(body)) return pipeline(body, res);
+  await pipeline(body, async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) {
+      if (res.destroyed) throw prematureClose();
+      if (!res.write(chunk, () => body.recycle(chunk))) await drained(res);
+    }
+    res.end();
+  });
+}
+
+/** Resolves when `res` wants more bytes; rejects when the client went away first. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (res.destroyed) return reject(prematureClose());
+    const settle = (err?: Error) => {
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(prematureClose());
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
+const prematureClose = () =>
+  Object.assign(new Error('The client closed the connection.'), {
+    code: 'ERR_STREAM_PREMATURE_CLOSE',
+  });

@@ -6,7 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { assertBlobKey, assertTempKey, isTempKey, newTempKey } from './keys.js';
 import { HashMeter } from './meter.js';
+import { RecyclingFileStream } from './recycling-read.js';
 import type { ByteRange, PutOptions, StorageDriver, TempObject } from './storage.js';
+
+/** 256 KiB reads: about 40 % less CPU per byte sent than Node's 64 KiB default (transfer bench). */
+const READ_CHUNK = 256 * 1024;
 
 /**
  * Blobs on the local disk under `<root>/blobs/ab/cd/<sha256>`; temp uploads in `<root>/tmp`, on
@@ -81,10 +85,13 @@ export class LocalStorage implements StorageDriver {
       if (err.code === 'ENOENT') throw new NotFoundError('The file content is missing.');
       throw err;
     });
-    return handle.createReadStream({
-      ...(range ? { start: range.start, end: range.end } : {}),
-      highWaterMark: 256 * 1024,
-    });
+    try {
+      const end = range?.end ?? (await handle.stat()).size - 1;
+      return new RecyclingFileStream(handle, { start: range?.start ?? 0, end }, READ_CHUNK);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
   }
 
   async exists(sha256: string): Promise<boolean> {

@@ -56,9 +56,10 @@ class HashThread {
   dead = false;
 
   constructor() {
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true });
-    // Idle hash threads must not keep the process (or a test run) alive.
-    this.#worker.unref();
+    this.#worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
+    });
     this.#worker.on('message', (m: FromWorker) => {
       const job = this.jobs.get(m.id);
       if (!job) return;
@@ -72,6 +73,18 @@ class HashThread {
     };
     this.#worker.on('error', fail);
     this.#worker.on('exit', (code) => fail(new Error(`hash worker exited with code ${code}`)));
+    // An idle hash thread must not keep the process (or a test run) alive, a busy one must. After
+    // the listeners: adding a 'message' listener refs the worker again.
+    this.#worker.unref();
+  }
+
+  add(id: number, job: Pending): void {
+    if (this.jobs.size === 0) this.#worker.ref();
+    this.jobs.set(id, job);
+  }
+
+  remove(id: number): void {
+    if (this.jobs.delete(id) && this.jobs.size === 0) this.#worker.unref();
   }
 
   post(message: ToWorker, transfer?: ArrayBuffer[]): void {
@@ -94,6 +107,14 @@ function leastBusyThread(): HashThread {
     return thread;
   }
   return threads.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+}
+
+/**
+ * Boots the first hash thread now rather than on the first large upload: its ~12 MiB are a fixed
+ * cost of the process, and no upload waits for a thread to start.
+ */
+export function startHashThread(): void {
+  if (threads.every((t) => t.dead)) threads.push(new HashThread());
 }
 
 /**
@@ -147,7 +168,7 @@ export class Sha256 {
       this.#digested = { resolve, reject };
       thread.post({ op: 'digest', id: this.#id });
     });
-    thread.jobs.delete(this.#id);
+    thread.remove(this.#id);
     this.#thread = null;
     return hex;
   }
@@ -158,7 +179,7 @@ export class Sha256 {
     this.#batch = null;
     this.#spare = [];
     if (!this.#thread) return;
-    this.#thread.jobs.delete(this.#id);
+    this.#thread.remove(this.#id);
     if (!this.#thread.dead) this.#thread.post({ op: 'drop', id: this.#id });
   }
 
@@ -175,7 +196,7 @@ export class Sha256 {
     const thread = leastBusyThread();
     this.#thread = thread;
     this.#id = nextId++;
-    thread.jobs.set(this.#id, {
+    thread.add(this.#id, {
       onReturn: (buffer) => {
         this.#inFlight--;
         if (!this.#done) this.#spare.push(buffer);

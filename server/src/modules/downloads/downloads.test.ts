@@ -1,7 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
 import {
+  eventually,
   storageUnderTest,
   uploadOk,
   type StorageKind,
@@ -229,6 +234,45 @@ describe.each<StorageKind>(['local', 's3'])('downloads (%s storage)', (kind) => 
     expect(h.downloadCount).toBe(20);
     expect(h.downloads.totalCount).toBe(20);
     expect(await userDownloads(bob.token)).toBe(before + 20);
+  });
+
+  it('survives clients leaving mid-download: the blob is closed and later downloads are whole', async () => {
+    // Several MiB, more than loopback socket buffers hold, so the server is still sending.
+    const bytes = randomBytes(24 * 1024 * 1024 + 5);
+    const f = await uploadOk(t, bytes, { token: alice.token });
+    const blobPath = path.join(t.dir, 'files', 'blobs');
+    const openBlobs = async () => {
+      let n = 0;
+      for (const fd of await fs.readdir('/proc/self/fd').catch(() => [])) {
+        const target = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target.startsWith(blobPath)) n++;
+      }
+      return n;
+    };
+    await Promise.all(
+      Array.from(
+        { length: 4 },
+        () =>
+          new Promise<void>((resolve, reject) => {
+            const req = http.get(
+              `${t.url}${f.downloadUrl}`,
+              { headers: { authorization: `Bearer ${bob.token}` } },
+              (res) => {
+                res.once('data', () => {
+                  req.destroy();
+                  resolve();
+                });
+              },
+            );
+            req.on('error', (err) => (req.destroyed ? resolve() : reject(err)));
+          }),
+      ),
+    );
+    if (kind === 'local') await eventually(async () => (await openBlobs()) === 0);
+    const whole = Buffer.from(await (await get(f.downloadUrl, bob.token)).arrayBuffer());
+    expect(whole.equals(bytes)).toBe(true);
+    // Each abandoned download started at byte 0, so each is on the record.
+    expect((await history(f.id)).downloadCount).toBe(5);
   });
 
   it('keeps history through renames and deletion (file null, name kept)', async () => {
