@@ -85,13 +85,7 @@ export class LocalStorage implements StorageDriver {
       if (err.code === 'ENOENT') throw new NotFoundError('The file content is missing.');
       throw err;
     });
-    try {
-      const end = range?.end ?? (await handle.stat()).size - 1;
-      return new RecyclingFileStream(handle, { start: range?.start ?? 0, end }, READ_CHUNK);
-    } catch (err) {
-      await handle.close();
-      throw err;
-    }
+    return new RecyclingFileStream(handle, range ?? { start: 0 }, READ_CHUNK);
   }
 
   async exists(sha256: string): Promise<boolean> {

@@ -24,7 +24,10 @@ export function isRecycling(stream: Readable): stream is RecyclingReadable {
 /** At most this many idle buffers are kept per stream; the rest are left to the GC. */
 const SPARE_BUFFERS = 4;
 
-/** Reads `[start, end]` (inclusive) of an open file, then closes it. */
+/**
+ * Reads `[start, end]` (inclusive) of an open file, or from `start` to its end when `end` is
+ * omitted (no stat needed), then closes it.
+ */
 export class RecyclingFileStream extends Readable implements RecyclingReadable {
   readonly #handle: FileHandle;
   readonly #chunkSize: number;
@@ -33,12 +36,12 @@ export class RecyclingFileStream extends Readable implements RecyclingReadable {
   readonly #issued = new WeakSet<ArrayBufferLike>();
   #spare: Buffer[] = [];
 
-  constructor(handle: FileHandle, range: { start: number; end: number }, chunkSize: number) {
+  constructor(handle: FileHandle, range: { start: number; end?: number }, chunkSize: number) {
     super({ highWaterMark: chunkSize });
     this.#handle = handle;
     this.#chunkSize = chunkSize;
     this.#position = range.start;
-    this.#end = range.end;
+    this.#end = range.end ?? Infinity;
   }
 
   override _read(): void {
@@ -52,8 +55,9 @@ export class RecyclingFileStream extends Readable implements RecyclingReadable {
       ({ bytesRead }) => {
         if (this.destroyed) return;
         if (bytesRead === 0) {
-          // Blobs never change, so a short file means it was truncated under us.
-          this.destroy(new Error('The stored file ended early.'));
+          // Blobs never change, so a file shorter than the range asked was truncated under us.
+          if (this.#end === Infinity) this.push(null);
+          else this.destroy(new Error('The stored file ended early.'));
           return;
         }
         this.#position += bytesRead;
