@@ -78,6 +78,8 @@ async function noHorizontalScroll(page: Page) {
 }
 
 test('every user page, in both themes and at phone width', async ({ page, api, cabinet }) => {
+  // Eighteen full-page screenshots: CI's slower machine needed more than the default 45 s.
+  test.setTimeout(180_000);
   const maya = await seed(api, cabinet.url);
   await signIn(page, maya);
   const pages = [
