@@ -374,6 +374,52 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
         ]);
       });
 
+      // Each instance keeps tags' file ids in memory for tag filters (tag-postings.ts); a change
+      // through the other instance must show in the very next count.
+      it('counts tag filters on one instance exactly after retagging and hiding on the other', async () => {
+        const TAGGED = `query($tagIds: [ID!], $tagMatch: TagMatch) {
+          files(tagIds: $tagIds, tagMatch: $tagMatch) { totalCount } }`;
+        const UPDATE = `mutation($id: ID!, $tags: [String!], $status: FileStatus) {
+          updateFile(id: $id, tags: $tags, status: $status) { id } }`;
+        const files = await Promise.all(
+          ['p1', 'p2', 'p3'].map((n) =>
+            upload(b, bob.token, `${n}.txt`, randomBytes(64), ['plum', 'pear']),
+          ),
+        );
+        const tagRows = await a.gql<{ tags: { edges: { node: { id: string; name: string } }[] } }>(
+          `{ tags(query: "p") { edges { node { id name } } } }`,
+          {},
+          { token: bob.token },
+        );
+        const id = (name: string) => tagRows.data!.tags.edges.find((e) => e.node.name === name)!;
+        const both = [id('plum').node.id, id('pear').node.id];
+        const count = async (token: string, tagMatch = 'ALL') => {
+          const res = await a.gql<{ files: { totalCount: number } }>(
+            TAGGED,
+            { tagIds: both, tagMatch },
+            { token },
+          );
+          if (!res.data) throw new Error(JSON.stringify(res.errors));
+          return res.data.files.totalCount;
+        };
+        const update = async (fileId: string, variables: Record<string, unknown>) => {
+          const res = await b.gql(UPDATE, { id: fileId, ...variables }, { token: admin.token });
+          expect(res.errors).toBeUndefined();
+        };
+        expect(await count(bob.token)).toBe(3);
+        await update(files[0]!.id, { tags: ['plum'] });
+        expect(await count(bob.token)).toBe(2);
+        expect(await count(bob.token, 'ANY')).toBe(3);
+        await update(files[1]!.id, { status: 'HIDDEN' });
+        expect(await count(bob.token)).toBe(1);
+        expect(await count(admin.token)).toBe(2);
+        await update(files[1]!.id, { status: 'ACTIVE' });
+        await update(files[0]!.id, { tags: ['plum', 'pear'] });
+        expect(await count(bob.token)).toBe(3);
+        await b.gql(DELETE_FILE, { id: files[2]!.id }, { token: bob.token });
+        expect(await count(bob.token)).toBe(2);
+      });
+
       it('shares one blob between the same bytes uploaded through both at once, until both go', async () => {
         const same = randomBytes(64 * 1024);
         const [one, two] = await Promise.all([

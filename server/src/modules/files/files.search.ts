@@ -9,6 +9,8 @@ import {
 import type { Database, Executor, FileRow, FileStatus, TagRow } from '../../db/database.js';
 import { escapeLike } from '../../db/text-search.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
+import { EMPTY, intersect, intersectAll, toIdSet, unionAll, type IdSet } from './sorted-ids.js';
+import { tagPostings } from './tag-postings.js';
 
 // The `files` listing and search: the one place that turns listing arguments into SQL. The query
 // shapes, indexes and plans it relies on are described in SEARCH.md beside this file; keep the
@@ -40,7 +42,7 @@ interface Plan {
    * With a query, the whole result: ids matching it (by name or by a tag's name) that meet every
    * other condition too, sorted; null without a query.
    */
-  candidates: number[] | null;
+  candidates: IdSet | null;
   /**
    * PostgreSQL only, ordering by date or size: each candidate's order key, read along with the
    * candidates so the page is picked without reading 10,000s of rows again.
@@ -113,7 +115,7 @@ async function makePlan(
   }
 
   const uploadedBy = args.uploadedBy ?? null;
-  let candidates: number[] | null = null;
+  let candidates: IdSet | null = null;
   let keys: Map<number, number> | null = null;
   if (args.query) {
     const order = ORDERS[args.orderBy ?? 'NEWEST'];
@@ -134,64 +136,95 @@ async function makePlan(
  * The whole result of a search with a query: ids of the files the viewer may see (status,
  * uploader) that carry the listed tags (ALL/ANY) and whose lower-cased name contains the
  * lower-cased query, or that carry a tag whose name does. The name half is answered by the
- * trigram index of each dialect; every other condition is checked here, once per request, so
- * the count is the length of this list and the page and tag counts work on it alone.
+ * trigram index of each dialect, the tag conditions by intersecting with the tags' postings in
+ * memory; everything is settled here, once per request, so the count is the length of this list
+ * and the page and tag counts work on it alone.
  */
 async function textCandidates(
   db: Executor,
   query: string,
   f: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'any'>,
   keyColumn: string | null,
-): Promise<{ ids: number[]; keys: Map<number, number> | null }> {
+): Promise<{ ids: IdSet; keys: Map<number, number> | null }> {
   const { status, uploadedBy } = f;
   const lowered = query.toLowerCase();
   const pg = isPostgres(db);
-  const visible = (id: RawBuilder<unknown>) => {
-    const checks = [
-      ...(status ? [sql`v.status = ${sql.lit(status)}`] : []),
-      ...(uploadedBy != null ? [sql`v.uploaded_by = ${uploadedBy}`] : []),
-    ];
-    // Tags first: covering probes on file_tags are cheaper than visibility lookups.
-    const v = pg ? sql`files v` : sql`files v indexed by files_visibility`;
-    const visibility = checks.length
-      ? sql`and exists (select 1 from ${v} where v.id = ${id} and ${sql.join(checks, sql` and `)})`
-      : sql``;
-    return sql`${tagChecks(id, f)} ${visibility}`;
-  };
   const byName = pg
-    ? // pg_trgm GIN index on lower(name) (migration 2026-11-25T1100_search).
-      // file_search: a narrow trigger-kept copy with the pg_trgm GIN index (migration
-      // 2026-11-25T1300_pg_file_search). Materialized first: the planner misjudges both
-      // selectivities and would otherwise start from the intersection of popular tags.
+    ? // file_search: a narrow trigger-kept copy with the pg_trgm GIN index (migration
+      // 2026-11-25T1300_pg_file_search). Materialized: the planner misjudges the selectivity of
+      // the pattern and would otherwise start from the visibility conditions.
       sql<{ id: number; key?: number }>`with m as materialized (
           select s.id ${keyColumn ? sql`, ${sql.ref(`s.${keyColumn}`)} as key` : sql``}
           from file_search s
           where s.name_lower like ${`%${escapeLike(lowered)}%`} escape '\\'
           ${status ? sql`and s.status = ${sql.lit(status)}` : sql``}
           ${uploadedBy != null ? sql`and s.uploaded_by = ${uploadedBy}` : sql``})
-        select m.* from m where true ${tagChecks(sql`m.id`, f)}`
-    : // FTS5 trigram table over lower(name): GLOB is answered from the trigram index (3+
-      // characters; shorter ones scan the table) and re-checked on the stored text: exact.
-      sql<{ id: number; key?: number }>`select f.rowid as id from files_fts f
-        where f.name glob ${`*${escapeGlob(lowered)}*`} ${visible(sql`f.rowid`)}`;
-  const rows = (await byName.execute(db)).rows;
-  const keys = keyColumn ? new Map(rows.map((r) => [Number(r.id), Number(r.key)])) : null;
-  const ids = rows.map((r) => Number(r.id));
-  const tagIds = await matchingTagIds(db, query);
+        select m.* from m`.execute(db)
+    : sqliteNameMatches(db, lowered, status, uploadedBy);
+  const [named, tagIds] = await Promise.all([byName, matchingTagIds(db, query)]);
+  let keys: Map<number, number> | null = null;
+  let ids: IdSet;
+  if (Array.isArray(named)) ids = toIdSet(named);
+  else {
+    const rows = named.rows;
+    keys = keyColumn ? new Map(rows.map((r) => [Number(r.id), Number(r.key)])) : null;
+    ids = toIdSet(rows.map((r) => Number(r.id)));
+  }
   if (tagIds.length) {
+    const checks = [
+      ...(status ? [sql`v.status = ${sql.lit(status)}`] : []),
+      ...(uploadedBy != null ? [sql`v.uploaded_by = ${uploadedBy}`] : []),
+    ];
+    const v = pg ? sql`files v` : sql`files v indexed by files_visibility`;
     const tagged = await sql<{ id: number; key?: number }>`
       select distinct l.file_id as id
         ${keyColumn ? sql`, (select ${sql.ref(`k.${keyColumn}`)} from files k where k.id = l.file_id) as key` : sql``}
       from file_tags l
-      where l.tag_id in (${sql.join(tagIds)}) ${visible(sql`l.file_id`)}`.execute(db);
-    const set = new Set(ids);
-    for (const r of tagged.rows) {
-      set.add(Number(r.id));
-      keys?.set(Number(r.id), Number(r.key));
-    }
-    return { ids: [...set].sort((a, b) => a - b), keys };
+      where l.tag_id in (${sql.join(tagIds)}) ${
+        checks.length
+          ? sql`and exists (select 1 from ${v} where v.id = l.file_id and ${sql.join(checks, sql` and `)})`
+          : sql``
+      }`.execute(db);
+    for (const r of tagged.rows) keys?.set(Number(r.id), Number(r.key));
+    ids = unionAll([ids, toIdSet(tagged.rows.map((r) => Number(r.id)))]);
   }
-  return { ids: ids.sort((a, b) => a - b), keys };
+  if (ids.length && (f.all.length || f.any.length)) {
+    const sets = await tagPostings(db).filesOf(db, f.all.length ? f.all : f.any, status);
+    if (!sets) ids = EMPTY;
+    else ids = f.all.length ? intersectAll([ids, ...sets]) : intersect(ids, unionAll(sets));
+  }
+  return { ids, keys };
+}
+
+/**
+ * SQLite: ids of the files whose lower-cased name contains `lowered`, from the FTS5 trigram table
+ * of each status the viewer may see (migration 2026-11-30T1000). Three characters or more are a
+ * trigram phrase, exact from the index positions; shorter ones have no trigram and scan the
+ * table's names with GLOB. The ids come back as one JSON array, not one row object each.
+ */
+async function sqliteNameMatches(
+  db: Executor,
+  lowered: string,
+  status: FileStatus | null,
+  uploadedBy: number | null,
+): Promise<number[]> {
+  const tables = status === 'ACTIVE' ? ['files_fts_active'] : status === 'HIDDEN' ? ['files_fts_hidden'] : ['files_fts_active', 'files_fts_hidden'];
+  const phrase = [...lowered].length >= 3;
+  const out: number[] = [];
+  for (const table of tables) {
+    const match = phrase
+      ? sql`${sql.id(table)} match ${`"${lowered.replace(/"/g, '""')}"`}`
+      : sql`f.name glob ${`*${escapeGlob(lowered)}*`}`;
+    const uploader =
+      uploadedBy != null
+        ? sql`and exists (select 1 from files v indexed by files_visibility
+            where v.id = f.rowid and v.uploaded_by = ${uploadedBy})`
+        : sql``;
+    const row = await sql<{ ids: string }>`select json_group_array(f.rowid) as ids
+      from ${sql.id(table)} f where ${match} ${uploader}`.execute(db);
+    for (const id of JSON.parse(row.rows[0]?.ids ?? '[]') as number[]) out.push(id);
+  }
+  return out;
 }
 
 /**
@@ -214,19 +247,11 @@ async function serial<T>(db: Executor, run: (conn: Executor) => Promise<T>): Pro
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
 /** A set of ids as a one-column subquery, passed as one parameter whatever its size. */
-function idSet(db: Executor, ids: readonly number[]): RawBuilder<unknown> {
+function idSet(db: Executor, ids: IdSet): RawBuilder<unknown> {
+  const list = Array.from(ids);
   return isPostgres(db)
-    ? sql`(select unnest(${ids as number[]}::int[]) as id)`
-    : sql`(select value as id from json_each(${JSON.stringify(ids)}))`;
-}
-
-/** `and <the ALL/ANY tag conditions on fileId>`, or nothing. */
-function tagChecks(fileId: RawBuilder<unknown>, f: Pick<Plan, 'all' | 'any'>) {
-  const checks = [
-    ...f.all.map((t) => hasTag(fileId, t)),
-    ...(f.any.length ? [hasAnyTag(fileId, f.any)] : []),
-  ];
-  return checks.length ? sql`and ${sql.join(checks, sql` and `)}` : sql``;
+    ? sql`(select unnest(${list}::int[]) as id)`
+    : sql`(select value as id from json_each(${JSON.stringify(list)}))`;
 }
 
 const hasTag = (fileId: RawBuilder<unknown>, tagId: number) =>
@@ -329,13 +354,13 @@ export async function listFiles(
 /** The page of `ids` in (key, id) order, read by primary key. */
 async function pageFromKeys(
   db: Executor,
-  ids: readonly number[],
+  ids: IdSet,
   keys: Map<number, number>,
   dir: 'asc' | 'desc',
   page: { limit: number; offset: number },
 ): Promise<FileRow[]> {
   const sign = dir === 'asc' ? 1 : -1;
-  const entries = ids.map((id) => ({ id, key: keys.get(id)! }));
+  const entries = Array.from(ids, (id) => ({ id, key: keys.get(id)! }));
   entries.sort((a, b) => sign * (a.key - b.key) || sign * (a.id - b.id));
   const wanted = entries.slice(page.offset, page.offset + page.limit).map((e) => e.id);
   if (!wanted.length) return [];
@@ -420,6 +445,12 @@ export async function countFiles(
   if (unfiltered(p)) return p.libraryFiles;
   // With a query, the candidates are the whole result already.
   if (p.candidates) return p.candidates.length;
+  if (p.uploadedBy == null) {
+    // Tags alone: intersect (ALL) or merge (ANY) the tags' postings in memory.
+    const sets = await tagPostings(db).filesOf(db, p.all.length ? p.all : p.any, p.status);
+    if (!sets) return 0;
+    return (p.all.length ? intersectAll(sets) : unionAll(sets)).length;
+  }
   const row = await serial(db, (conn) =>
     sql<{ n: number }>`select count(*) as n from (${resultIds(db, p)}) r`.execute(conn),
   );

@@ -133,6 +133,32 @@ describe.each([
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
   });
 
+  it('counts tag filters afresh after links are added or removed', async () => {
+    // The tags' file ids are kept in memory between requests (tag-postings.ts).
+    const both = { tagIds: [tagIds.Finance!, tagIds.Reports!] };
+    const count = async (v: Record<string, unknown>) => (await search(v)).totalCount;
+    expect(await count(both)).toBe(1);
+    expect(await count({ ...both, tagMatch: 'ANY' })).toBe(3);
+    const db = t.server.connection.db;
+    const budget = await db
+      .selectFrom('files')
+      .select('id')
+      .where('name', '=', 'Budget 2026.xlsx')
+      .executeTakeFirstOrThrow();
+    const link = { file_id: budget.id, tag_id: Number(tagIds.Reports) };
+    await db.insertInto('file_tags').values(link).execute();
+    expect(await count(both)).toBe(2);
+    expect(await count({ ...both, tagMatch: 'ANY' })).toBe(3);
+    expect(await count({ ...both, query: 'budget' })).toBe(1);
+    await db
+      .deleteFrom('file_tags')
+      .where('file_id', '=', link.file_id)
+      .where('tag_id', '=', link.tag_id)
+      .execute();
+    expect(await count(both)).toBe(1);
+    expect(await count({ ...both, query: 'budget' })).toBe(0);
+  });
+
   it('counts the whole filtered result, not the page, and tags by count then name', async () => {
     const page = await search({ query: 'a', first: 2 });
     expect(page.edges).toHaveLength(2);

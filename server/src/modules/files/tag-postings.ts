@@ -1,0 +1,119 @@
+import { PostgresAdapter, sql } from 'kysely';
+import type { Executor, FileStatus } from '../../db/database.js';
+import { toIdSet, unionAll, type IdSet } from './sorted-ids.js';
+
+// Each process keeps, for the tags that searches filter by, the sorted ids of the files carrying
+// them (separately for ACTIVE and HIDDEN files), so ALL/ANY filters become intersections and
+// unions of arrays in memory. Freshness comes from the database, not from this process: every
+// use reads the tags' links_version (bumped by triggers, migration 2026-11-30T1000) and reloads a
+// tag whose version moved, so several instances on one database stay exact without any message
+// between them, and a write through any of them is seen by the next search on all of them.
+
+/** At most this many ids (4 bytes each) are kept; the least recently used tags go first. */
+const MAX_IDS = 8_000_000;
+
+interface Entry {
+  /** The tag's links_version read before its ids were: the ids are at least this new. */
+  version: number;
+  ids: Promise<IdSet>;
+  /** 0 until loaded. */
+  size: number;
+}
+
+export class TagPostings {
+  readonly #entries = new Map<string, Entry>();
+  #held = 0;
+
+  constructor(private readonly maxIds = MAX_IDS) {}
+
+  /**
+   * For each tag in order, the ids of its files with `status` (null: either status), or null when
+   * one of the tags does not exist.
+   */
+  async filesOf(
+    db: Executor,
+    tagIds: readonly number[],
+    status: FileStatus | null,
+  ): Promise<IdSet[] | null> {
+    if (!tagIds.length) return [];
+    const rows = await db
+      .selectFrom('tags')
+      .select(['id', 'links_version'])
+      .where('id', 'in', [...tagIds])
+      .execute();
+    const versions = new Map(rows.map((r) => [r.id, Number(r.links_version)]));
+    if (tagIds.some((t) => !versions.has(t))) return null;
+    const actives = status === 'ACTIVE' ? [1] : status === 'HIDDEN' ? [0] : [1, 0];
+    return Promise.all(
+      tagIds.map(async (tagId) => {
+        const parts = await Promise.all(
+          actives.map((active) => this.#ids(db, tagId, active, versions.get(tagId)!)),
+        );
+        return parts.length === 1 ? parts[0]! : unionAll(parts);
+      }),
+    );
+  }
+
+  #ids(db: Executor, tagId: number, active: number, version: number): Promise<IdSet> {
+    // Inside a transaction the links may hold uncommitted changes: read them, keep nothing.
+    if (db.isTransaction) return readIds(db, tagId, active);
+    const key = `${tagId}:${active}`;
+    const hit = this.#entries.get(key);
+    if (hit && hit.version >= version) {
+      this.#entries.delete(key); // most recently used last
+      this.#entries.set(key, hit);
+      return hit.ids;
+    }
+    if (hit) this.#drop(key, hit);
+    const entry: Entry = { version, ids: readIds(db, tagId, active), size: 0 };
+    this.#entries.set(key, entry);
+    entry.ids.then(
+      (ids) => {
+        if (this.#entries.get(key) !== entry) return;
+        entry.size = ids.length;
+        this.#held += ids.length;
+        this.#evict();
+      },
+      () => {
+        if (this.#entries.get(key) === entry) this.#entries.delete(key);
+      },
+    );
+    return entry.ids;
+  }
+
+  #drop(key: string, entry: Entry) {
+    this.#entries.delete(key);
+    this.#held -= entry.size;
+  }
+
+  #evict() {
+    for (const [key, entry] of this.#entries) {
+      if (this.#held <= this.maxIds) break;
+      if (entry.size) this.#drop(key, entry);
+    }
+  }
+}
+
+/** One tag's file ids for one visibility, as a single aggregated value rather than 100,000s of rows. */
+async function readIds(db: Executor, tagId: number, active: number): Promise<IdSet> {
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  const ids = pg
+    ? sql<{ ids: string }>`select coalesce(json_agg(file_id), '[]')::text as ids
+        from file_tags where tag_id = ${tagId} and active = ${active}`
+    : sql<{ ids: string }>`select json_group_array(file_id) as ids
+        from file_tags where tag_id = ${tagId} and active = ${active}`;
+  const row = (await ids.execute(db)).rows[0];
+  return toIdSet(JSON.parse(row?.ids ?? '[]') as number[]);
+}
+
+const caches = new WeakMap<object, TagPostings>();
+
+/** The postings of one database (one per Kysely instance, so test servers never share one). */
+export function tagPostings(db: Executor): TagPostings {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new TagPostings();
+    caches.set(db, cache);
+  }
+  return cache;
+}
