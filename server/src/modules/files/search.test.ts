@@ -98,6 +98,11 @@ describe.each([
     expect(await names({ query: '*' })).toEqual(['100%_done [final]*?.txt']);
     expect(await names({ query: 'd?ne' })).toEqual([]);
     expect(await names({ query: '0 d' })).toEqual(['100 done final.txt']);
+    // Nor is FTS5 query syntax special: quotes, operators, prefixes and groups are text.
+    for (const query of ['a"b', '"""', 'x AND', 'done*', 'NEAR(a b)', '-100', 'name:x']) {
+      expect(await names({ query })).toEqual([]);
+    }
+    expect(await names({ query: 'done final' })).toEqual(['100 done final.txt']);
   });
 
   it('matches tag names too', async () => {
