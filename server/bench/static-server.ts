@@ -1,14 +1,68 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import busboy from 'busboy';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 // The baselines of the transfer bench, the plainest Node servers (no auth, no database, no
-// parsing, no history): `GET /<name>` pipes a file of one folder to the response; `POST /discard`
-// reads the request body, throws it away and answers with its length, the ceiling any Node upload
-// handler can reach on this machine. Prints its URL; stops on SIGTERM.
+// history): `GET /<name>` pipes a file of one folder to the response; `POST /discard` reads the
+// request body, throws it away and answers with its length, the ceiling any Node upload handler
+// can reach on this machine; `POST /store` parses the multipart body with busboy (the parser
+// under graphql-upload-minimal) and writes the file part to disk in 1 MiB writes, then deletes
+// it: what any multipart upload that keeps its bytes can reach, without hashing, GraphQL or a
+// database. Prints its URL; stops on SIGTERM.
 const dir = process.argv[2]!;
+const MiB = 1024 * 1024;
+let stored = 0;
+
+/** Gathers chunks into 1 MiB buffers, as Cabinet's HashMeter does before its file writes. */
+class Batches extends Transform {
+  #out: Buffer[] = [];
+  #length = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+    this.#out.push(chunk);
+    this.#length += chunk.length;
+    if (this.#length >= MiB) this.#push();
+    callback();
+  }
+  override _flush(callback: TransformCallback) {
+    this.#push();
+    callback();
+  }
+  #push() {
+    if (this.#length) this.push(Buffer.concat(this.#out, this.#length));
+    this.#out = [];
+    this.#length = 0;
+  }
+}
+
+function store(req: http.IncomingMessage, res: http.ServerResponse) {
+  const parser = busboy({ headers: req.headers, defParamCharset: 'utf8' });
+  const writes: Promise<number>[] = [];
+  parser.on('field', () => undefined);
+  parser.on('file', (_name, file) => {
+    const target = path.join(dir, `store-${++stored}.part`);
+    let size = 0;
+    file.on('data', (chunk: Buffer) => (size += chunk.length));
+    writes.push(
+      pipeline(file, new Batches(), createWriteStream(target, { flags: 'wx' })).then(async () => {
+        await rm(target);
+        return size;
+      }),
+    );
+  });
+  parser.on('close', () => {
+    Promise.all(writes).then(
+      (sizes) => res.writeHead(200).end(JSON.stringify({ received: sizes })),
+      (err: Error) => res.writeHead(500).end(err.message),
+    );
+  });
+  req.pipe(parser);
+}
+
 const server = http.createServer((req, res) => {
   if (req.method === 'POST' && req.url === '/discard') {
     let received = 0;
@@ -16,6 +70,7 @@ const server = http.createServer((req, res) => {
     req.on('end', () => res.writeHead(200).end(JSON.stringify({ received })));
     return;
   }
+  if (req.method === 'POST' && req.url === '/store') return store(req, res);
   const name = (req.url ?? '/').slice(1);
   if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
   const file = path.join(dir, name);

@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 // - Upload: one GraphQL multipart request streamed from disk. Throughput as a ratio to `cp` of the
 //   same bytes on the same disk in the same run (the issue's target), and to the same request sent
 //   to a bare Node server that only discards the body (the ceiling of any Node upload handler
-//   here), and to SHA-256 of the same bytes on one core (the ceiling of any content-addressed
+//   here), to the same server parsing it with busboy and writing the file part to disk (the ceiling
+//   of a multipart upload that keeps its bytes), and to SHA-256 of the same bytes on one core (the ceiling of any content-addressed
 //   store: the hash cannot be split across cores); the server's peak RSS growth over the uploads (VmHWM reset through
 //   /proc/<pid>/clear_refs just before, read after).
 // - Download: 1 and BENCH_TRANSFER_CLIENTS (default 32) concurrent GETs of the whole file, as a
@@ -48,6 +49,14 @@ interface Compared {
   ratio: number;
   low: number;
   high: number;
+  /** A second baseline measured in the same rounds, where there is one. */
+  second?: Omit<Compared, 'subject' | 'second'>;
+}
+
+interface Round {
+  subject: Measured;
+  baseline: Measured;
+  second?: Measured;
 }
 
 interface Row {
@@ -187,13 +196,17 @@ async function benchStorage(
         mibps(() => postMultipart(`${ctx.baseOrigin}/discard`, null, ctx.source, ctx.bytes)),
       );
       await sync();
+      const second = await timed(ctx.basePid, gib, () =>
+        mibps(() => postMultipart(`${ctx.baseOrigin}/store`, null, ctx.source, ctx.bytes)),
+      );
+      await sync();
       const subject = await timed(pid, gib, () =>
         mibps(async () => {
           const id = await uploadFile(url, token, ctx.source, ctx.bytes);
           file ||= id;
         }),
       );
-      return { subject, baseline };
+      return { subject, baseline, second };
     });
     clearInterval(sampler);
     const after = await memory(pid);
@@ -234,29 +247,32 @@ async function benchStorage(
 async function compare(
   label: string,
   rounds: number,
-  round: () => Promise<{ subject: Measured; baseline: Measured }>,
+  round: () => Promise<Round>,
 ): Promise<Compared> {
-  const results: { subject: Measured; baseline: Measured }[] = [];
+  const results: Round[] = [];
   for (let i = 0; i < rounds; i++) {
     const r = await round();
     results.push(r);
     // Every round on its own line, so a bimodal figure shows as such and not only as a range.
+    const second = r.second ? ` / ${fmt(r.second.rate, 0)}` : '';
+    const secondCpu = r.second ? ` / ${fmt(r.second.cpuPerGiB)}` : '';
     console.log(
-      `    ${label} round ${i + 1}: ${fmt(r.subject.rate, 0)} / ${fmt(r.baseline.rate, 0)} MiB/s, ` +
-        `CPU ${fmt(r.subject.cpuPerGiB)} / ${fmt(r.baseline.cpuPerGiB)} s/GiB`,
+      `    ${label} round ${i + 1}: ${fmt(r.subject.rate, 0)} / ${fmt(r.baseline.rate, 0)}${second} ` +
+        `MiB/s, CPU ${fmt(r.subject.cpuPerGiB)} / ${fmt(r.baseline.cpuPerGiB)}${secondCpu} s/GiB`,
     );
   }
-  const ratios = results.map((r) => r.subject.rate / r.baseline.rate).sort((a, b) => a - b);
-  const side = (pick: (r: (typeof results)[number]) => Measured): Measured => ({
-    rate: median(results.map((r) => pick(r).rate)),
-    cpuPerGiB: median(results.map((r) => pick(r).cpuPerGiB)),
+  const side = (pick: (r: Round) => Measured | undefined): Measured => ({
+    rate: median(results.map((r) => pick(r)!.rate)),
+    cpuPerGiB: median(results.map((r) => pick(r)!.cpuPerGiB)),
   });
+  const against = (pick: (r: Round) => Measured | undefined) => {
+    const ratios = results.map((r) => r.subject.rate / pick(r)!.rate).sort((a, b) => a - b);
+    return { baseline: side(pick), ratio: median(ratios), low: ratios[0]!, high: ratios.at(-1)! };
+  };
   return {
     subject: side((r) => r.subject),
-    baseline: side((r) => r.baseline),
-    ratio: median(ratios),
-    low: ratios[0]!,
-    high: ratios.at(-1)!,
+    ...against((r) => r.baseline),
+    ...(results.every((r) => r.second) ? { second: against((r) => r.second) } : {}),
   };
 }
 
@@ -527,6 +543,13 @@ function printTable(
       'upload ÷ bare Node server (ceiling 1)',
       ...rows.map((r) => `${fmt(r.upload.ratio)}× (${fmt(r.upload.low)}–${fmt(r.upload.high)})`),
     ],
+    [
+      'upload ÷ busboy-to-disk Node server (MiB/s)',
+      ...rows.map((r) => {
+        const s = r.upload.second!;
+        return `${fmt(s.ratio)}× (${fmt(s.low)}–${fmt(s.high)}) of ${fmt(s.baseline.rate, 0)}`;
+      }),
+    ],
     ['upload: CPU s/GiB, Cabinet / bare server', ...rows.map((r) => cpu(r.upload))],
     [
       'server RSS growth (target < 64 MiB)',
@@ -558,8 +581,8 @@ function printTable(
   console.log(
     `\n  Medians of ${ctx.rounds} rounds, each figure right after its baseline; ratios with their ` +
       `range over the rounds. cp ${fmt(ctx.copyRate, 0)} MiB/s (median of 3). Baselines: a plain ` +
-      `Node server piping an fs stream to the response, and the same server discarding an ` +
-      `upload's body. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores ` +
+      `Node server piping an fs stream to the response, the same server discarding an upload's ` +
+      `body, and the same server parsing it with busboy and writing the file in 1 MiB writes. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores ` +
       `at the end.\n`,
   );
 }
