@@ -9,7 +9,7 @@ import {
 import type { Database, Executor, FileRow, FileStatus, TagRow } from '../../db/database.js';
 import { escapeLike } from '../../db/text-search.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
-import { EMPTY, intersect, intersectAll, toIdSet, unionAll, type IdSet } from './sorted-ids.js';
+import { intersect, intersectAll, toIdSet, unionAll, type IdSet } from './sorted-ids.js';
 import { tagPostings } from './tag-postings.js';
 
 // The `files` listing and search: the one place that turns listing arguments into SQL. The query
@@ -190,8 +190,7 @@ async function textCandidates(
   }
   if (ids.length && (f.all.length || f.any.length)) {
     const sets = await tagPostings(db).filesOf(db, f.all.length ? f.all : f.any, status);
-    if (!sets) ids = EMPTY;
-    else ids = f.all.length ? intersectAll([ids, ...sets]) : intersect(ids, unionAll(sets));
+    ids = f.all.length ? intersectAll([ids, ...sets]) : intersect(ids, unionAll(sets));
   }
   return { ids, keys };
 }
@@ -448,7 +447,6 @@ export async function countFiles(
   if (p.uploadedBy == null) {
     // Tags alone: intersect (ALL) or merge (ANY) the tags' postings in memory.
     const sets = await tagPostings(db).filesOf(db, p.all.length ? p.all : p.any, p.status);
-    if (!sets) return 0;
     return (p.all.length ? intersectAll(sets) : unionAll(sets)).length;
   }
   const row = await serial(db, (conn) =>

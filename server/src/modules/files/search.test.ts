@@ -129,6 +129,10 @@ describe.each([
     expect(await names({ tagIds: ['999999', tagIds.Food!], tagMatch: 'ANY' })).toEqual([
       'Café menu.pdf',
     ]);
+    const unknownAny = { tagIds: ['999999', tagIds.Food!], tagMatch: 'ANY' };
+    expect((await search(unknownAny)).totalCount).toBe(1);
+    expect((await search({ ...unknownAny, query: 'menu' })).totalCount).toBe(1);
+    expect((await search({ tagIds: ['999999', tagIds.Food!] })).totalCount).toBe(0);
     // Combined with a query: both must hold.
     expect(await names({ query: 'pdf', tagIds: [tagIds.Reports!] })).toEqual([
       'Quarterly Report.pdf',

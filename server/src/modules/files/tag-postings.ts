@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Executor, FileStatus } from '../../db/database.js';
-import { toIdSet, unionAll, type IdSet } from './sorted-ids.js';
+import { EMPTY, toIdSet, unionAll, type IdSet } from './sorted-ids.js';
 
 // Each process keeps, for the tags that searches filter by, the sorted ids of the files carrying
 // them (separately for ACTIVE and HIDDEN files), so ALL/ANY filters become intersections and
@@ -27,14 +27,14 @@ export class TagPostings {
   constructor(private readonly maxIds = MAX_IDS) {}
 
   /**
-   * For each tag in order, the ids of its files with `status` (null: either status), or null when
-   * one of the tags does not exist.
+   * For each tag in order, the ids of its files with `status` (null: either status); none for a
+   * tag that does not exist.
    */
   async filesOf(
     db: Executor,
     tagIds: readonly number[],
     status: FileStatus | null,
-  ): Promise<IdSet[] | null> {
+  ): Promise<IdSet[]> {
     if (!tagIds.length) return [];
     const rows = await db
       .selectFrom('tags')
@@ -42,10 +42,10 @@ export class TagPostings {
       .where('id', 'in', [...tagIds])
       .execute();
     const versions = new Map(rows.map((r) => [r.id, Number(r.links_version)]));
-    if (tagIds.some((t) => !versions.has(t))) return null;
     const actives = status === 'ACTIVE' ? [1] : status === 'HIDDEN' ? [0] : [1, 0];
     return Promise.all(
       tagIds.map(async (tagId) => {
+        if (!versions.has(tagId)) return EMPTY;
         const parts = await Promise.all(
           actives.map((active) => this.#ids(db, tagId, active, versions.get(tagId)!)),
         );
