@@ -1,10 +1,5 @@
 import { sql, type Insertable } from 'kysely';
-import type {
-  Executor,
-  FileRow,
-  FileStatus,
-  FilesTable,
-} from '../../db/database.js';
+import type { Executor, FileRow, FileStatus, FilesTable } from '../../db/database.js';
 
 // All SQL of the files domain: file rows, blob reference counts, and the tag links an upload or
 // an edit writes (tags themselves: tags.repository.ts). Listing and search: files.search.ts.

@@ -92,10 +92,7 @@ async function makePlan(
   const all = match === 'ALL' ? tagIds : [];
   const any = match === 'ANY' ? tagIds : [];
 
-  const totals = await db
-    .selectFrom('file_totals')
-    .select(['status', 'files'])
-    .execute();
+  const totals = await db.selectFrom('file_totals').select(['status', 'files']).execute();
   const libraryFiles = totals
     .filter((t) => !status || t.status === status)
     .reduce((sum, t) => sum + Number(t.files), 0);
@@ -207,7 +204,12 @@ async function sqliteNameMatches(
   status: FileStatus | null,
   uploadedBy: number | null,
 ): Promise<number[]> {
-  const tables = status === 'ACTIVE' ? ['files_fts_active'] : status === 'HIDDEN' ? ['files_fts_hidden'] : ['files_fts_active', 'files_fts_hidden'];
+  const tables =
+    status === 'ACTIVE'
+      ? ['files_fts_active']
+      : status === 'HIDDEN'
+        ? ['files_fts_hidden']
+        : ['files_fts_active', 'files_fts_hidden'];
   const phrase = [...lowered].length >= 3;
   const out: number[] = [];
   for (const table of tables) {
@@ -486,9 +488,8 @@ export async function countTagsOfFiles(
       .execute();
     return rows.map(({ count, ...tag }) => ({ tag, count: Number(count) }));
   }
-  const rows = await serial(
-    db,
-    (conn) => sql<TagRow & { count: number }>`
+  const rows = await serial(db, (conn) =>
+    sql<TagRow & { count: number }>`
     select t.*, c.count from (
       select ft.tag_id, count(*) as count
       from (${resultIds(db, p)}) r join file_tags ft on ft.file_id = r.id

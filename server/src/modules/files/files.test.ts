@@ -222,15 +222,19 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
     const before = await rowCounts(t);
     const { contentType } = await multipartBody('x');
     const started = Date.now();
-    const res = await rawRequest(`${t.url}/graphql`, {
-      headers: {
-        authorization: `Bearer ${alice.token}`,
-        'content-type': contentType,
-        'content-length': 10 * 1024 ** 3,
+    const res = await rawRequest(
+      `${t.url}/graphql`,
+      {
+        headers: {
+          authorization: `Bearer ${alice.token}`,
+          'content-type': contentType,
+          'content-length': 10 * 1024 ** 3,
+        },
+        // The client keeps sending (about 64 MiB) unless the server stops it.
+        parts: Array.from({ length: 1024 }, () => Buffer.alloc(64 * 1024, 7)),
       },
-      // The client keeps sending (about 64 MiB) unless the server stops it.
-      parts: Array.from({ length: 1024 }, () => Buffer.alloc(64 * 1024, 7)),
-    }, 1);
+      1,
+    );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -358,9 +362,17 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
     const file = await uploadOk(t, 'editable', { token: alice.token, filename: 'old.txt' });
     const update = `mutation($id: ID!, $name: String, $tags: [String!], $status: FileStatus) {
       updateFile(id: $id, name: $name, tags: $tags, status: $status) { name status tags { name } } }`;
-    const renamed = await t.gql(update, { id: file.id, name: 'new.txt', tags: ['Beta', 'alpha'] }, alice);
+    const renamed = await t.gql(
+      update,
+      { id: file.id, name: 'new.txt', tags: ['Beta', 'alpha'] },
+      alice,
+    );
     expect(renamed.data).toEqual({
-      updateFile: { name: 'new.txt', status: 'ACTIVE', tags: [{ name: 'alpha' }, { name: 'Beta' }] },
+      updateFile: {
+        name: 'new.txt',
+        status: 'ACTIVE',
+        tags: [{ name: 'alpha' }, { name: 'Beta' }],
+      },
     });
     expect(errorCode(await t.gql(update, { id: file.id, status: 'HIDDEN' }, alice))).toBe(
       'FORBIDDEN',

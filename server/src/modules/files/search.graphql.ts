@@ -13,11 +13,7 @@ builder.objectField(FileConnection, 'tagCounts', (t) =>
       'For each tag, how many files of the whole filtered result carry it: counts above zero, highest first, then by name.',
     resolve: (connection, _args, ctx) => {
       const { args } = connection as FileListing;
-      return countTagsOfFiles(
-        ctx.services.db,
-        { admin: ctx.viewer?.user.role === 'ADMIN' },
-        args,
-      );
+      return countTagsOfFiles(ctx.services.db, { admin: ctx.viewer?.user.role === 'ADMIN' }, args);
     },
   }),
 );

@@ -262,7 +262,11 @@ describe.each([
       'Budget 2026.xlsx',
     ]);
     const byName = await order('NAME');
-    expect(byName.slice(0, 3)).toEqual(['100 done final.txt', '100%_done [final]*?.txt', 'Budget 2026.xlsx']);
+    expect(byName.slice(0, 3)).toEqual([
+      '100 done final.txt',
+      '100%_done [final]*?.txt',
+      'Budget 2026.xlsx',
+    ]);
     expect(await order('MOST_DOWNLOADED')).toHaveLength(8);
   });
 
