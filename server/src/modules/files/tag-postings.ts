@@ -59,7 +59,9 @@ export class TagPostings {
     if (db.isTransaction) return readIds(db, tagId, active);
     const key = `${tagId}:${active}`;
     const hit = this.#entries.get(key);
-    if (hit && hit.version >= version) {
+    // Equal, not "at least": versions only grow, except when a database is restored from a
+    // backup under a running server, and then a newer-looking entry must not be trusted.
+    if (hit && hit.version === version) {
       this.#entries.delete(key); // most recently used last
       this.#entries.set(key, hit);
       return hit.ids;
