@@ -5,6 +5,13 @@ export type IdSet = Int32Array;
 
 export const EMPTY: IdSet = new Int32Array(0);
 
+/**
+ * The numbers of a comma-separated aggregate (SQLite group_concat, PostgreSQL string_agg; null
+ * when it aggregated no rows): one value to parse instead of a row object per id.
+ */
+export const parseNumberList = (list: string | null | undefined): number[] =>
+  JSON.parse(`[${list ?? ''}]`) as number[];
+
 /** Ascending, without duplicates, from ids in any order. */
 export function toIdSet(ids: ArrayLike<number>): IdSet {
   const sorted = Int32Array.from(ids).sort();

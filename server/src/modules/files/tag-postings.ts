@@ -1,6 +1,6 @@
 import { PostgresAdapter, sql } from 'kysely';
 import type { Executor, FileStatus } from '../../db/database.js';
-import { EMPTY, toIdSet, unionAll, type IdSet } from './sorted-ids.js';
+import { EMPTY, parseNumberList, toIdSet, unionAll, type IdSet } from './sorted-ids.js';
 
 // Each process keeps, for the tags that searches filter by, the sorted ids of the files carrying
 // them (separately for ACTIVE and HIDDEN files), so ALL/ANY filters become intersections and
@@ -108,7 +108,7 @@ async function readIds(db: Executor, tagId: number, active: number): Promise<IdS
     await sql<{ ids: string | null }>`select ${list} as ids
       from file_tags where tag_id = ${tagId} and active = ${active}`.execute(db)
   ).rows[0];
-  return toIdSet(JSON.parse(`[${row?.ids ?? ''}]`) as number[]);
+  return toIdSet(parseNumberList(row?.ids));
 }
 
 const caches = new WeakMap<object, TagPostings>();
