@@ -12,6 +12,7 @@ import { matchingTagIds } from '../tags/tags.repository.js';
 import {
   intersect,
   intersectAll,
+  firstInOrder,
   parseNumberList,
   toIdSet,
   unionAll,
@@ -388,10 +389,7 @@ async function pageFromKeys(
   dir: 'asc' | 'desc',
   page: { limit: number; offset: number },
 ): Promise<FileRow[]> {
-  const sign = dir === 'asc' ? 1 : -1;
-  const entries = Array.from(ids, (id) => ({ id, key: keys.get(id)! }));
-  entries.sort((a, b) => sign * (a.key - b.key) || sign * (a.id - b.id));
-  const wanted = entries.slice(page.offset, page.offset + page.limit).map((e) => e.id);
+  const wanted = firstInOrder(ids, keys, dir, page.offset + page.limit).slice(page.offset);
   if (!wanted.length) return [];
   const rows = await db.selectFrom('files').selectAll().where('id', 'in', wanted).execute();
   const byId = new Map(rows.map((r) => [r.id, r]));

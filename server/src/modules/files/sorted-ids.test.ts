@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intersect, intersectAll, toIdSet, unionAll } from './sorted-ids.js';
+import { firstInOrder, intersect, intersectAll, toIdSet, unionAll } from './sorted-ids.js';
 
 // Checked against plain Set arithmetic on random sets of very different sizes, where the
 // galloping search and the merges have their edge cases.
@@ -41,4 +41,20 @@ describe('sorted id sets', () => {
     expect([...unionAll([sa, sb, sc])]).toEqual(sorted([...a, ...b, ...c]));
     expect([...unionAll([])]).toEqual([]);
   });
+
+  it.each([0, 1, 21, 500, 1000, 1001, 5000])(
+    'picks the first %i ids by (key, id) like a full sort, both ways',
+    (n) => {
+      const ids = toIdSet(random(3000, 1_000_000, 5));
+      // Few distinct keys, so ties are decided by the id.
+      const keys = new Map(Array.from(ids, (id, i) => [id, (i * 7919) % 50]));
+      for (const dir of ['asc', 'desc'] as const) {
+        const sign = dir === 'asc' ? 1 : -1;
+        const expected = [...ids]
+          .sort((a, b) => sign * (keys.get(a)! - keys.get(b)!) || sign * (a - b))
+          .slice(0, n);
+        expect(firstInOrder(ids, keys, dir, n)).toEqual(expected);
+      }
+    },
+  );
 });

@@ -100,3 +100,40 @@ export function unionAll(sets: readonly IdSet[]): IdSet {
   }
   return queue[0]!;
 }
+
+/**
+ * The first `n` of `ids` in (key, id) order. A page of a few dozen out of 10,000s is picked in
+ * one pass, keeping the best `n` in a sorted buffer (most candidates lose to its last entry at
+ * once); sorting everything (~5 ms and an object per candidate for 12,605) only for deep pages.
+ */
+export function firstInOrder(
+  ids: IdSet,
+  keys: Map<number, number>,
+  dir: 'asc' | 'desc',
+  n: number,
+): number[] {
+  const sign = dir === 'asc' ? 1 : -1;
+  const before = (ka: number, a: number, kb: number, b: number) =>
+    sign * (ka - kb) < 0 || (ka === kb && sign * (a - b) < 0);
+  if (n > 1000) {
+    const entries = Array.from(ids, (id) => ({ id, key: keys.get(id)! }));
+    entries.sort((a, b) => sign * (a.key - b.key) || sign * (a.id - b.id));
+    return entries.slice(0, n).map((e) => e.id);
+  }
+  const best: number[] = [];
+  const bestKeys: number[] = [];
+  for (const id of ids) {
+    const key = keys.get(id)!;
+    const last = best.length - 1;
+    if (best.length === n && !before(key, id, bestKeys[last]!, best[last]!)) continue;
+    let i = best.length === n ? last : best.length;
+    while (i > 0 && before(key, id, bestKeys[i - 1]!, best[i - 1]!)) {
+      best[i] = best[i - 1]!;
+      bestKeys[i] = bestKeys[i - 1]!;
+      i--;
+    }
+    best[i] = id;
+    bestKeys[i] = key;
+  }
+  return best;
+}
