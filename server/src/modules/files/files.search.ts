@@ -10,6 +10,7 @@ import type { Database, Executor, FileRow, FileStatus, TagRow } from '../../db/d
 import { escapeLike } from '../../db/text-search.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
 import {
+  countCommon,
   intersect,
   intersectAll,
   firstInOrder,
@@ -64,6 +65,8 @@ interface Plan {
   rarest: { tagId: number; files: number } | null;
   /** For ALL: how many files (any status) carry each listed tag. */
   tagFiles: Map<number, number>;
+  /** Without a query or uploader: the result of the tag filter, from the postings (lazy). */
+  tagResult?: Promise<IdSet>;
 }
 
 const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
@@ -324,10 +327,12 @@ const INDEXES: Record<string, [withStatus: string, without: string]> = {
 /**
  * Below `driveLimit` candidates a page is cheapest read from the candidates themselves (one row
  * lookup each, then a sort); above it, walking the order's index and testing each row is, unless
- * the walk would visit more than `walkFactor` times as many rows as there are candidates.
- * Exported so tests can force either path.
+ * the walk would visit more than `walkFactor` times as many rows as there are candidates. From
+ * `tagCountsFromPostings` files in a result, its tag counts intersect it with every tag's
+ * postings in memory instead of grouping its links in SQL. Exported so tests can force either
+ * path.
  */
-export const searchTuning = { driveLimit: 3000, walkFactor: 5 };
+export const searchTuning = { driveLimit: 3000, walkFactor: 5, tagCountsFromPostings: 5000 };
 
 /** One page of the listing; every order ends with the id so pages never overlap. */
 export async function listFiles(
@@ -461,6 +466,18 @@ function resultIds(db: Executor, p: Plan) {
 const unfiltered = (p: Plan) =>
   p.uploadedBy == null && !p.candidates && !p.all.length && !p.any.length;
 
+/**
+ * Tags alone (no query, no uploader): the whole result, intersecting (ALL) or merging (ANY) the
+ * tags' postings in memory; computed once per request for the count and the tag counts.
+ */
+function tagFilterResult(db: Executor, p: Plan): Promise<IdSet> | null {
+  if (p.candidates || p.uploadedBy != null || !(p.all.length || p.any.length)) return null;
+  p.tagResult ??= tagPostings(db)
+    .filesOf(db, p.all.length ? p.all : p.any, p.status)
+    .then((sets) => (p.all.length ? intersectAll(sets) : unionAll(sets)));
+  return p.tagResult;
+}
+
 /** How many files the whole filtered listing holds. */
 export async function countFiles(
   db: Executor,
@@ -472,11 +489,8 @@ export async function countFiles(
   if (unfiltered(p)) return p.libraryFiles;
   // With a query, the candidates are the whole result already.
   if (p.candidates) return p.candidates.length;
-  if (p.uploadedBy == null) {
-    // Tags alone: intersect (ALL) or merge (ANY) the tags' postings in memory.
-    const sets = await tagPostings(db).filesOf(db, p.all.length ? p.all : p.any, p.status);
-    return (p.all.length ? intersectAll(sets) : unionAll(sets)).length;
-  }
+  const tagged = tagFilterResult(db, p);
+  if (tagged) return (await tagged).length;
   const row = await serial(db, (conn) =>
     sql<{ n: number }>`select count(*) as n from (${resultIds(db, p)}) r`.execute(conn),
   );
@@ -514,6 +528,11 @@ export async function countTagsOfFiles(
       .execute();
     return rows.map(({ count, ...tag }) => ({ tag, count: Number(count) }));
   }
+  const result = p.candidates ?? (await tagFilterResult(db, p));
+  if (result && result.length >= searchTuning.tagCountsFromPostings) {
+    const counts = await countTagsInPostings(db, result, p.status);
+    if (counts) return counts;
+  }
   const rows = await serial(db, (conn) =>
     sql<TagRow & { count: number }>`
     select t.*, c.count from (
@@ -524,4 +543,42 @@ export async function countTagsOfFiles(
     order by c.count desc, t.name_key, t.id`.execute(conn),
   );
   return rows.rows.map(({ count, ...tag }) => ({ tag, count: Number(count) }));
+}
+
+/**
+ * Tag counts of a large result: its size in common with each tag's postings, in memory. Grouping
+ * the links of 149,000 files in SQL took ~300 ms at a million files, of 410,000 (ANY of two
+ * popular tags) ~3 s; this reads every tag's postings once per process (and a tag again when it
+ * changed) and then costs a pass over the smaller side of each pair; null when all the tags'
+ * postings would not fit in the cache together. Tags come ordered by the
+ * database (name_key, id, in its collation) and a stable sort puts the counts first, so ties fall
+ * as in the SQL path.
+ */
+async function countTagsInPostings(
+  db: Executor,
+  result: IdSet,
+  status: FileStatus | null,
+): Promise<{ tag: TagRow; count: number }[] | null> {
+  const files =
+    status === 'ACTIVE'
+      ? sql<number>`files_active`
+      : status === 'HIDDEN'
+        ? sql<number>`files_hidden`
+        : sql<number>`files_active + files_hidden`;
+  const tags = await db
+    .selectFrom('tags')
+    .selectAll()
+    .select(files.as('files'))
+    .where(files, '>', 0)
+    .orderBy('name_key')
+    .orderBy('id')
+    .execute();
+  const postings = tagPostings(db);
+  // Every tag's postings must fit in the cache together, or each request would reload them all.
+  if (sum(tags.map((t) => Number(t.files))) > postings.maxIds / 2) return null;
+  const sets = await postings.filesOfTags(db, tags, status);
+  return tags
+    .map(({ files: _files, ...tag }, i) => ({ tag, count: countCommon(result, sets[i]!) }))
+    .filter((c) => c.count > 0)
+    .sort((a, b) => b.count - a.count);
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { firstInOrder, intersect, intersectAll, toIdSet, unionAll } from './sorted-ids.js';
+import {
+  countCommon,
+  firstInOrder,
+  intersect,
+  intersectAll,
+  toIdSet,
+  unionAll,
+} from './sorted-ids.js';
 
 // Checked against plain Set arithmetic on random sets of very different sizes, where the
 // galloping search and the merges have their edge cases.
@@ -40,6 +47,8 @@ describe('sorted id sets', () => {
     );
     expect([...unionAll([sa, sb, sc])]).toEqual(sorted([...a, ...b, ...c]));
     expect([...unionAll([])]).toEqual([]);
+    expect(countCommon(sa, sb)).toBe(intersect(sa, sb).length);
+    expect(countCommon(sc, sa)).toBe(intersect(sc, sa).length);
   });
 
   it.each([0, 1, 21, 500, 1000, 1001, 5000])(

@@ -57,6 +57,19 @@ export function intersect(a: IdSet, b: IdSet): IdSet {
   return out.subarray(0, n);
 }
 
+/** How many ids the two sets share: `intersect(a, b).length` without building the result. */
+export function countCommon(a: IdSet, b: IdSet): number {
+  if (a.length > b.length) [a, b] = [b, a];
+  let n = 0;
+  let j = 0;
+  for (let i = 0; i < a.length && j < b.length; i++) {
+    const x = a[i]!;
+    j = seek(b, x, j);
+    if (b[j] === x) n++;
+  }
+  return n;
+}
+
 /** The ids in every set (none for no sets is never asked for: callers pass at least one). */
 export function intersectAll(sets: readonly IdSet[]): IdSet {
   const bySize = [...sets].sort((x, y) => x.length - y.length);

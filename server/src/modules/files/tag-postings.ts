@@ -24,7 +24,7 @@ export class TagPostings {
   readonly #entries = new Map<string, Entry>();
   #held = 0;
 
-  constructor(private readonly maxIds = MAX_IDS) {}
+  constructor(readonly maxIds = MAX_IDS) {}
 
   /**
    * For each tag in order, the ids of its files with `status` (null: either status); none for a
@@ -41,7 +41,24 @@ export class TagPostings {
       .select(['id', 'links_version'])
       .where('id', 'in', [...tagIds])
       .execute();
-    const versions = new Map(rows.map((r) => [r.id, Number(r.links_version)]));
+    const known = new Map(rows.map((r) => [r.id, r]));
+    return this.filesOfTags(
+      db,
+      tagIds.map((id) => known.get(id) ?? { id, links_version: null }),
+      status,
+    );
+  }
+
+  /** `filesOf` for tag rows already read (with their versions); a null version: no such tag. */
+  async filesOfTags(
+    db: Executor,
+    tags: readonly { id: number; links_version: number | string | null }[],
+    status: FileStatus | null,
+  ): Promise<IdSet[]> {
+    const versions = new Map(
+      tags.flatMap((t) => (t.links_version == null ? [] : [[t.id, Number(t.links_version)]])),
+    );
+    const tagIds = tags.map((t) => t.id);
     const actives = status === 'ACTIVE' ? [1] : status === 'HIDDEN' ? [0] : [1, 0];
     return Promise.all(
       tagIds.map(async (tagId) => {
