@@ -10,7 +10,7 @@ import type { Database, Executor, FileRow, FileStatus, TagRow } from '../../db/d
 import { escapeLike } from '../../db/text-search.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
 import {
-  countCommon,
+  IdBitset,
   intersect,
   intersectAll,
   firstInOrder,
@@ -549,7 +549,7 @@ export async function countTagsOfFiles(
  * Tag counts of a large result: its size in common with each tag's postings, in memory. Grouping
  * the links of 149,000 files in SQL took ~300 ms at a million files, of 410,000 (ANY of two
  * popular tags) ~3 s; this reads every tag's postings once per process (and a tag again when it
- * changed) and then costs a pass over the smaller side of each pair; null when all the tags'
+ * changed) and then tests each of their ids against the result as a bitset; null when all the tags'
  * postings would not fit in the cache together. Tags come ordered by the
  * database (name_key, id, in its collation) and a stable sort puts the counts first, so ties fall
  * as in the SQL path.
@@ -577,8 +577,9 @@ async function countTagsInPostings(
   // Every tag's postings must fit in the cache together, or each request would reload them all.
   if (sum(tags.map((t) => Number(t.files))) > postings.maxIds / 2) return null;
   const sets = await postings.filesOfTags(db, tags, status);
+  const inResult = new IdBitset(result);
   return tags
-    .map(({ files: _files, ...tag }, i) => ({ tag, count: countCommon(result, sets[i]!) }))
+    .map(({ files: _files, ...tag }, i) => ({ tag, count: inResult.countIn(sets[i]!) }))
     .filter((c) => c.count > 0)
     .sort((a, b) => b.count - a.count);
 }

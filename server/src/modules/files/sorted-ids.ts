@@ -57,17 +57,32 @@ export function intersect(a: IdSet, b: IdSet): IdSet {
   return out.subarray(0, n);
 }
 
-/** How many ids the two sets share: `intersect(a, b).length` without building the result. */
-export function countCommon(a: IdSet, b: IdSet): number {
-  if (a.length > b.length) [a, b] = [b, a];
-  let n = 0;
-  let j = 0;
-  for (let i = 0; i < a.length && j < b.length; i++) {
-    const x = a[i]!;
-    j = seek(b, x, j);
-    if (b[j] === x) n++;
+/**
+ * A set as one bit per id up to its largest: membership in ~1 ns, so counting how many of each
+ * tag's postings fall in a result of 100,000s of files costs one pass over the postings (~4 ms
+ * for 2.6 million links) rather than one intersection per tag. 125 KB per million ids.
+ */
+export class IdBitset {
+  readonly #bits: Uint32Array;
+
+  constructor(ids: IdSet) {
+    const max = ids.length ? ids[ids.length - 1]! : 0;
+    this.#bits = new Uint32Array((max >>> 5) + 1);
+    for (const id of ids) this.#bits[id >>> 5]! |= 1 << (id & 31);
   }
-  return n;
+
+  /** How many of `ids` are in the set. */
+  countIn(ids: IdSet): number {
+    const bits = this.#bits;
+    const words = bits.length;
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const word = id >>> 5;
+      if (word < words && (bits[word]! & (1 << (id & 31))) !== 0) n++;
+    }
+    return n;
+  }
 }
 
 /** The ids in every set (none for no sets is never asked for: callers pass at least one). */
