@@ -132,8 +132,8 @@ export async function run(): Promise<void> {
     ): Case => ({
       name,
       as: 'user',
-      query: `query($query: String, $tagIds: [ID!], $offset: Int) {
-        files(query: $query, tagIds: $tagIds, offset: $offset, first: 20) {
+      query: `query($query: String, $tagIds: [ID!], $tagMatch: TagMatch, $offset: Int) {
+        files(query: $query, tagIds: $tagIds, tagMatch: $tagMatch, offset: $offset, first: 20) {
           totalCount edges { node { ${FILE_FIELDS} } }
           ${withTagCounts ? 'tagCounts { count tag { id name } }' : ''} } }`,
       variables,
@@ -161,6 +161,20 @@ export async function run(): Promise<void> {
         true,
       ),
       filesCase('offset page 5,000 (offset 100,000)', { offset: 100_000 }, {}, false, 100_000),
+      // What the workspace asks when a tag is picked in its tag panel: the page, the count and
+      // the counts of every tag within the result.
+      filesCase(
+        `one tag + tagCounts (${popular[1]?.name}, the tag panel)`,
+        { tagIds: [String(twoTags[1])] },
+        { tagIds: [twoTags[1]!] },
+        true,
+      ),
+      filesCase(
+        'two tags ANY + tagCounts',
+        { tagIds: twoTags.map(String), tagMatch: 'ANY' },
+        { tagIds: twoTags, tagMatch: 'ANY' },
+        true,
+      ),
       {
         name: 'downloadStats, a year by DAY',
         as: 'admin',
