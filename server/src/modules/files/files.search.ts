@@ -547,12 +547,12 @@ export async function countTagsOfFiles(
 
 /**
  * Tag counts of a large result: its size in common with each tag's postings, in memory. Grouping
- * the links of 149,000 files in SQL took ~300 ms at a million files, of 410,000 (ANY of two
+ * the links of 149,000 files in SQL took ~300 ms at a million files, of 411,000 (ANY of two
  * popular tags) ~3 s; this reads every tag's postings once per process (and a tag again when it
- * changed) and then tests each of their ids against the result as a bitset; null when all the tags'
- * postings would not fit in the cache together. Tags come ordered by the
- * database (name_key, id, in its collation) and a stable sort puts the counts first, so ties fall
- * as in the SQL path.
+ * changed) and then tests each of their ids against the result as a bitset. Null when all the
+ * tags' postings would not fit in the cache together, or there are over a thousand tags. Tags
+ * come ordered by the database (name_key, id, in its collation) and a stable sort puts the counts
+ * first, so ties fall as in the SQL path.
  */
 async function countTagsInPostings(
   db: Executor,
@@ -574,8 +574,11 @@ async function countTagsInPostings(
     .orderBy('id')
     .execute();
   const postings = tagPostings(db);
-  // Every tag's postings must fit in the cache together, or each request would reload them all.
-  if (sum(tags.map((t) => Number(t.files))) > postings.maxIds / 2) return null;
+  // Every tag's postings must fit in the cache together, or each request would reload them all;
+  // and each tag is one query when (re)loaded, so thousands of tags stay with SQL.
+  if (tags.length > 1000 || sum(tags.map((t) => Number(t.files))) > postings.maxIds / 2) {
+    return null;
+  }
   const sets = await postings.filesOfTags(db, tags, status);
   const inResult = new IdBitset(result);
   return tags
