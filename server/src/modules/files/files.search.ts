@@ -463,6 +463,14 @@ function resultIds(db: Executor, p: Plan) {
   return sql`select files.id from files ${where.length ? sql`where ${sql.join(where, sql` and `)}` : sql``}`;
 }
 
+/** A tag's files with the status (null: either), from its trigger-kept counters. */
+const tagFilesWith = (status: FileStatus | null) =>
+  status === 'ACTIVE'
+    ? sql<number>`files_active`
+    : status === 'HIDDEN'
+      ? sql<number>`files_hidden`
+      : sql<number>`files_active + files_hidden`;
+
 const unfiltered = (p: Plan) =>
   p.uploadedBy == null && !p.candidates && !p.all.length && !p.any.length;
 
@@ -510,13 +518,7 @@ export async function countTagsOfFiles(
   const p = await planFor(db, viewer, args);
   if (!p || p.candidates?.length === 0) return [];
   if (unfiltered(p)) {
-    // Trigger-kept per-tag counters (tags.files_active / files_hidden).
-    const count =
-      p.status === 'ACTIVE'
-        ? sql<number>`files_active`
-        : p.status === 'HIDDEN'
-          ? sql<number>`files_hidden`
-          : sql<number>`files_active + files_hidden`;
+    const count = tagFilesWith(p.status);
     const rows = await db
       .selectFrom('tags')
       .selectAll()
@@ -559,12 +561,7 @@ async function countTagsInPostings(
   result: IdSet,
   status: FileStatus | null,
 ): Promise<{ tag: TagRow; count: number }[] | null> {
-  const files =
-    status === 'ACTIVE'
-      ? sql<number>`files_active`
-      : status === 'HIDDEN'
-        ? sql<number>`files_hidden`
-        : sql<number>`files_active + files_hidden`;
+  const files = tagFilesWith(status);
   const tags = await db
     .selectFrom('tags')
     .selectAll()
