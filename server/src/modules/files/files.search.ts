@@ -19,7 +19,7 @@ import {
   unionAll,
   type IdSet,
 } from './sorted-ids.js';
-import { tagPostings } from './tag-postings.js';
+import { linkActive, tagPostings } from './tag-postings.js';
 
 // The `files` listing and search: the one place that turns listing arguments into SQL. The query
 // shapes, indexes and plans it relies on are described in SEARCH.md beside this file; keep the
@@ -65,9 +65,13 @@ interface Plan {
   rarest: { tagId: number; files: number } | null;
   /** For ALL: how many files (any status) carry each listed tag. */
   tagFiles: Map<number, number>;
+  /** The listed tags (ALL or ANY) in order, with their postings version; null: no such tag. */
+  listed: ListedTag[];
   /** Without a query or uploader: the result of the tag filter, from the postings (lazy). */
   tagResult?: Promise<IdSet>;
 }
+
+type ListedTag = { id: number; links_version: number | null };
 
 const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
 
@@ -110,16 +114,25 @@ async function makePlan(
 
   let rarest: Plan['rarest'] = null;
   const tagFiles = new Map<number, number>();
-  if (all.length) {
-    const counts = await db
+  let listed: ListedTag[] = [];
+  if (tagIds.length) {
+    // One read of the listed tags: their sizes for choosing a plan, their versions for postings.
+    const rows = await db
       .selectFrom('tags')
-      .select(['id', sql<number>`files_active + files_hidden`.as('files')])
-      .where('id', 'in', all)
+      .select(['id', 'links_version', sql<number>`files_active + files_hidden`.as('files')])
+      .where('id', 'in', tagIds)
       .execute();
-    if (counts.length < all.length) return null; // an unknown tag: nothing carries them all
-    const min = counts.reduce((a, b) => (Number(b.files) < Number(a.files) ? b : a));
-    rarest = { tagId: min.id, files: Number(min.files) };
-    for (const c of counts) tagFiles.set(c.id, Number(c.files));
+    if (all.length && rows.length < all.length) return null; // nothing carries an unknown tag
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    listed = tagIds.map((id) => {
+      const row = byId.get(id);
+      return { id, links_version: row ? Number(row.links_version) : null };
+    });
+    if (all.length) {
+      const min = rows.reduce((a, b) => (Number(b.files) < Number(a.files) ? b : a));
+      rarest = { tagId: min.id, files: Number(min.files) };
+      for (const r of rows) tagFiles.set(r.id, Number(r.files));
+    }
   }
 
   const uploadedBy = args.uploadedBy ?? null;
@@ -133,11 +146,22 @@ async function makePlan(
     ({ ids: candidates, keys } = await textCandidates(
       db,
       args.query,
-      { status, uploadedBy, all, any },
+      { status, uploadedBy, all, listed },
       keyColumn,
     ));
   }
-  return { status, uploadedBy, candidates, keys, all, any, libraryFiles, rarest, tagFiles };
+  return {
+    status,
+    uploadedBy,
+    candidates,
+    keys,
+    all,
+    any,
+    libraryFiles,
+    rarest,
+    tagFiles,
+    listed,
+  };
 }
 
 /**
@@ -151,7 +175,7 @@ async function makePlan(
 async function textCandidates(
   db: Executor,
   query: string,
-  f: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'any'>,
+  f: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'listed'>,
   keyColumn: string | null,
 ): Promise<{ ids: IdSet; keys: Map<number, number> | null }> {
   const { status, uploadedBy } = f;
@@ -181,10 +205,7 @@ async function textCandidates(
     for (const r of tagged.rows) keys?.set(Number(r.id), Number(r.key));
     ids = unionAll([ids, toIdSet(tagged.rows.map((r) => Number(r.id)))]);
   }
-  if (ids.length && (f.all.length || f.any.length)) {
-    const sets = await tagPostings(db).filesOf(db, f.all.length ? f.all : f.any, status);
-    ids = f.all.length ? intersectAll([ids, ...sets]) : intersect(ids, unionAll(sets));
-  }
+  if (ids.length && f.listed.length) ids = await filterByListedTags(db, f, ids);
   return { ids, keys };
 }
 
@@ -411,7 +432,7 @@ function resultIds(db: Executor, p: Plan) {
   if (p.candidates) return sql`select c.id from ${idSet(db, p.candidates)} c`;
   if (p.rarest && p.uploadedBy == null) {
     // Links carry their file's visibility (file_tags.active), so tags alone never read a file.
-    const active = p.status === 'ACTIVE' ? 1 : p.status === 'HIDDEN' ? 0 : null;
+    const active = linkActive(p.status);
     const range = (link: string, tagId: number) =>
       sql`${sql.ref(`${link}.tag_id`)} = ${tagId}
         ${active === null ? sql`` : sql`and ${sql.ref(`${link}.active`)} = ${active}`}`;
@@ -475,14 +496,26 @@ const unfiltered = (p: Plan) =>
   p.uploadedBy == null && !p.candidates && !p.all.length && !p.any.length;
 
 /**
- * Tags alone (no query, no uploader): the whole result, intersecting (ALL) or merging (ANY) the
- * tags' postings in memory; computed once per request for the count and the tag counts.
+ * The files of `ids` (all files when omitted) that carry every listed tag (ALL) or one of them
+ * (ANY) with the viewer's status, by intersecting with the tags' postings in memory.
+ */
+async function filterByListedTags(
+  db: Executor,
+  f: Pick<Plan, 'status' | 'all' | 'listed'>,
+  ids?: IdSet,
+): Promise<IdSet> {
+  const sets = await tagPostings(db).filesOf(db, f.listed, f.status);
+  if (f.all.length) return intersectAll(ids ? [ids, ...sets] : sets);
+  return ids ? intersect(ids, unionAll(sets)) : unionAll(sets);
+}
+
+/**
+ * Tags alone (no query, no uploader): the whole result from the postings, computed once per
+ * request for the count and the tag counts.
  */
 function tagFilterResult(db: Executor, p: Plan): Promise<IdSet> | null {
-  if (p.candidates || p.uploadedBy != null || !(p.all.length || p.any.length)) return null;
-  p.tagResult ??= tagPostings(db)
-    .filesOf(db, p.all.length ? p.all : p.any, p.status)
-    .then((sets) => (p.all.length ? intersectAll(sets) : unionAll(sets)));
+  if (p.candidates || p.uploadedBy != null || !p.listed.length) return null;
+  p.tagResult ??= filterByListedTags(db, p);
   return p.tagResult;
 }
 
@@ -576,7 +609,11 @@ async function countTagsInPostings(
   if (tags.length > 1000 || sum(tags.map((t) => Number(t.files))) > postings.maxIds / 2) {
     return null;
   }
-  const sets = await postings.filesOfTags(db, tags, status);
+  const sets = await postings.filesOf(
+    db,
+    tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
+    status,
+  );
   const inResult = new IdBitset(result);
   return tags
     .map(({ files: _files, ...tag }, i) => ({ tag, count: inResult.countIn(sets[i]!) }))

@@ -3,7 +3,7 @@ import type { Executor, FileStatus } from '../../db/database.js';
 import { EMPTY, parseNumberList, toIdSet, type IdSet } from './sorted-ids.js';
 
 // Each process keeps, for the tags that searches filter by, the sorted ids of the files carrying
-// them (separately for ACTIVE and HIDDEN files), so ALL/ANY filters become intersections and
+// them (for ACTIVE files, HIDDEN files, and either), so ALL/ANY filters become intersections and
 // unions of arrays in memory. Freshness comes from the database, not from this process: every
 // use reads the tags' links_version (bumped by triggers, migration 2026-11-30T1000) and reloads a
 // tag whose version moved, so several instances on one database stay exact without any message
@@ -28,44 +28,21 @@ export class TagPostings {
 
   /**
    * For each tag in order, the ids of its files with `status` (null: either status); none for a
-   * tag that does not exist.
+   * tag whose version is null (no such tag). The versions come from the caller's own read of
+   * `tags`, so no request reads them twice.
    */
-  async filesOf(
+  filesOf(
     db: Executor,
-    tagIds: readonly number[],
+    tags: readonly { id: number; links_version: number | null }[],
     status: FileStatus | null,
   ): Promise<IdSet[]> {
-    if (!tagIds.length) return [];
-    const rows = await db
-      .selectFrom('tags')
-      .select(['id', 'links_version'])
-      .where('id', 'in', [...tagIds])
-      .execute();
-    const known = new Map(rows.map((r) => [r.id, r]));
-    return this.filesOfTags(
-      db,
-      tagIds.map((id) => known.get(id) ?? { id, links_version: null }),
-      status,
-    );
-  }
-
-  /** `filesOf` for tag rows already read (with their versions); a null version: no such tag. */
-  async filesOfTags(
-    db: Executor,
-    tags: readonly { id: number; links_version: number | string | null }[],
-    status: FileStatus | null,
-  ): Promise<IdSet[]> {
-    const versions = new Map(
-      tags.flatMap((t) => (t.links_version == null ? [] : [[t.id, Number(t.links_version)]])),
-    );
-    const tagIds = tags.map((t) => t.id);
     // Either status (an admin's view) is kept as a set of its own rather than merged per use.
-    const active = status === 'ACTIVE' ? 1 : status === 'HIDDEN' ? 0 : null;
+    const active = linkActive(status);
     return Promise.all(
-      tagIds.map((tagId) =>
-        versions.has(tagId)
-          ? this.#ids(db, tagId, active, versions.get(tagId)!)
-          : Promise.resolve(EMPTY),
+      tags.map((t) =>
+        t.links_version === null
+          ? Promise.resolve(EMPTY)
+          : this.#ids(db, t.id, active, t.links_version),
       ),
     );
   }
@@ -113,9 +90,9 @@ export class TagPostings {
 }
 
 /**
- * One tag's file ids for one visibility (null: both), as a single comma-separated value rather than 100,000s
- * of rows (PostgreSQL's string_agg beat json_agg and array_agg here: ~70 against ~90 and ~180 ms
- * for 300,000 ids, parsing included).
+ * One tag's file ids for one visibility (null: both), as a single comma-separated value rather
+ * than 100,000s of rows (PostgreSQL's string_agg beat json_agg and array_agg here: ~70 against
+ * ~90 and ~180 ms for 300,000 ids, parsing included).
  */
 async function readIds(db: Executor, tagId: number, active: number | null): Promise<IdSet> {
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;
@@ -127,6 +104,10 @@ async function readIds(db: Executor, tagId: number, active: number | null): Prom
   ).rows[0];
   return toIdSet(parseNumberList(row?.ids));
 }
+
+/** file_tags.active for a status filter: 1 for ACTIVE, 0 for HIDDEN, null for either. */
+export const linkActive = (status: FileStatus | null): number | null =>
+  status === 'ACTIVE' ? 1 : status === 'HIDDEN' ? 0 : null;
 
 const caches = new WeakMap<object, TagPostings>();
 
