@@ -15,12 +15,13 @@ import { fileURLToPath } from 'node:url';
 // throughputs, so columns of different sizes compare.
 //
 // - Upload: one GraphQL multipart request streamed from disk. Throughput as a ratio to `cp` of the
-//   same bytes on the same disk in the same run (the issue's target), and to the same request sent
-//   to a bare Node server that only discards the body (the ceiling of any Node upload handler
-//   here), to the same server parsing it with busboy and writing the file part to disk (the ceiling
-//   of a multipart upload that keeps its bytes), and to SHA-256 of the same bytes on one core (the ceiling of any content-addressed
-//   store: the hash cannot be split across cores); the server's peak RSS growth over the uploads (VmHWM reset through
-//   /proc/<pid>/clear_refs just before, read after).
+//   same bytes on the same disk in the same run (the issue's target); to the same request sent to
+//   a bare Node server that only discards the body (the ceiling of any Node upload handler here);
+//   to the same server parsing it with busboy and writing the file part to disk (the ceiling of a
+//   multipart upload that keeps its bytes); and to SHA-256 of the same bytes on one core (the
+//   ceiling of any content-addressed store: one hash cannot be split across cores). Also the
+//   server's peak RSS growth over the uploads (VmHWM reset through /proc/<pid>/clear_refs just
+//   before, read after).
 // - Download: 1 and BENCH_TRANSFER_CLIENTS (default 32) concurrent GETs of the whole file, as a
 //   ratio to a plain Node static-file server (fs stream piped to the response, no auth, no
 //   history) serving the same bytes; then the file's history must hold exactly that many rows.
@@ -522,8 +523,9 @@ function printTable(
   rows: Row[],
   ctx: { sizeMiB: number; clients: number; rounds: number; copyRate: number; hashRate: number },
 ): void {
-  const ratio = (c: Compared, target: number) =>
-    `${fmt(c.ratio)}× (${fmt(c.low)}–${fmt(c.high)}) ${mark(c.ratio >= target)}`;
+  const range = (c: Omit<Compared, 'subject' | 'second'>) =>
+    `${fmt(c.ratio)}× (${fmt(c.low)}–${fmt(c.high)})`;
+  const ratio = (c: Compared, target: number) => `${range(c)} ${mark(c.ratio >= target)}`;
   const rates = (c: Compared) => `${fmt(c.subject.rate, 0)} / ${fmt(c.baseline.rate, 0)}`;
   const cpu = (c: Compared) => `${fmt(c.subject.cpuPerGiB)} / ${fmt(c.baseline.cpuPerGiB)}`;
   const lines: [string, ...string[]][] = [
@@ -539,18 +541,15 @@ function printTable(
       'upload ÷ SHA-256 alone on one core (ceiling 1)',
       ...rows.map((r) => `${fmt(r.upload.subject.rate / ctx.hashRate)}×`),
     ],
-    [
-      'upload ÷ bare Node server (ceiling 1)',
-      ...rows.map((r) => `${fmt(r.upload.ratio)}× (${fmt(r.upload.low)}–${fmt(r.upload.high)})`),
-    ],
+    ['upload ÷ bare Node server (ceiling 1)', ...rows.map((r) => range(r.upload))],
     [
       'upload ÷ busboy-to-disk Node server (MiB/s)',
-      ...rows.map((r) => {
-        const s = r.upload.second!;
-        return `${fmt(s.ratio)}× (${fmt(s.low)}–${fmt(s.high)}) of ${fmt(s.baseline.rate, 0)}`;
-      }),
+      ...rows.map((r) => `${range(r.upload.second!)} of ${fmt(r.upload.second!.baseline.rate, 0)}`),
     ],
-    ['upload: CPU s/GiB, Cabinet / bare server', ...rows.map((r) => cpu(r.upload))],
+    [
+      'upload CPU s/GiB: Cabinet / bare / busboy-to-disk',
+      ...rows.map((r) => `${cpu(r.upload)} / ${fmt(r.upload.second!.baseline.cpuPerGiB)}`),
+    ],
     [
       'server RSS growth (target < 64 MiB)',
       ...rows.map((r) => `${fmt(r.rssGrowthMiB, 1)} MiB ${mark(r.rssGrowthMiB < 64)}`),

@@ -60,7 +60,8 @@ export function intersect(a: IdSet, b: IdSet): IdSet {
 /**
  * A set as one bit per id up to its largest: membership in ~1 ns, so counting how many of each
  * tag's postings fall in a result of 100,000s of files costs one pass over the postings (~12 ms
- * for 2.6 million links in the server) rather than one intersection per tag. 125 KB per million ids.
+ * for 2.6 million links in the server) rather than one intersection per tag. 125 KB per million
+ * ids.
  */
 export class IdBitset {
   readonly #bits: Uint32Array;
