@@ -26,26 +26,32 @@ export async function up(db: Db): Promise<void> {
   else await upSqlite(db);
 }
 
+const VERSION_TRIGGERS = [
+  'file_tags_version_insert',
+  'file_tags_version_delete',
+  'file_tags_version_update',
+];
+
 async function upPostgres(db: Db): Promise<void> {
-  // Statement-level with transition tables: a bulk insert bumps each of its tags once. Updates of
-  // file_tags only ever change `active` (files_links_active); PostgreSQL does not allow
-  // transition tables on a trigger with a column list, so every update counts.
-  const bump = (table: string) =>
-    sql.raw(`update tags set links_version = links_version + 1
-      where id in (select distinct tag_id from ${table});`);
-  const triggers: [name: string, event: string, table: string][] = [
-    ['file_tags_version_insert', 'insert', 'new table as changed'],
-    ['file_tags_version_delete', 'delete', 'old table as changed'],
-    ['file_tags_version_update', 'update', 'new table as changed'],
-  ];
-  for (const [name, event, table] of triggers) {
-    await sql`
-      create function ${sql.id(name)}() returns trigger language plpgsql as $$
-      begin ${bump('changed')} return null; end $$`.execute(db);
+  // Statement-level with transition tables: a bulk insert bumps each of its tags once, all three
+  // events through one function reading the transition table `changed`. Updates of file_tags only
+  // ever change `active` (files_links_active); PostgreSQL does not allow transition tables on a
+  // trigger with a column list, so every update counts.
+  await sql`
+    create function file_tags_version() returns trigger language plpgsql as $$
+    begin
+      update tags set links_version = links_version + 1
+      where id in (select distinct tag_id from changed);
+      return null;
+    end $$`.execute(db);
+  const events = ['insert', 'delete', 'update'];
+  for (const [i, name] of VERSION_TRIGGERS.entries()) {
+    const event = events[i]!;
+    const changed = event === 'delete' ? 'old table as changed' : 'new table as changed';
     await sql`
       create trigger ${sql.id(name)} after ${sql.raw(event)} on file_tags
-        referencing ${sql.raw(table)} for each statement
-        execute function ${sql.id(name)}()`.execute(db);
+        referencing ${sql.raw(changed)} for each statement
+        execute function file_tags_version()`.execute(db);
   }
 }
 
@@ -113,19 +119,13 @@ const FTS_TABLES: [table: string, where: (row: string) => string][] = [
 
 export async function down(db: Db): Promise<void> {
   if (isPostgres(db)) {
-    for (const name of [
-      'file_tags_version_insert',
-      'file_tags_version_delete',
-      'file_tags_version_update',
-    ]) {
+    for (const name of VERSION_TRIGGERS) {
       await sql`drop trigger ${sql.id(name)} on file_tags`.execute(db);
-      await sql`drop function ${sql.id(name)}()`.execute(db);
     }
+    await sql`drop function file_tags_version()`.execute(db);
   } else {
     for (const name of [
-      'file_tags_version_insert',
-      'file_tags_version_delete',
-      'file_tags_version_update',
+      ...VERSION_TRIGGERS,
       'files_fts_insert',
       'files_fts_update',
       'files_fts_delete',
