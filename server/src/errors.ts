@@ -85,12 +85,27 @@ export class ConflictError extends AppError {
 export class PayloadTooLargeError extends AppError {
   readonly code = 'PAYLOAD_TOO_LARGE';
   readonly status = 413;
-  constructor(readonly limit: number) {
-    super(`The upload is larger than the limit of ${limit} bytes.`);
+  constructor(
+    readonly limit: number,
+    message = `The upload is larger than the limit of ${limit} bytes.`,
+  ) {
+    super(message);
   }
 
   override extensions(): Record<string, unknown> {
     return { code: this.code, limit: this.limit, http: { status: 413 } };
+  }
+}
+
+/**
+ * The client went away before its upload arrived. An ordinary event (a cancelled upload, a closed
+ * laptop), not a fault: logged at info, and nobody is left to read the answer.
+ */
+export class UploadCancelledError extends AppError {
+  readonly code = 'BAD_USER_INPUT';
+  readonly status = 400;
+  constructor() {
+    super('The upload was cancelled before it arrived.');
   }
 }
 

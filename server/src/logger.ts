@@ -1,6 +1,7 @@
 import pino from 'pino';
 
-export const createLogger = (level: string) =>
-  pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime });
+/** A pino logger; `destination` (default stdout) lets tests read what was logged. */
+export const createLogger = (level: string, destination?: pino.DestinationStream) =>
+  pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 
 export type { Logger } from 'pino';

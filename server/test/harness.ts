@@ -14,6 +14,13 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
 }
 
+/** One pino log line: `level` 30 is info, 40 warn, 50 error. */
+export interface LogRecord {
+  level: number;
+  msg?: string;
+  [key: string]: unknown;
+}
+
 export interface TestServer {
   url: string;
   server: RunningServer;
@@ -36,7 +43,13 @@ export interface TestServer {
  * A real server on a random port with a fresh database and blob folder. With TEST_DATABASE_URL
  * set to a PostgreSQL server, each call creates (and drops) a database of its own.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: {
+    /** Collects every log record (at LOG_LEVEL, `info` unless env says otherwise). */
+    logs?: LogRecord[];
+  } = {},
+): Promise<TestServer> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-test-'));
   const pgDatabase = await createPostgresDatabase();
   const config = loadConfig(
@@ -46,12 +59,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       DATABASE_URL: pgDatabase?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
       FILES_DIR: path.join(dir, 'files'),
       WEB_DIR: '',
-      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      LOG_LEVEL: options.logs ? 'info' : (process.env.TEST_LOG_LEVEL ?? 'silent'),
       ...env,
     },
     dir,
   );
-  const server = await startServer(config, createLogger(config.logLevel));
+  const logs = options.logs;
+  const destination = logs
+    ? { write: (line: string) => void logs.push(JSON.parse(line) as LogRecord) }
+    : undefined;
+  const server = await startServer(config, createLogger(config.logLevel, destination));
   const url = server.url;
 
   const gql: TestServer['gql'] = async (query, variables = {}, options = {}) => {

@@ -4,6 +4,7 @@ import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AppError } from '../errors.js';
 import { requestLog } from '../request-log.js';
 import type { Context, ServerContext } from './context.js';
+import { singleUseUploads } from './single-use-uploads.js';
 import { schema } from './schema.js';
 
 /**
@@ -23,7 +24,18 @@ export function maskError(error: unknown): Error {
     });
   }
   if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-    return original instanceof GraphQLError ? original : error;
+    const graphqlError = original instanceof GraphQLError ? original : error;
+    // Variables that do not fit their declared types are rejected by graphql-js's coercion, whose
+    // errors carry no code at all; they are the caller's bad input like any other.
+    if (!graphqlError.extensions.code && /^Variable "\$/.test(graphqlError.message)) {
+      return new GraphQLError(graphqlError.message, {
+        nodes: graphqlError.nodes,
+        source: graphqlError.source,
+        positions: graphqlError.positions,
+        extensions: { ...graphqlError.extensions, code: 'BAD_USER_INPUT' },
+      });
+    }
+    return graphqlError;
   }
   requestLog()?.error({ err: original ?? error }, 'unexpected error');
   return new GraphQLError('Something went wrong on our side. It has been logged.', {
@@ -76,6 +88,12 @@ const armor = EnvelopArmorPlugin({
   blockFieldSuggestion: { enabled: false },
 });
 
+const validationRules: Plugin = {
+  onValidate({ addValidationRule }) {
+    addValidationRule(singleUseUploads);
+  },
+};
+
 export function createYogaServer(options: {
   maxRequestBodySize: number | false;
   plugins?: Plugin<ServerContext & Context>[];
@@ -89,6 +107,6 @@ export function createYogaServer(options: {
     logging: false,
     maskedErrors: { maskError },
     maxRequestBodySize: options.maxRequestBodySize,
-    plugins: [armor, ...(options.plugins ?? [])],
+    plugins: [armor, validationRules, ...(options.plugins ?? [])],
   });
 }

@@ -1,21 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
-import { processRequest } from 'graphql-upload-minimal';
 import type { GraphQLParams, Plugin } from 'graphql-yoga';
-import {
-  ForbiddenError,
-  PayloadTooLargeError,
-  UnauthenticatedError,
-  type AppError,
-} from '../errors.js';
+import { AppError, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from '../errors.js';
 import type { Context, ServerContext } from '../graphql/context.js';
 import { createYogaServer, type Yoga } from '../graphql/yoga.js';
 import type { Viewer } from '../modules/auth/viewer.js';
+import { parseMultipart } from './multipart.js';
 
 // Multipart uploads (GraphQL multipart request spec) go to their own Yoga instance, built from the
 // same schema: its body-size limit is off, because Yoga's limit wrapper (and its own multipart
-// parser) read the whole body into memory. graphql-upload-minimal parses the raw Node request
-// instead and hands the resolver the file part as a stream, which flows through a hash into
+// parser) read the whole body into memory. multipart.ts parses the raw Node request instead and
+// hands the resolver the file part as a stream, which flows through a hash into
 // storage; MAX_UPLOAD_BYTES is enforced on that stream (HashMeter in putTemp). See STACK.md.
 
 /** operations and map are small JSON; the cap keeps a hostile field from filling memory. */
@@ -105,46 +100,30 @@ export function lingerIfBodyUnread(req: IncomingMessage, res: ServerResponse): v
   });
 }
 
-/** Hands Yoga the operation parsed by graphql-upload-minimal from the raw Node request. */
+/** Hands Yoga the operation parsed from the raw Node request (multipart.ts). */
 function uploadParser(): Plugin<ServerContext & Context> {
   return {
     onRequestParse({ serverContext, setRequestParser }) {
       // Yoga types the server context loosely here; app.ts always passes a ServerContext.
-      const { req, res } = serverContext as unknown as ServerContext;
+      const { req, context } = serverContext as unknown as ServerContext;
       setRequestParser(async () => {
-        let operations: unknown;
         try {
-          // No maxFileSize: busboy would end a file cut at the limit as if it were complete;
-          // the size is enforced (with PAYLOAD_TOO_LARGE) while the file streams into storage.
-          operations = await processRequest(req, res, {
-            maxFieldSize: MAX_FIELD_BYTES,
-            maxFiles: 1,
-          });
+          // No file size limit here: busboy would end a file cut at the limit as if it were
+          // complete; the size is enforced (PAYLOAD_TOO_LARGE) while the file streams into storage.
+          return (await parseMultipart(req, {
+            maxFieldBytes: MAX_FIELD_BYTES,
+            onCancel: () => context.log.info('upload cancelled by the client'),
+          })) as GraphQLParams;
         } catch (err) {
-          throw multipartError(err);
-        }
-        if (Array.isArray(operations)) {
-          throw new GraphQLError('Batched operations are not supported in uploads.', {
-            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          if (!(err instanceof AppError)) throw err;
+          // Thrown before execution, so Yoga answers it as a request error with this status.
+          throw new GraphQLError(err.message, {
+            extensions: { ...err.extensions(), http: { status: err.status } },
           });
         }
-        return operations as GraphQLParams;
       });
     },
   };
-}
-
-function multipartError(err: unknown): GraphQLError {
-  const status = (err as { status?: unknown } | null)?.status;
-  const message = err instanceof Error ? err.message : 'Invalid multipart request.';
-  if (status === 413) {
-    return new GraphQLError(message, {
-      extensions: { code: 'PAYLOAD_TOO_LARGE', http: { status: 413 } },
-    });
-  }
-  return new GraphQLError(message, {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
-  });
 }
 
 /** The Yoga instance for multipart requests (uploads). */
