@@ -6,6 +6,7 @@ import * as rateLimits from './2026-11-25T1130_rate_limits.js';
 import * as tagLinksActive from './2026-11-25T1200_tag_links_active.js';
 import * as pgFileSearch from './2026-11-25T1300_pg_file_search.js';
 import * as searchPostings from './2026-11-30T1000_search_postings.js';
+import * as instanceLeases from './2026-12-01T0900_instance_leases.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-25T1200_tag_links_active': tagLinksActive,
   '2026-11-25T1300_pg_file_search': pgFileSearch,
   '2026-11-30T1000_search_postings': searchPostings,
+  '2026-12-01T0900_instance_leases': instanceLeases,
 };

@@ -13,6 +13,8 @@ export interface Config {
   /** How many reverse proxies in front append to X-Forwarded-For (0: use the socket address). */
   trustProxy: number;
   publicOrigin: URL | null;
+  /** How long an instance's lease lasts without renewal (crash-leftover detection, lease.ts). */
+  instanceLeaseMs: number;
   /** Where the built web app lives; null serves no web app (API-only tests). */
   webDir: string | null;
   logLevel: string;
@@ -57,6 +59,7 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: positiveInt('MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
   SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
   AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
+  INSTANCE_LEASE_SECONDS: positiveInt('INSTANCE_LEASE_SECONDS', 60),
   TRUST_PROXY: z
     .string()
     .optional()
@@ -128,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     authRatePerAddress: e.AUTH_RATE_PER_ADDRESS,
     trustProxy: e.TRUST_PROXY,
     publicOrigin: e.PUBLIC_ORIGIN,
+    instanceLeaseMs: e.INSTANCE_LEASE_SECONDS * 1000,
     webDir: e.WEB_DIR === '' ? null : path.resolve(root, e.WEB_DIR ?? 'web/build'),
     logLevel: e.LOG_LEVEL,
   };

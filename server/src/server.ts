@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Connection } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
+import { acquireLease } from './modules/maintenance/lease.js';
 import { createStorage } from './storage/index.js';
 import { startHashThread } from './storage/sha256-worker.js';
 
@@ -15,17 +16,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-// Temp objects younger than this may belong to an upload still streaming in another instance.
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
-
-/** Opens the database, migrates, sweeps stale temp uploads and listens. */
+/**
+ * Opens the database, migrates, takes this instance's lease, sweeps what crashed instances left
+ * (temp uploads, half-done blob commits) and listens.
+ */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const connection = openDatabase(config.database);
   await migrateToLatest(connection.db);
-  const storage = createStorage(config.storage);
+  // Before the first upload can start: temp keys and blob intents name this lease.
+  const lease = await acquireLease(connection.db, connection.dialect, {
+    leaseMs: config.instanceLeaseMs,
+    log,
+  });
+  const storage = createStorage(config.storage, { instance: lease.id });
   startHashThread();
-  const swept = await storage.sweepTemp(STALE_TEMP_MS);
-  if (swept) log.info({ swept }, 'removed temp uploads left by an earlier crash');
+  await lease.startSweeping(storage);
   const app = createApp({ config, db: connection.db, dialect: connection.dialect, storage, log });
 
   const server = http.createServer(app.handle);
@@ -60,6 +65,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         server.close(() => resolve());
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       });
+      // A lease left behind only lapses: what it names is cleaned up a lease period later.
+      await lease.close().catch((err: unknown) => log.warn({ err }, 'could not end the lease'));
       await connection.close();
     },
   };

@@ -117,6 +117,23 @@ export interface RateLimitsTable {
   expires_at: number;
 }
 
+/** One running server process's lease (migration 2026-12-01T0900_instance_leases). */
+export interface InstancesTable {
+  /** 16 hex characters; also the first part of the process's temp keys. */
+  id: string;
+  started_at: number;
+  heartbeat_at: number;
+  /** Past this (database clock, epoch ms) without renewal the process counts as crashed. */
+  expires_at: number;
+}
+
+/** A blob an instance is committing to storage; gone once the database transaction settled. */
+export interface BlobIntentsTable {
+  instance_id: string;
+  sha256: string;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -129,6 +146,8 @@ export interface Database {
   rate_limits: RateLimitsTable;
   file_totals: FileTotalsTable;
   download_hours: DownloadHoursTable;
+  instances: InstancesTable;
+  blob_intents: BlobIntentsTable;
 }
 
 export type Db = Kysely<Database>;

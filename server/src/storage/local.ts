@@ -4,10 +4,18 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
-import { assertBlobKey, assertTempKey, isTempKey, newTempKey } from './keys.js';
+import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
 import { HashMeter } from './meter.js';
 import { RecyclingFileStream } from './recycling-read.js';
-import type { ByteRange, PutOptions, StorageDriver, TempObject } from './storage.js';
+import type {
+  BlobListing,
+  ByteRange,
+  DriverOptions,
+  PutOptions,
+  StorageDriver,
+  TempListing,
+  TempObject,
+} from './storage.js';
 
 /** 256 KiB reads: about 40 % less CPU per byte sent than Node's 64 KiB default (transfer bench). */
 const READ_CHUNK = 256 * 1024;
@@ -20,11 +28,13 @@ const READ_CHUNK = 256 * 1024;
 export class LocalStorage implements StorageDriver {
   readonly #blobs: string;
   readonly #tmp: string;
+  readonly #instance: string | null;
   #ready: Promise<void> | null = null;
 
-  constructor(root: string) {
+  constructor(root: string, options: DriverOptions = {}) {
     this.#blobs = path.join(path.resolve(root), 'blobs');
     this.#tmp = path.join(path.resolve(root), 'tmp');
+    this.#instance = options.instance ?? null;
   }
 
   #ensureDirs(): Promise<void> {
@@ -47,7 +57,7 @@ export class LocalStorage implements StorageDriver {
 
   async putTemp(body: Readable, options: PutOptions): Promise<TempObject> {
     await this.#ensureDirs();
-    const tempKey = newTempKey();
+    const tempKey = newTempKey(this.#instance);
     const file = this.#tempPath(tempKey);
     const meter = new HashMeter(options.maxBytes);
     try {
@@ -102,20 +112,35 @@ export class LocalStorage implements StorageDriver {
     await fs.rm(this.#blobPath(sha256), { force: true });
   }
 
-  async sweepTemp(olderThanMs: number): Promise<number> {
+  async *listTemp(): AsyncIterable<TempListing> {
     await this.#ensureDirs();
-    const cutoff = Date.now() - olderThanMs;
-    let removed = 0;
-    for (const name of await fs.readdir(this.#tmp)) {
-      const key = name.endsWith('.part') ? name.slice(0, -'.part'.length) : '';
-      if (!isTempKey(key)) continue;
-      const file = path.join(this.#tmp, name);
-      const stat = await fs.stat(file).catch(() => null);
-      if (stat && stat.mtimeMs <= cutoff) {
-        await fs.rm(file, { force: true });
-        removed++;
+    const dir = await fs.opendir(this.#tmp);
+    for await (const entry of dir) {
+      const key = entry.name.endsWith('.part') ? entry.name.slice(0, -'.part'.length) : '';
+      if (!entry.isFile() || !isTempKey(key)) continue;
+      // Gone in between (committed or discarded): not a temp object any more.
+      const stat = await fs.stat(path.join(this.#tmp, entry.name)).catch(() => null);
+      if (stat) yield { tempKey: key, modifiedAt: stat.mtimeMs };
+    }
+  }
+
+  async *listBlobs(): AsyncIterable<BlobListing> {
+    await this.#ensureDirs();
+    // blobs/ab/cd/<sha256>: walk the two fan-out levels, then the files of each leaf folder.
+    for (const a of await listDir(this.#blobs)) {
+      for (const b of await listDir(path.join(this.#blobs, a))) {
+        const leaf = path.join(this.#blobs, a, b);
+        for (const name of await listDir(leaf)) {
+          if (!isBlobKey(name) || name.slice(0, 2) !== a || name.slice(2, 4) !== b) continue;
+          const stat = await fs.stat(path.join(leaf, name)).catch(() => null);
+          if (stat?.isFile()) yield { sha256: name, size: stat.size };
+        }
       }
     }
-    return removed;
   }
+}
+
+/** Names in a folder; none when it is missing or not a folder. */
+async function listDir(dir: string): Promise<string[]> {
+  return fs.readdir(dir).catch(() => []);
 }

@@ -13,9 +13,17 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
-import { assertBlobKey, assertTempKey, isTempKey, newTempKey } from './keys.js';
+import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
 import { HashMeter } from './meter.js';
-import type { ByteRange, PutOptions, StorageDriver, TempObject } from './storage.js';
+import type {
+  BlobListing,
+  ByteRange,
+  DriverOptions,
+  PutOptions,
+  StorageDriver,
+  TempListing,
+  TempObject,
+} from './storage.js';
 
 export interface S3StorageConfig {
   kind: 's3';
@@ -43,9 +51,11 @@ const QUEUE_SIZE = 2;
 export class S3Storage implements StorageDriver {
   readonly #client: S3Client;
   readonly #bucket: string;
+  readonly #instance: string | null;
 
-  constructor(config: S3StorageConfig) {
+  constructor(config: S3StorageConfig, options: DriverOptions = {}) {
     this.#bucket = config.bucket;
+    this.#instance = options.instance ?? null;
     this.#client = new S3Client({
       region: config.region,
       // Path-style addressing, and checksums only where S3 requires them: since early 2025 the
@@ -82,7 +92,7 @@ export class S3Storage implements StorageDriver {
   }
 
   async putTemp(body: Readable, options: PutOptions): Promise<TempObject> {
-    const tempKey = newTempKey();
+    const tempKey = newTempKey(this.#instance);
     const meter = new HashMeter(options.maxBytes, PART_SIZE);
     const out = new PassThrough({ highWaterMark: PART_SIZE });
     const upload = new Upload({
@@ -163,27 +173,37 @@ export class S3Storage implements StorageDriver {
     );
   }
 
-  async sweepTemp(olderThanMs: number): Promise<number> {
-    const cutoff = Date.now() - olderThanMs;
-    let removed = 0;
+  async *listTemp(): AsyncIterable<TempListing> {
+    for await (const object of this.#list(TEMP_PREFIX)) {
+      const key = object.Key?.slice(TEMP_PREFIX.length) ?? '';
+      if (!isTempKey(key)) continue;
+      yield { tempKey: key, modifiedAt: object.LastModified?.getTime() ?? Date.now() };
+    }
+  }
+
+  async *listBlobs(): AsyncIterable<BlobListing> {
+    for await (const object of this.#list(BLOB_PREFIX)) {
+      const key = object.Key?.slice(BLOB_PREFIX.length) ?? '';
+      if (isBlobKey(key)) yield { sha256: key, size: object.Size ?? 0 };
+    }
+  }
+
+  /** Objects under `prefix`, one ListObjectsV2 page (up to 1,000 keys) at a time. */
+  async *#list(
+    prefix: string,
+  ): AsyncIterable<{ Key?: string; LastModified?: Date; Size?: number }> {
     let token: string | undefined;
     do {
       const page = await this.#client.send(
         new ListObjectsV2Command({
           Bucket: this.#bucket,
-          Prefix: TEMP_PREFIX,
+          Prefix: prefix,
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );
-      for (const object of page.Contents ?? []) {
-        const key = object.Key?.slice(TEMP_PREFIX.length) ?? '';
-        if (!isTempKey(key) || (object.LastModified?.getTime() ?? Infinity) > cutoff) continue;
-        await this.discardTemp(key);
-        removed++;
-      }
+      yield* page.Contents ?? [];
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return removed;
   }
 
   /** Closes the client's sockets (tests start and stop many drivers). */

@@ -4,11 +4,13 @@ import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { InvalidStorageKeyError } from './keys.js';
+import { InvalidStorageKeyError, tempKeyInstance } from './keys.js';
 import type { StorageDriver } from './storage.js';
 
 export interface ContractTarget {
+  /** Built with `{ instance }`. */
   driver: StorageDriver;
+  instance: string;
   /** Counts temp objects the driver holds, to prove failures leave none behind. */
   countTemp(): Promise<number>;
   close?(): Promise<void>;
@@ -27,6 +29,12 @@ function failingStream(chunks: Buffer[]): Readable {
       throw new Error('connection reset');
     })(),
   );
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 /** The behaviour every StorageDriver must have; run by each driver's test file. */
@@ -120,17 +128,37 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       await expect(storage.read(temp.sha256)).rejects.toBeInstanceOf(NotFoundError);
     });
 
-    it('sweeps only temp objects older than the given age', async () => {
+    it('names its instance in temp keys and lists temp objects until they are gone', async () => {
+      const before = Date.now();
       const temp = await storage.putTemp(Readable.from([Buffer.from('left by a crash')]), {
         maxBytes: 100,
       });
-      expect(await storage.sweepTemp(60 * 60 * 1000)).toBe(0);
-      expect(await target.countTemp()).toBe(1);
+      expect(tempKeyInstance(temp.tempKey)).toBe(target.instance);
+      const listed = await collect(storage.listTemp());
+      expect(listed.map((t) => t.tempKey)).toEqual([temp.tempKey]);
       // Object stores keep modification times in whole seconds.
-      await sleep(1100);
-      expect(await storage.sweepTemp(0)).toBe(1);
-      expect(await target.countTemp()).toBe(0);
+      expect(listed[0]!.modifiedAt).toBeGreaterThan(before - 2_000);
+      expect(listed[0]!.modifiedAt).toBeLessThan(Date.now() + 2_000);
+      await storage.discardTemp(temp.tempKey);
+      expect(await collect(storage.listTemp())).toEqual([]);
       await expect(storage.commit(temp.tempKey, temp.sha256)).rejects.toThrow();
+    });
+
+    it('lists committed objects with their sizes, and not temp objects', async () => {
+      const a = await put(Buffer.from('listed one'));
+      const b = await put(Buffer.alloc(70_000, 7));
+      const pending = await storage.putTemp(Readable.from([Buffer.from('not yet committed')]), {
+        maxBytes: 100,
+      });
+      const listed = new Map((await collect(storage.listBlobs())).map((o) => [o.sha256, o.size]));
+      expect(listed.get(a.sha256)).toBe(a.size);
+      expect(listed.get(b.sha256)).toBe(b.size);
+      expect(listed.has(pending.sha256)).toBe(false);
+      await storage.delete(a.sha256);
+      await storage.discardTemp(pending.tempKey);
+      const after = await collect(storage.listBlobs());
+      expect(after.some((o) => o.sha256 === a.sha256)).toBe(false);
+      expect(after.some((o) => o.sha256 === b.sha256)).toBe(true);
     });
 
     it('rejects every key that is not a hex SHA-256, before touching the store', async () => {

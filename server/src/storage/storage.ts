@@ -11,6 +11,29 @@ export interface TempObject {
   head: Buffer;
 }
 
+/** A temp object as `StorageDriver.listTemp` finds it. */
+export interface TempListing {
+  tempKey: string;
+  /** Epoch ms of the object's last write (whole seconds on object stores). */
+  modifiedAt: number;
+}
+
+/** A committed object as `StorageDriver.listBlobs` finds it. */
+export interface BlobListing {
+  sha256: string;
+  size: number;
+}
+
+/** Options every driver's constructor takes besides where it stores. */
+export interface DriverOptions {
+  /**
+   * The running instance (`newInstanceId`): its id becomes part of every temp key this driver
+   * creates, so the temp objects a crashed process left can be told apart from those of a live
+   * one (`tempKeyInstance`). Tools that never upload leave it out.
+   */
+  instance?: string;
+}
+
 export interface PutOptions {
   /** Stop reading and fail with `PayloadTooLargeError` once more than this many bytes arrived. */
   maxBytes: number;
@@ -30,7 +53,9 @@ export interface ByteRange {
  *
  * Writes go in two steps so nothing half-written is ever visible under a real key: `putTemp`
  * streams into a temp object, `commit` makes it visible. Temp objects that a crash left behind
- * are removed by `sweepTemp`.
+ * are found with `listTemp` (their key names the instance that wrote them) and removed with
+ * `discardTemp` by the stale sweep (modules/maintenance/stale.ts); `listBlobs` lets the doctor
+ * compare the store with the database.
  *
  * Every driver must pass `storage.contract.ts`.
  */
@@ -64,6 +89,16 @@ export interface StorageDriver {
   /** Removes a committed object. Does not throw when it is missing. */
   delete(sha256: string): Promise<void>;
 
-  /** Removes temp objects older than `olderThanMs` milliseconds; resolves to how many it removed. */
-  sweepTemp(olderThanMs: number): Promise<number>;
+  /**
+   * Every temp object whose key has a temp key's shape (others are ignored, never yielded), in no
+   * particular order, page by page: a store of any size is listed in constant memory. Objects
+   * created or removed while the listing runs may or may not appear.
+   */
+  listTemp(): AsyncIterable<TempListing>;
+
+  /**
+   * Every committed object whose key is a SHA-256 (others are ignored), with its size, in no
+   * particular order, page by page, like `listTemp`.
+   */
+  listBlobs(): AsyncIterable<BlobListing>;
 }

@@ -2,6 +2,8 @@ import type { Db, Executor } from '../../db/database.js';
 import type { Dialect } from '../../db/connection.js';
 import { lockBlobKey, unlockBlobKey } from './files.repository.js';
 
+const queuesByDb = new WeakMap<Db, Map<string, Promise<void>>>();
+
 /**
  * Runs `fn` while no other commit or deletion of the same blob runs.
  *
@@ -16,7 +18,11 @@ import { lockBlobKey, unlockBlobKey } from './files.repository.js';
  * while storage works, so other requests are not blocked behind an S3 copy.
  */
 export function createBlobLock(db: Db, dialect: Dialect) {
-  const queues = new Map<string, Promise<void>>();
+  // One queue per database handle, not per caller: the stale sweep and the doctor's repairs
+  // (modules/maintenance) must wait for this process's uploads of the same blob, and on SQLite
+  // this queue is the only lock there is.
+  const queues = queuesByDb.get(db) ?? new Map<string, Promise<void>>();
+  queuesByDb.set(db, queues);
 
   return async function withBlobLock<T>(
     sha256: string,
