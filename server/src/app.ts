@@ -7,7 +7,7 @@ import { ForbiddenError } from './errors.js';
 import type { Context, ServerContext } from './graphql/context.js';
 import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
-import { passesCsrfCheck, readCredentials } from './http/credentials.js';
+import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import {
@@ -31,6 +31,8 @@ export interface RequestAuth {
   viewer: Viewer | null;
   token: string | null;
   viaCookie: boolean;
+  /** The request carried `Authorization: Bearer` (an integrator's script, exempt from CSRF). */
+  bearer: boolean;
 }
 
 // JSON GraphQL bodies are small; uploads never go through this instance (see files module).
@@ -38,16 +40,29 @@ const MAX_JSON_BODY = 1024 * 1024;
 
 export function createApp(deps: Deps & { log: Logger }): App {
   const services = createServices(deps);
-  const yoga = createYogaServer({ maxRequestBodySize: MAX_JSON_BODY });
-  const uploadYoga = createUploadYoga();
+  const cors = { corsOrigins: deps.config.corsOrigins };
+  const yoga = createYogaServer({ maxRequestBodySize: MAX_JSON_BODY, ...cors });
+  const uploadYoga = createUploadYoga(cors);
   const web =
     deps.config.webDir && fs.existsSync(deps.config.webDir) ? serveWeb(deps.config.webDir) : null;
 
   async function authenticate(req: IncomingMessage): Promise<RequestAuth> {
     const credentials = readCredentials(req);
-    if (!credentials) return { viewer: null, token: null, viaCookie: false };
+    if (!credentials || (credentials.viaCookie && isCrossOrigin(req, deps.config))) {
+      return {
+        viewer: null,
+        token: null,
+        viaCookie: false,
+        bearer: credentials?.viaCookie === false,
+      };
+    }
     const viewer = await resolveViewer(deps.db, services.sessions, credentials.token);
-    return { viewer, token: credentials.token, viaCookie: credentials.viaCookie };
+    return {
+      viewer,
+      token: credentials.token,
+      viaCookie: credentials.viaCookie,
+      bearer: !credentials.viaCookie,
+    };
   }
 
   function graphqlContext(
@@ -70,8 +85,10 @@ export function createApp(deps: Deps & { log: Logger }): App {
     const auth = await authenticate(req);
     const upload = isMultipart(req);
     const refusal =
-      auth.viaCookie && !passesCsrfCheck(req)
-        ? new ForbiddenError('Requests signed in by cookie must send the x-requested-with header.')
+      (auth.viaCookie || (req.method === 'POST' && !auth.bearer)) && !passesCsrfCheck(req)
+        ? new ForbiddenError(
+            'Requests without a Bearer token must send a JSON body or the x-requested-with header.',
+          )
         : upload
           ? refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes)
           : null;

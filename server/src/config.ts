@@ -15,6 +15,12 @@ export interface Config {
   publicOrigin: URL | null;
   /** How long an instance's lease lasts without renewal (crash-leftover detection, lease.ts). */
   instanceLeaseMs: number;
+  /** Origins whose scripts may call /graphql with Bearer tokens (never with cookies). */
+  corsOrigins: string[];
+  /** A request's headers must arrive within this long. */
+  headersTimeoutMs: number;
+  /** A connection that sends or takes nothing for this long is cut (a stalled body, a stuck reader). */
+  idleTimeoutMs: number;
   /** Where the built web app lives; null serves no web app (API-only tests). */
   webDir: string | null;
   logLevel: string;
@@ -89,6 +95,35 @@ const envSchema = z.object({
         return z.NEVER;
       }
     }),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const origins: string[] = [];
+      for (const item of (v ?? '').split(',').map((s) => s.trim())) {
+        if (!item) continue;
+        let origin: string | null = null;
+        try {
+          const url = new URL(item);
+          if ((url.protocol === 'http:' || url.protocol === 'https:') && url.origin === item) {
+            origin = url.origin;
+          }
+        } catch {
+          // reported below
+        }
+        if (!origin) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `CORS_ORIGINS: ${JSON.stringify(item)} is not an origin like https://app.example.com`,
+          });
+          return z.NEVER;
+        }
+        origins.push(origin);
+      }
+      return origins;
+    }),
+  HEADERS_TIMEOUT_SECONDS: positiveInt('HEADERS_TIMEOUT_SECONDS', 20),
+  IDLE_TIMEOUT_SECONDS: positiveInt('IDLE_TIMEOUT_SECONDS', 60),
   WEB_DIR: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -132,6 +167,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     trustProxy: e.TRUST_PROXY,
     publicOrigin: e.PUBLIC_ORIGIN,
     instanceLeaseMs: e.INSTANCE_LEASE_SECONDS * 1000,
+    corsOrigins: e.CORS_ORIGINS,
+    headersTimeoutMs: e.HEADERS_TIMEOUT_SECONDS * 1000,
+    idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,
     webDir: e.WEB_DIR === '' ? null : path.resolve(root, e.WEB_DIR ?? 'web/build'),
     logLevel: e.LOG_LEVEL,
   };

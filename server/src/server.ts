@@ -33,10 +33,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   await lease.startSweeping(storage);
   const app = createApp({ config, db: connection.db, dialect: connection.dialect, storage, log });
 
-  const server = http.createServer(app.handle);
-  // Uploads of several GiB over slow links: no overall request deadline, but idle sockets close.
+  // Headers are checked for their deadline this often (Node's default, 30 s, would let a
+  // slowloris hold a socket for headersTimeout + 30 s).
+  const server = http.createServer(
+    { connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs) },
+    app.handle,
+  );
+  // Uploads of several GiB over slow links: no overall request deadline. But headers must arrive
+  // in time, and a connection that moves no byte either way for idleTimeoutMs (a stalled body, a
+  // reader that stopped reading) is cut: an upload may be long, never silent.
   server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
+  server.headersTimeout = config.headersTimeoutMs;
+  server.timeout = config.idleTimeoutMs;
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -207,3 +207,149 @@ describe('hardening: multipart requests', () => {
     expect(await fileRows(t)).toBe(before);
   });
 });
+
+describe('hardening: cross-origin requests and CSRF', () => {
+  let t: TestServer;
+  let token: string;
+  let cookie: string;
+  const ME = '{ me { email } }';
+
+  beforeAll(async () => {
+    t = await startTestServer({ CORS_ORIGINS: 'http://tools.example.com' });
+    token = (await t.signUp('admin@example.com')).token;
+    cookie = `cabinet_session=${token}`;
+  });
+  afterAll(() => t.close());
+
+  const post = (headers: Record<string, string>, body = JSON.stringify({ query: ME })) =>
+    fetch(`${t.url}/graphql`, { method: 'POST', headers, body });
+
+  it('grants no credentials to any origin, and no CORS at all to unlisted ones', async () => {
+    for (const origin of [`http://127.0.0.1:1`, 'http://evil.example.com', 'null']) {
+      const preflight = await fetch(`${t.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(preflight.headers.get('access-control-allow-credentials'), origin).toBeNull();
+      const res = await post({ origin, 'content-type': 'application/json', cookie });
+      expect(res.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(res.headers.get('access-control-allow-credentials'), origin).toBeNull();
+    }
+  });
+
+  it('ignores the session cookie on a request from another origin (another port, a sibling)', async () => {
+    for (const origin of [
+      `http://127.0.0.1:1`,
+      'http://files.example.com',
+      'http://tools.example.com',
+    ]) {
+      const res = await post({ origin, 'content-type': 'application/json', cookie });
+      expect(((await res.json()) as { data: { me: unknown } }).data.me, origin).toBeNull();
+    }
+    const minted = await post(
+      { origin: 'http://127.0.0.1:1', 'content-type': 'application/json', cookie },
+      JSON.stringify({
+        query: 'mutation { createApiToken(name: "x", scopes: [READ]) { token } }',
+      }),
+    );
+    expect(((await minted.json()) as { errors: unknown[] }).errors).toBeTruthy();
+    // The same request from our own origin works.
+    const own = await post({ origin: t.url, 'content-type': 'application/json', cookie });
+    expect(((await own.json()) as { data: { me: unknown } }).data.me).toEqual({
+      email: 'admin@example.com',
+    });
+  });
+
+  it('lets CORS_ORIGINS call with a Bearer token, without credentials', async () => {
+    const origin = 'http://tools.example.com';
+    const preflight = await fetch(`${t.url}/graphql`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    expect(preflight.headers.get('access-control-allow-credentials')).toBeNull();
+    const res = await post({
+      origin,
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+    });
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(((await res.json()) as { data: { me: unknown } }).data.me).toEqual({
+      email: 'admin@example.com',
+    });
+  });
+
+  it('refuses an anonymous form POST before it runs (login CSRF)', async () => {
+    const login = new URLSearchParams({
+      query:
+        'mutation { login(email: "admin@example.com", password: "correct horse battery") { token } }',
+    });
+    for (const type of [
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'multipart/form-data; boundary=X',
+    ]) {
+      const res = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: type.startsWith('multipart') ? '--X--\r\n' : login.toString(),
+      });
+      expect(res.status, type).toBe(403);
+      expect(res.headers.get('set-cookie'), type).toBeNull();
+      const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+      expect(body.errors[0]!.extensions.code, type).toBe('FORBIDDEN');
+    }
+    // Bearer requests (integrators' scripts) need neither header nor JSON type.
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/graphql', authorization: `Bearer ${token}` },
+      body: ME,
+    });
+    expect(res.status).not.toBe(403);
+  });
+});
+
+describe('hardening: sign-in limits', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    await t.signUp('admin@example.com', { password: 'the right password' });
+  });
+  afterAll(() => t.close());
+
+  it('checks at most 10 passwords of 40 guesses sent at once, the right one among them', async () => {
+    const LOGIN = `mutation($email: String!, $password: String!) {
+      login(email: $email, password: $password) { token } }`;
+    const guesses = Array.from({ length: 40 }, (_, i) =>
+      i === 25 ? 'the right password' : `wrong guess ${i}`,
+    );
+    const results = await Promise.all(
+      guesses.map((password) => t.gql(LOGIN, { email: 'admin@example.com', password })),
+    );
+    const codes = results.map((r) => (r.data?.login ? 'OK' : errorCode(r)));
+    const checked = codes.filter((c) => c !== 'RATE_LIMITED');
+    expect(checked.length, codes.join(' ')).toBeLessThanOrEqual(10);
+    expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(30);
+    for (const c of codes) expect(['OK', 'BAD_USER_INPUT', 'RATE_LIMITED']).toContain(c);
+  });
+
+  it('answers a NUL or an overlong value in the email with BAD_USER_INPUT', async () => {
+    const LOGIN = `mutation($email: String!) { login(email: $email, password: "whatever1") { token } }`;
+    for (const email of ['a\u0000@example.com', `${'a'.repeat(300)}@example.com`]) {
+      const res = await t.gql(LOGIN, { email });
+      expect(errorCode(res)).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.extensions?.fields).toMatchObject({ email: expect.any(String) });
+    }
+  });
+});

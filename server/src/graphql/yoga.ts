@@ -88,6 +88,25 @@ const armor = EnvelopArmorPlugin({
   blockFieldSuggestion: { enabled: false },
 });
 
+/**
+ * CORS: no origin but the listed ones gets any CORS header, and none ever gets
+ * Access-Control-Allow-Credentials (Yoga's default reflects every Origin with credentials).
+ * Listed origins may send Bearer tokens; their cookies are ignored anyway (app.ts).
+ */
+function corsFor(origins: readonly string[]) {
+  return (request: Request) => {
+    const origin = request.headers.get('origin');
+    if (!origin || !origins.includes(origin)) return false as const;
+    return {
+      origin: [origin],
+      credentials: false,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ['authorization', 'content-type', 'x-requested-with'],
+      maxAge: 600,
+    };
+  };
+}
+
 const validationRules: Plugin = {
   onValidate({ addValidationRule }) {
     addValidationRule(singleUseUploads);
@@ -96,6 +115,8 @@ const validationRules: Plugin = {
 
 export function createYogaServer(options: {
   maxRequestBodySize: number | false;
+  /** Origins whose scripts may call the API with Bearer tokens (see corsFor). */
+  corsOrigins: readonly string[];
   plugins?: Plugin<ServerContext & Context>[];
 }): Yoga {
   return createYoga<ServerContext, Context>({
@@ -107,6 +128,7 @@ export function createYogaServer(options: {
     logging: false,
     maskedErrors: { maskError },
     maxRequestBodySize: options.maxRequestBodySize,
+    cors: corsFor(options.corsOrigins),
     plugins: [armor, validationRules, ...(options.plugins ?? [])],
   });
 }

@@ -31,12 +31,39 @@ function readCookie(header: string | undefined, name: string): string | null {
 }
 
 /**
- * CSRF rule of API.md: a cookie-authenticated request must prove it came from our own scripts,
- * either with `x-requested-with` (a header a cross-site form cannot set) or a JSON content type
- * (which a cross-site request can only send after a CORS preflight we never grant).
+ * The CSRF rule: a POST without a Bearer token, signed in by cookie or not at all, must prove it
+ * came from a script, either with `x-requested-with` (a header a cross-site form cannot set) or a
+ * JSON content type (which a cross-site page can only send after a CORS preflight, granted only to
+ * CORS_ORIGINS, whose requests never count their cookies). Anonymous requests too: otherwise a
+ * cross-site form could sign a victim into the attacker's account (login CSRF).
  */
 export function passesCsrfCheck(req: IncomingMessage): boolean {
   if (req.headers['x-requested-with']) return true;
   const type = req.headers['content-type'] ?? '';
   return /^application\/(graphql-response\+)?json\b/i.test(type);
+}
+
+/**
+ * Whether the request comes from a page of another origin: its `Origin` header names a host other
+ * than ours (PUBLIC_ORIGIN when set, else the Host the client asked for, or the one the trusted
+ * proxy forwarded). Such a request may use a Bearer token but never the cookie, so another port or
+ * a sibling subdomain cannot act with a signed-in person's session.
+ */
+export function isCrossOrigin(
+  req: IncomingMessage,
+  options: { publicOrigin: URL | null; trustProxy: number },
+): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return false;
+  let from: URL;
+  try {
+    from = new URL(origin);
+  } catch {
+    return true; // "null" (sandboxed frames, file://) and garbage are foreign by definition
+  }
+  if (options.publicOrigin) return from.origin !== options.publicOrigin.origin;
+  const forwarded = options.trustProxy > 0 ? req.headers['x-forwarded-host'] : undefined;
+  const host =
+    (typeof forwarded === 'string' ? forwarded.split(',')[0]!.trim() : '') || req.headers.host;
+  return !host || from.host.toLowerCase() !== host.toLowerCase();
 }

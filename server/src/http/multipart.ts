@@ -52,6 +52,8 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
           fieldSize: limits.maxFieldBytes,
           fields: 2,
           files: 1,
+          // Reaching it is no error (busboy emits partsLimit after the third part); parts past it
+          // are skipped unread into memory.
           parts: 3,
           // A part needs Content-Disposition and Content-Type; a few more are harmless.
           headerPairs: 8,
@@ -89,7 +91,6 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
     parser.on('error', (err: unknown) =>
       fail(invalid(err instanceof Error ? err.message : String(err))),
     );
-    parser.on('partsLimit', () => fail(invalid('too many parts (operations, map and one file)')));
     parser.on('fieldsLimit', () => fail(invalid('only the operations and map fields are allowed')));
     parser.on('filesLimit', () => fail(invalid('one file per request')));
 

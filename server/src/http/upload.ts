@@ -127,6 +127,10 @@ function uploadParser(): Plugin<ServerContext & Context> {
 }
 
 /** The Yoga instance for multipart requests (uploads). */
-export function createUploadYoga(): Yoga {
-  return createYogaServer({ maxRequestBodySize: false, plugins: [uploadParser()] });
+export function createUploadYoga(options: { corsOrigins: readonly string[] }): Yoga {
+  return createYogaServer({
+    maxRequestBodySize: false,
+    corsOrigins: options.corsOrigins,
+    plugins: [uploadParser()],
+  });
 }

@@ -104,14 +104,16 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
       clientAddress: string,
     ): Promise<AuthResult> {
       await limits.attempt(clientAddress);
-      const address = input.email.trim().toLowerCase();
-      await limits.checkEmail(address);
+      const address = parseInput(z.object({ email }), { email: input.email }).email;
+      await limits.beginSignIn(address);
       const user = await findUserByEmail(db, address);
-      const ok = user
-        ? await verifyPassword(user.password_hash, input.password)
-        : (await verifyDummy(input.password), false);
+      // No password past the registration limit was ever set: refused without hashing a megabyte.
+      const plausible = input.password.length <= 256;
+      const ok =
+        user && plausible
+          ? await verifyPassword(user.password_hash, input.password)
+          : (await verifyDummy(plausible ? input.password : ''), false);
       if (!user || !ok) {
-        await limits.failedSignIn(address);
         // One answer for an unknown email and a wrong password: no account enumeration.
         throw new BadUserInputError('The email or password is wrong.', {
           password: 'email or password is wrong',

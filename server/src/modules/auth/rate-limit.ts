@@ -13,9 +13,13 @@ import {
 export interface AuthRateLimits {
   /** Counts one sign-in or sign-up attempt from `address`; throws RATE_LIMITED past the limit. */
   attempt(address: string): Promise<void>;
-  /** Throws RATE_LIMITED when `email` already had too many failed sign-ins. */
-  checkEmail(email: string): Promise<void>;
-  failedSignIn(email: string): Promise<void>;
+  /**
+   * Counts a sign-in attempt for `email` before its password is checked, and throws RATE_LIMITED
+   * once the email's window holds more than the allowed failures. Counted first, in one atomic
+   * step, so guesses sent at once cannot all pass a check made before any of them failed.
+   */
+  beginSignIn(email: string): Promise<void>;
+  /** A successful sign-in clears the email's window (its attempt was no failure). */
   succeededSignIn(email: string): Promise<void>;
 }
 
@@ -132,12 +136,9 @@ export function createAuthRateLimits(
       const window = await byAddress.add(address);
       if (window.points > perAddress) throw limited(window);
     },
-    async checkEmail(email) {
-      const window = await byEmail.get(email);
-      if (window && window.points >= FAILED_SIGN_INS_PER_EMAIL) throw limited(window);
-    },
-    async failedSignIn(email) {
-      await byEmail.add(email);
+    async beginSignIn(email) {
+      const window = await byEmail.add(email);
+      if (window.points > FAILED_SIGN_INS_PER_EMAIL) throw limited(window);
     },
     async succeededSignIn(email) {
       await byEmail.delete(email);

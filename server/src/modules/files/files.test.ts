@@ -243,7 +243,7 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
 
   it('refuses an unauthenticated upload with 401 before reading it', async () => {
     const before = await rowCounts(t);
-    const res = await upload(t, 'anonymous');
+    const res = await upload(t, 'anonymous', { headers: { 'x-requested-with': 'cabinet' } });
     expect(res.status).toBe(401);
     expect(errorCode(res)).toBe('UNAUTHENTICATED');
     await expectClean(before);
