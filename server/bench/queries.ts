@@ -193,8 +193,8 @@ export async function run(): Promise<void> {
         query: `{ tags(first: 50) { totalCount edges { node { id name fileCount downloadCount } } } }`,
         variables: {},
         async capture(d) {
-          await listTags(d, null, 51, 0);
-          await countTags(d, null);
+          await listTags(d, null, 51, 0, 'NAME', false);
+          await countTags(d, null, false);
         },
       },
     ];

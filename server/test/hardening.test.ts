@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type LogRecord, type TestServer } from './harness.js';
 import { UPLOAD, eventually, multipartBody, rawRequest, uploadOk } from './uploads.js';
+import type { Socket } from 'node:net';
 
 // Regression tests for attacks that once crashed, stalled or fooled the server. Each case sends
 // what an attacker would, through HTTP, and checks the answer, that the server is still up, and
@@ -351,5 +352,148 @@ describe('hardening: sign-in limits', () => {
       expect(errorCode(res)).toBe('BAD_USER_INPUT');
       expect(res.errors?.[0]?.extensions?.fields).toMatchObject({ email: expect.any(String) });
     }
+  });
+});
+
+describe('hardening: slow and stalled connections', () => {
+  let t: TestServer;
+
+  beforeAll(async () => {
+    t = await startTestServer({ HEADERS_TIMEOUT_SECONDS: '1', IDLE_TIMEOUT_SECONDS: '2' });
+  });
+  afterAll(() => t.close());
+
+  /** Opens a raw connection, writes `text`, and resolves once the server closed it. */
+  function closedByServer(text: string): { socket: Socket; closed: Promise<void> } {
+    const url = new URL(t.url);
+    const socket = net.connect(Number(url.port), url.hostname, () => socket.write(text));
+    socket.on('data', () => undefined);
+    socket.on('error', () => undefined);
+    return { socket, closed: new Promise((resolve) => socket.once('close', () => resolve())) };
+  }
+
+  it('cuts connections whose headers never finish, and those whose body stalls', async () => {
+    const partialHeaders = Array.from({ length: 50 }, () =>
+      closedByServer('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Ty'),
+    );
+    const halfBodies = Array.from({ length: 50 }, () =>
+      closedByServer(
+        'POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          'Content-Length: 1000\r\n\r\n{"query": "{ me ',
+      ),
+    );
+    const halfUpload = closedByServer(
+      'POST /graphql HTTP/1.1\r\nHost: x\r\nx-requested-with: x\r\n' +
+        'Content-Type: multipart/form-data; boundary=XB\r\nContent-Length: 100000\r\n\r\n--XB\r\n',
+    );
+    await Promise.all([...partialHeaders, ...halfBodies, halfUpload].map((c) => c.closed));
+    expect(await healthy(t)).toBe(true);
+  });
+
+  it('keeps a slow upload that keeps sending', async () => {
+    const token = (await t.signUp('slow@example.com')).token;
+    const { body, contentType } = await multipartBody(Buffer.alloc(64 * 1024, 3));
+    const parts: Buffer[] = [];
+    for (let i = 0; i < body.length; i += 3 * 1024) parts.push(body.subarray(i, i + 3 * 1024));
+    const res = await rawRequest(
+      `${t.url}/graphql`,
+      {
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': contentType,
+          'content-length': body.length,
+        },
+        parts,
+      },
+      // Well within the 2 s idle limit, and the whole upload takes longer than it.
+      150,
+    );
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ data: { uploadFile: { size: 64 * 1024 } } });
+  });
+});
+
+describe('hardening: bad input gets BAD_USER_INPUT', () => {
+  let t: TestServer;
+  let admin: string;
+  let user: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = (await t.signUp('admin@example.com')).token;
+    user = (await t.signUp('user@example.com')).token;
+    await uploadOk(t, 'visible', { token: admin, filename: 'plan.txt', tags: ['Public'] });
+    await uploadOk(t, 'hidden', {
+      token: admin,
+      filename: 'merger.txt',
+      tags: ['Project Falcon'],
+      status: 'HIDDEN',
+    });
+    await t.gql('mutation { createTag(name: "Unused") { id } }', {}, { token: admin });
+  });
+  afterAll(() => t.close());
+
+  it.each([
+    ['files', '{ files(query: $q) { totalCount } }'],
+    ['users', '{ users(query: $q) { totalCount } }'],
+    ['tags', '{ tags(query: $q) { totalCount } }'],
+  ])('refuses a NUL, a control character or an overlong %s query', async (_, selection) => {
+    const doc = `query($q: String) ${selection}`;
+    for (const q of ['\u0000', 'a\u0000b', 'line\nbreak', 'x'.repeat(256), 'y'.repeat(900_000)]) {
+      const res = await t.gql(doc, { q }, { token: admin });
+      expect(errorCode(res), JSON.stringify(q.slice(0, 10))).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.extensions?.fields).toHaveProperty('query');
+    }
+    const ok = await t.gql(doc, { q: 'ü'.repeat(255) }, { token: admin });
+    expect(ok.errors).toBeUndefined();
+  });
+
+  it('answers a huge query at once and keeps /healthz answering meanwhile', async () => {
+    const doc = 'query($q: String) { files(query: $q) { totalCount } }';
+    const huge = Array.from({ length: 4 }, () =>
+      t.gql(doc, { q: 'z'.repeat(900_000) }, { token: user }),
+    );
+    expect(await healthy(t)).toBe(true);
+    for (const res of await Promise.all(huge)) expect(errorCode(res)).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses token names with control characters', async () => {
+    const CREATE = `mutation($name: String!) { createApiToken(name: $name, scopes: [READ]) { token } }`;
+    for (const name of ['two\r\nlines', 'nul\u0000', 'tab\there']) {
+      const res = await t.gql(CREATE, { name }, { token: user });
+      expect(errorCode(res), JSON.stringify(name)).toBe('BAD_USER_INPUT');
+      expect(res.errors?.[0]?.extensions?.fields).toHaveProperty('name');
+    }
+  });
+
+  it('gives variable coercion errors the BAD_USER_INPUT code', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['query($n: Int) { files(first: $n) { totalCount } }', { n: 'many' }],
+      ['query($n: Int!) { files(first: $n) { totalCount } }', {}],
+      ['query($o: FileOrder) { files(orderBy: $o) { totalCount } }', { o: 'SIDEWAYS' }],
+      ['query($ids: [ID!]) { files(tagIds: $ids) { totalCount } }', { ids: [null] }],
+      ['query($d: DateTime) { downloadStats(from: $d) { total } }', { d: 'yesterday' }],
+    ];
+    for (const [doc, variables] of cases) {
+      const res = await t.gql(doc, variables, { token: admin });
+      expect(errorCode(res), doc).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('lists to users no tag that only HIDDEN files carry', async () => {
+    const TAGS = '{ tags(first: 100) { totalCount edges { node { name } } } }';
+    type Tags = { tags: { totalCount: number; edges: { node: { name: string } }[] } };
+    const names = (r: { data?: Tags | null }) => r.data!.tags.edges.map((e) => e.node.name).sort();
+    const asUser = await t.gql<Tags>(TAGS, {}, { token: user });
+    expect(names(asUser)).toEqual(['Public', 'Unused']);
+    expect(asUser.data!.tags.totalCount).toBe(2);
+    const search = await t.gql<Tags>(
+      '{ tags(query: "falcon") { totalCount edges { node { name } } } }',
+      {},
+      { token: user },
+    );
+    expect(search.data!.tags.totalCount).toBe(0);
+    const asAdmin = await t.gql<Tags>(TAGS, {}, { token: admin });
+    expect(names(asAdmin)).toEqual(['Project Falcon', 'Public', 'Unused']);
   });
 });

@@ -24,18 +24,21 @@ export function maskError(error: unknown): Error {
     });
   }
   if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-    const graphqlError = original instanceof GraphQLError ? original : error;
-    // Variables that do not fit their declared types are rejected by graphql-js's coercion, whose
-    // errors carry no code at all; they are the caller's bad input like any other.
-    if (!graphqlError.extensions.code && /^Variable "\$/.test(graphqlError.message)) {
-      return new GraphQLError(graphqlError.message, {
-        nodes: graphqlError.nodes,
-        source: graphqlError.source,
-        positions: graphqlError.positions,
-        extensions: { ...graphqlError.extensions, code: 'BAD_USER_INPUT' },
+    // Variables that do not fit their declared types are refused by graphql-js's coercion,
+    // whose errors carry no code: they are the caller's bad input like any other.
+    if (isUncodedVariableError(error)) {
+      return new GraphQLError(error.message, {
+        nodes: error.nodes,
+        source: error.source,
+        positions: error.positions,
+        extensions: {
+          ...(original instanceof GraphQLError ? original.extensions : {}),
+          ...error.extensions,
+          code: 'BAD_USER_INPUT',
+        },
       });
     }
-    return graphqlError;
+    return original instanceof GraphQLError ? original : error;
   }
   requestLog()?.error({ err: original ?? error }, 'unexpected error');
   return new GraphQLError('Something went wrong on our side. It has been logged.', {
@@ -112,6 +115,9 @@ const validationRules: Plugin = {
     addValidationRule(singleUseUploads);
   },
 };
+
+const isUncodedVariableError = (e: GraphQLError) =>
+  !e.extensions?.code && /^Variable "\$/.test(e.message);
 
 export function createYogaServer(options: {
   maxRequestBodySize: number | false;

@@ -1,3 +1,4 @@
+import { parseSearchText } from '../../graphql/search-text.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import type { FileRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
@@ -104,7 +105,7 @@ builder.queryFields((t) => ({
     },
     resolve: async (_root, args, ctx): Promise<FileListing> => {
       const listArgs: FileListArgs = {
-        query: args.query,
+        query: parseSearchText(args.query),
         tagIds: args.tagIds?.map((id) => parseId(id, 'tagIds')),
         tagMatch: args.tagMatch,
         status: args.status,

@@ -1,3 +1,4 @@
+import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
@@ -56,13 +57,16 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: TagOrder, defaultValue: 'NAME' }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) =>
-      offsetConnection(
+    resolve: (_root, args, ctx) => {
+      const query = parseSearchText(args.query);
+      const admin = isAdmin(ctx);
+      return offsetConnection(
         args,
         (limit, offset) =>
-          ctx.services.tags.list(args.query, limit, offset, args.orderBy ?? 'NAME', isAdmin(ctx)),
-        () => ctx.services.tags.count(args.query),
-      ),
+          ctx.services.tags.list(query, limit, offset, args.orderBy ?? 'NAME', admin),
+        () => ctx.services.tags.count(query, admin),
+      );
+    },
   }),
 }));
 

@@ -36,8 +36,11 @@ export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<T
 
 // name_key is the lower-cased name, so a LIKE on it is the same case-insensitive substring match
 // as containsText(name) used by users and files, without calling lower() per row.
-function tagSearch(db: Executor, query: string | null | undefined) {
+// Non-admins never see a tag that only HIDDEN files carry (its name would reveal them); tags with
+// no file at all stay visible, as admins create them ahead of use.
+function tagSearch(db: Executor, query: string | null | undefined, admin: boolean) {
   let q = db.selectFrom('tags');
+  if (!admin) q = q.where((eb) => eb.or([eb('files_active', '>', 0), eb('files_hidden', '=', 0)]));
   if (query) {
     const pattern = `%${escapeLike(query.toLowerCase())}%`;
     q = q.where(sql<boolean>`name_key like ${pattern} escape '\\'`);
@@ -60,7 +63,7 @@ export const listTags = (
   order: TagOrder = 'NAME',
   admin = false,
 ): Promise<TagRow[]> => {
-  let q = tagSearch(db, query).selectAll();
+  let q = tagSearch(db, query, admin).selectAll();
   switch (order) {
     case 'NEWEST':
       q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
@@ -86,8 +89,12 @@ export const listTags = (
   return q.limit(limit).offset(offset).execute();
 };
 
-export async function countTags(db: Executor, query: string | null | undefined): Promise<number> {
-  const row = await tagSearch(db, query)
+export async function countTags(
+  db: Executor,
+  query: string | null | undefined,
+  admin: boolean,
+): Promise<number> {
+  const row = await tagSearch(db, query, admin)
     .select((eb) => eb.fn.countAll<number>().as('n'))
     .executeTakeFirstOrThrow();
   return Number(row.n);
@@ -95,7 +102,8 @@ export async function countTags(db: Executor, query: string | null | undefined):
 
 /** Ids of the tags whose name contains `query` (the tag half of a file search). */
 export async function matchingTagIds(db: Executor, query: string): Promise<number[]> {
-  const rows = await tagSearch(db, query).select('id').execute();
+  // Every tag: the files it leads to are filtered by visibility afterwards.
+  const rows = await tagSearch(db, query, true).select('id').execute();
   return rows.map((r) => r.id);
 }
 

@@ -49,7 +49,7 @@ export function createTagsService(db: Db) {
       order?: TagOrder,
       admin?: boolean,
     ) => listTags(db, query, limit, offset, order, admin),
-    count: (query: string | null | undefined) => countTags(db, query),
+    count: (query: string | null | undefined, admin: boolean) => countTags(db, query, admin),
 
     /** The tags of each of `fileIds`, by name, in the order of `fileIds`. */
     async ofFiles(fileIds: readonly number[]): Promise<TagRow[][]> {

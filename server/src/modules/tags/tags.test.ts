@@ -204,11 +204,8 @@ describe('tags', () => {
       ).data!.tags.edges.map((e) => e.node.name);
     expect(await ordered('NAME')).toEqual(['Order Few', 'Order Hidden', 'Order Many']);
     expect(await ordered('MOST_FILES')).toEqual(['Order Hidden', 'Order Many', 'Order Few']);
-    expect(await ordered('MOST_FILES', user.token)).toEqual([
-      'Order Many',
-      'Order Few',
-      'Order Hidden',
-    ]);
+    // A tag only HIDDEN files carry does not exist for users: its name would give them away.
+    expect(await ordered('MOST_FILES', user.token)).toEqual(['Order Many', 'Order Few']);
     expect(await ordered('MOST_DOWNLOADED')).toEqual(['Order Hidden', 'Order Many', 'Order Few']);
     const newest = await ordered('NEWEST');
     expect(await ordered('OLDEST')).toEqual([...newest].reverse());
@@ -243,10 +240,7 @@ describe('tags', () => {
     expect(await count('Lifecycle C')).toMatchObject({ fileCount: 1, downloadCount: 1 });
 
     await t.gql(UPDATE_FILE, { id: file.id, status: 'HIDDEN' }, { token: admin.token });
-    expect(await count('Lifecycle C', user.token)).toMatchObject({
-      fileCount: 0,
-      downloadCount: 0,
-    });
+    expect(await count('Lifecycle C', user.token)).toBeUndefined();
     expect(await count('Lifecycle C')).toMatchObject({ fileCount: 1, downloadCount: 1 });
 
     await t.gql(

@@ -23,6 +23,7 @@ export function createTokensService(db: Db) {
       const name = input.name.trim();
       const fields: Record<string, string> = {};
       if (name.length < 1 || name.length > 100) fields.name = 'must be 1 to 100 characters';
+      else if (/\p{Cc}/u.test(name)) fields.name = 'must not contain control characters';
       if (input.scopes.length === 0) fields.scopes = 'choose at least one scope';
       if (input.expiresAt && input.expiresAt.getTime() <= Date.now())
         fields.expiresAt = 'must be in the future';

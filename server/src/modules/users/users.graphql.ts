@@ -1,3 +1,4 @@
+import { parseSearchText } from '../../graphql/search-text.js';
 import type { UserRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
@@ -53,13 +54,14 @@ builder.queryFields((t) => ({
       orderBy: t.arg({ type: UserOrder, defaultValue: 'NEWEST' }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) =>
-      offsetConnection(
+    resolve: (_root, args, ctx) => {
+      const query = parseSearchText(args.query);
+      return offsetConnection(
         args,
-        (limit, offset) =>
-          ctx.services.users.list(args.query, limit, offset, args.orderBy ?? 'NEWEST'),
-        () => ctx.services.users.count(args.query),
-      ),
+        (limit, offset) => ctx.services.users.list(query, limit, offset, args.orderBy ?? 'NEWEST'),
+        () => ctx.services.users.count(query),
+      );
+    },
   }),
 }));
 
