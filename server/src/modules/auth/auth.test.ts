@@ -77,6 +77,12 @@ describe('accounts and sessions', () => {
     const unknown = await t.gql(LOGIN, { email: 'nobody@example.com', password: 'wrong password' });
     expect(errorCode(wrong)).toBe('BAD_USER_INPUT');
     expect(wrong.errors).toEqual(unknown.errors);
+    // Found by the fuzz suite: a NUL in the email reached PostgreSQL (the per-email limiter).
+    const nul = await t.gql(LOGIN, { email: 'bob\u0000@example.com', password: 'wrong password' });
+    expect(nul.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: { email: 'must be a valid email address' },
+    });
   });
 
   it('sets an HttpOnly SameSite=Lax cookie on sign-in that authenticates with x-requested-with', async () => {

@@ -112,6 +112,20 @@ describe.each([
     expect(await names({ query: 'done final' })).toEqual(['100 done final.txt']);
   });
 
+  it('refuses control characters in the query (found by the fuzz suite: NUL was internal)', async () => {
+    const res = await t.gql(
+      'query($q: String) { files(query: $q) { totalCount } }',
+      {
+        q: 'a\u0000b',
+      },
+      { token: user.token },
+    );
+    expect(res.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: { query: 'must not contain control characters' },
+    });
+  });
+
   it('matches tag names too', async () => {
     // "report": two names contain it; the CJK file only carries the tag "Reports".
     expect(await names({ query: 'report' })).toEqual([

@@ -128,6 +128,16 @@ describe('tags', () => {
     expect(await names('%_')).toEqual(['100%_done']);
     expect(await names('0_')).toEqual([]);
     expect(await names('zzz')).toEqual([]);
+    // Found by the fuzz suite: a NUL reached PostgreSQL and came back INTERNAL_SERVER_ERROR.
+    const nul = await t.gql(
+      'query($q: String) { tags(query: $q) { totalCount } }',
+      { q: 'a\u0000b' },
+      { token: admin.token },
+    );
+    expect(nul.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: { query: 'must not contain control characters' },
+    });
   });
 
   it('lists by name with paging and totalCount; READ tokens may list, other scopes may not', async () => {

@@ -58,6 +58,13 @@ describe('API tokens', () => {
       { token: user.token },
     );
     expect(errorCode(bad)).toBe('BAD_USER_INPUT');
+    // Found by the fuzz suite: a NUL reached PostgreSQL and came back INTERNAL_SERVER_ERROR.
+    for (const name of ['a\u0000b', 'a\u001bb']) {
+      const control = await t.gql(CREATE, { name, scopes: ['READ'] }, { token: user.token });
+      expect(control.errors?.[0]?.extensions?.fields).toEqual({
+        name: 'must not contain control characters',
+      });
+    }
   });
 
   it('authenticates with the token, records lastUsedAt, and cannot manage tokens itself', async () => {

@@ -43,6 +43,12 @@ describe('user administration', () => {
     expect(await emails('_100%')).toEqual(['dave_100%@example.org']);
     expect(await emails('%')).toEqual(['dave_100%@example.org']);
     expect(await emails('zzz')).toEqual([]);
+    // Found by the fuzz suite: a NUL reached PostgreSQL and came back INTERNAL_SERVER_ERROR.
+    const nul = await t.gql(USERS, { query: 'a\u0000b' }, { token: admin.token });
+    expect(nul.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      fields: { query: 'must not contain control characters' },
+    });
   });
 
   it('pages with first/after/offset and reports totalCount for the whole result', async () => {
