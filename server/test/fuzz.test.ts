@@ -1,0 +1,351 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './harness.js';
+import { graphqlCase, type IdPool } from './fuzz/graphql.js';
+import { multipartCase } from './fuzz/multipart.js';
+import { judge, normalizeMessage, showOutcome, showRequest, type Problem } from './fuzz/oracle.js';
+import { hashSeed, Random } from './fuzz/random.js';
+import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
+import { insertFiles } from './library.js';
+import { upload } from './uploads.js';
+
+// Fuzzing the front door (hardening issue): mutated multipart uploads and GraphQL documents
+// generated from the schema, each sent over a raw socket to a real server. After every case the
+// server must have answered (unless the fuzzer cut the connection itself), without a 5xx, with
+// a contract code on every error and never INTERNAL_SERVER_ERROR, with no temp file left behind
+// and no file row for an upload that did not succeed; it must stay up throughout.
+//
+// Seeded and bounded: FUZZ_SEED picks the run, FUZZ_CASES the number of cases per section, and
+// FUZZ_ONLY=multipart:17 (or graphql:17) replays one case of a run. Every case draws from its own
+// PRNG seeded by (seed, section, index), so a replay needs nothing else.
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20261202) >>> 0;
+const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 400));
+const ONLY = /^(multipart|graphql):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
+/** Small, so that "over the limit" cases are cheap to send. */
+const LIMIT = 64 * 1024;
+/** Health is checked, and progress shown, once per batch. */
+const BATCH = 25;
+/** Print at most this many cases of each distinct failure (all of them are counted). */
+const SHOWN_PER_SIGNATURE = 3;
+const DATABASE = process.env.TEST_DATABASE_URL ? 'postgresql' : 'sqlite';
+
+type Section = 'multipart' | 'graphql';
+
+interface Failure {
+  section: Section;
+  index: number;
+  labels: string[];
+  request: string;
+  outcome: string;
+  problem: Problem;
+}
+
+function indices(section: Section): number[] {
+  if (ONLY) return ONLY[1] === section ? [Number(ONLY[2])] : [];
+  return Array.from({ length: CASES }, (_, i) => i);
+}
+
+/** Polls `check` until it holds; false (not a throw) when `timeoutMs` passes first. */
+async function settles(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function countFilesUnder(dir: string): Promise<number> {
+  let n = 0;
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) {
+    if (e.isDirectory()) n += await countFilesUnder(path.join(dir, e.name));
+    else n++;
+  }
+  return n;
+}
+
+describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
+  let t: TestServer;
+  let port: number;
+  let tokens: Record<'user' | 'admin' | 'readToken', string>;
+  let ids: IdPool;
+  const failures: Failure[] = [];
+  let setupProblem: Problem | null = null;
+  /** Blob rows without a stored blob, when the fixture had to be inserted. */
+  let fixtureBlobs = 0;
+  // A throw from a stream handler inside the server would kill a production process; under
+  // vitest it lands here instead, and is charged to the case in flight.
+  const crashes: unknown[] = [];
+  const onCrash = (err: unknown) => crashes.push(err);
+
+  const tempCount = () => countFilesUnder(path.join(t.dir, 'files', 'tmp'));
+  const fileRows = async () =>
+    Number(
+      (
+        await t.server.connection.db
+          .selectFrom('files')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  const healthy = async () => {
+    try {
+      return (await fetch(`${t.url}/healthz`)).status === 200;
+    } catch {
+      return false;
+    }
+  };
+
+  beforeAll(async () => {
+    process.on('uncaughtException', onCrash);
+    process.on('unhandledRejection', onCrash);
+    t = await startTestServer({
+      MAX_UPLOAD_BYTES: String(LIMIT),
+      // Generated register/login calls must not run into the sign-in limit and stop exercising
+      // the resolvers behind it.
+      AUTH_RATE_PER_ADDRESS: '1000000',
+    });
+    port = Number(new URL(t.url).port);
+    const admin = await t.signUp('admin@example.com');
+    const user = await t.signUp('user@example.com');
+    const victim = await t.signUp('victim@example.com');
+    const read = await t.gql<{ createApiToken: { token: string } }>(
+      'mutation { createApiToken(name: "fuzz", scopes: [READ]) { token } }',
+      {},
+      { token: user.token },
+    );
+    tokens = { user: user.token, admin: admin.token, readToken: read.data!.createApiToken.token };
+    // Fixture files go through the front door; if a plain upload fails (a bug in itself, reported
+    // as such), they are inserted directly so the rest of the run still fuzzes something.
+    const plain = await Promise.all([
+      upload(t, 'first', { token: user.token, filename: 'first.txt' }),
+      upload(t, 'second', { token: admin.token, filename: 'second.txt', status: 'HIDDEN' }),
+    ]);
+    let fileIds = plain.map((r) => r.data?.uploadFile?.id ?? '');
+    if (fileIds.includes('')) {
+      setupProblem = {
+        signature: 'a plain upload fails',
+        detail: JSON.stringify(plain.map((r) => r.errors)),
+      };
+      fixtureBlobs = 1;
+      fileIds = (
+        await insertFiles(t, [
+          { name: 'first.txt', uploadedBy: Number(user.id) },
+          { name: 'second.txt', uploadedBy: Number(admin.id), status: 'HIDDEN' },
+        ])
+      ).map(String);
+      await t.server.connection.db.updateTable('blobs').set({ ref_count: 2 }).execute();
+    }
+    const tags = await t.gql<{ a: { id: string }; b: { id: string } }>(
+      'mutation { a: createTag(name: "alpha") { id } b: createTag(name: "beta") { id } }',
+      {},
+      { token: admin.token },
+    );
+    ids = {
+      files: fileIds,
+      tags: [tags.data!.a.id, tags.data!.b.id],
+      victim: victim.id,
+    };
+    console.log(
+      `fuzz: seed ${SEED}, ${CASES} cases per section on ${DATABASE}; replay with FUZZ_SEED=${SEED} FUZZ_ONLY=<section>:<index>`,
+    );
+  });
+
+  afterAll(async () => {
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+    await t?.close();
+  });
+
+  function record(
+    section: Section,
+    index: number,
+    labels: string[],
+    req: WireRequest,
+    outcome: WireOutcome,
+    problems: Problem[],
+  ) {
+    for (const problem of problems) {
+      failures.push({
+        section,
+        index,
+        labels,
+        request: showRequest(req),
+        outcome: showOutcome(outcome),
+        problem,
+      });
+    }
+  }
+
+  function crashProblems(): Problem[] {
+    return crashes.splice(0).map((err) => {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return {
+        signature: `uncaught exception (kills the process): ${normalizeMessage(message)}`,
+        detail:
+          err instanceof Error
+            ? (err.stack ?? message).split('\n').slice(0, 6).join('\n')
+            : message,
+      };
+    });
+  }
+
+  /** Fails the test with every distinct failure, a few cases of each printed for replay. */
+  function report(section: Section) {
+    const mine = failures.filter((f) => f.section === section);
+    const bySignature = new Map<string, Failure[]>();
+    for (const f of mine)
+      bySignature.set(f.problem.signature, [...(bySignature.get(f.problem.signature) ?? []), f]);
+    const lines: string[] = [];
+    for (const [signature, cases] of bySignature) {
+      lines.push(`\n### ${signature} — ${cases.length} case(s)`);
+      for (const f of cases.slice(0, SHOWN_PER_SIGNATURE)) {
+        lines.push(
+          `- replay: FUZZ_SEED=${SEED} FUZZ_ONLY=${section}:${f.index}  [${f.labels.join(', ')}]`,
+          `  ${f.problem.detail.replace(/\n/g, '\n  ')}`,
+          `  request ${f.request.replace(/\n/g, '\n  ')}`,
+          `  answer: ${f.outcome}`,
+        );
+      }
+    }
+    if (lines.length)
+      console.error(`fuzz ${section} (${DATABASE}, seed ${SEED}):${lines.join('\n')}`);
+    expect([...bySignature.keys()], `distinct ${section} failures (details above)`).toEqual([]);
+  }
+
+  it(
+    'survives mutated multipart uploads, leaving no temp file and no row behind',
+    async () => {
+      let expectedRows = await fileRows();
+      if (setupProblem) {
+        failures.push({
+          section: 'multipart',
+          index: -1,
+          labels: ['setup'],
+          request: '',
+          outcome: '',
+          problem: setupProblem,
+        });
+      }
+      for (const index of indices('multipart')) {
+        const rng = new Random(hashSeed(SEED, 'multipart', index));
+        const c = multipartCase(rng, LIMIT);
+        const req = c.request(tokens);
+        const outcome = await sendWire(port, req);
+        const { problems, body } = judge(outcome, { mustAnswer: c.mustAnswer });
+        const data = body?.data as { uploadFile?: { id?: string } } | null | undefined;
+        if (data?.uploadFile?.id) expectedRows++;
+        else if (c.mustSucceed) {
+          problems.push({
+            signature: 'a valid upload failed',
+            detail: `a request with only valid variations was refused: ${showOutcome(outcome)}`,
+          });
+        }
+        // An aborted upload is cleaned up asynchronously: wait for it, within reason.
+        if (!(await settles(async () => (await tempCount()) === 0, 5_000))) {
+          problems.push({
+            signature: 'temp file left in FILES_DIR/tmp',
+            detail: `${await tempCount()} file(s) still in tmp/ 5 s after the request`,
+          });
+        }
+        const rows = await fileRows();
+        if (rows !== expectedRows) {
+          problems.push({
+            signature:
+              rows > expectedRows
+                ? 'file row without a successful upload'
+                : 'successful upload without a file row',
+            detail: `expected ${expectedRows} file rows, found ${rows}`,
+          });
+          expectedRows = rows;
+        }
+        problems.push(...crashProblems());
+        record('multipart', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await healthy())) {
+          failures.push({
+            section: 'multipart',
+            index,
+            labels: c.labels,
+            request: showRequest(req),
+            outcome: showOutcome(outcome),
+            problem: {
+              signature: 'server down: /healthz failed',
+              detail: 'GET /healthz did not answer 200',
+            },
+          });
+          break;
+        }
+      }
+      // Every stored blob has its row and the other way round, once everything settled.
+      const blobRows = async () =>
+        Number(
+          (
+            await t.server.connection.db
+              .selectFrom('blobs')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      const blobFiles = () => countFilesUnder(path.join(t.dir, 'files', 'blobs'));
+      if (
+        !(await settles(
+          async () => (await blobFiles()) === (await blobRows()) - fixtureBlobs,
+          5_000,
+        ))
+      ) {
+        failures.push({
+          section: 'multipart',
+          index: -1,
+          labels: ['after all cases'],
+          request: '',
+          outcome: '',
+          problem: {
+            signature: 'blob files on disk do not match the blobs table',
+            detail: `${await blobFiles()} blob file(s), ${await blobRows()} blob row(s)`,
+          },
+        });
+      }
+      expect(await healthy()).toBe(true);
+      report('multipart');
+    },
+    CASES * 400 + 60_000,
+  );
+
+  it(
+    'answers generated GraphQL documents and variables with contract codes only',
+    async () => {
+      for (const index of indices('graphql')) {
+        const rng = new Random(hashSeed(SEED, 'graphql', index));
+        const c = graphqlCase(rng, ids);
+        const req = c.request(tokens);
+        const outcome = await sendWire(port, req);
+        const { problems } = judge(outcome, { mustAnswer: true });
+        // Let a throw from a late callback surface before the case is closed.
+        await new Promise((r) => setImmediate(r));
+        problems.push(...crashProblems());
+        record('graphql', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await healthy())) {
+          failures.push({
+            section: 'graphql',
+            index,
+            labels: c.labels,
+            request: showRequest(req),
+            outcome: showOutcome(outcome),
+            problem: {
+              signature: 'server down: /healthz failed',
+              detail: 'GET /healthz did not answer 200',
+            },
+          });
+          break;
+        }
+      }
+      expect(await healthy()).toBe(true);
+      expect(await settles(async () => (await tempCount()) === 0, 5_000)).toBe(true);
+      report('graphql');
+    },
+    CASES * 400 + 60_000,
+  );
+});
