@@ -11,15 +11,19 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   retries: 0,
-  timeout: 45_000,
-  expect: { timeout: 7_000 },
+  // Every wait is on a condition (an element, a response); these are only the bounds past which a
+  // wait counts as a failure. They are generous because the suite must pass on a busy machine: a
+  // run beside another build once took 45 s for one click's consequences. Passing tests do not
+  // get slower for it.
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
   use: {
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
-    actionTimeout: 10_000,
-    navigationTimeout: 15_000,
+    actionTimeout: 30_000,
+    navigationTimeout: 45_000,
   },
   projects: [
     {

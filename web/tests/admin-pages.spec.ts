@@ -102,7 +102,7 @@ async function noHorizontalScroll(page: Page) {
 }
 
 test('every admin page, in both themes and at phone width', async ({ page, api, cabinet }) => {
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   await seed(api, cabinet.url, cabinet.admin);
   await signIn(page, cabinet.admin);
 

@@ -78,8 +78,8 @@ export async function startCabinet(
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`server did not start in 30 s:\n${output}`)),
-      30_000,
+      () => reject(new Error(`server did not start in 90 s:\n${output}`)),
+      90_000,
     );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -289,13 +289,13 @@ export const test = base.extend<
       await use({ get: () => (shared.started ??= startWithAdmin()) });
       if (shared.started) await (await shared.started).stop();
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', timeout: 150_000 },
   ],
   server: [
     async ({ lazyServer }, use) => {
       await use(await lazyServer.get());
     },
-    { scope: 'worker', timeout: 60_000 },
+    { scope: 'worker', timeout: 150_000 },
   ],
   cabinet: async ({ ownServer, serverEnv, lazyServer }, use) => {
     if (!ownServer && Object.keys(serverEnv).length === 0) {

@@ -79,7 +79,7 @@ async function noHorizontalScroll(page: Page) {
 
 test('every user page, in both themes and at phone width', async ({ page, api, cabinet }) => {
   // Eighteen full-page screenshots: CI's slower machine needed more than the default 45 s.
-  test.setTimeout(180_000);
+  test.setTimeout(300_000);
   const maya = await seed(api, cabinet.url);
   await signIn(page, maya);
   const pages = [

@@ -81,7 +81,7 @@ test('upload by drag and drop, filter, search, download, rename and delete', asy
   });
   for (const name of ['report-2025.txt', 'budget.csv']) {
     const item = tray.getByTestId('upload-item').filter({ hasText: name });
-    await expect(item).toHaveAttribute('data-status', 'done', { timeout: 20_000 });
+    await expect(item).toHaveAttribute('data-status', 'done', { timeout: 45_000 });
     await expect(item.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
   }
   await expect(tray.getByRole('heading')).toHaveText('Uploads complete');
