@@ -1,8 +1,19 @@
 import type { Db, Executor } from '../../db/database.js';
 import type { Dialect } from '../../db/connection.js';
+import { addBlobIntent, removeBlobIntent } from '../maintenance/instances.repository.js';
 import { lockBlobKey, unlockBlobKey } from './files.repository.js';
 
 const queuesByDb = new WeakMap<Db, Map<string, Promise<void>>>();
+const instanceByDb = new WeakMap<Db, string>();
+
+/**
+ * From now on, every blob lock taken on `db` records an intent for `instance` while it is held
+ * (null: no more intents). Called by the instance's lease (maintenance/lease.ts).
+ */
+export function recordBlobIntentsAs(db: Db, instance: string | null): void {
+  if (instance) instanceByDb.set(db, instance);
+  else instanceByDb.delete(db);
+}
 
 /**
  * Runs `fn` while no other commit or deletion of the same blob runs.
@@ -16,6 +27,12 @@ const queuesByDb = new WeakMap<Db, Map<string, Promise<void>>>();
  * session advisory lock held on one pooled connection, which `fn` must use for its queries; if
  * that connection dies the server drops the lock with it. SQLite keeps its single connection free
  * while storage works, so other requests are not blocked behind an S3 copy.
+ *
+ * Crashes: while the lock is held the instance's intent row (instance, sha256) exists, so a
+ * process that dies between changing the object and settling the row (an upload's commit before
+ * its transaction, a deletion between its transaction and removing the object) leaves an intent.
+ * Once its lease lapsed, the stale sweep (maintenance/stale.ts) deletes the object unless a blobs
+ * row references it.
  */
 export function createBlobLock(db: Db, dialect: Dialect) {
   // One queue per database handle, not per caller: the stale sweep and the doctor's repairs
@@ -34,14 +51,25 @@ export function createBlobLock(db: Db, dialect: Dialect) {
     const tail = previous.then(() => mine);
     queues.set(sha256, tail);
     await previous;
+    const instance = instanceByDb.get(db);
+    const withIntent = async (conn: Executor): Promise<T> => {
+      if (!instance) return fn(conn);
+      await addBlobIntent(conn, { instance, sha256, now: Date.now() });
+      try {
+        return await fn(conn);
+      } finally {
+        // Left behind, it is settled by a sweep once this instance is gone: nothing is lost.
+        await removeBlobIntent(conn, instance, sha256).catch(() => undefined);
+      }
+    };
     try {
-      if (dialect !== 'postgres') return await fn(db);
+      if (dialect !== 'postgres') return await withIntent(db);
       // 60 bits of the hash: collisions only make two unrelated blobs wait for each other.
       const key = BigInt(`0x${sha256.slice(0, 15)}`).toString();
       return await db.connection().execute(async (conn) => {
         await lockBlobKey(conn, key);
         try {
-          return await fn(conn);
+          return await withIntent(conn);
         } finally {
           await unlockBlobKey(conn, key);
         }

@@ -10,10 +10,8 @@ import {
   PayloadTooLargeError,
 } from '../../errors.js';
 import { requestLog } from '../../request-log.js';
-import { tempKeyInstance } from '../../storage/keys.js';
 import type { StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
-import { addBlobIntent, removeBlobIntent } from '../maintenance/instances.repository.js';
 import { ensureTags } from '../tags/tags.repository.js';
 import { createBlobLock } from './blob-lock.js';
 import { retryOnDeadlock } from './lock-order.js';
@@ -108,9 +106,8 @@ export function createFilesService(deps: {
    * Makes the temp object a visible file: the blob is committed and the rows written under the
    * blob's lock, so a concurrent deletion of the same bytes cannot remove them in between. If the
    * rows fail, the blob is removed again unless another file uses it; the temp object goes either
-   * way. An intent row (instance, sha256) covers the time from the storage commit until the
-   * transaction settled: if the process dies in between, the stale sweep (maintenance/stale.ts)
-   * finds the intent once the lease lapsed and deletes the object unless a blobs row uses it.
+   * way. The blob lock's intent row (blob-lock.ts) covers a crash between the storage commit and
+   * the transaction: the object is then deleted by a later sweep unless a blobs row uses it.
    */
   async function commitUpload(
     temp: TempObject,
@@ -119,8 +116,6 @@ export function createFilesService(deps: {
   ): Promise<FileRow> {
     try {
       return await withBlobLock(temp.sha256, async (conn) => {
-        const instance = tempKeyInstance(temp.tempKey);
-        if (instance) await addBlobIntent(conn, { instance, sha256: temp.sha256, now: Date.now() });
         try {
           await storage.commit(temp.tempKey, temp.sha256);
           return await retryOnDeadlock(deps.dialect, () =>
@@ -140,13 +135,6 @@ export function createFilesService(deps: {
         } catch (err) {
           if (!(await blobIsReferenced(conn, temp.sha256))) await storage.delete(temp.sha256);
           throw err;
-        } finally {
-          // Left behind if this fails, the intent is settled by a sweep once this process is gone.
-          if (instance) {
-            await removeBlobIntent(conn, instance, temp.sha256).catch((err: unknown) => {
-              requestLog()?.warn({ err, sha256: temp.sha256 }, 'could not remove a blob intent');
-            });
-          }
         }
       });
     } catch (err) {

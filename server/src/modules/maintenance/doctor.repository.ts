@@ -477,13 +477,3 @@ export async function blobRowExists(db: Executor, sha256: string): Promise<boole
     .executeTakeFirst();
   return row !== undefined;
 }
-
-/** Whether any instance, live or not, has an intent for the blob. */
-export async function blobHasIntent(db: Executor, sha256: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('blob_intents')
-    .select('sha256')
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return row !== undefined;
-}

@@ -385,10 +385,10 @@ export async function runDoctor(
       true,
     );
     if (!repair) continue;
+    // Under the lock no commit of these bytes is in flight (on SQLite only within this process:
+    // the CLI refuses --repair while a server runs), so only a row written since counts.
     f.repaired = await withBlobLock(sha256, async (conn) => {
-      if ((await repo.blobRowExists(conn, sha256)) || (await repo.blobHasIntent(conn, sha256))) {
-        return false;
-      }
+      if (await repo.blobRowExists(conn, sha256)) return false;
       await storage.delete(sha256);
       return true;
     });

@@ -3,6 +3,7 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { newInstanceId } from '../../storage/keys.js';
 import type { StorageDriver } from '../../storage/storage.js';
+import { recordBlobIntentsAs } from '../files/blob-lock.js';
 import { removeLease, removeOtherLeases, renewLease } from './instances.repository.js';
 import { sweepStale, type SweepResult } from './stale.js';
 
@@ -32,6 +33,7 @@ export async function acquireLease(
   const { leaseMs, log } = options;
   const id = newInstanceId();
   await renewLease(db, dialect, id, leaseMs);
+  recordBlobIntentsAs(db, id);
 
   // Renewals and sweeps in flight, awaited by close() before the connection goes.
   const running = new Set<Promise<unknown>>();
@@ -89,6 +91,7 @@ export async function acquireLease(
       clearInterval(renewTimer);
       if (sweepTimer) clearInterval(sweepTimer);
       await Promise.all(running);
+      recordBlobIntentsAs(db, null);
       await removeLease(db, id);
     },
   };
