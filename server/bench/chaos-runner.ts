@@ -1,0 +1,455 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/connection.js';
+import { runDoctor, type DoctorReport } from '../src/modules/maintenance/doctor.js';
+import { createStorage } from '../src/storage/index.js';
+import { multipartBody, uploadForm, type UploadedFile } from '../test/uploads.js';
+
+// `npm run chaos`: the real server as a child process under concurrent uploads (some of several
+// MiB, some cut off mid-body), downloads, renames, retags, status changes and deletions by a few
+// users, killed with SIGKILL at a random moment and restarted, round after round. Afterwards the
+// server is stopped cleanly and the doctor's checks must all pass: database integrity, every
+// counter equal to its rows, no orphan or missing blob, nothing left in temp, no intent, no lease.
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PASSWORD = 'correct horse battery';
+const TAGS = ['red', 'green', 'blue', 'shared', 'Ünïcode'];
+// Short on PostgreSQL so a killed instance's lease lapses, and its leftovers are swept by the
+// next instance, within the run.
+const LEASE_SECONDS = 2;
+
+export interface ChaosOptions {
+  rounds: number;
+  seed: number;
+  /** An admin URL of a PostgreSQL server: the run gets a fresh database there. Else SQLite. */
+  postgres?: string | null;
+  /** Concurrent clients per round. */
+  workers?: number;
+  log?: (line: string) => void;
+}
+
+export interface RoundResult {
+  round: number;
+  /** From the start of traffic to the kill. */
+  killedAfterMs: number;
+  /** From the start of traffic until the restarted server listened again. */
+  ms: number;
+  ops: number;
+  failedByCrash: number;
+  /** What the killed process left for the next one to sweep. */
+  leftByKill: { temps: number; intents: number };
+}
+
+export interface ChaosResult {
+  seed: number;
+  dialect: 'sqlite' | 'postgres';
+  rounds: RoundResult[];
+  /** Answers no crash explains: 5xx, wrong bytes, unexpected error codes. */
+  unexpected: string[];
+  report: DoctorReport;
+  /** What the doctor's report cannot show: temp objects, intents and leases still there. */
+  leftovers: { temps: number; intents: number; leases: number };
+  ok: boolean;
+}
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Rng {
+  random: () => number;
+  pick<T>(items: readonly T[]): T;
+  /** A whole number from lo to hi, both included. */
+  between(lo: number, hi: number): number;
+}
+
+function rng(seed: number): Rng {
+  const random = prng(seed);
+  return {
+    random,
+    pick: (items) => items[Math.floor(random() * items.length)]!,
+    between: (lo, hi) => lo + Math.floor(random() * (hi - lo + 1)),
+  };
+}
+
+interface Child {
+  url: string;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+/** Starts `server/src/main.ts` as deployed and resolves once it printed where it listens. */
+async function startChild(env: Record<string, string>): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      // Only the tail matters for a diagnosis; a chatty child must not grow this forever.
+      output = (output + chunk.toString()).slice(-20_000);
+      const match = /running at (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]!);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+  return { url, process: child, exited, output: () => output };
+}
+
+async function kill(child: Child, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.process.exitCode === null && child.process.signalCode === null) {
+    child.process.kill(signal);
+  }
+  return child.exited;
+}
+
+interface User {
+  email: string;
+  token: string;
+  admin: boolean;
+}
+
+interface Known {
+  id: string;
+  sha256: string;
+  owner: string;
+}
+
+/** A failure every client sees when the server dies under it. */
+const isConnectionError = (err: unknown) => {
+  const cause = (err as { cause?: { code?: string } } | null)?.cause?.code;
+  const code = (err as { code?: string } | null)?.code;
+  return (
+    ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET'].includes(cause ?? code ?? '') ||
+    (err instanceof Error &&
+      /fetch failed|socket hang up|terminated|other side closed/i.test(err.message))
+  );
+};
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
+  const log = options.log ?? (() => undefined);
+  // The kill moments come from a sequence of their own, so a seed reproduces them exactly; each
+  // client of each round has its own sequence of operations too. Which request is in flight when
+  // the kill lands still depends on timing.
+  const killAt = prng(options.seed);
+  const workers = options.workers ?? 6;
+
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-chaos-'));
+  const database = options.postgres ? await createDatabase(options.postgres) : null;
+  const env: Record<string, string> = {
+    DATABASE_URL: database?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
+    FILES_DIR: path.join(dir, 'files'),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WEB_DIR: '',
+    LOG_LEVEL: 'warn',
+    AUTH_RATE_PER_ADDRESS: '100000',
+    INSTANCE_LEASE_SECONDS: String(LEASE_SECONDS),
+  };
+  const unexpected: string[] = [];
+  const rounds: RoundResult[] = [];
+  let child = await startChild(env);
+  // Opened once the first server migrated; SQLite in WAL mode lets it read beside the server.
+  const config = loadConfig(env, dir);
+  const connection = openDatabase(config.database);
+  const storage = createStorage(config.storage);
+  const leftovers = async () => {
+    let temps = 0;
+    for await (const _ of storage.listTemp()) temps++;
+    const intents = (await connection.db.selectFrom('blob_intents').select('sha256').execute())
+      .length;
+    const leases = (await connection.db.selectFrom('instances').select('id').execute()).length;
+    return { temps, intents, leases };
+  };
+
+  try {
+    const gql = async <T>(query: string, variables: Record<string, unknown>, token?: string) => {
+      const res = await fetch(`${child.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as {
+        data?: T;
+        errors?: { message: string; extensions?: { code?: string } }[];
+      };
+      return { status: res.status, ...body };
+    };
+
+    const users: User[] = [];
+    for (const name of ['admin', 'alice', 'bob']) {
+      const email = `${name}@example.com`;
+      const res = await gql<{ register: { token: string } }>(
+        `mutation($email: String!, $name: String!, $password: String!) {
+          register(email: $email, name: $name, password: $password) { token } }`,
+        { email, name, password: PASSWORD },
+      );
+      if (!res.data?.register) throw new Error(`register: ${JSON.stringify(res.errors)}`);
+      users.push({ email, token: res.data.register.token, admin: name === 'admin' });
+    }
+
+    const known: Known[] = [];
+    const recentBytes: Buffer[] = [];
+    // Answers that are fine under concurrency: a file deleted by someone else meanwhile.
+    const EXPECTED = new Set(['NOT_FOUND']);
+
+    for (let round = 1; round <= options.rounds; round++) {
+      let crashed = false;
+      let ops = 0;
+      let failedByCrash = 0;
+      const note = (what: string, detail: string) => {
+        if (!crashed) unexpected.push(`round ${round}, ${what}: ${detail}`);
+      };
+      const guard = async (what: string, op: () => Promise<void>) => {
+        try {
+          await op();
+          ops++;
+        } catch (err) {
+          if (crashed || isConnectionError(err)) failedByCrash++;
+          else note(what, err instanceof Error ? err.message : String(err));
+        }
+      };
+      const checkErrors = (
+        what: string,
+        res: { status: number; errors?: { message: string; extensions?: { code?: string } }[] },
+      ) => {
+        const error = res.errors?.[0];
+        if (!error) return true;
+        if (!EXPECTED.has(error.extensions?.code ?? '')) {
+          note(what, `${res.status} ${error.extensions?.code}: ${error.message}`);
+        }
+        return false;
+      };
+
+      const upload = async (user: User, { random, pick, between }: Rng) => {
+        const reuse = recentBytes.length > 0 && random() < 0.2;
+        const large = random() < 0.15;
+        const bytes = reuse
+          ? pick(recentBytes)
+          : randomBytes(large ? between(2 << 20, 6 << 20) : between(1, 64 << 10));
+        if (!reuse && !large) recentBytes.push(bytes);
+        if (recentBytes.length > 20) recentBytes.shift();
+        const tags = TAGS.filter(() => random() < 0.3);
+        const res = await fetch(`${child.url}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${user.token}` },
+          body: uploadForm(bytes, { filename: `f${between(1, 1e6)}.bin`, tags }),
+        });
+        const body = (await res.json()) as {
+          data?: { uploadFile: UploadedFile };
+          errors?: { message: string; extensions?: { code?: string } }[];
+        };
+        if (!checkErrors('upload', { status: res.status, ...body }) || !body.data) return;
+        const file = body.data.uploadFile;
+        if (file.sha256 !== sha256(bytes)) note('upload', `sha256 ${file.sha256} for other bytes`);
+        known.push({ id: file.id, sha256: file.sha256, owner: user.email });
+      };
+
+      // Sends part of a multipart body with the full length declared, then drops the connection.
+      const cutUpload = async (user: User, { between }: Rng) => {
+        const bytes = randomBytes(between(256 << 10, 3 << 20));
+        const { body, contentType } = await multipartBody(bytes, { filename: 'cut.bin' });
+        const cut = between(200, body.length - 1);
+        await new Promise<void>((resolve) => {
+          const req = http.request(`${child.url}/graphql`, {
+            method: 'POST',
+            headers: {
+              'content-type': contentType,
+              'content-length': body.length,
+              authorization: `Bearer ${user.token}`,
+            },
+            agent: false,
+          });
+          req.on('error', () => resolve());
+          req.on('response', (res) => {
+            res.resume();
+            res.on('end', () => resolve());
+            res.on('error', () => resolve());
+          });
+          req.write(body.subarray(0, cut), () => {
+            setImmediate(() => {
+              req.destroy();
+              resolve();
+            });
+          });
+        });
+      };
+
+      const download = async (user: User, { pick }: Rng) => {
+        const file = known.length ? pick(known) : null;
+        if (!file) return;
+        const res = await fetch(`${child.url}/files/${file.id}/download`, {
+          headers: { authorization: `Bearer ${user.token}` },
+        });
+        const bytes = Buffer.from(await res.arrayBuffer());
+        // A HIDDEN file does not exist for a USER, and a deleted one for anybody.
+        if (res.status === 404) return;
+        if (res.status !== 200) return note('download', `status ${res.status}`);
+        if (sha256(bytes) !== file.sha256) note('download', `file ${file.id}: wrong bytes`);
+      };
+
+      const edit = async (
+        user: User,
+        { random, pick, between }: Rng,
+        kind: 'rename' | 'retag' | 'status' | 'delete',
+      ) => {
+        const mine = known.filter((f) => user.admin || f.owner === user.email);
+        const file = mine.length ? pick(mine) : null;
+        if (!file) return;
+        if (kind === 'delete') {
+          const res = await gql(
+            `mutation($id: ID!) { deleteFile(id: $id) }`,
+            { id: file.id },
+            user.token,
+          );
+          if (checkErrors('delete', res)) known.splice(known.indexOf(file), 1);
+          return;
+        }
+        const variables: Record<string, unknown> = { id: file.id };
+        if (kind === 'rename') variables.name = `renamed ${between(1, 1e6)}.bin`;
+        if (kind === 'retag') variables.tags = TAGS.filter(() => random() < 0.4);
+        if (kind === 'status') variables.status = random() < 0.5 ? 'HIDDEN' : 'ACTIVE';
+        const res = await gql(
+          `mutation($id: ID!, $name: String, $tags: [String!], $status: FileStatus) {
+            updateFile(id: $id, name: $name, tags: $tags, status: $status) { id } }`,
+          variables,
+          user.token,
+        );
+        checkErrors(kind, res);
+      };
+
+      const worker = async (user: User, rng: Rng) => {
+        while (!crashed) {
+          const r = rng.random();
+          if (r < 0.3) await guard('upload', () => upload(user, rng));
+          else if (r < 0.38) await guard('cut upload', () => cutUpload(user, rng));
+          else if (r < 0.63) await guard('download', () => download(user, rng));
+          else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));
+          else if (r < 0.83) await guard('retag', () => edit(user, rng, 'retag'));
+          else if (r < 0.9 && user.admin) await guard('status', () => edit(user, rng, 'status'));
+          else await guard('delete', () => edit(user, rng, 'delete'));
+        }
+      };
+
+      const started = Date.now();
+      const killAfter = 300 + Math.floor(killAt() * 1200);
+      const traffic = Array.from({ length: workers }, (_, i) =>
+        worker(users[i % users.length]!, rng(options.seed * 7919 + round * 101 + i)),
+      );
+      await new Promise((r) => setTimeout(r, killAfter));
+      // Set first: requests failing from here on are the kill's doing.
+      crashed = true;
+      await kill(child, 'SIGKILL');
+      await Promise.all(traffic);
+      const leftByKill = await leftovers();
+      child = await startChild(env);
+      const ms = Date.now() - started;
+      rounds.push({ round, killedAfterMs: killAfter, ms, ops, failedByCrash, leftByKill });
+      log(
+        `round ${round}: killed after ${killAfter} ms (${ops} requests answered, ` +
+          `${failedByCrash} cut by the kill, left ${leftByKill.temps} temp object(s) and ` +
+          `${leftByKill.intents} blob intent(s)); restarted, ${ms} ms in all`,
+      );
+    }
+
+    // A last request through the restarted server proves it serves what survived.
+    const survivor = known.at(-1);
+    if (survivor) {
+      const res = await fetch(`${child.url}/files/${survivor.id}/download`, {
+        headers: { authorization: `Bearer ${users[0]!.token}` },
+      });
+      const bytes = Buffer.from(await res.arrayBuffer());
+      if (res.status !== 200 && res.status !== 404) {
+        unexpected.push(`after the rounds, download: status ${res.status}`);
+      } else if (res.status === 200 && sha256(bytes) !== survivor.sha256) {
+        unexpected.push(`after the rounds, download: wrong bytes`);
+      }
+    }
+  } catch (err) {
+    await kill(child, 'SIGKILL');
+    await connection.close();
+    await database?.drop();
+    throw new Error(`chaos run failed: ${String(err)}\n${child.output()}`, { cause: err });
+  }
+
+  try {
+    if (connection.dialect === 'postgres') {
+      // The killed instances' leases lapse within LEASE_SECONDS; the running one's periodic
+      // sweep then removes their leftovers and their lease rows.
+      const deadline = Date.now() + 20 * LEASE_SECONDS * 1000;
+      for (;;) {
+        const n = await connection.db.selectFrom('instances').select('id').execute();
+        if (n.length <= 1) break;
+        if (Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const code = await kill(child, 'SIGTERM');
+    if (code !== 0) unexpected.push(`clean stop exited with ${code}:\n${child.output()}`);
+
+    const report = await runDoctor({ db: connection.db, dialect: connection.dialect, storage });
+    const left = await leftovers();
+    const ok = report.problems === 0 && !left.temps && !left.intents && !left.leases;
+    return {
+      seed: options.seed,
+      dialect: connection.dialect,
+      rounds,
+      unexpected,
+      report,
+      leftovers: left,
+      ok,
+    };
+  } finally {
+    await connection.close();
+    await database?.drop();
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** A fresh empty database on the PostgreSQL server `adminUrl`, and a way to drop it. */
+async function createDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `cabinet_chaos_${randomBytes(6).toString('hex')}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
