@@ -480,6 +480,66 @@ describe('hardening: bad input gets BAD_USER_INPUT', () => {
     }
   });
 
+  it("answers malformed requests with the API's codes, echoing nothing of the body", async () => {
+    const get = await fetch(
+      `${t.url}/graphql?query=${encodeURIComponent('{ me { email } }')}&variables=%7B`,
+      { headers: { authorization: `Bearer ${admin}` } },
+    );
+    expect(get.status).toBe(400);
+    expect(await get.json()).toMatchObject({
+      errors: [{ extensions: { code: 'BAD_USER_INPUT' } }],
+    });
+    const bodies: [string, string][] = [
+      ['{"query":"secret-looking body', 'BAD_USER_INPUT'],
+      ['{}', 'BAD_USER_INPUT'],
+      ['[{"query":"{ me { email } }"}]', 'BAD_USER_INPUT'],
+      ['42', 'BAD_USER_INPUT'],
+      ['{"query":"query A { me { email } }","operationName":"Z"}', 'BAD_USER_INPUT'],
+      [
+        JSON.stringify({
+          query: 'mutation($s: [ApiScope!]!) { createApiToken(name: "x", scopes: $s) { token } }',
+          variables: { s: Array.from({ length: 60 }, () => 'NOPE') },
+        }),
+        'BAD_USER_INPUT',
+      ],
+      [
+        JSON.stringify({ query: `{ me { email } }`, pad: 'x'.repeat(1_100_000) }),
+        'PAYLOAD_TOO_LARGE',
+      ],
+    ];
+    for (const [body, code] of bodies) {
+      const res = await fetch(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body,
+      });
+      const text = await res.text();
+      expect(text, body.slice(0, 40)).not.toMatch(/secret-looking|originalError/);
+      const json = JSON.parse(text) as { errors: { extensions: { code: string } }[] };
+      expect(json.errors[0]!.extensions.code, body.slice(0, 40)).toBe(code);
+    }
+  });
+
+  it('keeps no file whose request was cut off after its final boundary', async () => {
+    const before = await fileRows(t);
+    const { body, contentType } = await multipartBody('complete parts, incomplete request');
+    const url = new URL(t.url);
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => {
+        socket.write(
+          `POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${user}\r\n` +
+            `Content-Type: ${contentType}\r\nContent-Length: ${body.length + 50}\r\n\r\n`,
+        );
+        socket.end(body);
+      });
+      socket.on('data', () => undefined);
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve());
+    });
+    await eventually(async () => (await tempFiles(t)).length === 0);
+    expect(await fileRows(t)).toBe(before);
+  });
+
   it('lists to users no tag that only HIDDEN files carry', async () => {
     const TAGS = '{ tags(first: 100) { totalCount edges { node { name } } } }';
     type Tags = { tags: { totalCount: number; edges: { node: { name: string } }[] } };

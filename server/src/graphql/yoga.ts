@@ -24,26 +24,49 @@ export function maskError(error: unknown): Error {
     });
   }
   if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-    // Variables that do not fit their declared types are refused by graphql-js's coercion,
-    // whose errors carry no code: they are the caller's bad input like any other.
-    if (isUncodedVariableError(error)) {
-      return new GraphQLError(error.message, {
-        nodes: error.nodes,
-        source: error.source,
-        positions: error.positions,
-        extensions: {
-          ...(original instanceof GraphQLError ? original.extensions : {}),
-          ...error.extensions,
-          code: 'BAD_USER_INPUT',
-        },
-      });
-    }
-    return original instanceof GraphQLError ? original : error;
+    return withContractCode(original instanceof GraphQLError ? original : error, error);
   }
   requestLog()?.error({ err: original ?? error }, 'unexpected error');
   return new GraphQLError('Something went wrong on our side. It has been logged.', {
     ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
     extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}
+
+/**
+ * The codes GraphQL Yoga and graphql-js give request errors, as the API's codes. Yoga answers a
+ * malformed request (bad JSON, no query, a GET mutation, a batch) with BAD_REQUEST and an unknown
+ * operation name with OPERATION_RESOLUTION_FAILURE; graphql-js refuses variables of the wrong
+ * type with no code at all. Each is the caller's bad input.
+ */
+const CONTRACT_CODES: Record<string, string> = {
+  BAD_REQUEST: 'BAD_USER_INPUT',
+  OPERATION_RESOLUTION_FAILURE: 'BAD_USER_INPUT',
+  REQUEST_ENTITY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+};
+
+const VARIABLE_ERROR = /^(Variable "\$|Too many errors processing variables)/;
+
+/**
+ * GraphQL's own errors pass through with their code, mapped to the API's; their extensions keep
+ * only what clients may see (Yoga would echo the start of a malformed body as `originalError`).
+ */
+function withContractCode(error: GraphQLError, outer: GraphQLError): GraphQLError {
+  const code = error.extensions.code ?? outer.extensions.code;
+  const mapped =
+    typeof code === 'string'
+      ? (CONTRACT_CODES[code] ?? code)
+      : VARIABLE_ERROR.test(outer.message)
+        ? 'BAD_USER_INPUT'
+        : undefined;
+  if (mapped === code && !('originalError' in error.extensions)) return error;
+  const { originalError: _echo, ...extensions } = { ...error.extensions, ...outer.extensions };
+  return new GraphQLError(VARIABLE_ERROR.test(outer.message) ? outer.message : error.message, {
+    nodes: outer.nodes,
+    source: outer.source,
+    positions: outer.positions,
+    path: outer.path,
+    extensions: { ...extensions, ...(mapped ? { code: mapped } : {}) },
   });
 }
 
@@ -116,8 +139,40 @@ const validationRules: Plugin = {
   },
 };
 
-const isUncodedVariableError = (e: GraphQLError) =>
-  !e.extensions?.code && /^Variable "\$/.test(e.message);
+/**
+ * GET requests parsed as Yoga does, but with malformed `variables` or `extensions` JSON answered
+ * as BAD_USER_INPUT: Yoga's own parser let the SyntaxError through as an internal error.
+ */
+const getParser: Plugin = {
+  onRequestParse({ request, setRequestParser }) {
+    if (request.method !== 'GET') return;
+    setRequestParser(() => {
+      const params = new URL(request.url).searchParams;
+      const json = (name: string): Record<string, unknown> | undefined => {
+        const text = params.get(name);
+        if (!text) return undefined;
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch {
+          value = null;
+        }
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+          throw new GraphQLError(`The ${name} parameter must be a JSON object.`, {
+            extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+          });
+        }
+        return value as Record<string, unknown>;
+      };
+      return {
+        query: params.get('query') ?? undefined,
+        operationName: params.get('operationName') ?? undefined,
+        variables: json('variables'),
+        extensions: json('extensions'),
+      };
+    });
+  },
+};
 
 export function createYogaServer(options: {
   maxRequestBodySize: number | false;
@@ -135,6 +190,6 @@ export function createYogaServer(options: {
     maskedErrors: { maskError },
     maxRequestBodySize: options.maxRequestBodySize,
     cors: corsFor(options.corsOrigins),
-    plugins: [armor, validationRules, ...(options.plugins ?? [])],
+    plugins: [armor, validationRules, getParser, ...(options.plugins ?? [])],
   });
 }

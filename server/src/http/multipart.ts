@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import { Upload, type FileUpload } from 'graphql-upload-minimal';
+import type { StreamedUpload } from '../modules/files/files.service.js';
 import {
   AppError,
   BadUserInputError,
@@ -71,6 +72,14 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
     let uploadField: string | null = null;
     let fileStream: Readable | null = null;
     let settled = false;
+    // Settles when the whole HTTP body has arrived, or fails with the request: a file is kept
+    // only once its request completed (a body cut after the final boundary is still cut off).
+    let bodyFailed: (error: Error) => void = () => undefined;
+    const bodyComplete = new Promise<void>((resolve, reject) => {
+      bodyFailed = reject;
+      req.once('end', () => resolve());
+    });
+    bodyComplete.catch(() => undefined);
 
     const fail = (error: Error) => {
       if (failure) return;
@@ -79,6 +88,7 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
         settled = true;
         reject(error);
       }
+      bodyFailed(error);
       if (upload && !upload.file) upload.reject(error);
       if (fileStream && !fileStream.destroyed) fileStream.destroy(error);
       req.unpipe(parser);
@@ -161,7 +171,8 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
           handedOut = true;
           return stream;
         },
-      } as FileUpload);
+        requestComplete: () => bodyComplete,
+      } as StreamedUpload);
     });
 
     parser.on('close', () => {

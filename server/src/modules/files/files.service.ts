@@ -41,6 +41,11 @@ import {
 } from './files.rules.js';
 import { countFiles, listFiles, type FileListArgs } from './files.search.js';
 
+/** A file part that can also tell when its whole request arrived (http/multipart.ts). */
+export interface StreamedUpload extends FileUpload {
+  requestComplete(): Promise<void>;
+}
+
 export interface UploadInput {
   file: Promise<FileUpload>;
   name?: string | null;
@@ -176,6 +181,14 @@ export function createFilesService(deps: {
       const filename = decodeFormFileName(upload.filename);
       const name = givenName ?? parseFileName(filename, 'name');
       const temp = await receive(upload);
+      // The file's part may end before its request does; a request cut off after it keeps nothing.
+      const requestComplete = (upload as Partial<StreamedUpload>).requestComplete?.();
+      if (requestComplete) {
+        await requestComplete.catch(async (err: unknown) => {
+          await storage.discardTemp(temp.tempKey);
+          throw uploadError(err, deps.maxUploadBytes);
+        });
+      }
       let mimeType: string;
       try {
         mimeType = await sniffContentType(temp.head, [filename, name]);
