@@ -29,6 +29,11 @@ export default tseslint.config(
     },
   },
   {
+    // Worker threads' plain CommonJS entry points (loaded by path, untransformed, everywhere).
+    files: ['**/*.cjs'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.svelte', '**/*.svelte.ts'],
     languageOptions: {
       parserOptions: { parser: tseslint.parser, svelteConfig, extraFileExtensions: ['.svelte'] },

@@ -6,7 +6,13 @@ import { loadConfig, type Config } from '../src/config.js';
 import type { Database, Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { countFiles, countTagsOfFiles, listFiles } from '../src/modules/files/files.search.js';
-import { countUniqueUsers, downloadsByBucket } from '../src/modules/stats/stats.repository.js';
+import {
+  countUniqueUsers,
+  downloadsByBucket,
+  topDownloadedFiles,
+  topDownloadedTags,
+  topDownloaders,
+} from '../src/modules/stats/stats.repository.js';
 import { countTags, listTags, tagsOfFiles } from '../src/modules/tags/tags.repository.js';
 import { startServer } from '../src/server.js';
 
@@ -117,7 +123,6 @@ export async function run(): Promise<void> {
       .execute();
     const twoTags = popular.map((t) => t.id);
     const word = process.env.BENCH_QUERY ?? 'budget';
-    const viewer = { admin: false };
     const page = { limit: 21, offset: 0 };
     const yearTo = Date.now();
     const yearFrom = yearTo - 365 * 24 * 3600 * 1000;
@@ -135,9 +140,10 @@ export async function run(): Promise<void> {
       args: Parameters<typeof listFiles>[2],
       withTagCounts = false,
       offset = 0,
+      as: Case['as'] = 'user',
     ): Case => ({
       name,
-      as: 'user',
+      as,
       query: `query($query: String, $tagIds: [ID!], $tagMatch: TagMatch, $offset: Int) {
         files(query: $query, tagIds: $tagIds, tagMatch: $tagMatch, offset: $offset, first: 20) {
           totalCount edges { node { ${FILE_FIELDS} } }
@@ -145,10 +151,11 @@ export async function run(): Promise<void> {
       variables,
       async capture(d) {
         const a = { ...args };
-        const rows = await listFiles(d, viewer, a, { ...page, offset });
-        await countFiles(d, viewer, a);
+        const v = { admin: as === 'admin' };
+        const rows = await listFiles(d, v, a, { ...page, offset });
+        await countFiles(d, v, a);
         await pageTags(d, rows);
-        if (withTagCounts) await countTagsOfFiles(d, viewer, a);
+        if (withTagCounts) await countTagsOfFiles(d, v, a);
       },
     });
 
@@ -191,6 +198,34 @@ export async function run(): Promise<void> {
           const f = { from: yearFrom, to: yearTo };
           await downloadsByBucket(d, dialect, 'DAY', f);
           await countUniqueUsers(d, f);
+        },
+      },
+      // What typing produces: two characters match a large share of the library.
+      filesCase('query "an" (two characters, as typed)', { query: 'an' }, { query: 'an' }),
+      filesCase('query "an" as ADMIN', { query: 'an' }, { query: 'an' }, false, 0, 'admin'),
+      filesCase(
+        'query "an" + two tags ANY + tagCounts, ADMIN',
+        { query: 'an', tagIds: twoTags.map(String), tagMatch: 'ANY' },
+        { query: 'an', tagIds: twoTags, tagMatch: 'ANY' },
+        true,
+        0,
+        'admin',
+      ),
+      {
+        name: 'downloadStats, a year by DAY + top files, users, tags',
+        as: 'admin',
+        query: `query($from: DateTime, $to: DateTime) {
+          downloadStats(from: $from, to: $to, interval: DAY) { total uniqueUsers series { start count }
+            topFiles(limit: 10) { count file { id name } } topUsers(limit: 10) { count user { id name } }
+            topTags(limit: 10) { count tag { id name } } } }`,
+        variables: { from: new Date(yearFrom).toISOString(), to: new Date(yearTo).toISOString() },
+        async capture(d) {
+          const f = { from: yearFrom, to: yearTo };
+          await downloadsByBucket(d, dialect, 'DAY', f);
+          await countUniqueUsers(d, f);
+          await topDownloadedFiles(d, f, 10);
+          await topDownloaders(d, f, 10);
+          await topDownloadedTags(d, f, 10);
         },
       },
       {

@@ -31,7 +31,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const storage = createStorage(config.storage, { instance: lease.id });
   startHashThread();
   await lease.startSweeping(storage);
-  const app = createApp({ config, db: connection.db, dialect: connection.dialect, storage, log });
+  const app = createApp({
+    config,
+    db: connection.db,
+    reads: connection.reads,
+    dialect: connection.dialect,
+    storage,
+    log,
+  });
 
   // Headers are checked for their deadline this often (Node's default, 30 s, would let a
   // slowloris hold a socket for headersTimeout + 30 s).

@@ -19,6 +19,8 @@ import { createUsersService } from './modules/users/users.service.js';
 export interface Deps {
   config: Config;
   db: Db;
+  /** Where heavy reads (searches, statistics) run; `db` when not given (see db/connection.ts). */
+  reads?: Db;
   dialect: Dialect;
   storage: StorageDriver;
   /** Where rate-limit counters live; by default in the database on PostgreSQL, else in memory. */
@@ -28,6 +30,7 @@ export interface Deps {
 /** Wires every domain service to its dependencies; one instance per process. */
 export function createServices(deps: Deps) {
   const { config, db } = deps;
+  const reads = deps.reads ?? db;
   const sessions = createSessions(db, {
     days: config.sessionDays,
     secure: config.publicOrigin?.protocol === 'https:',
@@ -49,12 +52,14 @@ export function createServices(deps: Deps) {
     tags: createTagsService(db),
     files: createFilesService({
       db,
+      reads,
       dialect: deps.dialect,
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
-    stats: createStatsService(db, deps.dialect),
+    // Statistics only read, and a year of them is heavy: all through `reads`.
+    stats: createStatsService(reads, deps.dialect),
   };
 }
 

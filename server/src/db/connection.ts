@@ -5,11 +5,17 @@ import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database, Db } from './database.js';
+import { readPoolDb } from './read-pool.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
 export interface Connection {
   db: Db;
+  /**
+   * Where heavy reads go (searches, statistics): on SQLite a pool of read-only connections on
+   * worker threads (read-pool.ts), so no read holds the event loop; on PostgreSQL `db` itself.
+   */
+  reads: Db;
   dialect: Dialect;
   close(): Promise<void>;
 }
@@ -23,7 +29,7 @@ export function openDatabase(config: Config['database']): Connection {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, reads: db, dialect: 'postgres', close: () => db.destroy() };
   }
   if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
@@ -43,5 +49,15 @@ export function openDatabase(config: Config['database']): Connection {
     typeof value === 'string' ? value.toLowerCase() : value,
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  // An in-memory database exists on its own connection only: no other thread can read it.
+  const reads = config.file === ':memory:' ? db : readPoolDb(config.file);
+  return {
+    db,
+    reads,
+    dialect: 'sqlite',
+    async close() {
+      if (reads !== db) await reads.destroy();
+      await db.destroy();
+    },
+  };
 }

@@ -39,7 +39,7 @@ import {
   typeTagFor,
   type TagName,
 } from './files.rules.js';
-import { countFiles, listFiles, type FileListArgs } from './files.search.js';
+import { countFiles, countTagsOfFiles, listFiles, type FileListArgs } from './files.search.js';
 
 /** A file part that can also tell when its whole request arrived (http/multipart.ts). */
 export interface StreamedUpload extends FileUpload {
@@ -67,10 +67,13 @@ export const canSee = (viewer: Viewer | null, file: FileRow) =>
 
 export function createFilesService(deps: {
   db: Db;
+  /** Where searches run: worker threads on SQLite (db/read-pool.ts), else `db`. */
+  reads?: Db;
   dialect: Dialect;
   storage: StorageDriver;
   maxUploadBytes: number;
 }) {
+  const reads = deps.reads ?? deps.db;
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
   const pg = deps.dialect === 'postgres';
@@ -159,10 +162,16 @@ export function createFilesService(deps: {
     visibleByIds: (viewer: Viewer | null, ids: readonly number[]) =>
       viewer ? findFilesByIds(db, ids, !isAdmin(viewer)) : Promise.resolve([]),
 
+    // Searches read through `reads` (worker threads on SQLite): their cost grows with the library.
     list: (viewer: Viewer, args: FileListArgs, limit: number, offset: number) =>
-      listFiles(db, { admin: isAdmin(viewer) }, args, { limit, offset }),
+      listFiles(reads, { admin: isAdmin(viewer) }, args, { limit, offset }),
 
-    count: (viewer: Viewer, args: FileListArgs) => countFiles(db, { admin: isAdmin(viewer) }, args),
+    count: (viewer: Viewer, args: FileListArgs) =>
+      countFiles(reads, { admin: isAdmin(viewer) }, args),
+
+    /** For each tag, how many files of the whole filtered result carry it (FileConnection). */
+    tagCounts: (viewer: Viewer, args: FileListArgs) =>
+      countTagsOfFiles(reads, { admin: isAdmin(viewer) }, args),
 
     /**
      * Stores an upload: checks what can be checked before reading a byte (permissions, name and

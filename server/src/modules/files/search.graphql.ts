@@ -1,7 +1,6 @@
 import { builder } from '../../graphql/builder.js';
 import { TagCount } from '../tags/tags.graphql.js';
 import { FileConnection, type FileListing } from './files.graphql.js';
-import { countTagsOfFiles } from './files.search.js';
 
 // FileConnection.tagCounts: facet counts over the whole filtered result of `files`, computed only
 // when asked for (see SEARCH.md for the query shapes).
@@ -11,9 +10,7 @@ builder.objectField(FileConnection, 'tagCounts', (t) =>
     type: [TagCount],
     description:
       'For each tag, how many files of the whole filtered result carry it: counts above zero, highest first, then by name.',
-    resolve: (connection, _args, ctx) => {
-      const { args } = connection as FileListing;
-      return countTagsOfFiles(ctx.services.db, { admin: ctx.viewer?.user.role === 'ADMIN' }, args);
-    },
+    resolve: (connection, _args, ctx) =>
+      ctx.services.files.tagCounts(ctx.viewer!, (connection as FileListing).args),
   }),
 );
