@@ -23,7 +23,7 @@ const PASSWORD = 'correct horse battery';
 const TAGS = ['red', 'green', 'blue', 'shared', 'Ünïcode'];
 // Short on PostgreSQL so a killed instance's lease lapses, and its leftovers are swept by the
 // next instance, within the run.
-const LEASE_SECONDS = 2;
+const LEASE_SECONDS = 1;
 
 export interface ChaosOptions {
   rounds: number;

@@ -92,11 +92,15 @@ export async function removeOtherLeases(db: Executor, keep: string): Promise<num
   return Number(res.numDeletedRows);
 }
 
-export async function removeLapsedLeases(db: Executor, dialect: Dialect): Promise<number> {
-  const res = await db
-    .deleteFrom('instances')
-    .where('expires_at', '<', dbNow(dialect))
-    .executeTakeFirst();
+/** Removes lapsed leases, except `keep`'s (the caller's own, alive whatever its row says). */
+export async function removeLapsedLeases(
+  db: Executor,
+  dialect: Dialect,
+  keep: string | null = null,
+): Promise<number> {
+  let q = db.deleteFrom('instances').where('expires_at', '<', dbNow(dialect));
+  if (keep) q = q.where('id', '<>', keep);
+  const res = await q.executeTakeFirst();
   return Number(res.numDeletedRows);
 }
 

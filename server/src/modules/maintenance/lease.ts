@@ -60,9 +60,10 @@ export async function acquireLease(
   let sweepTimer: NodeJS.Timeout | null = null;
 
   const sweep = async (storage: StorageDriver): Promise<SweepResult> => {
-    const result = await sweepStale(db, dialect, storage, (err, what) =>
-      log.warn({ err, what }, 'could not remove a crash leftover'),
-    );
+    const result = await sweepStale(db, dialect, storage, {
+      self: id,
+      onError: (err, what) => log.warn({ err, what }, 'could not remove a crash leftover'),
+    });
     if (result.temps || result.intents || result.leases) {
       log.info({ ...result }, 'removed what crashed instances left behind');
     }

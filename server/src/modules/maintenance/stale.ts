@@ -53,8 +53,9 @@ export async function findStale(
   db: Db,
   dialect: Dialect,
   storage: StorageDriver,
-  now = Date.now(),
+  options: { self?: string | null; now?: number } = {},
 ): Promise<StaleFindings> {
+  const now = options.now ?? Date.now();
   const temps: StaleTemp[] = [];
   for await (const t of storage.listTemp()) {
     temps.push({ ...t, instance: tempKeyInstance(t.tempKey) });
@@ -64,6 +65,9 @@ export async function findStale(
   for (const t of temps) if (t.instance) named.add(t.instance);
   for (const i of intents) named.add(i.instance);
   const live = await liveInstances(db, dialect, [...named]);
+  // A sweeping instance is alive whatever its row says: a renewal delayed by a busy event loop
+  // must not make it remove its own uploads in flight.
+  if (options.self) live.add(options.self);
   const staleTemps = temps.filter((t) =>
     t.instance === null ? t.modifiedAt <= now - LEGACY_TEMP_MAX_AGE_MS : !live.has(t.instance),
   );
@@ -108,9 +112,10 @@ export async function sweepStale(
   db: Db,
   dialect: Dialect,
   storage: StorageDriver,
-  onError: (err: unknown, what: string) => void = () => undefined,
+  options: { self?: string | null; onError?: (err: unknown, what: string) => void } = {},
 ): Promise<SweepResult> {
-  const found = await findStale(db, dialect, storage);
+  const onError = options.onError ?? (() => undefined);
+  const found = await findStale(db, dialect, storage, { self: options.self ?? null });
   const result: SweepResult = { temps: 0, intents: 0, blobs: 0, leases: 0 };
   // One failure (a flaky store) must not stop the rest; the next sweep retries it.
   for (const t of found.temps) {
@@ -129,6 +134,6 @@ export async function sweepStale(
       onError(err, `intent ${intent.instance}/${intent.sha256}`);
     }
   }
-  result.leases = await removeLapsedLeases(db, dialect);
+  result.leases = await removeLapsedLeases(db, dialect, options.self ?? null);
   return result;
 }
