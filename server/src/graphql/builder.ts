@@ -52,8 +52,18 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({
+  description:
+    'Reads. Anonymous callers may ask only for `me` (null for them); everything else needs a ' +
+    'session or an API token with the scope the field names, else UNAUTHENTICATED (no or invalid ' +
+    'credentials) or FORBIDDEN (signed in, but not allowed).',
+});
+builder.mutationType({
+  description:
+    'Writes. Anonymous callers may call only `register`, `login` and `logout`. Account, token and ' +
+    'library management need a session (an API token gets FORBIDDEN), except `uploadFile`, which ' +
+    'an API token with the UPLOAD scope may call.',
+});
 
 // Scalar parse failures are bad input like any other, with the code clients switch on.
 const BAD_INPUT = { extensions: { code: 'BAD_USER_INPUT' } };
@@ -69,7 +79,11 @@ function parseDate(value: unknown): Date {
 }
 
 builder.scalarType('DateTime', {
-  description: 'ISO 8601 date-time string, UTC',
+  description:
+    'An instant as an ISO 8601 date-time string. Answers are always UTC with milliseconds ' +
+    '(`2026-11-25T09:00:00.000Z`). Inputs start with a `YYYY-MM-DD` date and should carry a ' +
+    'zone (`Z` or an offset); a date alone means its midnight UTC. Anything else is ' +
+    'BAD_USER_INPUT.',
   serialize: (value) => new Date(value).toISOString(),
   parseValue: parseDate,
   parseLiteral: (ast) => {
@@ -86,7 +100,10 @@ function parseSafeInt(value: unknown): number {
 }
 
 builder.scalarType('SafeInt', {
-  description: 'Integer up to 2^53-1 (byte counts)',
+  description:
+    'A whole number of at most 2^53-1 (9007199254740991) either side of zero, beyond Int’s 32 ' +
+    'bits: byte counts such as `File.size`. A JSON number; a fraction or a larger value is ' +
+    'BAD_USER_INPUT.',
   serialize: (value) => value,
   parseValue: parseSafeInt,
   parseLiteral: (ast) => {

@@ -4,12 +4,21 @@ import { User } from '../users/users.graphql.js';
 import type { AuthResult } from './auth.service.js';
 
 const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
+  description: 'A new session: what `register` and `login` answer.',
   fields: (t) => ({
     token: t.exposeString('token', {
-      description: 'The session token; also set as an HttpOnly cookie.',
+      description:
+        'The session token; also set as an HttpOnly, SameSite=Lax cookie (Secure with an https ' +
+        'public origin). Scripts send it as `Authorization: Bearer <token>`.',
     }),
-    expiresAt: t.field({ type: 'DateTime', resolve: (p) => p.expiresAt }),
-    user: t.field({ type: User, resolve: (p) => p.user }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      description:
+        'When the session ends unless used: sessions last SESSION_DAYS (default 30) and are ' +
+        'renewed while in use.',
+      resolve: (p) => p.expiresAt,
+    }),
+    user: t.field({ type: User, description: 'The signed-in user.', resolve: (p) => p.user }),
   }),
 });
 
@@ -21,23 +30,49 @@ function signedIn(ctx: Context, result: AuthResult): AuthResult {
 builder.mutationFields((t) => ({
   register: t.field({
     type: AuthPayload,
-    description: 'Creates an account and signs in. The first account of an empty library is ADMIN.',
+    description:
+      'Creates an account and signs in (anonymous callers may call it). The first account of an ' +
+      'empty library is ADMIN, later ones USER. BAD_USER_INPUT with `extensions.fields` for ' +
+      'invalid input, CONFLICT when the email is taken, FORBIDDEN for a banned email, ' +
+      'RATE_LIMITED past the per-address limit (AUTH_RATE_PER_ADDRESS attempts per 10 minutes; ' +
+      '`extensions.retryAfter` in seconds).',
     args: {
-      email: t.arg.string({ required: true }),
-      name: t.arg.string({ required: true }),
-      password: t.arg.string({ required: true }),
+      email: t.arg.string({
+        required: true,
+        description:
+          'A valid email address, at most 254 characters; trimmed, compared case-insensitively ' +
+          'and stored lower-case.',
+      }),
+      name: t.arg.string({
+        required: true,
+        description: 'Display name: 1 to 100 characters after trimming, no control characters.',
+      }),
+      password: t.arg.string({
+        required: true,
+        description: '8 to 256 characters; stored only as an argon2id hash.',
+      }),
     },
     resolve: async (_root, args, ctx) =>
       signedIn(ctx, await ctx.services.auth.register(args, ctx.clientAddress)),
   }),
   login: t.field({
     type: AuthPayload,
-    args: { email: t.arg.string({ required: true }), password: t.arg.string({ required: true }) },
+    description:
+      'Signs in with email and password and starts a session. A wrong email or password is ' +
+      'BAD_USER_INPUT (one answer for both), a banned account FORBIDDEN. RATE_LIMITED, with ' +
+      '`extensions.retryAfter` in seconds, past AUTH_RATE_PER_ADDRESS attempts per client address ' +
+      'per 10 minutes or 10 failed sign-ins per email per 15 minutes.',
+    args: {
+      email: t.arg.string({ required: true, description: 'The account’s email, any case.' }),
+      password: t.arg.string({ required: true, description: 'The account’s password.' }),
+    },
     resolve: async (_root, args, ctx) =>
       signedIn(ctx, await ctx.services.auth.login(args, ctx.clientAddress)),
   }),
   logout: t.boolean({
-    description: 'Ends the current session. True even when there was none.',
+    description:
+      'Ends the current session and clears the cookie. True even when there was none; with an ' +
+      'API token it only clears the cookie (revoke tokens with `revokeApiToken`).',
     resolve: async (_root, _args, ctx) => {
       if (ctx.viewer?.kind === 'session' && ctx.token) await ctx.services.auth.logout(ctx.token);
       ctx.setCookie(ctx.services.sessions.blankCookie());
@@ -45,7 +80,9 @@ builder.mutationFields((t) => ({
     },
   }),
   logoutEverywhere: t.boolean({
-    description: 'Ends every session of the signed-in user, on every device.',
+    description:
+      'Ends every session of the signed-in user, on every device, and clears the cookie. Needs a ' +
+      'session; API tokens stay valid.',
     authScopes: { session: true },
     resolve: async (_root, _args, ctx) => {
       await ctx.services.auth.logoutEverywhere(ctx.viewer!.user.id);

@@ -15,7 +15,7 @@ import type { DownloadFilter } from './downloads.service.js';
 export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement({
   description: 'One download of a file: a GET of the download route that started at byte 0.',
   fields: (t) => ({
-    id: t.exposeID('id'),
+    id: t.exposeID('id', { description: 'Stable identifier.' }),
     file: t.field({
       type: FileRef,
       nullable: true,
@@ -23,8 +23,17 @@ export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement(
       resolve: (d) => d.file_id,
     }),
     fileName: t.exposeString('file_name', { description: 'The file’s name when downloaded.' }),
-    user: t.field({ type: User, nullable: true, resolve: (d) => d.user_id }),
-    at: t.field({ type: 'DateTime', resolve: (d) => d.at }),
+    user: t.field({
+      type: User,
+      nullable: true,
+      description: 'Who downloaded; null when that account no longer exists.',
+      resolve: (d) => d.user_id,
+    }),
+    at: t.field({
+      type: 'DateTime',
+      description: 'When the download started.',
+      resolve: (d) => d.at,
+    }),
   }),
 });
 
@@ -44,9 +53,18 @@ const HISTORY_SCOPES = { $all: { admin: true, tokenScope: 'STATS' } } as const;
 builder.objectField(FileRef, 'downloads', (t) =>
   t.field({
     type: DownloadConnection,
-    description: 'Admin: this file’s downloads, newest first.',
+    description:
+      'Admin (or an admin’s STATS token): this file’s downloads, newest first; FORBIDDEN for ' +
+      'anyone else.',
     authScopes: HISTORY_SCOPES,
-    args: { first: t.arg.int(), after: t.arg.string() },
+    args: {
+      first: t.arg.int({
+        description: 'Page size: default 20, at most 100 (else BAD_USER_INPUT).',
+      }),
+      after: t.arg.string({
+        description: 'Continue after this cursor (`pageInfo.endCursor` of the previous page).',
+      }),
+    },
     resolve: (file, args, ctx) => {
       const filter: DownloadFilter = { fileId: file.id };
       return historyConnection(ctx, filter, args);
@@ -57,7 +75,11 @@ builder.objectField(FileRef, 'downloads', (t) =>
 builder.queryFields((t) => ({
   myDownloads: t.field({
     type: DownloadConnection,
-    description: 'The signed-in user’s downloads, newest first.',
+    description:
+      'The signed-in user’s downloads, newest first (session or READ token). A file since ' +
+      'deleted or hidden shows as `file: null` with its `fileName`. Paged: `first` (default 20, ' +
+      'at most 100, else BAD_USER_INPUT), `after` (a cursor from `pageInfo.endCursor`) or ' +
+      '`offset` (rows to skip).',
     authScopes: { tokenScope: 'READ' },
     args: pageArgs(t.arg),
     resolve: (_root, args, ctx) => {
@@ -68,14 +90,24 @@ builder.queryFields((t) => ({
   downloads: t.field({
     type: DownloadConnection,
     description:
-      'Admin (or an admin’s STATS token): download history, newest first; `from` inclusive, ' +
-      '`to` exclusive.',
+      'Admin (or an admin’s STATS token): download history, newest first, optionally narrowed to ' +
+      'a file, a user and a time range. Paged: `first` (default 20, at most 100, else ' +
+      'BAD_USER_INPUT), `after` (a cursor from `pageInfo.endCursor`) or `offset` (rows to skip).',
     authScopes: HISTORY_SCOPES,
     args: {
-      fileId: t.arg.id(),
-      userId: t.arg.id(),
-      from: t.arg({ type: 'DateTime' }),
-      to: t.arg({ type: 'DateTime' }),
+      fileId: t.arg.id({
+        description:
+          'Only downloads of this file (a deleted file’s rows name no file any more); a ' +
+          'malformed id is BAD_USER_INPUT.',
+      }),
+      userId: t.arg.id({
+        description: 'Only downloads by this user; a malformed id is BAD_USER_INPUT.',
+      }),
+      from: t.arg({ type: 'DateTime', description: 'Only downloads at or after this instant.' }),
+      to: t.arg({
+        type: 'DateTime',
+        description: 'Only downloads before this instant (exclusive).',
+      }),
       ...pageArgs(t.arg),
     },
     resolve: (_root, args, ctx) => {

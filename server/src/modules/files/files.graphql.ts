@@ -8,14 +8,34 @@ import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
 import type { FileListArgs } from './files.search.js';
 
-builder.addScalarType('Upload', GraphQLUpload, {});
+builder.addScalarType('Upload', GraphQLUpload, {
+  description:
+    'A file sent with the GraphQL multipart request spec (`operations`, `map`, then the file ' +
+    'part) to POST /graphql. The bytes stream to storage; at most MAX_UPLOAD_BYTES (default ' +
+    '5 GiB, else PAYLOAD_TOO_LARGE). Each Upload variable may be used once.',
+});
 
 export const FileStatusEnum = builder.enumType('FileStatus', {
-  values: ['ACTIVE', 'HIDDEN'] as const,
+  description: 'Whether USERs can see a file. Only admins may set it.',
+  values: {
+    ACTIVE: { description: 'Visible to everyone signed in (the default for uploads).' },
+    HIDDEN: {
+      description:
+        'Visible to admins only: for USERs it does not exist anywhere (lists, `file`, tag ' +
+        'counts, search, the download route: 404).',
+    },
+  } as const,
 });
 
 export const FileOrderEnum = builder.enumType('FileOrder', {
-  values: ['NEWEST', 'OLDEST', 'NAME', 'LARGEST', 'MOST_DOWNLOADED'] as const,
+  description: 'Orders of the file list. Ties are broken by id, so pages never overlap.',
+  values: {
+    NEWEST: { description: 'Most recently uploaded first (the default).' },
+    OLDEST: { description: 'Earliest uploaded first.' },
+    NAME: { description: 'By name, in the database’s collation.' },
+    LARGEST: { description: 'Largest `size` first.' },
+    MOST_DOWNLOADED: { description: 'Highest `downloadCount` first.' },
+  } as const,
 });
 
 /** The path of the download route for a file (API.md, "Downloads"). */
@@ -26,19 +46,42 @@ export const downloadPath = (id: number) => `/files/${id}/download`;
  * viewer may not see (HIDDEN ones for non-admins) load as null.
  */
 export const FileRef = builder.loadableObject('File', {
+  description:
+    'A stored file. USERs see ACTIVE files only; a HIDDEN file is, for them, a file that does ' +
+    'not exist.',
   load: (ids: number[], ctx) => ctx.services.files.visibleByIds(ctx.viewer, ids),
   sort: (file: FileRow) => file.id,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
-    originalName: t.exposeString('original_name'),
-    size: t.field({ type: 'SafeInt', resolve: (f) => f.size }),
-    mimeType: t.exposeString('mime_type'),
-    sha256: t.exposeString('sha256'),
-    status: t.field({ type: FileStatusEnum, resolve: (f) => f.status }),
+    id: t.exposeID('id', { description: 'Stable identifier (a positive integer as a string).' }),
+    name: t.exposeString('name', {
+      description:
+        'The name shown and used for downloads: 1 to 255 characters, trimmed, any characters ' +
+        'but control characters.',
+    }),
+    originalName: t.exposeString('original_name', {
+      description:
+        'The file name the uploading client sent (control characters replaced by `_`), kept ' +
+        'when the file is renamed.',
+    }),
+    size: t.field({ type: 'SafeInt', description: 'Size in bytes.', resolve: (f) => f.size }),
+    mimeType: t.exposeString('mime_type', {
+      description:
+        'Content type sniffed from the bytes, else guessed from the extension, else ' +
+        '`application/octet-stream`; the type the client declared is ignored.',
+    }),
+    sha256: t.exposeString('sha256', {
+      description:
+        'SHA-256 of the content, lower-case hex; the download route’s ETag. Identical content ' +
+        'uploaded twice shares one stored blob.',
+    }),
+    status: t.field({
+      type: FileStatusEnum,
+      description: 'ACTIVE or HIDDEN; only admins ever see HIDDEN files.',
+      resolve: (f) => f.status,
+    }),
     tags: t.loadableList({
       type: Tag,
-      description: 'The file’s tags, by name.',
+      description: 'The file’s tags, by name (at most 50).',
       load: (ids: number[], ctx) => ctx.services.tags.ofFiles(ids),
       resolve: (f) => f.id,
     }),
@@ -48,16 +91,31 @@ export const FileRef = builder.loadableObject('File', {
       description: 'Null once the uploader’s account is gone.',
       resolve: (f) => f.uploaded_by,
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: (f) => f.created_at }),
-    updatedAt: t.field({ type: 'DateTime', resolve: (f) => f.updated_at }),
-    downloadCount: t.exposeInt('download_count'),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When the upload was committed.',
+      resolve: (f) => f.created_at,
+    }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      description: 'When the name, tags or status last changed (`createdAt` until then).',
+      resolve: (f) => f.updated_at,
+    }),
+    downloadCount: t.exposeInt('download_count', {
+      description:
+        'Downloads of this file: GETs of the download route starting at byte 0 (not HEAD, 304 ' +
+        'or later Range parts).',
+    }),
     lastDownloadedAt: t.field({
       type: 'DateTime',
       nullable: true,
+      description: 'When it was last downloaded; null if never.',
       resolve: (f) => f.last_downloaded_at,
     }),
     downloadUrl: t.string({
-      description: 'Path of the download route (GET/HEAD, cookie or Bearer).',
+      description:
+        'Path of the download route, `/files/<id>/download` (GET/HEAD with the session cookie or ' +
+        'a Bearer session or DOWNLOAD token; supports Range and If-None-Match).',
       resolve: (f) => downloadPath(f.id),
     }),
   }),
@@ -72,9 +130,11 @@ builder.queryFields((t) => ({
   file: t.field({
     type: FileRef,
     nullable: true,
-    description: 'A file by id; null when it does not exist or the viewer may not see it.',
+    description:
+      'A file by id; null when it does not exist, the id is malformed or the viewer may not see ' +
+      'it (a HIDDEN file for a USER). Session or READ token.',
     authScopes: { tokenScope: 'READ' },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The file’s id.' }) },
     resolve: async (_root, args, ctx) => {
       let id: number;
       try {
@@ -88,20 +148,46 @@ builder.queryFields((t) => ({
   files: t.field({
     type: FileConnection,
     description:
-      'The files the viewer can see. USERs see ACTIVE files only, whatever `status` asks.',
+      'The files the viewer can see, filtered and ordered; session or READ token. USERs see ' +
+      'ACTIVE files only, whatever `status` asks. `totalCount` and `tagCounts` describe the ' +
+      'whole filtered result, not the page. Paging: `first`, then `after` or `offset`.',
     authScopes: { tokenScope: 'READ' },
     args: {
       query: t.arg.string({
-        description: 'Case-insensitive substring of the file name or of a tag name.',
+        description:
+          'Case-insensitive substring of the file name or of a tag name, in any script; `%`, `_` ' +
+          'and `*` are literal. At most 255 characters, no control characters (else ' +
+          'BAD_USER_INPUT). Null or empty: no text filter.',
       }),
-      tagIds: t.arg.idList(),
-      tagMatch: t.arg({ type: TagMatchEnum, defaultValue: 'ALL' }),
-      status: t.arg({ type: FileStatusEnum }),
-      uploadedBy: t.arg.id(),
-      orderBy: t.arg({ type: FileOrderEnum, defaultValue: 'NEWEST' }),
-      first: t.arg.int({ defaultValue: 20 }),
-      after: t.arg.string(),
-      offset: t.arg.int(),
+      tagIds: t.arg.idList({
+        description:
+          'Only files carrying these tags, combined by `tagMatch`; a malformed id is ' +
+          'BAD_USER_INPUT.',
+      }),
+      tagMatch: t.arg({
+        type: TagMatchEnum,
+        defaultValue: 'ALL',
+        description: 'ALL: every listed tag; ANY: at least one.',
+      }),
+      status: t.arg({
+        type: FileStatusEnum,
+        description:
+          'Only files with this status. USERs see ACTIVE files only: HIDDEN finds nothing for them.',
+      }),
+      uploadedBy: t.arg.id({
+        description: 'Only files this user uploaded; a malformed id is BAD_USER_INPUT.',
+      }),
+      orderBy: t.arg({ type: FileOrderEnum, defaultValue: 'NEWEST', description: 'The order.' }),
+      first: t.arg.int({
+        defaultValue: 20,
+        description: 'Page size, 0 to 100 (else BAD_USER_INPUT).',
+      }),
+      after: t.arg.string({
+        description:
+          'Continue after this cursor (`pageInfo.endCursor` of the previous page); a malformed ' +
+          'cursor is BAD_USER_INPUT. Takes precedence over `offset`.',
+      }),
+      offset: t.arg.int({ description: 'Rows to skip: jumps straight to a page. Zero or more.' }),
     },
     resolve: async (_root, args, ctx): Promise<FileListing> => {
       const listArgs: FileListArgs = {
@@ -129,13 +215,30 @@ builder.mutationFields((t) => ({
     description:
       'Uploads one file (GraphQL multipart request). `name` defaults to the file’s own name; ' +
       'without `tags` the file gets its type tag (Image, Video, Audio or Other). Only admins may ' +
-      'set `status`.',
+      'set `status`. Session or UPLOAD token. PAYLOAD_TOO_LARGE (HTTP 413) past ' +
+      'MAX_UPLOAD_BYTES, FORBIDDEN for `status` from a USER, BAD_USER_INPUT for an invalid name ' +
+      'or tag or a malformed request. An upload that fails or is cut off leaves nothing behind.',
     authScopes: { tokenScope: 'UPLOAD' },
     args: {
-      file: t.arg({ type: 'Upload', required: true }),
-      name: t.arg.string(),
-      tags: t.arg.stringList(),
-      status: t.arg({ type: FileStatusEnum }),
+      file: t.arg({
+        type: 'Upload',
+        required: true,
+        description: 'The file part of the multipart request.',
+      }),
+      name: t.arg.string({
+        description:
+          'The file’s name: 1 to 255 characters after trimming, no control characters (CR, LF, ' +
+          'NUL, …). Default: the uploaded file’s own name.',
+      }),
+      tags: t.arg.stringList({
+        description:
+          'Exactly these tags, each created when missing: names trimmed, 1 to 40 characters, ' +
+          'matched ignoring case, at most 50. Omitted: the type tag. An empty list: no tags.',
+      }),
+      status: t.arg({
+        type: FileStatusEnum,
+        description: 'Admins only (FORBIDDEN for USERs); default ACTIVE.',
+      }),
     },
     resolve: (_root, args, ctx) => ctx.services.files.upload(ctx.viewer!, args),
   }),
@@ -143,23 +246,36 @@ builder.mutationFields((t) => ({
     type: FileRef,
     description:
       'Renames, retags (exactly the given tags, created when missing) or, for admins, ' +
-      'hides/shows a file. The uploader or an admin.',
+      'hides/shows a file. The uploader or an admin, with a session: FORBIDDEN for anyone else, ' +
+      'NOT_FOUND for a file the caller cannot see, BAD_USER_INPUT for an invalid name or tag.',
     authScopes: { session: true },
     args: {
-      id: t.arg.id({ required: true }),
-      name: t.arg.string(),
-      tags: t.arg.stringList(),
-      status: t.arg({ type: FileStatusEnum }),
+      id: t.arg.id({ required: true, description: 'The file to change.' }),
+      name: t.arg.string({
+        description:
+          'A new name: 1 to 255 characters after trimming, no control characters. Omitted or ' +
+          'null: unchanged.',
+      }),
+      tags: t.arg.stringList({
+        description:
+          'The file’s new tags, replacing all of them (same rules as `uploadFile`). Omitted or ' +
+          'null: unchanged; an empty list removes every tag.',
+      }),
+      status: t.arg({
+        type: FileStatusEnum,
+        description: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
+      }),
     },
     resolve: (_root, args, ctx) =>
       ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args),
   }),
   deleteFile: t.boolean({
     description:
-      'Deletes a file (the uploader or an admin). Its download history keeps the name; the ' +
+      'Deletes a file (the uploader or an admin, with a session; FORBIDDEN for anyone else, ' +
+      'NOT_FOUND for a file the caller cannot see). Its download history keeps the name; the ' +
       'stored bytes go with the last file using them.',
     authScopes: { session: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The file to delete.' }) },
     resolve: (_root, args, ctx) =>
       ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id)),
   }),

@@ -10,11 +10,18 @@ const isAdmin = (ctx: Context) => ctx.viewer?.user.role === 'ADMIN';
 
 /** A Tag field that returns an id loads the row through one batched query per request. */
 export const Tag = builder.loadableObject('Tag', {
+  description:
+    'A label files carry, unique by name ignoring case. USERs never see a tag that only HIDDEN ' +
+    'files carry; tags without files are listed for everyone.',
   load: (ids: number[], ctx) => ctx.services.tags.byIds(ids),
   sort: (tag: TagRow) => tag.id,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
+    id: t.exposeID('id', {
+      description: 'Stable identifier, for `files(tagIds:)` and the editors.',
+    }),
+    name: t.exposeString('name', {
+      description: 'The name as written (1 to 40 characters, trimmed, no control characters).',
+    }),
     fileCount: t.int({
       description: 'Files carrying the tag that the viewer can see (HIDDEN ones for admins only).',
       resolve: (tag, _args, ctx) => tagFileCount(tag, isAdmin(ctx)),
@@ -23,20 +30,30 @@ export const Tag = builder.loadableObject('Tag', {
       description: 'Downloads of the files counted in fileCount.',
       resolve: (tag, _args, ctx) => tagDownloadCount(tag, isAdmin(ctx)),
     }),
-    createdAt: t.field({ type: 'DateTime', resolve: (tag) => tag.created_at }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When the tag was created (by an admin, or by the first file tagged with it).',
+      resolve: (tag) => tag.created_at,
+    }),
   }),
 });
 
 export const TagMatchEnum = builder.enumType('TagMatch', {
-  description: 'ALL keeps files carrying every listed tag, ANY files carrying at least one.',
-  values: ['ALL', 'ANY'] as const,
+  description: 'How `files(tagIds:)` combines several tags.',
+  values: {
+    ALL: { description: 'Files carrying every listed tag (the default).' },
+    ANY: { description: 'Files carrying at least one of the listed tags.' },
+  } as const,
 });
 
 /** One tag and how many files of a filtered result carry it (FileConnection.tagCounts). */
 export const TagCount = builder.objectRef<{ tag: TagRow; count: number }>('TagCount').implement({
+  description:
+    'A tag and a count: in `FileConnection.tagCounts` the files of the result carrying it, in ' +
+    '`DownloadStats.topTags` the downloads of files carrying it.',
   fields: (t) => ({
-    tag: t.field({ type: Tag, resolve: (c) => c.tag }),
-    count: t.exposeInt('count'),
+    tag: t.field({ type: Tag, description: 'The tag.', resolve: (c) => c.tag }),
+    count: t.exposeInt('count', { description: 'How many; always above zero.' }),
   }),
 });
 
@@ -44,17 +61,30 @@ const TagConnection = connectionRef(Tag, 'Tag');
 
 export const TagOrder = builder.enumType('TagOrder', {
   description: 'Orders of the tag list. Counts are those the viewer sees; ties go by name.',
-  values: ['NAME', 'NEWEST', 'OLDEST', 'MOST_FILES', 'MOST_DOWNLOADED'] as const,
+  values: {
+    NAME: { description: 'By name, A to Z, ignoring case (the default).' },
+    NEWEST: { description: 'Most recently created first.' },
+    OLDEST: { description: 'Earliest created first.' },
+    MOST_FILES: { description: 'Highest `fileCount` first.' },
+    MOST_DOWNLOADED: { description: 'Highest `downloadCount` first.' },
+  } as const,
 });
 
 builder.queryFields((t) => ({
   tags: t.field({
     type: TagConnection,
-    description: 'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`.',
+    description:
+      'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`. Session or ' +
+      'READ token. Paged: `first` (default 20, at most 100, else BAD_USER_INPUT), `after` (a ' +
+      'cursor from `pageInfo.endCursor`) or `offset` (rows to skip).',
     authScopes: { tokenScope: 'READ' },
     args: {
-      query: t.arg.string(),
-      orderBy: t.arg({ type: TagOrder, defaultValue: 'NAME' }),
+      query: t.arg.string({
+        description:
+          'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
+          'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
+      }),
+      orderBy: t.arg({ type: TagOrder, defaultValue: 'NAME', description: 'The order.' }),
       ...pageArgs(t.arg),
     },
     resolve: (_root, args, ctx) => {
@@ -73,22 +103,39 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   createTag: t.field({
     type: Tag,
-    description: 'Admin: a new tag; a name taken case-insensitively is CONFLICT.',
+    description:
+      'Admin, with a session: a new tag; a name taken case-insensitively is CONFLICT, an invalid ' +
+      'one BAD_USER_INPUT.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { name: t.arg.string({ required: true }) },
+    args: {
+      name: t.arg.string({
+        required: true,
+        description: '1 to 40 characters after trimming, no control characters.',
+      }),
+    },
     resolve: (_root, args, ctx) => ctx.services.tags.create(args.name),
   }),
   updateTag: t.field({
     type: Tag,
-    description: 'Admin: renames a tag; renaming onto another tag’s name is CONFLICT.',
+    description:
+      'Admin, with a session: renames a tag (its files keep it); renaming onto another tag’s ' +
+      'name is CONFLICT, an unknown tag NOT_FOUND.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true }), name: t.arg.string({ required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: 'The tag to rename.' }),
+      name: t.arg.string({
+        required: true,
+        description: 'The new name: 1 to 40 characters after trimming, no control characters.',
+      }),
+    },
     resolve: (_root, args, ctx) => ctx.services.tags.rename(parseIdOrNotFound(args.id), args.name),
   }),
   deleteTag: t.boolean({
-    description: 'Admin: deletes a tag and detaches it from every file.',
+    description:
+      'Admin, with a session: deletes a tag and detaches it from every file (the files stay). ' +
+      'NOT_FOUND for an unknown tag.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The tag to delete.' }) },
     resolve: (_root, args, ctx) => ctx.services.tags.delete(parseIdOrNotFound(args.id)),
   }),
 }));

@@ -1,18 +1,61 @@
 import { builder } from '../../graphql/builder.js';
 import { parseIdOrNotFound } from '../../graphql/ids.js';
-import { API_SCOPES } from './scopes.js';
+import type { ApiScope } from './scopes.js';
 import type { ApiToken } from './tokens.service.js';
 
-export const ApiScopeEnum = builder.enumType('ApiScope', { values: API_SCOPES });
+/** One description per scope of API_SCOPES: a scope added there fails to compile until described. */
+const API_SCOPE_VALUES = {
+  READ: {
+    description:
+      'Queries on files and tags: `files`, `file`, `tags`, `myDownloads` (and `me`, which needs ' +
+      'no scope).',
+  },
+  DOWNLOAD: { description: 'The download route, GET/HEAD `/files/:id/download`.' },
+  UPLOAD: { description: '`uploadFile`.' },
+  STATS: {
+    description:
+      '`downloadStats`, `downloads` and `File.downloads`: only while the token’s creator is an ' +
+      'admin.',
+  },
+} as const satisfies Record<ApiScope, { description: string }>;
+
+export const ApiScopeEnum = builder.enumType('ApiScope', {
+  description:
+    'What an API token may do. A token can do only what its scopes allow (FORBIDDEN otherwise); ' +
+    'account and token management always need a session.',
+  values: API_SCOPE_VALUES,
+});
 
 const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
+  description:
+    'A long-lived credential for scripts, sent as `Authorization: Bearer <token>`, limited to its ' +
+    'scopes. It stops working at once when revoked, expired, or its owner is banned. The secret ' +
+    'itself is never shown again after `createApiToken`.',
   fields: (t) => ({
-    id: t.exposeID('id'),
-    name: t.exposeString('name'),
-    scopes: t.field({ type: [ApiScopeEnum], resolve: (k) => k.scopes }),
-    createdAt: t.field({ type: 'DateTime', resolve: (k) => k.created_at }),
-    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.expires_at }),
-    lastUsedAt: t.field({ type: 'DateTime', nullable: true, resolve: (k) => k.last_used_at }),
+    id: t.exposeID('id', { description: 'Identifier, for `revokeApiToken`.' }),
+    name: t.exposeString('name', { description: 'The owner’s label: 1 to 100 characters.' }),
+    scopes: t.field({
+      type: [ApiScopeEnum],
+      description: 'What the token may do, sorted, without duplicates.',
+      resolve: (k) => k.scopes,
+    }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When it was created.',
+      resolve: (k) => k.created_at,
+    }),
+    expiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it stops working; null: never (until revoked).',
+      resolve: (k) => k.expires_at,
+    }),
+    lastUsedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'The last request made with it, recorded at most once a minute; null if unused.',
+      resolve: (k) => k.last_used_at,
+    }),
   }),
 });
 
@@ -21,15 +64,25 @@ const NewApiToken = builder
   .implement({
     description: 'The secret is shown once, here; only its hash is stored.',
     fields: (t) => ({
-      token: t.exposeString('token'),
-      apiToken: t.field({ type: ApiTokenRef, resolve: (n) => n.apiToken }),
+      token: t.exposeString('token', {
+        description:
+          'The secret (`cab_…`), for `Authorization: Bearer <token>`. Store it now: it cannot be ' +
+          'read again.',
+      }),
+      apiToken: t.field({
+        type: ApiTokenRef,
+        description: 'The token’s details, as `apiTokens` lists them.',
+        resolve: (n) => n.apiToken,
+      }),
     }),
   });
 
 builder.queryField('apiTokens', (t) =>
   t.field({
     type: [ApiTokenRef],
-    description: 'The signed-in user’s API tokens.',
+    description:
+      'The signed-in user’s API tokens, newest first (expired ones too, until revoked). Needs a ' +
+      'session.',
     authScopes: { session: true },
     resolve: (_root, _args, ctx) => ctx.services.tokens.list(ctx.viewer!.user.id),
   }),
@@ -38,17 +91,33 @@ builder.queryField('apiTokens', (t) =>
 builder.mutationFields((t) => ({
   createApiToken: t.field({
     type: NewApiToken,
+    description:
+      'Creates an API token for the signed-in user and shows its secret once. Needs a session. ' +
+      'BAD_USER_INPUT with `extensions.fields` for an invalid name, no scope or a past expiry.',
     authScopes: { session: true },
     args: {
-      name: t.arg.string({ required: true }),
-      scopes: t.arg({ type: [ApiScopeEnum], required: true }),
-      expiresAt: t.arg({ type: 'DateTime' }),
+      name: t.arg.string({
+        required: true,
+        description: 'A label: 1 to 100 characters after trimming, no control characters.',
+      }),
+      scopes: t.arg({
+        type: [ApiScopeEnum],
+        required: true,
+        description: 'At least one scope; duplicates collapse.',
+      }),
+      expiresAt: t.arg({
+        type: 'DateTime',
+        description: 'When the token stops working, in the future; null or omitted: never.',
+      }),
     },
     resolve: (_root, args, ctx) => ctx.services.tokens.create(ctx.viewer!.user.id, args),
   }),
   revokeApiToken: t.boolean({
+    description:
+      'Deletes one of the signed-in user’s API tokens; it stops working at once. Needs a ' +
+      'session. NOT_FOUND for a token that is not the caller’s or does not exist.',
     authScopes: { session: true },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The token’s `id`.' }) },
     resolve: (_root, args, ctx) =>
       ctx.services.tokens.revoke(ctx.viewer!.user.id, parseIdOrNotFound(args.id)),
   }),

@@ -4,22 +4,62 @@ import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import { parseId } from '../../graphql/ids.js';
 
-export const Role = builder.enumType('Role', { values: ['USER', 'ADMIN'] as const });
+export const Role = builder.enumType('Role', {
+  description: 'What a user may do. The first account registered in an empty library is ADMIN.',
+  values: {
+    USER: {
+      description:
+        'Uploads, finds and downloads ACTIVE files; edits and deletes the files they uploaded.',
+    },
+    ADMIN: {
+      description:
+        'Everything a USER may do, plus HIDDEN files, every file’s edits, users, tags, download ' +
+        'history and statistics.',
+    },
+  } as const,
+});
 
 /** A User field that returns an id loads the row through one batched query per request. */
 export const User = builder.loadableObject('User', {
+  description:
+    'A person with an account. Everyone signed in can see the uploader of a file they see; the ' +
+    'user list itself is for admins.',
   load: (ids: number[], ctx) => ctx.services.users.byIds(ids),
   sort: (user: UserRow) => user.id,
   fields: (t) => ({
-    id: t.exposeID('id'),
-    email: t.exposeString('email'),
-    name: t.exposeString('name'),
-    role: t.field({ type: Role, resolve: (u) => u.role }),
-    banned: t.boolean({ resolve: (u) => u.banned === 1 }),
-    createdAt: t.field({ type: 'DateTime', resolve: (u) => u.created_at }),
-    lastActiveAt: t.field({ type: 'DateTime', nullable: true, resolve: (u) => u.last_active_at }),
-    uploadCount: t.exposeInt('upload_count'),
-    downloadCount: t.exposeInt('download_count'),
+    id: t.exposeID('id', { description: 'Stable identifier (a positive integer as a string).' }),
+    email: t.exposeString('email', {
+      description: 'Unique, case-insensitive, stored lower-case; at most 254 characters.',
+    }),
+    name: t.exposeString('name', {
+      description: 'Display name: 1 to 100 characters, no control characters.',
+    }),
+    role: t.field({ type: Role, description: 'USER or ADMIN.', resolve: (u) => u.role }),
+    banned: t.boolean({
+      description:
+        'True while banned: the user’s sessions and API tokens were ended and the email can ' +
+        'neither sign in nor register again.',
+      resolve: (u) => u.banned === 1,
+    }),
+    createdAt: t.field({
+      type: 'DateTime',
+      description: 'When the account was registered.',
+      resolve: (u) => u.created_at,
+    }),
+    lastActiveAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'The last request made with one of the user’s sessions or API tokens, recorded at most ' +
+        'once a minute; null if none yet.',
+      resolve: (u) => u.last_active_at,
+    }),
+    uploadCount: t.exposeInt('upload_count', {
+      description: 'Files this user uploaded, deleted ones included (uploads made).',
+    }),
+    downloadCount: t.exposeInt('download_count', {
+      description: 'Downloads this user made (GETs of the download route starting at byte 0).',
+    }),
   }),
 });
 
@@ -27,31 +67,40 @@ const UserConnection = connectionRef(User, 'User');
 
 export const UserOrder = builder.enumType('UserOrder', {
   description: 'Orders of the admin user list. Ties are broken by id.',
-  values: [
-    'NEWEST',
-    'OLDEST',
-    'NAME',
-    'EMAIL',
-    'LAST_ACTIVE',
-    'MOST_UPLOADS',
-    'MOST_DOWNLOADS',
-  ] as const,
+  values: {
+    NEWEST: { description: 'Most recently registered first (the default).' },
+    OLDEST: { description: 'Earliest registered first.' },
+    NAME: { description: 'By name, A to Z.' },
+    EMAIL: { description: 'By email, A to Z.' },
+    LAST_ACTIVE: { description: 'Most recently active first; never-active users last.' },
+    MOST_UPLOADS: { description: 'Highest `uploadCount` first.' },
+    MOST_DOWNLOADS: { description: 'Highest `downloadCount` first.' },
+  } as const,
 });
 
 builder.queryFields((t) => ({
   me: t.field({
     type: User,
     nullable: true,
-    description: 'The signed-in user, or null.',
+    description:
+      'The signed-in user (of the session, or the creator of the API token; no scope needed), ' +
+      'or null for anonymous callers and for an expired, revoked or banned token or session.',
     resolve: (_root, _args, ctx) => ctx.viewer?.user ?? null,
   }),
   users: t.field({
     type: UserConnection,
-    description: 'Admin: users whose email or name contains `query`, in `orderBy` order.',
+    description:
+      'Admin, with a session: users whose email or name contains `query`, in `orderBy` order. ' +
+      'Paged: `first` (default 20, at most 100, else BAD_USER_INPUT), `after` (a cursor from ' +
+      '`pageInfo.endCursor`) or `offset` (rows to skip).',
     authScopes: { $all: { admin: true, session: true } },
     args: {
-      query: t.arg.string(),
-      orderBy: t.arg({ type: UserOrder, defaultValue: 'NEWEST' }),
+      query: t.arg.string({
+        description:
+          'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
+          'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
+      }),
+      orderBy: t.arg({ type: UserOrder, defaultValue: 'NEWEST', description: 'The order.' }),
       ...pageArgs(t.arg),
     },
     resolve: (_root, args, ctx) => {
@@ -68,21 +117,33 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   banUser: t.field({
     type: User,
-    description: 'Admin: ends the user’s sessions and API tokens now and blocks the email.',
+    description:
+      'Admin, with a session: ends the user’s sessions and API tokens now and blocks the email ' +
+      'from signing in or registering. FORBIDDEN for yourself, NOT_FOUND for an unknown user, ' +
+      'BAD_USER_INPUT for a malformed id.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The user to ban.' }) },
     resolve: (_root, args, ctx) => ctx.services.users.ban(ctx.viewer!.user, parseId(args.id)),
   }),
   unbanUser: t.field({
     type: User,
+    description:
+      'Admin, with a session: lifts a ban; the user may sign in again (old sessions and tokens ' +
+      'stay ended). FORBIDDEN for yourself, NOT_FOUND for an unknown user.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'The user to unban.' }) },
     resolve: (_root, args, ctx) => ctx.services.users.unban(ctx.viewer!.user, parseId(args.id)),
   }),
   setUserRole: t.field({
     type: User,
+    description:
+      'Admin, with a session: makes a user ADMIN or USER; takes effect on their next request. ' +
+      'FORBIDDEN for yourself (an admin cannot demote themselves), NOT_FOUND for an unknown user.',
     authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true }), role: t.arg({ type: Role, required: true }) },
+    args: {
+      id: t.arg.id({ required: true, description: 'The user whose role changes.' }),
+      role: t.arg({ type: Role, required: true, description: 'The new role.' }),
+    },
     resolve: (_root, args, ctx) =>
       ctx.services.users.setRole(ctx.viewer!.user, parseId(args.id), args.role),
   }),
