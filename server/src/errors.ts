@@ -1,6 +1,7 @@
 /**
- * Expected failures. Each class maps to one `extensions.code` of API.md; anything that is not an
- * AppError reaching the client is masked as INTERNAL_SERVER_ERROR and logged.
+ * Expected failures. Each class maps to one `extensions.code` of the API (docs/api.md, "Errors");
+ * anything that is not an AppError reaching the client is masked as INTERNAL_SERVER_ERROR and
+ * logged.
  */
 export type ErrorCode =
   | 'UNAUTHENTICATED'

@@ -102,7 +102,7 @@ async function startInstance(env: Record<string, string>): Promise<Instance> {
 
 const code = (res: GraphQLResponse<unknown>) => res.errors?.[0]?.extensions?.code;
 
-/** uploadFile through the GraphQL multipart request spec, as API.md describes it. */
+/** uploadFile through the GraphQL multipart request spec, as docs/api.md describes it. */
 async function upload(
   instance: Instance,
   token: string,

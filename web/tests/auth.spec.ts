@@ -76,7 +76,7 @@ test('banned and rate-limited sign-ins get their own messages', async ({ page, a
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('form-error')).toContainText('This account has been banned');
 
-  // Ten failed sign-ins for one email lock it for a while (API.md).
+  // Ten failed sign-ins for one email within 15 minutes lock it for a while (RATE_LIMITED).
   const target = await api.register();
   for (let i = 0; i < 10; i++) {
     await api.gql(

@@ -2,7 +2,7 @@ import type { ArgBuilder, ObjectRef } from '@pothos/core';
 import { BadUserInputError } from '../errors.js';
 import { builder, type Types } from './builder.js';
 
-// Relay-style connections with the exact type names of API.md (FileConnection, FileEdge, …) and a
+// Relay-style connections with the public type names (FileConnection, FileEdge, …) and a
 // totalCount computed only when asked for. Cursors encode an offset: simple, stable under the
 // sort orders we offer, and `offset` can jump straight to a page.
 

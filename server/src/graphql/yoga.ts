@@ -73,7 +73,7 @@ function withContractCode(error: GraphQLError, outer: GraphQLError): GraphQLErro
 export type Yoga = YogaServerInstance<ServerContext, Context>;
 
 /**
- * Limits on GraphQL documents (README, "API for integrators"). Depth, alias and cost failures are
+ * Limits on GraphQL documents (docs/api.md, "Limits"). Depth, alias and cost failures are
  * validation errors (GRAPHQL_VALIDATION_FAILED); the token limit trips while parsing
  * (GRAPHQL_PARSE_FAILED). Introspection is exempt from depth and cost and stays on: the schema is
  * public. The cost limit multiplies by literal `first` values, so a 100-item page of files with
@@ -89,7 +89,8 @@ export const ARMOR_LIMITS = {
 
 // Armor's validation rules throw a bare GraphQLError ("Syntax Error: …", no code), which aborts
 // validation; instead each rejection is reported as an ordinary validation error carrying the
-// code of API.md, so clients switch on GRAPHQL_VALIDATION_FAILED like for any invalid document.
+// API's code (docs/api.md, "Errors"), so clients switch on GRAPHQL_VALIDATION_FAILED like for any
+// invalid document.
 const asValidationError = {
   propagateOnRejection: false,
   onReject: [

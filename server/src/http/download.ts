@@ -9,7 +9,7 @@ import type { Services } from '../services.js';
 import type { ByteRange } from '../storage/storage.js';
 import { sendText } from './respond.js';
 
-// GET/HEAD /files/:id/download (API.md, "HTTP"). The bytes stream from storage; headers make any
+// GET/HEAD /files/:id/download (docs/api.md). The bytes stream from storage; headers make any
 // name safe to save and any content unable to run in our origin.
 
 /** Content types a browser would render or execute; they are served as opaque bytes. */

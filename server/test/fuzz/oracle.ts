@@ -1,9 +1,9 @@
 import type { WireOutcome, WireRequest } from './wire.js';
 import { encodeHead } from './wire.js';
 
-// What every answer must satisfy, whatever was sent (API.md, "Errors").
+// What every answer must satisfy, whatever was sent (docs/api.md, "Errors").
 
-/** The codes API.md lets a client see, INTERNAL_SERVER_ERROR excepted: bad input must be coded. */
+/** The codes a client may see, INTERNAL_SERVER_ERROR excepted: bad input must be coded. */
 export const CONTRACT_CODES = new Set([
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -14,7 +14,7 @@ export const CONTRACT_CODES = new Set([
   'RATE_LIMITED',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
-  // Second wave (API.md, 2026-12-02).
+  // Codes of capabilities announced for the next release (quotas, two-factor sign-in).
   'QUOTA_EXCEEDED',
   'TOTP_REQUIRED',
 ]);
@@ -95,13 +95,13 @@ export function judge(
     } else if (typeof code !== 'string') {
       problems.push({
         signature: COERCION.test(message)
-          ? 'no extensions.code on a variable coercion error (API.md: BAD_USER_INPUT)'
+          ? 'no extensions.code on a variable coercion error (should be BAD_USER_INPUT)'
           : `no extensions.code: ${normalizeMessage(message)}`,
         detail: `HTTP ${outcome.status}: ${text.slice(0, 400)}`,
       });
     } else if (!CONTRACT_CODES.has(code)) {
       problems.push({
-        signature: `code ${code} is not in API.md: ${normalizeMessage(message)}`,
+        signature: `code ${code} is not an API error code: ${normalizeMessage(message)}`,
         detail: `HTTP ${outcome.status}: ${text.slice(0, 400)}`,
       });
     }

@@ -38,7 +38,7 @@ export const FileOrderEnum = builder.enumType('FileOrder', {
   } as const,
 });
 
-/** The path of the download route for a file (API.md, "Downloads"). */
+/** The path of the download route for a file (docs/api.md, "GET/HEAD /files/:id/download"). */
 export const downloadPath = (id: number) => `/files/${id}/download`;
 
 /**

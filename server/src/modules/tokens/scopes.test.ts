@@ -4,7 +4,7 @@ import { apiToken } from '../../../test/library.js';
 import { upload, uploadOk } from '../../../test/uploads.js';
 
 // Every entry point against every scope: an API token reaches exactly what its scopes name
-// (API.md, "Sessions"), STATS only while its creator is an admin, and nothing that needs a
+// (docs/api.md, "API tokens and scopes"), STATS only while its creator is an admin, and nothing that needs a
 // session. Tokens are made by an admin, so only scopes decide.
 
 type Scope = 'READ' | 'DOWNLOAD' | 'UPLOAD' | 'STATS';

@@ -31,7 +31,8 @@ const BY_EXTENSION: Record<string, TypeTag> = {
 };
 
 /**
- * The type tag the server would give the file (API.md: Image, Video, Audio or Other), guessed
+ * The type tag the server would give the file (Image, Video, Audio or Other, from the sniffed
+ * content type: typeTagFor in server/src/modules/files/files.rules.ts), guessed
  * from the type the browser reports, else from the extension. Only a suggestion: the admin may
  * remove it before uploading.
  */
@@ -54,5 +55,5 @@ export function typeLabel(mimeType: string, fileName = ''): { kind: string; deta
   return { kind, detail: short && short !== kind.toUpperCase() ? short : '' };
 }
 
-/** Control characters are refused in file and tag names (API.md). */
+/** Control characters are refused in file and tag names (BAD_USER_INPUT from the server). */
 export const hasControlChars = (text: string) => /\p{Cc}/u.test(text);

@@ -1,5 +1,5 @@
-// Date ranges of the statistics page. Download buckets are UTC calendar intervals (API.md), so
-// ranges are built in UTC too: "last 7 days" is today (UTC) and the six UTC days before it.
+// Date ranges of the statistics page. Download buckets are UTC calendar intervals (StatsInterval
+// in schema.graphql), so ranges are built in UTC too: "last 7 days" is today (UTC) and the six UTC days before it.
 
 export type Interval = 'HOUR' | 'DAY' | 'WEEK' | 'MONTH';
 export type Preset = '24h' | '7d' | '30d' | '90d' | '12m' | 'custom';

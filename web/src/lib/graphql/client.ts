@@ -3,7 +3,8 @@ import { toAppError } from './errors';
 
 /**
  * Every request made with the session cookie must carry this header: the server refuses
- * cookie-authenticated requests without it (CSRF rule in API.md). XHR uploads send it too.
+ * cookie-authenticated requests, and every POST without a Bearer token, that have neither it nor
+ * a JSON content type (the CSRF rule, docs/api.md). XHR uploads send it too.
  */
 export const CSRF_HEADERS = { 'x-requested-with': 'cabinet' } as const;
 

@@ -1,6 +1,9 @@
 import type { CombinedError } from '@urql/core';
 
-/** The `extensions.code` values of API.md, plus NETWORK for a request that never got an answer. */
+/**
+ * The API's `extensions.code` values (docs/api.md, "Errors"), plus NETWORK for a request that
+ * never got an answer and ABORTED for one the user cancelled.
+ */
 export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
@@ -68,8 +71,8 @@ export function waitPhrase(seconds: number): string {
 }
 
 /**
- * The one place where error codes become words. Server messages are written for people (API.md),
- * so they are kept where they carry detail (bans, conflicts, invalid input); codes whose server
+ * The one place where error codes become words. Server messages are written for people, so they
+ * are kept where they carry detail (bans, conflicts, invalid input); codes whose server
  * message is generic get a friendlier sentence.
  */
 export function describe(code: ErrorCode, serverMessage: string | undefined, retryAfter?: number) {
