@@ -7,12 +7,6 @@ import { formatReport } from '../src/modules/maintenance/doctor.js';
 // then stopped cleanly, and every doctor check must pass. On PostgreSQL when TEST_DATABASE_URL is
 // set (npm run test:pg). CHAOS_SEED repeats a run's kill moments.
 
-// Concurrent downloads of one file may commit in the opposite order of their timestamps, and
-// recordDownload sets last_downloaded_at to its own timestamp rather than the later of the two:
-// a pre-existing bug outside the crash-safety code this run is about. Tolerated here (and still
-// reported by `npm run chaos` and the doctor) until it is fixed.
-const KNOWN = new Set(['files.last_downloaded_at']);
-
 describe('chaos', () => {
   // ~18 s on an idle 2-core machine; the timeout's margin is for one shared with other builds.
   it('survives two kill -9 rounds with every counter, blob and temp object in order', async () => {
@@ -25,10 +19,7 @@ describe('chaos', () => {
       log: (line) => lines.push(line),
     });
     const context = `seed ${seed}\n${lines.join('\n')}\n${formatReport(result.report)}`;
-    const findings = result.report.checks
-      .flatMap((c) => c.findings)
-      .filter((f) => !KNOWN.has(f.kind))
-      .map((f) => f.message);
+    const findings = result.report.checks.flatMap((c) => c.findings).map((f) => f.message);
     expect(findings, context).toEqual([]);
     expect(result.unexpected, context).toEqual([]);
     expect(result.leftovers, context).toEqual({ temps: 0, intents: 0, leases: 0 });

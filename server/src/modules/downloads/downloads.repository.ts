@@ -26,7 +26,10 @@ export async function recordDownload(
       .updateTable('files')
       .set({
         download_count: sql<number>`download_count + 1`,
-        last_downloaded_at: download.at,
+        // The later of the two: concurrent downloads may commit in the opposite order of their
+        // timestamps (found by the crash drill on PostgreSQL).
+        last_downloaded_at: sql<number>`case when last_downloaded_at is null
+          or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
       })
       .where('id', '=', download.fileId)
       .returning('name')

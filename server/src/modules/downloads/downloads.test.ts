@@ -14,6 +14,7 @@ import {
   type UploadedFile,
 } from '../../../test/uploads.js';
 import { contentDisposition, parseRange } from '../../http/download.js';
+import { recordDownload } from './downloads.repository.js';
 
 const CONTENT = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -221,6 +222,18 @@ describe.each<StorageKind>(['local', 's3'])('downloads (%s storage)', (kind) => 
     const header = res.headers.get('content-disposition')!;
     expect(header.startsWith('attachment; filename="a _quoted_ .._.._n_v_ __.txt"; ')).toBe(true);
     expect(decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec(header)![1]!)).toBe(name);
+  });
+
+  it('keeps the latest lastDownloadedAt when downloads commit out of order', async () => {
+    // Two downloads whose transactions commit in the opposite order of their timestamps, as
+    // concurrent ones can on PostgreSQL: the later time stays.
+    const db = t.server.connection.db;
+    const fileId = Number(file.id);
+    const userId = Number(bob.id);
+    const later = Date.now() + 60_000;
+    await recordDownload(db, { fileId, userId, at: later });
+    await recordDownload(db, { fileId, userId, at: later - 30_000 });
+    expect((await history(file.id)).lastDownloadedAt).toBe(new Date(later).toISOString());
   });
 
   it('records exactly one row per download under 20 concurrent downloads', async () => {
