@@ -47,7 +47,7 @@ export function createServices(deps: Deps) {
     storage: deps.storage,
     sessions,
     auth,
-    users: createUsersService(db, auth),
+    users: createUsersService(db, { revokeAll: auth.revokeAll }),
     tokens: createTokensService(db),
     tags: createTagsService(db),
     files: createFilesService({

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { hashToken } from '../../secrets.js';
 import { Lucia, TimeSpan, type Adapter, type DatabaseSession, type DatabaseUser } from 'lucia';
 import type { Db, UserRow } from '../../db/database.js';
 
@@ -34,10 +35,6 @@ export interface Sessions {
   deleteExpired(): Promise<void>;
   cookie(token: string, expiresAt: Date): string;
   blankCookie(): string;
-}
-
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 export function createSessions(db: Db, options: { days: number; secure: boolean }): Sessions {

@@ -3,7 +3,8 @@ import { findApiTokenWithUser, touchApiToken } from '../tokens/tokens.repository
 import { toApiToken } from '../tokens/tokens.service.js';
 import { API_TOKEN_PREFIX, type ApiScope } from '../tokens/scopes.js';
 import { touchLastActive } from '../users/users.repository.js';
-import { hashToken, type Sessions } from './sessions.js';
+import { hashToken } from '../../secrets.js';
+import type { Sessions } from './sessions.js';
 
 /** Who is making a request: resolved once per request, then shared by GraphQL and the download route. */
 export type Viewer =

@@ -14,7 +14,7 @@ export interface DownloadFilter {
  * Writes one history row and bumps the file's and the user's counters, in one transaction and
  * with `x = x + 1` in SQL: concurrent downloads never lose a count to a read-modify-write. The
  * file's row is updated first and gives the name at this moment; null when the file is gone.
- * Statements in lock order (files/lock-order.ts): the file (and its tags, by trigger), the
+ * Statements in lock order (db/lock-order.ts): the file (and its tags, by trigger), the
  * download row (download_hours, by trigger), the user.
  */
 export async function recordDownload(

@@ -1,6 +1,6 @@
 import type { Dialect } from '../../db/connection.js';
 import type { Db } from '../../db/database.js';
-import { retryOnDeadlock } from '../files/lock-order.js';
+import { retryOnDeadlock } from '../../db/lock-order.js';
 import {
   countDownloads,
   listDownloads,

@@ -90,7 +90,7 @@ export async function bumpUploadCount(db: Executor, userId: number): Promise<voi
     .execute();
 }
 
-/** PostgreSQL: locks the file's row for this transaction (see lock-order.ts). */
+/** PostgreSQL: locks the file's row for this transaction (see db/lock-order.ts). */
 export async function lockFileRow(db: Executor, id: number): Promise<void> {
   await db.selectFrom('files').select('id').where('id', '=', id).forUpdate().execute();
 }

@@ -14,7 +14,7 @@ import type { StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
 import { ensureTags } from '../tags/tags.repository.js';
 import { createBlobLock } from './blob-lock.js';
-import { retryOnDeadlock } from './lock-order.js';
+import { retryOnDeadlock } from '../../db/lock-order.js';
 import {
   addBlobRef,
   blobIsReferenced,
@@ -129,7 +129,7 @@ export function createFilesService(deps: {
           return await retryOnDeadlock(deps.dialect, () =>
             conn.transaction().execute(async (trx) => {
               // The blob row first (files reference it; the blob lock already keeps other writers
-              // of this blob out), then in lock order (lock-order.ts): tags, file_totals, users.
+              // of this blob out), then in lock order (db/lock-order.ts): tags, file_totals, users.
               await addBlobRef(trx, { sha256: temp.sha256, size: temp.size, now: row.created_at });
               const tagRows = await ensureTags(trx, tags, row.created_at);
               const tagIds = tagRows.map((t) => t.id);
@@ -231,7 +231,7 @@ export function createFilesService(deps: {
       const now = Date.now();
       const updated = await retryOnDeadlock(deps.dialect, () =>
         db.transaction().execute(async (trx) => {
-          // In lock order (lock-order.ts): the file, its old and new tags, then the rest.
+          // In lock order (db/lock-order.ts): the file, its old and new tags, then the rest.
           if (pg) await lockFileRow(trx, id);
           const tagRows = tags ? await ensureTags(trx, tags, now) : [];
           if (pg) {
@@ -266,7 +266,7 @@ export function createFilesService(deps: {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, null);
       await withBlobLock(file.sha256, async (conn) => {
-        // In lock order (lock-order.ts): the file (its tags and file_totals by trigger), blobs.
+        // In lock order (db/lock-order.ts): the file (its tags and file_totals by trigger), blobs.
         const result = await retryOnDeadlock(deps.dialect, () =>
           conn.transaction().execute(async (trx) => {
             const row = await deleteFileRow(trx, id);

@@ -2,7 +2,7 @@ import type { Dialect } from '../../db/connection.js';
 import type { Db, Executor } from '../../db/database.js';
 import type { StorageDriver } from '../../storage/storage.js';
 import { createBlobLock } from '../files/blob-lock.js';
-import { retryOnDeadlock } from '../files/lock-order.js';
+import { retryOnDeadlock } from '../../db/lock-order.js';
 import * as repo from './doctor.repository.js';
 import { listBlobIntents, listLeases, removeLapsedLeases } from './instances.repository.js';
 import { findStale, resolveIntent } from './stale.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiTokenRow, Db } from '../../db/database.js';
 import { BadUserInputError, NotFoundError } from '../../errors.js';
-import { hashToken } from '../auth/sessions.js';
+import { hashToken } from '../../secrets.js';
 import { API_TOKEN_PREFIX, type ApiScope } from './scopes.js';
 import { deleteApiToken, insertApiToken, listApiTokens } from './tokens.repository.js';
 

@@ -1,6 +1,5 @@
 import type { Db, UserRow } from '../../db/database.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
-import type { AuthService } from '../auth/auth.service.js';
 import {
   countUsers,
   findUserById,
@@ -10,7 +9,11 @@ import {
   type UserOrder,
 } from './users.repository.js';
 
-export function createUsersService(db: Db, auth: AuthService) {
+/**
+ * `revokeAll` ends every session and API token of a user (a ban); it comes from the auth module,
+ * which depends on users, not the other way round.
+ */
+export function createUsersService(db: Db, deps: { revokeAll(userId: number): Promise<void> }) {
   async function change(
     actor: UserRow,
     id: number,
@@ -32,7 +35,7 @@ export function createUsersService(db: Db, auth: AuthService) {
 
     async ban(actor: UserRow, id: number) {
       const user = await change(actor, id, { banned: 1 }, 'ban');
-      await auth.revokeAll(id);
+      await deps.revokeAll(id);
       return user;
     },
     unban: (actor: UserRow, id: number) => change(actor, id, { banned: 0 }, 'unban'),
