@@ -8,7 +8,8 @@ import { formatReport } from '../src/modules/maintenance/doctor.js';
 // set (npm run test:pg). CHAOS_SEED repeats a run's kill moments.
 
 describe('chaos', () => {
-  // ~18 s on an idle 2-core machine; the timeout's margin is for one shared with other builds.
+  // ~18 s on an idle 2-core machine; the bound is for one shared with other builds (two test runs
+  // and a seed beside it once took over 60 s), not a target.
   it('survives two kill -9 rounds with every counter, blob and temp object in order', async () => {
     const seed = Number(process.env.CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const lines: string[] = [];
@@ -24,5 +25,5 @@ describe('chaos', () => {
     expect(result.unexpected, context).toEqual([]);
     expect(result.leftovers, context).toEqual({ temps: 0, intents: 0, leases: 0 });
     expect(result.rounds).toHaveLength(2);
-  }, 120_000);
+  }, 300_000);
 });

@@ -11,7 +11,7 @@ import type { Dialect } from './connection.js';
  *
  * An upload has no existing file row; it locks its blob row first (the file references it),
  * which cannot meet a deletion of that blob in reverse: both run under the blob's own lock
- * (modules/files/blob-lock.ts). Tag rows locked by a trigger come in the order of that statement's plan, so two
+ * (modules/blobs/blob-lock.ts). Tag rows locked by a trigger come in the order of that statement's plan, so two
  * transactions touching several of the same tags could still meet in opposite orders: PostgreSQL
  * then fails one with a deadlock, and it is simply run again (`retryOnDeadlock`).
  */

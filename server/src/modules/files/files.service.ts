@@ -13,11 +13,10 @@ import { requestLog } from '../../request-log.js';
 import type { StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
 import { ensureTags } from '../tags/tags.repository.js';
-import { createBlobLock } from './blob-lock.js';
 import { retryOnDeadlock } from '../../db/lock-order.js';
+import { createBlobLock } from '../blobs/blob-lock.js';
+import { addBlobRef, blobIsReferenced, releaseBlobRef } from '../blobs/blobs.repository.js';
 import {
-  addBlobRef,
-  blobIsReferenced,
   bumpUploadCount,
   deleteFileRow,
   findFileById,
@@ -25,7 +24,6 @@ import {
   insertFile,
   lockFileRow,
   lockTagRows,
-  releaseBlobRef,
   replaceFileTags,
   tagIdsOfFile,
   updateFileRow,
@@ -114,7 +112,7 @@ export function createFilesService(deps: {
    * Makes the temp object a visible file: the blob is committed and the rows written under the
    * blob's lock, so a concurrent deletion of the same bytes cannot remove them in between. If the
    * rows fail, the blob is removed again unless another file uses it; the temp object goes either
-   * way. The blob lock's intent row (blob-lock.ts) covers a crash between the storage commit and
+   * way. The blob lock's intent row (blobs/blob-lock.ts) covers a crash between the storage commit and
    * the transaction: the object is then deleted by a later sweep unless a blobs row uses it.
    */
   async function commitUpload(

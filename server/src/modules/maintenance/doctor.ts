@@ -1,10 +1,11 @@
 import type { Dialect } from '../../db/connection.js';
 import type { Db, Executor } from '../../db/database.js';
 import type { StorageDriver } from '../../storage/storage.js';
-import { createBlobLock } from '../files/blob-lock.js';
 import { retryOnDeadlock } from '../../db/lock-order.js';
+import { createBlobLock } from '../blobs/blob-lock.js';
+import { listBlobIntents } from '../blobs/blobs.repository.js';
 import * as repo from './doctor.repository.js';
-import { listBlobIntents, listLeases, removeLapsedLeases } from './instances.repository.js';
+import { listLeases, removeLapsedLeases } from './instances.repository.js';
 import { findStale, resolveIntent } from './stale.js';
 
 // `npm run doctor` (cli/doctor.ts): checks that the database is sound, that every counter equals

@@ -2,7 +2,8 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
 
-// All SQL of instance leases and blob intents (migration 2026-12-01T0900_instance_leases).
+// All SQL of instance leases (migration 2026-12-01T0900_instance_leases); the blob intents that
+// name an instance: blobs/blobs.repository.ts.
 
 /**
  * Now, in epoch ms, by the database's clock on PostgreSQL: instances on several hosts compare
@@ -102,63 +103,4 @@ export async function removeLapsedLeases(
   if (keep) q = q.where('id', '<>', keep);
   const res = await q.executeTakeFirst();
   return Number(res.numDeletedRows);
-}
-
-/** Records that `instance` is about to commit the blob `sha256` to storage. */
-export async function addBlobIntent(
-  db: Executor,
-  intent: { instance: string; sha256: string; now: number },
-): Promise<void> {
-  await db
-    .insertInto('blob_intents')
-    .values({ instance_id: intent.instance, sha256: intent.sha256, created_at: intent.now })
-    .onConflict((oc) => oc.columns(['instance_id', 'sha256']).doNothing())
-    .execute();
-}
-
-export async function removeBlobIntent(
-  db: Executor,
-  instance: string,
-  sha256: string,
-): Promise<boolean> {
-  const res = await db
-    .deleteFrom('blob_intents')
-    .where('instance_id', '=', instance)
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return res.numDeletedRows > 0n;
-}
-
-export interface BlobIntent {
-  instance: string;
-  sha256: string;
-  createdAt: number;
-}
-
-/** Every intent; there are only as many as commits in flight, plus a crash's leftovers. */
-export async function listBlobIntents(db: Executor): Promise<BlobIntent[]> {
-  const rows = await db
-    .selectFrom('blob_intents')
-    .select(['instance_id', 'sha256', 'created_at'])
-    .orderBy('created_at')
-    .execute();
-  return rows.map((r) => ({
-    instance: r.instance_id,
-    sha256: r.sha256,
-    createdAt: Number(r.created_at),
-  }));
-}
-
-export async function blobIntentExists(
-  db: Executor,
-  instance: string,
-  sha256: string,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('blob_intents')
-    .select('sha256')
-    .where('instance_id', '=', instance)
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return row !== undefined;
 }

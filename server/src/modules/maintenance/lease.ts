@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import type { Logger } from '../../logger.js';
 import { newInstanceId } from '../../storage/keys.js';
 import type { StorageDriver } from '../../storage/storage.js';
-import { recordBlobIntentsAs } from '../files/blob-lock.js';
+import { recordBlobIntentsAs } from '../blobs/blob-lock.js';
 import { removeLease, removeOtherLeases, renewLease } from './instances.repository.js';
 import { sweepStale, type SweepResult } from './stale.js';
 

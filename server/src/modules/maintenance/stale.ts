@@ -2,16 +2,15 @@ import type { Dialect } from '../../db/connection.js';
 import type { Db } from '../../db/database.js';
 import { tempKeyInstance } from '../../storage/keys.js';
 import type { StorageDriver } from '../../storage/storage.js';
-import { createBlobLock } from '../files/blob-lock.js';
-import { blobIsReferenced } from '../files/files.repository.js';
+import { createBlobLock } from '../blobs/blob-lock.js';
 import {
   blobIntentExists,
+  blobIsReferenced,
   listBlobIntents,
-  liveInstances,
   removeBlobIntent,
-  removeLapsedLeases,
   type BlobIntent,
-} from './instances.repository.js';
+} from '../blobs/blobs.repository.js';
+import { liveInstances, removeLapsedLeases } from './instances.repository.js';
 
 /**
  * Temp keys of the old shape name no instance; one this old cannot belong to an upload still

@@ -1,7 +1,6 @@
 import type { Db, Executor } from '../../db/database.js';
 import type { Dialect } from '../../db/connection.js';
-import { addBlobIntent, removeBlobIntent } from '../maintenance/instances.repository.js';
-import { lockBlobKey, unlockBlobKey } from './files.repository.js';
+import { addBlobIntent, lockBlobKey, removeBlobIntent, unlockBlobKey } from './blobs.repository.js';
 
 const queuesByDb = new WeakMap<Db, Map<string, Promise<void>>>();
 const instanceByDb = new WeakMap<Db, string>();
