@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sql } from 'kysely';
 import sirv from 'sirv';
 import fs from 'node:fs';
 import { ForbiddenError } from './errors.js';
@@ -17,7 +16,7 @@ import {
   refuseUploadEarly,
 } from './http/upload.js';
 import type { Logger } from './logger.js';
-import { resolveViewer, type Viewer } from './modules/auth/viewer.js';
+import type { Viewer } from './modules/auth/viewer.js';
 import { runWithRequestLog } from './request-log.js';
 import { createServices, type Deps, type Services } from './services.js';
 
@@ -56,7 +55,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
         bearer: credentials?.viaCookie === false,
       };
     }
-    const viewer = await resolveViewer(deps.db, services.sessions, credentials.token);
+    const viewer = await services.viewerFor(credentials.token);
     return {
       viewer,
       token: credentials.token,
@@ -117,7 +116,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
     }
     if (url.pathname === '/healthz') {
-      await sql`select 1`.execute(deps.db);
+      await services.health();
       return sendText(res, 200, 'ok', { 'cache-control': 'no-store' });
     }
     if (web && (req.method === 'GET' || req.method === 'HEAD')) {

@@ -9,6 +9,8 @@ import {
   type LimiterFactory,
 } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
+import { resolveViewer } from './modules/auth/viewer.js';
+import { pingDatabase } from './db/health.js';
 import { createDownloadsService } from './modules/downloads/downloads.service.js';
 import { createFilesService } from './modules/files/files.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
@@ -47,6 +49,10 @@ export function createServices(deps: Deps) {
     storage: deps.storage,
     sessions,
     auth,
+    /** The viewer a session or API token stands for, or null (checked on every request). */
+    viewerFor: (token: string) => resolveViewer(db, sessions, token),
+    /** Resolves when the database answers (`/healthz`). */
+    health: () => pingDatabase(db),
     users: createUsersService(db, { revokeAll: auth.revokeAll }),
     tokens: createTokensService(db),
     tags: createTagsService(db),

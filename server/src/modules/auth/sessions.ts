@@ -1,7 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken } from '../../secrets.js';
 import { Lucia, TimeSpan, type Adapter, type DatabaseSession, type DatabaseUser } from 'lucia';
-import type { Db, UserRow } from '../../db/database.js';
+import type { Db, SessionRow, UserRow } from '../../db/database.js';
+import {
+  deleteExpiredSessions,
+  deleteSession,
+  deleteUserSessions,
+  findSessionWithUser,
+  findUserSessions,
+  insertSession,
+  setSessionExpiry,
+} from './sessions.repository.js';
 
 // The only file that imports lucia: the rest of the code sees plain functions, so replacing lucia
 // (upstream now teaches its design as a guide rather than a library) touches this file alone.
@@ -71,12 +80,9 @@ export function createSessions(db: Db, options: { days: number; secure: boolean 
   };
 }
 
+/** lucia's storage, on the sessions repository. */
 function kyselyAdapter(db: Db): Adapter {
-  const toSession = (row: {
-    id: string;
-    user_id: number;
-    expires_at: number;
-  }): DatabaseSession => ({
+  const toSession = (row: SessionRow): DatabaseSession => ({
     id: row.id,
     userId: row.user_id,
     expiresAt: new Date(row.expires_at),
@@ -84,54 +90,22 @@ function kyselyAdapter(db: Db): Adapter {
   });
   return {
     async getSessionAndUser(sessionId): Promise<[DatabaseSession | null, DatabaseUser | null]> {
-      const row = await db
-        .selectFrom('sessions')
-        .innerJoin('users', 'users.id', 'sessions.user_id')
-        .selectAll('users')
-        .select(['sessions.id as session_id', 'sessions.expires_at as session_expires_at'])
-        .where('sessions.id', '=', sessionId)
-        .executeTakeFirst();
-      if (!row) return [null, null];
-      const { session_id, session_expires_at, ...user } = row;
-      return [
-        toSession({ id: session_id, user_id: user.id, expires_at: session_expires_at }),
-        { id: user.id, attributes: user },
-      ];
+      const found = await findSessionWithUser(db, sessionId);
+      if (!found) return [null, null];
+      return [toSession(found.session), { id: found.user.id, attributes: found.user }];
     },
-    async getUserSessions(userId) {
-      const rows = await db
-        .selectFrom('sessions')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .execute();
-      return rows.map(toSession);
-    },
-    async setSession(session) {
-      await db
-        .insertInto('sessions')
-        .values({
-          id: session.id,
-          user_id: session.userId,
-          expires_at: session.expiresAt.getTime(),
-          created_at: Date.now(),
-        })
-        .execute();
-    },
-    async updateSessionExpiration(sessionId, expiresAt) {
-      await db
-        .updateTable('sessions')
-        .set({ expires_at: expiresAt.getTime() })
-        .where('id', '=', sessionId)
-        .execute();
-    },
-    async deleteSession(sessionId) {
-      await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
-    },
-    async deleteUserSessions(userId) {
-      await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
-    },
-    async deleteExpiredSessions() {
-      await db.deleteFrom('sessions').where('expires_at', '<=', Date.now()).execute();
-    },
+    getUserSessions: async (userId) => (await findUserSessions(db, userId)).map(toSession),
+    setSession: (session) =>
+      insertSession(db, {
+        id: session.id,
+        user_id: session.userId,
+        expires_at: session.expiresAt.getTime(),
+        created_at: Date.now(),
+      }),
+    updateSessionExpiration: (sessionId, expiresAt) =>
+      setSessionExpiry(db, sessionId, expiresAt.getTime()),
+    deleteSession: (sessionId) => deleteSession(db, sessionId),
+    deleteUserSessions: (userId) => deleteUserSessions(db, userId),
+    deleteExpiredSessions: () => deleteExpiredSessions(db, Date.now()),
   };
 }

@@ -1,7 +1,7 @@
 import { fileTypeFromBuffer } from 'file-type';
 import mime from 'mime-types';
 import { BadUserInputError } from '../../errors.js';
-import { normalizeTagName } from '../tags/tags.service.js';
+import { normalizeTagName } from '../tags/tags.rules.js';
 
 // Pure rules of the files domain: names, tag names, content types. No I/O besides sniffing a
 // buffer.

@@ -12,6 +12,7 @@ import {
 import { requestLog } from '../../request-log.js';
 import type { StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
+import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
 import { ensureTags } from '../tags/tags.repository.js';
 import { retryOnDeadlock } from '../../db/lock-order.js';
 import { createBlobLock } from '../blobs/blob-lock.js';
@@ -57,11 +58,10 @@ export interface FileUpdateInput {
   status?: FileStatus | null;
 }
 
+/** Admins may change any file and its status (a permission; who sees what: auth/visibility.ts). */
 const isAdmin = (viewer: Viewer | null) => viewer?.user.role === 'ADMIN';
 
-/** Admins see every file; everybody else only ACTIVE ones (HIDDEN files do not exist for them). */
-export const canSee = (viewer: Viewer | null, file: FileRow) =>
-  viewer !== null && (file.status === 'ACTIVE' || isAdmin(viewer));
+export const canSee = (viewer: Viewer | null, file: FileRow) => canSeeStatus(viewer, file.status);
 
 export function createFilesService(deps: {
   db: Db;
@@ -158,18 +158,18 @@ export function createFilesService(deps: {
 
     /** Files by id for a dataloader: the ones the viewer may not see are left out. */
     visibleByIds: (viewer: Viewer | null, ids: readonly number[]) =>
-      viewer ? findFilesByIds(db, ids, !isAdmin(viewer)) : Promise.resolve([]),
+      viewer ? findFilesByIds(db, ids, !seesHiddenFiles(viewer)) : Promise.resolve([]),
 
     // Searches read through `reads` (worker threads on SQLite): their cost grows with the library.
     list: (viewer: Viewer, args: FileListArgs, limit: number, offset: number) =>
-      listFiles(reads, { admin: isAdmin(viewer) }, args, { limit, offset }),
+      listFiles(reads, { admin: seesHiddenFiles(viewer) }, args, { limit, offset }),
 
     count: (viewer: Viewer, args: FileListArgs) =>
-      countFiles(reads, { admin: isAdmin(viewer) }, args),
+      countFiles(reads, { admin: seesHiddenFiles(viewer) }, args),
 
     /** For each tag, how many files of the whole filtered result carry it (FileConnection). */
     tagCounts: (viewer: Viewer, args: FileListArgs) =>
-      countTagsOfFiles(reads, { admin: isAdmin(viewer) }, args),
+      countTagsOfFiles(reads, { admin: seesHiddenFiles(viewer) }, args),
 
     /**
      * Stores an upload: checks what can be checked before reading a byte (permissions, name and

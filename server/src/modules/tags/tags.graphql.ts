@@ -1,3 +1,4 @@
+import { seesHiddenFiles } from '../auth/visibility.js';
 import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
@@ -6,7 +7,7 @@ import type { Context } from '../../graphql/context.js';
 import { parseIdOrNotFound } from '../../graphql/ids.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
 
-const isAdmin = (ctx: Context) => ctx.viewer?.user.role === 'ADMIN';
+const seesHidden = (ctx: Context) => seesHiddenFiles(ctx.viewer);
 
 /** A Tag field that returns an id loads the row through one batched query per request. */
 export const Tag = builder.loadableObject('Tag', {
@@ -24,11 +25,11 @@ export const Tag = builder.loadableObject('Tag', {
     }),
     fileCount: t.int({
       description: 'Files carrying the tag that the viewer can see (HIDDEN ones for admins only).',
-      resolve: (tag, _args, ctx) => tagFileCount(tag, isAdmin(ctx)),
+      resolve: (tag, _args, ctx) => tagFileCount(tag, seesHidden(ctx)),
     }),
     downloadCount: t.int({
       description: 'Downloads of the files counted in fileCount.',
-      resolve: (tag, _args, ctx) => tagDownloadCount(tag, isAdmin(ctx)),
+      resolve: (tag, _args, ctx) => tagDownloadCount(tag, seesHidden(ctx)),
     }),
     createdAt: t.field({
       type: 'DateTime',
@@ -89,7 +90,7 @@ builder.queryFields((t) => ({
     },
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);
-      const admin = isAdmin(ctx);
+      const admin = seesHidden(ctx);
       return offsetConnection(
         args,
         (limit, offset) =>

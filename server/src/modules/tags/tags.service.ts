@@ -1,5 +1,6 @@
 import type { Db, TagRow } from '../../db/database.js';
-import { BadUserInputError, ConflictError, NotFoundError } from '../../errors.js';
+import { normalizeTagName } from './tags.rules.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
 import {
   countTags,
   deleteTag,
@@ -11,24 +12,6 @@ import {
   tagsOfFiles,
   type TagOrder,
 } from './tags.repository.js';
-
-export const TAG_NAME_MAX = 40;
-
-/**
- * A tag name as stored: no control characters (checked before trimming, so "a\n" is refused, as
- * for file names), trimmed, 1–40 characters (code points); `key` is its lower-cased form, unique
- * across tags, so "Photos" and "PHOTOS" are one tag. The same rules as files.rules.ts
- * parseTagNames, which uploads use. Throws BAD_USER_INPUT naming `field`.
- */
-export function normalizeTagName(raw: string, field = 'name'): { name: string; key: string } {
-  if (/\p{Cc}/u.test(raw)) throw BadUserInputError.field(field, 'must not hold control characters');
-  const name = raw.trim();
-  const length = [...name].length;
-  if (length < 1 || length > TAG_NAME_MAX) {
-    throw BadUserInputError.field(field, `must be 1 to ${TAG_NAME_MAX} characters`);
-  }
-  return { name, key: name.toLowerCase() };
-}
 
 /** Counts as the viewer may see them: HIDDEN files count for admins only. */
 export const tagFileCount = (tag: TagRow, admin: boolean) =>
