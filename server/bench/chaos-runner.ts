@@ -90,7 +90,7 @@ function rng(seed: number): Rng {
 interface Child {
   url: string;
   process: ChildProcess;
-  exited: Promise<number | null>;
+  exited: Promise<number | string | null>;
   output(): string;
 }
 
@@ -102,8 +102,9 @@ async function startChild(env: Record<string, string>): Promise<Child> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => resolve(code)),
+  // A death by signal is reported by name (a crash, or a signal nobody handled), not as null.
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
   );
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
@@ -119,7 +120,7 @@ async function startChild(env: Record<string, string>): Promise<Child> {
   return { url, process: child, exited, output: () => output };
 }
 
-async function kill(child: Child, signal: NodeJS.Signals): Promise<number | null> {
+async function kill(child: Child, signal: NodeJS.Signals): Promise<number | string | null> {
   if (child.process.exitCode === null && child.process.signalCode === null) {
     child.process.kill(signal);
   }
