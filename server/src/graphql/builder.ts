@@ -1,6 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import DataloaderPlugin from '@pothos/plugin-dataloader';
+import RelayPlugin from '@pothos/plugin-relay';
 import { GraphQLError, Kind } from 'graphql';
 import { ForbiddenError, UnauthenticatedError } from '../errors.js';
 import type { Context } from './context.js';
@@ -30,9 +31,21 @@ export const builder = new SchemaBuilder<{
     ID: { Input: string; Output: string | number };
     Upload: { Input: Promise<FileUpload>; Output: never };
   };
+  // Every connection answers totalCount, counted only when a client selects it.
+  Connection: { totalCount: () => Promise<number> };
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
 }>({
-  plugins: [ScopeAuthPlugin, DataloaderPlugin],
+  plugins: [ScopeAuthPlugin, DataloaderPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  // Connection, Edge and PageInfo types only: ids are plain database ids, not global ids, so no
+  // Node interface or node(id:) queries; paging arguments are our own (see connection.ts).
+  relay: {
+    nodeQueryOptions: false,
+    nodesQueryOptions: false,
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
   scopeAuth: {
     authScopes: (context) => {
       const viewer = context.viewer;

@@ -2,9 +2,11 @@ import type { ArgBuilder, ObjectRef } from '@pothos/core';
 import { BadUserInputError } from '../errors.js';
 import { builder, type Types } from './builder.js';
 
-// Relay-style connections with the public type names (FileConnection, FileEdge, …) and a
-// totalCount computed only when asked for. Cursors encode an offset: simple, stable under the
-// sort orders we offer, and `offset` can jump straight to a page.
+// Relay connections with the exact type names of the public contract (FileConnection, FileEdge,
+// …, PageInfo): the types come from @pothos/plugin-relay, the paging from here. The plugin's own
+// `t.connection` fields would add `before`/`last` arguments and its offset cursors know nothing of
+// `offset`, so fields declare `pageArgs` and resolve with `offsetConnection`. Cursors encode an
+// offset: simple, stable under the sort orders we offer, and `offset` can jump straight to a page.
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
@@ -25,31 +27,11 @@ export interface PageArgs {
 
 export const MAX_PAGE_SIZE = 100;
 
-const PageInfo = builder.objectRef<Connection<unknown>['pageInfo']>('PageInfo').implement({
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage'),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
-    startCursor: t.exposeString('startCursor', { nullable: true }),
-    endCursor: t.exposeString('endCursor', { nullable: true }),
-  }),
-});
+builder.globalConnectionField('totalCount', (t) => t.int({ resolve: (c) => c.totalCount() }));
 
-export function connectionRef<T>(node: ObjectRef<Types, T>, name: string) {
-  const Edge = builder.objectRef<{ cursor: string; node: T }>(`${name}Edge`).implement({
-    fields: (t) => ({
-      cursor: t.exposeString('cursor'),
-      // Pothos cannot narrow a generic T through its output-shape conditional type.
-      node: t.field({ type: node, resolve: (e) => e.node as never }),
-    }),
-  });
-  return builder.objectRef<Connection<T>>(`${name}Connection`).implement({
-    fields: (t) => ({
-      edges: t.field({ type: [Edge], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfo, resolve: (c) => c.pageInfo }),
-      totalCount: t.int({ resolve: (c) => c.totalCount() }),
-    }),
-  });
-}
+/** `<name>Connection` and `<name>Edge` over `node`. */
+export const connectionRef = <T>(node: ObjectRef<Types, T>, name: string) =>
+  builder.connectionObject({ type: node, name: `${name}Connection` }, { name: `${name}Edge` });
 
 /** The standard paging arguments: `args: { ...pageArgs(t.arg), … }`. */
 export const pageArgs = (arg: ArgBuilder<Types>) => ({
