@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { encodeExtended } from 'content-disposition';
+import fresh from 'fresh';
+import rangeParser from 'range-parser';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isRecycling } from '../storage/recycling-read.js';
@@ -19,47 +22,39 @@ export const servedContentType = (mimeType: string) =>
   ACTIVE_CONTENT.test(mimeType) ? 'application/octet-stream' : mimeType;
 
 /**
- * `attachment` with an RFC 5987 `filename*` carrying the exact UTF-8 name, and an ASCII
- * `filename` fallback for old clients in which anything outside printable ASCII, quotes,
- * backslashes, slashes and percent signs become `_`. Nothing of the name can break out of the
- * header (no CR/LF survive either form) or name a path (browsers keep only the last segment,
- * and the fallback has no separators at all).
+ * `attachment` with an RFC 8187 `filename*` carrying the exact UTF-8 name (content-disposition's
+ * encoder), always present, and a quoted ASCII `filename` fallback for old clients in which
+ * anything outside printable ASCII, quotes, backslashes, slashes and percent signs become `_`.
+ * The library's own `create` is not used: it drops `filename*` for plain ASCII names, leaves
+ * tokens unquoted and keeps slashes in its fallback. Nothing of the name can break out of the
+ * header (no CR/LF survive either form) or name a path (browsers keep only the last segment, and
+ * the fallback has no separators at all).
  */
 export function contentDisposition(name: string): string {
   const fallback = name.replace(/[^\x20-\x7e]|["\\/%]/g, '_');
-  const encoded = encodeURIComponent(name).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+  return `attachment; filename="${fallback}"; filename*=${encodeExtended(name)}`;
 }
 
 /**
  * A single `bytes=` range against `size`: the range, 'unsatisfiable' (416), or null when the
- * header is to be ignored (malformed or several ranges: the whole file is served, as RFC 9110
- * allows).
+ * header is to be ignored (malformed, another unit, or several ranges: the whole file is served,
+ * as RFC 9110 allows, rather than a multipart/byteranges body).
  */
 export function parseRange(header: string, size: number): ByteRange | 'unsatisfiable' | null {
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match) return null;
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return null;
-  if (first === '') {
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  if (last !== '' && Number(last) < start) return null;
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: last === '' ? size - 1 : Math.min(Number(last), size - 1) };
-}
-
-function matchesEtag(header: string, etag: string): boolean {
-  return header
-    .split(',')
-    .map((t) => t.trim())
-    .some((t) => t === '*' || t === etag || t === `W/${etag}`);
+  const spec = header.trim();
+  if (spec.includes(',')) return null;
+  const ranges = rangeParser(size, spec);
+  if (ranges === -2) return null;
+  if (ranges !== -1) return ranges.type === 'bytes' ? (ranges[0] ?? null) : null;
+  // range-parser also answers "unsatisfiable" for two ranges RFC 9110 treats otherwise: a suffix
+  // longer than the file asks for the whole file, and a range ending before it starts is invalid,
+  // which means the header is ignored.
+  if (!spec.startsWith('bytes=')) return null;
+  const suffix = /^bytes=-(\d+)$/.exec(spec);
+  if (suffix && Number(suffix[1]) > 0 && size > 0) return { start: 0, end: size - 1 };
+  const bounded = /^bytes=(\d+)-(\d+)$/.exec(spec);
+  if (bounded && Number(bounded[2]) < Number(bounded[1])) return null;
+  return 'unsatisfiable';
 }
 
 export async function handleDownload(
@@ -94,8 +89,10 @@ export async function handleDownload(
     'content-security-policy': "default-src 'none'; sandbox",
   };
 
-  const ifNoneMatch = req.headers['if-none-match'];
-  if (ifNoneMatch && matchesEtag(ifNoneMatch, etag)) {
+  // If-None-Match lists, weak comparison and `*`. Only that header goes to `fresh`: it would treat
+  // `Cache-Control: no-cache` as a reload and answer in full, but fetch() adds that to every
+  // request carrying If-None-Match, and the bytes behind an ETag that is their hash never change.
+  if (fresh({ 'if-none-match': req.headers['if-none-match'] }, { etag })) {
     res.writeHead(304, { etag, 'cache-control': headers['cache-control'] as string });
     return void res.end();
   }
