@@ -5,6 +5,7 @@ import type { Config } from './config.js';
 import { openDatabase, type Connection } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Logger } from './logger.js';
+import { limiterFactoryFor } from './modules/auth/rate-limit.js';
 import { acquireLease } from './modules/maintenance/lease.js';
 import { createStorage } from './storage/index.js';
 import { startHashThread } from './storage/sha256-worker.js';
@@ -37,6 +38,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     reads: connection.reads,
     dialect: connection.dialect,
     storage,
+    limiterFactory: limiterFactoryFor(connection),
     log,
   });
 

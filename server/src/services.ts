@@ -3,11 +3,7 @@ import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
 import { createAuthService } from './modules/auth/auth.service.js';
-import {
-  createAuthRateLimits,
-  limiterFactoryFor,
-  type LimiterFactory,
-} from './modules/auth/rate-limit.js';
+import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
 import { resolveViewer } from './modules/auth/viewer.js';
 import { pingDatabase } from './db/health.js';
@@ -25,8 +21,8 @@ export interface Deps {
   reads?: Db;
   dialect: Dialect;
   storage: StorageDriver;
-  /** Where rate-limit counters live; by default in the database on PostgreSQL, else in memory. */
-  limiterFactory?: LimiterFactory;
+  /** Where rate-limit counters live (see limiterFactoryFor). */
+  limiterFactory: LimiterFactory;
 }
 
 /** Wires every domain service to its dependencies; one instance per process. */
@@ -37,10 +33,7 @@ export function createServices(deps: Deps) {
     days: config.sessionDays,
     secure: config.publicOrigin?.protocol === 'https:',
   });
-  const limits = createAuthRateLimits(
-    config.authRatePerAddress,
-    deps.limiterFactory ?? limiterFactoryFor(db, deps.dialect),
-  );
+  const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
   const auth = createAuthService(db, sessions, limits);
   return {
     config,

@@ -17,6 +17,8 @@ export interface Connection {
    */
   reads: Db;
   dialect: Dialect;
+  /** PostgreSQL's pool (the one Kysely uses), for libraries that query pg themselves. */
+  pgPool: pg.Pool | null;
   close(): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export function openDatabase(config: Config['database']): Connection {
   if (config.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, reads: db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, reads: db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
   }
   if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
@@ -55,6 +57,7 @@ export function openDatabase(config: Config['database']): Connection {
     db,
     reads,
     dialect: 'sqlite',
+    pgPool: null,
     async close() {
       if (reads !== db) await reads.destroy();
       await db.destroy();

@@ -110,13 +110,6 @@ export interface DownloadsTable {
   at: number;
 }
 
-export interface RateLimitsTable {
-  /** `<prefix>:<sha256 of the limited value>` */
-  key: string;
-  points: number;
-  expires_at: number;
-}
-
 /** One running server process's lease (migration 2026-12-01T0900_instance_leases). */
 export interface InstancesTable {
   /** 16 hex characters; also the first part of the process's temp keys. */
@@ -143,7 +136,6 @@ export interface Database {
   tags: TagsTable;
   file_tags: FileTagsTable;
   downloads: DownloadsTable;
-  rate_limits: RateLimitsTable;
   file_totals: FileTotalsTable;
   download_hours: DownloadHoursTable;
   instances: InstancesTable;

@@ -1,14 +1,8 @@
 import { createHash } from 'node:crypto';
-import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
-import type { Db } from '../../db/database.js';
-import type { Dialect } from '../../db/connection.js';
+import type pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
+import type { Connection } from '../../db/connection.js';
 import { RateLimitedError } from '../../errors.js';
-import {
-  addRateLimitPoints,
-  deleteEndedRateLimitWindows,
-  deleteRateLimitWindow,
-  findRateLimitWindow,
-} from './rate-limit.repository.js';
 
 export interface AuthRateLimits {
   /** Counts one sign-in or sign-up attempt from `address`; throws RATE_LIMITED past the limit. */
@@ -67,46 +61,36 @@ export const memoryLimiters: LimiterFactory = ({ keyPrefix, duration }) => {
   };
 };
 
-// Ended windows are deleted now and then by whichever instance notices first; a key whose window
-// ended is simply restarted by the next add, so this only bounds the table's size.
-const SWEEP_EVERY_MS = 10 * 60 * 1000;
+/** The table the PostgreSQL store writes to; created by a migration, not by the store. */
+export const RATE_LIMIT_TABLE = 'rate_limit_windows';
 
 /**
- * Counters in the `rate_limits` table, shared by every instance on the database. Each add is one
- * atomic upsert, so concurrent attempts through different instances are all counted. Keys are
- * stored hashed: the table never holds the emails or addresses being limited.
+ * Counters in PostgreSQL (rate-limiter-flexible's store), shared by every instance on the
+ * database. Each add is one atomic upsert, so concurrent attempts through different instances
+ * are all counted. Keys are stored hashed: the table never holds the emails or addresses being
+ * limited.
  */
-export function databaseLimiters(db: Db, clock: () => number = Date.now): LimiterFactory {
-  let lastSweep = clock();
+export function postgresLimiters(pool: pg.Pool): LimiterFactory {
   return ({ keyPrefix, duration }) => {
-    const storedKey = (key: string) =>
-      `${keyPrefix}:${createHash('sha256').update(key).digest('hex')}`;
-    const toWindow = (row: { points: number; expires_at: number }, now: number) => ({
-      points: row.points,
-      msLeft: row.expires_at - now,
+    const limiter = new RateLimiterPostgres({
+      storeClient: pool,
+      storeType: 'pool',
+      tableName: RATE_LIMIT_TABLE,
+      tableCreated: true,
+      keyPrefix,
+      duration,
+      points: 1,
     });
+    const hashed = (key: string) => createHash('sha256').update(key).digest('hex');
     return {
-      async add(key, points = 1) {
-        const now = clock();
-        if (now - lastSweep >= SWEEP_EVERY_MS) {
-          lastSweep = now;
-          await deleteEndedRateLimitWindows(db, now);
-        }
-        const row = await addRateLimitPoints(
-          db,
-          storedKey(key),
-          points,
-          now,
-          now + duration * 1000,
-        );
-        return toWindow(row, now);
-      },
+      add: async (key, points = 1) => fromRes(await limiter.penalty(hashed(key), points)),
       async get(key) {
-        const now = clock();
-        const row = await findRateLimitWindow(db, storedKey(key), now);
-        return row ? toWindow(row, now) : null;
+        const res = await limiter.get(hashed(key));
+        return res && res.msBeforeNext > 0 ? fromRes(res) : null;
       },
-      delete: (key) => deleteRateLimitWindow(db, storedKey(key)),
+      async delete(key) {
+        await limiter.delete(hashed(key));
+      },
     };
   };
 }
@@ -115,9 +99,8 @@ export function databaseLimiters(db: Db, clock: () => number = Date.now): Limite
  * Where counters live: in the database on PostgreSQL, where several instances may share it and a
  * per-process limit would multiply by the number of instances; in memory on SQLite.
  */
-export function limiterFactoryFor(db: Db, dialect: Dialect): LimiterFactory {
-  return dialect === 'postgres' ? databaseLimiters(db) : memoryLimiters;
-}
+export const limiterFactoryFor = (connection: Pick<Connection, 'pgPool'>): LimiterFactory =>
+  connection.pgPool ? postgresLimiters(connection.pgPool) : memoryLimiters;
 
 const FAILED_SIGN_INS_PER_EMAIL = 10;
 
