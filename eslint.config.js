@@ -14,6 +14,7 @@ export default tseslint.config(
       'web/src/lib/graphql/graphql-env.d.ts',
       'artifacts/**',
       'test-results/**',
+      'server/dist/**',
     ],
   },
   js.configs.recommended,

@@ -29,7 +29,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     leaseMs: config.instanceLeaseMs,
     log,
   });
-  const storage = createStorage(config.storage, { instance: lease.id });
+  const storage = await createStorage(config.storage, { instance: lease.id });
   startHashThread();
   await lease.startSweeping(storage);
   const app = createApp({

@@ -177,7 +177,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
         // As behind nginx: the per-address test below speaks for several clients.
         TRUST_PROXY: '1',
       };
-      storage = createStorage(loadConfig(env, dir).storage);
+      storage = await createStorage(loadConfig(env, dir).storage);
       // Both start at once on an empty database: the migrator's lock lets exactly one migrate.
       [a, b] = await Promise.all([startInstance(env), startInstance(env)]);
       expect(a.url).not.toBe(b.url);

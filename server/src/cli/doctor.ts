@@ -43,7 +43,7 @@ try {
       );
     }
   }
-  const storage = createStorage(config.storage);
+  const storage = await createStorage(config.storage);
   const report = await runDoctor({ db, dialect, storage }, { repair });
   console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
   code = report.remaining ? 1 : 0;

@@ -142,7 +142,7 @@ const connection = openDatabase(config.database);
 const { db, dialect } = connection;
 try {
   await migrateToLatest(db);
-  const storage = createStorage(config.storage);
+  const storage = await createStorage(config.storage);
   const now = Date.now();
   const YEAR = 365 * 24 * 3600 * 1000;
   const run = randomBytes(3).toString('hex');

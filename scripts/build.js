@@ -1,0 +1,90 @@
+// @ts-check
+// `npm run build [-- --server]`: the web app (vite) and the server, as `npm start` runs them.
+//
+// The server, its CLIs and the migrations are bundled into server/dist as plain JavaScript, so
+// `npm start` runs Node without compiling TypeScript on every start (tsx stays for `npm run dev`,
+// tests and benches). One ESM bundle per entry point with shared chunks: loading a few large
+// files is much faster than resolving hundreds of small ones, and code only some setups need
+// (the S3 driver and the AWS SDK) sits in a chunk loaded on demand. Types are not checked here;
+// `npm run check` does that.
+//
+// Vite and SvelteKit print hints meant for web developers (preview commands, plugin timings);
+// someone starting Cabinet should see Cabinet's lines only, so their output is shown only when
+// the build fails.
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const serverOnly = process.argv.includes('--server');
+const started = performance.now();
+
+/** Runs `npm run -s build -w web`, holding its output back unless it fails. */
+function buildWeb() {
+  return new Promise((resolve, reject) => {
+    const npm = process.env.npm_execpath ? [process.execPath, process.env.npm_execpath] : ['npm'];
+    const child = spawn(npm[0], [...npm.slice(1), 'run', '-s', 'build', '-w', 'web'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    /** @type {Buffer[]} */
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) return resolve(undefined);
+      process.stderr.write(Buffer.concat(output));
+      reject(new Error(`the web build failed (exit code ${code})`));
+    });
+  });
+}
+
+async function buildServer() {
+  const server = path.join(root, 'server');
+  const outdir = path.join(server, 'dist');
+  await rm(outdir, { recursive: true, force: true });
+  await build({
+    absWorkingDir: server,
+    entryPoints: {
+      main: 'src/main.ts',
+      'cli/migrate': 'src/cli/migrate.ts',
+      'cli/user': 'src/cli/user.ts',
+      'cli/seed': 'src/cli/seed.ts',
+      'cli/doctor': 'src/cli/doctor.ts',
+    },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // Less to parse on every start; names stay, so stack traces still read.
+    minifyWhitespace: true,
+    minifySyntax: true,
+    sourcemap: 'linked',
+    legalComments: 'none',
+    chunkNames: 'chunks/[name]-[hash]',
+    // Native addons load their binaries relative to their own files, pino its transport
+    // workers, and pg-native is an optional peer of pg that is never installed.
+    external: ['better-sqlite3', '@node-rs/argon2', 'pino', 'pg-native'],
+    // Bundled CommonJS packages still call require() for Node's built-ins.
+    banner: {
+      js: "import { createRequire as __cabinetRequire } from 'node:module'; const require = __cabinetRequire(import.meta.url);",
+    },
+    logLevel: 'warning',
+  });
+}
+
+try {
+  await Promise.all([serverOnly ? undefined : buildWeb(), buildServer()]);
+} catch (err) {
+  console.error(`  Cabinet could not be built: ${err instanceof Error ? err.message : err}`);
+  process.exit(1);
+}
+if (!serverOnly) {
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`  Cabinet built (web app and server) in ${seconds} s`);
+}
