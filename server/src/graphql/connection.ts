@@ -25,7 +25,7 @@ export interface PageArgs {
   offset?: number | null;
 }
 
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
 
 builder.globalConnectionField('totalCount', (t) => t.int({ resolve: (c) => c.totalCount() }));
 
@@ -49,7 +49,7 @@ function decodeCursor(cursor: string): number {
 }
 
 /** Turns first/after/offset into a validated limit and offset. */
-export function resolvePage(args: PageArgs, defaultSize = 20): { limit: number; offset: number } {
+function resolvePage(args: PageArgs, defaultSize = 20): { limit: number; offset: number } {
   const limit = args.first ?? defaultSize;
   if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE_SIZE) {
     throw BadUserInputError.field('first', `must be between 0 and ${MAX_PAGE_SIZE}`);

@@ -18,7 +18,7 @@ import { sendText } from './respond.js';
 /** Content types a browser would render or execute; they are served as opaque bytes. */
 const ACTIVE_CONTENT = /html|xml|svg|javascript|ecmascript|xsl|shockwave|^multipart\//i;
 
-export const servedContentType = (mimeType: string) =>
+const servedContentType = (mimeType: string) =>
   ACTIVE_CONTENT.test(mimeType) ? 'application/octet-stream' : mimeType;
 
 /**

@@ -44,7 +44,7 @@ export function tempKeyInstance(key: string): string | null {
 }
 
 /** Throws unless `id` has the shape `newInstanceId` produces. */
-export function assertInstanceId(id: string): void {
+function assertInstanceId(id: string): void {
   if (typeof id !== 'string' || !INSTANCE_ID.test(id)) {
     throw new InvalidStorageKeyError('instance', id);
   }

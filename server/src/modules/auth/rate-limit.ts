@@ -18,7 +18,7 @@ export interface AuthRateLimits {
 }
 
 /** A key's fixed window: how many points it holds and how long until it ends. */
-export interface LimiterWindow {
+interface LimiterWindow {
   points: number;
   msLeft: number;
 }

@@ -79,5 +79,3 @@ export function createBlobLock(db: Db, dialect: Dialect) {
     }
   };
 }
-
-export type BlobLock = ReturnType<typeof createBlobLock>;

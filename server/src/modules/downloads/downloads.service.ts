@@ -20,5 +20,3 @@ export function createDownloadsService(db: Db, dialect: Dialect) {
     count: (filter: DownloadFilter) => countDownloads(db, filter),
   };
 }
-
-export type DownloadsService = ReturnType<typeof createDownloadsService>;

@@ -14,12 +14,12 @@ const floorTo = (ms: number, size: number, offset = 0) =>
   ms - ((((ms - offset) % size) + size) % size);
 
 /** Months since 1970-01, the key the database groups months by (see stats.repository.ts). */
-export function monthIndex(ms: number): number {
+function monthIndex(ms: number): number {
   const d = new Date(ms);
   return (d.getUTCFullYear() - 1970) * 12 + d.getUTCMonth();
 }
 
-export const monthStart = (index: number) =>
+const monthStart = (index: number) =>
   Date.UTC(1970 + Math.floor(index / 12), ((index % 12) + 12) % 12, 1);
 
 /** The start of the interval holding `ms`. */
@@ -37,7 +37,7 @@ export function bucketStart(ms: number, interval: StatsInterval): number {
 }
 
 /** The start of the interval after the one starting at `start`. */
-export function nextBucket(start: number, interval: StatsInterval): number {
+function nextBucket(start: number, interval: StatsInterval): number {
   switch (interval) {
     case 'HOUR':
       return start + HOUR_MS;

@@ -49,7 +49,7 @@ function checkLimit(limit: number) {
  * the series runs from the interval holding `from` to the one holding the last instant before
  * `to`, at most 1,000 points.
  */
-export function resolveStatsRange(args: StatsArgs, now = Date.now()) {
+function resolveStatsRange(args: StatsArgs, now = Date.now()) {
   const interval = args.interval ?? 'DAY';
   const to = args.to?.getTime() ?? now;
   const from = args.from?.getTime() ?? to - DEFAULT_RANGE_MS;
@@ -106,5 +106,3 @@ export function createStatsService(db: Db, dialect: Dialect) {
     },
   };
 }
-
-export type StatsService = ReturnType<typeof createStatsService>;

@@ -29,7 +29,7 @@ export async function withTagRows(
   });
 }
 
-export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
+const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
   keys.length
     ? db.selectFrom('tags').selectAll().where('name_key', 'in', keys).execute()
     : Promise.resolve([]);

@@ -75,5 +75,3 @@ export function createTagsService(db: Db) {
     },
   };
 }
-
-export type TagsService = ReturnType<typeof createTagsService>;

@@ -50,5 +50,3 @@ export function createTokensService(db: Db) {
     },
   };
 }
-
-export type TokensService = ReturnType<typeof createTokensService>;

@@ -44,5 +44,3 @@ export function createUsersService(db: Db, deps: { revokeAll(userId: number): Pr
     },
   };
 }
-
-export type UsersService = ReturnType<typeof createUsersService>;
