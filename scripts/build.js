@@ -12,12 +12,17 @@
 // someone starting Cabinet should see Cabinet's lines only, so their output is shown only when
 // the build fails.
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+
+// Files that modules load at run time by `new URL('./file', import.meta.url)` (worker threads
+// that run plain CommonJS): esbuild leaves such URLs alone, so each is copied next to every
+// output file that contains its module.
+const RUNTIME_FILES = { 'src/db/read-pool.ts': ['src/db/sqlite-read-worker.cjs'] };
 const serverOnly = process.argv.includes('--server');
 const started = performance.now();
 
@@ -46,7 +51,7 @@ async function buildServer() {
   const server = path.join(root, 'server');
   const outdir = path.join(server, 'dist');
   await rm(outdir, { recursive: true, force: true });
-  await build({
+  const { metafile } = await build({
     absWorkingDir: server,
     entryPoints: {
       main: 'src/main.ts',
@@ -75,7 +80,17 @@ async function buildServer() {
       js: "import { createRequire as __cabinetRequire } from 'node:module'; const require = __cabinetRequire(import.meta.url);",
     },
     logLevel: 'warning',
+    metafile: true,
   });
+  for (const [output, { inputs }] of Object.entries(metafile.outputs)) {
+    for (const [module, files] of Object.entries(RUNTIME_FILES)) {
+      if (!(module in inputs)) continue;
+      for (const file of files) {
+        const target = path.join(server, path.dirname(output), path.basename(file));
+        await copyFile(path.join(server, file), target);
+      }
+    }
+  }
 }
 
 try {

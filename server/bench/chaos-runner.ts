@@ -176,7 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   // Opened once the first server migrated; SQLite in WAL mode lets it read beside the server.
   const config = loadConfig(env, dir);
   const connection = openDatabase(config.database);
-  const storage = createStorage(config.storage);
+  const storage = await createStorage(config.storage);
   const leftovers = async () => {
     let temps = 0;
     for await (const _ of storage.listTemp()) temps++;
