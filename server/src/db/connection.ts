@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database, Db } from './database.js';
@@ -22,13 +23,23 @@ export interface Connection {
   close(): Promise<void>;
 }
 
-// int8 (counts, sums, bigint columns) arrives as a string from pg; every such value here is a
-// count, a byte size or epoch milliseconds, all far below 2^53.
-pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
-pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+/**
+ * pg, loaded only for a PostgreSQL database: merely loading it costs a tenth of a second of every
+ * start (it probes for a Cloudflare runtime, which makes Node load its fetch implementation).
+ * A synchronous require keeps openDatabase synchronous.
+ */
+function loadPg(): typeof pg {
+  const driver = createRequire(import.meta.url)('pg') as typeof pg;
+  // int8 (counts, sums, bigint columns) arrives as a string from pg; every such value here is a
+  // count, a byte size or epoch milliseconds, all far below 2^53.
+  driver.types.setTypeParser(driver.types.builtins.INT8, (v) => Number(v));
+  driver.types.setTypeParser(driver.types.builtins.NUMERIC, (v) => Number(v));
+  return driver;
+}
 
 export function openDatabase(config: Config['database']): Connection {
   if (config.kind === 'postgres') {
+    const pg = loadPg();
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, reads: db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
