@@ -136,5 +136,3 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
     },
   };
 }
-
-export type AuthService = ReturnType<typeof createAuthService>;
