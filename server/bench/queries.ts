@@ -53,6 +53,21 @@ function loggingDb(config: Config['database'], log: (e: LogEvent) => void): Kyse
   return new Kysely<Database>({ dialect: new SqliteDialect({ database }), log });
 }
 
+/**
+ * fetch, sent again once when the server closed a kept-alive connection just as it was reused:
+ * the bare SQL runs of a slow case hold this process's loop for seconds, and both sides' idle
+ * timers then fire late and race. The request never reached the server, so nothing runs twice.
+ */
+async function post(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (err) {
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if (code !== 'ECONNRESET' && code !== 'UND_ERR_SOCKET') throw err;
+    return fetch(url, init);
+  }
+}
+
 /** p50, p99 and max of a loop-delay histogram, in milliseconds. */
 const loopFigures = (h: IntervalHistogram) =>
   `p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, ` +
@@ -240,10 +255,10 @@ export async function run(): Promise<void> {
       },
     ];
 
-    // The event loop's delay over the whole run: with SQLite every statement runs on the loop, so
-    // this is how long any other request (a download, /healthz) can be kept waiting.
+    // The event loop's delay while the server answers the cases (sampled during the GraphQL runs
+    // only: the bare SQL baseline runs on this process's loop by design): how long any other
+    // request (a download, /healthz) can be kept waiting behind them.
     const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
     const rows: string[][] = [];
     const p95ByCase = new Map<Case, number>();
     for (const c of cases) {
@@ -254,7 +269,7 @@ export async function run(): Promise<void> {
       await c.capture(logDb as Db);
       const statements = [...captured];
       const gql = async () => {
-        const res = await fetch(`${server.url}/graphql`, {
+        const res = await post(`${server.url}/graphql`, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -274,9 +289,11 @@ export async function run(): Promise<void> {
           ['gql', gql],
           ['sql', raw],
         ] as const) {
+          if (key === 'gql') loop.enable();
           const start = performance.now();
           await fn();
           if (i >= WARMUP) times[key].push(performance.now() - start);
+          if (key === 'gql') loop.disable();
         }
       }
       const g = times.gql.sort((a, b) => a - b);
@@ -311,8 +328,7 @@ export async function run(): Promise<void> {
       `| ${widths.map((w, i) => (i ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ')} |`,
     );
     for (const r of rows) console.log(line(r));
-    loop.disable();
-    console.log(`\nevent-loop delay during the cases: ${loopFigures(loop)}`);
+    console.log(`\nevent-loop delay while the server answered the cases: ${loopFigures(loop)}`);
 
     // The worst three searches, four requests at a time, while /healthz is asked every 20 ms: what
     // a health check (or any short request) waits behind the heaviest reads.
@@ -342,7 +358,7 @@ export async function run(): Promise<void> {
       for (let round = 0; round < Math.max(5, RUNS / 4); round++) {
         await Promise.all(
           Array.from({ length: 4 }, async () => {
-            const res = await fetch(`${server.url}/graphql`, {
+            const res = await post(`${server.url}/graphql`, {
               method: 'POST',
               headers: {
                 'content-type': 'application/json',
