@@ -11,6 +11,7 @@ import { openDatabase } from '../src/db/connection.js';
 import { runDoctor, type DoctorReport } from '../src/modules/maintenance/doctor.js';
 import { createStorage } from '../src/storage/index.js';
 import { multipartBody, uploadForm, type UploadedFile } from '../test/uploads.js';
+import { mulberry32 } from '../test/fuzz/random.js';
 
 // `npm run chaos`: the real server as a child process under concurrent uploads (some of several
 // MiB, some cut off mid-body), downloads, renames, retags, status changes and deletions by a few
@@ -59,18 +60,6 @@ export interface ChaosResult {
   ok: boolean;
 }
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Rng {
   random: () => number;
   pick<T>(items: readonly T[]): T;
@@ -79,7 +68,7 @@ interface Rng {
 }
 
 function rng(seed: number): Rng {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   return {
     random,
     pick: (items) => items[Math.floor(random() * items.length)]!,
@@ -155,7 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   // The kill moments come from a sequence of their own, so a seed reproduces them exactly; each
   // client of each round has its own sequence of operations too. Which request is in flight when
   // the kill lands still depends on timing.
-  const killAt = prng(options.seed);
+  const killAt = mulberry32(options.seed);
   const workers = options.workers ?? 6;
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-chaos-'));

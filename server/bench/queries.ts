@@ -259,6 +259,16 @@ export async function run(): Promise<void> {
     // only: the bare SQL baseline runs on this process's loop by design): how long any other
     // request (a download, /healthz) can be kept waiting behind them.
     const loop = monitorEventLoopDelay({ resolution: 5 });
+    /** One case through the server, as a client would send it; fails on any GraphQL error. */
+    const ask = async (c: Case) => {
+      const res = await post(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[c.as]}` },
+        body: JSON.stringify({ query: c.query, variables: c.variables }),
+      });
+      const body = (await res.json()) as { errors?: unknown };
+      if (body.errors) throw new Error(`${c.name}: ${JSON.stringify(body.errors)}`);
+    };
     const rows: string[][] = [];
     const p95ByCase = new Map<Case, number>();
     for (const c of cases) {
@@ -268,18 +278,7 @@ export async function run(): Promise<void> {
       captured.length = 0;
       await c.capture(logDb as Db);
       const statements = [...captured];
-      const gql = async () => {
-        const res = await post(`${server.url}/graphql`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            authorization: `Bearer ${tokens[c.as]}`,
-          },
-          body: JSON.stringify({ query: c.query, variables: c.variables }),
-        });
-        const body = (await res.json()) as { errors?: unknown };
-        if (body.errors) throw new Error(`${c.name}: ${JSON.stringify(body.errors)}`);
-      };
+      const gql = () => ask(c);
       const raw = async () => {
         for (const q of statements) await db.executeQuery(q);
       };
@@ -356,19 +355,7 @@ export async function run(): Promise<void> {
     })();
     for (const c of worst) {
       for (let round = 0; round < Math.max(5, RUNS / 4); round++) {
-        await Promise.all(
-          Array.from({ length: 4 }, async () => {
-            const res = await post(`${server.url}/graphql`, {
-              method: 'POST',
-              headers: {
-                'content-type': 'application/json',
-                authorization: `Bearer ${tokens[c.as]}`,
-              },
-              body: JSON.stringify({ query: c.query, variables: c.variables }),
-            });
-            await res.text();
-          }),
-        );
+        await Promise.all(Array.from({ length: 4 }, () => ask(c)));
       }
     }
     running = false;

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.js';
@@ -8,7 +7,7 @@ import { judge, normalizeMessage, showOutcome, showRequest, type Problem } from 
 import { hashSeed, Random } from './fuzz/random.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { insertFiles } from './library.js';
-import { upload } from './uploads.js';
+import { countFilesUnder, upload } from './uploads.js';
 
 // Fuzzing the front door (hardening issue): mutated multipart uploads and GraphQL documents
 // generated from the schema, each sent over a raw socket to a real server. After every case the
@@ -55,16 +54,6 @@ async function settles(check: () => Promise<boolean>, timeoutMs: number): Promis
     if (Date.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-async function countFilesUnder(dir: string): Promise<number> {
-  let n = 0;
-  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) {
-    if (e.isDirectory()) n += await countFilesUnder(path.join(dir, e.name));
-    else n++;
-  }
-  return n;
 }
 
 describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {

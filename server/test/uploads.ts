@@ -180,7 +180,8 @@ export interface StorageUnderTest {
   close(): Promise<void>;
 }
 
-async function countFilesUnder(dir: string): Promise<number> {
+/** How many files a folder holds, subfolders included (0 when it does not exist). */
+export async function countFilesUnder(dir: string): Promise<number> {
   let n = 0;
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const e of entries) {
