@@ -169,6 +169,21 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
     }
   }
 
+  /** After a batch: whether /healthz still answers; if not, the failure is recorded. */
+  async function stillUp(
+    section: Section,
+    index: number,
+    labels: string[],
+    req: WireRequest,
+    outcome: WireOutcome,
+  ): Promise<boolean> {
+    if (await healthy()) return true;
+    record(section, index, labels, req, outcome, [
+      { signature: 'server down: /healthz failed', detail: 'GET /healthz did not answer 200' },
+    ]);
+    return false;
+  }
+
   function crashProblems(): Problem[] {
     return crashes.splice(0).map((err) => {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -253,20 +268,11 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         }
         problems.push(...crashProblems());
         record('multipart', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await healthy())) {
-          failures.push({
-            section: 'multipart',
-            index,
-            labels: c.labels,
-            request: showRequest(req),
-            outcome: showOutcome(outcome),
-            problem: {
-              signature: 'server down: /healthz failed',
-              detail: 'GET /healthz did not answer 200',
-            },
-          });
+        if (
+          (index + 1) % BATCH === 0 &&
+          !(await stillUp('multipart', index, c.labels, req, outcome))
+        )
           break;
-        }
       }
       // Every stored blob has its row and the other way round, once everything settled.
       const blobRows = async () =>
@@ -316,20 +322,8 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         await new Promise((r) => setImmediate(r));
         problems.push(...crashProblems());
         record('graphql', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await healthy())) {
-          failures.push({
-            section: 'graphql',
-            index,
-            labels: c.labels,
-            request: showRequest(req),
-            outcome: showOutcome(outcome),
-            problem: {
-              signature: 'server down: /healthz failed',
-              detail: 'GET /healthz did not answer 200',
-            },
-          });
+        if ((index + 1) % BATCH === 0 && !(await stillUp('graphql', index, c.labels, req, outcome)))
           break;
-        }
       }
       expect(await healthy()).toBe(true);
       expect(await settles(async () => (await tempCount()) === 0, 5_000)).toBe(true);
