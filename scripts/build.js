@@ -22,7 +22,10 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // Files that modules load at run time by `new URL('./file', import.meta.url)` (worker threads
 // that run plain CommonJS): esbuild leaves such URLs alone, so each is copied next to every
 // output file that contains its module.
-const RUNTIME_FILES = { 'src/db/read-pool.ts': ['src/db/sqlite-read-worker.cjs'] };
+const RUNTIME_FILES = {
+  'src/db/read-pool.ts': ['src/db/sqlite-read-worker.cjs'],
+  'src/storage/sha256-worker.ts': ['src/storage/sha256-worker.cjs'],
+};
 const serverOnly = process.argv.includes('--server');
 const started = performance.now();
 

@@ -21,28 +21,6 @@ type ToWorker =
   | { op: 'drop'; id: number };
 type FromWorker = { id: number; buffer: ArrayBuffer } | { id: number; hex: string };
 
-// Plain CommonJS evaluated in the worker: no file to resolve, whether the server runs from
-// TypeScript through tsx, under Vitest or from a build.
-const WORKER_SOURCE = `
-const { createHash } = require('node:crypto');
-const { parentPort } = require('node:worker_threads');
-const hashes = new Map();
-parentPort.on('message', (m) => {
-  if (m.op === 'update') {
-    let hash = hashes.get(m.id);
-    if (!hash) hashes.set(m.id, (hash = createHash('sha256')));
-    hash.update(new Uint8Array(m.buffer, 0, m.length));
-    parentPort.postMessage({ id: m.id, buffer: m.buffer }, [m.buffer]);
-  } else if (m.op === 'digest') {
-    const hash = hashes.get(m.id) ?? createHash('sha256');
-    hashes.delete(m.id);
-    parentPort.postMessage({ id: m.id, hex: hash.digest('hex') });
-  } else {
-    hashes.delete(m.id);
-  }
-});
-`;
-
 interface Pending {
   onReturn(buffer: ArrayBuffer): void;
   onDigest(hex: string): void;
@@ -56,8 +34,9 @@ class HashThread {
   dead = false;
 
   constructor() {
-    this.#worker = new Worker(WORKER_SOURCE, {
-      eval: true,
+    // A plain CommonJS file: it loads the same way from TypeScript through tsx, under Vitest and
+    // from the build (scripts/build.js copies it beside the bundle).
+    this.#worker = new Worker(new URL('./sha256-worker.cjs', import.meta.url), {
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 },
     });
     this.#worker.on('message', (m: FromWorker) => {
