@@ -24,7 +24,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // output file that contains its module.
 const RUNTIME_FILES = {
   'src/db/read-pool.ts': ['src/db/sqlite-read-worker.cjs'],
-  'src/storage/sha256-worker.ts': ['src/storage/sha256-worker.cjs'],
+  'src/streams/sha256-worker.ts': ['src/streams/sha256-worker.cjs'],
 };
 const serverOnly = process.argv.includes('--server');
 const started = performance.now();

@@ -9,12 +9,8 @@ import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
-import {
-  createUploadYoga,
-  isMultipart,
-  lingerIfBodyUnread,
-  refuseUploadEarly,
-} from './http/upload.js';
+import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.js';
+import { lingerIfBodyUnread } from './streams/linger.js';
 import type { Logger } from './logger.js';
 import type { Viewer } from './modules/auth/viewer.js';
 import { runWithRequestLog } from './request-log.js';
@@ -92,7 +88,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
           ? refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes)
           : null;
     // A refused request is answered before its body is read, and an upload whose resolver fails
-    // early leaves the rest unread: either way the body is not drained (see upload.ts).
+    // early leaves the rest unread: either way the body is not drained (see streams/linger.ts).
     if (upload || refusal) lingerIfBodyUnread(req, res);
     if (refusal) return sendGraphQLError(res, refusal);
     // A session past half its life was extended: send the cookie again so the browser keeps it.
@@ -103,7 +99,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       );
     }
     const serverContext: ServerContext = { req, res, context: graphqlContext(req, res, auth, log) };
-    // Multipart goes to the instance that streams files (see upload.ts).
+    // Multipart goes to the instance that streams files (see http/upload.ts).
     await (upload ? uploadYoga : yoga).handle(req, res, serverContext);
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { limiterFactoryFor } from './modules/auth/rate-limit.js';
 import { acquireLease } from './modules/maintenance/lease.js';
 import { createStorage } from './storage/index.js';
-import { startHashThread } from './storage/sha256-worker.js';
+import { startHashThread } from './streams/sha256-worker.js';
 
 export interface RunningServer {
   url: string;

@@ -4,7 +4,7 @@ import fresh from 'fresh';
 import rangeParser from 'range-parser';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { isRecycling } from '../storage/recycling-read.js';
+import { isRecycling } from '../streams/recycling-read.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
@@ -158,7 +158,7 @@ export async function handleDownload(
 /**
  * Streams `body` into the response. A body that recycles its buffers gets each one back once the
  * socket has taken its bytes, which keeps many concurrent downloads from turning into work for
- * the garbage collector (see recycling-read.ts).
+ * the garbage collector (see streams/recycling-read.ts).
  */
 async function send(body: Readable, res: ServerResponse): Promise<void> {
   if (!isRecycling(body)) return pipeline(body, res);

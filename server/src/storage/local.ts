@@ -5,8 +5,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
-import { HashMeter } from './meter.js';
-import { RecyclingFileStream } from './recycling-read.js';
+import { HashMeter } from '../streams/hash-meter.js';
+import { RecyclingFileStream } from '../streams/recycling-read.js';
 import type {
   BlobListing,
   ByteRange,

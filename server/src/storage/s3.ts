@@ -14,7 +14,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
-import { HashMeter } from './meter.js';
+import { HashMeter } from '../streams/hash-meter.js';
 import type {
   BlobListing,
   ByteRange,

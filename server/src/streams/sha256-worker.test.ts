@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '../errors.js';
-import { HashMeter } from './meter.js';
+import { HashMeter } from './hash-meter.js';
 import { Sha256 } from './sha256-worker.js';
 
 const MiB = 1024 * 1024;
