@@ -120,6 +120,8 @@ export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** How many of the request's parts had been written when the response began. */
+  partsSent: number;
 }
 
 /**
@@ -140,8 +142,10 @@ export function rawRequest(
       agent: false,
     });
     let answered = false;
+    let sent = 0;
     req.on('response', (res) => {
       answered = true;
+      const partsSent = sent;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
@@ -149,6 +153,7 @@ export function rawRequest(
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks).toString(),
+          partsSent,
         }),
       );
       res.on('error', () => undefined);
@@ -160,6 +165,7 @@ export function rawRequest(
       for (const part of options.parts) {
         if (answered || req.destroyed) return;
         await new Promise<void>((r) => req.write(part, () => r()));
+        sent++;
         await new Promise((r) => setTimeout(r, gapMs));
       }
       if (!answered && !req.destroyed) req.end();
