@@ -107,6 +107,7 @@ describe('doctor', () => {
     await sql`update files set last_downloaded_at = 1 where id = ${b}`.execute(db);
     await sql`update users set download_count = 42 where email = 'user@example.com'`.execute(db);
     await sql`update users set upload_count = 0 where email = 'user@example.com'`.execute(db);
+    await sql`update users set uploads_hidden = 1 where email = 'admin@example.com'`.execute(db);
     await sql`update tags set files_active = files_active + 3 where name = 'red'`.execute(db);
     await sql`update file_totals set files = files + 1 where status = 'HIDDEN'`.execute(db);
     await sql`update blobs set ref_count = 7 where sha256 = ${files[1]!.sha256}`.execute(db);
@@ -150,6 +151,14 @@ describe('doctor', () => {
       ].sort(),
     );
     expect(found.repaired).toBe(0);
+    // Both counters are checked exactly: the user's upload_count and the admin's uploads_hidden.
+    const uploadDrift = found.checks
+      .flatMap((c) => c.findings)
+      .filter((f) => f.kind === 'users.upload_count');
+    expect(uploadDrift.map((f) => /"(.*?)"/.exec(f.message)?.[1]).sort()).toEqual([
+      'admin@example.com',
+      'user@example.com',
+    ]);
     const orphanFinding = found.checks.find((c) => c.id === 'orphan-blobs')!.findings;
     expect(orphanFinding.map((f) => f.message).join('\n')).toContain(orphan.sha256);
     const missing = found.checks.find((c) => c.id === 'missing-blobs')!.findings;

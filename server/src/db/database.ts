@@ -21,7 +21,10 @@ export interface UsersTable {
   banned: ColumnType<number, number | undefined, number>;
   created_at: number;
   last_active_at: number | null;
+  /** Kept by triggers (migration 2026-12-03T0220_upload_counts): the user's files, ACTIVE and HIDDEN. */
   upload_count: ColumnType<number, number | undefined, number>;
+  /** Kept by the same triggers: how many of those files are HIDDEN. */
+  uploads_hidden: ColumnType<number, never, never>;
   download_count: ColumnType<number, number | undefined, number>;
 }
 

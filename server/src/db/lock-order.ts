@@ -5,7 +5,8 @@ import type { Dialect } from './connection.js';
  * time and cannot deadlock). Triggers of the search migration make plain statements lock more
  * rows than they name: inserting or deleting a file locks its `file_totals` row, (un)linking a
  * tag or changing a file's status or download count locks the tags' counter rows, a download row
- * locks its `download_hours` row. Every transaction here takes its locks in this one order:
+ * locks its `download_hours` row, and inserting or deleting a file or changing its status locks its
+ * uploader's `users` row (upload counts). Every transaction here takes its locks in this one order:
  *
  *   the file's row → tag rows (by id) → file_totals → download_hours → users → blobs
  *

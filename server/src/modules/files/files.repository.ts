@@ -1,4 +1,4 @@
-import { sql, type Insertable } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { Executor, FileRow, FileStatus, FilesTable } from '../../db/database.js';
 
 // All SQL of the files domain: file rows and the tag links an upload or an edit writes (tags
@@ -33,14 +33,6 @@ export const updateFileRow = (
 /** Deletes the row (its tag links cascade; download rows keep their name with file_id null). */
 export const deleteFileRow = (db: Executor, id: number): Promise<FileRow | undefined> =>
   db.deleteFrom('files').where('id', '=', id).returningAll().executeTakeFirst();
-
-export async function bumpUploadCount(db: Executor, userId: number): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ upload_count: sql<number>`upload_count + 1` })
-    .where('id', '=', userId)
-    .execute();
-}
 
 /** PostgreSQL: locks the file's row for this transaction (see db/lock-order.ts). */
 export async function lockFileRow(db: Executor, id: number): Promise<void> {

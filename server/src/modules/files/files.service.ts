@@ -18,7 +18,6 @@ import { retryOnDeadlock } from '../../db/lock-order.js';
 import { createBlobLock } from '../blobs/blob-lock.js';
 import { addBlobRef, blobIsReferenced, releaseBlobRef } from '../blobs/blobs.repository.js';
 import {
-  bumpUploadCount,
   deleteFileRow,
   findFileById,
   findFilesByIds,
@@ -134,7 +133,6 @@ export function createFilesService(deps: {
               if (pg) await lockTagRows(trx, tagIds);
               const file = await insertFile(trx, { ...row, sha256: temp.sha256, size: temp.size });
               await replaceFileTags(trx, file.id, tagIds);
-              if (row.uploaded_by !== null) await bumpUploadCount(trx, row.uploaded_by);
               return file;
             }),
           );
@@ -257,14 +255,15 @@ export function createFilesService(deps: {
 
     /**
      * Deletes the file; its download history stays (file null, name kept). The blob goes with
-     * its last file. The uploader's uploadCount is not lowered: it counts uploads made, as
-     * downloadCount counts downloads made.
+     * its last file. The uploader's uploadCount drops with it (a trigger keeps it: migration
+     * 2026-12-03T0220_upload_counts).
      */
     async delete(viewer: Viewer, id: number): Promise<true> {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, null);
       await withBlobLock(file.sha256, async (conn) => {
-        // In lock order (db/lock-order.ts): the file (its tags and file_totals by trigger), blobs.
+        // In lock order (db/lock-order.ts): the file (its tags, file_totals and uploader by
+        // trigger), blobs.
         const result = await retryOnDeadlock(deps.dialect, () =>
           conn.transaction().execute(async (trx) => {
             const row = await deleteFileRow(trx, id);

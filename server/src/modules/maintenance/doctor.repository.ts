@@ -161,33 +161,46 @@ export async function repairUserDownloads(db: Executor, ids: readonly number[]):
     where id in (${sql.join(ids)})`.execute(db);
 }
 
-/**
- * users.upload_count counts uploads made, and deleting a file does not lower it: the files a user
- * still has are only a lower bound. Users below it are found here.
- */
-export async function userUploadsBelowFiles(db: Executor): Promise<UserCounterDrift[]> {
+export interface UserUploadDrift {
+  id: number;
+  email: string;
+  stored: number;
+  counted: number;
+  storedHidden: number;
+  countedHidden: number;
+}
+
+/** users.upload_count and users.uploads_hidden against the user's files (ACTIVE+HIDDEN, HIDDEN). */
+export async function userUploadDrift(db: Executor): Promise<UserUploadDrift[]> {
   const { rows } = await sql<Record<string, unknown>>`
-    select u.id, u.email, u.upload_count, f.n
-    from users u join (
-      select uploaded_by, count(*) as n from files where uploaded_by is not null group by uploaded_by
+    select u.id, u.email, u.upload_count, u.uploads_hidden, f.n, f.hidden
+    from users u left join (
+      select uploaded_by, count(*) as n,
+        sum(case when status = 'HIDDEN' then 1 else 0 end) as hidden
+      from files where uploaded_by is not null group by uploaded_by
     ) f on f.uploaded_by = u.id
-    where u.upload_count < f.n
+    where u.upload_count <> coalesce(f.n, 0) or u.uploads_hidden <> coalesce(f.hidden, 0)
     order by u.id`.execute(db);
   return rows.map((r) => ({
     id: num(r.id),
     email: String(r.email),
     stored: num(r.upload_count),
-    counted: num(r.n),
+    counted: num(r.n ?? 0),
+    storedHidden: num(r.uploads_hidden),
+    countedHidden: num(r.hidden ?? 0),
   }));
 }
 
-/** Raises upload_count to the files the user has: the least it can have been. */
-export async function raiseUserUploads(db: Executor, ids: readonly number[]): Promise<void> {
+/** Recounts both from the user's files. */
+export async function repairUserUploads(db: Executor, ids: readonly number[]): Promise<void> {
   if (!ids.length) return;
   await sql`
-    update users set upload_count = (select count(*) from files f where f.uploaded_by = users.id)
-    where id in (${sql.join(ids)})
-      and upload_count < (select count(*) from files f where f.uploaded_by = users.id)`.execute(db);
+    update users set
+      upload_count = (select count(*) from files f where f.uploaded_by = users.id),
+      uploads_hidden = (
+        select count(*) from files f where f.uploaded_by = users.id and f.status = 'HIDDEN'
+      )
+    where id in (${sql.join(ids)})`.execute(db);
 }
 
 export interface BlobRefDrift {

@@ -167,19 +167,20 @@ export async function runDoctor(
     }
   }
   {
-    const drift = await repo.userUploadsBelowFiles(db);
+    const drift = await repo.userUploadDrift(db);
     const fs = drift.map((d) =>
       found(
         counters,
         'users.upload_count',
-        `user ${d.id} ${quote(d.email)}: upload_count ${d.stored}, but ${d.counted} files ` +
-          `uploaded by them exist (deleted files keep counting, so this is only a lower bound)`,
+        `user ${d.id} ${quote(d.email)}: upload_count ${d.stored} (uploads_hidden ` +
+          `${d.storedHidden}), but ${d.counted} files uploaded by them exist ` +
+          `(${d.countedHidden} HIDDEN)`,
         true,
       ),
     );
     if (repair && drift.length) {
       for (const ids of chunks(drift.map((d) => d.id))) {
-        await inRepair((trx) => repo.raiseUserUploads(trx, ids));
+        await inRepair((trx) => repo.repairUserUploads(trx, ids));
       }
       markRepaired(fs);
     }

@@ -3,6 +3,7 @@ import type { UserRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import { parseId } from '../../graphql/ids.js';
+import { hiddenUploadCountSeenBy, uploadCountSeenBy } from '../auth/visibility.js';
 
 export const Role = builder.enumType('Role', {
   description: 'What a user may do. The first account registered in an empty library is ADMIN.',
@@ -54,8 +55,19 @@ export const User = builder.loadableObject('User', {
         'once a minute; null if none yet.',
       resolve: (u) => u.last_active_at,
     }),
-    uploadCount: t.exposeInt('upload_count', {
-      description: 'Files this user uploaded, deleted ones included (uploads made).',
+    uploadCount: t.int({
+      description:
+        'Files this user uploaded that still exist and the viewer may see: ACTIVE ones, plus ' +
+        'HIDDEN ones when the viewer is an admin. Deleted files do not count.',
+      resolve: (u, _args, ctx) => uploadCountSeenBy(ctx.viewer, u),
+    }),
+    hiddenUploadCount: t.int({
+      nullable: true,
+      description:
+        'How many of this user’s files an admin hid (status HIDDEN): they no longer show in ' +
+        'lists, search or `uploadCount` for a USER. Readable by the user themself and by ' +
+        'admins; null for anyone else.',
+      resolve: (u, _args, ctx) => hiddenUploadCountSeenBy(ctx.viewer, u),
     }),
     downloadCount: t.exposeInt('download_count', {
       description: 'Downloads this user made (GETs of the download route starting at byte 0).',
@@ -73,7 +85,7 @@ export const UserOrder = builder.enumType('UserOrder', {
     NAME: { description: 'By name, A to Z.' },
     EMAIL: { description: 'By email, A to Z.' },
     LAST_ACTIVE: { description: 'Most recently active first; never-active users last.' },
-    MOST_UPLOADS: { description: 'Highest `uploadCount` first.' },
+    MOST_UPLOADS: { description: 'Highest `uploadCount` (as an admin sees it) first.' },
     MOST_DOWNLOADS: { description: 'Highest `downloadCount` first.' },
   } as const,
 });

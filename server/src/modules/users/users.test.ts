@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { uploadOk } from '../../../test/uploads.js';
 
 const USERS = `query($query: String, $first: Int, $after: String, $offset: Int) {
   users(query: $query, first: $first, after: $after, offset: $offset) {
@@ -161,5 +162,77 @@ describe('user administration', () => {
     expect(errorCode(await t.gql(BAN, { id: 'abc' }, { token: admin.token }))).toBe(
       'BAD_USER_INPUT',
     );
+  });
+});
+
+describe('upload counts', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let uploader: { token: string; id: string };
+  let other: { token: string; id: string };
+  const COUNTS = `query($id: ID!) { file(id: $id) { uploadedBy { uploadCount hiddenUploadCount } } }`;
+  const ME = `{ me { uploadCount hiddenUploadCount } }`;
+  let shown: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.signUp('admin@example.com');
+    uploader = await t.signUp('uploader@example.com');
+    other = await t.signUp('other@example.com');
+    const ids = [];
+    for (const name of ['kept.txt', 'hidden.txt', 'deleted.txt']) {
+      ids.push((await uploadOk(t, name, { token: uploader.token, filename: name })).id);
+    }
+    [shown] = ids as [string];
+    const hide = await t.gql(
+      `mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+      { id: ids[1] },
+      { token: admin.token },
+    );
+    expect(hide.errors).toBeUndefined();
+    const del = await t.gql(
+      `mutation($id: ID!) { deleteFile(id: $id) }`,
+      { id: ids[2] },
+      { token: uploader.token },
+    );
+    expect(del.data).toEqual({ deleteFile: true });
+  });
+  afterAll(() => t.close());
+
+  it('leaves deleted files out, and HIDDEN ones for everyone but admins', async () => {
+    const asAdmin = await t.gql(USERS, { query: 'uploader' }, { token: admin.token });
+    expect(asAdmin.data).toMatchObject({
+      users: { edges: [{ node: { email: 'uploader@example.com', uploadCount: 2 } }] },
+    });
+    const seen = async (token: string) => (await t.gql(COUNTS, { id: shown }, { token })).data;
+    expect(await seen(admin.token)).toEqual({
+      file: { uploadedBy: { uploadCount: 2, hiddenUploadCount: 1 } },
+    });
+    expect(await seen(other.token)).toEqual({
+      file: { uploadedBy: { uploadCount: 1, hiddenUploadCount: null } },
+    });
+  });
+
+  it('tells the uploader how many of their files an admin hid, and follows showing again', async () => {
+    expect((await t.gql(ME, {}, { token: uploader.token })).data).toEqual({
+      me: { uploadCount: 1, hiddenUploadCount: 1 },
+    });
+    expect((await t.gql(ME, {}, { token: other.token })).data).toEqual({
+      me: { uploadCount: 0, hiddenUploadCount: 0 },
+    });
+    const hidden = await t.gql<{ files: { edges: { node: { id: string } }[] } }>(
+      `{ files(status: HIDDEN) { edges { node { id } } } }`,
+      {},
+      { token: admin.token },
+    );
+    const [hiddenId] = hidden.data!.files.edges.map((e) => e.node.id);
+    await t.gql(
+      `mutation($id: ID!) { updateFile(id: $id, status: ACTIVE) { id } }`,
+      { id: hiddenId },
+      { token: admin.token },
+    );
+    expect((await t.gql(ME, {}, { token: uploader.token })).data).toEqual({
+      me: { uploadCount: 2, hiddenUploadCount: 0 },
+    });
   });
 });
