@@ -8,12 +8,15 @@ import type { Logger } from './logger.js';
 import { limiterFactoryFor } from './modules/auth/rate-limit.js';
 import { acquireLease } from './modules/maintenance/lease.js';
 import { createStorage } from './storage/index.js';
+import type { StorageDriver } from './storage/storage.js';
 import { startHashThread } from './streams/sha256-worker.js';
 
 export interface RunningServer {
   url: string;
   app: App;
   connection: Connection;
+  /** The storage driver the server runs on (tests look inside it; the app itself reaches it through its services). */
+  storage: StorageDriver;
   close(): Promise<void>;
 }
 
@@ -75,6 +78,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     url: `http://${host}:${port}`,
     app,
     connection,
+    storage,
     async close() {
       clearInterval(sessionSweep);
       server.closeIdleConnections();

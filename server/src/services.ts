@@ -6,6 +6,7 @@ import { createAuthService } from './modules/auth/auth.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
 import { resolveViewer } from './modules/auth/viewer.js';
+import { seesHiddenFiles } from './modules/auth/visibility.js';
 import { pingDatabase } from './db/health.js';
 import { createDownloadsService } from './modules/downloads/downloads.service.js';
 import { createFilesService } from './modules/files/files.service.js';
@@ -35,18 +36,15 @@ export function createServices(deps: Deps) {
   });
   const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
   const auth = createAuthService(db, sessions, limits);
+  // Only services go out: GraphQL and HTTP never see the database, storage or configuration.
   return {
-    config,
-    db,
-    dialect: deps.dialect,
-    storage: deps.storage,
     sessions,
     auth,
     /** The viewer a session or API token stands for, or null (checked on every request). */
     viewerFor: (token: string) => resolveViewer(db, sessions, token),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
-    users: createUsersService(db, { revokeAll: auth.revokeAll }),
+    users: createUsersService(db, { revokeAll: auth.revokeAll, seesHiddenFiles }),
     tokens: createTokensService(db),
     tags: createTagsService(db),
     files: createFilesService({

@@ -73,7 +73,7 @@ describe('doctor', () => {
     t = await startTestServer(env);
     db = t.server.connection.db;
     dialect = t.server.connection.dialect;
-    storage = t.server.app.services.storage;
+    storage = t.server.storage;
 
     admin = await t.signUp('admin@example.com');
     const user = await t.signUp('user@example.com');

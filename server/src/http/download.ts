@@ -120,7 +120,7 @@ export async function handleDownload(
   try {
     // Opened before anything is recorded or sent: a missing blob is an error response, not a
     // truncated download counted in the history.
-    body = await services.storage.read(file.sha256, range ?? undefined);
+    body = await services.files.read(file, range ?? undefined);
   } catch (err) {
     if (err instanceof AppError) return sendText(res, err.status, err.message);
     throw err;

@@ -10,7 +10,7 @@ import {
   PayloadTooLargeError,
 } from '../../errors.js';
 import { requestLog } from '../../request-log.js';
-import type { StorageDriver, TempObject } from '../../storage/storage.js';
+import type { ByteRange, StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
 import { ensureTags } from '../tags/tags.repository.js';
@@ -153,6 +153,9 @@ export function createFilesService(deps: {
       const file = await findFileById(db, id);
       return file && canSee(viewer, file) ? file : null;
     },
+
+    /** The bytes of a file `get` returned, or of one range of them (the download route). */
+    read: (file: FileRow, range?: ByteRange): Promise<Readable> => storage.read(file.sha256, range),
 
     /** Files by id for a dataloader: the ones the viewer may not see are left out. */
     visibleByIds: (viewer: Viewer | null, ids: readonly number[]) =>

@@ -3,7 +3,6 @@ import type { UserRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import { parseId } from '../../graphql/ids.js';
-import { hiddenUploadCountSeenBy, uploadCountSeenBy } from '../auth/visibility.js';
 
 export const Role = builder.enumType('Role', {
   description: 'What a user may do. The first account registered in an empty library is ADMIN.',
@@ -59,7 +58,7 @@ export const User = builder.loadableObject('User', {
       description:
         'Files this user uploaded that still exist and the viewer may see: ACTIVE ones, plus ' +
         'HIDDEN ones when the viewer is an admin. Deleted files do not count.',
-      resolve: (u, _args, ctx) => uploadCountSeenBy(ctx.viewer, u),
+      resolve: (u, _args, ctx) => ctx.services.users.uploadCount(ctx.viewer, u),
     }),
     hiddenUploadCount: t.int({
       nullable: true,
@@ -67,7 +66,7 @@ export const User = builder.loadableObject('User', {
         'How many of this user’s files an admin hid (status HIDDEN): they no longer show in ' +
         'lists, search or `uploadCount` for a USER. Readable by the user themself and by ' +
         'admins; null for anyone else.',
-      resolve: (u, _args, ctx) => hiddenUploadCountSeenBy(ctx.viewer, u),
+      resolve: (u, _args, ctx) => ctx.services.users.hiddenUploadCount(ctx.viewer, u),
     }),
     downloadCount: t.exposeInt('download_count', {
       description: 'Downloads this user made (GETs of the download route starting at byte 0).',

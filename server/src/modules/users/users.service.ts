@@ -1,5 +1,6 @@
 import type { Db, UserRow } from '../../db/database.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
+import type { Viewer } from '../auth/viewer.js';
 import {
   countUsers,
   findUserById,
@@ -10,10 +11,17 @@ import {
 } from './users.repository.js';
 
 /**
- * `revokeAll` ends every session and API token of a user (a ban); it comes from the auth module,
- * which depends on users, not the other way round.
+ * Both come from the auth module, which depends on users, not the other way round: `revokeAll`
+ * ends every session and API token of a user (a ban), `seesHiddenFiles` is the visibility rule
+ * (auth/visibility.ts).
  */
-export function createUsersService(db: Db, deps: { revokeAll(userId: number): Promise<void> }) {
+export function createUsersService(
+  db: Db,
+  deps: {
+    revokeAll(userId: number): Promise<void>;
+    seesHiddenFiles(viewer: Viewer | null): boolean;
+  },
+) {
   async function change(
     actor: UserRow,
     id: number,
@@ -32,6 +40,19 @@ export function createUsersService(db: Db, deps: { revokeAll(userId: number): Pr
     list: (query: string | null | undefined, limit: number, offset: number, order?: UserOrder) =>
       listUsers(db, query, limit, offset, order),
     count: (query: string | null | undefined) => countUsers(db, query),
+
+    /** The user's files the viewer may count (users.upload_count holds ACTIVE and HIDDEN). */
+    uploadCount: (viewer: Viewer | null, user: UserRow): number =>
+      deps.seesHiddenFiles(viewer) ? user.upload_count : user.upload_count - user.uploads_hidden,
+
+    /**
+     * How many of the user's files are HIDDEN, for that user (an upload an admin hid does not
+     * just vanish) and admins; null for anyone else, who must not learn that hidden files exist.
+     */
+    hiddenUploadCount: (viewer: Viewer | null, user: UserRow): number | null =>
+      viewer && (viewer.user.id === user.id || deps.seesHiddenFiles(viewer))
+        ? user.uploads_hidden
+        : null,
 
     async ban(actor: UserRow, id: number) {
       const user = await change(actor, id, { banned: 1 }, 'ban');
