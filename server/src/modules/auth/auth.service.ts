@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db, UserRow } from '../../db/database.js';
 import { BadUserInputError, ConflictError, ForbiddenError } from '../../errors.js';
+import { noControlCharacters, parseInput } from '../../validation.js';
 import { deleteUserApiTokens } from '../tokens/tokens.repository.js';
 import { findUserByEmail, hasAnyUser, insertUser } from '../users/users.repository.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
@@ -34,24 +35,9 @@ const name = z
   .trim()
   .min(1, 'must not be empty')
   .max(100, 'must be at most 100 characters')
-  .refine((v) => !/\p{Cc}/u.test(v), 'must not contain control characters');
+  .pipe(noControlCharacters());
 
 const registerInput = z.object({ email, name, password });
-
-/** Parses with zod and turns failures into BAD_USER_INPUT with one message per field. */
-export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const fields: Record<string, string> = {};
-  for (const issue of result.error.issues) {
-    const key = issue.path.join('.') || 'input';
-    fields[key] ??= issue.message;
-  }
-  const summary = Object.entries(fields)
-    .map(([k, v]) => `${k} ${v}`)
-    .join('; ');
-  throw new BadUserInputError(`Invalid input: ${summary}.`, fields);
-}
 
 const BANNED_MESSAGE = 'This account has been banned. Contact an administrator.';
 

@@ -1,12 +1,11 @@
 import { fileTypeFromBuffer } from 'file-type';
 import mime from 'mime-types';
-import { BadUserInputError } from '../../errors.js';
-import { normalizeTagName } from '../tags/tags.rules.js';
+import { z } from 'zod';
+import { codePoints, noControlCharacters, parseField } from '../../validation.js';
+import { normalizeTagName, tagName } from '../tags/tags.rules.js';
 
 // Pure rules of the files domain: names, tag names, content types. No I/O besides sniffing a
 // buffer.
-
-const CONTROL = /\p{Cc}/u;
 
 export const MAX_NAME_LENGTH = 255;
 export const MAX_TAGS_PER_FILE = 50;
@@ -16,18 +15,15 @@ export const MAX_TAGS_PER_FILE = 50;
  * characters (code points). Control characters are refused rather than stripped so a name never
  * silently differs from what was asked; they are checked before trimming, so "a\n" is refused too.
  */
-export function parseFileName(raw: string, field = 'name'): string {
-  if (CONTROL.test(raw)) {
-    throw BadUserInputError.field(field, 'must not contain control characters such as line breaks');
-  }
-  const name = raw.trim();
-  const length = [...name].length;
-  if (length < 1) throw BadUserInputError.field(field, 'must not be empty');
-  if (length > MAX_NAME_LENGTH) {
-    throw BadUserInputError.field(field, `must be at most ${MAX_NAME_LENGTH} characters`);
-  }
-  return name;
-}
+export const fileName = noControlCharacters(
+  'must not contain control characters such as line breaks',
+)
+  .transform((v) => v.trim())
+  .refine((v) => codePoints(v) >= 1, 'must not be empty')
+  .refine((v) => codePoints(v) <= MAX_NAME_LENGTH, `must be at most ${MAX_NAME_LENGTH} characters`);
+
+export const parseFileName = (raw: string, field = 'name'): string =>
+  parseField(field, fileName, raw);
 
 /**
  * The file name as the user's system had it. Browsers (and undici's FormData) write a multipart
@@ -53,20 +49,21 @@ export interface TagName {
 
 /**
  * Tag names as given to an upload or an edit: each by the tags module's rule (trimmed, 1–40
- * characters, no control characters); duplicates by key collapse to the first.
+ * characters, no control characters); duplicates by key collapse to the first, then at most 50.
  */
-export function parseTagNames(raw: readonly string[]): TagName[] {
-  const seen = new Map<string, TagName>();
-  for (const value of raw) {
-    const tag = normalizeTagName(value, 'tags');
-    if (!seen.has(tag.key)) seen.set(tag.key, tag);
-  }
-  if (seen.size > MAX_TAGS_PER_FILE) {
-    throw BadUserInputError.field('tags', `at most ${MAX_TAGS_PER_FILE} tags per file`);
-  }
+export const tagNames = z
+  .array(tagName)
+  .transform((tags) => {
+    const seen = new Map<string, TagName>();
+    for (const tag of tags) if (!seen.has(tag.key)) seen.set(tag.key, tag);
+    return [...seen.values()];
+  })
+  .refine((tags) => tags.length <= MAX_TAGS_PER_FILE, `at most ${MAX_TAGS_PER_FILE} tags per file`)
   // Sorted by key: concurrent uploads creating the same new tags insert them in one order.
-  return [...seen.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
+  .transform((tags) => tags.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
+
+export const parseTagNames = (raw: readonly string[]): TagName[] =>
+  parseField('tags', tagNames, raw);
 
 /** The tag a file gets when the uploader gives none. */
 export function typeTagFor(mimeType: string): TagName {

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiTokenRow, Db } from '../../db/database.js';
-import { BadUserInputError, NotFoundError } from '../../errors.js';
+import { z } from 'zod';
+import { NotFoundError } from '../../errors.js';
+import { noControlCharacters, parseInput } from '../../validation.js';
 import { hashToken } from '../../secrets.js';
 import { API_TOKEN_PREFIX, type ApiScope } from './scopes.js';
 import { deleteApiToken, insertApiToken, listApiTokens } from './tokens.repository.js';
@@ -14,21 +16,28 @@ export const toApiToken = (row: ApiTokenRow): ApiToken => ({
   scopes: row.scopes ? (row.scopes.split(',') as ApiScope[]) : [],
 });
 
+const tokenInput = (now: number) =>
+  z.object({
+    name: z
+      .string()
+      .trim()
+      .min(1, 'must be 1 to 100 characters')
+      .max(100, 'must be 1 to 100 characters')
+      .pipe(noControlCharacters()),
+    scopes: z.array(z.string()).min(1, 'choose at least one scope'),
+    expiresAt: z
+      .date()
+      .refine((d) => d.getTime() > now, 'must be in the future')
+      .nullish(),
+  });
+
 export function createTokensService(db: Db) {
   return {
     async create(
       userId: number,
       input: { name: string; scopes: ApiScope[]; expiresAt?: Date | null },
     ) {
-      const name = input.name.trim();
-      const fields: Record<string, string> = {};
-      if (name.length < 1 || name.length > 100) fields.name = 'must be 1 to 100 characters';
-      else if (/\p{Cc}/u.test(name)) fields.name = 'must not contain control characters';
-      if (input.scopes.length === 0) fields.scopes = 'choose at least one scope';
-      if (input.expiresAt && input.expiresAt.getTime() <= Date.now())
-        fields.expiresAt = 'must be in the future';
-      if (Object.keys(fields).length)
-        throw new BadUserInputError('The token is not valid.', fields);
+      const { name } = parseInput(tokenInput(Date.now()), input);
 
       const secret = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
       const row = await insertApiToken(db, {
