@@ -48,19 +48,13 @@ export class NotFoundError extends AppError {
 
 export type FieldErrors = Record<string, string>;
 
-export class BadUserInputError extends AppError {
-  readonly code = 'BAD_USER_INPUT';
-  readonly status = 400;
+/** An error about particular arguments: `extensions.fields` maps each to its message. */
+abstract class FieldsError extends AppError {
   constructor(
     message: string,
     readonly fields: FieldErrors = {},
   ) {
     super(message);
-  }
-
-  /** One invalid field, with its message used for the whole error too. */
-  static field(field: string, message: string): BadUserInputError {
-    return new BadUserInputError(`${field}: ${message}`, { [field]: message });
   }
 
   override extensions(): Record<string, unknown> {
@@ -68,19 +62,19 @@ export class BadUserInputError extends AppError {
   }
 }
 
-export class ConflictError extends AppError {
+export class BadUserInputError extends FieldsError {
+  readonly code = 'BAD_USER_INPUT';
+  readonly status = 400;
+
+  /** One invalid field, with its message used for the whole error too. */
+  static field(field: string, message: string): BadUserInputError {
+    return new BadUserInputError(`${field}: ${message}`, { [field]: message });
+  }
+}
+
+export class ConflictError extends FieldsError {
   readonly code = 'CONFLICT';
   readonly status = 409;
-  constructor(
-    message: string,
-    readonly fields: FieldErrors = {},
-  ) {
-    super(message);
-  }
-
-  override extensions(): Record<string, unknown> {
-    return { code: this.code, fields: this.fields };
-  }
 }
 
 export class PayloadTooLargeError extends AppError {

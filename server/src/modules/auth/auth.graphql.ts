@@ -11,12 +11,11 @@ const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
         'The session token; also set as an HttpOnly, SameSite=Lax cookie (Secure with an https ' +
         'public origin). Scripts send it as `Authorization: Bearer <token>`.',
     }),
-    expiresAt: t.field({
+    expiresAt: t.expose('expiresAt', {
       type: 'DateTime',
       description:
         'When the session ends unless used: sessions last SESSION_DAYS (default 30) and are ' +
         'renewed while in use.',
-      resolve: (p) => p.expiresAt,
     }),
     user: t.field({ type: User, description: 'The signed-in user.', resolve: (p) => p.user }),
   }),

@@ -29,10 +29,9 @@ export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement(
       description: 'Who downloaded; null when that account no longer exists.',
       resolve: (d) => d.user_id,
     }),
-    at: t.field({
+    at: t.expose('at', {
       type: 'DateTime',
       description: 'When the download started.',
-      resolve: (d) => d.at,
     }),
   }),
 });

@@ -63,7 +63,7 @@ export const FileRef = builder.loadableObject('File', {
         'The file name the uploading client sent (control characters replaced by `_`), kept ' +
         'when the file is renamed.',
     }),
-    size: t.field({ type: 'SafeInt', description: 'Size in bytes.', resolve: (f) => f.size }),
+    size: t.expose('size', { type: 'SafeInt', description: 'Size in bytes.' }),
     mimeType: t.exposeString('mime_type', {
       description:
         'Content type sniffed from the bytes, else guessed from the extension, else ' +
@@ -91,26 +91,23 @@ export const FileRef = builder.loadableObject('File', {
       description: 'Null once the uploader’s account is gone.',
       resolve: (f) => f.uploaded_by,
     }),
-    createdAt: t.field({
+    createdAt: t.expose('created_at', {
       type: 'DateTime',
       description: 'When the upload was committed.',
-      resolve: (f) => f.created_at,
     }),
-    updatedAt: t.field({
+    updatedAt: t.expose('updated_at', {
       type: 'DateTime',
       description: 'When the name, tags or status last changed (`createdAt` until then).',
-      resolve: (f) => f.updated_at,
     }),
     downloadCount: t.exposeInt('download_count', {
       description:
         'Downloads of this file: GETs of the download route starting at byte 0 (not HEAD, 304 ' +
         'or later Range parts).',
     }),
-    lastDownloadedAt: t.field({
+    lastDownloadedAt: t.expose('last_downloaded_at', {
       type: 'DateTime',
       nullable: true,
       description: 'When it was last downloaded; null if never.',
-      resolve: (f) => f.last_downloaded_at,
     }),
     downloadUrl: t.string({
       description:

@@ -39,22 +39,19 @@ const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
       description: 'What the token may do, sorted, without duplicates.',
       resolve: (k) => k.scopes,
     }),
-    createdAt: t.field({
+    createdAt: t.expose('created_at', {
       type: 'DateTime',
       description: 'When it was created.',
-      resolve: (k) => k.created_at,
     }),
-    expiresAt: t.field({
+    expiresAt: t.expose('expires_at', {
       type: 'DateTime',
       nullable: true,
       description: 'When it stops working; null: never (until revoked).',
-      resolve: (k) => k.expires_at,
     }),
-    lastUsedAt: t.field({
+    lastUsedAt: t.expose('last_used_at', {
       type: 'DateTime',
       nullable: true,
       description: 'The last request made with it, recorded at most once a minute; null if unused.',
-      resolve: (k) => k.last_used_at,
     }),
   }),
 });

@@ -1,4 +1,5 @@
 import type { ApiTokenRow, Executor, UserRow } from '../../db/database.js';
+import { touchTimestamp } from '../../db/touch.js';
 
 export const insertApiToken = (
   db: Executor,
@@ -73,17 +74,6 @@ export async function findApiTokenWithUser(
   };
 }
 
-/** Writes only when the stored time is older than `olderThan`: at most one write per interval. */
-export async function touchApiToken(
-  db: Executor,
-  id: number,
-  now: number,
-  olderThan: number,
-): Promise<void> {
-  await db
-    .updateTable('api_tokens')
-    .set({ last_used_at: now })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', olderThan)]))
-    .execute();
-}
+/** The last_used_at of a request, at most once per interval (db/touch.ts). */
+export const touchApiToken = (db: Executor, id: number, now: number, olderThan: number) =>
+  touchTimestamp(db, { table: 'api_tokens', column: 'last_used_at' }, id, now, olderThan);

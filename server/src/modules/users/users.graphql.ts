@@ -41,18 +41,16 @@ export const User = builder.loadableObject('User', {
         'neither sign in nor register again.',
       resolve: (u) => u.banned === 1,
     }),
-    createdAt: t.field({
+    createdAt: t.expose('created_at', {
       type: 'DateTime',
       description: 'When the account was registered.',
-      resolve: (u) => u.created_at,
     }),
-    lastActiveAt: t.field({
+    lastActiveAt: t.expose('last_active_at', {
       type: 'DateTime',
       nullable: true,
       description:
         'The last request made with one of the user’s sessions or API tokens, recorded at most ' +
         'once a minute; null if none yet.',
-      resolve: (u) => u.last_active_at,
     }),
     uploadCount: t.int({
       description:

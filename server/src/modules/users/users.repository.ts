@@ -1,4 +1,5 @@
 import type { Executor, NewUser, UserRow, UserUpdate } from '../../db/database.js';
+import { touchTimestamp } from '../../db/touch.js';
 import { containsText } from '../../db/text-search.js';
 
 export const findUserById = (db: Executor, id: number): Promise<UserRow | undefined> =>
@@ -26,20 +27,9 @@ export const updateUser = (
 ): Promise<UserRow | undefined> =>
   db.updateTable('users').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
 
-/** Only writes when the stored time is older than `olderThan`, so concurrent requests write once. */
-export async function touchLastActive(
-  db: Executor,
-  id: number,
-  now: number,
-  olderThan: number,
-): Promise<void> {
-  await db
-    .updateTable('users')
-    .set({ last_active_at: now })
-    .where('id', '=', id)
-    .where((eb) => eb.or([eb('last_active_at', 'is', null), eb('last_active_at', '<', olderThan)]))
-    .execute();
-}
+/** The last_active_at of a request, at most once per interval (db/touch.ts). */
+export const touchLastActive = (db: Executor, id: number, now: number, olderThan: number) =>
+  touchTimestamp(db, { table: 'users', column: 'last_active_at' }, id, now, olderThan);
 
 function userSearch(db: Executor, query: string | null | undefined) {
   let q = db.selectFrom('users');
