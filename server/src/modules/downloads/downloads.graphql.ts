@@ -16,18 +16,16 @@ export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement(
   description: 'One download of a file: a GET of the download route that started at byte 0.',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier.' }),
-    file: t.field({
+    file: t.expose('file_id', {
       type: FileRef,
       nullable: true,
       description: 'Null once the file is deleted, or when the viewer may not see it.',
-      resolve: (d) => d.file_id,
     }),
     fileName: t.exposeString('file_name', { description: 'The file’s name when downloaded.' }),
-    user: t.field({
+    user: t.expose('user_id', {
       type: User,
       nullable: true,
       description: 'Who downloaded; null when that account no longer exists.',
-      resolve: (d) => d.user_id,
     }),
     at: t.expose('at', {
       type: 'DateTime',

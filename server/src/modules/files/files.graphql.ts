@@ -74,10 +74,9 @@ export const FileRef = builder.loadableObject('File', {
         'SHA-256 of the content, lower-case hex; the download route’s ETag. Identical content ' +
         'uploaded twice shares one stored blob.',
     }),
-    status: t.field({
+    status: t.expose('status', {
       type: FileStatusEnum,
       description: 'ACTIVE or HIDDEN; only admins ever see HIDDEN files.',
-      resolve: (f) => f.status,
     }),
     tags: t.loadableList({
       type: Tag,
@@ -85,11 +84,10 @@ export const FileRef = builder.loadableObject('File', {
       load: (ids: number[], ctx) => ctx.services.tags.ofFiles(ids),
       resolve: (f) => f.id,
     }),
-    uploadedBy: t.field({
+    uploadedBy: t.expose('uploaded_by', {
       type: User,
       nullable: true,
       description: 'Null once the uploader’s account is gone.',
-      resolve: (f) => f.uploaded_by,
     }),
     createdAt: t.expose('created_at', {
       type: 'DateTime',

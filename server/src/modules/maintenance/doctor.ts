@@ -131,60 +131,49 @@ export async function runDoctor(
 
   // --- counters, each checked after the ones before it were repaired ------------------------
   const counters = check('counters', 'Counters against their rows');
-  {
-    const drift = await repo.fileDownloadDrift(db);
-    const fs = drift.map((d) =>
-      found(
-        counters,
-        d.storedCount !== d.countedCount ? 'files.download_count' : 'files.last_downloaded_at',
+  /** Reports each drifted row, then (repairing) recounts them by id, a batch at a time. */
+  const recount = async <D extends { id: number }>(
+    drift: D[],
+    describe: (d: D) => { kind: string; message: string },
+    repairIds: (trx: Executor, ids: number[]) => Promise<void>,
+  ) => {
+    const fs = drift.map((d) => {
+      const { kind, message } = describe(d);
+      return found(counters, kind, message, true);
+    });
+    if (!repair || !drift.length) return;
+    for (const ids of chunks(drift.map((d) => d.id))) await inRepair((trx) => repairIds(trx, ids));
+    markRepaired(fs);
+  };
+  await recount(
+    await repo.fileDownloadDrift(db),
+    (d) => ({
+      kind: d.storedCount !== d.countedCount ? 'files.download_count' : 'files.last_downloaded_at',
+      message:
         `file ${d.id} ${quote(d.name)}: download_count ${d.storedCount}, last_downloaded_at ` +
-          `${when(d.storedLast)}; its downloads say ${d.countedCount}, ${when(d.countedLast)}`,
-        true,
-      ),
-    );
-    if (repair && drift.length) {
-      for (const ids of chunks(drift.map((d) => d.id))) {
-        await inRepair((trx) => repo.repairFileDownloads(trx, ids));
-      }
-      markRepaired(fs);
-    }
-  }
-  {
-    const drift = await repo.userDownloadDrift(db);
-    const fs = drift.map((d) =>
-      found(
-        counters,
-        'users.download_count',
-        `user ${d.id} ${quote(d.email)}: download_count ${d.stored}, downloads made ${d.counted}`,
-        true,
-      ),
-    );
-    if (repair && drift.length) {
-      for (const ids of chunks(drift.map((d) => d.id))) {
-        await inRepair((trx) => repo.repairUserDownloads(trx, ids));
-      }
-      markRepaired(fs);
-    }
-  }
-  {
-    const drift = await repo.userUploadDrift(db);
-    const fs = drift.map((d) =>
-      found(
-        counters,
-        'users.upload_count',
+        `${when(d.storedLast)}; its downloads say ${d.countedCount}, ${when(d.countedLast)}`,
+    }),
+    repo.repairFileDownloads,
+  );
+  await recount(
+    await repo.userDownloadDrift(db),
+    (d) => ({
+      kind: 'users.download_count',
+      message: `user ${d.id} ${quote(d.email)}: download_count ${d.stored}, downloads made ${d.counted}`,
+    }),
+    repo.repairUserDownloads,
+  );
+  await recount(
+    await repo.userUploadDrift(db),
+    (d) => ({
+      kind: 'users.upload_count',
+      message:
         `user ${d.id} ${quote(d.email)}: upload_count ${d.stored} (uploads_hidden ` +
-          `${d.storedHidden}), but ${d.counted} files uploaded by them exist ` +
-          `(${d.countedHidden} HIDDEN)`,
-        true,
-      ),
-    );
-    if (repair && drift.length) {
-      for (const ids of chunks(drift.map((d) => d.id))) {
-        await inRepair((trx) => repo.repairUserUploads(trx, ids));
-      }
-      markRepaired(fs);
-    }
-  }
+        `${d.storedHidden}), but ${d.counted} files uploaded by them exist ` +
+        `(${d.countedHidden} HIDDEN)`,
+    }),
+    repo.repairUserUploads,
+  );
   {
     const drift = await repo.blobRefDrift(db);
     for (const d of drift) {

@@ -34,10 +34,9 @@ const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Identifier, for `revokeApiToken`.' }),
     name: t.exposeString('name', { description: 'The owner’s label: 1 to 100 characters.' }),
-    scopes: t.field({
+    scopes: t.expose('scopes', {
       type: [ApiScopeEnum],
       description: 'What the token may do, sorted, without duplicates.',
-      resolve: (k) => k.scopes,
     }),
     createdAt: t.expose('created_at', {
       type: 'DateTime',
@@ -66,10 +65,9 @@ const NewApiToken = builder
           'The secret (`cab_…`), for `Authorization: Bearer <token>`. Store it now: it cannot be ' +
           'read again.',
       }),
-      apiToken: t.field({
+      apiToken: t.expose('apiToken', {
         type: ApiTokenRef,
         description: 'The token’s details, as `apiTokens` lists them.',
-        resolve: (n) => n.apiToken,
       }),
     }),
   });
