@@ -1,0 +1,92 @@
+import { Migrator, sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { migrations } from '../../migrations/index.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Connection } from '../src/db/connection.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { createPostgresDatabase } from './harness.js';
+
+// Migration 2026-12-03T0220_upload_counts recounts what older versions stored: upload_count
+// counted uploads made, deleted files included, and HIDDEN files were not told apart.
+
+let connection: Connection;
+let dropDatabase: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  const pg = await createPostgresDatabase();
+  dropDatabase = pg?.drop;
+  connection = openDatabase(
+    loadConfig({ DATABASE_URL: pg?.url ?? 'sqlite::memory:', WEB_DIR: '' }).database,
+  );
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await dropDatabase?.();
+});
+
+it('recounts upload_count from the files that exist and uploads_hidden from the HIDDEN ones', async () => {
+  const { db } = connection;
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const before = await migrator.migrateTo('2026-12-02T1000_rate_limit_windows');
+  expect(before.error).toBeUndefined();
+
+  const now = Date.now();
+  const { id } = await db
+    .insertInto('users')
+    .values({
+      email: 'u@example.com',
+      name: 'U',
+      password_hash: 'x',
+      role: 'USER',
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  // Ten uploads made, one of them since deleted: the old counter says 10.
+  await sql`update users set upload_count = 10 where id = ${id}`.execute(db);
+  await db
+    .insertInto('blobs')
+    .values({ sha256: 'a'.repeat(64), size: 1, ref_count: 9, created_at: now })
+    .execute();
+  for (let i = 0; i < 9; i++) {
+    await db
+      .insertInto('files')
+      .values({
+        name: `f${i}`,
+        original_name: `f${i}`,
+        size: 1,
+        mime_type: 'text/plain',
+        sha256: 'a'.repeat(64),
+        status: i < 2 ? 'HIDDEN' : 'ACTIVE',
+        uploaded_by: id,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+  }
+
+  await migrateToLatest(db);
+  const counts = () =>
+    db
+      .selectFrom('users')
+      .select(['upload_count', 'uploads_hidden'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+  expect(await counts()).toEqual({ upload_count: 9, uploads_hidden: 2 });
+
+  // From here the triggers keep both: a HIDDEN file deleted, an ACTIVE one hidden.
+  const hidden = await db
+    .selectFrom('files')
+    .select('id')
+    .where('status', '=', 'HIDDEN')
+    .executeTakeFirstOrThrow();
+  await db.deleteFrom('files').where('id', '=', hidden.id).execute();
+  const active = await db
+    .selectFrom('files')
+    .select('id')
+    .where('status', '=', 'ACTIVE')
+    .executeTakeFirstOrThrow();
+  await db.updateTable('files').set({ status: 'HIDDEN' }).where('id', '=', active.id).execute();
+  expect(await counts()).toEqual({ upload_count: 8, uploads_hidden: 2 });
+});
