@@ -64,27 +64,20 @@ export const listTags = (
   admin = false,
 ): Promise<TagRow[]> => {
   let q = tagSearch(db, query, admin).selectAll();
-  switch (order) {
-    case 'NEWEST':
-      q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
-      break;
-    case 'OLDEST':
-      q = q.orderBy('created_at', 'asc').orderBy('id', 'asc');
-      break;
-    case 'MOST_FILES':
-      q = q
-        .orderBy(admin ? sql`files_active + files_hidden` : sql`files_active`, 'desc')
-        .orderBy('name_key')
-        .orderBy('id');
-      break;
-    case 'MOST_DOWNLOADED':
-      q = q
-        .orderBy(admin ? sql`downloads_active + downloads_hidden` : sql`downloads_active`, 'desc')
-        .orderBy('name_key')
-        .orderBy('id');
-      break;
-    default:
-      q = q.orderBy('name_key').orderBy('id');
+  if (order === 'NEWEST' || order === 'OLDEST') {
+    const direction = order === 'NEWEST' ? 'desc' : 'asc';
+    q = q.orderBy('created_at', direction).orderBy('id', direction);
+  } else if (order === 'MOST_FILES' || order === 'MOST_DOWNLOADED') {
+    const [active, hidden] =
+      order === 'MOST_FILES'
+        ? [sql.ref('files_active'), sql.ref('files_hidden')]
+        : [sql.ref('downloads_active'), sql.ref('downloads_hidden')];
+    q = q
+      .orderBy(admin ? sql`${active} + ${hidden}` : active, 'desc')
+      .orderBy('name_key')
+      .orderBy('id');
+  } else {
+    q = q.orderBy('name_key').orderBy('id');
   }
   return q.limit(limit).offset(offset).execute();
 };

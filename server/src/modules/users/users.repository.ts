@@ -43,6 +43,16 @@ function userSearch(db: Executor, query: string | null | undefined) {
 export type UserOrder =
   'NEWEST' | 'OLDEST' | 'NAME' | 'EMAIL' | 'LAST_ACTIVE' | 'MOST_UPLOADS' | 'MOST_DOWNLOADS';
 
+/** The column each order sorts on, and which way (ties by id the same way). */
+const USER_ORDERS = {
+  NEWEST: ['created_at', 'desc'],
+  OLDEST: ['created_at', 'asc'],
+  NAME: ['name', 'asc'],
+  EMAIL: ['email', 'asc'],
+  MOST_UPLOADS: ['upload_count', 'desc'],
+  MOST_DOWNLOADS: ['download_count', 'desc'],
+} as const satisfies Record<Exclude<UserOrder, 'LAST_ACTIVE'>, [string, 'asc' | 'desc']>;
+
 export const listUsers = (
   db: Executor,
   query: string | null | undefined,
@@ -52,31 +62,15 @@ export const listUsers = (
 ) => {
   let q = userSearch(db, query).selectAll();
   // Every order ends with the id so pages never overlap or skip rows with equal keys.
-  switch (order) {
-    case 'OLDEST':
-      q = q.orderBy('created_at', 'asc').orderBy('id', 'asc');
-      break;
-    case 'NAME':
-      q = q.orderBy('name', 'asc').orderBy('id', 'asc');
-      break;
-    case 'EMAIL':
-      q = q.orderBy('email', 'asc').orderBy('id', 'asc');
-      break;
-    case 'LAST_ACTIVE':
-      // Never-active users last, on SQLite and PostgreSQL alike.
-      q = q
-        .orderBy((eb) => eb.case().when('last_active_at', 'is', null).then(1).else(0).end())
-        .orderBy('last_active_at', 'desc')
-        .orderBy('id', 'desc');
-      break;
-    case 'MOST_UPLOADS':
-      q = q.orderBy('upload_count', 'desc').orderBy('id', 'desc');
-      break;
-    case 'MOST_DOWNLOADS':
-      q = q.orderBy('download_count', 'desc').orderBy('id', 'desc');
-      break;
-    default:
-      q = q.orderBy('created_at', 'desc').orderBy('id', 'desc');
+  if (order === 'LAST_ACTIVE') {
+    // Never-active users last, on SQLite and PostgreSQL alike.
+    q = q
+      .orderBy((eb) => eb.case().when('last_active_at', 'is', null).then(1).else(0).end())
+      .orderBy('last_active_at', 'desc')
+      .orderBy('id', 'desc');
+  } else {
+    const [column, direction] = USER_ORDERS[order];
+    q = q.orderBy(column, direction).orderBy('id', direction);
   }
   return q.limit(limit).offset(offset).execute();
 };
