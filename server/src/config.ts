@@ -26,33 +26,26 @@ export interface Config {
   logLevel: string;
 }
 
-const positiveInt = (name: string, fallback: number) =>
+/** A whole number from `min` to `max`, `fallback` when unset or empty, else `message`. */
+const wholeNumber = (fallback: number, min: number, max: number, message: string) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
       const n = Number(v);
-      if (!Number.isSafeInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a positive whole number` });
+      if (!Number.isSafeInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
       return n;
     });
 
+const positiveInt = (name: string, fallback: number) =>
+  wholeNumber(fallback, 1, Number.MAX_SAFE_INTEGER, `${name} must be a positive whole number`);
+
 const envSchema = z.object({
-  PORT: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return 3000;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: 'PORT must be a port number (0–65535)' });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  PORT: wholeNumber(3000, 0, 65535, 'PORT must be a port number (0–65535)'),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: z.string().default('sqlite:files/cabinet.sqlite'),
   STORAGE: z.enum(['local', 's3'], { message: 'STORAGE must be "local" or "s3"' }).default('local'),
@@ -66,21 +59,12 @@ const envSchema = z.object({
   SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
   AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
   INSTANCE_LEASE_SECONDS: positiveInt('INSTANCE_LEASE_SECONDS', 60),
-  TRUST_PROXY: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return 0;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 10) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'TRUST_PROXY must be the number of reverse proxies in front (0–10)',
-        });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  TRUST_PROXY: wholeNumber(
+    0,
+    0,
+    10,
+    'TRUST_PROXY must be the number of reverse proxies in front (0–10)',
+  ),
   PUBLIC_ORIGIN: z
     .string()
     .optional()

@@ -7,15 +7,7 @@ import { NotFoundError } from '../errors.js';
 import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
 import { HashMeter } from '../streams/hash-meter.js';
 import { RecyclingFileStream } from '../streams/recycling-read.js';
-import type {
-  BlobListing,
-  ByteRange,
-  DriverOptions,
-  PutOptions,
-  StorageDriver,
-  TempListing,
-  TempObject,
-} from './storage.js';
+import type * as driver from './storage.js';
 
 /** 256 KiB reads: about 40 % less CPU per byte sent than Node's 64 KiB default (transfer bench). */
 const READ_CHUNK = 256 * 1024;
@@ -25,13 +17,13 @@ const READ_CHUNK = 256 * 1024;
  * the same file system so `commit` is an atomic rename. Paths are built only from validated hex
  * keys, never from anything a user named, so no input can reach outside `root`.
  */
-export class LocalStorage implements StorageDriver {
+export class LocalStorage implements driver.StorageDriver {
   readonly #blobs: string;
   readonly #tmp: string;
   readonly #instance: string | null;
   #ready: Promise<void> | null = null;
 
-  constructor(root: string, options: DriverOptions = {}) {
+  constructor(root: string, options: driver.DriverOptions = {}) {
     this.#blobs = path.join(path.resolve(root), 'blobs');
     this.#tmp = path.join(path.resolve(root), 'tmp');
     this.#instance = options.instance ?? null;
@@ -55,7 +47,7 @@ export class LocalStorage implements StorageDriver {
     return path.join(this.#tmp, `${tempKey}.part`);
   }
 
-  async putTemp(body: Readable, options: PutOptions): Promise<TempObject> {
+  async putTemp(body: Readable, options: driver.PutOptions): Promise<driver.TempObject> {
     await this.#ensureDirs();
     const tempKey = newTempKey(this.#instance);
     const file = this.#tempPath(tempKey);
@@ -87,7 +79,7 @@ export class LocalStorage implements StorageDriver {
     await fs.rm(this.#tempPath(tempKey), { force: true });
   }
 
-  async read(sha256: string, range?: ByteRange): Promise<Readable> {
+  async read(sha256: string, range?: driver.ByteRange): Promise<Readable> {
     const file = this.#blobPath(sha256);
     // Opened before the stream is returned, so a missing blob is a rejection here rather than an
     // error event after the response headers went out.
@@ -112,7 +104,7 @@ export class LocalStorage implements StorageDriver {
     await fs.rm(this.#blobPath(sha256), { force: true });
   }
 
-  async *listTemp(): AsyncIterable<TempListing> {
+  async *listTemp(): AsyncIterable<driver.TempListing> {
     await this.#ensureDirs();
     const dir = await fs.opendir(this.#tmp);
     for await (const entry of dir) {
@@ -124,7 +116,7 @@ export class LocalStorage implements StorageDriver {
     }
   }
 
-  async *listBlobs(): AsyncIterable<BlobListing> {
+  async *listBlobs(): AsyncIterable<driver.BlobListing> {
     await this.#ensureDirs();
     // blobs/ab/cd/<sha256>: walk the two fan-out levels, then the files of each leaf folder.
     for (const a of await listDir(this.#blobs)) {

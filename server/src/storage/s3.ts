@@ -15,15 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
 import { HashMeter } from '../streams/hash-meter.js';
-import type {
-  BlobListing,
-  ByteRange,
-  DriverOptions,
-  PutOptions,
-  StorageDriver,
-  TempListing,
-  TempObject,
-} from './storage.js';
+import type * as driver from './storage.js';
 
 export interface S3StorageConfig {
   kind: 's3';
@@ -48,12 +40,12 @@ const QUEUE_SIZE = 2;
  * head, delete, list v2), so MinIO, Ceph RGW, Cloudflare R2 and AWS S3 all work; object keys come
  * only from validated hex keys.
  */
-export class S3Storage implements StorageDriver {
+export class S3Storage implements driver.StorageDriver {
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #instance: string | null;
 
-  constructor(config: S3StorageConfig, options: DriverOptions = {}) {
+  constructor(config: S3StorageConfig, options: driver.DriverOptions = {}) {
     this.#bucket = config.bucket;
     this.#instance = options.instance ?? null;
     this.#client = new S3Client({
@@ -91,7 +83,7 @@ export class S3Storage implements StorageDriver {
     return BLOB_PREFIX + sha256;
   }
 
-  async putTemp(body: Readable, options: PutOptions): Promise<TempObject> {
+  async putTemp(body: Readable, options: driver.PutOptions): Promise<driver.TempObject> {
     const tempKey = newTempKey(this.#instance);
     const meter = new HashMeter(options.maxBytes, PART_SIZE);
     const out = new PassThrough({ highWaterMark: PART_SIZE });
@@ -138,7 +130,7 @@ export class S3Storage implements StorageDriver {
     );
   }
 
-  async read(sha256: string, range?: ByteRange): Promise<Readable> {
+  async read(sha256: string, range?: driver.ByteRange): Promise<Readable> {
     try {
       const res = await this.#client.send(
         new GetObjectCommand({
@@ -173,7 +165,7 @@ export class S3Storage implements StorageDriver {
     );
   }
 
-  async *listTemp(): AsyncIterable<TempListing> {
+  async *listTemp(): AsyncIterable<driver.TempListing> {
     for await (const object of this.#list(TEMP_PREFIX)) {
       const key = object.Key?.slice(TEMP_PREFIX.length) ?? '';
       if (!isTempKey(key)) continue;
@@ -181,7 +173,7 @@ export class S3Storage implements StorageDriver {
     }
   }
 
-  async *listBlobs(): AsyncIterable<BlobListing> {
+  async *listBlobs(): AsyncIterable<driver.BlobListing> {
     for await (const object of this.#list(BLOB_PREFIX)) {
       const key = object.Key?.slice(BLOB_PREFIX.length) ?? '';
       if (isBlobKey(key)) yield { sha256: key, size: object.Size ?? 0 };
