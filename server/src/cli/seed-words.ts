@@ -39,18 +39,25 @@ Café Straße Übersicht Résumé 東京 会議 資料 서울
 
 export const TAG_QUALIFIERS = ['Team', 'Project', 'Client', 'Archive', '2025', 'EU', 'US', 'APAC'];
 
-export const EXTENSIONS: [ext: string, mime: string, typeTag: string, weight: number][] = [
-  ['pdf', 'application/pdf', 'Other', 20],
-  ['docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'Other', 12],
-  ['xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'Other', 8],
-  ['pptx', 'application/vnd.openxmlformats-officedocument.presentationml.presentation', 'Other', 5],
-  ['txt', 'text/plain', 'Other', 4],
-  ['csv', 'text/csv', 'Other', 4],
-  ['zip', 'application/zip', 'Other', 3],
-  ['jpg', 'image/jpeg', 'Image', 20],
-  ['png', 'image/png', 'Image', 10],
-  ['mp4', 'video/mp4', 'Video', 5],
-  ['mov', 'video/quicktime', 'Video', 2],
-  ['mp3', 'audio/mpeg', 'Audio', 5],
-  ['wav', 'audio/wav', 'Audio', 2],
-];
+// extension, content type, type tag, relative weight
+export const EXTENSIONS = `
+pdf application/pdf Other 20
+docx application/vnd.openxmlformats-officedocument.wordprocessingml.document Other 12
+xlsx application/vnd.openxmlformats-officedocument.spreadsheetml.sheet Other 8
+pptx application/vnd.openxmlformats-officedocument.presentationml.presentation Other 5
+txt text/plain Other 4
+csv text/csv Other 4
+zip application/zip Other 3
+jpg image/jpeg Image 20
+png image/png Image 10
+mp4 video/mp4 Video 5
+mov video/quicktime Video 2
+mp3 audio/mpeg Audio 5
+wav audio/wav Audio 2
+`
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const [ext, mime, typeTag, weight] = line.split(' ') as [string, string, string, string];
+    return [ext, mime, typeTag, Number(weight)] as const;
+  });
