@@ -79,7 +79,7 @@ export interface TagsTable {
   files_hidden: ColumnType<number, never, never>;
   downloads_active: ColumnType<number, never, never>;
   downloads_hidden: ColumnType<number, never, never>;
-  /** Bumped by triggers when the tag's set of ACTIVE or HIDDEN files changes (tag-postings.ts). */
+  /** Bumped by triggers when the tag's set of ACTIVE or HIDDEN files changes (search/postings.ts). */
   links_version: ColumnType<number, never, never>;
 }
 

@@ -3,7 +3,7 @@ import type { Executor, FileRow, FileStatus, FilesTable } from '../../db/databas
 
 // All SQL of the files domain: file rows and the tag links an upload or an edit writes (tags
 // themselves: tags.repository.ts; blob rows: blobs/blobs.repository.ts). Listing and search:
-// files.search.ts.
+// search/search.service.ts.
 
 export const findFileById = (db: Executor, id: number): Promise<FileRow | undefined> =>
   db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();

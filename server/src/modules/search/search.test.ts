@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken, insertFiles } from '../../../test/library.js';
-import { searchTuning } from './files.search.js';
+import { searchTuning } from './search.service.js';
 
 const FILES = `query($query: String, $tagIds: [ID!], $tagMatch: TagMatch, $status: FileStatus,
     $uploadedBy: ID, $orderBy: FileOrder, $first: Int, $after: String, $offset: Int) {
@@ -164,7 +164,7 @@ describe.each([
   });
 
   it('counts tag filters afresh after links are added or removed', async () => {
-    // The tags' file ids are kept in memory between requests (tag-postings.ts).
+    // The tags' file ids are kept in memory between requests (postings.ts).
     const both = { tagIds: [tagIds.Finance!, tagIds.Reports!] };
     const count = async (v: Record<string, unknown>) => (await search(v)).totalCount;
     expect(await count(both)).toBe(1);
