@@ -127,6 +127,16 @@ export interface BlobIntentsTable {
   created_at: number;
 }
 
+/**
+ * Files whose name, status or uploader changed, or that came or went (epoch ms `at`), written by
+ * triggers only (migration 2026-12-03T0200_search_name_changes; search/short-names.ts reads it).
+ */
+export interface FileNameChangesTable {
+  seq: ColumnType<number, never, never>;
+  file_id: ColumnType<number, never, never>;
+  at: ColumnType<number, never, never>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -137,6 +147,7 @@ export interface Database {
   file_tags: FileTagsTable;
   downloads: DownloadsTable;
   file_totals: FileTotalsTable;
+  file_name_changes: FileNameChangesTable;
   download_hours: DownloadHoursTable;
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;

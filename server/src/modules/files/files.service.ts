@@ -75,7 +75,7 @@ export function createFilesService(deps: {
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
   const pg = deps.dialect === 'postgres';
-  const search = createSearchService({ reads, dialect: deps.dialect });
+  const search = createSearchService({ reads, db, dialect: deps.dialect });
 
   async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
     const file = await findFileById(db, id);

@@ -76,6 +76,11 @@ export class IdBitset {
     for (const id of ids) this.#bits[id >>> 5]! |= 1 << (id & 31);
   }
 
+  has(id: number): boolean {
+    const word = id >>> 5;
+    return word < this.#bits.length && (this.#bits[word]! & (1 << (id & 31))) !== 0;
+  }
+
   /** How many of `ids` are in the set. */
   countIn(ids: IdSet): number {
     const bits = this.#bits;

@@ -432,3 +432,123 @@ export async function resultTagCounts(
   );
   return rows.rows.map(({ count, ...tag }) => ({ tag, count: Number(count) }));
 }
+
+/** What the short-name index keeps of a file. */
+export interface IndexedFile {
+  id: number;
+  name: string;
+  status: FileStatus;
+  uploaded_by: number | null;
+}
+
+/** Up to `limit` files with ids above `afterId`, by id: the short-name index is built in chunks. */
+export const readIndexedFiles = (db: Executor, afterId: number, limit: number) =>
+  db
+    .selectFrom('files')
+    .select(['id', 'name', 'status', 'uploaded_by'])
+    .where('id', '>', afterId)
+    .orderBy('id')
+    .limit(limit)
+    .execute() as Promise<IndexedFile[]>;
+
+/** The files of `ids` that still exist. */
+export const readIndexedFilesByIds = (db: Executor, ids: readonly number[]) =>
+  db
+    .selectFrom('files')
+    .select(['id', 'name', 'status', 'uploaded_by'])
+    .where('id', 'in', ids)
+    .execute() as Promise<IndexedFile[]>;
+
+/** The highest file id (0: no files). */
+export async function readMaxFileId(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('files')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
+  return Number(row?.id ?? 0);
+}
+
+/** The last entry of the change log (0 when it is empty). */
+export async function readLastNameChange(db: Executor): Promise<number> {
+  const row = await db
+    .selectFrom('file_name_changes')
+    .select((eb) => eb.fn.max('seq').as('seq'))
+    .executeTakeFirst();
+  return Number(row?.seq ?? 0);
+}
+
+/**
+ * Change log entries after `afterSeq`, and those written since `since` (epoch ms) whatever their
+ * number: on PostgreSQL a lower number can commit after a higher one was read. `first`: the
+ * oldest entry kept (null: none), to tell whether entries the caller needs were pruned.
+ */
+export async function readNameChanges(
+  db: Executor,
+  afterSeq: number,
+  since: number,
+): Promise<{ first: number | null; changes: { seq: number; file_id: number }[] }> {
+  const [first, changes] = await Promise.all([
+    db
+      .selectFrom('file_name_changes')
+      .select((eb) => eb.fn.min('seq').as('seq'))
+      .executeTakeFirst(),
+    db
+      .selectFrom('file_name_changes')
+      .select(['seq', 'file_id'])
+      .where((eb) => eb.or([eb('seq', '>', afterSeq), eb('at', '>=', since)]))
+      .orderBy('seq')
+      .execute(),
+  ]);
+  return {
+    first: first?.seq == null ? null : Number(first.seq),
+    changes: changes.map((c) => ({ seq: Number(c.seq), file_id: Number(c.file_id) })),
+  };
+}
+
+/** Removes change log entries older than `before`, always keeping the newest. */
+export async function pruneNameChanges(db: Executor, before: number): Promise<void> {
+  await db
+    .deleteFrom('file_name_changes')
+    .where('at', '<', before)
+    .where('seq', '<', (eb) =>
+      eb.selectFrom('file_name_changes').select((e) => e.fn.max('seq').as('m')),
+    )
+    .execute();
+}
+
+/**
+ * Ids of the files with the status (null: any) in `order`, `limit` of them from `offset`, as one
+ * aggregated value: a page of a large in-memory result is found by walking the order's index and
+ * keeping the ids in the result.
+ */
+export async function readIdsInOrder(
+  db: Executor,
+  dialect: Dialect,
+  status: FileStatus | null,
+  orderName: FileOrder,
+  limit: number,
+  offset: number,
+): Promise<number[]> {
+  const order = ORDERS[orderName];
+  const orderBy = sql.join(
+    order.columns.map((c) => sql`${sql.ref(`files.${c}`)} ${sql.raw(order.dir)}`),
+  );
+  // The aggregate is ordered too: the order of a subquery's rows is not promised to it.
+  const columns = sql.join(order.columns.map((c) => sql.ref(`files.${c}`)));
+  const outer = sql.join(order.columns.map((c) => sql`${sql.ref(`p.${c}`)} ${sql.raw(order.dir)}`));
+  const where = status ? sql`where files.status = ${sql.lit(status)}` : sql``;
+  if (dialect === 'postgres') {
+    const row = await sql<{ ids: string | null }>`
+      select string_agg(p.id::text, ',' order by ${outer}) as ids from (
+        select ${columns} from files ${where} order by ${orderBy} limit ${limit} offset ${offset}) p`.execute(
+      db,
+    );
+    return parseNumberList(row.rows[0]?.ids);
+  }
+  const [withStatus, without] = INDEXES[order.index]!;
+  const row = await sql<{ ids: string | null }>`
+    select group_concat(p.id, ',' order by ${outer}) as ids from (
+      select ${columns} from files indexed by ${sql.id(status ? withStatus : without)} ${where}
+      order by ${orderBy} limit ${limit} offset ${offset}) p`.execute(db);
+  return parseNumberList(row.rows[0]?.ids);
+}

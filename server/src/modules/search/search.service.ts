@@ -1,5 +1,6 @@
 import type { Dialect } from '../../db/connection.js';
 import type { Db, FileRow, FileStatus, TagRow } from '../../db/database.js';
+import { ShortNameIndex, isShortQuery } from './short-names.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
 import { matchingTagIds } from '../tags/tags.repository.js';
@@ -20,6 +21,7 @@ import {
   libraryTagCounts,
   readFilesInOrder,
   readFilesPage,
+  readIdsInOrder,
   readListedTags,
   readNameMatches,
   readTagFileIds,
@@ -92,9 +94,13 @@ const unfiltered = (p: Plan) =>
 export function createSearchService(deps: {
   /** Where searches run: worker threads on SQLite (db/read-pool.ts), else the main pool. */
   reads: Db;
+  /** Where the little search writes (pruning its change log) go. */
+  db: Db;
   dialect: Dialect;
 }) {
   const { reads: db, dialect } = deps;
+  // One- and two-character queries: from memory (short-names.ts), built on first use.
+  const shortNames = new ShortNameIndex(db, deps.db);
   // One per service, so test servers in one process never share postings.
   const postings = new TagPostings((conn, tagId, active) =>
     readTagFileIds(conn, dialect, tagId, active),
@@ -145,7 +151,11 @@ export function createSearchService(deps: {
       const first = ORDERS[args.orderBy ?? 'NEWEST'].columns[0]!;
       // file_search holds the immutable order keys (created_at, size).
       const keyColumn =
-        dialect === 'postgres' && (first === 'created_at' || first === 'size') ? first : null;
+        dialect === 'postgres' &&
+        (first === 'created_at' || first === 'size') &&
+        !isShortQuery(args.query.toLowerCase())
+          ? first
+          : null;
       ({ ids: plan.candidates, keys: plan.keys } = await textCandidates(
         args.query,
         plan,
@@ -169,6 +179,27 @@ export function createSearchService(deps: {
     keyColumn: string | null,
   ): Promise<{ ids: IdSet; keys: Map<number, number> | null }> {
     const lowered = query.toLowerCase();
+    if (isShortQuery(lowered)) {
+      // All in memory: names from the short-name index, tags' files from their postings.
+      const [named, tagIds] = await Promise.all([
+        shortNames.matches(lowered, p.status, p.uploadedBy),
+        matchingTagIds(db, query),
+      ]);
+      let ids = named;
+      if (tagIds.length) {
+        const tags = await readListedTags(db, tagIds);
+        const sets = await postings.filesOf(
+          db,
+          tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
+          p.status,
+        );
+        let tagged = unionAll(sets);
+        if (p.uploadedBy != null) tagged = await shortNames.filter(tagged, null, p.uploadedBy);
+        ids = unionAll([ids, tagged]);
+      }
+      if (ids.length && p.listed.length) ids = await filterByListedTags(p, ids);
+      return { ids, keys: null };
+    }
     const [named, tagIds] = await Promise.all([
       readNameMatches(db, dialect, lowered, p.status, p.uploadedBy, keyColumn),
       matchingTagIds(db, query),
@@ -223,7 +254,35 @@ export function createSearchService(deps: {
     const walkRows = ((offset + limit) * p.libraryFiles) / Math.max(1, drivingSize);
     const drive =
       drivingSize <= searchTuning.driveLimit || walkRows > drivingSize * searchTuning.walkFactor;
+    if (p.candidates && !drive) return walkCandidates(p, p.candidates, orderBy, limit, offset);
     return readFilesPage(db, dialect, p, orderBy, drive, { limit, offset });
+  }
+
+  /**
+   * A page of a large candidate set: walks the ids of the order's index in batches and keeps
+   * those in the set (a bitset), so the set itself never goes to the database. A batch is sized
+   * from the set's density to end the walk in one step most of the time.
+   */
+  async function walkCandidates(
+    p: Plan,
+    candidates: IdSet,
+    orderBy: FileOrder,
+    limit: number,
+    offset: number,
+  ): Promise<FileRow[]> {
+    const inSet = new IdBitset(candidates);
+    const need = offset + limit;
+    const density = candidates.length / Math.max(1, p.libraryFiles);
+    let batch = Math.min(200_000, Math.ceil((need / density) * 1.25) + 64);
+    const found: number[] = [];
+    for (let at = 0; found.length < need;) {
+      const ids = await readIdsInOrder(db, dialect, p.status, orderBy, batch, at);
+      for (const id of ids) if (inSet.has(id) && found.push(id) === need) break;
+      if (ids.length < batch) break;
+      at += batch;
+      batch = Math.min(200_000, batch * 2);
+    }
+    return readFilesInOrder(db, found.slice(offset, need));
   }
 
   async function count(p: Plan): Promise<number> {

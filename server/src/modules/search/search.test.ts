@@ -189,6 +189,27 @@ describe.each([
     expect(await count({ ...both, query: 'budget' })).toBe(0);
   });
 
+  it('answers one- and two-character queries exactly after another instance writes', async () => {
+    // They come from a per-process index (short-names.ts) that learns of writes only through
+    // the change log the triggers keep: a write straight to the database is one it never saw.
+    const db = t.server.connection.db;
+    expect(await names({ query: 'zq' })).toEqual([]);
+    expect(await names({ query: 'q' }, admin.token)).not.toContain('Zq notes.txt');
+    const [id] = await insertFiles(t, [{ name: 'Zq notes.txt', uploadedBy: Number(user.id) }]);
+    expect(await names({ query: 'zq' })).toEqual(['Zq notes.txt']);
+    expect(await names({ query: 'Z' })).toContain('Zq notes.txt');
+    expect(await names({ query: 'zq', uploadedBy: user.id })).toEqual(['Zq notes.txt']);
+    expect(await names({ query: 'zq', uploadedBy: admin.id })).toEqual([]);
+    await db.updateTable('files').set({ name: 'Qz notes.txt' }).where('id', '=', id!).execute();
+    expect(await names({ query: 'zq' })).toEqual([]);
+    expect(await names({ query: 'qz' })).toEqual(['Qz notes.txt']);
+    await db.updateTable('files').set({ status: 'HIDDEN' }).where('id', '=', id!).execute();
+    expect(await names({ query: 'qz' })).toEqual([]);
+    expect((await search({ query: 'qz' }, admin.token)).totalCount).toBe(1);
+    await db.deleteFrom('files').where('id', '=', id!).execute();
+    expect((await search({ query: 'qz' }, admin.token)).totalCount).toBe(0);
+  });
+
   it('counts the whole filtered result, not the page, and tags by count then name', async () => {
     const page = await search({ query: 'a', first: 2 });
     expect(page.edges).toHaveLength(2);
