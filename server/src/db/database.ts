@@ -16,6 +16,8 @@ export interface UsersTable {
   id: Id;
   email: string;
   name: string;
+  /** sortKey(name) (db/sort-key.ts), for the NAME order; written with `name`. */
+  name_sort: string;
   password_hash: string;
   role: 'USER' | 'ADMIN';
   banned: ColumnType<number, number | undefined, number>;
@@ -56,6 +58,8 @@ export type FileStatus = 'ACTIVE' | 'HIDDEN';
 export interface FilesTable {
   id: Id;
   name: string;
+  /** sortKey(name) (db/sort-key.ts), for the NAME order; written with `name`. */
+  name_sort: string;
   original_name: string;
   size: number;
   mime_type: string;
@@ -72,6 +76,8 @@ export interface TagsTable {
   id: Id;
   name: string;
   name_key: string;
+  /** sortKey(name) (db/sort-key.ts), for the NAME order; written with `name`. */
+  name_sort: string;
   created_at: number;
   // Kept by triggers (migration 2026-11-25T1100_search): files carrying the tag, by status, and
   // the sum of those files' download counts.
@@ -158,7 +164,8 @@ export type Db = Kysely<Database>;
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
+/** A new user; its name_sort is derived from the name by users.repository.ts. */
+export type NewUser = Omit<Insertable<UsersTable>, 'name_sort'>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;

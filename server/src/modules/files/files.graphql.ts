@@ -32,7 +32,10 @@ export const FileOrderEnum = builder.enumType('FileOrder', {
   values: {
     NEWEST: { description: 'Most recently uploaded first (the default).' },
     OLDEST: { description: 'Earliest uploaded first.' },
-    NAME: { description: 'By name, in the database’s collation.' },
+    NAME: {
+      description:
+        'By name, A to Z, as people read names: ignoring case and accents, numbers by value (“file 2” before “file 10”).',
+    },
     LARGEST: { description: 'Largest `size` first.' },
     MOST_DOWNLOADED: { description: 'Highest `downloadCount` first.' },
   } as const,

@@ -118,7 +118,7 @@ export function createFilesService(deps: {
    */
   async function commitUpload(
     temp: TempObject,
-    row: Omit<FileRow, 'id' | 'sha256' | 'size'>,
+    row: Omit<FileRow, 'id' | 'sha256' | 'size' | 'name_sort'>,
     tags: TagName[],
   ): Promise<FileRow> {
     try {

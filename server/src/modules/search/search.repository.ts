@@ -14,7 +14,7 @@ export const ORDERS: Record<FileOrder, { columns: string[]; dir: 'asc' | 'desc';
   {
     NEWEST: { columns: ['created_at', 'id'], dir: 'desc', index: 'created' },
     OLDEST: { columns: ['created_at', 'id'], dir: 'asc', index: 'created' },
-    NAME: { columns: ['name', 'id'], dir: 'asc', index: 'name' },
+    NAME: { columns: ['name_sort', 'id'], dir: 'asc', index: 'name' },
     LARGEST: { columns: ['size', 'id'], dir: 'desc', index: 'size' },
     MOST_DOWNLOADED: { columns: ['download_count', 'id'], dir: 'desc', index: 'downloads' },
   };
@@ -22,7 +22,7 @@ export const ORDERS: Record<FileOrder, { columns: string[]; dir: 'asc' | 'desc';
 /** SQLite: the index of each family with a leading status column, and the one without. */
 const INDEXES: Record<string, [withStatus: string, without: string]> = {
   created: ['files_status_created', 'files_created_at'],
-  name: ['files_status_name', 'files_name'],
+  name: ['files_status_name_sort', 'files_name_sort'],
   size: ['files_status_size', 'files_size'],
   downloads: ['files_status_downloads', 'files_downloads'],
 };

@@ -350,3 +350,64 @@ describe.each([
     expect(errorCode(await t.gql(FILES))).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('files and tags by NAME', () => {
+  let t: TestServer;
+  afterAll(() => t?.close());
+
+  it('sort as people read: ignoring case and accents, numbers by value', async () => {
+    t = await startTestServer();
+    const admin = await t.signUp('admin@example.com');
+    const [renamed] = await insertFiles(t, [
+      { name: 'zz placeholder', tags: ['tag 10', 'Tag 2', 'alpha'] },
+      { name: 'Salary bands 2026.xlsx' },
+      { name: 'Team photo.jpg' },
+      { name: 'Board minutes.pdf' },
+      { name: 'file 10.txt' },
+      { name: 'file 2.txt' },
+      { name: 'Éclair.png' },
+      { name: 'apple.txt' },
+    ]);
+    // A rename through the API must move the file in the order too.
+    const rename = await t.gql(
+      `mutation($id: ID!) { updateFile(id: $id, name: "big-random.bin") { name } }`,
+      { id: String(renamed) },
+      { token: admin.token },
+    );
+    expect(rename.errors).toBeUndefined();
+    const files = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
+      `{ files(orderBy: NAME, first: 20) { edges { node { name } } } }`,
+      {},
+      { token: admin.token },
+    );
+    expect(files.data!.files.edges.map((e) => e.node.name)).toEqual([
+      'apple.txt',
+      'big-random.bin',
+      'Board minutes.pdf',
+      'Éclair.png',
+      'file 2.txt',
+      'file 10.txt',
+      'Salary bands 2026.xlsx',
+      'Team photo.jpg',
+    ]);
+    // The same order for a one-character query (answered from the in-memory index).
+    const short = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
+      `{ files(query: "i", orderBy: NAME, first: 20) { edges { node { name } } } }`,
+      {},
+      { token: admin.token },
+    );
+    expect(short.data!.files.edges.map((e) => e.node.name)).toEqual([
+      'big-random.bin',
+      'Board minutes.pdf',
+      'Éclair.png',
+      'file 2.txt',
+      'file 10.txt',
+    ]);
+    const tags = await t.gql<{ tags: { edges: { node: { name: string } }[] } }>(
+      `{ tags(orderBy: NAME, first: 20) { edges { node { name } } } }`,
+      {},
+      { token: admin.token },
+    );
+    expect(tags.data!.tags.edges.map((e) => e.node.name)).toEqual(['alpha', 'Tag 2', 'tag 10']);
+  });
+});

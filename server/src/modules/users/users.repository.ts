@@ -1,4 +1,5 @@
 import type { Executor, NewUser, UserRow, UserUpdate } from '../../db/database.js';
+import { sortKey } from '../../db/sort-key.js';
 import { containsText } from '../../db/text-search.js';
 
 export const findUserById = (db: Executor, id: number): Promise<UserRow | undefined> =>
@@ -17,14 +18,23 @@ export async function hasAnyUser(db: Executor): Promise<boolean> {
 }
 
 export const insertUser = (db: Executor, user: NewUser): Promise<UserRow> =>
-  db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+  db
+    .insertInto('users')
+    .values({ ...user, name_sort: sortKey(user.name) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 
 export const updateUser = (
   db: Executor,
   id: number,
   patch: UserUpdate,
 ): Promise<UserRow | undefined> =>
-  db.updateTable('users').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  db
+    .updateTable('users')
+    .set(typeof patch.name === 'string' ? { ...patch, name_sort: sortKey(patch.name) } : patch)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 
 /** Only writes when the stored time is older than `olderThan`, so concurrent requests write once. */
 export async function touchLastActive(
@@ -67,7 +77,7 @@ export const listUsers = (
       q = q.orderBy('created_at', 'asc').orderBy('id', 'asc');
       break;
     case 'NAME':
-      q = q.orderBy('name', 'asc').orderBy('id', 'asc');
+      q = q.orderBy('name_sort', 'asc').orderBy('id', 'asc');
       break;
     case 'EMAIL':
       q = q.orderBy('email', 'asc').orderBy('id', 'asc');
