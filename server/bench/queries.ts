@@ -235,6 +235,10 @@ export async function run(): Promise<void> {
       const g = times.gql.sort((a, b) => a - b);
       const s = times.sql.sort((a, b) => a - b);
       p95ByCase.set(c, percentile(g, 95));
+      // Progress on stderr: a long run shows what it has done so far.
+      console.error(
+        `  ${c.name}: GraphQL p50 ${percentile(g, 50).toFixed(1)} ms, p95 ${percentile(g, 95).toFixed(1)} ms`,
+      );
       rows.push([
         c.name,
         percentile(g, 50).toFixed(1),

@@ -441,23 +441,18 @@ export interface IndexedFile {
   uploaded_by: number | null;
 }
 
+const indexedFiles = (db: Executor) =>
+  db.selectFrom('files').select(['id', 'name', 'status', 'uploaded_by']);
+
 /** Up to `limit` files with ids above `afterId`, by id: the short-name index is built in chunks. */
 export const readIndexedFiles = (db: Executor, afterId: number, limit: number) =>
-  db
-    .selectFrom('files')
-    .select(['id', 'name', 'status', 'uploaded_by'])
-    .where('id', '>', afterId)
-    .orderBy('id')
-    .limit(limit)
-    .execute() as Promise<IndexedFile[]>;
+  indexedFiles(db).where('id', '>', afterId).orderBy('id').limit(limit).execute() as Promise<
+    IndexedFile[]
+  >;
 
 /** The files of `ids` that still exist. */
 export const readIndexedFilesByIds = (db: Executor, ids: readonly number[]) =>
-  db
-    .selectFrom('files')
-    .select(['id', 'name', 'status', 'uploaded_by'])
-    .where('id', 'in', ids)
-    .execute() as Promise<IndexedFile[]>;
+  indexedFiles(db).where('id', 'in', ids).execute() as Promise<IndexedFile[]>;
 
 /** The highest file id (0: no files). */
 export async function readMaxFileId(db: Executor): Promise<number> {
