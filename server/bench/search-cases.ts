@@ -76,16 +76,16 @@ export function searchCases({ dialect, users, popular, word }: SearchBenchContex
     }
     typed.push(
       filesCase(
-        `query "an" + two tags ANY + tagCounts${who}`,
+        `query "an" + two tags ANY + tagCounts (typed)${who}`,
         { query: 'an', tagIds: twoTags, tagMatch: 'ANY' },
         { tagCounts: true, as },
       ),
       filesCase(
-        `query "a" + two tags ALL + tagCounts${who}`,
+        `query "a" + two tags ALL + tagCounts (typed)${who}`,
         { query: 'a', tagIds: twoTags },
         { tagCounts: true, as },
       ),
-      filesCase(`query "an" + tagCounts${who}`, { query: 'an' }, { tagCounts: true, as }),
+      filesCase(`query "an" + tagCounts (typed)${who}`, { query: 'an' }, { tagCounts: true, as }),
     );
   }
 

@@ -181,22 +181,14 @@ export function createSearchService(deps: {
     const lowered = query.toLowerCase();
     if (isShortQuery(lowered)) {
       // All in memory: names from the short-name index, tags' files from their postings.
-      const [named, tagIds] = await Promise.all([
-        shortNames.matches(lowered, p.status, p.uploadedBy),
-        matchingTagIds(db, query),
-      ]);
-      let ids = named;
-      if (tagIds.length) {
-        const tags = await readListedTags(db, tagIds);
-        const sets = await postings.filesOf(
-          db,
-          tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
-          p.status,
-        );
-        let tagged = unionAll(sets);
-        if (p.uploadedBy != null) tagged = await shortNames.filter(tagged, null, p.uploadedBy);
-        ids = unionAll([ids, tagged]);
-      }
+      const tagIds = await matchingTagIds(db, query);
+      const tags = tagIds.length ? await readListedTags(db, tagIds) : [];
+      const tagged = await postings.filesOf(
+        db,
+        tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
+        p.status,
+      );
+      let ids = await shortNames.matches(lowered, p.status, p.uploadedBy, tagged);
       if (ids.length && p.listed.length) ids = await filterByListedTags(p, ids);
       return { ids, keys: null };
     }

@@ -1,5 +1,5 @@
 import type { Executor, FileStatus } from '../../db/database.js';
-import { EMPTY, toIdSet, type IdSet } from './postings.js';
+import { EMPTY, type IdSet } from './postings.js';
 import {
   pruneNameChanges,
   readIndexedFiles,
@@ -125,6 +125,29 @@ function visibleIn(b: Built, status: FileStatus | null, uploadedBy: number | nul
   };
 }
 
+/** The ids whose bits are set, ascending. */
+function bitsToIds(bits: Uint32Array): IdSet {
+  let n = 0;
+  for (let w = 0; w < bits.length; w++) n += popcount(bits[w]!);
+  const out = new Int32Array(n);
+  let k = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      out[k++] = (w << 5) + 31 - Math.clz32(low);
+      word ^= low;
+    }
+  }
+  return out;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
 const grow = <T extends Uint8Array | Int32Array>(a: T, id: number, make: (n: number) => T): T => {
   if (id < a.length) return a;
   const out = make(Math.max(id + 1, Math.ceil(a.length * 1.5)));
@@ -153,26 +176,29 @@ export class ShortNameIndex {
     lowered: string,
     status: FileStatus | null,
     uploadedBy: number | null,
+    /** Sets of ids (of the wanted status) to add, such as the files of tags whose name matches. */
+    also: readonly IdSet[] = [],
   ): Promise<IdSet> {
     const b = await this.#ready();
     const { dirty } = b;
-    const codes = b.status;
     const ok = visibleIn(b, status, uploadedBy);
-    const posting = b.postings.get(lowered);
-    const out = new Int32Array((posting?.bits ? codes.length : (posting?.n ?? 0)) + b.changed.size);
-    let n = 0;
-    posting?.forEach((id) => {
-      if (dirty[id] !== 1 && ok(id)) out[n++] = id;
+    // Everything is gathered in one bitset and read out in order: a union of sets of 100,000s
+    // of ids costs a pass over each, not a merge of arrays.
+    let max = b.status.length;
+    for (const set of also) if (set.length) max = Math.max(max, set[set.length - 1]! + 1);
+    const bits = new Uint32Array((max >>> 5) + 1);
+    const set = (id: number) => void (bits[id >>> 5]! |= 1 << (id & 31));
+    b.postings.get(lowered)?.forEach((id) => {
+      if (dirty[id] !== 1 && ok(id)) set(id);
     });
-    if (!b.changed.size) return out.subarray(0, n);
-    const base = n;
-    for (const [id, name] of b.changed) if (name?.includes(lowered) && ok(id)) out[n++] = id;
-    return n === base ? out.subarray(0, n) : toIdSet(out.subarray(0, n));
-  }
-
-  /** The ids of `ids` (ascending) with the status and uploader (null: any), ascending. */
-  async filter(ids: IdSet, status: FileStatus | null, uploadedBy: number | null): Promise<IdSet> {
-    return ids.filter(visibleIn(await this.#ready(), status, uploadedBy));
+    for (const [id, name] of b.changed) if (name?.includes(lowered) && ok(id)) set(id);
+    for (const ids of also) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (uploadedBy == null || b.uploader[id] === uploadedBy) set(id);
+      }
+    }
+    return bitsToIds(bits);
   }
 
   /** The built index, with the change log applied. */
