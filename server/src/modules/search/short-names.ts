@@ -108,6 +108,13 @@ interface Built {
   changed: Map<number, string | null>;
   /** Per id: 1 when in `changed`, so the postings' entry for it is not trusted. */
   dirty: Uint8Array;
+  /**
+   * The same as bits, for the ids the build knew: ACTIVE files, HIDDEN files, changed files. A
+   * dense posting is filtered a 32-bit word at a time with them.
+   */
+  activeBits: Uint32Array;
+  hiddenBits: Uint32Array;
+  dirtyBits: Uint32Array;
   /** The last log entry the index reflects, and the entries read in the last window. */
   lastSeq: number;
   recent: Set<number>;
@@ -182,15 +189,26 @@ export class ShortNameIndex {
     const b = await this.#ready();
     const { dirty } = b;
     const ok = visibleIn(b, status, uploadedBy);
+    const want = status ? STATUS_CODE[status] : 0;
     // Everything is gathered in one bitset and read out in order: a union of sets of 100,000s
     // of ids costs a pass over each, not a merge of arrays.
     let max = b.status.length;
     for (const set of also) if (set.length) max = Math.max(max, set[set.length - 1]! + 1);
     const bits = new Uint32Array((max >>> 5) + 1);
     const set = (id: number) => void (bits[id >>> 5]! |= 1 << (id & 31));
-    b.postings.get(lowered)?.forEach((id) => {
-      if (dirty[id] !== 1 && ok(id)) set(id);
-    });
+    const posting = b.postings.get(lowered);
+    if (posting?.bits && uploadedBy == null) {
+      const { activeBits: active, hiddenBits: hidden, dirtyBits: changed } = b;
+      const p = posting.bits;
+      for (let w = 0; w < p.length; w++) {
+        const visible = want === 1 ? active[w]! : want === 2 ? hidden[w]! : active[w]! | hidden[w]!;
+        bits[w]! |= p[w]! & visible & ~changed[w]!;
+      }
+    } else {
+      posting?.forEach((id) => {
+        if (dirty[id] !== 1 && ok(id)) set(id);
+      });
+    }
     for (const [id, name] of b.changed) if (name?.includes(lowered) && ok(id)) set(id);
     for (const ids of also) {
       for (let i = 0; i < ids.length; i++) {
@@ -226,6 +244,9 @@ export class ShortNameIndex {
     const postings = new Map<string, Posting>();
     const status = new Uint8Array(capacity);
     const uploader = new Int32Array(capacity);
+    const words = (capacity >>> 5) + 1;
+    const activeBits = new Uint32Array(words);
+    const hiddenBits = new Uint32Array(words);
     for (let after = 0; ;) {
       const chunk = await readIndexedFiles(this.reads, after, CHUNK);
       if (!chunk.length) break;
@@ -233,6 +254,7 @@ export class ShortNameIndex {
       for (const f of chunk) {
         if (f.id >= capacity) break;
         status[f.id] = STATUS_CODE[f.status];
+        (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
         uploader[f.id] = f.uploaded_by ?? 0;
         for (const key of shortSubstrings(f.name.toLowerCase())) {
           let p = postings.get(key);
@@ -250,6 +272,9 @@ export class ShortNameIndex {
       uploader,
       changed: new Map(),
       dirty: new Uint8Array(capacity),
+      activeBits,
+      hiddenBits,
+      dirtyBits: new Uint32Array(words),
       lastSeq,
       recent: new Set(),
     };
@@ -282,6 +307,7 @@ export class ShortNameIndex {
         b.status[id] = row ? STATUS_CODE[row.status] : 0;
         b.uploader[id] = row?.uploaded_by ?? 0;
         b.dirty[id] = 1;
+        if (id >>> 5 < b.dirtyBits.length) b.dirtyBits[id >>> 5]! |= 1 << (id & 31);
         b.changed.set(id, row ? row.name.toLowerCase() : null);
       }
       b.lastSeq = fresh.reduce((max, c) => Math.max(max, c.seq), b.lastSeq);
