@@ -5,7 +5,6 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type LogEve
 import { loadConfig, type Config } from '../src/config.js';
 import type { Database, Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
-import { countFiles, countTagsOfFiles, listFiles } from '../src/modules/files/files.search.js';
 import {
   countUniqueUsers,
   downloadsByBucket,
@@ -13,8 +12,9 @@ import {
   topDownloadedTags,
   topDownloaders,
 } from '../src/modules/stats/stats.repository.js';
-import { countTags, listTags, tagsOfFiles } from '../src/modules/tags/tags.repository.js';
+import { countTags, listTags } from '../src/modules/tags/tags.repository.js';
 import { startServer } from '../src/server.js';
+import { searchCases } from './search-cases.js';
 
 // `npm run bench -- queries`: on a seeded library (npm run seed), p50/p95 of the API's typical
 // reads through the real HTTP server, each next to the same SQL run bare in the same process.
@@ -25,10 +25,14 @@ import { startServer } from '../src/server.js';
 // authentication, GraphQL parsing, validation, execution, JSON and the in-memory work of tag
 // filters (intersecting the tags' postings, tag-postings.ts) cost on top of the database.
 
+//
+// BENCH_CASES=a,b runs only the cases whose name contains one of the comma-separated parts
+// (case-insensitive), e.g. BENCH_CASES='typed' for the search shapes typing produces.
+
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 3;
 
-interface Case {
+export interface Case {
   name: string;
   as: 'user' | 'admin';
   query: string;
@@ -111,14 +115,14 @@ export async function run(): Promise<void> {
     // Sessions for an admin and a plain user of the seeded library.
     const admin = await db
       .selectFrom('users')
-      .select('id')
+      .selectAll()
       .where('role', '=', 'ADMIN')
       .where('banned', '=', 0)
       .orderBy('id')
       .executeTakeFirstOrThrow();
     const user = await db
       .selectFrom('users')
-      .select('id')
+      .selectAll()
       .where('role', '=', 'USER')
       .where('banned', '=', 0)
       .orderBy('id')
@@ -136,73 +140,13 @@ export async function run(): Promise<void> {
       .orderBy('files_active', 'desc')
       .limit(2)
       .execute();
-    const twoTags = popular.map((t) => t.id);
     const word = process.env.BENCH_QUERY ?? 'budget';
-    const page = { limit: 21, offset: 0 };
     const yearTo = Date.now();
     const yearFrom = yearTo - 365 * 24 * 3600 * 1000;
 
-    const FILE_FIELDS = 'id name size mimeType createdAt downloadCount tags { id name }';
-    const pageTags = async (d: Db, rows: { id: number }[]) => {
-      await tagsOfFiles(
-        d,
-        rows.slice(0, 20).map((r) => r.id),
-      );
-    };
-    const filesCase = (
-      name: string,
-      variables: Record<string, unknown>,
-      args: Parameters<typeof listFiles>[2],
-      withTagCounts = false,
-      offset = 0,
-      as: Case['as'] = 'user',
-    ): Case => ({
-      name,
-      as,
-      query: `query($query: String, $tagIds: [ID!], $tagMatch: TagMatch, $offset: Int) {
-        files(query: $query, tagIds: $tagIds, tagMatch: $tagMatch, offset: $offset, first: 20) {
-          totalCount edges { node { ${FILE_FIELDS} } }
-          ${withTagCounts ? 'tagCounts { count tag { id name } }' : ''} } }`,
-      variables,
-      async capture(d) {
-        const a = { ...args };
-        const v = { admin: as === 'admin' };
-        const rows = await listFiles(d, v, a, { ...page, offset });
-        await countFiles(d, v, a);
-        await pageTags(d, rows);
-        if (withTagCounts) await countTagsOfFiles(d, v, a);
-      },
-    });
-
-    const cases: Case[] = [
-      filesCase('first page of files', {}, {}),
-      filesCase(`query substring "${word}"`, { query: word }, { query: word }),
-      filesCase(
-        `two tags ALL (${popular.map((t) => t.name).join(' + ')})`,
-        { tagIds: twoTags.map(String) },
-        { tagIds: twoTags },
-      ),
-      filesCase(
-        'query + two tags + tagCounts',
-        { query: word, tagIds: twoTags.map(String) },
-        { query: word, tagIds: twoTags },
-        true,
-      ),
-      filesCase('offset page 5,000 (offset 100,000)', { offset: 100_000 }, {}, false, 100_000),
-      // What the workspace asks when a tag is picked in its tag panel: the page, the count and
-      // the counts of every tag within the result.
-      filesCase(
-        `one tag + tagCounts (${popular[1]?.name}, the tag panel)`,
-        { tagIds: [String(twoTags[1])] },
-        { tagIds: [twoTags[1]!] },
-        true,
-      ),
-      filesCase(
-        'two tags ANY + tagCounts',
-        { tagIds: twoTags.map(String), tagMatch: 'ANY' },
-        { tagIds: twoTags, tagMatch: 'ANY' },
-        true,
-      ),
+    const all: Case[] = [
+      // The search cases live in search-cases.ts.
+      ...searchCases({ dialect, users: { admin, user }, popular, word }),
       {
         name: 'downloadStats, a year by DAY',
         as: 'admin',
@@ -215,17 +159,6 @@ export async function run(): Promise<void> {
           await countUniqueUsers(d, f);
         },
       },
-      // What typing produces: two characters match a large share of the library.
-      filesCase('query "an" (two characters, as typed)', { query: 'an' }, { query: 'an' }),
-      filesCase('query "an" as ADMIN', { query: 'an' }, { query: 'an' }, false, 0, 'admin'),
-      filesCase(
-        'query "an" + two tags ANY + tagCounts, ADMIN',
-        { query: 'an', tagIds: twoTags.map(String), tagMatch: 'ANY' },
-        { query: 'an', tagIds: twoTags, tagMatch: 'ANY' },
-        true,
-        0,
-        'admin',
-      ),
       {
         name: 'downloadStats, a year by DAY + top files, users, tags',
         as: 'admin',
@@ -254,6 +187,10 @@ export async function run(): Promise<void> {
         },
       },
     ];
+    const only = process.env.BENCH_CASES?.toLowerCase().split(',').filter(Boolean);
+    const cases = only
+      ? all.filter((c) => only.some((o) => c.name.toLowerCase().includes(o)))
+      : all;
 
     // The event loop's delay while the server answers the cases (sampled during the GraphQL runs
     // only: the bare SQL baseline runs on this process's loop by design): how long any other
@@ -273,7 +210,7 @@ export async function run(): Promise<void> {
     const p95ByCase = new Map<Case, number>();
     for (const c of cases) {
       // Captured warm: a request in steady state finds the tags' postings in memory (kept per
-      // process, tag-postings.ts) and only checks their versions; the cold load is not replayed.
+      // process, search/postings.ts) and only checks their versions; the cold load is not replayed.
       await c.capture(logDb as Db);
       captured.length = 0;
       await c.capture(logDb as Db);
@@ -298,6 +235,10 @@ export async function run(): Promise<void> {
       const g = times.gql.sort((a, b) => a - b);
       const s = times.sql.sort((a, b) => a - b);
       p95ByCase.set(c, percentile(g, 95));
+      // Progress on stderr: a long run shows what it has done so far.
+      console.error(
+        `  ${c.name}: GraphQL p50 ${percentile(g, 50).toFixed(1)} ms, p95 ${percentile(g, 95).toFixed(1)} ms`,
+      );
       rows.push([
         c.name,
         percentile(g, 50).toFixed(1),

@@ -1,3 +1,4 @@
+import { sortKey } from '../src/db/sort-key.js';
 import type { TestServer } from './harness.js';
 
 // Direct inserts for tests that need many files, tags or downloads in a given shape (search,
@@ -30,6 +31,7 @@ export async function insertFiles(t: TestServer, files: FileSpec[]): Promise<num
       .insertInto('files')
       .values({
         name: f.name,
+        name_sort: sortKey(f.name),
         original_name: f.name,
         size: f.size ?? 100 + i,
         mime_type: 'application/octet-stream',
@@ -46,7 +48,7 @@ export async function insertFiles(t: TestServer, files: FileSpec[]): Promise<num
       const key = name.toLowerCase();
       await db
         .insertInto('tags')
-        .values({ name, name_key: key, created_at: now })
+        .values({ name, name_key: key, name_sort: sortKey(name), created_at: now })
         .onConflict((oc) => oc.column('name_key').doNothing())
         .execute();
       const tag = await db

@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import type { Db } from '../db/database.js';
+import { sortKey } from '../db/sort-key.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { hashPassword } from '../modules/auth/password.js';
 import { createStorage } from '../storage/index.js';
@@ -166,7 +167,11 @@ try {
         created_at: now - YEAR * 2 + Math.floor(random() * YEAR),
       };
     });
-    const inserted = await db.insertInto('users').values(rows).returning('id').execute();
+    const inserted = await db
+      .insertInto('users')
+      .values(rows.map((r) => ({ ...r, name_sort: sortKey(r.name) })))
+      .returning('id')
+      .execute();
     userIds.push(...inserted.map((r) => r.id));
   }
   log(`${USERS.toLocaleString('en')} users`);
@@ -177,7 +182,14 @@ try {
   const allTagNames = [...typeTagNames, ...topical];
   await db
     .insertInto('tags')
-    .values(allTagNames.map((name) => ({ name, name_key: name.toLowerCase(), created_at: now })))
+    .values(
+      allTagNames.map((name) => ({
+        name,
+        name_key: name.toLowerCase(),
+        name_sort: sortKey(name),
+        created_at: now,
+      })),
+    )
     .onConflict((oc) => oc.column('name_key').doNothing())
     .execute();
   const tagRows = await db
@@ -300,6 +312,7 @@ try {
           files.slice(from, to).map((f, k) => ({
             id: firstFileId + from + k,
             name: f.name,
+            name_sort: sortKey(f.name),
             original_name: f.name,
             size: blobs[f.blob]!.size,
             mime_type: f.mime,

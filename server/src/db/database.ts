@@ -16,6 +16,8 @@ export interface UsersTable {
   id: Id;
   email: string;
   name: string;
+  /** sortKey(name) (db/sort-key.ts), for the NAME order; written with `name`. */
+  name_sort: string;
   password_hash: string;
   role: 'USER' | 'ADMIN';
   banned: ColumnType<number, number | undefined, number>;
@@ -59,6 +61,8 @@ export type FileStatus = 'ACTIVE' | 'HIDDEN';
 export interface FilesTable {
   id: Id;
   name: string;
+  /** sortKey(name) (db/sort-key.ts), for the NAME order; written with `name`. */
+  name_sort: string;
   original_name: string;
   size: number;
   mime_type: string;
@@ -75,6 +79,8 @@ export interface TagsTable {
   id: Id;
   name: string;
   name_key: string;
+  /** sortKey(name) (db/sort-key.ts), for the NAME order; written with `name`. */
+  name_sort: string;
   created_at: number;
   // Kept by triggers (migration 2026-11-25T1100_search): files carrying the tag, by status, and
   // the sum of those files' download counts.
@@ -82,7 +88,7 @@ export interface TagsTable {
   files_hidden: ColumnType<number, never, never>;
   downloads_active: ColumnType<number, never, never>;
   downloads_hidden: ColumnType<number, never, never>;
-  /** Bumped by triggers when the tag's set of ACTIVE or HIDDEN files changes (tag-postings.ts). */
+  /** Bumped by triggers when the tag's set of ACTIVE or HIDDEN files changes (search/postings.ts). */
   links_version: ColumnType<number, never, never>;
 }
 
@@ -130,6 +136,16 @@ export interface BlobIntentsTable {
   created_at: number;
 }
 
+/**
+ * Files whose name, status or uploader changed, or that came or went (epoch ms `at`), written by
+ * triggers only (migration 2026-12-03T0200_search_name_changes; search/short-names.ts reads it).
+ */
+export interface FileNameChangesTable {
+  seq: ColumnType<number, never, never>;
+  file_id: ColumnType<number, never, never>;
+  at: ColumnType<number, never, never>;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -140,6 +156,7 @@ export interface Database {
   file_tags: FileTagsTable;
   downloads: DownloadsTable;
   file_totals: FileTotalsTable;
+  file_name_changes: FileNameChangesTable;
   download_hours: DownloadHoursTable;
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
@@ -150,7 +167,8 @@ export type Db = Kysely<Database>;
 export type Executor = Kysely<Database> | Transaction<Database>;
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
+/** A new user; its name_sort is derived from the name by users.repository.ts. */
+export type NewUser = Omit<Insertable<UsersTable>, 'name_sort'>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;

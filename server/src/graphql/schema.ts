@@ -9,7 +9,7 @@ import '../modules/tags/tags.graphql.js';
 import '../modules/files/files.graphql.js';
 import '../modules/downloads/downloads.graphql.js';
 import '../modules/stats/stats.graphql.js';
-import '../modules/files/search.graphql.js';
+import '../modules/search/search.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

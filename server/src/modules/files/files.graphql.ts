@@ -6,7 +6,7 @@ import { connectionRef, offsetConnection, type Connection } from '../../graphql/
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
-import type { FileListArgs } from './files.search.js';
+import type { FileListArgs, Search } from '../search/search.service.js';
 
 builder.addScalarType('Upload', GraphQLUpload, {
   description:
@@ -32,7 +32,10 @@ export const FileOrderEnum = builder.enumType('FileOrder', {
   values: {
     NEWEST: { description: 'Most recently uploaded first (the default).' },
     OLDEST: { description: 'Earliest uploaded first.' },
-    NAME: { description: 'By name, in the database’s collation.' },
+    NAME: {
+      description:
+        'By name, A to Z, as people read names: ignoring case and accents, numbers by value (“file 2” before “file 10”).',
+    },
     LARGEST: { description: 'Largest `size` first.' },
     MOST_DOWNLOADED: { description: 'Highest `downloadCount` first.' },
   } as const,
@@ -116,8 +119,8 @@ export const FileRef = builder.loadableObject('File', {
   }),
 });
 
-/** What the `files` field returns: the page plus the arguments it was listed with. */
-export type FileListing = Connection<FileRow> & { args: FileListArgs };
+/** What the `files` field returns: the page plus the request's search, for `tagCounts`. */
+export type FileListing = Connection<FileRow> & { search: Search };
 
 export const FileConnection = connectionRef(FileRef, 'File');
 
@@ -193,13 +196,9 @@ builder.queryFields((t) => ({
         uploadedBy: args.uploadedBy != null ? parseId(args.uploadedBy, 'uploadedBy') : null,
         orderBy: args.orderBy,
       };
-      const viewer = ctx.viewer!;
-      const connection = await offsetConnection(
-        args,
-        (limit, offset) => ctx.services.files.list(viewer, listArgs, limit, offset),
-        () => ctx.services.files.count(viewer, listArgs),
-      );
-      return { ...connection, args: listArgs };
+      const search = ctx.services.files.search(ctx.viewer!, listArgs);
+      const connection = await offsetConnection(args, search.page, search.count);
+      return { ...connection, search };
     },
   }),
 }));

@@ -1,9 +1,10 @@
 import type { Insertable } from 'kysely';
 import type { Executor, FileRow, FileStatus, FilesTable } from '../../db/database.js';
+import { sortKey } from '../../db/sort-key.js';
 
 // All SQL of the files domain: file rows and the tag links an upload or an edit writes (tags
 // themselves: tags.repository.ts; blob rows: blobs/blobs.repository.ts). Listing and search:
-// files.search.ts.
+// search/search.service.ts.
 
 export const findFileById = (db: Executor, id: number): Promise<FileRow | undefined> =>
   db.selectFrom('files').selectAll().where('id', '=', id).executeTakeFirst();
@@ -20,15 +21,28 @@ export const findFilesByIds = (
   return q.execute();
 };
 
-export const insertFile = (db: Executor, file: Insertable<FilesTable>): Promise<FileRow> =>
-  db.insertInto('files').values(file).returningAll().executeTakeFirstOrThrow();
+/** Inserts a file row; its name_sort comes from the name (db/sort-key.ts). */
+export const insertFile = (
+  db: Executor,
+  file: Omit<Insertable<FilesTable>, 'name_sort'>,
+): Promise<FileRow> =>
+  db
+    .insertInto('files')
+    .values({ ...file, name_sort: sortKey(file.name) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 
 export const updateFileRow = (
   db: Executor,
   id: number,
   patch: { name?: string; status?: FileStatus; updated_at: number },
 ): Promise<FileRow | undefined> =>
-  db.updateTable('files').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  db
+    .updateTable('files')
+    .set(patch.name !== undefined ? { ...patch, name_sort: sortKey(patch.name) } : patch)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 
 /** Deletes the row (its tag links cascade; download rows keep their name with file_id null). */
 export const deleteFileRow = (db: Executor, id: number): Promise<FileRow | undefined> =>

@@ -37,7 +37,7 @@ import {
   typeTagFor,
   type TagName,
 } from './files.rules.js';
-import { countFiles, countTagsOfFiles, listFiles, type FileListArgs } from './files.search.js';
+import { createSearchService } from '../search/search.service.js';
 
 /** A file part that can also tell when its whole request arrived (http/multipart.ts). */
 export interface StreamedUpload extends FileUpload {
@@ -74,6 +74,7 @@ export function createFilesService(deps: {
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
   const pg = deps.dialect === 'postgres';
+  const search = createSearchService({ reads, db, dialect: deps.dialect });
 
   async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
     const file = await findFileById(db, id);
@@ -116,7 +117,7 @@ export function createFilesService(deps: {
    */
   async function commitUpload(
     temp: TempObject,
-    row: Omit<FileRow, 'id' | 'sha256' | 'size'>,
+    row: Omit<FileRow, 'id' | 'sha256' | 'size' | 'name_sort'>,
     tags: TagName[],
   ): Promise<FileRow> {
     try {
@@ -161,16 +162,8 @@ export function createFilesService(deps: {
     visibleByIds: (viewer: Viewer | null, ids: readonly number[]) =>
       viewer ? findFilesByIds(db, ids, !seesHiddenFiles(viewer)) : Promise.resolve([]),
 
-    // Searches read through `reads` (worker threads on SQLite): their cost grows with the library.
-    list: (viewer: Viewer, args: FileListArgs, limit: number, offset: number) =>
-      listFiles(reads, { admin: seesHiddenFiles(viewer) }, args, { limit, offset }),
-
-    count: (viewer: Viewer, args: FileListArgs) =>
-      countFiles(reads, { admin: seesHiddenFiles(viewer) }, args),
-
-    /** For each tag, how many files of the whole filtered result carry it (FileConnection). */
-    tagCounts: (viewer: Viewer, args: FileListArgs) =>
-      countTagsOfFiles(reads, { admin: seesHiddenFiles(viewer) }, args),
+    /** The listing and search of one `files` request (search/search.service.ts). */
+    search: search.open,
 
     /**
      * Stores an upload: checks what can be checked before reading a byte (permissions, name and

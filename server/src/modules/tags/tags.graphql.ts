@@ -63,7 +63,10 @@ const TagConnection = connectionRef(Tag, 'Tag');
 export const TagOrder = builder.enumType('TagOrder', {
   description: 'Orders of the tag list. Counts are those the viewer sees; ties go by name.',
   values: {
-    NAME: { description: 'By name, A to Z, ignoring case (the default).' },
+    NAME: {
+      description:
+        'By name, A to Z, as people read names: ignoring case and accents, numbers by value (“tag 2” before “tag 10”). The default.',
+    },
     NEWEST: { description: 'Most recently created first.' },
     OLDEST: { description: 'Earliest created first.' },
     MOST_FILES: { description: 'Highest `fileCount` first.' },

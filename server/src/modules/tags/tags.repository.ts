@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, TagRow } from '../../db/database.js';
 import { escapeLike } from '../../db/text-search.js';
+import { sortKey } from '../../db/sort-key.js';
 
 /** True when `error` is a unique-constraint violation, on either dialect. */
 export function isUniqueViolation(error: unknown): boolean {
@@ -77,7 +78,7 @@ export const listTags = (
       .orderBy('name_key')
       .orderBy('id');
   } else {
-    q = q.orderBy('name_key').orderBy('id');
+    q = q.orderBy('name_sort').orderBy('id');
   }
   return q.limit(limit).offset(offset).execute();
 };
@@ -104,7 +105,7 @@ export async function matchingTagIds(db: Executor, query: string): Promise<numbe
 export const insertTag = (db: Executor, name: string, key: string, now: number): Promise<TagRow> =>
   db
     .insertInto('tags')
-    .values({ name, name_key: key, created_at: now })
+    .values({ name, name_key: key, name_sort: sortKey(name), created_at: now })
     .returningAll()
     .executeTakeFirstOrThrow();
 
@@ -116,7 +117,7 @@ export const renameTag = (
 ): Promise<TagRow | undefined> =>
   db
     .updateTable('tags')
-    .set({ name, name_key: key })
+    .set({ name, name_key: key, name_sort: sortKey(name) })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirst();
@@ -139,7 +140,14 @@ export async function ensureTags(
   if (!tags.length) return [];
   await db
     .insertInto('tags')
-    .values(tags.map((t) => ({ name: t.name, name_key: t.key, created_at: now })))
+    .values(
+      tags.map((t) => ({
+        name: t.name,
+        name_key: t.key,
+        name_sort: sortKey(t.name),
+        created_at: now,
+      })),
+    )
     .onConflict((oc) => oc.column('name_key').doNothing())
     .execute();
   return findTagsByKeys(

@@ -79,7 +79,10 @@ export const UserOrder = builder.enumType('UserOrder', {
   values: {
     NEWEST: { description: 'Most recently registered first (the default).' },
     OLDEST: { description: 'Earliest registered first.' },
-    NAME: { description: 'By name, A to Z.' },
+    NAME: {
+      description:
+        'By name, A to Z, as people read names: ignoring case and accents, numbers by value.',
+    },
     EMAIL: { description: 'By email, A to Z.' },
     LAST_ACTIVE: { description: 'Most recently active first; never-active users last.' },
     MOST_UPLOADS: { description: 'Highest `uploadCount` (as an admin sees it) first.' },

@@ -1,5 +1,6 @@
 import type { Executor, NewUser, UserRow, UserUpdate } from '../../db/database.js';
 import { touchTimestamp } from '../../db/touch.js';
+import { sortKey } from '../../db/sort-key.js';
 import { containsText } from '../../db/text-search.js';
 
 export const findUserById = (db: Executor, id: number): Promise<UserRow | undefined> =>
@@ -18,14 +19,23 @@ export async function hasAnyUser(db: Executor): Promise<boolean> {
 }
 
 export const insertUser = (db: Executor, user: NewUser): Promise<UserRow> =>
-  db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow();
+  db
+    .insertInto('users')
+    .values({ ...user, name_sort: sortKey(user.name) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
 
 export const updateUser = (
   db: Executor,
   id: number,
   patch: UserUpdate,
 ): Promise<UserRow | undefined> =>
-  db.updateTable('users').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  db
+    .updateTable('users')
+    .set(typeof patch.name === 'string' ? { ...patch, name_sort: sortKey(patch.name) } : patch)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 
 /** The last_active_at of a request, at most once per interval (db/touch.ts). */
 export const touchLastActive = (db: Executor, id: number, now: number, olderThan: number) =>
@@ -47,7 +57,7 @@ export type UserOrder =
 const USER_ORDERS = {
   NEWEST: ['created_at', 'desc'],
   OLDEST: ['created_at', 'asc'],
-  NAME: ['name', 'asc'],
+  NAME: ['name_sort', 'asc'],
   EMAIL: ['email', 'asc'],
   MOST_UPLOADS: ['upload_count', 'desc'],
   MOST_DOWNLOADS: ['download_count', 'desc'],

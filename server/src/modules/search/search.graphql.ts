@@ -1,16 +1,16 @@
 import { builder } from '../../graphql/builder.js';
 import { TagCount } from '../tags/tags.graphql.js';
-import { FileConnection, type FileListing } from './files.graphql.js';
+import { FileConnection, type FileListing } from '../files/files.graphql.js';
 
 // FileConnection.tagCounts: facet counts over the whole filtered result of `files`, computed only
-// when asked for (see SEARCH.md for the query shapes).
+// when asked for (how: SEARCH.md).
 
 builder.objectField(FileConnection, 'tagCounts', (t) =>
   t.field({
     type: [TagCount],
     description:
       'For each tag, how many files of the whole filtered result carry it: counts above zero, highest first, then by name.',
-    resolve: (connection, _args, ctx) =>
-      ctx.services.files.tagCounts(ctx.viewer!, (connection as FileListing).args),
+    // The connection carries its request's search (files.graphql.ts), so the plan is shared.
+    resolve: (connection) => (connection as FileListing).search.tagCounts(),
   }),
 );

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  IdBitset,
-  firstInOrder,
-  intersect,
-  intersectAll,
-  toIdSet,
-  unionAll,
-} from './sorted-ids.js';
+import { IdBitset, firstInOrder, intersect, intersectAll, toIdSet, unionAll } from './postings.js';
 
 // Checked against plain Set arithmetic on random sets of very different sizes, where the
 // galloping search and the merges have their edge cases.

@@ -1,0 +1,354 @@
+import type { Dialect } from '../../db/connection.js';
+import type { Db, FileRow, FileStatus, TagRow } from '../../db/database.js';
+import { ShortNameIndex, isShortQuery } from './short-names.js';
+import type { Viewer } from '../auth/viewer.js';
+import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
+import { matchingTagIds } from '../tags/tags.repository.js';
+import {
+  IdBitset,
+  TagPostings,
+  firstInOrder,
+  intersect,
+  intersectAll,
+  toIdSet,
+  unionAll,
+  type IdSet,
+} from './postings.js';
+import {
+  ORDERS,
+  countLibraryFiles,
+  countResult,
+  libraryTagCounts,
+  readFilesInOrder,
+  readFilesPage,
+  readIdsInOrder,
+  readListedTags,
+  readNameMatches,
+  readTagFileIds,
+  readTaggedFiles,
+  readTagsWithFiles,
+  resultTagCounts,
+  type FileOrder,
+  type Filter,
+} from './search.repository.js';
+
+// The `files` listing and search: turns listing arguments into a plan once per request and
+// answers the page, the total and the tag counts from it. How plans are chosen: SEARCH.md.
+
+export type { FileOrder } from './search.repository.js';
+export type TagMatch = 'ALL' | 'ANY';
+
+export interface FileListArgs {
+  status?: FileStatus | null;
+  uploadedBy?: number | null;
+  orderBy?: FileOrder | null;
+  /** Case-insensitive substring of the file name or of one of its tags' names. */
+  query?: string | null;
+  tagIds?: readonly number[] | null;
+  tagMatch?: TagMatch | null;
+}
+
+/** The arguments resolved against the database once per request. */
+interface Plan extends Filter {
+  /**
+   * PostgreSQL only, ordering by date or size with a query: each candidate's order key, read
+   * along with the candidates so the page is picked without reading 10,000s of rows again.
+   */
+  keys: Map<number, number> | null;
+  /** Files in the library the viewer's status filter allows (trigger-kept totals). */
+  libraryFiles: number;
+  /** The listed tags (ALL or ANY) in order, with their postings version; null: no such tag. */
+  listed: ListedTag[];
+  /** Without a query or uploader: the result of the tag filter, from the postings (lazy). */
+  tagResult?: Promise<IdSet>;
+}
+
+type ListedTag = { id: number; links_version: number | null };
+
+/**
+ * Below `driveLimit` candidates a page is cheapest read from the candidates themselves (one row
+ * lookup each, then a sort); above it, walking the order's index and testing each row is, unless
+ * the walk would visit more than `walkFactor` times as many rows as there are candidates. From
+ * `tagCountsFromPostings` files in a result, its tag counts intersect it with every tag's
+ * postings in memory instead of grouping its links in SQL. Exported so tests can force either
+ * path.
+ */
+export const searchTuning = { driveLimit: 3000, walkFactor: 5, tagCountsFromPostings: 5000 };
+
+/**
+ * One listing request: its page, totalCount and tagCounts are asked for separately (by
+ * different resolvers) and share one plan, computed on first use.
+ */
+export interface Search {
+  page(limit: number, offset: number): Promise<FileRow[]>;
+  count(): Promise<number>;
+  /** For each tag, how many files of the whole result carry it: most first, then by name. */
+  tagCounts(): Promise<{ tag: TagRow; count: number }[]>;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
+const unfiltered = (p: Plan) =>
+  p.uploadedBy == null && !p.candidates && !p.all.length && !p.any.length;
+
+export function createSearchService(deps: {
+  /** Where searches run: worker threads on SQLite (db/read-pool.ts), else the main pool. */
+  reads: Db;
+  /** Where the little search writes (pruning its change log) go. */
+  db: Db;
+  dialect: Dialect;
+}) {
+  const { reads: db, dialect } = deps;
+  // One- and two-character queries: from memory (short-names.ts), built on first use.
+  const shortNames = new ShortNameIndex(db, deps.db);
+  // One per service, so test servers in one process never share postings.
+  const postings = new TagPostings((conn, tagId, active) =>
+    readTagFileIds(conn, dialect, tagId, active),
+  );
+
+  /** Null when nothing can match (a status the viewer may not see, an unknown ALL tag). */
+  async function makePlan(viewer: Viewer, args: FileListArgs): Promise<Plan | null> {
+    if (args.status && !canSeeStatus(viewer, args.status)) return null;
+    const status: FileStatus | null = seesHiddenFiles(viewer) ? (args.status ?? null) : 'ACTIVE';
+    const tagIds = [...new Set(args.tagIds ?? [])];
+    const match = args.tagMatch ?? 'ALL';
+    const all = match === 'ALL' ? tagIds : [];
+    const any = match === 'ANY' ? tagIds : [];
+    const libraryFiles = await countLibraryFiles(db, status);
+
+    let rarest: Plan['rarest'] = null;
+    const tagFiles = new Map<number, number>();
+    let listed: ListedTag[] = [];
+    if (tagIds.length) {
+      const rows = await readListedTags(db, tagIds);
+      if (all.length && rows.length < all.length) return null; // nothing carries an unknown tag
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      listed = tagIds.map((id) => {
+        const row = byId.get(id);
+        return { id, links_version: row ? Number(row.links_version) : null };
+      });
+      if (all.length) {
+        const min = rows.reduce((a, b) => (Number(b.files) < Number(a.files) ? b : a));
+        rarest = { tagId: min.id, files: Number(min.files) };
+        for (const r of rows) tagFiles.set(r.id, Number(r.files));
+      }
+    }
+
+    const uploadedBy = args.uploadedBy ?? null;
+    const plan: Plan = {
+      status,
+      uploadedBy,
+      candidates: null,
+      keys: null,
+      all,
+      any,
+      libraryFiles,
+      rarest,
+      tagFiles,
+      listed,
+    };
+    if (args.query) {
+      const first = ORDERS[args.orderBy ?? 'NEWEST'].columns[0]!;
+      // file_search holds the immutable order keys (created_at, size).
+      const keyColumn =
+        dialect === 'postgres' &&
+        (first === 'created_at' || first === 'size') &&
+        !isShortQuery(args.query.toLowerCase())
+          ? first
+          : null;
+      ({ ids: plan.candidates, keys: plan.keys } = await textCandidates(
+        args.query,
+        plan,
+        keyColumn,
+      ));
+    }
+    return plan;
+  }
+
+  /**
+   * The whole result of a search with a query: ids of the files the viewer may see (status,
+   * uploader) that carry the listed tags (ALL/ANY) and whose lower-cased name contains the
+   * lower-cased query, or that carry a tag whose name does. The name half comes from the text
+   * index of each dialect, the tag conditions from the tags' postings in memory; everything is
+   * settled here, once per request, so the count is the length of this list and the page and tag
+   * counts work on it alone.
+   */
+  async function textCandidates(
+    query: string,
+    p: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'listed'>,
+    keyColumn: string | null,
+  ): Promise<{ ids: IdSet; keys: Map<number, number> | null }> {
+    const lowered = query.toLowerCase();
+    if (isShortQuery(lowered)) {
+      // All in memory: names from the short-name index, tags' files from their postings.
+      const tagIds = await matchingTagIds(db, query);
+      const tags = tagIds.length ? await readListedTags(db, tagIds) : [];
+      const tagged = await postings.filesOf(
+        db,
+        tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
+        p.status,
+      );
+      let ids = await shortNames.matches(lowered, p.status, p.uploadedBy, tagged);
+      if (ids.length && p.listed.length) ids = await filterByListedTags(p, ids);
+      return { ids, keys: null };
+    }
+    const [named, tagIds] = await Promise.all([
+      readNameMatches(db, dialect, lowered, p.status, p.uploadedBy, keyColumn),
+      matchingTagIds(db, query),
+    ]);
+    let ids = toIdSet(named.ids);
+    const keys = named.keys && new Map(named.ids.map((id, i) => [id, named.keys![i]!]));
+    if (tagIds.length) {
+      const tagged = await readTaggedFiles(db, dialect, tagIds, p.status, p.uploadedBy, keyColumn);
+      for (const r of tagged) keys?.set(Number(r.id), Number(r.key));
+      ids = unionAll([ids, toIdSet(tagged.map((r) => Number(r.id)))]);
+    }
+    if (ids.length && p.listed.length) ids = await filterByListedTags(p, ids);
+    return { ids, keys };
+  }
+
+  /**
+   * The files of `ids` (all files when omitted) that carry every listed tag (ALL) or one of them
+   * (ANY) with the viewer's status, by intersecting with the tags' postings in memory.
+   */
+  async function filterByListedTags(
+    p: Pick<Plan, 'status' | 'all' | 'listed'>,
+    ids?: IdSet,
+  ): Promise<IdSet> {
+    const sets = await postings.filesOf(db, p.listed, p.status);
+    if (p.all.length) return intersectAll(ids ? [ids, ...sets] : sets);
+    return ids ? intersect(ids, unionAll(sets)) : unionAll(sets);
+  }
+
+  /** Tags alone (no query, no uploader): the whole result from the postings, once per request. */
+  function tagFilterResult(p: Plan): Promise<IdSet> | null {
+    if (p.candidates || p.uploadedBy != null || !p.listed.length) return null;
+    p.tagResult ??= filterByListedTags(p);
+    return p.tagResult;
+  }
+
+  async function page(
+    p: Plan,
+    orderBy: FileOrder,
+    limit: number,
+    offset: number,
+  ): Promise<FileRow[]> {
+    if (limit <= 0 || p.candidates?.length === 0) return [];
+    if (p.candidates && p.keys) {
+      const dir = ORDERS[orderBy].dir;
+      return readFilesInOrder(
+        db,
+        firstInOrder(p.candidates, p.keys, dir, offset + limit).slice(offset),
+      );
+    }
+    // Which set drives the page: the query's candidates, the rarest listed tag, or the order index.
+    const drivingSize = Math.min(p.candidates?.length ?? Infinity, p.rarest?.files ?? Infinity);
+    const walkRows = ((offset + limit) * p.libraryFiles) / Math.max(1, drivingSize);
+    const drive =
+      drivingSize <= searchTuning.driveLimit || walkRows > drivingSize * searchTuning.walkFactor;
+    if (p.candidates && !drive) return walkCandidates(p, p.candidates, orderBy, limit, offset);
+    return readFilesPage(db, dialect, p, orderBy, drive, { limit, offset });
+  }
+
+  /**
+   * A page of a large candidate set: walks the ids of the order's index in batches and keeps
+   * those in the set (a bitset), so the set itself never goes to the database. A batch is sized
+   * from the set's density to end the walk in one step most of the time.
+   */
+  async function walkCandidates(
+    p: Plan,
+    candidates: IdSet,
+    orderBy: FileOrder,
+    limit: number,
+    offset: number,
+  ): Promise<FileRow[]> {
+    const inSet = new IdBitset(candidates);
+    const need = offset + limit;
+    const density = candidates.length / Math.max(1, p.libraryFiles);
+    let batch = Math.min(200_000, Math.ceil((need / density) * 1.25) + 64);
+    const found: number[] = [];
+    for (let at = 0; found.length < need;) {
+      const ids = await readIdsInOrder(db, dialect, p.status, orderBy, batch, at);
+      for (const id of ids) if (inSet.has(id) && found.push(id) === need) break;
+      if (ids.length < batch) break;
+      at += batch;
+      batch = Math.min(200_000, batch * 2);
+    }
+    return readFilesInOrder(db, found.slice(offset, need));
+  }
+
+  async function count(p: Plan): Promise<number> {
+    if (unfiltered(p)) return p.libraryFiles;
+    if (p.candidates) return p.candidates.length;
+    const tagged = tagFilterResult(p);
+    if (tagged) return (await tagged).length;
+    return countResult(db, dialect, p);
+  }
+
+  async function tagCounts(p: Plan): Promise<{ tag: TagRow; count: number }[]> {
+    if (p.candidates?.length === 0) return [];
+    if (unfiltered(p)) return libraryTagCounts(db, p.status);
+    const result = p.candidates ?? (await tagFilterResult(p));
+    if (result && result.length >= searchTuning.tagCountsFromPostings) {
+      const counts = await countTagsInPostings(result, p.status);
+      if (counts) return counts;
+    }
+    return resultTagCounts(db, dialect, p);
+  }
+
+  /**
+   * Tag counts of a large result: its size in common with each tag's postings, in memory.
+   * Grouping the links of 149,000 files in SQL took ~300 ms at a million files, of 411,000 (ANY
+   * of two popular tags) ~3 s; this reads every tag's postings once per process (and a tag again
+   * when it changed) and then tests each of their ids against the result as a bitset. Null when
+   * all the tags' postings would not fit in the cache together, or there are over a thousand
+   * tags. Tags come ordered by the database (name_key, id, in its collation) and a stable sort
+   * puts the counts first, so ties fall as in the SQL path.
+   */
+  async function countTagsInPostings(
+    result: IdSet,
+    status: FileStatus | null,
+  ): Promise<{ tag: TagRow; count: number }[] | null> {
+    const tags = await readTagsWithFiles(db, status);
+    // Every tag's postings must fit in the cache together, or each request would reload them
+    // all; and each tag is one query when (re)loaded, so thousands of tags stay with SQL.
+    if (tags.length > 1000 || sum(tags.map((t) => Number(t.files))) > postings.maxIds / 2) {
+      return null;
+    }
+    const sets = await postings.filesOf(
+      db,
+      tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
+      status,
+    );
+    const inResult = new IdBitset(result);
+    return tags
+      .map(({ files: _files, ...tag }, i) => ({ tag, count: inResult.countIn(sets[i]!) }))
+      .filter((c) => c.count > 0)
+      .sort((a, b) => b.count - a.count);
+  }
+
+  return {
+    /** The search of one listing request; its plan is made once, on first use. */
+    open(viewer: Viewer, args: FileListArgs): Search {
+      let planned: Promise<Plan | null> | undefined;
+      const plan = () => (planned ??= makePlan(viewer, args));
+      const orderBy = args.orderBy ?? 'NEWEST';
+      return {
+        page: async (limit, offset) => {
+          const p = await plan();
+          return p ? page(p, orderBy, limit, offset) : [];
+        },
+        count: async () => {
+          const p = await plan();
+          return p && p.candidates?.length !== 0 ? count(p) : 0;
+        },
+        tagCounts: async () => {
+          const p = await plan();
+          return p ? tagCounts(p) : [];
+        },
+      };
+    },
+  };
+}
+
+export type SearchService = ReturnType<typeof createSearchService>;

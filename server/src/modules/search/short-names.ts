@@ -1,0 +1,338 @@
+import type { Executor, FileStatus } from '../../db/database.js';
+import { EMPTY, type IdSet } from './postings.js';
+import {
+  pruneNameChanges,
+  readIndexedFiles,
+  readIndexedFilesByIds,
+  readLastNameChange,
+  readMaxFileId,
+  readNameChanges,
+  type IndexedFile,
+} from './search.repository.js';
+
+// Queries of one or two characters (what typing produces first) have no trigram, so neither
+// SQLite's FTS5 trigram table nor pg_trgm can answer them: both end up reading every name
+// (~1.2 s at a million files). This index answers them from memory: for every one- and
+// two-character substring of the lower-cased names, the ids of the files containing it, plus each
+// file's status and uploader, so visibility is applied here too.
+//
+// Exact across instances: triggers on `files` log every id whose name, status or uploader changed
+// (file_name_changes, migration 2026-12-03T0200). Before each use the index applies the log past
+// the last entry it saw by re-reading those files; ids changed since the build are then answered
+// from their current names, not from the postings. Past REBUILD_AFTER changed ids it is rebuilt.
+
+/** Chunks of the initial read, so no single message or statement carries a million rows. */
+const CHUNK = 50_000;
+/** Changed ids answered beside the postings before the index is built anew. */
+const REBUILD_AFTER = 100_000;
+/** Log entries written this recently are read again: on PostgreSQL they may commit late. */
+const LATE_COMMIT_MS = 60_000;
+/** Log entries are pruned after a day; a process that has not synced for that long rebuilds. */
+const KEEP_CHANGES_MS = 24 * 3600_000;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+const STATUS_CODE: Record<FileStatus, number> = { ACTIVE: 1, HIDDEN: 2 };
+
+/** The one- and two-character substrings of a lower-cased name, by code point. */
+export function shortSubstrings(lowered: string): Set<string> {
+  const chars = [...lowered];
+  const out = new Set<string>(chars);
+  for (let i = 0; i + 1 < chars.length; i++) out.add(chars[i]! + chars[i + 1]!);
+  return out;
+}
+
+/** Whether a lower-cased query is answered here: one or two code points. */
+export const isShortQuery = (lowered: string) => {
+  const n = [...lowered].length;
+  return n >= 1 && n <= 2;
+};
+
+/**
+ * A key's files: a sorted id list while it is sparse, one bit per possible id once it holds more
+ * than one id in 32 (then the bits take less room than the list).
+ */
+class Posting {
+  ids: Int32Array = new Int32Array(4);
+  n = 0;
+  bits: Uint32Array | null = null;
+
+  add(id: number, capacity: number) {
+    if (this.bits) {
+      this.bits[id >>> 5]! |= 1 << (id & 31);
+      return;
+    }
+    if (this.n === this.ids.length) {
+      if (this.n * 32 > capacity) {
+        this.bits = new Uint32Array((capacity >>> 5) + 1);
+        for (let i = 0; i < this.n; i++) this.bits[this.ids[i]! >>> 5]! |= 1 << (this.ids[i]! & 31);
+        this.ids = EMPTY;
+        this.add(id, capacity);
+        return;
+      }
+      const grown = new Int32Array(this.n * 2);
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[this.n++] = id;
+  }
+
+  /** Drops the growth slack once the build is done. */
+  trim() {
+    if (!this.bits && this.ids.length !== this.n) this.ids = this.ids.slice(0, this.n);
+  }
+
+  forEach(fn: (id: number) => void) {
+    if (!this.bits) {
+      for (let i = 0; i < this.n; i++) fn(this.ids[i]!);
+      return;
+    }
+    const bits = this.bits;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w]!;
+      while (word !== 0) {
+        const low = word & -word;
+        fn((w << 5) + 31 - Math.clz32(low));
+        word ^= low;
+      }
+    }
+  }
+}
+
+interface Built {
+  postings: Map<string, Posting>;
+  /** Per id: 0 no such file, else STATUS_CODE. Grows with new ids. */
+  status: Uint8Array;
+  /** Per id: the uploader (0: none). */
+  uploader: Int32Array;
+  /** Ids changed since the build, with their current lower-cased name (null: deleted). */
+  changed: Map<number, string | null>;
+  /** Per id: 1 when in `changed`, so the postings' entry for it is not trusted. */
+  dirty: Uint8Array;
+  /**
+   * The same as bits, for the ids the build knew: ACTIVE files, HIDDEN files, changed files. A
+   * dense posting is filtered a 32-bit word at a time with them.
+   */
+  activeBits: Uint32Array;
+  hiddenBits: Uint32Array;
+  dirtyBits: Uint32Array;
+  /** The last log entry the index reflects, and the entries read in the last window. */
+  lastSeq: number;
+  recent: Set<number>;
+}
+
+/** A test of whether a file exists with the status (null: either) and uploader (null: anyone). */
+function visibleIn(b: Built, status: FileStatus | null, uploadedBy: number | null) {
+  const want = status ? STATUS_CODE[status] : 0;
+  const { status: codes, uploader } = b;
+  return (id: number) => {
+    const s = codes[id] ?? 0;
+    return (
+      s !== 0 && (want === 0 || s === want) && (uploadedBy == null || uploader[id] === uploadedBy)
+    );
+  };
+}
+
+/** The ids whose bits are set, ascending. */
+function bitsToIds(bits: Uint32Array): IdSet {
+  let n = 0;
+  for (let w = 0; w < bits.length; w++) n += popcount(bits[w]!);
+  const out = new Int32Array(n);
+  let k = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      out[k++] = (w << 5) + 31 - Math.clz32(low);
+      word ^= low;
+    }
+  }
+  return out;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+const grow = <T extends Uint8Array | Int32Array>(a: T, id: number, make: (n: number) => T): T => {
+  if (id < a.length) return a;
+  const out = make(Math.max(id + 1, Math.ceil(a.length * 1.5)));
+  out.set(a);
+  return out;
+};
+
+export class ShortNameIndex {
+  #built: Promise<Built> | null = null;
+  #rebuilding = false;
+  #syncing: Promise<void> | null = null;
+  #prunedAt = 0;
+
+  constructor(
+    /** Where the index reads (the read pool on SQLite). */
+    readonly reads: Executor,
+    /** Where the log is pruned (a write). */
+    readonly writes: Executor,
+  ) {}
+
+  /**
+   * Ids of the files with the status (null: either) and uploader (null: anyone) whose
+   * lower-cased name contains `lowered` (one or two characters), ascending.
+   */
+  async matches(
+    lowered: string,
+    status: FileStatus | null,
+    uploadedBy: number | null,
+    /** Sets of ids (of the wanted status) to add, such as the files of tags whose name matches. */
+    also: readonly IdSet[] = [],
+  ): Promise<IdSet> {
+    const b = await this.#ready();
+    const { dirty } = b;
+    const ok = visibleIn(b, status, uploadedBy);
+    const want = status ? STATUS_CODE[status] : 0;
+    // Everything is gathered in one bitset and read out in order: a union of sets of 100,000s
+    // of ids costs a pass over each, not a merge of arrays.
+    let max = b.status.length;
+    for (const set of also) if (set.length) max = Math.max(max, set[set.length - 1]! + 1);
+    const bits = new Uint32Array((max >>> 5) + 1);
+    const set = (id: number) => void (bits[id >>> 5]! |= 1 << (id & 31));
+    const posting = b.postings.get(lowered);
+    if (posting?.bits && uploadedBy == null) {
+      const { activeBits: active, hiddenBits: hidden, dirtyBits: changed } = b;
+      const p = posting.bits;
+      for (let w = 0; w < p.length; w++) {
+        const visible = want === 1 ? active[w]! : want === 2 ? hidden[w]! : active[w]! | hidden[w]!;
+        bits[w]! |= p[w]! & visible & ~changed[w]!;
+      }
+    } else {
+      posting?.forEach((id) => {
+        if (dirty[id] !== 1 && ok(id)) set(id);
+      });
+    }
+    for (const [id, name] of b.changed) if (name?.includes(lowered) && ok(id)) set(id);
+    for (const ids of also) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (uploadedBy == null || b.uploader[id] === uploadedBy) set(id);
+      }
+    }
+    return bitsToIds(bits);
+  }
+
+  /** The built index, with the change log applied. */
+  async #ready(): Promise<Built> {
+    this.#built ??= this.#build();
+    let built: Built;
+    try {
+      built = await this.#built;
+    } catch (err) {
+      this.#built = null;
+      throw err;
+    }
+    // One sync at a time; a request arriving meanwhile waits for it, then syncs again.
+    while (this.#syncing) await this.#syncing;
+    this.#syncing = this.#sync(built).finally(() => (this.#syncing = null));
+    await this.#syncing;
+    return (await this.#built) ?? built;
+  }
+
+  async #build(): Promise<Built> {
+    // The log position first: whatever changes after it is applied again by the next sync.
+    const lastSeq = await readLastNameChange(this.reads);
+    // Files added after this are in the log past lastSeq: the next sync adds them.
+    const capacity = (await readMaxFileId(this.reads)) + 1;
+    const postings = new Map<string, Posting>();
+    const status = new Uint8Array(capacity);
+    const uploader = new Int32Array(capacity);
+    const words = (capacity >>> 5) + 1;
+    const activeBits = new Uint32Array(words);
+    const hiddenBits = new Uint32Array(words);
+    for (let after = 0; ;) {
+      const chunk = await readIndexedFiles(this.reads, after, CHUNK);
+      if (!chunk.length) break;
+      after = chunk[chunk.length - 1]!.id;
+      for (const f of chunk) {
+        if (f.id >= capacity) break;
+        status[f.id] = STATUS_CODE[f.status];
+        (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
+        uploader[f.id] = f.uploaded_by ?? 0;
+        for (const key of shortSubstrings(f.name.toLowerCase())) {
+          let p = postings.get(key);
+          if (!p) postings.set(key, (p = new Posting()));
+          p.add(f.id, capacity);
+        }
+      }
+      // A million names take a few seconds: let other requests through between chunks.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    for (const p of postings.values()) p.trim();
+    return {
+      postings,
+      status,
+      uploader,
+      changed: new Map(),
+      dirty: new Uint8Array(capacity),
+      activeBits,
+      hiddenBits,
+      dirtyBits: new Uint32Array(words),
+      lastSeq,
+      recent: new Set(),
+    };
+  }
+
+  async #sync(b: Built): Promise<void> {
+    const now = Date.now();
+    const { first, changes } = await readNameChanges(this.reads, b.lastSeq, now - LATE_COMMIT_MS);
+    if (first !== null && first > b.lastSeq + 1) {
+      // Entries this index needs were pruned (it was idle for a day): read everything again.
+      this.#built = this.#build();
+      await this.#built;
+      return;
+    }
+    const fresh = changes.filter((c) => c.seq > b.lastSeq || !b.recent.has(c.seq));
+    b.recent = new Set(changes.map((c) => c.seq));
+    if (fresh.length) {
+      const ids = [...new Set(fresh.map((c) => c.file_id))];
+      const rows = new Map<number, IndexedFile>();
+      for (let i = 0; i < ids.length; i += 10_000) {
+        for (const r of await readIndexedFilesByIds(this.reads, ids.slice(i, i + 10_000))) {
+          rows.set(r.id, r);
+        }
+      }
+      for (const id of ids) {
+        const row = rows.get(id);
+        b.status = grow(b.status, id, (n) => new Uint8Array(n));
+        b.uploader = grow(b.uploader, id, (n) => new Int32Array(n));
+        b.dirty = grow(b.dirty, id, (n) => new Uint8Array(n));
+        b.status[id] = row ? STATUS_CODE[row.status] : 0;
+        b.uploader[id] = row?.uploaded_by ?? 0;
+        b.dirty[id] = 1;
+        if (id >>> 5 < b.dirtyBits.length) b.dirtyBits[id >>> 5]! |= 1 << (id & 31);
+        b.changed.set(id, row ? row.name.toLowerCase() : null);
+      }
+      b.lastSeq = fresh.reduce((max, c) => Math.max(max, c.seq), b.lastSeq);
+    }
+    if (b.changed.size > REBUILD_AFTER && !this.#rebuilding) this.#rebuildInBackground();
+    if (now - this.#prunedAt > PRUNE_EVERY_MS) {
+      this.#prunedAt = now;
+      pruneNameChanges(this.writes, now - KEEP_CHANGES_MS).catch(() => {
+        // Another instance may be pruning at the same moment; the next prune catches up.
+        this.#prunedAt = 0;
+      });
+    }
+  }
+
+  /** Builds afresh while the current index keeps answering; swaps when done. */
+  #rebuildInBackground() {
+    this.#rebuilding = true;
+    this.#build().then(
+      (next) => {
+        this.#built = Promise.resolve(next);
+        this.#rebuilding = false;
+      },
+      () => {
+        this.#rebuilding = false;
+      },
+    );
+  }
+}
