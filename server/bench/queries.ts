@@ -6,15 +6,9 @@ import { loadConfig, type Config } from '../src/config.js';
 import type { Database, Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
 import { countFiles, countTagsOfFiles, listFiles } from '../src/modules/files/files.search.js';
-import {
-  countUniqueUsers,
-  downloadsByBucket,
-  topDownloadedFiles,
-  topDownloadedTags,
-  topDownloaders,
-} from '../src/modules/stats/stats.repository.js';
 import { countTags, listTags, tagsOfFiles } from '../src/modules/tags/tags.repository.js';
 import { startServer } from '../src/server.js';
+import { statsCases } from './stats-cases.js';
 
 // `npm run bench -- queries`: on a seeded library (npm run seed), p50/p95 of the API's typical
 // reads through the real HTTP server, each next to the same SQL run bare in the same process.
@@ -139,8 +133,6 @@ export async function run(): Promise<void> {
     const twoTags = popular.map((t) => t.id);
     const word = process.env.BENCH_QUERY ?? 'budget';
     const page = { limit: 21, offset: 0 };
-    const yearTo = Date.now();
-    const yearFrom = yearTo - 365 * 24 * 3600 * 1000;
 
     const FILE_FIELDS = 'id name size mimeType createdAt downloadCount tags { id name }';
     const pageTags = async (d: Db, rows: { id: number }[]) => {
@@ -174,7 +166,7 @@ export async function run(): Promise<void> {
       },
     });
 
-    const cases: Case[] = [
+    const allCases: Case[] = [
       filesCase('first page of files', {}, {}),
       filesCase(`query substring "${word}"`, { query: word }, { query: word }),
       filesCase(
@@ -203,18 +195,6 @@ export async function run(): Promise<void> {
         { tagIds: twoTags, tagMatch: 'ANY' },
         true,
       ),
-      {
-        name: 'downloadStats, a year by DAY',
-        as: 'admin',
-        query: `query($from: DateTime, $to: DateTime) {
-          downloadStats(from: $from, to: $to, interval: DAY) { total uniqueUsers series { start count } } }`,
-        variables: { from: new Date(yearFrom).toISOString(), to: new Date(yearTo).toISOString() },
-        async capture(d) {
-          const f = { from: yearFrom, to: yearTo };
-          await downloadsByBucket(d, dialect, 'DAY', f);
-          await countUniqueUsers(d, f);
-        },
-      },
       // What typing produces: two characters match a large share of the library.
       filesCase('query "an" (two characters, as typed)', { query: 'an' }, { query: 'an' }),
       filesCase('query "an" as ADMIN', { query: 'an' }, { query: 'an' }, false, 0, 'admin'),
@@ -227,23 +207,6 @@ export async function run(): Promise<void> {
         'admin',
       ),
       {
-        name: 'downloadStats, a year by DAY + top files, users, tags',
-        as: 'admin',
-        query: `query($from: DateTime, $to: DateTime) {
-          downloadStats(from: $from, to: $to, interval: DAY) { total uniqueUsers series { start count }
-            topFiles(limit: 10) { count file { id name } } topUsers(limit: 10) { count user { id name } }
-            topTags(limit: 10) { count tag { id name } } } }`,
-        variables: { from: new Date(yearFrom).toISOString(), to: new Date(yearTo).toISOString() },
-        async capture(d) {
-          const f = { from: yearFrom, to: yearTo };
-          await downloadsByBucket(d, dialect, 'DAY', f);
-          await countUniqueUsers(d, f);
-          await topDownloadedFiles(d, f, 10);
-          await topDownloaders(d, f, 10);
-          await topDownloadedTags(d, f, 10);
-        },
-      },
-      {
         name: 'tags listing (50, with counts)',
         as: 'user',
         query: `{ tags(first: 50) { totalCount edges { node { id name fileCount downloadCount } } } }`,
@@ -253,7 +216,13 @@ export async function run(): Promise<void> {
           await countTags(d, null, false);
         },
       },
+      ...(await statsCases(db, dialect)),
     ];
+    // BENCH_CASES=stats,month runs only the cases whose name holds one of the words.
+    const only = process.env.BENCH_CASES?.toLowerCase().split(',').filter(Boolean) ?? [];
+    const cases = allCases.filter(
+      (c) => !only.length || only.some((w) => c.name.toLowerCase().includes(w)),
+    );
 
     // The event loop's delay while the server answers the cases (sampled during the GraphQL runs
     // only: the bare SQL baseline runs on this process's loop by design): how long any other
