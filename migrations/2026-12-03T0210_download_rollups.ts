@@ -68,6 +68,8 @@ export async function up(db: Db): Promise<void> {
   await sql`
     insert into download_totals (kind, id, downloads)
       select kind, id, sum(downloads) from download_days group by kind, id`.execute(db);
+  // Fresh statistics, or PostgreSQL plans the first top lists for empty tables until autovacuum.
+  if (pg) await sql`analyze download_days, download_totals`.execute(db);
 }
 
 /** SQLite: row triggers, each a handful of primary-key upserts. */
