@@ -39,11 +39,19 @@ export async function thresholdTop(
   const toDay = Math.floor(to / DAY_MS) * DAY_MS;
   if (fromDay >= toDay) return null;
 
+  // Tags' partial days are counted once for every tag (rawCounts says why).
+  const tagEdges =
+    kind === 'tag'
+      ? Promise.all([
+          rawCounts(db, kind, null, from, fromDay),
+          rawCounts(db, kind, null, toDay, to),
+        ])
+      : null;
   const countRange = async (ids: number[]) => {
-    const [days, head, tail] = await Promise.all([
+    const [days, [head, tail]] = await Promise.all([
       daysCounts(db, kind, ids, fromDay, toDay),
-      rawCounts(db, kind, ids, from, fromDay),
-      rawCounts(db, kind, ids, toDay, to),
+      tagEdges ??
+        Promise.all([rawCounts(db, kind, ids, from, fromDay), rawCounts(db, kind, ids, toDay, to)]),
     ]);
     return ids.map((id) => ({
       id,
