@@ -10,8 +10,8 @@ import type { Counted } from './stats.repository.js';
 // range count beats the all-time total of everything not walked yet. Downloads follow a
 // power law: a year's top ten are found among the first few dozen of all time.
 //
-// A candidate's range count is its day rows for the whole UTC days of the range plus the raw
-// downloads of the partial days at either end. When the walk would read too many candidates (a
+// A candidate's range count is its day rows for the whole UTC days of the range, corrected by
+// raw downloads at either end (splitRange). When the walk would read too many candidates (a
 // range whose leaders are not the all-time leaders, say a quiet year long ago), it gives up and
 // the caller counts the range directly, as exact and no slower than before the rollups.
 
@@ -35,27 +35,21 @@ export async function thresholdTop(
   to: number,
   limit: number,
 ): Promise<Counted[] | null> {
-  const fromDay = Math.ceil(from / DAY_MS) * DAY_MS;
-  const toDay = Math.floor(to / DAY_MS) * DAY_MS;
-  if (fromDay >= toDay) return null;
+  if (Math.ceil(from / DAY_MS) >= Math.floor(to / DAY_MS)) return null;
+  const { days, edges } = splitRange(from, to);
 
   // Tags' partial days are counted once for every tag (rawCounts says why).
-  const tagEdges =
-    kind === 'tag'
-      ? Promise.all([
-          rawCounts(db, kind, null, from, fromDay),
-          rawCounts(db, kind, null, toDay, to),
-        ])
-      : null;
+  const countEdges = (ids: number[] | null) =>
+    Promise.all(edges.map((e) => rawCounts(db, kind, ids, e.from, e.to)));
+  const tagEdges = kind === 'tag' ? countEdges(null) : null;
   const countRange = async (ids: number[]) => {
-    const [days, [head, tail]] = await Promise.all([
-      daysCounts(db, kind, ids, fromDay, toDay),
-      tagEdges ??
-        Promise.all([rawCounts(db, kind, ids, from, fromDay), rawCounts(db, kind, ids, toDay, to)]),
+    const [whole, parts] = await Promise.all([
+      daysCounts(db, kind, ids, days.from, days.to),
+      tagEdges ?? countEdges(ids),
     ]);
     return ids.map((id) => ({
       id,
-      count: (days.get(id) ?? 0) + (head.get(id) ?? 0) + (tail.get(id) ?? 0),
+      count: edges.reduce((n, e, i) => n + e.sign * (parts[i]!.get(id) ?? 0), whole.get(id) ?? 0),
     }));
   };
 
@@ -78,4 +72,25 @@ export async function thresholdTop(
     if (batch.length < round) return best;
   }
   return null;
+}
+
+/**
+ * [from, to) as whole UTC days plus or minus raw intervals of less than half a day each: a partial
+ * day at either end is either counted raw, or its whole day row is taken and the part outside
+ * the range counted raw and subtracted, whichever reads fewer downloads. A range ending now
+ * subtracts nothing at its end (nothing was downloaded after now).
+ */
+function splitRange(from: number, to: number) {
+  const edges: { from: number; to: number; sign: 1 | -1 }[] = [];
+  let dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
+  let dayTo = Math.floor(to / DAY_MS) * DAY_MS;
+  if (dayFrom - from > DAY_MS / 2) {
+    dayFrom -= DAY_MS;
+    edges.push({ from: dayFrom, to: from, sign: -1 });
+  } else if (dayFrom > from) edges.push({ from, to: dayFrom, sign: 1 });
+  if (to - dayTo > DAY_MS / 2) {
+    edges.push({ from: to, to: dayTo + DAY_MS, sign: -1 });
+    dayTo += DAY_MS;
+  } else if (to > dayTo) edges.push({ from: dayTo, to, sign: 1 });
+  return { days: { from: dayFrom, to: dayTo }, edges };
 }

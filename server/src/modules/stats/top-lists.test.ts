@@ -143,6 +143,7 @@ describe('top lists', () => {
     const ranges = [
       { from: T0, to: T0 + 90 * DAY }, // whole days
       { from: T0 + 3 * DAY + 4_321_000, to: T0 + 61 * DAY + 77_000_000 }, // partial days
+      { from: T0 + 5 * DAY + 70_000_000, to: T0 + 33 * DAY + 3_000_000 }, // the other halves
       { from: T0 + 10 * DAY + 5_000, to: T0 + 10 * DAY + 9 * 3_600_000 }, // inside one day
       { from: T0 - 30 * DAY, to: T0 + 400 * DAY }, // beyond the data
     ];
