@@ -9,6 +9,7 @@ import * as searchPostings from './2026-11-30T1000_search_postings.js';
 import * as instanceLeases from './2026-12-01T0900_instance_leases.js';
 import * as rateLimitWindows from './2026-12-02T1000_rate_limit_windows.js';
 import * as searchNameChanges from './2026-12-03T0200_search_name_changes.js';
+import * as downloadRollups from './2026-12-03T0210_download_rollups.js';
 import * as uploadCounts from './2026-12-03T0220_upload_counts.js';
 import * as nameSort from './2026-12-03T0230_name_sort.js';
 
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01T0900_instance_leases': instanceLeases,
   '2026-12-02T1000_rate_limit_windows': rateLimitWindows,
   '2026-12-03T0200_search_name_changes': searchNameChanges,
+  '2026-12-03T0210_download_rollups': downloadRollups,
   '2026-12-03T0220_upload_counts': uploadCounts,
   '2026-12-03T0230_name_sort': nameSort,
 };

@@ -5,16 +5,10 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type LogEve
 import { loadConfig, type Config } from '../src/config.js';
 import type { Database, Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
-import {
-  countUniqueUsers,
-  downloadsByBucket,
-  topDownloadedFiles,
-  topDownloadedTags,
-  topDownloaders,
-} from '../src/modules/stats/stats.repository.js';
 import { countTags, listTags } from '../src/modules/tags/tags.repository.js';
 import { startServer } from '../src/server.js';
 import { searchCases } from './search-cases.js';
+import { statsCases } from './stats-cases.js';
 
 // `npm run bench -- queries`: on a seeded library (npm run seed), p50/p95 of the API's typical
 // reads through the real HTTP server, each next to the same SQL run bare in the same process.
@@ -141,41 +135,10 @@ export async function run(): Promise<void> {
       .limit(2)
       .execute();
     const word = process.env.BENCH_QUERY ?? 'budget';
-    const yearTo = Date.now();
-    const yearFrom = yearTo - 365 * 24 * 3600 * 1000;
 
     const all: Case[] = [
       // The search cases live in search-cases.ts.
       ...searchCases({ dialect, users: { admin, user }, popular, word }),
-      {
-        name: 'downloadStats, a year by DAY',
-        as: 'admin',
-        query: `query($from: DateTime, $to: DateTime) {
-          downloadStats(from: $from, to: $to, interval: DAY) { total uniqueUsers series { start count } } }`,
-        variables: { from: new Date(yearFrom).toISOString(), to: new Date(yearTo).toISOString() },
-        async capture(d) {
-          const f = { from: yearFrom, to: yearTo };
-          await downloadsByBucket(d, dialect, 'DAY', f);
-          await countUniqueUsers(d, f);
-        },
-      },
-      {
-        name: 'downloadStats, a year by DAY + top files, users, tags',
-        as: 'admin',
-        query: `query($from: DateTime, $to: DateTime) {
-          downloadStats(from: $from, to: $to, interval: DAY) { total uniqueUsers series { start count }
-            topFiles(limit: 10) { count file { id name } } topUsers(limit: 10) { count user { id name } }
-            topTags(limit: 10) { count tag { id name } } } }`,
-        variables: { from: new Date(yearFrom).toISOString(), to: new Date(yearTo).toISOString() },
-        async capture(d) {
-          const f = { from: yearFrom, to: yearTo };
-          await downloadsByBucket(d, dialect, 'DAY', f);
-          await countUniqueUsers(d, f);
-          await topDownloadedFiles(d, f, 10);
-          await topDownloaders(d, f, 10);
-          await topDownloadedTags(d, f, 10);
-        },
-      },
       {
         name: 'tags listing (50, with counts)',
         as: 'user',
@@ -186,6 +149,8 @@ export async function run(): Promise<void> {
           await countTags(d, null, false);
         },
       },
+      // The statistics cases live in stats-cases.ts.
+      ...(await statsCases(db, dialect)),
     ];
     const only = process.env.BENCH_CASES?.toLowerCase().split(',').filter(Boolean);
     const cases = only

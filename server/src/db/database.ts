@@ -104,6 +104,24 @@ export interface DownloadHoursTable {
   downloads: number;
 }
 
+/** What a download rollup row counts downloads of. */
+export type RollupKind = 'file' | 'user' | 'tag';
+
+/** Downloads per UTC day (epoch ms of its start) of one file, user or tag, kept by triggers. */
+export interface DownloadDaysTable {
+  kind: RollupKind;
+  id: number;
+  day: number;
+  downloads: number;
+}
+
+/** All-time downloads of one file, user or tag, kept by triggers. */
+export interface DownloadTotalsTable {
+  kind: RollupKind;
+  id: number;
+  downloads: number;
+}
+
 export interface FileTagsTable {
   file_id: number;
   tag_id: number;
@@ -158,6 +176,8 @@ export interface Database {
   file_totals: FileTotalsTable;
   file_name_changes: FileNameChangesTable;
   download_hours: DownloadHoursTable;
+  download_days: DownloadDaysTable;
+  download_totals: DownloadTotalsTable;
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
 }

@@ -136,7 +136,7 @@ builder.queryField('downloadStats', (t) =>
       }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.stats.downloadStats({
+      ctx.services.stats.downloadStats(ctx.viewer, {
         from: args.from,
         to: args.to,
         interval: args.interval,

@@ -18,6 +18,12 @@ export interface StatsFilter {
   userId?: number | null;
 }
 
+/** A file, user or tag id and its downloads in a range. */
+export interface Counted {
+  id: number;
+  count: number;
+}
+
 export interface BucketCount {
   start: number;
   count: number;
@@ -142,7 +148,7 @@ export async function topDownloadedFiles(
   db: Executor,
   f: StatsFilter,
   limit: number,
-): Promise<{ fileId: number; count: number }[]> {
+): Promise<Counted[]> {
   if (f.from >= f.to || limit <= 0) return [];
   const rows = await filteredDownloads(db, f)
     .select(['d.file_id', (eb) => eb.fn.countAll<number>().as('count')])
@@ -152,7 +158,7 @@ export async function topDownloadedFiles(
     .orderBy('d.file_id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ fileId: Number(r.file_id), count: Number(r.count) }));
+  return rows.map((r) => ({ id: Number(r.file_id), count: Number(r.count) }));
 }
 
 /** The users who downloaded most in [from, to), most first, then by id; anonymous rows left out. */
@@ -160,7 +166,7 @@ export async function topDownloaders(
   db: Executor,
   f: StatsFilter,
   limit: number,
-): Promise<{ userId: number; count: number }[]> {
+): Promise<Counted[]> {
   if (f.from >= f.to || limit <= 0) return [];
   const rows = await filteredDownloads(db, f)
     .select(['d.user_id', (eb) => eb.fn.countAll<number>().as('count')])
@@ -170,7 +176,7 @@ export async function topDownloaders(
     .orderBy('d.user_id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ userId: Number(r.user_id), count: Number(r.count) }));
+  return rows.map((r) => ({ id: Number(r.user_id), count: Number(r.count) }));
 }
 
 /**
@@ -181,7 +187,7 @@ export async function topDownloadedTags(
   db: Executor,
   f: StatsFilter,
   limit: number,
-): Promise<{ tagId: number; count: number }[]> {
+): Promise<Counted[]> {
   if (f.from >= f.to || limit <= 0) return [];
   const rows = await filteredDownloads(db, f)
     .innerJoin('file_tags as t', 't.file_id', 'd.file_id')
@@ -191,5 +197,5 @@ export async function topDownloadedTags(
     .orderBy('t.tag_id')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ tagId: Number(r.tag_id), count: Number(r.count) }));
+  return rows.map((r) => ({ id: Number(r.tag_id), count: Number(r.count) }));
 }

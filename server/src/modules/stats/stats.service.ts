@@ -1,8 +1,10 @@
 import type { Dialect } from '../../db/connection.js';
 import type { Db } from '../../db/database.js';
-import { BadUserInputError } from '../../errors.js';
+import { BadUserInputError, ForbiddenError } from '../../errors.js';
+import { seesHiddenFiles } from '../auth/visibility.js';
+import type { Viewer } from '../auth/viewer.js';
 import { bucketCount, bucketStarts, DAY_MS, type StatsInterval } from './buckets.js';
-import type { TagRow } from '../../db/database.js';
+import type { RollupKind, TagRow } from '../../db/database.js';
 import { withTagRows } from '../tags/tags.repository.js';
 import {
   countUniqueUsers,
@@ -10,8 +12,10 @@ import {
   topDownloadedFiles,
   topDownloadedTags,
   topDownloaders,
+  type Counted,
   type StatsFilter,
 } from './stats.repository.js';
+import { thresholdTop } from './threshold-top.js';
 
 export const MAX_POINTS = 1000;
 export const DEFAULT_RANGE_MS = 30 * DAY_MS;
@@ -66,7 +70,9 @@ function resolveStatsRange(args: StatsArgs, now = Date.now()) {
 
 export function createStatsService(db: Db, dialect: Dialect) {
   return {
-    downloadStats(args: StatsArgs): DownloadStats {
+    downloadStats(viewer: Viewer | null, args: StatsArgs): DownloadStats {
+      // Every count here includes HIDDEN files: only a viewer who sees them may read any.
+      if (!seesHiddenFiles(viewer)) throw new ForbiddenError();
       const { interval, from, to } = resolveStatsRange(args);
       const filter: StatsFilter = {
         from,
@@ -85,23 +91,36 @@ export function createStatsService(db: Db, dialect: Dialect) {
             count: counts.get(start) ?? 0,
           }));
         }));
+      // Unfiltered top lists walk the rollups (threshold-top.ts); filtered ones, and ranges the
+      // walk gives up on, count the range's downloads through the index of their filter.
+      const unfiltered = args.fileId == null && args.tagId == null && args.userId == null;
+      const top = async (kind: RollupKind, limit: number, direct: () => Promise<Counted[]>) => {
+        checkLimit(limit);
+        return (unfiltered ? await thresholdTop(db, kind, from, to, limit) : null) ?? direct();
+      };
       return {
         series: loadSeries,
         total: async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0),
         uniqueUsers: () => countUniqueUsers(db, filter),
-        topFiles(limit) {
-          checkLimit(limit);
-          return topDownloadedFiles(db, filter, limit);
-        },
-        topUsers(limit) {
-          checkLimit(limit);
-          return topDownloaders(db, filter, limit);
-        },
-        async topTags(limit) {
-          checkLimit(limit);
-          // A tag deleted between the two queries is simply left out.
-          return withTagRows(db, await topDownloadedTags(db, filter, limit));
-        },
+        topFiles: async (limit) =>
+          (await top('file', limit, () => topDownloadedFiles(db, filter, limit))).map((c) => ({
+            fileId: c.id,
+            count: c.count,
+          })),
+        topUsers: async (limit) =>
+          (await top('user', limit, () => topDownloaders(db, filter, limit))).map((c) => ({
+            userId: c.id,
+            count: c.count,
+          })),
+        // A tag deleted between the two queries is simply left out.
+        topTags: async (limit) =>
+          withTagRows(
+            db,
+            (await top('tag', limit, () => topDownloadedTags(db, filter, limit))).map((c) => ({
+              tagId: c.id,
+              count: c.count,
+            })),
+          ),
       };
     },
   };

@@ -1,0 +1,213 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { apiToken, insertDownloads, insertFiles } from '../../../test/library.js';
+
+// The top lists read rollups kept by triggers (threshold-top.ts); this compares every list, over
+// ranges with and without partial days and with each filter, against a brute-force count of the
+// raw downloads, after the changes that move counts: new downloads, retagging, hiding, deleting
+// a file (its downloads keep their rows with no file) and deleting download rows.
+
+const DAY = 86_400_000;
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+const TOP = `query($from: DateTime, $to: DateTime, $fileId: ID, $userId: ID, $tagId: ID, $limit: Int) {
+  downloadStats(from: $from, to: $to, fileId: $fileId, userId: $userId, tagId: $tagId, interval: DAY) {
+    topFiles(limit: $limit) { count file { id } }
+    topUsers(limit: $limit) { count user { id } }
+    topTags(limit: $limit) { count tag { id } } } }`;
+
+interface Top {
+  topFiles: { count: number; file: { id: string } }[];
+  topUsers: { count: number; user: { id: string } }[];
+  topTags: { count: number; tag: { id: string } }[];
+}
+
+/** A small deterministic generator, so a failure replays the same library. */
+function random(seed: number) {
+  let s = seed;
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+describe('top lists', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let users: number[];
+  let files: number[];
+  const rand = random(7);
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.signUp('admin@example.com');
+    users = [Number(admin.id)];
+    for (let i = 0; i < 5; i++) users.push(Number((await t.signUp(`u${i}@example.com`)).id));
+    const tags = ['Red', 'Green', 'Blue', 'Gray'];
+    files = await insertFiles(
+      t,
+      Array.from({ length: 40 }, (_, i) => ({
+        name: `f${i}.txt`,
+        status: i % 7 === 0 ? ('HIDDEN' as const) : ('ACTIVE' as const),
+        tags: tags.filter(() => rand() < 0.4),
+      })),
+    );
+    await download(1500);
+  });
+  afterAll(() => t.close());
+
+  /** Downloads skewed towards the first files and users, over 90 days, some anonymous. */
+  async function download(n: number) {
+    const pick = <T>(xs: T[]) => xs[Math.floor(xs.length * rand() ** 2)]!;
+    await insertDownloads(
+      t,
+      Array.from({ length: n }, () => ({
+        fileId: pick(files),
+        userId: rand() < 0.1 ? null : pick(users),
+        at: T0 + Math.floor(rand() * 90 * DAY),
+      })),
+    );
+  }
+
+  /** The same lists counted from the raw downloads, ties by id. */
+  async function bruteForce(v: {
+    from: number;
+    to: number;
+    fileId?: number;
+    userId?: number;
+    tagId?: number;
+  }) {
+    const db = t.server.connection.db;
+    const downloads = await db
+      .selectFrom('downloads')
+      .select(['file_id', 'user_id', 'at'])
+      .where('at', '>=', v.from)
+      .where('at', '<', v.to)
+      .execute();
+    const links = await db.selectFrom('file_tags').select(['file_id', 'tag_id']).execute();
+    const tagsOf = new Map<number, number[]>();
+    for (const l of links) tagsOf.set(l.file_id, [...(tagsOf.get(l.file_id) ?? []), l.tag_id]);
+    const kept = downloads.filter(
+      (d) =>
+        (v.fileId == null || d.file_id === v.fileId) &&
+        (v.userId == null || d.user_id === v.userId) &&
+        (v.tagId == null || (d.file_id != null && tagsOf.get(d.file_id)?.includes(v.tagId))),
+    );
+    const rank = (ids: (number | null)[]) => {
+      const counts = new Map<number, number>();
+      for (const id of ids) if (id != null) counts.set(id, (counts.get(id) ?? 0) + 1);
+      return [...counts]
+        .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+        .slice(0, 10)
+        .map(([id, count]) => [String(id), count]);
+    };
+    return {
+      files: rank(kept.map((d) => d.file_id)),
+      users: rank(kept.map((d) => d.user_id)),
+      tags: rank(kept.flatMap((d) => (d.file_id == null ? [] : (tagsOf.get(d.file_id) ?? [])))),
+    };
+  }
+
+  async function served(v: {
+    from: number;
+    to: number;
+    fileId?: number;
+    userId?: number;
+    tagId?: number;
+  }) {
+    const res = await t.gql<{ downloadStats: Top }>(
+      TOP,
+      {
+        from: new Date(v.from).toISOString(),
+        to: new Date(v.to).toISOString(),
+        fileId: v.fileId == null ? null : String(v.fileId),
+        userId: v.userId == null ? null : String(v.userId),
+        tagId: v.tagId == null ? null : String(v.tagId),
+        limit: 10,
+      },
+      { token: admin.token },
+    );
+    if (!res.data) throw new Error(JSON.stringify(res.errors));
+    const s = res.data.downloadStats;
+    return {
+      files: s.topFiles.map((c) => [c.file.id, c.count]),
+      users: s.topUsers.map((c) => [c.user.id, c.count]),
+      tags: s.topTags.map((c) => [c.tag.id, c.count]),
+    };
+  }
+
+  async function expectExact() {
+    const tagIds = (await t.server.connection.db.selectFrom('tags').select('id').execute()).map(
+      (r) => r.id,
+    );
+    const ranges = [
+      { from: T0, to: T0 + 90 * DAY }, // whole days
+      { from: T0 + 3 * DAY + 4_321_000, to: T0 + 61 * DAY + 77_000_000 }, // partial days
+      { from: T0 + 5 * DAY + 70_000_000, to: T0 + 33 * DAY + 3_000_000 }, // the other halves
+      { from: T0 + 10 * DAY + 5_000, to: T0 + 10 * DAY + 9 * 3_600_000 }, // inside one day
+      { from: T0 - 30 * DAY, to: T0 + 400 * DAY }, // beyond the data
+    ];
+    for (const range of ranges) {
+      for (const filter of [{}, { fileId: files[1] }, { userId: users[2] }, { tagId: tagIds[0] }]) {
+        const v = { ...range, ...filter };
+        expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
+      }
+    }
+  }
+
+  it('match a brute-force count of the raw downloads, HIDDEN files included', async () => {
+    const hidden = await bruteForce({ from: T0, to: T0 + 90 * DAY });
+    expect(hidden.files.some(([id]) => files.indexOf(Number(id)) % 7 === 0)).toBe(true);
+    await expectExact();
+  });
+
+  it('stay exact after retagging, hiding, deleting files and deleting downloads', async () => {
+    const db = t.server.connection.db;
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await t.gql(query, variables, { token: admin.token });
+      if (res.errors) throw new Error(JSON.stringify(res.errors));
+    };
+    const update = `mutation($id: ID!, $tags: [String!], $status: FileStatus) {
+      updateFile(id: $id, tags: $tags, status: $status) { id } }`;
+    // Retag the busiest files (the rollups move their whole history between tags).
+    await gql(update, { id: String(files[0]), tags: ['Gray', 'Purple'] });
+    await gql(update, { id: String(files[1]), tags: [] });
+    await gql(update, { id: String(files[2]), status: 'HIDDEN' });
+    // Delete a busy file: its downloads stay, with no file. (insertFiles shares one blob row
+    // among its files without counting them; count them so the blob outlives this file.)
+    await db.updateTable('blobs').set({ ref_count: files.length }).execute();
+    await gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: String(files[3]) });
+    await gql(`mutation($id: ID!) { deleteTag(id: $id) }`, {
+      id: String(
+        (
+          await db
+            .selectFrom('tags')
+            .select('id')
+            .where('name_key', '=', 'red')
+            .executeTakeFirstOrThrow()
+        ).id,
+      ),
+    });
+    await db
+      .deleteFrom('downloads')
+      .where('at', '<', T0 + 5 * DAY)
+      .execute();
+    await db
+      .updateTable('downloads')
+      .set({ user_id: users[5]! })
+      .where('user_id', '=', users[1]!)
+      .where('at', '<', T0 + 40 * DAY)
+      .execute();
+    files.splice(3, 1);
+    await download(500);
+    await expectExact();
+  });
+
+  it('are read only by viewers who see HIDDEN files', async () => {
+    const user = await t.signUp('plain@example.com');
+    const res = await t.gql(TOP, { limit: 10 }, { token: user.token });
+    expect(errorCode(res)).toBe('FORBIDDEN');
+    const token = await apiToken(t, user.token, ['STATS']);
+    expect(errorCode(await t.gql(TOP, { limit: 10 }, { token }))).toBe('FORBIDDEN');
+  });
+});
