@@ -8,6 +8,7 @@ import * as pgFileSearch from './2026-11-25T1300_pg_file_search.js';
 import * as searchPostings from './2026-11-30T1000_search_postings.js';
 import * as instanceLeases from './2026-12-01T0900_instance_leases.js';
 import * as rateLimitWindows from './2026-12-02T1000_rate_limit_windows.js';
+import * as uploadSessions from './2026-12-03T0240_upload_sessions.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T1000_search_postings': searchPostings,
   '2026-12-01T0900_instance_leases': instanceLeases,
   '2026-12-02T1000_rate_limit_windows': rateLimitWindows,
+  '2026-12-03T0240_upload_sessions': uploadSessions,
 };
