@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Upload, type UploadOptions } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, startTestServer, type TestServer } from './harness.js';
-import { countFilesUnder, PNG, rawRequest, storageUnderTest } from './uploads.js';
+import { countFilesUnder, eventually, PNG, rawRequest, storageUnderTest } from './uploads.js';
 
 // Resumable uploads over tus, driven by the real client library (tus-js-client) where a client
 // would, and by raw requests for what a well-behaved client never sends.
@@ -238,6 +239,40 @@ describe('resumable uploads (tus)', () => {
       expect(stat.size).toBe(0);
     }
     await fetch(url, { method: 'DELETE', headers: tusHeaders(user) });
+  });
+
+  it('answers a second PATCH with 409 while one is still sending, and keeps the bytes whole', async () => {
+    const segment = 8 * 1024 * 1024;
+    const bytes = randomBytes(segment + 10);
+    const url = await createUpload(t, user, bytes.length);
+    const first = http.request(url, {
+      method: 'PATCH',
+      headers: tusHeaders(user, {
+        'upload-offset': '0',
+        'content-type': 'application/offset+octet-stream',
+        'content-length': String(bytes.length),
+      }),
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      first.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      first.on('error', reject);
+    });
+    first.write(bytes.subarray(0, segment + 5));
+    // Once a whole segment is stored the first request holds the upload, mid-body.
+    let offset = 0;
+    await eventually(async () => {
+      offset = Number((await head(url, user)).headers.get('upload-offset'));
+      return offset > 0;
+    }, 30_000);
+    const second = await patch(url, user, offset, bytes.subarray(offset));
+    expect(second.status).toBe(409);
+    first.end(bytes.subarray(segment + 5));
+    expect(await answered).toBe(204);
+    const id = (await head(url, user)).headers.get('cabinet-file-id')!;
+    expect(sha(await download(t, user, id))).toBe(sha(bytes));
   });
 
   it('removes the bytes on termination', async () => {

@@ -89,15 +89,29 @@ export async function listExpiredUploads(
   return rows.map((r) => r.id);
 }
 
-/** How many uploads are unfinished, and how many of those are past their expiry (the doctor). */
-export async function countUnfinishedUploads(
+/** Unfinished uploads past their expiry, for the doctor's report (at most `limit`). */
+export function listExpiredUnfinished(
   db: Executor,
   now: number,
-): Promise<{ unfinished: number; expired: number }> {
-  const rows = await db
+  limit: number,
+): Promise<Pick<UploadSessionRow, 'id' | 'user_id' | 'upload_offset' | 'length' | 'expires_at'>[]> {
+  return db
     .selectFrom('upload_sessions')
-    .select(['expires_at'])
+    .select(['id', 'user_id', 'upload_offset', 'length', 'expires_at'])
+    .where('expires_at', '<', now)
     .where('file_id', 'is', null)
+    .orderBy('expires_at')
+    .limit(limit)
     .execute();
-  return { unfinished: rows.length, expired: rows.filter((r) => r.expires_at < now).length };
+}
+
+/** How many uploads are unfinished and not yet expired (the doctor's note). */
+export async function countLiveUnfinished(db: Executor, now: number): Promise<number> {
+  const row = await db
+    .selectFrom('upload_sessions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('expires_at', '>=', now)
+    .where('file_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -64,6 +64,53 @@ const partialOf = (row: UploadSessionRow): PartialObject => ({
   state: row.storage_state,
 });
 
+/** Runs `fn` holding the upload's lock (any instance); another holder means 409. */
+async function withUploadLock<T>(
+  db: Db,
+  lockMs: number,
+  id: string,
+  fn: (token: string) => Promise<T>,
+): Promise<T> {
+  const token = randomBytes(16).toString('hex');
+  const now = Date.now();
+  if (!(await lockUploadSession(db, id, token, now + lockMs, now))) throw busy();
+  try {
+    return await fn(token);
+  } finally {
+    await unlockUploadSession(db, id, token).catch(() => undefined);
+  }
+}
+
+/**
+ * Removes uploads past their expiry (`now`), unfinished ones with their bytes; one a request is
+ * still writing to is left for the next sweep. Returns the ids removed. The server runs it on a
+ * timer, the doctor on request.
+ */
+export async function sweepExpiredUploads(
+  deps: { db: Db; storage: StorageDriver; lockMs: number },
+  now: number,
+): Promise<string[]> {
+  const swept: string[] = [];
+  for (;;) {
+    const ids = await listExpiredUploads(deps.db, now, 100);
+    let progressed = false;
+    for (const id of ids) {
+      const done = await withUploadLock(deps.db, deps.lockMs, id, async () => {
+        const row = await findUploadSession(deps.db, id);
+        if (!row) return false;
+        if (row.file_id === null) await deps.storage.discardPartial(partialOf(row));
+        await deleteUploadSession(deps.db, id);
+        return true;
+      }).catch(() => false);
+      if (done) {
+        swept.push(id);
+        progressed = true;
+      }
+    }
+    if (ids.length < 100 || !progressed) return swept;
+  }
+}
+
 /**
  * Resumable uploads (tus, see uploads.routes.ts). Every request starts from the row: the bytes
  * stored so far (a partial object of the storage driver) and the SHA-256 state over exactly those
@@ -132,17 +179,8 @@ export function createUploadsService(deps: {
     }
   }
 
-  /** Runs `fn` holding the upload's lock; another holder means 409. */
-  async function withLock<T>(id: string, fn: (token: string) => Promise<T>): Promise<T> {
-    const token = randomBytes(16).toString('hex');
-    const now = Date.now();
-    if (!(await lockUploadSession(db, id, token, now + deps.lockMs, now))) throw busy();
-    try {
-      return await fn(token);
-    } finally {
-      await unlockUploadSession(db, id, token).catch(() => undefined);
-    }
-  }
+  const withLock = <T>(id: string, fn: (token: string) => Promise<T>) =>
+    withUploadLock(db, deps.lockMs, id, fn);
 
   return {
     /** Starts an upload of `length` bytes (size and metadata already checked by the caller). */
@@ -185,7 +223,12 @@ export function createUploadsService(deps: {
 
     /** Where the viewer's upload stands (HEAD). */
     async progress(viewer: Viewer, id: string): Promise<UploadProgressView> {
-      return view(await owned(viewer, id));
+      const row = await owned(viewer, id);
+      // Every byte is in but the file is still being committed: "done" without its id would
+      // leave the client nothing to show, so it asks again (tus clients retry a 409).
+      const completing = row.locked_until !== null && row.locked_until >= Date.now();
+      if (row.file_id === null && row.upload_offset === row.length && completing) throw busy();
+      return view(row);
     },
 
     /**
@@ -283,31 +326,8 @@ export function createUploadsService(deps: {
       });
     },
 
-    /**
-     * Removes uploads past their expiry with their bytes; one a request is still writing to is
-     * left for the next sweep. Returns how many went.
-     */
-    async sweepExpired(now = Date.now()): Promise<number> {
-      let swept = 0;
-      for (;;) {
-        const ids = await listExpiredUploads(db, now, 100);
-        let progressed = false;
-        for (const id of ids) {
-          const done = await withLock(id, async () => {
-            const row = await findUploadSession(db, id);
-            if (!row) return false;
-            if (row.file_id === null) await storage.discardPartial(partialOf(row));
-            await deleteUploadSession(db, id);
-            return true;
-          }).catch(() => false);
-          if (done) {
-            swept++;
-            progressed = true;
-          }
-        }
-        if (ids.length < 100 || !progressed) return swept;
-      }
-    },
+    /** Removes expired uploads with their bytes (sweepExpiredUploads); how many went. */
+    sweepExpired: async (now = Date.now()) => (await sweepExpiredUploads(deps, now)).length,
   };
 }
 
