@@ -163,7 +163,16 @@ export function createUploadsService(deps: {
       status: row.status,
     };
     try {
-      await storage.completePartial(partial);
+      await storage.completePartial(partial).catch((err: unknown) => {
+        // Only after a crash in the middle of finishing (the bytes were already handed on, then
+        // swept as a dead instance's temp object): what is left cannot become the file.
+        throw Object.assign(
+          new NotFoundError('The upload was lost while finishing; start again.'),
+          {
+            cause: err,
+          },
+        );
+      });
       const file = await files.commitReceived(
         viewer,
         { tempKey: partial.tempKey, size: partial.size, sha256: hasher.digest('hex'), head },
