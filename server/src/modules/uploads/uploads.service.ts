@@ -279,11 +279,15 @@ export function createUploadsService(deps: {
           const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingLength);
           pending = [];
           pendingLength = 0;
+          // The write runs on libuv's threads while this one hashes the same bytes; a failed
+          // write fails the request, so a hash state ahead of the stored bytes is never saved.
+          const writing = storage.appendPartial(partial, bytes);
+          writing.catch(() => undefined);
           hasher.update(bytes);
           if (head.length < HEAD_BYTES) {
             head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
           }
-          partial = await storage.appendPartial(partial, bytes);
+          partial = await writing;
           const saved = await saveUploadProgress(db, id, token, {
             upload_offset: partial.size,
             storage_state: partial.state,
