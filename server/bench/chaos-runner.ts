@@ -158,6 +158,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     LOG_LEVEL: 'warn',
     AUTH_RATE_PER_ADDRESS: '100000',
     INSTANCE_LEASE_SECONDS: String(LEASE_SECONDS),
+    // A resumable upload's lock lasts twice this: a killed server's locks lapse within the run.
+    IDLE_TIMEOUT_SECONDS: '3',
   };
   const unexpected: string[] = [];
   const rounds: RoundResult[] = [];
@@ -206,6 +208,88 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     const known: Known[] = [];
     const recentBytes: Buffer[] = [];
+    // Each client's unfinished resumable upload, carried across kills and restarts.
+    const resumable = new Map<number, { user: User; url: string; bytes: Buffer }>();
+    let resumedFinished = 0;
+    const tusHeaders = (user: User, extra: Record<string, string> = {}) => ({
+      'tus-resumable': '1.0.0',
+      authorization: `Bearer ${user.token}`,
+      ...extra,
+    });
+    /**
+     * One step of a client's resumable upload: create it, or ask where it is and send the next
+     * piece. 409 (another request, or a killed server's lapsing lock, still holds it) waits for
+     * the next step; a finished upload must carry exactly its bytes. True once it is done.
+     */
+    const tusStep = async (
+      slot: number,
+      user: User,
+      { between }: Rng,
+      note: (what: string, detail: string) => void,
+    ): Promise<boolean> => {
+      let upload = resumable.get(slot);
+      if (!upload) {
+        const bytes = randomBytes(between(1, 4 << 20));
+        const res = await fetch(`${child.url}/uploads`, {
+          method: 'POST',
+          headers: tusHeaders(user, {
+            'upload-length': String(bytes.length),
+            'upload-metadata': `filename ${Buffer.from('resumed.bin').toString('base64')}`,
+          }),
+        });
+        if (res.status !== 201) {
+          note('tus create', `status ${res.status}`);
+          return false;
+        }
+        upload = { user, url: new URL(res.headers.get('location')!, child.url).pathname, bytes };
+        resumable.set(slot, upload);
+      }
+      const head = await fetch(`${child.url}${upload.url}`, {
+        method: 'HEAD',
+        headers: tusHeaders(user),
+      });
+      if (head.status === 409) return false;
+      // Lost while finishing when a kill landed in between: nothing of it may remain.
+      if (head.status === 404) {
+        resumable.delete(slot);
+        return false;
+      }
+      if (head.status !== 200) {
+        note('tus head', `status ${head.status}`);
+        return false;
+      }
+      const offset = Number(head.headers.get('upload-offset'));
+      let fileId = head.headers.get('cabinet-file-id');
+      if (!fileId) {
+        const piece = upload.bytes.subarray(offset, offset + between(1, 3 << 20));
+        const res = await fetch(`${child.url}${upload.url}`, {
+          method: 'PATCH',
+          headers: tusHeaders(user, {
+            'upload-offset': String(offset),
+            'content-type': 'application/offset+octet-stream',
+          }),
+          body: new Uint8Array(piece),
+        });
+        if (res.status === 409 || res.status === 404) return false;
+        if (res.status !== 204) {
+          note('tus patch', `status ${res.status}`);
+          return false;
+        }
+        fileId = res.headers.get('cabinet-file-id');
+      }
+      if (!fileId) return false;
+      resumable.delete(slot);
+      resumedFinished++;
+      known.push({ id: fileId, sha256: sha256(upload.bytes), owner: user.email });
+      const res = await fetch(`${child.url}/files/${fileId}/download`, {
+        headers: { authorization: `Bearer ${user.token}` },
+      });
+      const stored = Buffer.from(await res.arrayBuffer());
+      if (res.status === 200 && sha256(stored) !== sha256(upload.bytes)) {
+        note('tus upload', `file ${fileId}: wrong bytes`);
+      }
+      return true;
+    };
     // Answers that are fine under concurrency: a file deleted by someone else meanwhile.
     const EXPECTED = new Set(['NOT_FOUND']);
 
@@ -334,10 +418,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         checkErrors(kind, res);
       };
 
-      const worker = async (user: User, rng: Rng) => {
+      const worker = async (user: User, rng: Rng, slot: number) => {
         while (!crashed) {
           const r = rng.random();
-          if (r < 0.3) await guard('upload', () => upload(user, rng));
+          if (r < 0.08) await guard('tus', async () => void (await tusStep(slot, user, rng, note)));
+          else if (r < 0.3) await guard('upload', () => upload(user, rng));
           else if (r < 0.38) await guard('cut upload', () => cutUpload(user, rng));
           else if (r < 0.63) await guard('download', () => download(user, rng));
           else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));
@@ -350,7 +435,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const started = Date.now();
       const killAfter = 300 + Math.floor(killAt() * 1200);
       const traffic = Array.from({ length: workers }, (_, i) =>
-        worker(users[i % users.length]!, rng(options.seed * 7919 + round * 101 + i)),
+        worker(users[i % users.length]!, rng(options.seed * 7919 + round * 101 + i), i),
       );
       await new Promise((r) => setTimeout(r, killAfter));
       // Set first: requests failing from here on are the kill's doing.
@@ -367,6 +452,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           `${leftByKill.intents} blob intent(s)); restarted, ${ms} ms in all`,
       );
     }
+
+    // Every resumable upload cut by a kill finishes on the restarted server with its bytes.
+    const finishRng = rng(options.seed * 31 + 7);
+    const finishNote = (what: string, detail: string) =>
+      unexpected.push(`at the end, ${what}: ${detail}`);
+    for (const [slot, upload] of [...resumable]) {
+      const deadline = Date.now() + 60_000;
+      while (!(await tusStep(slot, upload.user, finishRng, finishNote)) && resumable.has(slot)) {
+        if (Date.now() > deadline) {
+          unexpected.push(`at the end, tus upload ${upload.url} did not finish within 60 s`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+
+    log(`${resumedFinished} resumable upload(s) finished across the kills`);
 
     // A last request through the restarted server proves it serves what survived.
     const survivor = known.at(-1);

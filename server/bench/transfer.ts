@@ -67,6 +67,10 @@ interface Row {
   /** Cabinet's upload (rate in MiB/s) against the bare Node server that discards the body. */
   upload: Compared;
   rssGrowthMiB: number;
+  /** Resumable upload (tus) in one PATCH, and in 8 MiB PATCHes, against the bare server. */
+  tusWhole: Compared;
+  tusChunks: Compared;
+  tusRssGrowthMiB: number;
   download1: Compared;
   downloadN: Compared;
   history: string;
@@ -213,6 +217,28 @@ async function benchStorage(
     const after = await memory(pid);
     const peak = canReset ? after.hwm : Math.max(sampledPeak, after.rss);
 
+    // Resumable uploads: the whole file in one PATCH, then in 8 MiB PATCHes (what the web app
+    // sends), each against the bare server discarding the same bytes as one body.
+    const tusBefore = await memory(pid);
+    const tusCanReset = await resetPeak(pid);
+    const bare = () =>
+      timed(ctx.basePid, gib, () =>
+        mibps(() => sendRange(`${ctx.baseOrigin}/discard`, 'POST', {}, ctx.source, 0, ctx.bytes)),
+      );
+    const tusRound = (chunk: number) => async () => {
+      await sync();
+      const baseline = await bare();
+      await sync();
+      const subject = await timed(pid, gib, () =>
+        mibps(() => tusUpload(url, token, ctx.source, ctx.bytes, chunk)),
+      );
+      return { subject, baseline };
+    };
+    const tusWhole = await compare('tus, one PATCH', ctx.rounds, tusRound(ctx.bytes));
+    const tusChunks = await compare('tus, 8 MiB PATCHes', ctx.rounds, tusRound(8 * MiB));
+    const tusAfter = await memory(pid);
+    const tusPeak = tusCanReset ? tusAfter.hwm : tusAfter.rss;
+
     const headers = { authorization: `Bearer ${token}` };
     const downloadUrl = `${url}/files/${file}/download`;
     const downloads = (n: number) =>
@@ -231,6 +257,9 @@ async function benchStorage(
       mib: ctx.bytes / MiB,
       upload,
       rssGrowthMiB: (peak - before.rss) / MiB,
+      tusWhole,
+      tusChunks,
+      tusRssGrowthMiB: (tusPeak - tusBefore.rss) / MiB,
       download1,
       downloadN,
       history:
@@ -364,6 +393,67 @@ function postMultipart(url: string, token: string | null, file: string, size: nu
       .then(() => req.end(tail))
       .catch(reject);
   });
+}
+
+/** Streams bytes [start, end) of `file` as one request body; resolves to status and headers. */
+function sendRange(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  file: string,
+  start: number,
+  end: number,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method,
+      headers: { ...headers, 'content-length': end - start },
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+      res.on('error', reject);
+    });
+    if (end === start) return void req.end();
+    pipeline(createReadStream(file, { start, end: end - 1, highWaterMark: MiB }), req).catch(
+      reject,
+    );
+  });
+}
+
+/** A resumable upload of `file` through tus in PATCHes of `chunk` bytes; resolves to the file id. */
+async function tusUpload(url: string, token: string, file: string, size: number, chunk: number) {
+  const tus = { 'tus-resumable': '1.0.0', authorization: `Bearer ${token}` };
+  const created = await sendRange(
+    `${url}/uploads`,
+    'POST',
+    { ...tus, 'upload-length': String(size), 'upload-metadata': `filename ${btoa('bench.bin')}` },
+    file,
+    0,
+    0,
+  );
+  if (created.status !== 201) throw new Error(`tus creation failed: ${created.status}`);
+  const location = `${url}${String(created.headers.location)}`;
+  let id: string | undefined;
+  for (let offset = 0; offset < size; offset += chunk) {
+    const res = await sendRange(
+      location,
+      'PATCH',
+      {
+        ...tus,
+        'upload-offset': String(offset),
+        'content-type': 'application/offset+octet-stream',
+      },
+      file,
+      offset,
+      Math.min(size, offset + chunk),
+    );
+    if (res.status !== 204) throw new Error(`tus PATCH failed: ${res.status}`);
+    id = res.headers['cabinet-file-id'] as string | undefined;
+  }
+  if (!id) throw new Error('tus upload finished without Cabinet-File-Id');
+  return id;
 }
 
 /** `n` concurrent GETs of the whole body, discarded; resolves to total MiB/s. */
@@ -553,6 +643,23 @@ function printTable(
     [
       'server RSS growth (target < 64 MiB)',
       ...rows.map((r) => `${fmt(r.rssGrowthMiB, 1)} MiB ${mark(r.rssGrowthMiB < 64)}`),
+    ],
+    ['tus, one PATCH (MiB/s): Cabinet / bare Node server', ...rows.map((r) => rates(r.tusWhole))],
+    ['tus, one PATCH ÷ bare (target ≥ 0.6)', ...rows.map((r) => ratio(r.tusWhole, 0.6))],
+    [
+      'tus, 8 MiB PATCHes (MiB/s): Cabinet / bare Node server',
+      ...rows.map((r) => rates(r.tusChunks)),
+    ],
+    ['tus, 8 MiB PATCHes ÷ bare (target ≥ 0.5)', ...rows.map((r) => ratio(r.tusChunks, 0.5))],
+    [
+      'tus CPU s/GiB, one PATCH / 8 MiB PATCHes',
+      ...rows.map(
+        (r) => `${fmt(r.tusWhole.subject.cpuPerGiB)} / ${fmt(r.tusChunks.subject.cpuPerGiB)}`,
+      ),
+    ],
+    [
+      'server RSS growth over tus (target < 64 MiB)',
+      ...rows.map((r) => `${fmt(r.tusRssGrowthMiB, 1)} MiB ${mark(r.tusRssGrowthMiB < 64)}`),
     ],
     ['download ×1 (MiB/s): Cabinet / baseline', ...rows.map((r) => rates(r.download1))],
     ['download ×1 ÷ baseline (target ≥ 0.9)', ...rows.map((r) => ratio(r.download1, 0.9))],

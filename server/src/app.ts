@@ -13,12 +13,16 @@ import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.
 import { lingerIfBodyUnread } from './streams/linger.js';
 import type { Logger } from './logger.js';
 import type { Viewer } from './modules/auth/viewer.js';
+import { handleUploads } from './modules/uploads/uploads.routes.js';
+import { createUploadsService, type UploadsService } from './modules/uploads/uploads.service.js';
 import { runWithRequestLog } from './request-log.js';
 import { createServices, type Deps, type Services } from './services.js';
 
 export interface App {
   handle(req: IncomingMessage, res: ServerResponse): void;
   services: Services;
+  /** Resumable uploads (tus); server.ts sweeps the expired ones. */
+  uploads: UploadsService;
 }
 
 /** Everything a route needs to know about the request's caller, resolved once. */
@@ -35,6 +39,15 @@ const MAX_JSON_BODY = 1024 * 1024;
 
 export function createApp(deps: Deps & { log: Logger }): App {
   const services = createServices(deps);
+  const uploads = createUploadsService({
+    db: deps.db,
+    storage: deps.storage,
+    files: services.files,
+    maxUploadBytes: deps.config.maxUploadBytes,
+    expiryMs: deps.config.uploadExpiryMs,
+    // A request that stalls this long is cut by the server anyway (server.ts).
+    lockMs: 2 * deps.config.idleTimeoutMs,
+  });
   const cors = { corsOrigins: deps.config.corsOrigins };
   const yoga = createYogaServer({ maxRequestBodySize: MAX_JSON_BODY, ...cors });
   const uploadYoga = createUploadYoga(cors);
@@ -111,6 +124,14 @@ export function createApp(deps: Deps & { log: Logger }): App {
       const auth = await authenticate(req);
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
     }
+    const tus = /^\/uploads(?:\/([^/]+))?\/?$/.exec(url.pathname);
+    if (tus) {
+      const auth = await authenticate(req);
+      return handleUploads(req, res, tus[1] ?? null, auth, {
+        uploads,
+        maxUploadBytes: deps.config.maxUploadBytes,
+      });
+    }
     if (url.pathname === '/healthz') {
       await services.health();
       return sendText(res, 200, 'ok', { 'cache-control': 'no-store' });
@@ -123,6 +144,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
 
   return {
     services,
+    uploads,
     handle(req, res) {
       const requestId =
         (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();

@@ -8,6 +8,8 @@ export interface Config {
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   storage: StorageConfig;
   maxUploadBytes: number;
+  /** An unfinished resumable upload is swept, bytes and all, this long after it was created. */
+  uploadExpiryMs: number;
   sessionDays: number;
   authRatePerAddress: number;
   /** How many reverse proxies in front append to X-Forwarded-For (0: use the socket address). */
@@ -56,6 +58,7 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   MAX_UPLOAD_BYTES: positiveInt('MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
+  UPLOAD_EXPIRY_HOURS: positiveInt('UPLOAD_EXPIRY_HOURS', 24),
   SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
   AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
   INSTANCE_LEASE_SECONDS: positiveInt('INSTANCE_LEASE_SECONDS', 60),
@@ -146,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     database,
     storage,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
     sessionDays: e.SESSION_DAYS,
     authRatePerAddress: e.AUTH_RATE_PER_ADDRESS,
     trustProxy: e.TRUST_PROXY,

@@ -73,6 +73,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     60 * 60 * 1000,
   );
   sessionSweep.unref();
+  // Unfinished resumable uploads past UPLOAD_EXPIRY_HOURS go with their bytes.
+  const uploadSweep = setInterval(
+    () =>
+      app.uploads.sweepExpired().catch((err: unknown) => log.warn({ err }, 'upload sweep failed')),
+    10 * 60 * 1000,
+  );
+  uploadSweep.unref();
 
   return {
     url: `http://${host}:${port}`,
@@ -81,6 +88,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     storage,
     async close() {
       clearInterval(sessionSweep);
+      clearInterval(uploadSweep);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

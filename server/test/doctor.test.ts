@@ -130,6 +130,32 @@ describe('doctor', () => {
     await storage.delete(files[3]!.sha256);
     const tmp = path.join(dir, 'files', 'tmp', `${DEAD}-${randomBytes(16).toString('hex')}.part`);
     await fs.writeFile(tmp, 'half an upload');
+    // A resumable upload left unfinished past its expiry while no server ran to sweep it.
+    const partial = await storage.appendPartial(await storage.createPartial(), randomBytes(100));
+    await db
+      .insertInto('upload_sessions')
+      .values({
+        id: randomBytes(16).toString('hex'),
+        user_id: 1,
+        filename: 'left.bin',
+        name: 'left.bin',
+        tags: null,
+        status: null,
+        length: 1000,
+        upload_offset: 100,
+        temp_key: partial.tempKey,
+        storage_state: partial.state,
+        hash_state: null,
+        head: '',
+        file_id: null,
+        created_at: 1,
+        expires_at: 2,
+        lock_token: null,
+        locked_until: null,
+      })
+      .execute();
+    const partialFile = path.join(dir, 'files', 'tmp', `${partial.tempKey}.upload`);
+    await fs.access(partialFile);
 
     const found = await doctor();
     expect(kinds(found)).toEqual(
@@ -146,6 +172,7 @@ describe('doctor', () => {
         'search_index',
         'tags.counters',
         'temp_upload',
+        'upload_session',
         'users.download_count',
         'users.upload_count',
       ].sort(),
@@ -177,6 +204,7 @@ describe('doctor', () => {
     expect(await storage.exists(orphan.sha256)).toBe(false);
     expect(await storage.exists(crashed.sha256)).toBe(false);
     await expect(fs.access(tmp)).rejects.toThrow();
+    await expect(fs.access(partialFile)).rejects.toThrow();
 
     // Only the file without bytes is left, for a person to decide; the rest is clean.
     const again = await doctor();

@@ -5,6 +5,7 @@ import { graphqlCase, type IdPool } from './fuzz/graphql.js';
 import { multipartCase } from './fuzz/multipart.js';
 import { judge, normalizeMessage, showOutcome, showRequest, type Problem } from './fuzz/oracle.js';
 import { hashSeed, Random } from './fuzz/random.js';
+import { tusCase, type FreshUpload } from './fuzz/tus.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { insertFiles } from './library.js';
 import { countFilesUnder, upload } from './uploads.js';
@@ -16,12 +17,12 @@ import { countFilesUnder, upload } from './uploads.js';
 // and no file row for an upload that did not succeed; it must stay up throughout.
 //
 // Seeded and bounded: FUZZ_SEED picks the run, FUZZ_CASES the number of cases per section, and
-// FUZZ_ONLY=multipart:17 (or graphql:17) replays one case of a run. Every case draws from its own
+// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17) replays one case of a run. Every case draws from its own
 // PRNG seeded by (seed, section, index), so a replay needs nothing else.
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202) >>> 0;
 const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 400));
-const ONLY = /^(multipart|graphql):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
+const ONLY = /^(multipart|graphql|tus):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
 /** Small, so that "over the limit" cases are cheap to send. */
 const LIMIT = 64 * 1024;
 /** Health is checked, and progress shown, once per batch. */
@@ -30,7 +31,7 @@ const BATCH = 25;
 const SHOWN_PER_SIGNATURE = 3;
 const DATABASE = process.env.TEST_DATABASE_URL ? 'postgresql' : 'sqlite';
 
-type Section = 'multipart' | 'graphql';
+type Section = 'multipart' | 'graphql' | 'tus';
 
 interface Failure {
   section: Section;
@@ -328,6 +329,107 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       expect(await healthy()).toBe(true);
       expect(await settles(async () => (await tempCount()) === 0, 5_000)).toBe(true);
       report('graphql');
+    },
+    CASES * 400 + 60_000,
+  );
+
+  it(
+    'answers mutated tus requests with contract codes, and files come only from finished uploads',
+    async () => {
+      const db = t.server.connection.db;
+      const count = async (table: 'files' | 'upload_sessions', finished = false) => {
+        let q = db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
+        if (finished && table === 'upload_sessions') {
+          q = q.where('upload_sessions.file_id', 'is not', null) as typeof q;
+        }
+        return Number((await q.executeTakeFirstOrThrow()).n);
+      };
+      const filesBefore = await count('files');
+      const finishedBefore = await count('upload_sessions', true);
+      for (const index of indices('tus')) {
+        const rng = new Random(hashSeed(SEED, 'tus', index));
+        // A fresh upload for the case to append to, query or end.
+        const length = rng.int(1, LIMIT);
+        const created = await fetch(`${t.url}/uploads`, {
+          method: 'POST',
+          headers: {
+            'tus-resumable': '1.0.0',
+            authorization: `Bearer ${tokens.user}`,
+            'upload-length': String(length),
+            'upload-metadata': `filename ${Buffer.from('fuzz.bin').toString('base64')}`,
+          },
+        });
+        const fresh: FreshUpload = {
+          id: created.headers.get('location')?.split('/').pop() ?? '',
+          length,
+        };
+        const c = tusCase(rng, LIMIT, fresh);
+        const req = c.request(tokens);
+        let outcome = await sendWire(port, req);
+        // An answer to HEAD has no body whatever its Content-Length says; the wire parser waits
+        // for one, so a whole head block before the close is the answer.
+        const headBlock =
+          req.method === 'HEAD' && outcome.kind === 'closed'
+            ? /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n[\s\S]*\r\n\r\n$/.exec(outcome.partial)
+            : null;
+        if (headBlock) {
+          outcome = {
+            kind: 'answered',
+            status: Number(headBlock[1]),
+            headers: {},
+            body: Buffer.alloc(0),
+          };
+        }
+        const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
+        if (created.status !== 201) {
+          problems.push({
+            signature: 'a valid tus creation failed',
+            detail: `POST /uploads answered ${created.status}`,
+          });
+        }
+        await new Promise((r) => setImmediate(r));
+        problems.push(...crashProblems());
+        record('tus', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await stillUp('tus', index, c.labels, req, outcome)))
+          break;
+      }
+      // Every new file is a finished upload (cut requests may still be settling).
+      const matches = async () =>
+        (await count('files')) - filesBefore ===
+        (await count('upload_sessions', true)) - finishedBefore;
+      if (!(await settles(matches, 5_000))) {
+        failures.push({
+          section: 'tus',
+          index: -1,
+          labels: ['after all cases'],
+          request: '',
+          outcome: '',
+          problem: {
+            signature: 'file rows do not match finished uploads',
+            detail: `${(await count('files')) - filesBefore} new file(s), ${(await count('upload_sessions', true)) - finishedBefore} finished upload(s)`,
+          },
+        });
+      }
+      // Swept as if expired, every unfinished upload goes with its bytes.
+      await settles(async () => {
+        await t.server.app.uploads.sweepExpired(Date.now() + 366 * 86_400_000);
+        return (await count('upload_sessions')) === 0;
+      }, 10_000);
+      if (!(await settles(async () => (await tempCount()) === 0, 5_000))) {
+        failures.push({
+          section: 'tus',
+          index: -1,
+          labels: ['after the sweep'],
+          request: '',
+          outcome: '',
+          problem: {
+            signature: 'bytes left in FILES_DIR/tmp after every upload was swept',
+            detail: `${await tempCount()} file(s), ${await count('upload_sessions')} upload row(s)`,
+          },
+        });
+      }
+      expect(await healthy()).toBe(true);
+      report('tus');
     },
     CASES * 400 + 60_000,
   );

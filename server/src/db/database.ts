@@ -164,6 +164,33 @@ export interface FileNameChangesTable {
   at: ColumnType<number, never, never>;
 }
 
+/** A resumable upload (migration 2026-12-03T0240_upload_sessions, modules/uploads). */
+export interface UploadSessionsTable {
+  /** 32 hex characters, the `/uploads/:id` of the tus protocol. */
+  id: string;
+  user_id: number;
+  /** Upload-Metadata as given: the original name, and the optional name, tags (JSON), status. */
+  filename: string;
+  name: string | null;
+  tags: string | null;
+  status: FileStatus | null;
+  length: number;
+  upload_offset: number;
+  temp_key: string;
+  /** The storage driver's partial-object state (storage.ts, PartialObject). */
+  storage_state: string;
+  /** Base64 of the saved SHA-256 state over the first `upload_offset` bytes; null before any. */
+  hash_state: string | null;
+  /** Base64 of the first bytes (up to 4 KiB), for sniffing the type at completion. */
+  head: string;
+  /** Set once complete: the file it became. */
+  file_id: number | null;
+  created_at: number;
+  expires_at: number;
+  lock_token: string | null;
+  locked_until: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -180,6 +207,7 @@ export interface Database {
   download_totals: DownloadTotalsTable;
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
+  upload_sessions: UploadSessionsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -195,3 +223,4 @@ export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;
 export type DownloadRow = Selectable<DownloadsTable>;
+export type UploadSessionRow = Selectable<UploadSessionsTable>;

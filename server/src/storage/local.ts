@@ -75,6 +75,51 @@ export class LocalStorage implements driver.StorageDriver {
     await fs.rename(from, to);
   }
 
+  // A partial object lives beside the temp objects as `<tempKey>.upload`: `listTemp` skips it (it
+  // may outlive the instance its key names), and `completePartial` renames it to the temp name.
+  #partialPath(tempKey: string): string {
+    assertTempKey(tempKey);
+    return path.join(this.#tmp, `${tempKey}.upload`);
+  }
+
+  async createPartial(): Promise<driver.PartialObject> {
+    await this.#ensureDirs();
+    const tempKey = newTempKey(this.#instance);
+    await (await fs.open(this.#partialPath(tempKey), 'wx')).close();
+    return { tempKey, size: 0, state: '{}' };
+  }
+
+  async appendPartial(partial: driver.PartialObject, bytes: Buffer): Promise<driver.PartialObject> {
+    // Written at the kept offset, not appended: whatever a failed earlier append left past it is
+    // overwritten, and `completePartial` cuts any rest.
+    const handle = await fs.open(this.#partialPath(partial.tempKey), 'r+');
+    try {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await handle.write(
+          bytes,
+          done,
+          bytes.length - done,
+          partial.size + done,
+        );
+        done += bytesWritten;
+      }
+    } finally {
+      await handle.close();
+    }
+    return { ...partial, size: partial.size + bytes.length };
+  }
+
+  async completePartial(partial: driver.PartialObject): Promise<void> {
+    const from = this.#partialPath(partial.tempKey);
+    await fs.truncate(from, partial.size);
+    await fs.rename(from, this.#tempPath(partial.tempKey));
+  }
+
+  async discardPartial(partial: driver.PartialObject): Promise<void> {
+    await fs.rm(this.#partialPath(partial.tempKey), { force: true });
+  }
+
   async discardTemp(tempKey: string): Promise<void> {
     await fs.rm(this.#tempPath(tempKey), { force: true });
   }

@@ -1,13 +1,18 @@
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   NoSuchKey,
   NotFound,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
@@ -33,6 +38,25 @@ const BLOB_PREFIX = 'blobs/';
 // size, and 10,000 parts reach 80 GiB, above any sensible MAX_UPLOAD_BYTES.
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
+// S3 refuses parts under 5 MiB except the last: appends that leave less wait in the partial
+// object's state (the tail) until enough arrives or the object completes.
+const MIN_PART = 5 * 1024 * 1024;
+
+/** A partial object's state: its multipart upload, the parts sent, the bytes not sent yet. */
+interface PartialState {
+  uploadId: string;
+  parts: { PartNumber: number; ETag: string }[];
+  /** Base64 of bytes appended but not yet sent as a part (under MIN_PART). */
+  tail: string;
+}
+
+function readPartialState(partial: driver.PartialObject): PartialState {
+  const state = JSON.parse(partial.state) as PartialState;
+  if (typeof state.uploadId !== 'string' || !Array.isArray(state.parts)) {
+    throw new Error('not an S3 partial object state');
+  }
+  return state;
+}
 
 /**
  * Blobs in an S3-compatible bucket under `blobs/<sha256>`, temp uploads under `tmp/<key>`. Only
@@ -122,6 +146,87 @@ export class S3Storage implements driver.StorageDriver {
       );
     }
     await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: from }));
+  }
+
+  // A partial object is a multipart upload to the temp key: the parts sent so far are the bytes
+  // up to the kept offset (less the tail), and part numbers follow the kept list, so an append
+  // retried after a failure or a crash sends the same part number again and replaces it.
+  async createPartial(): Promise<driver.PartialObject> {
+    const tempKey = newTempKey(this.#instance);
+    const res = await this.#client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#tempObject(tempKey) }),
+    );
+    if (!res.UploadId) throw new Error('S3 returned no upload id');
+    const state: PartialState = { uploadId: res.UploadId, parts: [], tail: '' };
+    return { tempKey, size: 0, state: JSON.stringify(state) };
+  }
+
+  async appendPartial(partial: driver.PartialObject, bytes: Buffer): Promise<driver.PartialObject> {
+    const state = readPartialState(partial);
+    const pending = Buffer.concat([Buffer.from(state.tail, 'base64'), bytes]);
+    let next: PartialState = { ...state, tail: pending.toString('base64') };
+    if (pending.length >= MIN_PART) {
+      const part = await this.#sendPart(partial.tempKey, state, pending);
+      next = { ...state, parts: [...state.parts, part], tail: '' };
+    }
+    return { ...partial, size: partial.size + bytes.length, state: JSON.stringify(next) };
+  }
+
+  async #sendPart(tempKey: string, state: PartialState, body: Buffer) {
+    const PartNumber = state.parts.length + 1;
+    const res = await this.#client.send(
+      new UploadPartCommand({
+        Bucket: this.#bucket,
+        Key: this.#tempObject(tempKey),
+        UploadId: state.uploadId,
+        PartNumber,
+        Body: body,
+      }),
+    );
+    if (!res.ETag) throw new Error('S3 returned no ETag for a part');
+    return { PartNumber, ETag: res.ETag };
+  }
+
+  async completePartial(partial: driver.PartialObject): Promise<void> {
+    const state = readPartialState(partial);
+    const tail = Buffer.from(state.tail, 'base64');
+    const Key = this.#tempObject(partial.tempKey);
+    if (state.parts.length === 0) {
+      // Small enough for one request; the empty multipart upload is given up.
+      await this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key, Body: tail }));
+      await this.#abort(Key, state.uploadId);
+      return;
+    }
+    const parts = tail.length
+      ? [...state.parts, await this.#sendPart(partial.tempKey, state, tail)]
+      : state.parts;
+    await this.#client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.#bucket,
+        Key,
+        UploadId: state.uploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  }
+
+  async discardPartial(partial: driver.PartialObject): Promise<void> {
+    const Key = this.#tempObject(partial.tempKey);
+    await this.#abort(Key, readPartialState(partial).uploadId);
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key }));
+  }
+
+  async #abort(Key: string, UploadId: string): Promise<void> {
+    try {
+      await this.#client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key, UploadId }),
+      );
+    } catch (err) {
+      // Gone already; or a store without abort (s3rver answers 405), where the unfinished upload
+      // is left to the bucket's lifecycle rule for incomplete multipart uploads.
+      const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : 0;
+      if (!isMissing(err) && status !== 405 && status !== 501) throw err;
+    }
   }
 
   async discardTemp(tempKey: string): Promise<void> {

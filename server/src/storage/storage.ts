@@ -24,6 +24,20 @@ export interface BlobListing {
   size: number;
 }
 
+/**
+ * An unfinished resumable upload's bytes as the driver left them after its last append. The
+ * caller keeps it (with the upload's offset) and hands it back for the next append: a restart, or
+ * another instance on the same store, continues from it without reading a stored byte.
+ */
+export interface PartialObject {
+  /** Becomes the temp key of the finished object (`completePartial`, then `commit`). */
+  tempKey: string;
+  /** Bytes appended so far. */
+  size: number;
+  /** The driver's own bookkeeping, as JSON text (S3: multipart upload id, parts, unsent tail). */
+  state: string;
+}
+
 /** Options every driver's constructor takes besides where it stores. */
 export interface DriverOptions {
   /**
@@ -73,6 +87,29 @@ export interface StorageDriver {
    * under its key. Rejects if `tempKey` is unknown.
    */
   commit(tempKey: string, sha256: string): Promise<void>;
+
+  /**
+   * Starts an empty partial object. Partial objects are never listed by `listTemp` (a resumable
+   * upload outlives the instance that started it); whoever keeps them removes them
+   * (`discardPartial`).
+   */
+  createPartial(): Promise<PartialObject>;
+
+  /**
+   * Appends `bytes` at `partial.size` and resolves with the partial object to keep. All or
+   * nothing: when it rejects, `partial` as given is still valid and may be appended to again, and
+   * bytes a failed append may have written past it are overwritten or dropped later.
+   */
+  appendPartial(partial: PartialObject, bytes: Buffer): Promise<PartialObject>;
+
+  /**
+   * Turns the partial object into a temp object under `partial.tempKey` holding exactly its
+   * `size` bytes, for `commit` or `discardTemp`.
+   */
+  completePartial(partial: PartialObject): Promise<void>;
+
+  /** Removes a partial object and whatever it holds. Does not throw when it is already gone. */
+  discardPartial(partial: PartialObject): Promise<void>;
 
   /** Removes a temp object. Does not throw when it is already gone. */
   discardTemp(tempKey: string): Promise<void>;

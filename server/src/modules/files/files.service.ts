@@ -148,6 +148,44 @@ export function createFilesService(deps: {
     }
   }
 
+  /**
+   * Makes bytes already received into a temp object a visible file, by the rules every upload
+   * follows: the type sniffed from the head (never the client's word), the given tags or else the
+   * type's tag, the uploader's counters. The caller has checked the viewer's right to upload and
+   * to set `status`, and parsed name and tags (so a request fails before its bytes are read).
+   * The temp object is gone afterwards, committed or discarded. `upload` and resumable uploads
+   * (modules/uploads) both finish here.
+   */
+  async function commitReceived(
+    viewer: Viewer,
+    temp: TempObject,
+    meta: { filename: string; name: string; tags: TagName[] | null; status: FileStatus | null },
+  ): Promise<FileRow> {
+    let mimeType: string;
+    try {
+      mimeType = await sniffContentType(temp.head, [meta.filename, meta.name]);
+    } catch (err) {
+      await storage.discardTemp(temp.tempKey);
+      throw err;
+    }
+    const now = Date.now();
+    return commitUpload(
+      temp,
+      {
+        name: meta.name,
+        original_name: cleanOriginalName(meta.filename, meta.name),
+        mime_type: mimeType,
+        status: meta.status ?? 'ACTIVE',
+        uploaded_by: viewer.user.id,
+        created_at: now,
+        updated_at: now,
+        download_count: 0,
+        last_downloaded_at: null,
+      },
+      meta.tags ?? [typeTagFor(mimeType)],
+    );
+  }
+
   return {
     /** The file if the viewer may see it, else null. */
     async get(viewer: Viewer, id: number): Promise<FileRow | null> {
@@ -190,30 +228,15 @@ export function createFilesService(deps: {
           throw uploadError(err, deps.maxUploadBytes);
         });
       }
-      let mimeType: string;
-      try {
-        mimeType = await sniffContentType(temp.head, [filename, name]);
-      } catch (err) {
-        await storage.discardTemp(temp.tempKey);
-        throw err;
-      }
-      const now = Date.now();
-      return commitUpload(
-        temp,
-        {
-          name,
-          original_name: cleanOriginalName(filename, name),
-          mime_type: mimeType,
-          status: input.status ?? 'ACTIVE',
-          uploaded_by: viewer.user.id,
-          created_at: now,
-          updated_at: now,
-          download_count: 0,
-          last_downloaded_at: null,
-        },
-        givenTags ?? [typeTagFor(mimeType)],
-      );
+      return commitReceived(viewer, temp, {
+        filename,
+        name,
+        tags: givenTags,
+        status: input.status ?? null,
+      });
     },
+
+    commitReceived,
 
     async update(viewer: Viewer, id: number, input: FileUpdateInput): Promise<FileRow> {
       const file = await visibleFile(viewer, id);

@@ -7,6 +7,8 @@ import { listBlobIntents } from '../blobs/blobs.repository.js';
 import * as repo from './doctor.repository.js';
 import { listLeases, removeLapsedLeases } from './instances.repository.js';
 import { findStale, resolveIntent } from './stale.js';
+import { countLiveUnfinished, listExpiredUnfinished } from '../uploads/uploads.repository.js';
+import { sweepExpiredUploads } from '../uploads/uploads.service.js';
 
 // `npm run doctor` (cli/doctor.ts): checks that the database is sound, that every counter equals
 // what its rows say, and that storage and the blobs table agree; with `repair`, fixes what can be
@@ -19,6 +21,7 @@ export type CheckId =
   | 'search-index'
   | 'blob-intents'
   | 'temp-uploads'
+  | 'expired-uploads'
   | 'orphan-blobs'
   | 'missing-blobs';
 
@@ -328,6 +331,26 @@ export async function runDoctor(
   if (stale.inFlight.temps) {
     temps.notes.push(`${stale.inFlight.temps} upload(s) in flight on live instances`);
   }
+
+  // --- resumable uploads past their expiry (the server sweeps them; a stopped one cannot) -----
+  const uploads = check('expired-uploads', 'Resumable uploads past their expiry');
+  const now = Date.now();
+  const expired = await listExpiredUnfinished(db, now, 1000);
+  const expiredFindings = expired.map((u) =>
+    found(
+      uploads,
+      'upload_session',
+      `upload ${u.id} of user ${u.user_id}, ${u.upload_offset} of ${u.length} bytes, expired ${when(u.expires_at)}`,
+      true,
+    ),
+  );
+  if (repair && expired.length) {
+    const swept = new Set(await sweepExpiredUploads({ db, storage, lockMs: 60_000 }, now));
+    for (const [i, u] of expired.entries())
+      if (swept.has(u.id)) expiredFindings[i]!.repaired = true;
+  }
+  const unfinished = await countLiveUnfinished(db, now);
+  if (unfinished) uploads.notes.push(`${unfinished} unfinished upload(s) not yet expired`);
 
   // --- storage against the blobs table --------------------------------------------------------
   // Listed before intents and rows are read: a commit puts its intent before its object and its

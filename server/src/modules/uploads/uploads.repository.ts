@@ -1,0 +1,117 @@
+import type { Executor, UploadSessionRow } from '../../db/database.js';
+
+// All SQL of resumable uploads (migration 2026-12-03T0240_upload_sessions).
+
+export async function insertUploadSession(db: Executor, row: UploadSessionRow): Promise<void> {
+  await db.insertInto('upload_sessions').values(row).execute();
+}
+
+export function findUploadSession(db: Executor, id: string): Promise<UploadSessionRow | undefined> {
+  return db.selectFrom('upload_sessions').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * Takes the upload's lock for `token` until `until`, unless another live one holds it: one
+ * conditional UPDATE, so two instances racing for it cannot both win. True when taken.
+ */
+export async function lockUploadSession(
+  db: Executor,
+  id: string,
+  token: string,
+  until: number,
+  now: number,
+): Promise<boolean> {
+  const res = await db
+    .updateTable('upload_sessions')
+    .set({ lock_token: token, locked_until: until })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('lock_token', 'is', null), eb('locked_until', '<', now)]))
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
+export type UploadProgress = Pick<
+  UploadSessionRow,
+  'upload_offset' | 'storage_state' | 'hash_state' | 'head' | 'locked_until'
+>;
+
+/** Saves how far the upload got, if `token` still holds its lock. True when saved. */
+export async function saveUploadProgress(
+  db: Executor,
+  id: string,
+  token: string,
+  progress: UploadProgress,
+): Promise<boolean> {
+  const res = await db
+    .updateTable('upload_sessions')
+    .set(progress)
+    .where('id', '=', id)
+    .where('lock_token', '=', token)
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
+/** Records the file a finished upload became; its resume state is of no more use. */
+export async function markUploadComplete(db: Executor, id: string, fileId: number): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({ file_id: fileId, storage_state: '{}', hash_state: null, head: '' })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function unlockUploadSession(db: Executor, id: string, token: string): Promise<void> {
+  await db
+    .updateTable('upload_sessions')
+    .set({ lock_token: null, locked_until: null })
+    .where('id', '=', id)
+    .where('lock_token', '=', token)
+    .execute();
+}
+
+export async function deleteUploadSession(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('upload_sessions').where('id', '=', id).execute();
+}
+
+/** Ids of uploads past their expiry, oldest first. */
+export async function listExpiredUploads(
+  db: Executor,
+  now: number,
+  limit: number,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('upload_sessions')
+    .select('id')
+    .where('expires_at', '<', now)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Unfinished uploads past their expiry, for the doctor's report (at most `limit`). */
+export function listExpiredUnfinished(
+  db: Executor,
+  now: number,
+  limit: number,
+): Promise<Pick<UploadSessionRow, 'id' | 'user_id' | 'upload_offset' | 'length' | 'expires_at'>[]> {
+  return db
+    .selectFrom('upload_sessions')
+    .select(['id', 'user_id', 'upload_offset', 'length', 'expires_at'])
+    .where('expires_at', '<', now)
+    .where('file_id', 'is', null)
+    .orderBy('expires_at')
+    .limit(limit)
+    .execute();
+}
+
+/** How many uploads are unfinished and not yet expired (the doctor's note). */
+export async function countLiveUnfinished(db: Executor, now: number): Promise<number> {
+  const row = await db
+    .selectFrom('upload_sessions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('expires_at', '>=', now)
+    .where('file_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
