@@ -230,8 +230,7 @@ test('15: names get the room, tags sit under the name, the full name on hover an
   await expect(page.getByRole('columnheader', { name: 'Tags' })).toHaveCount(0);
 });
 
-// Enabled with the dialog's notice in the next commit.
-test.fixme('an existing name is pointed out in the upload dialog: keep both or skip it', async ({
+test('an existing name is pointed out in the upload dialog: keep both or skip it', async ({
   page,
   api,
 }) => {
