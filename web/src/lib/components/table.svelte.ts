@@ -2,7 +2,7 @@ import { replaceState } from '$app/navigation';
 import { resolve } from '$app/paths';
 import { page } from '$app/state';
 import type { Pathname } from '$app/types';
-import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from '$lib/components/paging';
+import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from './paging';
 import { withParams } from './url';
 
 export type SortDir = 'asc' | 'desc';
