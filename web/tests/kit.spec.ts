@@ -48,3 +48,27 @@ test('the 40-character tag limit counts characters, not UTF-16 units', async ({ 
   await dialog.getByRole('button', { name: 'Upload' }).click();
   await expect(page.getByTestId('file-row')).toContainText('🙂'.repeat(40));
 });
+
+test('admin files filter by status and tag, in the URL', async ({ page, api, cabinet }) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'seen.txt', content: 's', tags: ['alpha'] });
+  const gone = await api.upload(me.token, { name: 'unseen.txt', content: 'u', tags: ['beta'] });
+  await api.gql(
+    `mutation ($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+    { id: gone.id },
+    cabinet.admin.token,
+  );
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  const pager = page.getByTestId('pagination');
+  await expect(pager).toContainText('of 2 files');
+  await page.locator('#files-status').selectOption('HIDDEN');
+  await expect(page).toHaveURL(/status=HIDDEN/);
+  await expect(pager).toContainText('1–1 of 1 file');
+  await expect(page.getByText('unseen.txt')).toBeVisible();
+  await page.locator('#files-status').selectOption('');
+  await page.locator('#files-tag').selectOption({ label: 'alpha (1)' });
+  await expect(page).toHaveURL(/tag=/);
+  await expect(pager).toContainText('1–1 of 1 file');
+  await expect(page.getByText('seen.txt', { exact: true })).toBeVisible();
+});
