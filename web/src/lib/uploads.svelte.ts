@@ -36,6 +36,14 @@ class Uploads {
   /** Grows by one each time an upload finishes: lists watch it to refresh. */
   finishedCount = $state(0);
 
+  get cancelled(): number {
+    return this.items.filter((i) => i.status === 'cancelled').length;
+  }
+
+  get failed(): number {
+    return this.items.filter((i) => i.status === 'error').length;
+  }
+
   get active(): number {
     return this.items.filter(
       (i) => i.status === 'queued' || i.status === 'uploading' || i.status === 'finishing',
@@ -117,11 +125,14 @@ class Uploads {
     if (!item) return;
     item.status = 'uploading';
     samples[id] = [{ t: performance.now(), loaded: 0 }];
-    const request = uploadFile(item.file, item.tags ? { tags: item.tags } : {}, (loaded, total) => {
+    const request = uploadFile(item.file, item.tags ? { tags: item.tags } : {}, (sent, size) => {
       const live = this.items.find((i) => i.id === id);
       if (!live) return;
+      // The request carries the file plus the GraphQL envelope: report the file's own bytes, so
+      // a 205 B file never reads "1.1 KB".
+      const loaded = Math.min(live.file.size, Math.round((sent / size) * live.file.size));
       live.loaded = loaded;
-      live.total = total;
+      live.total = live.file.size;
       const now = performance.now();
       const window = samples[id] ?? [];
       window.push({ t: now, loaded });
@@ -130,7 +141,7 @@ class Uploads {
       const seconds = (now - first.t) / 1000;
       if (seconds > 0.05) live.speed = (loaded - first.loaded) / seconds;
       // All bytes sent: the server is storing and hashing the file.
-      if (loaded >= total) live.status = 'finishing';
+      if (sent >= size) live.status = 'finishing';
     });
     requests[id] = request;
     const outcome = await request.done;
@@ -155,7 +166,12 @@ class Uploads {
       batchFailed++;
     }
     this.#pump();
-    if (this.active === 0) this.#summarise();
+    if (this.active === 0) {
+      this.#summarise();
+      // All went well: the toast says so and the tray folds away; failures and cancellations
+      // stay listed until dismissed or retried.
+      if (this.items.every((i) => i.status === 'done')) this.items = [];
+    }
   }
 
   #summarise(): void {

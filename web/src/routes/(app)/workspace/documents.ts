@@ -5,7 +5,8 @@ import { graphql } from '$lib/graphql/graphql';
  * One request for the whole workspace: the page of files with the counts of the filtered result;
  * (as `facets`) the tag counts of the search alone, so the tag panel keeps listing every tag the
  * search can reach while the selection narrows the rows; and (as `chosen`) the selected tags'
- * names, which neither of the others carries when the search excludes them.
+ * names, which neither of the others carries when the search excludes them; (as `library`) how
+ * many tags exist at all, so an empty panel can tell "no tags yet" from "none match".
  */
 export const WorkspaceFilesQuery = graphql(
   `
@@ -49,6 +50,9 @@ export const WorkspaceFilesQuery = graphql(
             name
           }
         }
+      }
+      library: tags(first: 1) {
+        totalCount
       }
       chosen: files(tagIds: $tagIds, tagMatch: ANY, first: 1) @include(if: $hasTags) {
         tagCounts {

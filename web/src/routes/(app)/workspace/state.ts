@@ -1,3 +1,5 @@
+import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from '$lib/components/paging';
+
 /**
  * The workspace keeps its whole state in the URL (shareable links, working back button):
  * `?q=report&tags=3,7&match=ANY&sort=NAME&page=2&size=50`. Defaults are left out.
@@ -21,9 +23,6 @@ export interface TagFacet {
   count: number;
 }
 
-export const PAGE_SIZES = [10, 20, 50, 100] as const;
-export const DEFAULT_SIZE = 20;
-
 export const ORDERS: { value: FileOrder; label: string }[] = [
   { value: 'NEWEST', label: 'Newest first' },
   { value: 'OLDEST', label: 'Oldest first' },
@@ -38,17 +37,11 @@ export const DEFAULTS: WorkspaceState = {
   match: 'ALL',
   sort: 'NEWEST',
   page: 1,
-  size: DEFAULT_SIZE,
+  size: DEFAULT_PAGE_SIZE,
 };
-
-function positive(value: string | null, fallback: number): number {
-  const n = Number(value);
-  return Number.isSafeInteger(n) && n >= 1 ? n : fallback;
-}
 
 export function parseState(params: URLSearchParams): WorkspaceState {
   const sort = params.get('sort');
-  const size = positive(params.get('size'), DEFAULT_SIZE);
   return {
     q: params.get('q') ?? '',
     tags: [
@@ -61,8 +54,8 @@ export function parseState(params: URLSearchParams): WorkspaceState {
     ],
     match: params.get('match') === 'ANY' ? 'ANY' : 'ALL',
     sort: ORDERS.some((o) => o.value === sort) ? (sort as FileOrder) : 'NEWEST',
-    page: positive(params.get('page'), 1),
-    size: (PAGE_SIZES as readonly number[]).includes(size) ? size : DEFAULT_SIZE,
+    page: parsePage(params.get('page')),
+    size: parsePageSize(params.get('size')),
   };
 }
 
@@ -74,6 +67,6 @@ export function toSearch(state: WorkspaceState): string {
   if (state.match !== 'ALL') params.set('match', state.match);
   if (state.sort !== 'NEWEST') params.set('sort', state.sort);
   if (state.page > 1) params.set('page', String(state.page));
-  if (state.size !== DEFAULT_SIZE) params.set('size', String(state.size));
+  if (state.size !== DEFAULT_PAGE_SIZE) params.set('size', String(state.size));
   return params.toString();
 }

@@ -2,6 +2,7 @@ import { replaceState } from '$app/navigation';
 import { resolve } from '$app/paths';
 import { page } from '$app/state';
 import type { Pathname } from '$app/types';
+import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from './paging';
 import { withParams } from './url';
 
 export type SortDir = 'asc' | 'desc';
@@ -15,14 +16,13 @@ export interface TableOptions<K extends string> {
   defaultSort: Sort<K>;
   /** The sort orders this table offers (key:dir pairs); anything else in the URL is ignored. */
   sorts: readonly `${K}:${SortDir}`[];
-  pageSize?: number;
 }
 
 const SEARCH_DEBOUNCE_MS = 250;
 
 /**
  * The state of one admin table: the search text (debounced into `query`), the sort order and the
- * page. It lives in the address bar (`?q=…&sort=name:asc&page=3`) so a reload, a shared link or
+ * page. It lives in the address bar (`?q=…&sort=name:asc&page=3&size=50`) so a reload, a shared link or
  * the back button lands on the same view. Create it during component initialisation.
  */
 export class TableState<K extends string> {
@@ -32,20 +32,19 @@ export class TableState<K extends string> {
   query = $state('');
   sort = $state() as Sort<K>;
   page = $state(1);
-  readonly pageSize: number;
+  pageSize = $state(DEFAULT_PAGE_SIZE);
   readonly #options: TableOptions<K>;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: TableOptions<K>) {
     this.#options = options;
-    this.pageSize = options.pageSize ?? 25;
     const params = page.url.searchParams;
     this.search = params.get('q') ?? '';
     this.query = this.search.trim();
     const sort = params.get('sort');
     this.sort = sort && this.#allowed(sort) ? this.#parse(sort) : { ...options.defaultSort };
-    const n = Number(params.get('page'));
-    this.page = Number.isInteger(n) && n > 1 ? n : 1;
+    this.page = parsePage(params.get('page'));
+    this.pageSize = parsePageSize(params.get('size'));
   }
 
   get offset(): number {
@@ -103,6 +102,13 @@ export class TableState<K extends string> {
     this.#write();
   }
 
+  setPageSize(size: number): void {
+    if (size === this.pageSize) return;
+    this.pageSize = size;
+    this.page = 1;
+    this.#write();
+  }
+
   /** After a deletion empties the last page, step back to the page that now exists. */
   clampPage(total: number): void {
     const last = Math.max(1, Math.ceil(total / this.pageSize));
@@ -125,6 +131,7 @@ export class TableState<K extends string> {
       q: this.query || null,
       sort: isDefault ? null : `${this.sort.key}:${this.sort.dir}`,
       page: this.page > 1 ? String(this.page) : null,
+      size: this.pageSize !== DEFAULT_PAGE_SIZE ? String(this.pageSize) : null,
     });
     try {
       // Shallow: the address changes, nothing is loaded again.

@@ -1,0 +1,74 @@
+import { expect, signIn, test } from './fixtures';
+
+// The one component kit (issue 12): one pager everywhere, one tag limit counted one way.
+test.use({ ownServer: true });
+
+test('every table pages the same way: 25 by default, a Per page control that lives in the URL', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  for (let i = 0; i < 11; i++) await api.register({ name: `Member ${i}` });
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/users');
+  const pager = page.getByTestId('pagination');
+  const perPage = pager.getByLabel('Per page');
+  await expect(perPage).toHaveValue('25');
+  await expect(pager).toContainText('1–12 of 12 users');
+  await perPage.selectOption('10');
+  await expect(page).toHaveURL(/size=10/);
+  await expect(pager).toContainText('1–10 of 12 users');
+  await pager.getByRole('button', { name: 'Page 2' }).click();
+  await expect(pager).toContainText('11–12 of 12 users');
+  await page.reload();
+  await expect(pager).toContainText('11–12 of 12 users');
+
+  await page.goto('/workspace');
+  await expect(page.getByTestId('empty-library')).toBeVisible();
+  await page.goto('/history');
+  await expect(page.getByTestId('empty-downloads')).toBeVisible();
+});
+
+test('the 40-character tag limit counts characters, not UTF-16 units', async ({ page, api }) => {
+  const me = await api.register();
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('upload-button').click();
+  const dialog = page.getByTestId('upload-dialog');
+  await page
+    .getByTestId('upload-input')
+    .setInputFiles([{ name: 'emoji.txt', mimeType: 'text/plain', buffer: Buffer.from('e') }]);
+  const tags = dialog.getByLabel('Tags');
+  await tags.fill('🙂'.repeat(40));
+  await expect(dialog.getByRole('button', { name: 'Upload' })).toBeEnabled();
+  await tags.fill('🙂'.repeat(41));
+  await expect(dialog).toContainText('is longer than 40 characters');
+  await expect(dialog.getByRole('button', { name: 'Upload' })).toBeDisabled();
+  await tags.fill('🙂'.repeat(40));
+  await dialog.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByTestId('file-row')).toContainText('🙂'.repeat(40));
+});
+
+test('admin files filter by status and tag, in the URL', async ({ page, api, cabinet }) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'seen.txt', content: 's', tags: ['alpha'] });
+  const gone = await api.upload(me.token, { name: 'unseen.txt', content: 'u', tags: ['beta'] });
+  await api.gql(
+    `mutation ($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+    { id: gone.id },
+    cabinet.admin.token,
+  );
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  const pager = page.getByTestId('pagination');
+  await expect(pager).toContainText('of 2 files');
+  await page.locator('#files-status').selectOption('HIDDEN');
+  await expect(page).toHaveURL(/status=HIDDEN/);
+  await expect(pager).toContainText('1–1 of 1 file');
+  await expect(page.getByText('unseen.txt')).toBeVisible();
+  await page.locator('#files-status').selectOption('');
+  await page.locator('#files-tag').selectOption({ label: 'alpha (1)' });
+  await expect(page).toHaveURL(/tag=/);
+  await expect(pager).toContainText('1–1 of 1 file');
+  await expect(page.getByText('seen.txt', { exact: true })).toBeVisible();
+});
