@@ -4,6 +4,7 @@ import {
   countUsers,
   findUserById,
   findUsersByIds,
+  hasAnyUser,
   listUsers,
   updateUser,
   type UserOrder,
@@ -32,6 +33,8 @@ export function createUsersService(db: Db, deps: { revokeAll(userId: number): Pr
     list: (query: string | null | undefined, limit: number, offset: number, order?: UserOrder) =>
       listUsers(db, query, limit, offset, order),
     count: (query: string | null | undefined) => countUsers(db, query),
+    /** True until the first account exists (that account becomes the admin). */
+    needsFirstAccount: async () => !(await hasAnyUser(db)),
 
     async ban(actor: UserRow, id: number) {
       const user = await change(actor, id, { banned: 1 }, 'ban');

@@ -163,3 +163,21 @@ describe('user administration', () => {
     );
   });
 });
+
+describe('needsFirstAccount', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.close());
+
+  it('is true for anyone until the first account exists, then false', async () => {
+    const ask = async (token?: string) =>
+      (await t.gql<{ needsFirstAccount: boolean }>('{ needsFirstAccount }', {}, { token })).data!
+        .needsFirstAccount;
+    expect(await ask()).toBe(true);
+    const first = await t.signUp('first@example.com');
+    expect(await ask()).toBe(false);
+    expect(await ask(first.token)).toBe(false);
+  });
+});
