@@ -115,6 +115,7 @@ test('a fresh install leads its first visitor to create the admin account (13)',
   await expect(page.getByRole('heading', { name: 'Set up your library' })).toBeVisible();
   await expect(page.getByTestId('first-account-notice')).toContainText('becomes its admin');
   await expect(page.getByText('Welcome back')).toHaveCount(0);
+  await screenshot(page, 'h-web2-first-account');
   await page.getByLabel('Name').fill('First Admin');
   await page.getByLabel('Email').fill(uniqueEmail('first'));
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
@@ -148,6 +149,7 @@ test('a slow connection shows the app shell with loading rows at once (14)', asy
   await expect(shell).toBeVisible();
   await expect(shell).toContainText('Cabinet');
   expect(await shell.locator('.boot-row').count()).toBeGreaterThan(3);
+  await screenshot(page, 'h-web2-boot-shell');
   release();
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible();
   await expect(shell).toBeHidden();
