@@ -155,6 +155,27 @@ test('a slow connection shows the app shell with loading rows at once (14)', asy
   await expect(shell).toBeHidden();
 });
 
+test('the statistics view lives in the address bar and survives a reload', async ({
+  page,
+  cabinet,
+}) => {
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/stats');
+  await page.getByRole('group', { name: 'Range' }).getByRole('button', { name: '7 days' }).click();
+  await page.getByTestId('interval-HOUR').click();
+  await expect(page).toHaveURL(/[?&]range=7d&interval=HOUR$/);
+  await page.reload();
+  await expect(page.getByTestId('interval-HOUR')).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.getByTestId('stats-chart')).toHaveAttribute('aria-label', /per hour/);
+  // A range too long for hours falls back to days.
+  await page
+    .getByRole('group', { name: 'Range' })
+    .getByRole('button', { name: '12 months' })
+    .click();
+  await expect(page.getByTestId('interval-HOUR')).toBeDisabled();
+  await expect(page).toHaveURL(/[?&]range=12m$/);
+});
+
 test('screenshots: account, statistics, sign-in, register and the unavailable file', async ({
   page,
   cabinet,
