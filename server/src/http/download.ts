@@ -58,8 +58,8 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
 }
 
 /**
- * A link opened by the browser itself (a navigation, or a client that asks for HTML) gets the web
- * app's page for the error instead of a bare text body; API clients keep the coded answer.
+ * A link opened by the browser as a page (a document navigation, or a client that asks for HTML)
+ * gets the web app's page for the error instead of a bare text body; API clients keep the code.
  */
 function refuse(
   req: IncomingMessage,
@@ -68,11 +68,14 @@ function refuse(
   text: string,
   headers: Record<string, string> = {},
 ): void {
-  const mode = req.headers['sec-fetch-mode'];
+  // `<a download>` is a navigation too, but to `empty`: the browser shows a failed download, and
+  // a page sent there would be saved as the file.
   const dest = req.headers['sec-fetch-dest'];
-  const page =
-    mode || dest
-      ? mode === 'navigate' || dest === 'document'
+  const mode = req.headers['sec-fetch-mode'];
+  const page = dest
+    ? dest === 'document'
+    : mode
+      ? mode === 'navigate'
       : /\btext\/html\b/i.test(req.headers.accept ?? '');
   if (req.method !== 'GET' || !page) return sendText(res, status, text, headers);
   res.writeHead(303, {

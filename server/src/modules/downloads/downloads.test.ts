@@ -288,6 +288,12 @@ describe.each<StorageKind>(['local', 's3'])('downloads (%s storage)', (kind) => 
       expect(api.status).toBe(status);
       expect(api.type).toMatch(/^text\/plain/);
       expect((await opened(path, token, {})).status).toBe(status);
+      // <a download>: a navigation to `empty`; the browser reports a failed download.
+      const saved = await opened(path, token, {
+        'sec-fetch-mode': 'navigate',
+        'sec-fetch-dest': 'empty',
+      });
+      expect(saved.status).toBe(status);
     }
     const readOnly = await apiToken(t, bob.token, ['READ']);
     const refused = await opened(file.downloadUrl, readOnly, navigate);
