@@ -57,6 +57,34 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
   return 'unsatisfiable';
 }
 
+/**
+ * A link opened by the browser as a page (a document navigation, or a client that asks for HTML)
+ * gets the web app's page for the error instead of a bare text body; API clients keep the code.
+ */
+function refuse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  text: string,
+  headers: Record<string, string> = {},
+): void {
+  // `<a download>` is a navigation too, but to `empty`: the browser shows a failed download, and
+  // a page sent there would be saved as the file.
+  const dest = req.headers['sec-fetch-dest'];
+  const mode = req.headers['sec-fetch-mode'];
+  const page = dest
+    ? dest === 'document'
+    : mode
+      ? mode === 'navigate'
+      : /\btext\/html\b/i.test(req.headers.accept ?? '');
+  if (req.method !== 'GET' || !page) return sendText(res, status, text, headers);
+  res.writeHead(303, {
+    location: `/file-unavailable?status=${status}`,
+    'cache-control': 'no-store',
+  });
+  res.end();
+}
+
 export async function handleDownload(
   req: IncomingMessage,
   res: ServerResponse,
@@ -69,14 +97,14 @@ export async function handleDownload(
     return sendText(res, 405, 'Method not allowed', { allow: 'GET, HEAD' });
   }
   if (!viewer) {
-    return sendText(res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
+    return refuse(req, res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
   }
   if (viewer.kind === 'token' && !viewer.scopes.includes('DOWNLOAD')) {
-    return sendText(res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
+    return refuse(req, res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
   }
   const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
   const file = id === null ? null : await services.files.get(viewer, id);
-  if (!file) return sendText(res, 404, 'No such file.');
+  if (!file) return refuse(req, res, 404, 'No such file.');
 
   const etag = `"${file.sha256}"`;
   const headers: Record<string, string | number> = {
@@ -122,7 +150,7 @@ export async function handleDownload(
     // truncated download counted in the history.
     body = await services.files.read(file, range ?? undefined);
   } catch (err) {
-    if (err instanceof AppError) return sendText(res, err.status, err.message);
+    if (err instanceof AppError) return refuse(req, res, err.status, err.message);
     throw err;
   }
   if (!range || range.start === 0) {
@@ -132,7 +160,7 @@ export async function handleDownload(
     });
     if (!recorded) {
       body.destroy();
-      return sendText(res, 404, new NotFoundError('No such file.').message);
+      return refuse(req, res, 404, new NotFoundError('No such file.').message);
     }
   }
 

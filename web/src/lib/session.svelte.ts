@@ -5,31 +5,16 @@ import { client, setUnauthenticatedHandler } from './graphql/client';
 import { LogoutMutation, MeQuery } from './graphql/documents';
 import { toAppError, type AppError } from './graphql/errors';
 import { loginSearch } from './urls';
+import { toast } from './toast.svelte';
+import { uploads } from './uploads.svelte';
 import { resolve } from '$app/paths';
 
 export { loginSearch, safeRedirect } from './urls';
 
 export type Viewer = NonNullable<ResultOf<typeof MeQuery>['me']>;
 
-/** The session token as returned by login/register, kept for this tab only (Account page). */
-export interface StoredToken {
-  token: string;
-  expiresAt: string;
-}
-
-const TOKEN_KEY = 'cabinet-session-token';
-
 let user = $state.raw<Viewer | null>(null);
 let checked = false;
-
-function readToken(): StoredToken | null {
-  try {
-    const raw = sessionStorage.getItem(TOKEN_KEY);
-    return raw ? (JSON.parse(raw) as StoredToken) : null;
-  } catch {
-    return null;
-  }
-}
 
 export class SessionError extends Error {
   constructor(readonly appError: AppError) {
@@ -57,18 +42,13 @@ export const session = {
     return user;
   },
 
-  /** After login/register: remember who signed in, and the token to show on the Account page. */
-  signedIn(payload: { token: string; expiresAt: string; user: Viewer }): void {
+  /**
+   * After login/register: remember who signed in. The session itself lives in the server's
+   * HttpOnly cookie; the web app never asks for the token, so no script of the page can read it.
+   */
+  signedIn(payload: { user: Viewer }): void {
     user = payload.user;
     checked = true;
-    try {
-      sessionStorage.setItem(
-        TOKEN_KEY,
-        JSON.stringify({ token: payload.token, expiresAt: payload.expiresAt }),
-      );
-    } catch {
-      // Storage can be disabled; the Account page then says the token is not available.
-    }
   },
 
   /** Updates the remembered user after a profile change. */
@@ -76,19 +56,10 @@ export const session = {
     user = next;
   },
 
-  token(): StoredToken | null {
-    return readToken();
-  },
-
   /** Forgets the session locally (after logout, or when the server says it has ended). */
   clear(): void {
     user = null;
     checked = true;
-    try {
-      sessionStorage.removeItem(TOKEN_KEY);
-    } catch {
-      // ignore
-    }
   },
 
   /** Ends the session on the server, then locally. */
@@ -97,6 +68,29 @@ export const session = {
     if (result.error) return toAppError(result.error);
     session.clear();
     return null;
+  },
+
+  /**
+   * The sign-out of every button and menu: asks first when uploads would be cancelled, then ends
+   * the session and goes to sign-in. Resolves false when nothing happened.
+   */
+  async signOut(): Promise<boolean> {
+    if (uploads.active > 0 && !confirm('Uploads are still running. Sign out and cancel them?')) {
+      return false;
+    }
+    const error = await session.logout();
+    if (error) {
+      toast.error(error.message);
+      return false;
+    }
+    await goto(resolve('/login?reason=signedout'), { replaceState: true });
+    return true;
+  },
+
+  /** After `logoutEverywhere`: forget the session here and say so on the sign-in page. */
+  async endedEverywhere(): Promise<void> {
+    session.clear();
+    await goto(resolve('/login?reason=everywhere'), { replaceState: true });
   },
 };
 

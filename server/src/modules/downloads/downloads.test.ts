@@ -249,6 +249,60 @@ describe.each<StorageKind>(['local', 's3'])('downloads (%s storage)', (kind) => 
     expect(await ok.text()).toBe('top secret');
   });
 
+  it('sends a browser that opened a failing link to the web app, API clients keep the code', async () => {
+    // node:http rather than fetch(), which adds Sec-Fetch-Mode: cors to every request.
+    const opened = (path: string, token: string | null, headers: Record<string, string>) =>
+      new Promise<{ status: number; location?: string; type?: string; body: string }>(
+        (done, fail) => {
+          const auth = token ? { authorization: `Bearer ${token}` } : {};
+          http
+            .get(`${t.url}${path}`, { headers: { ...auth, ...headers } }, (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk: string) => (body += chunk));
+              res.on('end', () =>
+                done({
+                  status: res.statusCode!,
+                  location: res.headers.location,
+                  type: res.headers['content-type'],
+                  body,
+                }),
+              );
+            })
+            .on('error', fail);
+        },
+      );
+    const navigate = { 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
+    for (const [path, token, status] of [
+      ['/files/999999/download', bob.token, 404],
+      ['/files/abc/download', bob.token, 404],
+      [file.downloadUrl, null, 401],
+    ] as const) {
+      for (const headers of [navigate, { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }]) {
+        const res = await opened(path, token, headers);
+        expect(res.status, path).toBe(303);
+        expect(res.location).toBe(`/file-unavailable?status=${status}`);
+      }
+      // fetch() from a page, and scripts: the coded plain-text answer.
+      const api = await opened(path, token, { 'sec-fetch-mode': 'cors', accept: 'text/html' });
+      expect(api.status).toBe(status);
+      expect(api.type).toMatch(/^text\/plain/);
+      expect((await opened(path, token, {})).status).toBe(status);
+      // <a download>: a navigation to `empty`; the browser reports a failed download.
+      const saved = await opened(path, token, {
+        'sec-fetch-mode': 'navigate',
+        'sec-fetch-dest': 'empty',
+      });
+      expect(saved.status).toBe(status);
+    }
+    const readOnly = await apiToken(t, bob.token, ['READ']);
+    const refused = await opened(file.downloadUrl, readOnly, navigate);
+    expect(refused.location).toBe('/file-unavailable?status=403');
+    // A working link still downloads when opened by the browser.
+    const ok = await opened(file.downloadUrl, bob.token, navigate);
+    expect(ok.body).toBe(CONTENT);
+  });
+
   it('serves HTML, SVG and script as opaque bytes', async () => {
     for (const [filename, content] of [
       ['page.html', '<!doctype html><script>alert(document.cookie)</script>'],

@@ -99,6 +99,12 @@ builder.queryFields((t) => ({
       'or null for anonymous callers and for an expired, revoked or banned token or session.',
     resolve: (_root, _args, ctx) => ctx.viewer?.user ?? null,
   }),
+  needsFirstAccount: t.boolean({
+    description:
+      'True while the library has no account yet: the next `register` creates its ADMIN. ' +
+      'Public, so that a fresh install can lead its first visitor to registration.',
+    resolve: (_root, _args, ctx) => ctx.services.users.needsFirstAccount(),
+  }),
   users: t.field({
     type: UserConnection,
     description:

@@ -5,6 +5,7 @@ import {
   countUsers,
   findUserById,
   findUsersByIds,
+  hasAnyUser,
   listUsers,
   updateUser,
   type UserOrder,
@@ -40,6 +41,8 @@ export function createUsersService(
     list: (query: string | null | undefined, limit: number, offset: number, order?: UserOrder) =>
       listUsers(db, query, limit, offset, order),
     count: (query: string | null | undefined) => countUsers(db, query),
+    /** True until the first account exists (that account becomes the admin). */
+    needsFirstAccount: async () => !(await hasAnyUser(db)),
 
     /** The user's files the viewer may count (users.upload_count holds ACTIVE and HIDDEN). */
     uploadCount: (viewer: Viewer | null, user: UserRow): number =>

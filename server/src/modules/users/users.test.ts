@@ -234,5 +234,21 @@ describe('upload counts', () => {
     expect((await t.gql(ME, {}, { token: uploader.token })).data).toEqual({
       me: { uploadCount: 2, hiddenUploadCount: 0 },
     });
+
+describe('needsFirstAccount', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(() => t.close());
+
+  it('is true for anyone until the first account exists, then false', async () => {
+    const ask = async (token?: string) =>
+      (await t.gql<{ needsFirstAccount: boolean }>('{ needsFirstAccount }', {}, { token })).data!
+        .needsFirstAccount;
+    expect(await ask()).toBe(true);
+    const first = await t.signUp('first@example.com');
+    expect(await ask()).toBe(false);
+    expect(await ask(first.token)).toBe(false);
   });
 });

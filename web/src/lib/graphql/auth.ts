@@ -1,12 +1,13 @@
 import { ViewerFields } from './documents';
 import { graphql } from './graphql';
 
+// The web app signs in by cookie (HttpOnly): it does not select the session token, so no script
+// of the page ever holds it.
+
 export const LoginMutation = graphql(
   `
     mutation Login($email: String!, $password: String!) {
       login(email: $email, password: $password) {
-        token
-        expiresAt
         user {
           ...ViewerFields
         }
@@ -20,8 +21,6 @@ export const RegisterMutation = graphql(
   `
     mutation Register($email: String!, $name: String!, $password: String!) {
       register(email: $email, name: $name, password: $password) {
-        token
-        expiresAt
         user {
           ...ViewerFields
         }
@@ -30,3 +29,9 @@ export const RegisterMutation = graphql(
   `,
   [ViewerFields],
 );
+
+export const NeedsFirstAccountQuery = graphql(`
+  query NeedsFirstAccount {
+    needsFirstAccount
+  }
+`);

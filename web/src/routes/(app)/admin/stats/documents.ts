@@ -1,4 +1,4 @@
-import { graphql } from '$lib/graphql/graphql';
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
 export const AdminStatsQuery = graphql(`
   query AdminStats(
@@ -60,3 +60,6 @@ export const StatsFileNameQuery = graphql(`
     }
   }
 `);
+
+/** What the statistics page draws: one answer of `downloadStats`. */
+export type StatsData = ResultOf<typeof AdminStatsQuery>['downloadStats'];
