@@ -234,6 +234,8 @@ describe('upload counts', () => {
     expect((await t.gql(ME, {}, { token: uploader.token })).data).toEqual({
       me: { uploadCount: 2, hiddenUploadCount: 0 },
     });
+  });
+});
 
 describe('needsFirstAccount', () => {
   let t: TestServer;
