@@ -262,3 +262,25 @@ test('an existing name is pointed out in the upload dialog: keep both or skip it
   await dialog.getByRole('button', { name: 'Upload' }).click();
   await expect(rows(page).filter({ hasText: 'minutes.txt' })).toHaveCount(2);
 });
+
+test('12: an uploader is told that an admin hid some of their files, and no more', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'kept-notes.txt', content: 'a' });
+  const gone = await api.upload(me.token, { name: 'flagged-notes.txt', content: 'b' });
+  const hidden = await api.gql(
+    `mutation ($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+    { id: gone.id },
+    cabinet.admin.token,
+  );
+  expect(hidden.errors).toBeUndefined();
+  await signIn(page, me);
+  await page.goto('/account');
+  const note = page.getByTestId('account-hidden-uploads');
+  await expect(note).toContainText('One of your uploads was hidden by an admin');
+  await expect(note).not.toContainText('flagged-notes.txt');
+  await expect(page.getByTestId('account-uploads')).toHaveText('1');
+});

@@ -53,6 +53,7 @@ export const AccountStatsQuery = graphql(`
     me {
       id
       uploadCount
+      hiddenUploadCount
       downloadCount
     }
   }
