@@ -72,3 +72,29 @@ test('admin files filter by status and tag, in the URL', async ({ page, api, cab
   await expect(pager).toContainText('1–1 of 1 file');
   await expect(page.getByText('seen.txt', { exact: true })).toBeVisible();
 });
+
+test('a table card keeps its content inside: long emails on phones, the pager inset from the edge', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  await api.register({ name: 'Long', email: `a-rather-long-address-${Date.now()}@example.test` });
+  await signIn(page, cabinet.admin);
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.goto('/admin/users');
+    const card = page.locator('section.table-card');
+    await expect(page.locator('span.email').first()).toBeVisible();
+    const outer = (await card.boundingBox())!;
+    const email = (await page.locator('span.email').first().boundingBox())!;
+    expect(
+      email.x + email.width,
+      `the email ends inside the card at ${width} px`,
+    ).toBeLessThanOrEqual(outer.x + outer.width);
+    const pager = (await card
+      .getByTestId('pagination')
+      .getByText(/of \d+ users?/)
+      .boundingBox())!;
+    expect(pager.x - outer.x, `the pager's text is inset at ${width} px`).toBeGreaterThanOrEqual(8);
+  }
+});
