@@ -150,7 +150,7 @@ export async function run(): Promise<void> {
         },
       },
       // The statistics cases live in stats-cases.ts.
-      ...(await statsCases(db, dialect)),
+      ...(await statsCases(db, dialect, admin)),
     ];
     const only = process.env.BENCH_CASES?.toLowerCase().split(',').filter(Boolean);
     const cases = only

@@ -1,5 +1,5 @@
 import type { Dialect } from '../src/db/connection.js';
-import type { Db } from '../src/db/database.js';
+import type { Db, UserRow } from '../src/db/database.js';
 import type { Viewer } from '../src/modules/auth/viewer.js';
 import type { StatsInterval } from '../src/modules/stats/buckets.js';
 import { createStatsService } from '../src/modules/stats/stats.service.js';
@@ -26,14 +26,12 @@ const FIELDS: Record<Part, string> = {
 
 const DAY_MS = 86_400_000;
 
-export async function statsCases(db: Db, dialect: Dialect): Promise<StatsBenchCase[]> {
-  const adminRow = await db
-    .selectFrom('users')
-    .selectAll()
-    .where('role', '=', 'ADMIN')
-    .where('banned', '=', 0)
-    .orderBy('id')
-    .executeTakeFirstOrThrow();
+/** `adminRow`: the seeded library's admin, as queries.ts found it for its sessions. */
+export async function statsCases(
+  db: Db,
+  dialect: Dialect,
+  adminRow: UserRow,
+): Promise<StatsBenchCase[]> {
   const admin: Viewer = { kind: 'token', user: adminRow, tokenId: 0, scopes: ['STATS'] };
   // The most downloaded file and user, and the largest topical tag: the heaviest filters.
   const busiest = async (table: 'files' | 'users') =>
