@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
+import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
@@ -57,6 +58,7 @@ export function createServices(deps: Deps) {
     downloads: createDownloadsService(db, deps.dialect),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
+    audit: createAuditService(db, { auditDays: config.auditDays }),
   };
 }
 

@@ -191,6 +191,25 @@ export interface UploadSessionsTable {
   locked_until: number | null;
 }
 
+/** One audit log entry (migration 2026-12-04T0300a_audit_events, modules/audit); never updated. */
+export interface AuditEventsTable {
+  id: Id;
+  at: number;
+  /** Who acted; null for an anonymous caller (a failed sign-in) or the server itself. */
+  actor_id: number | null;
+  /** The actor's email at that moment, or what an anonymous caller claimed to be. */
+  actor_label: string;
+  /** `user.ban`, `file.delete`, … (audit/actions.ts). */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  /** What the target was called at that moment (a user's email, a file's or tag's name). */
+  target_label: string | null;
+  address: string | null;
+  /** JSON text: before/after values and other facts of the event. */
+  details: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -208,6 +227,7 @@ export interface Database {
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
+  audit_events: AuditEventsTable;
 }
 
 export type Db = Kysely<Database>;
@@ -224,3 +244,4 @@ export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;
 export type DownloadRow = Selectable<DownloadsTable>;
 export type UploadSessionRow = Selectable<UploadSessionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
