@@ -19,6 +19,11 @@ const API_SCOPE_VALUES = {
       'admin.',
   },
   AUDIT: { description: '`auditEvents`: only while the token’s creator is an admin.' },
+  SHARE: {
+    description:
+      'Share links: `createShareLink` (the creator’s own files; any for an admin’s token), ' +
+      '`revokeShareLink`, `shareLinks`.',
+  },
 } as const satisfies Record<ApiScope, { description: string }>;
 
 export const ApiScopeEnum = builder.enumType('ApiScope', {
