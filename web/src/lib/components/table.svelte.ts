@@ -1,6 +1,6 @@
 import { page } from '$app/state';
 import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from './paging';
-import { setParams } from './url.svelte';
+import { setParams } from './url';
 
 export type SortDir = 'asc' | 'desc';
 
