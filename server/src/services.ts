@@ -45,7 +45,11 @@ export function createServices(deps: Deps) {
     viewerFor: (token: string) => resolveViewer(db, sessions, token),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
-    users: createUsersService(db, { revokeAll: auth.revokeAll, seesHiddenFiles }),
+    users: createUsersService(db, {
+      revokeAll: auth.revokeAll,
+      seesHiddenFiles,
+      defaultQuotaBytes: config.defaultQuotaBytes,
+    }),
     tokens: createTokensService(db),
     tags: createTagsService(db),
     files: createFilesService({
@@ -54,6 +58,7 @@ export function createServices(deps: Deps) {
       dialect: deps.dialect,
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
+      trashDays: config.trashDays,
     }),
     downloads: createDownloadsService(db, deps.dialect),
     // Statistics only read, and a year of them is heavy: all through `reads`.

@@ -28,6 +28,10 @@ export interface UsersTable {
   /** Kept by the same triggers: how many of those files are HIDDEN. */
   uploads_hidden: ColumnType<number, never, never>;
   download_count: ColumnType<number, number | undefined, number>;
+  /** The user's own quota in bytes; null: DEFAULT_QUOTA_BYTES. */
+  quota_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Kept by triggers (migration 2026-12-04T0300b_trash_quotas): sizes of the user's files, trash included. */
+  used_bytes: ColumnType<number, never, never>;
 }
 
 export interface SessionsTable {
@@ -122,6 +126,17 @@ export interface DownloadTotalsTable {
   downloads: number;
 }
 
+/** A file in the trash (migration 2026-12-04T0300b_trash_quotas): its files row as it was, plus… */
+export interface TrashedFilesTable extends Omit<FilesTable, 'id' | 'status' | 'download_count'> {
+  id: number;
+  status: FileStatus;
+  download_count: number;
+  deleted_at: number;
+  deleted_by: number | null;
+  /** JSON array of the ids of the tags it carried. */
+  tag_ids: string;
+}
+
 export interface FileTagsTable {
   file_id: number;
   tag_id: number;
@@ -135,6 +150,8 @@ export interface DownloadsTable {
   file_name: string;
   user_id: number | null;
   at: number;
+  /** While the file is in the trash: its id (file_id is null then), so a restore relinks it. */
+  trashed_file_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** One running server process's lease (migration 2026-12-01T0900_instance_leases). */
@@ -228,6 +245,7 @@ export interface Database {
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
   audit_events: AuditEventsTable;
+  trashed_files: TrashedFilesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -245,3 +263,4 @@ export type TagRow = Selectable<TagsTable>;
 export type DownloadRow = Selectable<DownloadsTable>;
 export type UploadSessionRow = Selectable<UploadSessionsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type TrashedFileRow = Selectable<TrashedFilesTable>;

@@ -67,6 +67,23 @@ export const User = builder.loadableObject('User', {
         'admins; null for anyone else.',
       resolve: (u, _args, ctx) => ctx.services.users.hiddenUploadCount(ctx.viewer, u),
     }),
+    usedBytes: t.field({
+      type: 'SafeInt',
+      description:
+        'The sizes of this user’s files added up, trash included (each file in full, shared ' +
+        'bytes or not), until purged. Readable by the user themself and by admins; FORBIDDEN for ' +
+        'anyone else.',
+      resolve: (u, _args, ctx) => ctx.services.users.usage(ctx.viewer, u).usedBytes,
+    }),
+    quotaBytes: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description:
+        'How many bytes this user may store (`usedBytes` may not pass it): their own quota, set ' +
+        'with `setUserQuota`, else DEFAULT_QUOTA_BYTES; null: no limit. Readable by the user ' +
+        'themself and by admins; FORBIDDEN for anyone else.',
+      resolve: (u, _args, ctx) => ctx.services.users.usage(ctx.viewer, u).quotaBytes,
+    }),
     downloadCount: t.exposeInt('download_count', {
       description: 'Downloads this user made (GETs of the download route starting at byte 0).',
     }),

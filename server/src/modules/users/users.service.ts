@@ -23,6 +23,8 @@ export function createUsersService(
   deps: {
     revokeAll(userId: number): Promise<void>;
     seesHiddenFiles(viewer: Viewer | null): boolean;
+    /** DEFAULT_QUOTA_BYTES: the quota of users without their own; null for none. */
+    defaultQuotaBytes: number | null;
   },
 ) {
   /** Changes one field of a user and logs it (before/after) in the same transaction. */
@@ -71,6 +73,20 @@ export function createUsersService(
       viewer && (viewer.user.id === user.id || deps.seesHiddenFiles(viewer))
         ? user.uploads_hidden
         : null,
+
+    /**
+     * Storage used and allowed, for the user themself and admins (it would tell others that
+     * hidden files exist); FORBIDDEN for anyone else.
+     */
+    usage(viewer: Viewer | null, user: UserRow) {
+      if (!viewer || (viewer.user.id !== user.id && !deps.seesHiddenFiles(viewer))) {
+        throw new ForbiddenError('Only the user themself and admins may see their storage.');
+      }
+      return {
+        usedBytes: Number(user.used_bytes),
+        quotaBytes: user.quota_bytes ?? deps.defaultQuotaBytes,
+      };
+    },
 
     async ban(actor: Actor, id: number) {
       const user = await change(actor, id, 'banned', 1, 'ban', 'user.ban');
