@@ -59,6 +59,7 @@ export function createServices(deps: Deps) {
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
       trashDays: config.trashDays,
+      defaultQuotaBytes: config.defaultQuotaBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
     // Statistics only read, and a year of them is heavy: all through `reads`.

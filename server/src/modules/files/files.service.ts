@@ -38,6 +38,7 @@ import {
   type TagName,
 } from './files.rules.js';
 import { createSearchService } from '../search/search.service.js';
+import { createQuota } from './quota.js';
 import { audit, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import {
   countTrashedFiles,
@@ -87,12 +88,15 @@ export function createFilesService(deps: {
   maxUploadBytes: number;
   /** Days a deleted file stays in the trash; 0 deletes for good at once. */
   trashDays: number;
+  /** DEFAULT_QUOTA_BYTES: the quota of users without their own; null for none. */
+  defaultQuotaBytes?: number | null;
 }) {
   const reads = deps.reads ?? deps.db;
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
   const pg = deps.dialect === 'postgres';
   const search = createSearchService({ reads, db, dialect: deps.dialect });
+  const quota = createQuota(deps.defaultQuotaBytes ?? null);
 
   async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
     const file = await findFileById(db, id);
@@ -113,19 +117,33 @@ export function createFilesService(deps: {
     }
   }
 
-  /** Streams the upload into a temp object; every failure leaves no temp object behind. */
-  async function receive(upload: FileUpload): Promise<TempObject> {
+  /**
+   * Streams the upload into a temp object, stopped at MAX_UPLOAD_BYTES or at the uploader's room
+   * left (`room`, null for no quota), whichever is smaller; every failure leaves no temp object
+   * behind.
+   */
+  async function receive(
+    upload: FileUpload,
+    uploaderId: number,
+    room: number | null,
+  ): Promise<TempObject> {
     const stream = upload.createReadStream() as Readable & { truncated?: boolean };
+    const byQuota = room !== null && room < deps.maxUploadBytes;
+    const limit = byQuota ? room : deps.maxUploadBytes;
+    const tooLarge = async () =>
+      (byQuota && (await quota.refusal(db, uploaderId, limit + 1))) ||
+      new PayloadTooLargeError(deps.maxUploadBytes);
     let temp: TempObject;
     try {
-      temp = await storage.putTemp(stream, { maxBytes: deps.maxUploadBytes });
+      temp = await storage.putTemp(stream, { maxBytes: limit });
     } catch (err) {
-      throw uploadError(err, deps.maxUploadBytes);
+      const mapped = uploadError(err, deps.maxUploadBytes);
+      throw mapped instanceof PayloadTooLargeError ? await tooLarge() : mapped;
     }
     // busboy ends a file it truncated at a limit normally; never store a truncated file.
     if (stream.truncated) {
       await storage.discardTemp(temp.tempKey);
-      throw new PayloadTooLargeError(deps.maxUploadBytes);
+      throw await tooLarge();
     }
     return temp;
   }
@@ -155,6 +173,11 @@ export function createFilesService(deps: {
               const tagIds = tagRows.map((t) => t.id);
               if (pg) await lockTagRows(trx, tagIds);
               const file = await insertFile(trx, { ...row, sha256: temp.sha256, size: temp.size });
+              // After the row counted in used_bytes (whose trigger holds the user's row on
+              // PostgreSQL): concurrent uploads are checked one after the other.
+              if (row.uploaded_by !== null) {
+                await quota.assertWithin(trx, row.uploaded_by, temp.size);
+              }
               await replaceFileTags(trx, file.id, tagIds);
               return file;
             }),
@@ -241,7 +264,7 @@ export function createFilesService(deps: {
       });
       const filename = decodeFormFileName(upload.filename);
       const name = givenName ?? parseFileName(filename, 'name');
-      const temp = await receive(upload);
+      const temp = await receive(upload, viewer.user.id, await quota.room(db, viewer.user.id));
       // The file's part may end before its request does; a request cut off after it keeps nothing.
       const requestComplete = (upload as Partial<StreamedUpload>).requestComplete?.();
       if (requestComplete) {
@@ -259,6 +282,9 @@ export function createFilesService(deps: {
     },
 
     commitReceived,
+
+    /** QUOTA_EXCEEDED when `bytes` more would take the viewer past their quota, else null. */
+    quotaRefusal: (viewer: Viewer, bytes: number) => quota.refusal(db, viewer.user.id, bytes),
 
     async update(
       viewer: Viewer,

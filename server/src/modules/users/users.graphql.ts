@@ -170,6 +170,24 @@ builder.mutationFields((t) => ({
     args: { id: t.arg.id({ required: true, description: 'The user to unban.' }) },
     resolve: (_root, args, ctx) => ctx.services.users.unban(actorOf(ctx), parseId(args.id)),
   }),
+  setUserQuota: t.field({
+    type: User,
+    description:
+      'Admin, with a session: sets how many bytes a user may store (their files and trash); ' +
+      'null returns them to DEFAULT_QUOTA_BYTES. Files already stored stay; uploads that would ' +
+      'pass it fail with QUOTA_EXCEEDED. BAD_USER_INPUT for a negative number, NOT_FOUND for an ' +
+      'unknown user.',
+    authScopes: { $all: { admin: true, session: true } },
+    args: {
+      id: t.arg.id({ required: true, description: 'The user.' }),
+      quotaBytes: t.arg({
+        type: 'SafeInt',
+        description: 'Bytes, zero or more; null or omitted: DEFAULT_QUOTA_BYTES.',
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.users.setQuota(actorOf(ctx), parseId(args.id), args.quotaBytes ?? null),
+  }),
   setUserRole: t.field({
     type: User,
     description:
