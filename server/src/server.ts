@@ -80,14 +80,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     10 * 60 * 1000,
   );
   uploadSweep.unref();
-  // Retention (audit events past AUDIT_DAYS). Every step deletes only what is still there, so
-  // instances sharing a database may run it at the same moment.
+  // Retention: trashed files past TRASH_DAYS, audit events past AUDIT_DAYS. Every step deletes
+  // only what is still there, so instances sharing a database may run them at the same moment.
   const retention = setInterval(
-    () =>
+    () => {
+      app.services.files
+        .purgeExpired()
+        .catch((err: unknown) => log.warn({ err }, 'trash purge failed'));
       app.services.audit
         .prune()
-        .catch((err: unknown) => log.warn({ err }, 'audit retention failed')),
-    60 * 60 * 1000,
+        .catch((err: unknown) => log.warn({ err }, 'audit retention failed'));
+    },
+    10 * 60 * 1000,
   );
   retention.unref();
 

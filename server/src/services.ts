@@ -46,7 +46,11 @@ export function createServices(deps: Deps) {
     viewerFor: (token: string) => resolveViewer(db, sessions, token),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
-    users: createUsersService(db, { revokeAll: auth.revokeAll, seesHiddenFiles }),
+    users: createUsersService(db, {
+      revokeAll: auth.revokeAll,
+      seesHiddenFiles,
+      defaultQuotaBytes: config.defaultQuotaBytes,
+    }),
     tokens: createTokensService(db),
     tags: createTagsService(db),
     files: createFilesService({
@@ -55,6 +59,8 @@ export function createServices(deps: Deps) {
       dialect: deps.dialect,
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
+      trashDays: config.trashDays,
+      defaultQuotaBytes: config.defaultQuotaBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
     shares: createSharesService({

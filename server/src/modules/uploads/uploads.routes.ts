@@ -189,6 +189,8 @@ export async function handleUploads(
       const length = count(req.headers['upload-length'], 'Upload-Length');
       if (length === null) throw BadUserInputError.field('Upload-Length', 'is required');
       if (length > deps.maxUploadBytes) throw new PayloadTooLargeError(deps.maxUploadBytes);
+      const overQuota = await deps.uploads.quotaRefusal(viewer, length);
+      if (overQuota) throw overQuota;
       const meta = uploadMeta(viewer, parseUploadMetadata(header(req, 'upload-metadata')));
       const declared = count(req.headers['content-length'], 'Content-Length');
       const withBody = (req.headers['content-type'] ?? '').toLowerCase() === OFFSET_TYPE;

@@ -192,6 +192,9 @@ export function createUploadsService(deps: {
     withUploadLock(db, deps.lockMs, id, fn);
 
   return {
+    /** QUOTA_EXCEEDED when an upload of `length` bytes would pass the viewer's quota (tus creation). */
+    quotaRefusal: (viewer: Viewer, length: number) => files.quotaRefusal(viewer, length),
+
     /** Starts an upload of `length` bytes (size and metadata already checked by the caller). */
     async create(viewer: Viewer, length: number, meta: UploadMeta): Promise<UploadProgressView> {
       if (length > deps.maxUploadBytes) throw new PayloadTooLargeError(deps.maxUploadBytes);
