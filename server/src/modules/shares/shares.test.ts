@@ -50,7 +50,17 @@ interface PublicShare {
 
 const tokenOf = (link: Link) => new URL(link.url).pathname.split('/')[2]!;
 
-/** Unpacks a ZIP held in memory: entry name → bytes, in order. */
+/** CRC-32 as ZIP defines it, bit by bit: an oracle independent of what the server uses. */
+function crc32(bytes: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Unpacks a ZIP held in memory: entry name → bytes, in order; each entry's CRC must hold. */
 function unzip(bytes: Buffer): Promise<[string, Buffer][]> {
   return new Promise((resolve, reject) => {
     yauzl.fromBuffer(bytes, { lazyEntries: true, decodeStrings: true }, (err, zip) => {
@@ -64,7 +74,9 @@ function unzip(bytes: Buffer): Promise<[string, Buffer][]> {
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('end', () => {
-            entries.push([entry.fileName, Buffer.concat(chunks)]);
+            const bytes = Buffer.concat(chunks);
+            if (crc32(bytes) !== entry.crc32) reject(new Error(`bad CRC for ${entry.fileName}`));
+            entries.push([entry.fileName, bytes]);
             zip.readEntry();
           });
         });
