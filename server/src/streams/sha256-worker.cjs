@@ -11,6 +11,14 @@ const { createSHA256 } = require('hash-wasm');
 const hashes = new Map();
 /** id → promise of the hasher, every operation chained on it so they run in message order. */
 const resumables = new Map();
+/** Hashers no upload holds: `init` or `load` starts them over, saving a WebAssembly instance. */
+const idle = [];
+
+function release(entry) {
+  entry.p.then((h) => {
+    if (h && idle.length < 8) idle.push(h);
+  });
+}
 
 function resumable(m, step) {
   const entry = resumables.get(m.id);
@@ -39,7 +47,8 @@ parentPort.on('message', (m) => {
     }
     case 'open': {
       const entry = { failed: false, p: null };
-      entry.p = createSHA256().then((h) => {
+      const hasher = idle.length ? Promise.resolve(idle.pop()) : createSHA256();
+      entry.p = hasher.then((h) => {
         if (m.state) h.load(new Uint8Array(m.state));
         else h.init();
         return h;
@@ -61,12 +70,14 @@ parentPort.on('message', (m) => {
       });
     case 'final':
       return resumable(m, (h) => {
-        resumables.delete(m.id);
         parentPort.postMessage({ id: m.id, hex: h.digest('hex') });
         return h;
       });
-    default:
+    default: {
       hashes.delete(m.id);
+      const entry = resumables.get(m.id);
       resumables.delete(m.id);
+      if (entry && !entry.failed) release(entry);
+    }
   }
 });
