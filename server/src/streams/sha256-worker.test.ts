@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,10 @@ import { HashMeter } from './hash-meter.js';
 import { releaseSegmentBuffer, ResumableSha256, segmentBuffer, Sha256 } from './sha256-worker.js';
 
 const MiB = 1024 * 1024;
+/** Whether server/native was built here (npm install builds it; the tests then must use it). */
+const nativeBuilt = existsSync(
+  new URL('../../native/build/Release/sha256_state.node', import.meta.url),
+);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function hashInChunks(bytes: Buffer, chunkSize: number): Promise<string> {
@@ -79,40 +84,60 @@ describe('ResumableSha256', () => {
     }
   }
 
-  it('saves its state anywhere and continues from it in a new hash, ending with the digest of the whole', async () => {
-    const bytes = randomBytes(9 * MiB + 33);
-    for (const cut of [0, 1, 63, 64, 65, 4 * MiB, 9 * MiB + 32]) {
-      const first = new ResumableSha256(null);
-      await feedAll(first, bytes.subarray(0, cut), 100_000);
-      const state = await first.save();
-      first.close();
-      // Through base64, as the database keeps it.
-      const second = new ResumableSha256(
-        Buffer.from(Buffer.from(state).toString('base64'), 'base64'),
-      );
-      await feedAll(second, bytes.subarray(cut), MiB);
-      expect(await second.digest()).toBe(sha256(bytes));
-    }
+  describe.each([
+    ['native (OpenSSL)', false],
+    ['hash-wasm', true],
+  ] as const)('%s', (_name, wasm) => {
+    it('saves its state anywhere and continues from it in a new hash, ending with the digest of the whole', async () => {
+      const bytes = randomBytes(9 * MiB + 33);
+      for (const cut of [0, 1, 63, 64, 65, 4 * MiB, 9 * MiB + 32]) {
+        const first = new ResumableSha256(null, { wasm });
+        await feedAll(first, bytes.subarray(0, cut), 100_000);
+        const state = await first.save();
+        first.close();
+        expect(Buffer.from(state).subarray(0, 4).toString() === 'OSSL').toBe(nativeBuilt && !wasm);
+        // Through base64, as the database keeps it.
+        const second = new ResumableSha256(
+          Buffer.from(Buffer.from(state).toString('base64'), 'base64'),
+        );
+        await feedAll(second, bytes.subarray(cut), MiB);
+        expect(await second.digest()).toBe(sha256(bytes));
+      }
+    });
+
+    it('answers each save with the state after exactly the bytes fed before it', async () => {
+      const bytes = randomBytes(3 * MiB);
+      const segment = segmentBuffer(3 * MiB);
+      bytes.copy(segment);
+      const hash = new ResumableSha256(null, { wasm });
+      hash.feed(segment.subarray(0, MiB));
+      const atOne = hash.save();
+      hash.feed(segment.subarray(MiB, 3 * MiB));
+      const atThree = hash.save();
+      const [one, three] = await Promise.all([atOne, atThree]);
+      hash.close();
+      releaseSegmentBuffer(segment);
+      const fromOne = new ResumableSha256(one);
+      await feedAll(fromOne, bytes.subarray(MiB), MiB);
+      expect(await fromOne.digest()).toBe(sha256(bytes));
+      const fromThree = new ResumableSha256(three);
+      expect(await fromThree.digest()).toBe(sha256(bytes));
+    });
   });
 
-  it('answers each save with the state after exactly the bytes fed before it', async () => {
-    const bytes = randomBytes(3 * MiB);
-    const segment = segmentBuffer(3 * MiB);
-    bytes.copy(segment);
-    const hash = new ResumableSha256(null);
-    hash.feed(segment.subarray(0, MiB));
-    const atOne = hash.save();
-    hash.feed(segment.subarray(MiB, 3 * MiB));
-    const atThree = hash.save();
-    const [one, three] = await Promise.all([atOne, atThree]);
-    hash.close();
-    releaseSegmentBuffer(segment);
-    const fromOne = new ResumableSha256(one);
-    await feedAll(fromOne, bytes.subarray(MiB), MiB);
-    expect(await fromOne.digest()).toBe(sha256(bytes));
-    const fromThree = new ResumableSha256(three);
-    expect(await fromThree.digest()).toBe(sha256(bytes));
-  });
+  it.skipIf(!nativeBuilt)(
+    'refuses a native state whose count would overrun its block',
+    async () => {
+      const hash = new ResumableSha256(null);
+      const state = Buffer.from(await hash.save());
+      hash.close();
+      // SHA256_CTX on x86-64: h[8], Nl, Nh, data[16] (32-bit words), then num: past one block.
+      state.writeUInt32LE(65, 4 + 4 * (8 + 2 + 16));
+      const bad = new ResumableSha256(state);
+      await expect(bad.save()).rejects.toThrow(/not a SHA-256 state/);
+      bad.close();
+    },
+  );
 
   it('fails, without harm to other hashes, on a state it did not write', async () => {
     const bad = new ResumableSha256(Buffer.from('not a hash state'));

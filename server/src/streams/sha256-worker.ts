@@ -19,7 +19,7 @@ type ToWorker =
   | { op: 'update'; id: number; buffer: ArrayBuffer; length: number }
   | { op: 'digest'; id: number }
   | { op: 'drop'; id: number }
-  | { op: 'open'; id: number; state: Uint8Array | null }
+  | { op: 'open'; id: number; state: Uint8Array | null; wasm: boolean }
   | { op: 'feed'; id: number; buffer: SharedArrayBuffer; start: number; end: number }
   | { op: 'save'; id: number }
   | { op: 'final'; id: number };
@@ -210,8 +210,9 @@ export class Sha256 {
 
 /**
  * A SHA-256 whose state can be saved after any byte and loaded again, in another request, process
- * or instance (hash-wasm's; OpenSSL's cannot be saved), computed on a hash thread beside the
- * request's own work. It reads the bytes straight from shared segment buffers (`segmentBuffer`),
+ * or instance, computed on a hash thread beside the request's own work: OpenSSL's through the
+ * small addon in server/native (Node's crypto cannot save a state), or hash-wasm's where that was
+ * not built (~6x the CPU per byte; a state of either kind continues in its own kind). It reads the bytes straight from shared segment buffers (`segmentBuffer`),
  * so nothing is copied or transferred on the way: a range fed to it must stay unchanged until a
  * later `save` or `digest` has answered. Answers come in the order asked, and a saved state
  * covers exactly the ranges fed before the `save`.
@@ -223,8 +224,11 @@ export class ResumableSha256 {
   #failure: Error | null = null;
   #closed = false;
 
-  /** Continues from `state` (what `save` returned), or starts afresh. */
-  constructor(state: Uint8Array | null) {
+  /**
+   * Continues from `state` (what `save` returned), or starts afresh; `wasm` starts with hash-wasm
+   * even where the native hash is built (tests of the fallback).
+   */
+  constructor(state: Uint8Array | null, options: { wasm?: boolean } = {}) {
     this.#thread = leastBusyThread();
     const answer = (value: Uint8Array | string) => this.#waiting.shift()?.resolve(value);
     this.#thread.add(this.#id, {
@@ -236,7 +240,7 @@ export class ResumableSha256 {
         for (const waiter of this.#waiting.splice(0)) waiter.reject(err);
       },
     });
-    this.#thread.post({ op: 'open', id: this.#id, state });
+    this.#thread.post({ op: 'open', id: this.#id, state, wasm: options.wasm ?? false });
   }
 
   /** Hashes `bytes` (a view on a `segmentBuffer`), after everything fed before. */
