@@ -109,6 +109,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         server.close(() => resolve());
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       });
+      // A resumable upload cut by the close still saves what arrived and lets go of its lock.
+      await app.uploads.settle();
       // A lease left behind only lapses: what it names is cleaned up a lease period later.
       await lease.close().catch((err: unknown) => log.warn({ err }, 'could not end the lease'));
       await connection.close();
