@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
-import { expect, signIn, test } from './fixtures';
+import { expect, screenshot, signIn, test } from './fixtures';
 
 // Every upload of the web app goes through /uploads (tus). The server is told to ask for 1 MiB
 // requests (UPLOAD_CHUNK_BYTES, as behind a proxy that limits bodies), so a file of a few MiB
@@ -112,6 +112,7 @@ test('pause keeps what the server stored; resume goes on from there', async ({ p
   await expect(paused.getByTestId('upload-status')).toContainText('Paused at');
   // Paused is not done: the tray stays.
   await expect(tray(page).getByRole('heading')).toHaveText('1 upload paused');
+  await screenshot(page, 'upload-paused');
   hold.release();
 
   // The server holds the three requests that went through, and the upload is remembered.
@@ -182,6 +183,11 @@ test('after a reload mid-upload the same file continues from the server’s offs
   const resume = page.getByTestId('upload-resume');
   await expect(resume).toContainText('An upload was left unfinished');
   await expect(item(page, 'reloaded.bin')).toHaveAttribute('data-status', 'interrupted');
+  // What the server holds, asked again after the reload.
+  await expect(item(page, 'reloaded.bin').getByTestId('upload-status')).toContainText(
+    /[\d.]+ MB of [\d.]+ MB stored/,
+  );
+  await screenshot(page, 'upload-continue');
   const offsets: number[] = [];
   page.on('request', (request) => {
     if (request.method() === 'PATCH' && /\/uploads\//.test(request.url()))
@@ -228,6 +234,52 @@ test('after a reload, Discard ends the unfinished uploads on the server', async 
   await page.reload();
   await expect(page.getByTestId('upload-button')).toBeVisible();
   await expect(tray(page)).toBeHidden();
+});
+
+test('an unfinished upload the server no longer has is not offered after a reload', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  await signIn(page, me);
+  await page.goto('/workspace');
+  const hold = await holdPatches(page, 1);
+  await pick(page, 'expired.bin', randomBytes(3 * CHUNK));
+  await expect.poll(() => hold.seen).toBe(2);
+  const [url] = await rememberedUrls(page);
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.goto('about:blank');
+  // Ended elsewhere (as expiry would): the remembered upload points at nothing.
+  const ended = await page.request.delete(url!, {
+    headers: { 'tus-resumable': '1.0.0', 'x-requested-with': 'cabinet' },
+  });
+  expect(ended.status()).toBe(204);
+  await page.goto('/workspace');
+  await expect(page.getByTestId('upload-button')).toBeVisible();
+  await expect.poll(() => rememberedUrls(page)).toEqual([]);
+  await expect(tray(page)).toBeHidden();
+});
+
+test('another account in the same browser is not offered someone else’s unfinished upload', async ({
+  page,
+  api,
+}) => {
+  const first = await api.register();
+  const second = await api.register();
+  await signIn(page, first);
+  await page.goto('/workspace');
+  const hold = await holdPatches(page, 1);
+  await pick(page, 'mine.bin', randomBytes(3 * CHUNK));
+  await expect.poll(() => hold.seen).toBe(2);
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.goto('about:blank');
+  await signIn(page, second);
+  await page.goto('/workspace');
+  await expect(page.getByTestId('upload-button')).toBeVisible();
+  await expect(tray(page)).toBeHidden();
+  await signIn(page, first);
+  await page.goto('/workspace');
+  await expect(item(page, 'mine.bin')).toHaveAttribute('data-status', 'interrupted');
 });
 
 test.describe('refusals', () => {

@@ -1,6 +1,6 @@
 import { toast } from './toast.svelte';
 import { forgetPending, readPending, rememberPending, type PendingUpload } from './uploads/pending';
-import { startTus, terminate, type TusUpload } from './uploads/tus';
+import { startTus, storedBytes, terminate, type TusUpload } from './uploads/tus';
 
 /**
  * The one upload queue of the web app: the workspace's upload dialog, the drop zone and admin's
@@ -155,15 +155,27 @@ class Uploads {
    */
   restore(userId: string | null): void {
     if (userId === this.#owner) return;
+    const previous = this.#owner;
     this.#owner = userId;
-    // Someone else's remembered uploads are not this user's to see.
-    this.items = this.items.filter((i) => i.status !== 'interrupted');
+    if (previous !== null) {
+      // Signed out or another account: what runs stops (its owner can continue it after signing
+      // in again) and nothing of the previous user's stays on screen.
+      for (const id of Object.keys(transfers).map(Number)) {
+        transfers[id]?.pause();
+        delete transfers[id];
+      }
+      this.items = [];
+      this.staged = [];
+      batchDone = 0;
+      batchFailed = 0;
+    }
     if (!userId) return;
     const known = new Set(this.items.map((i) => i.key));
     for (const p of readPending()) {
       if (p.userId !== userId || known.has(p.key)) continue;
+      const id = nextId++;
       this.items.push({
-        id: nextId++,
+        id,
         key: p.key,
         file: null,
         fileName: p.fileName,
@@ -180,6 +192,20 @@ class Uploads {
         url: p.url,
         createdAt: p.createdAt,
       });
+      void this.#probe(id, p.url);
+    }
+  }
+
+  /** Shows how much the server kept of an interrupted upload; forgets one that is gone. */
+  async #probe(id: number, url: string): Promise<void> {
+    const stored = await storedBytes(url);
+    const item = this.#find(id);
+    if (!item || item.status !== 'interrupted' || stored === undefined) return;
+    if (stored === null) {
+      forgetPending(item.key);
+      this.items = this.items.filter((i) => i.id !== id);
+    } else {
+      item.loaded = stored;
     }
   }
 

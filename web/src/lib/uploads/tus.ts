@@ -117,6 +117,21 @@ export async function terminate(url: string): Promise<boolean> {
   return false;
 }
 
+/**
+ * How many bytes the server holds of an upload: a number, `null` when it is gone (expired,
+ * ended, someone else's), `undefined` when the server could not be asked.
+ */
+export async function storedBytes(url: string): Promise<number | null | undefined> {
+  try {
+    const res = await fetch(url, { method: 'HEAD', headers: { 'tus-resumable': '1.0.0' } });
+    if (res.status === 404 || res.status === 403) return null;
+    const offset = Number(res.headers.get('upload-offset'));
+    return res.ok && Number.isSafeInteger(offset) ? offset : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A tus-js-client error in the app's words: the server's JSON error when it sent one. */
 function errorOf(error: Error | DetailedError): AppError {
   const res = error instanceof DetailedError ? error.originalResponse : null;
