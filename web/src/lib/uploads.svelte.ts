@@ -249,10 +249,13 @@ class Uploads {
     this.#pump();
   }
 
-  /** Stops the upload and removes what the server stored of it. */
+  /**
+   * Stops the upload and removes what the server stored of it. Not once every byte is sent: the
+   * server is then committing the file, and the file would stay while the tray said cancelled.
+   */
   cancel(id: number): void {
     const item = this.#find(id);
-    if (!item || !['queued', 'uploading', 'paused', 'finishing'].includes(item.status)) return;
+    if (!item || !['queued', 'uploading', 'paused'].includes(item.status)) return;
     transfers[id]?.pause();
     delete transfers[id];
     item.status = 'cancelled';
