@@ -9,6 +9,8 @@ import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
+import { requestOrigin } from './http/share-origin.js';
+import { handleShareRoute, SHARE_ROUTE } from './http/share-routes.js';
 import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.js';
 import { lingerIfBodyUnread } from './streams/linger.js';
 import type { Logger } from './logger.js';
@@ -84,6 +86,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       services,
       token: auth.token,
       clientAddress: clientAddress(req, deps.config.trustProxy),
+      origin: requestOrigin(req, deps.config),
       log,
       setCookie: (cookie) => res.appendHeader('set-cookie', cookie),
     };
@@ -124,6 +127,8 @@ export function createApp(deps: Deps & { log: Logger }): App {
       const auth = await authenticate(req);
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
     }
+    const share = SHARE_ROUTE.exec(url.pathname);
+    if (share) return handleShareRoute(req, res, url, share, services, log);
     const tus = /^\/uploads(?:\/([^/]+))?\/?$/.exec(url.pathname);
     if (tus) {
       const auth = await authenticate(req);

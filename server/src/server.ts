@@ -80,6 +80,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     10 * 60 * 1000,
   );
   uploadSweep.unref();
+  // Retention (audit events past AUDIT_DAYS). Every step deletes only what is still there, so
+  // instances sharing a database may run it at the same moment.
+  const retention = setInterval(
+    () =>
+      app.services.audit
+        .prune()
+        .catch((err: unknown) => log.warn({ err }, 'audit retention failed')),
+    60 * 60 * 1000,
+  );
+  retention.unref();
 
   return {
     url: `http://${host}:${port}`,
@@ -89,6 +99,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     async close() {
       clearInterval(sessionSweep);
       clearInterval(uploadSweep);
+      clearInterval(retention);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

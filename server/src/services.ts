@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
+import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
@@ -10,6 +11,7 @@ import { seesHiddenFiles } from './modules/auth/visibility.js';
 import { pingDatabase } from './db/health.js';
 import { createDownloadsService } from './modules/downloads/downloads.service.js';
 import { createFilesService } from './modules/files/files.service.js';
+import { createSharesService } from './modules/shares/shares.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
 import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
@@ -55,8 +57,15 @@ export function createServices(deps: Deps) {
       maxUploadBytes: config.maxUploadBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
+    shares: createSharesService({
+      db,
+      dialect: deps.dialect,
+      limiterFactory: deps.limiterFactory,
+      secure: config.publicOrigin?.protocol === 'https:',
+    }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
+    audit: createAuditService(db, { auditDays: config.auditDays }),
   };
 }
 

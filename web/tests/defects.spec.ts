@@ -223,7 +223,7 @@ test('15: names get the room, tags sit under the name, the full name on hover an
   expect(await cell.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
   await expect(cell).toHaveAttribute('title', name);
   // Tags under the name, in the same cell.
-  await expect(row.locator('.c-name')).toContainText('confidential');
+  await expect(row.locator('[data-column="name"]')).toContainText('confidential');
   await expect(page.getByRole('columnheader', { name: 'Tags' })).toHaveCount(0);
 });
 

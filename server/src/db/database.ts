@@ -135,6 +135,34 @@ export interface DownloadsTable {
   file_name: string;
   user_id: number | null;
   at: number;
+  /** The share link a download came through (its user_id is null); null for signed-in ones. */
+  share_link_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A share link (migration 2026-12-04T0100_share_links, modules/shares). */
+export interface ShareLinksTable {
+  id: Id;
+  /** The secret of `/s/<token>`, kept so its creator can copy the URL again. */
+  token: string;
+  token_hash: string;
+  /** Hex key signing the link's password proofs. */
+  proof_key: string;
+  created_by: number | null;
+  created_at: number;
+  expires_at: number | null;
+  password_hash: string | null;
+  max_downloads: number | null;
+  download_count: ColumnType<number, number | undefined, number>;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  note: string | null;
+}
+
+export interface ShareLinkFilesTable {
+  link_id: number;
+  file_id: number;
+  /** The file's place in the link, as given at creation. */
+  position: number;
 }
 
 /** One running server process's lease (migration 2026-12-01T0900_instance_leases). */
@@ -191,6 +219,25 @@ export interface UploadSessionsTable {
   locked_until: number | null;
 }
 
+/** One audit log entry (migration 2026-12-04T0300a_audit_events, modules/audit); never updated. */
+export interface AuditEventsTable {
+  id: Id;
+  at: number;
+  /** Who acted; null for an anonymous caller (a failed sign-in) or the server itself. */
+  actor_id: number | null;
+  /** The actor's email at that moment, or what an anonymous caller claimed to be. */
+  actor_label: string;
+  /** `user.ban`, `file.delete`, … (audit/actions.ts). */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  /** What the target was called at that moment (a user's email, a file's or tag's name). */
+  target_label: string | null;
+  address: string | null;
+  /** JSON text: before/after values and other facts of the event. */
+  details: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -208,6 +255,9 @@ export interface Database {
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
+  audit_events: AuditEventsTable;
+  share_links: ShareLinksTable;
+  share_link_files: ShareLinkFilesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -224,3 +274,5 @@ export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;
 export type DownloadRow = Selectable<DownloadsTable>;
 export type UploadSessionRow = Selectable<UploadSessionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type ShareLinkRow = Selectable<ShareLinksTable>;

@@ -10,6 +10,8 @@ export interface Context {
   /** The raw bearer or cookie token this request authenticated with (sign-out needs it). */
   token: string | null;
   clientAddress: string;
+  /** `https://host` the caller reached us at (PUBLIC_ORIGIN when set), for absolute links. */
+  origin: string;
   log: Logger;
   /** Adds a Set-Cookie header to the response (sign-in and sign-out). */
   setCookie(cookie: string): void;

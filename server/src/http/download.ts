@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { isRecycling } from '../streams/recycling-read.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FileRow } from '../db/database.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { Services } from '../services.js';
 import type { ByteRange } from '../storage/storage.js';
@@ -61,12 +62,13 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
  * A link opened by the browser as a page (a document navigation, or a client that asks for HTML)
  * gets the web app's page for the error instead of a bare text body; API clients keep the code.
  */
-function refuse(
+export function refuse(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
   text: string,
   headers: Record<string, string> = {},
+  errorPage = `/file-unavailable?status=${status}`,
 ): void {
   // `<a download>` is a navigation too, but to `empty`: the browser shows a failed download, and
   // a page sent there would be saved as the file.
@@ -79,7 +81,7 @@ function refuse(
       : /\btext\/html\b/i.test(req.headers.accept ?? '');
   if (req.method !== 'GET' || !page) return sendText(res, status, text, headers);
   res.writeHead(303, {
-    location: `/file-unavailable?status=${status}`,
+    location: errorPage,
     'cache-control': 'no-store',
   });
   res.end();
@@ -105,7 +107,42 @@ export async function handleDownload(
   const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
   const file = id === null ? null : await services.files.get(viewer, id);
   if (!file) return refuse(req, res, 404, 'No such file.');
+  const userId = viewer.user.id;
+  await serveFile(req, res, file, {
+    services,
+    log,
+    record: async () =>
+      (await services.downloads.record(file.id, userId))
+        ? null
+        : new NotFoundError('No such file.'),
+    refuse: (status, text) => refuse(req, res, status, text),
+  });
+}
 
+/** How a route that serves a file's bytes records a download and turns a failure away. */
+export interface ServeFileOptions {
+  services: Services;
+  log: Logger;
+  /**
+   * Records one download (a GET from byte 0), after the bytes were opened and before anything is
+   * sent; an AppError when it may not happen (then nothing is sent but the refusal).
+   */
+  record(): Promise<AppError | null>;
+  refuse(status: number, text: string): void;
+}
+
+/**
+ * The bytes of `file` with the download route's headers: ETag (its SHA-256), 304 for a matching
+ * If-None-Match, HEAD, single Range (206/416, If-Range), and a recorded download for each GET
+ * that starts at byte 0. Shared by `/files/:id/download` and the share link routes.
+ */
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: FileRow,
+  options: ServeFileOptions,
+): Promise<void> {
+  const { services, log } = options;
   const etag = `"${file.sha256}"`;
   const headers: Record<string, string | number> = {
     etag,
@@ -150,17 +187,17 @@ export async function handleDownload(
     // truncated download counted in the history.
     body = await services.files.read(file, range ?? undefined);
   } catch (err) {
-    if (err instanceof AppError) return refuse(req, res, err.status, err.message);
+    if (err instanceof AppError) return options.refuse(err.status, err.message);
     throw err;
   }
   if (!range || range.start === 0) {
-    const recorded = await services.downloads.record(file.id, viewer.user.id).catch((err) => {
+    const refusal = await options.record().catch((err: unknown) => {
       body.destroy();
       throw err;
     });
-    if (!recorded) {
+    if (refusal) {
       body.destroy();
-      return refuse(req, res, 404, new NotFoundError('No such file.').message);
+      return options.refuse(refusal.status, refusal.message);
     }
   }
 
@@ -188,7 +225,7 @@ export async function handleDownload(
  * socket has taken its bytes, which keeps many concurrent downloads from turning into work for
  * the garbage collector (see streams/recycling-read.ts).
  */
-async function send(body: Readable, res: ServerResponse): Promise<void> {
+export async function send(body: Readable, res: ServerResponse): Promise<void> {
   if (!isRecycling(body)) return pipeline(body, res);
   await pipeline(body, async (chunks: AsyncIterable<Buffer>) => {
     for await (const chunk of chunks) {

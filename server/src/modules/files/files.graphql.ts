@@ -1,6 +1,7 @@
 import { parseSearchText } from '../../graphql/search-text.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import type { FileRow } from '../../db/database.js';
+import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, type Connection } from '../../graphql/connection.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
@@ -261,7 +262,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args),
+      ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args, actorOf(ctx)),
   }),
   deleteFile: t.boolean({
     description:
@@ -271,6 +272,6 @@ builder.mutationFields((t) => ({
     authScopes: { session: true },
     args: { id: t.arg.id({ required: true, description: 'The file to delete.' }) },
     resolve: (_root, args, ctx) =>
-      ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id)),
+      ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
   }),
 }));

@@ -38,6 +38,7 @@ import {
   type TagName,
 } from './files.rules.js';
 import { createSearchService } from '../search/search.service.js';
+import { audit, type Actor } from '../audit/audit.service.js';
 
 /** A file part that can also tell when its whole request arrived (http/multipart.ts). */
 export interface StreamedUpload extends FileUpload {
@@ -238,7 +239,12 @@ export function createFilesService(deps: {
 
     commitReceived,
 
-    async update(viewer: Viewer, id: number, input: FileUpdateInput): Promise<FileRow> {
+    async update(
+      viewer: Viewer,
+      id: number,
+      input: FileUpdateInput,
+      actor: Actor,
+    ): Promise<FileRow> {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, input.status);
       const name = input.name != null ? parseFileName(input.name) : undefined;
@@ -248,6 +254,7 @@ export function createFilesService(deps: {
         db.transaction().execute(async (trx) => {
           // In lock order (db/lock-order.ts): the file, its old and new tags, then the rest.
           if (pg) await lockFileRow(trx, id);
+          const before = input.status != null ? await findFileById(trx, id) : undefined;
           const tagRows = tags ? await ensureTags(trx, tags, now) : [];
           if (pg) {
             const old = await tagIdsOfFile(trx, id);
@@ -265,6 +272,14 @@ export function createFilesService(deps: {
               tagRows.map((t) => t.id),
             );
           }
+          if (row && input.status != null && before && before.status !== row.status) {
+            await audit.record(trx, {
+              actor,
+              action: 'file.status',
+              target: { type: 'file', id, label: before.name },
+              details: { before: { status: before.status }, after: { status: row.status } },
+            });
+          }
           return row;
         }),
       );
@@ -277,7 +292,7 @@ export function createFilesService(deps: {
      * its last file. The uploader's uploadCount drops with it (a trigger keeps it: migration
      * 2026-12-03T0220_upload_counts).
      */
-    async delete(viewer: Viewer, id: number): Promise<true> {
+    async delete(viewer: Viewer, id: number, actor: Actor): Promise<true> {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, null);
       await withBlobLock(file.sha256, async (conn) => {
@@ -286,7 +301,16 @@ export function createFilesService(deps: {
         const result = await retryOnDeadlock(deps.dialect, () =>
           conn.transaction().execute(async (trx) => {
             const row = await deleteFileRow(trx, id);
-            return row ? { last: await releaseBlobRef(trx, row.sha256) } : null;
+            if (!row) return null;
+            await audit.record(trx, {
+              actor,
+              action: 'file.delete',
+              target: { type: 'file', id, label: row.name },
+              details: {
+                before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
+              },
+            });
+            return { last: await releaseBlobRef(trx, row.sha256) };
           }),
         );
         if (!result) throw new NotFoundError('No such file.');

@@ -3,6 +3,7 @@ import type { UserRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import { parseId } from '../../graphql/ids.js';
+import { actorOf } from '../audit/audit.service.js';
 
 export const Role = builder.enumType('Role', {
   description: 'What a user may do. The first account registered in an empty library is ADMIN.',
@@ -141,7 +142,7 @@ builder.mutationFields((t) => ({
       'BAD_USER_INPUT for a malformed id.',
     authScopes: { $all: { admin: true, session: true } },
     args: { id: t.arg.id({ required: true, description: 'The user to ban.' }) },
-    resolve: (_root, args, ctx) => ctx.services.users.ban(ctx.viewer!.user, parseId(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.users.ban(actorOf(ctx), parseId(args.id)),
   }),
   unbanUser: t.field({
     type: User,
@@ -150,7 +151,7 @@ builder.mutationFields((t) => ({
       'stay ended). FORBIDDEN for yourself, NOT_FOUND for an unknown user.',
     authScopes: { $all: { admin: true, session: true } },
     args: { id: t.arg.id({ required: true, description: 'The user to unban.' }) },
-    resolve: (_root, args, ctx) => ctx.services.users.unban(ctx.viewer!.user, parseId(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.users.unban(actorOf(ctx), parseId(args.id)),
   }),
   setUserRole: t.field({
     type: User,
@@ -163,6 +164,6 @@ builder.mutationFields((t) => ({
       role: t.arg({ type: Role, required: true, description: 'The new role.' }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.users.setRole(ctx.viewer!.user, parseId(args.id), args.role),
+      ctx.services.users.setRole(actorOf(ctx), parseId(args.id), args.role),
   }),
 }));

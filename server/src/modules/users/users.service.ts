@@ -1,6 +1,8 @@
 import type { Db, UserRow } from '../../db/database.js';
 import { ForbiddenError, NotFoundError } from '../../errors.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { AuditAction } from '../audit/actions.js';
+import { audit, type Actor } from '../audit/audit.service.js';
 import {
   countUsers,
   findUserById,
@@ -23,16 +25,29 @@ export function createUsersService(
     seesHiddenFiles(viewer: Viewer | null): boolean;
   },
 ) {
-  async function change(
-    actor: UserRow,
+  /** Changes one field of a user and logs it (before/after) in the same transaction. */
+  async function change<K extends 'banned' | 'role'>(
+    actor: Actor,
     id: number,
-    patch: Parameters<typeof updateUser>[2],
+    field: K,
+    value: UserRow[K],
     what: string,
+    action: AuditAction,
   ) {
-    if (actor.id === id) throw new ForbiddenError(`You cannot ${what} yourself.`);
-    const user = await updateUser(db, id, patch);
-    if (!user) throw new NotFoundError('No such user.');
-    return user;
+    if (actor.user?.id === id) throw new ForbiddenError(`You cannot ${what} yourself.`);
+    return db.transaction().execute(async (trx) => {
+      const before = await findUserById(trx, id);
+      const user = before && (await updateUser(trx, id, { [field]: value }));
+      if (!before || !user) throw new NotFoundError('No such user.');
+      const shown = (v: UserRow[K]) => (field === 'banned' ? v === 1 : v);
+      await audit.record(trx, {
+        actor,
+        action,
+        target: { type: 'user', id, label: before.email },
+        details: { before: { [field]: shown(before[field]) }, after: { [field]: shown(value) } },
+      });
+      return user;
+    });
   }
 
   return {
@@ -57,14 +72,14 @@ export function createUsersService(
         ? user.uploads_hidden
         : null,
 
-    async ban(actor: UserRow, id: number) {
-      const user = await change(actor, id, { banned: 1 }, 'ban');
+    async ban(actor: Actor, id: number) {
+      const user = await change(actor, id, 'banned', 1, 'ban', 'user.ban');
       await deps.revokeAll(id);
       return user;
     },
-    unban: (actor: UserRow, id: number) => change(actor, id, { banned: 0 }, 'unban'),
-    setRole(actor: UserRow, id: number, role: UserRow['role']) {
-      return change(actor, id, { role }, 'change the role of');
+    unban: (actor: Actor, id: number) => change(actor, id, 'banned', 0, 'unban', 'user.unban'),
+    setRole(actor: Actor, id: number, role: UserRow['role']) {
+      return change(actor, id, 'role', role, 'change the role of', 'user.role');
     },
   };
 }
