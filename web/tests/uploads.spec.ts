@@ -113,6 +113,13 @@ test('pause keeps what the server stored; resume goes on from there', async ({ p
   // Paused is not done: the tray stays.
   await expect(tray(page).getByRole('heading')).toHaveText('1 upload paused');
   await screenshot(page, 'upload-paused');
+  // At phone width the tray sits above the bottom bar, its buttons beside the name.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await expect(
+    paused.getByRole('button', { name: 'Resume upload of paused.bin' }),
+  ).toBeInViewport();
+  await screenshot(page, 'upload-paused-phone');
+  await page.setViewportSize({ width: 1320, height: 860 });
   hold.release();
 
   // The server holds the three requests that went through, and the upload is remembered.
