@@ -141,6 +141,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       return handleUploads(req, res, tus[1] ?? null, auth, {
         uploads,
         maxUploadBytes: deps.config.maxUploadBytes,
+        chunkBytes: deps.config.uploadChunkBytes,
       });
     }
     if (url.pathname === '/healthz') {

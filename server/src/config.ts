@@ -8,6 +8,8 @@ export interface Config {
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   storage: StorageConfig;
   maxUploadBytes: number;
+  /** Bytes per PATCH the web app sends to /uploads (announced on OPTIONS /uploads). */
+  uploadChunkBytes: number;
   /** An unfinished resumable upload is swept, bytes and all, this long after it was created. */
   uploadExpiryMs: number;
   sessionDays: number;
@@ -65,6 +67,7 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   MAX_UPLOAD_BYTES: positiveInt('MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
   UPLOAD_EXPIRY_HOURS: positiveInt('UPLOAD_EXPIRY_HOURS', 24),
+  UPLOAD_CHUNK_BYTES: positiveInt('UPLOAD_CHUNK_BYTES', 8 * 1024 ** 2),
   SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
   AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
   TRASH_DAYS: wholeNumber(30, 0, 36_500, 'TRASH_DAYS must be a whole number of days (0–36500)'),
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     database,
     storage,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    uploadChunkBytes: e.UPLOAD_CHUNK_BYTES,
     uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
     sessionDays: e.SESSION_DAYS,
     trashDays: e.TRASH_DAYS,

@@ -145,7 +145,7 @@ export async function handleUploads(
   res: ServerResponse,
   id: string | null,
   caller: { viewer: Viewer | null; bearer: boolean },
-  deps: { uploads: UploadsService; maxUploadBytes: number },
+  deps: { uploads: UploadsService; maxUploadBytes: number; chunkBytes: number },
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const hasBody = method === 'POST' || method === 'PATCH';
@@ -157,6 +157,9 @@ export async function handleUploads(
         'tus-version': TUS_VERSION,
         'tus-extension': EXTENSIONS,
         'tus-max-size': String(deps.maxUploadBytes),
+        // Not tus: the PATCH size the web app should send, so an operator whose proxy limits
+        // request bodies sets UPLOAD_CHUNK_BYTES once instead of rebuilding the app.
+        'cabinet-chunk-size': String(deps.chunkBytes),
       });
     }
     const allowed = id === null ? ['POST'] : ['HEAD', 'PATCH', 'DELETE'];
