@@ -8,6 +8,7 @@ import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
+import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.js';
 import { lingerIfBodyUnread } from './streams/linger.js';
@@ -123,6 +124,13 @@ export function createApp(deps: Deps & { log: Logger }): App {
     if (download) {
       const auth = await authenticate(req);
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
+    }
+    const derived = /^\/files\/([^/]+)\/(thumbnail|preview)$/.exec(url.pathname);
+    if (derived) {
+      const auth = await authenticate(req);
+      return derived[2] === 'thumbnail'
+        ? handleThumbnail(req, res, derived[1]!, url, auth.viewer, services)
+        : handlePreview(req, res, derived[1]!, auth.viewer, services, log);
     }
     const tus = /^\/uploads(?:\/([^/]+))?\/?$/.exec(url.pathname);
     if (tus) {

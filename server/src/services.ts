@@ -10,6 +10,7 @@ import { seesHiddenFiles } from './modules/auth/visibility.js';
 import { pingDatabase } from './db/health.js';
 import { createDownloadsService } from './modules/downloads/downloads.service.js';
 import { createFilesService } from './modules/files/files.service.js';
+import { createPreviewsService } from './modules/previews/previews.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
 import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
@@ -55,6 +56,7 @@ export function createServices(deps: Deps) {
       maxUploadBytes: config.maxUploadBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
+    previews: createPreviewsService({ db, storage: deps.storage }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
   };

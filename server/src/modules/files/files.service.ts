@@ -295,6 +295,10 @@ export function createFilesService(deps: {
           await storage.delete(file.sha256).catch((err: unknown) => {
             requestLog()?.warn({ err, sha256: file.sha256 }, 'could not delete a blob');
           });
+          // Its thumbnails too (modules/previews); rows left behind are made good on next use.
+          await storage.deleteDerived(file.sha256).catch((err: unknown) => {
+            requestLog()?.warn({ err, sha256: file.sha256 }, 'could not delete derived objects');
+          });
         }
       });
       return true;
