@@ -39,6 +39,12 @@ export async function handleThumbnail(
   // The thumbnail's bytes follow from the blob's: a matching ETag needs no thumbnail at all.
   if (answeredNotModified(req, res, etag, CACHE)) return;
   const thumb = await services.previews.thumbnail(file, size as ThumbnailSize);
+  if (thumb === 'busy') {
+    return sendText(res, 503, 'The thumbnail is being made; try again shortly.', {
+      'retry-after': '5',
+      'cache-control': 'no-store',
+    });
+  }
   if (!thumb) return refuse(req, res, 404, 'This file has no thumbnail.');
   res.writeHead(200, {
     etag,

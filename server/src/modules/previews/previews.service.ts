@@ -54,6 +54,9 @@ export function previewKind(mimeType: string): PreviewKind | null {
   return null;
 }
 
+/** How long a request waits for another instance making the same thumbnail. */
+const MAX_WAIT_MS = 10_000;
+
 export interface Thumbnail {
   bytes: Buffer;
   /** Stable for the blob and size: the ETag. */
@@ -78,10 +81,14 @@ export function createPreviewsService(deps: {
   const limits: ThumbnailLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   // A claim outlives the time limit a little, so a live maker is never taken over.
   const claimMs = limits.timeoutMs + 15_000;
-  const making = new Map<string, Promise<Thumbnail | null>>();
+  const making = new Map<string, Promise<Thumbnail | null | 'busy'>>();
   const slots = semaphore(2);
 
-  async function stored(id: DerivedId, key: string, tag: string): Promise<Thumbnail | null> {
+  async function stored(
+    id: DerivedId,
+    key: string,
+    tag: string,
+  ): Promise<Thumbnail | null | 'busy'> {
     const bytes = await storage.readDerived(key);
     if (bytes) return { bytes, tag };
     // The object went (a store restored without it): made again.
@@ -89,7 +96,11 @@ export function createPreviewsService(deps: {
     return null;
   }
 
-  async function make(file: FileRow, id: DerivedId, key: string): Promise<Thumbnail | null> {
+  async function make(
+    file: FileRow,
+    id: DerivedId,
+    key: string,
+  ): Promise<Thumbnail | null | 'busy'> {
     const source = await thumbnailSource(file.mime_type);
     if (!source) return null;
     const tag = `${file.sha256}-${id.variant}`;
@@ -102,6 +113,7 @@ export function createPreviewsService(deps: {
     // Claimed only once a slot is free, so a claim never lapses while its maker queues.
     return slots(async () => {
       const claim = randomBytes(12).toString('hex');
+      const waitingSince = Date.now();
       for (;;) {
         const row = await findDerived(db, id);
         if (row?.state === 'none') return null;
@@ -112,7 +124,9 @@ export function createPreviewsService(deps: {
         }
         const now = Date.now();
         if (row && (row.claimed_until ?? 0) >= now) {
-          // Another instance is making it; its row settles within the claim.
+          // Another instance is making it and its row settles within the claim, unless that
+          // instance died, when the claim lapses only at its end: a request does not hang on.
+          if (now - waitingSince > MAX_WAIT_MS) return 'busy';
           await sleep(100);
           continue;
         }
@@ -145,8 +159,11 @@ export function createPreviewsService(deps: {
   }
 
   return {
-    /** The thumbnail of a file the caller may see, or null when none can be made. */
-    thumbnail(file: FileRow, size: ThumbnailSize): Promise<Thumbnail | null> {
+    /**
+     * The thumbnail of a file the caller may see, null when none can be made, or 'busy' when
+     * another instance has been making it for a while (it may have died: its claim lapses).
+     */
+    thumbnail(file: FileRow, size: ThumbnailSize): Promise<Thumbnail | null | 'busy'> {
       const id: DerivedId = { sha256: file.sha256, size: file.size, variant: `thumb${size}` };
       const key = derivedKey(id.sha256, id.size, id.variant);
       let pending = making.get(key);

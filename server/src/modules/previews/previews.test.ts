@@ -158,6 +158,35 @@ describe('thumbnails and previews', () => {
     expect(rows.map((r) => [r.variant, r.state])).toEqual([['thumb1024', 'ready']]);
   });
 
+  it('takes over a claim whose maker died, and makes the thumbnail', async () => {
+    const file = await uploadOk(t, await canvas(300, 300).png().toBuffer(), {
+      token: user,
+      filename: 'orphan.png',
+    });
+    const now = Date.now();
+    // What an instance killed while making it leaves: a pending row whose claim has lapsed.
+    await t.server.connection.db
+      .insertInto('derived_objects')
+      .values({
+        sha256: file.sha256,
+        size: file.size,
+        variant: 'thumb256',
+        state: 'pending',
+        claim: 'dead',
+        claimed_until: now - 1,
+        updated_at: now - 60_000,
+      })
+      .execute();
+    const res = await get(`/files/${file.id}/thumbnail`, user);
+    expect(res.status).toBe(200);
+    const row = await t.server.connection.db
+      .selectFrom('derived_objects')
+      .selectAll()
+      .where('sha256', '=', file.sha256)
+      .executeTakeFirstOrThrow();
+    expect([row.state, row.claim]).toEqual(['ready', null]);
+  });
+
   it('reuses one thumbnail for two files with the same bytes, and removes it with them', async () => {
     const bytes = await canvas(640, 480).png().toBuffer();
     const a = await uploadOk(t, bytes, { token: user, filename: 'a.png' });
