@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import sharp from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
 
 // Making thumbnails, off the main thread: sharp decodes and resizes in libuv's thread pool;
 // PDFs (Debian's poppler-utils, `pdftoppm`) and videos (Debian's `ffmpeg`) in child processes.
@@ -50,6 +50,15 @@ export const DEFAULT_LIMITS: ThumbnailLimits = {
 /** A source that cannot be made into a thumbnail: remembered, never tried again. */
 export class NoThumbnail extends Error {
   override name = 'NoThumbnail';
+}
+
+// Loaded on first use: libvips is large, and a server that is never asked for a thumbnail (or
+// only starts) does not pay for it.
+let sharpModule: Promise<typeof import('sharp')> | null = null;
+async function createSharp(input: Buffer | null, options: SharpOptions): Promise<Sharp> {
+  sharpModule ??= import('sharp');
+  const { default: sharp } = await sharpModule;
+  return input ? sharp(input, options) : sharp(options);
 }
 
 const tools = new Map<string, Promise<boolean>>();
@@ -126,9 +135,10 @@ async function fromImage(
 ): Promise<Buffer> {
   const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
   // `limitInputPixels` is checked against the header before any pixel is decoded, so a bomb
-  // (a tiny PNG declaring 10¹⁰ pixels) fails at once. Only the first frame or page is read (sharp’s default).
+  // (a tiny PNG declaring 10¹⁰ pixels) fails at once. Only the first frame or page is read
+  // (sharp’s default).
   const pipelineOptions = { limitInputPixels: limits.maxPixels, failOn: 'error' as const };
-  const transform = (Buffer.isBuffer(body) ? sharp(body, pipelineOptions) : sharp(pipelineOptions))
+  const transform = (await createSharp(Buffer.isBuffer(body) ? body : null, pipelineOptions))
     .rotate()
     .resize(px, px, { fit: 'inside', withoutEnlargement: true })
     .webp({ quality: 80, effort: 2 })
