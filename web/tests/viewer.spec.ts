@@ -117,3 +117,34 @@ test('the gallery shows thumbnails, is remembered, and opens the viewer', async 
   await page.reload();
   await expect(page.getByTestId('file-table')).toBeVisible();
 });
+
+test('admins open any file, hidden ones too, from the files admin', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register();
+  await api.upload(user.token, { name: 'visible.txt', content: 'for everyone' });
+  const secret = await api.upload(cabinet.admin.token, {
+    name: 'secret.md',
+    content: '# Only admins\n',
+  });
+  await api.gql(
+    'mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }',
+    { id: secret.id },
+    cabinet.admin.token,
+  );
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  await page.getByTestId('admin-file-name').filter({ hasText: 'secret.md' }).click();
+  await expect(viewedName(page)).toHaveText('secret.md');
+  await expect(
+    page.getByTestId('viewer-text').getByRole('heading', { name: 'Only admins' }),
+  ).toBeVisible();
+  await page.keyboard.press('ArrowRight');
+  await expect(viewedName(page)).toHaveText('visible.txt');
+  await expect(page.getByTestId('viewer-text')).toContainText('for everyone');
+  await page.keyboard.press('Escape');
+  await expect(viewer(page)).toHaveCount(0);
+  await expect(page).toHaveURL(/\/admin\/files$/);
+});
