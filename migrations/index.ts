@@ -14,6 +14,7 @@ import * as uploadCounts from './2026-12-03T0220_upload_counts.js';
 import * as nameSort from './2026-12-03T0230_name_sort.js';
 import * as uploadSessions from './2026-12-03T0240_upload_sessions.js';
 import * as shareLinks from './2026-12-04T0100_share_links.js';
+import * as previews from './2026-12-04T0200_previews.js';
 import * as auditEvents from './2026-12-04T0300a_audit_events.js';
 import * as trashQuotas from './2026-12-04T0300b_trash_quotas.js';
 
@@ -35,6 +36,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T0230_name_sort': nameSort,
   '2026-12-03T0240_upload_sessions': uploadSessions,
   '2026-12-04T0100_share_links': shareLinks,
+  '2026-12-04T0200_previews': previews,
   '2026-12-04T0300a_audit_events': auditEvents,
   '2026-12-04T0300b_trash_quotas': trashQuotas,
 };

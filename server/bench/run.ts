@@ -5,6 +5,8 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   queries: () => import('./queries.js'),
   startup: () => import('./startup.js'),
   'share-zip': () => import('./share-zip.js'),
+
+  previews: () => import('./previews.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -8,6 +8,7 @@ import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
+import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import { requestOrigin } from './http/share-origin.js';
 import { handleShareRoute, SHARE_ROUTE } from './http/share-routes.js';
@@ -135,6 +136,13 @@ export function createApp(deps: Deps & { log: Logger }): App {
     }
     const share = SHARE_ROUTE.exec(url.pathname);
     if (share) return handleShareRoute(req, res, url, share, services, log);
+    const derived = /^\/files\/([^/]+)\/(thumbnail|preview)$/.exec(url.pathname);
+    if (derived) {
+      const auth = await authenticate(req);
+      return derived[2] === 'thumbnail'
+        ? handleThumbnail(req, res, derived[1]!, url, auth.viewer, services)
+        : handlePreview(req, res, derived[1]!, auth.viewer, services, log);
+    }
     const tus = /^\/uploads(?:\/([^/]+))?\/?$/.exec(url.pathname);
     if (tus) {
       const auth = await authenticate(req);

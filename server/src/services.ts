@@ -12,6 +12,7 @@ import { pingDatabase } from './db/health.js';
 import { createDownloadsService } from './modules/downloads/downloads.service.js';
 import { createFilesService } from './modules/files/files.service.js';
 import { createSharesService } from './modules/shares/shares.service.js';
+import { createPreviewsService } from './modules/previews/previews.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
 import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
@@ -69,6 +70,7 @@ export function createServices(deps: Deps) {
       limiterFactory: deps.limiterFactory,
       secure: config.publicOrigin?.protocol === 'https:',
     }),
+    previews: createPreviewsService({ db, storage: deps.storage }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
     audit: createAuditService(db, { auditDays: config.auditDays }),

@@ -276,6 +276,28 @@ export interface Database {
   share_links: ShareLinksTable;
   share_link_files: ShareLinkFilesTable;
   trashed_files: TrashedFilesTable;
+  derived_objects: DerivedObjectsTable;
+}
+
+/**
+ * A derived object (a thumbnail) of a blob, or the memory that none can be made (migration
+ * 2026-12-04T0200_previews, modules/previews).
+ */
+export interface DerivedObjectsTable {
+  sha256: string;
+  size: number;
+  /** `thumb256`, `thumb1024` (previews.service.ts). */
+  variant: string;
+  state: 'pending' | 'ready' | 'none';
+  /** Random token of the instance making it while `pending`. */
+  claim: string | null;
+  /** A `pending` claim lapses then (epoch ms): its maker is taken to have died. */
+  claimed_until: number | null;
+  /** Size of the stored object when `ready`. */
+  bytes: number | null;
+  /** Why none could be made (logs and the doctor; never shown to users). */
+  reason: string | null;
+  updated_at: number;
 }
 
 export type Db = Kysely<Database>;

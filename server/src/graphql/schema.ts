@@ -12,6 +12,7 @@ import '../modules/stats/stats.graphql.js';
 import '../modules/search/search.graphql.js';
 import '../modules/audit/audit.graphql.js';
 import '../modules/shares/shares.graphql.js';
+import '../modules/previews/previews.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -59,6 +59,25 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
 }
 
 /**
+ * The byte range a GET asks for (Range, honoured only with a matching If-Range or none; another
+ * validator asks for the whole file), null for the whole file, or 'answered' once a 416 was sent.
+ */
+export function requestedRange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  size: number,
+  etag: string,
+): ByteRange | null | 'answered' {
+  const rangeHeader = req.headers.range;
+  const ifRange = req.headers['if-range'];
+  if (!rangeHeader || (ifRange && String(ifRange).trim() !== etag)) return null;
+  const parsed = parseRange(rangeHeader, size);
+  if (parsed !== 'unsatisfiable') return parsed;
+  sendText(res, 416, 'Range not satisfiable', { 'content-range': `bytes */${size}`, etag });
+  return 'answered';
+}
+
+/**
  * A link opened by the browser as a page (a document navigation, or a client that asks for HTML)
  * gets the web app's page for the error instead of a bare text body; API clients keep the code.
  */
@@ -87,6 +106,57 @@ export function refuse(
   res.end();
 }
 
+/**
+ * The file a GET/HEAD of a file route (download, thumbnail, preview) names, once the caller may
+ * read its bytes: signed in, a token with DOWNLOAD, and the file visible to them. Otherwise the
+ * refusal is sent and the result is null.
+ */
+export async function fileForRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawId: string,
+  viewer: Viewer | null,
+  services: Services,
+): Promise<{ file: FileRow; viewer: Viewer } | null> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendText(res, 405, 'Method not allowed', { allow: 'GET, HEAD' });
+    return null;
+  }
+  if (!viewer) {
+    refuse(req, res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
+    return null;
+  }
+  if (viewer.kind === 'token' && !viewer.scopes.includes('DOWNLOAD')) {
+    refuse(req, res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
+    return null;
+  }
+  const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
+  const file = id === null ? null : await services.files.get(viewer, id);
+  if (!file) {
+    refuse(req, res, 404, 'No such file.');
+    return null;
+  }
+  return { file, viewer };
+}
+
+/**
+ * Answers 304 when the request's If-None-Match matches `etag` (lists, weak comparison, `*`).
+ * Only that header goes to `fresh`: it would treat `Cache-Control: no-cache` as a reload and
+ * answer in full, but fetch() adds that to every request carrying If-None-Match, and the bytes
+ * behind an ETag that is their hash never change.
+ */
+export function answeredNotModified(
+  req: IncomingMessage,
+  res: ServerResponse,
+  etag: string,
+  cacheControl: string,
+): boolean {
+  if (!fresh({ 'if-none-match': req.headers['if-none-match'] }, { etag })) return false;
+  res.writeHead(304, { etag, 'cache-control': cacheControl });
+  res.end();
+  return true;
+}
+
 export async function handleDownload(
   req: IncomingMessage,
   res: ServerResponse,
@@ -95,19 +165,10 @@ export async function handleDownload(
   services: Services,
   log: Logger,
 ): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return sendText(res, 405, 'Method not allowed', { allow: 'GET, HEAD' });
-  }
-  if (!viewer) {
-    return refuse(req, res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
-  }
-  if (viewer.kind === 'token' && !viewer.scopes.includes('DOWNLOAD')) {
-    return refuse(req, res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
-  }
-  const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
-  const file = id === null ? null : await services.files.get(viewer, id);
-  if (!file) return refuse(req, res, 404, 'No such file.');
-  const userId = viewer.user.id;
+  const access = await fileForRequest(req, res, rawId, viewer, services);
+  if (!access) return;
+  const { file } = access;
+  const userId = access.viewer.user.id;
   await serveFile(req, res, file, {
     services,
     log,
@@ -154,32 +215,14 @@ export async function serveFile(
     'content-security-policy': "default-src 'none'; sandbox",
   };
 
-  // If-None-Match lists, weak comparison and `*`. Only that header goes to `fresh`: it would treat
-  // `Cache-Control: no-cache` as a reload and answer in full, but fetch() adds that to every
-  // request carrying If-None-Match, and the bytes behind an ETag that is their hash never change.
-  if (fresh({ 'if-none-match': req.headers['if-none-match'] }, { etag })) {
-    res.writeHead(304, { etag, 'cache-control': headers['cache-control'] as string });
-    return void res.end();
-  }
+  if (answeredNotModified(req, res, etag, headers['cache-control'] as string)) return;
   if (req.method === 'HEAD') {
     res.writeHead(200, { ...headers, 'content-length': file.size });
     return void res.end();
   }
 
-  // Range is defined for GET only; If-Range with another validator asks for the whole file.
-  let range: ByteRange | null = null;
-  const rangeHeader = req.headers.range;
-  const ifRange = req.headers['if-range'];
-  if (rangeHeader && (!ifRange || String(ifRange).trim() === etag)) {
-    const parsed = parseRange(rangeHeader, file.size);
-    if (parsed === 'unsatisfiable') {
-      return sendText(res, 416, 'Range not satisfiable', {
-        'content-range': `bytes */${file.size}`,
-        etag,
-      });
-    }
-    range = parsed;
-  }
+  const range = requestedRange(req, res, file.size, etag);
+  if (range === 'answered') return;
 
   let body: Readable;
   try {

@@ -481,6 +481,10 @@ export function createFilesService(deps: {
     await storage.delete(sha256).catch((err: unknown) => {
       requestLog()?.warn({ err, sha256 }, 'could not delete a blob');
     });
+    // Its thumbnails too (modules/previews); rows left behind are made good on next use.
+    await storage.deleteDerived(sha256).catch((err: unknown) => {
+      requestLog()?.warn({ err, sha256 }, 'could not delete derived objects');
+    });
   }
 
   /**

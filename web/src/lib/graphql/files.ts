@@ -13,6 +13,8 @@ export const FileFields = graphql(`
     createdAt
     downloadCount
     downloadUrl
+    thumbnailUrl
+    previewUrl
     tags {
       id
       name
