@@ -11,11 +11,21 @@ const path = require('node:path');
 const { parentPort } = require('node:worker_threads');
 const { createSHA256 } = require('hash-wasm');
 
-/** server/native's addon, found above this file (src/streams/ or a bundle in dist/), or null. */
+/**
+ * server/native's addon, found above this file (src/streams/ or a bundle in dist/), or null. One
+ * that does not load (built for another platform) is as good as absent: the plain hashes on this
+ * thread must keep working.
+ */
 const native = (() => {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     const file = path.join(dir, 'native', 'build', 'Release', 'sha256_state.node');
-    if (fs.existsSync(file)) return require(file);
+    if (fs.existsSync(file)) {
+      try {
+        return require(file);
+      } catch {
+        return null;
+      }
+    }
     if (path.dirname(dir) === dir) return null;
   }
 })();
