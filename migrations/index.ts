@@ -13,6 +13,7 @@ import * as downloadRollups from './2026-12-03T0210_download_rollups.js';
 import * as uploadCounts from './2026-12-03T0220_upload_counts.js';
 import * as nameSort from './2026-12-03T0230_name_sort.js';
 import * as uploadSessions from './2026-12-03T0240_upload_sessions.js';
+import * as sessionDetails from './2026-12-04T0400_1_session_details.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T0220_upload_counts': uploadCounts,
   '2026-12-03T0230_name_sort': nameSort,
   '2026-12-03T0240_upload_sessions': uploadSessions,
+  '2026-12-04T0400_1_session_details': sessionDetails,
 };

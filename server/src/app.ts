@@ -8,6 +8,7 @@ import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
+import { externalOrigin } from './http/oidc-origin.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.js';
 import { lingerIfBodyUnread } from './streams/linger.js';
@@ -84,6 +85,8 @@ export function createApp(deps: Deps & { log: Logger }): App {
       services,
       token: auth.token,
       clientAddress: clientAddress(req, deps.config.trustProxy),
+      userAgent: req.headers['user-agent']?.slice(0, 512) || null,
+      origin: externalOrigin(req, deps.config),
       log,
       setCookie: (cookie) => res.appendHeader('set-cookie', cookie),
     };

@@ -35,6 +35,21 @@ export interface SessionsTable {
   user_id: number;
   expires_at: number;
   created_at: number;
+  /** The User-Agent header the session was started with (migration 2026-12-04T0400_1). */
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The client address the session was started from. */
+  address: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Written at most once a minute while the session is used. */
+  last_active_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** An admin-made one-time password-reset link; only its token's SHA-256 is kept. */
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: number;
+  created_by: number | null;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface ApiTokensTable {
@@ -208,6 +223,7 @@ export interface Database {
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
+  password_resets: PasswordResetsTable;
 }
 
 export type Db = Kysely<Database>;

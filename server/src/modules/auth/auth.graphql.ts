@@ -1,7 +1,9 @@
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { User } from '../users/users.graphql.js';
-import type { AuthResult } from './auth.service.js';
+import { parseId } from '../../graphql/ids.js';
+import type { AuthResult, Client } from './auth.service.js';
+import './sessions.graphql.js';
 
 const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   description: 'A new session: what `register` and `login` answer.',
@@ -19,6 +21,11 @@ const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
     }),
     user: t.field({ type: User, description: 'The signed-in user.', resolve: (p) => p.user }),
   }),
+});
+
+const clientOf = (ctx: Context): Client => ({
+  address: ctx.clientAddress,
+  userAgent: ctx.userAgent,
 });
 
 function signedIn(ctx: Context, result: AuthResult): AuthResult {
@@ -52,7 +59,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.register(args, ctx.clientAddress)),
+      signedIn(ctx, await ctx.services.auth.register(args, clientOf(ctx))),
   }),
   login: t.field({
     type: AuthPayload,
@@ -66,7 +73,38 @@ builder.mutationFields((t) => ({
       password: t.arg.string({ required: true, description: 'The account’s password.' }),
     },
     resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.login(args, ctx.clientAddress)),
+      signedIn(ctx, await ctx.services.auth.login(args, clientOf(ctx))),
+  }),
+  createPasswordResetLink: t.string({
+    description:
+      'Admin only: a one-time link (`<origin>/reset-password#<token>`) with which the user sets ' +
+      'a new password, for handing over by hand (no mail server needed). Valid for one hour, ' +
+      'used once; a new link replaces the user’s earlier one. NOT_FOUND for an unknown user.',
+    authScopes: { $all: { admin: true, session: true } },
+    args: {
+      userId: t.arg.id({ required: true, description: 'The user whose password to reset.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.auth.createPasswordResetLink(
+        ctx.viewer!.user.id,
+        parseId(args.userId, 'userId'),
+        ctx.origin,
+      ),
+  }),
+  resetPassword: t.field({
+    type: AuthPayload,
+    description:
+      'Sets a new password with the token of a link from `createPasswordResetLink`, ends every ' +
+      'session of that user and signs in (anonymous callers may call it). BAD_USER_INPUT on ' +
+      '`token` for an unknown, used or expired link, on `password` for one outside the rules ' +
+      '(the link stays usable then); FORBIDDEN for a banned account. Counts toward ' +
+      'AUTH_RATE_PER_ADDRESS.',
+    args: {
+      token: t.arg.string({ required: true, description: 'The part of the link after `#`.' }),
+      password: t.arg.string({ required: true, description: '8 to 256 characters.' }),
+    },
+    resolve: async (_root, args, ctx) =>
+      signedIn(ctx, await ctx.services.auth.resetPassword(args, clientOf(ctx))),
   }),
   logout: t.boolean({
     description:

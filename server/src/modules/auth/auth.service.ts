@@ -1,12 +1,36 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Db, UserRow } from '../../db/database.js';
-import { BadUserInputError, ConflictError, ForbiddenError } from '../../errors.js';
+import type { Db, SessionRow, UserRow } from '../../db/database.js';
+import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { hashToken } from '../../secrets.js';
 import { noControlCharacters, parseInput } from '../../validation.js';
 import { deleteUserApiTokens } from '../tokens/tokens.repository.js';
-import { findUserByEmail, hasAnyUser, insertUser } from '../users/users.repository.js';
+import {
+  findUserByEmail,
+  findUserById,
+  hasAnyUser,
+  insertUser,
+} from '../users/users.repository.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
+import {
+  consumePasswordReset,
+  deleteExpiredPasswordResets,
+  deleteUserPasswordResets,
+  findPasswordReset,
+  replacePasswordReset,
+  setPasswordHash,
+} from './password-resets.repository.js';
 import type { AuthRateLimits } from './rate-limit.js';
 import type { Sessions } from './sessions.js';
+
+/** Who is signing in, as far as the request tells: kept with the session it starts. */
+export interface Client {
+  address: string;
+  userAgent: string | null;
+}
+
+/** A password-reset link lasts this long after an admin made it. */
+export const PASSWORD_RESET_MS = 60 * 60 * 1000;
 
 export interface AuthResult {
   token: string;
@@ -45,9 +69,9 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
   return {
     async register(
       input: { email: string; name: string; password: string },
-      clientAddress: string,
+      client: Client,
     ): Promise<AuthResult> {
-      await limits.attempt(clientAddress);
+      await limits.attempt(client.address);
       const data = parseInput(registerInput, input);
       const existing = await findUserByEmail(db, data.email);
       if (existing?.banned) throw new ForbiddenError(BANNED_MESSAGE);
@@ -81,15 +105,12 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
           }
           throw e;
         });
-      const session = await sessions.create(user.id);
+      const session = await sessions.create(user.id, originOf(client));
       return { ...session, user };
     },
 
-    async login(
-      input: { email: string; password: string },
-      clientAddress: string,
-    ): Promise<AuthResult> {
-      await limits.attempt(clientAddress);
+    async login(input: { email: string; password: string }, client: Client): Promise<AuthResult> {
+      await limits.attempt(client.address);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
       await limits.beginSignIn(address);
       const user = await findUserByEmail(db, address);
@@ -107,13 +128,105 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
       }
       if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
       await limits.succeededSignIn(address);
-      const session = await sessions.create(user.id);
+      const session = await sessions.create(user.id, originOf(client));
       return { ...session, user };
     },
 
     logout: (token: string) => sessions.invalidate(token),
 
     logoutEverywhere: (userId: number) => sessions.invalidateUser(userId),
+
+    /** The user's live sessions, most recently used first. */
+    sessions: (userId: number): Promise<SessionRow[]> => sessions.list(userId),
+
+    async revokeSession(userId: number, sessionId: string): Promise<void> {
+      // Another user's session id is "not found" too: ids never tell whose they are.
+      if (!(await sessions.revoke(userId, sessionId))) throw new NotFoundError('No such session.');
+    },
+
+    /**
+     * Changes the signed-in user's password after checking the current one, and ends every other
+     * session of theirs. Wrong current passwords count as failed sign-ins of the account.
+     */
+    async changePassword(
+      user: UserRow,
+      currentSessionId: string,
+      input: { currentPassword: string; newPassword: string },
+      client: Client,
+    ): Promise<void> {
+      await limits.attempt(client.address);
+      const data = parseInput(z.object({ newPassword: password }), {
+        newPassword: input.newPassword,
+      });
+      await limits.beginSignIn(user.email);
+      const ok =
+        input.currentPassword.length <= 256 &&
+        (await verifyPassword(user.password_hash, input.currentPassword));
+      if (!ok) {
+        throw new BadUserInputError('The current password is wrong.', {
+          currentPassword: 'is wrong',
+        });
+      }
+      await limits.succeededSignIn(user.email);
+      const hash = await hashPassword(data.newPassword);
+      await setPasswordHash(db, user.id, hash);
+      await deleteUserPasswordResets(db, user.id);
+      await sessions.invalidateOthers(user.id, currentSessionId);
+    },
+
+    /**
+     * A one-time link that lets the user choose a new password, valid PASSWORD_RESET_MS; it
+     * replaces the user's earlier link. The token travels in the URL's fragment, which browsers
+     * never send to a server, so it stays out of access logs and Referer headers.
+     */
+    async createPasswordResetLink(adminId: number, userId: number, origin: string) {
+      const user = await findUserById(db, userId);
+      if (!user) throw new NotFoundError('No such user.');
+      const token = randomBytes(32).toString('base64url');
+      const now = Date.now();
+      await deleteExpiredPasswordResets(db, now);
+      await replacePasswordReset(db, {
+        token_hash: hashToken(token),
+        user_id: user.id,
+        created_by: adminId,
+        created_at: now,
+        expires_at: now + PASSWORD_RESET_MS,
+      });
+      return `${origin}/reset-password#${token}`;
+    },
+
+    /**
+     * Sets a new password with a reset link's token, ends every session of the user and signs in.
+     * The link is used up only by a reset that succeeds: a too-short password leaves it usable.
+     */
+    async resetPassword(
+      input: { token: string; password: string },
+      client: Client,
+    ): Promise<AuthResult> {
+      await limits.attempt(client.address);
+      const invalid = () =>
+        new BadUserInputError('This reset link is invalid, used or expired.', {
+          token: 'is invalid, used or expired',
+        });
+      if (input.token.length > 200) throw invalid();
+      const tokenHash = hashToken(input.token);
+      const pending = await findPasswordReset(db, tokenHash, Date.now());
+      if (pending === undefined) throw invalid();
+      const data = parseInput(z.object({ password }), { password: input.password });
+      const user = await findUserById(db, pending);
+      if (!user) throw invalid();
+      if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
+      const hash = await hashPassword(data.password);
+      const userId = await db.transaction().execute(async (trx) => {
+        const id = await consumePasswordReset(trx, tokenHash, Date.now());
+        if (id !== undefined) await setPasswordHash(trx, id, hash);
+        return id;
+      });
+      if (userId === undefined) throw invalid();
+      await sessions.invalidateUser(userId);
+      const session = await sessions.create(userId, originOf(client));
+      return { ...session, user: (await findUserById(db, userId)) ?? user };
+    },
 
     /** Ends every session and API token of a user at once (ban). */
     async revokeAll(userId: number) {
@@ -122,3 +235,5 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
     },
   };
 }
+
+const originOf = (client: Client) => ({ user_agent: client.userAgent, address: client.address });

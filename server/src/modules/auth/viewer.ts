@@ -8,7 +8,14 @@ import type { Sessions } from './sessions.js';
 
 /** Who is making a request: resolved once per request, then shared by GraphQL and the download route. */
 export type Viewer =
-  | { kind: 'session'; user: UserRow; sessionExpiresAt: Date; renewed: boolean }
+  | {
+      kind: 'session';
+      user: UserRow;
+      /** The session row's id (the SHA-256 of its token): `Session.id` in the API. */
+      sessionId: string;
+      sessionExpiresAt: Date;
+      renewed: boolean;
+    }
   | { kind: 'token'; user: UserRow; tokenId: number; scopes: ApiScope[] };
 
 // lastActiveAt and lastUsedAt are written at most once a minute per user or token; the check
@@ -39,9 +46,11 @@ export async function resolveViewer(
   const session = await sessions.validate(token);
   if (!session || session.user.banned) return null;
   await touchUser(db, session.user, now);
+  await sessions.touch(session);
   return {
     kind: 'session',
     user: session.user,
+    sessionId: session.sessionId,
     sessionExpiresAt: session.expiresAt,
     renewed: session.renewed,
   };
