@@ -35,3 +35,16 @@ export const NeedsFirstAccountQuery = graphql(`
     needsFirstAccount
   }
 `);
+
+export const ResetPasswordMutation = graphql(
+  `
+    mutation ResetPassword($token: String!, $password: String!) {
+      resetPassword(token: $token, password: $password) {
+        user {
+          ...ViewerFields
+        }
+      }
+    }
+  `,
+  [ViewerFields],
+);

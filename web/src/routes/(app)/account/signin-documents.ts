@@ -1,0 +1,29 @@
+import { graphql } from '$lib/graphql/graphql';
+
+// Sign-in settings of the account page: sessions, password, two-factor, passkeys.
+
+export const SessionsQuery = graphql(`
+  query Sessions {
+    sessions {
+      id
+      current
+      createdAt
+      lastActiveAt
+      userAgent
+      device
+      address
+    }
+  }
+`);
+
+export const RevokeSessionMutation = graphql(`
+  mutation RevokeSession($id: ID!) {
+    revokeSession(id: $id)
+  }
+`);
+
+export const ChangePasswordMutation = graphql(`
+  mutation ChangePassword($currentPassword: String!, $newPassword: String!) {
+    changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+  }
+`);

@@ -1,0 +1,105 @@
+import { expect, signIn, test, type TestUser } from './fixtures';
+
+// Issue 17: sessions you can see and end, password change, admin reset links.
+
+const LOGIN = `mutation ($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token } }`;
+
+async function otherSession(
+  api: { gql: <T>(q: string, v?: Record<string, unknown>) => Promise<{ data?: T | null }> },
+  user: TestUser,
+) {
+  const res = await api.gql<{ login: { token: string } }>(LOGIN, {
+    email: user.email,
+    password: user.password,
+  });
+  return res.data!.login.token;
+}
+
+test('account page lists sessions, revokes one, and changing the password ends the others', async ({
+  page,
+  api,
+}) => {
+  const user = await api.register({ name: 'Sam Sessions' });
+  await signIn(page, user);
+  const other = await otherSession(api, user);
+  await page.goto('/account');
+
+  const card = page.getByTestId('sessions-card');
+  const rows = card.getByTestId('session-row');
+  // register, the page's sign-in, and the other one.
+  await expect(rows).toHaveCount(3);
+  const current = rows.filter({ has: page.getByTestId('session-current') });
+  await expect(current).toHaveCount(1);
+  await expect(current).toContainText('Chrome');
+  await expect(current).toContainText('127.0.0.1');
+
+  // Revoke one that is not this browser: it stops working at once.
+  await rows
+    .filter({ hasNot: page.getByTestId('session-current') })
+    .first()
+    .getByRole('button', { name: 'Revoke' })
+    .click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Sign out' }).click();
+  await expect(rows).toHaveCount(2);
+
+  // Change the password: the remaining other session ends, this one stays.
+  const password = page.getByTestId('password-card');
+  await password.getByLabel('Current password').fill('not the password');
+  await password.getByLabel('New password').fill('a brand new password');
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await expect(password.getByTestId('current-password-error')).toBeVisible();
+  await password.getByLabel('Current password').fill(user.password);
+  await password.getByRole('button', { name: 'Change password' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('session-current')).toBeVisible();
+  const me = await api.gql<{ me: { id: string } | null }>('{ me { id } }', {}, other);
+  expect(me.data?.me ?? null).toBeNull();
+  const fresh = await api.gql<{ login: { token: string } }>(LOGIN, {
+    email: user.email,
+    password: 'a brand new password',
+  });
+  expect(fresh.data?.login.token).toBeTruthy();
+
+  // Signing this browser out from the list goes to the sign-in page.
+  await rows.first().getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('an admin hands out a reset link; the user sets a new password with it, once', async ({
+  page,
+  browser,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register({ name: 'Rita Reset' });
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/users');
+  await page.getByRole('row').filter({ hasText: user.email }).getByTestId('user-actions').click();
+  await page.getByTestId('reset-link-item').click();
+  const link = await page.getByTestId('reset-link').inputValue();
+  expect(link).toMatch(/\/reset-password#/);
+
+  const context = await browser.newContext();
+  const visitor = await context.newPage();
+  await visitor.goto(link);
+  await visitor.getByLabel('New password').fill('short');
+  await visitor.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(visitor.getByTestId('password-error')).toBeVisible();
+  await visitor.getByLabel('New password').fill('reset by link 2026');
+  await visitor.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(visitor).toHaveURL(/\/workspace/);
+  // The user's earlier session ended; the new password works.
+  const me = await api.gql<{ me: { id: string } | null }>('{ me { id } }', {}, user.token);
+  expect(me.data?.me ?? null).toBeNull();
+
+  // Used once: opening it again fails.
+  const again = await context.newPage();
+  await context.clearCookies();
+  await again.goto(link);
+  await again.getByLabel('New password').fill('another password 1');
+  await again.getByRole('button', { name: 'Set password and sign in' }).click();
+  await expect(again.getByTestId('form-error')).toContainText('invalid, used or expired');
+  await context.close();
+});
