@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'TOTP_REQUIRED';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -113,5 +114,14 @@ export class RateLimitedError extends AppError {
 
   override extensions(): Record<string, unknown> {
     return { code: this.code, retryAfter: this.retryAfter };
+  }
+}
+
+/** The password was right, but the account has two-factor on: `login` again with `totp`. */
+export class TotpRequiredError extends AppError {
+  readonly code = 'TOTP_REQUIRED';
+  readonly status = 401;
+  constructor(message = 'Enter the code from your authenticator app, or a recovery code.') {
+    super(message);
   }
 }

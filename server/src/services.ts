@@ -35,13 +35,16 @@ export function createServices(deps: Deps) {
     secure: config.publicOrigin?.protocol === 'https:',
   });
   const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
-  const auth = createAuthService(db, sessions, limits);
+  const auth = createAuthService(db, sessions, limits, {
+    requireAdminTotp: config.requireAdminTotp,
+  });
   // Only services go out: GraphQL and HTTP never see the database, storage or configuration.
   return {
     sessions,
     auth,
     /** The viewer a session or API token stands for, or null (checked on every request). */
-    viewerFor: (token: string) => resolveViewer(db, sessions, token),
+    viewerFor: (token: string) =>
+      resolveViewer(db, sessions, token, { requireAdminTotp: config.requireAdminTotp }),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
     users: createUsersService(db, { revokeAll: auth.revokeAll, seesHiddenFiles }),

@@ -28,6 +28,18 @@ export interface UsersTable {
   /** Kept by the same triggers: how many of those files are HIDDEN. */
   uploads_hidden: ColumnType<number, never, never>;
   download_count: ColumnType<number, number | undefined, number>;
+  /** Base32 TOTP secret once two-factor is confirmed (migration 2026-12-04T0400_2_totp). */
+  totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A secret handed out by startTotpSetup, not yet confirmed by a code. */
+  totp_pending: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The time step of the last accepted code: a code is never accepted twice. */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A single-use two-factor recovery code, stored as its SHA-256. */
+export interface RecoveryCodesTable {
+  user_id: number;
+  code_hash: string;
 }
 
 export interface SessionsTable {
@@ -224,6 +236,7 @@ export interface Database {
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
   password_resets: PasswordResetsTable;
+  recovery_codes: RecoveryCodesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -4,6 +4,7 @@ import { User } from '../users/users.graphql.js';
 import { parseId } from '../../graphql/ids.js';
 import type { AuthResult, Client } from './auth.service.js';
 import './sessions.graphql.js';
+import './totp.graphql.js';
 
 const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   description: 'A new session: what `register` and `login` answer.',
@@ -64,13 +65,21 @@ builder.mutationFields((t) => ({
   login: t.field({
     type: AuthPayload,
     description:
-      'Signs in with email and password and starts a session. A wrong email or password is ' +
+      'Signs in with email and password (and `totp` when two-factor is on) and starts a ' +
+      'session. A wrong email or password is ' +
       'BAD_USER_INPUT (one answer for both), a banned account FORBIDDEN. RATE_LIMITED, with ' +
       '`extensions.retryAfter` in seconds, past AUTH_RATE_PER_ADDRESS attempts per client address ' +
       'per 10 minutes or 10 failed sign-ins per email per 15 minutes.',
     args: {
       email: t.arg.string({ required: true, description: 'The account’s email, any case.' }),
       password: t.arg.string({ required: true, description: 'The account’s password.' }),
+      totp: t.arg.string({
+        required: false,
+        description:
+          'With two-factor on: the six-digit code from the authenticator app (each accepted ' +
+          'once) or one of the recovery codes (each works once). Without it such an account ' +
+          'answers TOTP_REQUIRED once the password is right; a wrong code is UNAUTHENTICATED.',
+      }),
     },
     resolve: async (_root, args, ctx) =>
       signedIn(ctx, await ctx.services.auth.login(args, clientOf(ctx))),
@@ -102,6 +111,12 @@ builder.mutationFields((t) => ({
     args: {
       token: t.arg.string({ required: true, description: 'The part of the link after `#`.' }),
       password: t.arg.string({ required: true, description: '8 to 256 characters.' }),
+      totp: t.arg.string({
+        required: false,
+        description:
+          'For an account with two-factor on: a code or recovery code, as for `login` ' +
+          '(TOTP_REQUIRED without one; the link stays usable until a reset succeeds).',
+      }),
     },
     resolve: async (_root, args, ctx) =>
       signedIn(ctx, await ctx.services.auth.resetPassword(args, clientOf(ctx))),

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { Db, SessionRow, UserRow } from '../../db/database.js';
-import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
+import {
+  BadUserInputError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  TotpRequiredError,
+  UnauthenticatedError,
+} from '../../errors.js';
 import { hashToken } from '../../secrets.js';
 import { noControlCharacters, parseInput } from '../../validation.js';
 import { deleteUserApiTokens } from '../tokens/tokens.repository.js';
@@ -22,6 +29,15 @@ import {
 } from './password-resets.repository.js';
 import type { AuthRateLimits } from './rate-limit.js';
 import type { Sessions } from './sessions.js';
+import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep, totpUri } from './totp.js';
+import {
+  claimTotpStep,
+  clearTotp,
+  confirmPendingTotp,
+  consumeRecoveryCode,
+  countRecoveryCodes,
+  setPendingTotp,
+} from './totp.repository.js';
 
 /** Who is signing in, as far as the request tells: kept with the session it starts. */
 export interface Client {
@@ -65,8 +81,31 @@ const registerInput = z.object({ email, name, password });
 
 const BANNED_MESSAGE = 'This account has been banned. Contact an administrator.';
 
-export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLimits) {
+export function createAuthService(
+  db: Db,
+  sessions: Sessions,
+  limits: AuthRateLimits,
+  options: { requireAdminTotp: boolean } = { requireAdminTotp: false },
+) {
+  /**
+   * The second factor of a user with two-factor on: a TOTP code (each time step accepted once)
+   * or an unused recovery code (used up). TOTP_REQUIRED without one, UNAUTHENTICATED for a wrong
+   * or replayed one. The caller has already counted the attempt toward the sign-in limits.
+   */
+  async function checkSecondFactor(user: UserRow, code: string | null | undefined) {
+    if (!user.totp_secret) return;
+    if (!code) throw new TotpRequiredError();
+    const step = totpStep(user.totp_secret, code);
+    const ok =
+      step !== null
+        ? await claimTotpStep(db, user.id, step)
+        : code.length <= 64 && (await consumeRecoveryCode(db, user.id, hashRecoveryCode(code)));
+    if (!ok) throw new UnauthenticatedError('The two-factor code is wrong or was already used.');
+  }
+
   return {
+    requireAdminTotp: options.requireAdminTotp,
+
     async register(
       input: { email: string; name: string; password: string },
       client: Client,
@@ -109,7 +148,10 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
       return { ...session, user };
     },
 
-    async login(input: { email: string; password: string }, client: Client): Promise<AuthResult> {
+    async login(
+      input: { email: string; password: string; totp?: string | null },
+      client: Client,
+    ): Promise<AuthResult> {
       await limits.attempt(client.address);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
       await limits.beginSignIn(address);
@@ -127,6 +169,8 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
         });
       }
       if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
+      // The failure window is cleared only once both factors passed: TOTP guesses count too.
+      await checkSecondFactor(user, input.totp);
       await limits.succeededSignIn(address);
       const session = await sessions.create(user.id, originOf(client));
       return { ...session, user };
@@ -200,7 +244,7 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
      * The link is used up only by a reset that succeeds: a too-short password leaves it usable.
      */
     async resetPassword(
-      input: { token: string; password: string },
+      input: { token: string; password: string; totp?: string | null },
       client: Client,
     ): Promise<AuthResult> {
       await limits.attempt(client.address);
@@ -216,6 +260,12 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
       const user = await findUserById(db, pending);
       if (!user) throw invalid();
       if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
+      if (user.totp_secret) {
+        // A reset link replaces the password, not the second factor.
+        await limits.beginSignIn(user.email);
+        await checkSecondFactor(user, input.totp);
+        await limits.succeededSignIn(user.email);
+      }
       const hash = await hashPassword(data.password);
       const userId = await db.transaction().execute(async (trx) => {
         const id = await consumePasswordReset(trx, tokenHash, Date.now());
@@ -227,6 +277,58 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
       const session = await sessions.create(userId, originOf(client));
       return { ...session, user: (await findUserById(db, userId)) ?? user };
     },
+
+    /**
+     * Starts turning two-factor on: a new secret, kept pending until `confirmTotp` proves the
+     * authenticator app has it. Calling again replaces the pending secret. CONFLICT when
+     * two-factor is already on (turn it off first).
+     */
+    async startTotpSetup(user: UserRow): Promise<{ secret: string; uri: string }> {
+      if (user.totp_secret) {
+        throw new ConflictError('Two-factor sign-in is already on. Turn it off first.');
+      }
+      const secret = newTotpSecret();
+      await setPendingTotp(db, user.id, secret);
+      return { secret, uri: totpUri(secret, user.email) };
+    },
+
+    /**
+     * Turns two-factor on with a code from the pending secret and answers ten single-use
+     * recovery codes (only their hashes are kept). Wrong codes count toward the sign-in limits.
+     */
+    async confirmTotp(user: UserRow, code: string, client: Client): Promise<string[]> {
+      await limits.attempt(client.address);
+      if (user.totp_secret) {
+        throw new ConflictError('Two-factor sign-in is already on.');
+      }
+      if (!user.totp_pending) {
+        throw BadUserInputError.field('code', 'start the two-factor setup first');
+      }
+      await limits.beginSignIn(user.email);
+      const step = totpStep(user.totp_pending, code);
+      if (step === null) throw BadUserInputError.field('code', 'is wrong');
+      await limits.succeededSignIn(user.email);
+      const codes = newRecoveryCodes();
+      const done = await db
+        .transaction()
+        .execute((trx) =>
+          confirmPendingTotp(trx, user.id, user.totp_pending!, step, codes.map(hashRecoveryCode)),
+        );
+      if (!done) throw new ConflictError('Two-factor sign-in was set up by another request.');
+      return codes;
+    },
+
+    /** Turns two-factor off after checking the password (wrong ones count as failed sign-ins). */
+    async disableTotp(user: UserRow, password: string, client: Client): Promise<void> {
+      await limits.attempt(client.address);
+      await limits.beginSignIn(user.email);
+      const ok = password.length <= 256 && (await verifyPassword(user.password_hash, password));
+      if (!ok) throw BadUserInputError.field('password', 'is wrong');
+      await limits.succeededSignIn(user.email);
+      await clearTotp(db, user.id);
+    },
+
+    recoveryCodesLeft: (userId: number) => countRecoveryCodes(db, userId),
 
     /** Ends every session and API token of a user at once (ban). */
     async revokeAll(userId: number) {
