@@ -6,8 +6,8 @@ import { graphql } from './graphql';
 
 export const LoginMutation = graphql(
   `
-    mutation Login($email: String!, $password: String!) {
-      login(email: $email, password: $password) {
+    mutation Login($email: String!, $password: String!, $totp: String) {
+      login(email: $email, password: $password, totp: $totp) {
         user {
           ...ViewerFields
         }

@@ -27,3 +27,35 @@ export const ChangePasswordMutation = graphql(`
     changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
   }
 `);
+
+export const TwoFactorQuery = graphql(`
+  query TwoFactor {
+    me {
+      id
+      totpEnabled
+      recoveryCodesLeft
+      adminNeedsTotp
+    }
+  }
+`);
+
+export const StartTotpSetupMutation = graphql(`
+  mutation StartTotpSetup {
+    startTotpSetup {
+      secret
+      uri
+    }
+  }
+`);
+
+export const ConfirmTotpMutation = graphql(`
+  mutation ConfirmTotp($code: String!) {
+    confirmTotp(code: $code)
+  }
+`);
+
+export const DisableTotpMutation = graphql(`
+  mutation DisableTotp($password: String!) {
+    disableTotp(password: $password)
+  }
+`);
