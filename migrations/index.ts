@@ -15,6 +15,7 @@ import * as nameSort from './2026-12-03T0230_name_sort.js';
 import * as uploadSessions from './2026-12-03T0240_upload_sessions.js';
 import * as sessionDetails from './2026-12-04T0400_1_session_details.js';
 import * as totp from './2026-12-04T0400_2_totp.js';
+import * as passkeys from './2026-12-04T0400_3_passkeys.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T0240_upload_sessions': uploadSessions,
   '2026-12-04T0400_1_session_details': sessionDetails,
   '2026-12-04T0400_2_totp': totp,
+  '2026-12-04T0400_3_passkeys': passkeys,
 };

@@ -3,6 +3,7 @@ import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createPasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
 import { resolveViewer } from './modules/auth/viewer.js';
@@ -42,6 +43,7 @@ export function createServices(deps: Deps) {
   return {
     sessions,
     auth,
+    passkeys: createPasskeysService(db, sessions, limits),
     /** The viewer a session or API token stands for, or null (checked on every request). */
     viewerFor: (token: string) =>
       resolveViewer(db, sessions, token, { requireAdminTotp: config.requireAdminTotp }),

@@ -36,6 +36,30 @@ export interface UsersTable {
   totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
+/** A passkey (WebAuthn credential) of a user (migration 2026-12-04T0400_3_passkeys). */
+export interface PasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  user_id: number;
+  name: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** Comma-separated authenticator transports, as the browser reported them. */
+  transports: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A challenge handed out by the start of a WebAuthn ceremony; deleted when used. */
+export interface WebauthnChallengesTable {
+  challenge: string;
+  kind: 'register' | 'login';
+  /** The registering user; null for sign-in (the passkey names its user). */
+  user_id: number | null;
+  expires_at: number;
+}
+
 /** A single-use two-factor recovery code, stored as its SHA-256. */
 export interface RecoveryCodesTable {
   user_id: number;
@@ -237,6 +261,8 @@ export interface Database {
   upload_sessions: UploadSessionsTable;
   password_resets: PasswordResetsTable;
   recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -248,6 +274,7 @@ export type UserRow = Selectable<UsersTable>;
 export type NewUser = Omit<Insertable<UsersTable>, 'name_sort'>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type PasskeyRow = Selectable<PasskeysTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;

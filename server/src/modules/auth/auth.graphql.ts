@@ -6,7 +6,7 @@ import type { AuthResult, Client } from './auth.service.js';
 import './sessions.graphql.js';
 import './totp.graphql.js';
 
-const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
+export const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   description: 'A new session: what `register` and `login` answer.',
   fields: (t) => ({
     token: t.exposeString('token', {
@@ -29,7 +29,7 @@ const clientOf = (ctx: Context): Client => ({
   userAgent: ctx.userAgent,
 });
 
-function signedIn(ctx: Context, result: AuthResult): AuthResult {
+export function signedIn(ctx: Context, result: AuthResult): AuthResult {
   ctx.setCookie(ctx.services.sessions.cookie(result.token, result.expiresAt));
   return result;
 }
