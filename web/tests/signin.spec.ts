@@ -146,3 +146,56 @@ test('two-factor: set up with the QR code, then sign in with a code', async ({ p
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/workspace/);
 });
+
+test('passkeys: add one with a virtual authenticator, sign in with it alone, remove it', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  // WebAuthn refuses IP addresses as relying party ids: use the same server as "localhost".
+  const origin = cabinet.url.replace('127.0.0.1', 'localhost');
+  const user = await api.register({ name: 'Pia Passkey' });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+
+  await page.goto(`${origin}/login`);
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/workspace/);
+  await page.goto(`${origin}/account`);
+  const card = page.getByTestId('passkeys-card');
+  await card.getByLabel('Name for a new passkey').fill('Virtual key');
+  await card.getByRole('button', { name: 'Add a passkey' }).click();
+  await expect(card.getByTestId('passkey-row')).toHaveCount(1);
+  await expect(card.getByTestId('passkey-row')).toContainText('Virtual key');
+  await expect(card.getByTestId('passkey-row')).toContainText('never used');
+
+  // Signed out, the passkey alone signs in: no email, no password.
+  await page.context().clearCookies();
+  await page.goto(`${origin}/login`);
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(page).toHaveURL(/\/workspace/);
+  await page.goto(`${origin}/account`);
+  await expect(card.getByTestId('passkey-row')).toContainText('last used');
+
+  await card.getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Remove' }).click();
+  await expect(card.getByTestId('passkey-row')).toHaveCount(0);
+  // The authenticator still holds the credential, but the server no longer knows it.
+  await page.context().clearCookies();
+  await page.goto(`${origin}/login`);
+  await page.getByRole('button', { name: 'Use a passkey' }).click();
+  await expect(page.getByTestId('form-error')).toBeVisible();
+  await expect(page).toHaveURL(/\/login/);
+});

@@ -48,3 +48,22 @@ export const ResetPasswordMutation = graphql(
   `,
   [ViewerFields],
 );
+
+export const StartPasskeyLoginMutation = graphql(`
+  mutation StartPasskeyLogin {
+    startPasskeyLogin
+  }
+`);
+
+export const FinishPasskeyLoginMutation = graphql(
+  `
+    mutation FinishPasskeyLogin($response: String!) {
+      finishPasskeyLogin(response: $response) {
+        user {
+          ...ViewerFields
+        }
+      }
+    }
+  `,
+  [ViewerFields],
+);

@@ -59,3 +59,35 @@ export const DisableTotpMutation = graphql(`
     disableTotp(password: $password)
   }
 `);
+
+export const PasskeysQuery = graphql(`
+  query Passkeys {
+    passkeys {
+      id
+      name
+      createdAt
+      lastUsedAt
+    }
+  }
+`);
+
+export const StartPasskeyRegistrationMutation = graphql(`
+  mutation StartPasskeyRegistration {
+    startPasskeyRegistration
+  }
+`);
+
+export const FinishPasskeyRegistrationMutation = graphql(`
+  mutation FinishPasskeyRegistration($response: String!, $name: String) {
+    finishPasskeyRegistration(response: $response, name: $name) {
+      id
+      name
+    }
+  }
+`);
+
+export const DeletePasskeyMutation = graphql(`
+  mutation DeletePasskey($id: ID!) {
+    deletePasskey(id: $id)
+  }
+`);
