@@ -17,6 +17,9 @@ import * as shareLinks from './2026-12-04T0100_share_links.js';
 import * as previews from './2026-12-04T0200_previews.js';
 import * as auditEvents from './2026-12-04T0300a_audit_events.js';
 import * as trashQuotas from './2026-12-04T0300b_trash_quotas.js';
+import * as sessionDetails from './2026-12-04T0400_1_session_details.js';
+import * as totp from './2026-12-04T0400_2_totp.js';
+import * as passkeys from './2026-12-04T0400_3_passkeys.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -39,4 +42,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T0200_previews': previews,
   '2026-12-04T0300a_audit_events': auditEvents,
   '2026-12-04T0300b_trash_quotas': trashQuotas,
+  '2026-12-04T0400_1_session_details': sessionDetails,
+  '2026-12-04T0400_2_totp': totp,
+  '2026-12-04T0400_3_passkeys': passkeys,
 };

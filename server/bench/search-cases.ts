@@ -24,6 +24,7 @@ export function searchCases({ dialect, users, popular, word }: SearchBenchContex
   const viewer = (as: Case['as']): Viewer => ({
     kind: 'session',
     user: users[as],
+    sessionId: 'bench',
     sessionExpiresAt: new Date(Date.now() + 3600_000),
     renewed: false,
   });

@@ -92,6 +92,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       services,
       token: auth.token,
       clientAddress: clientAddress(req, deps.config.trustProxy),
+      userAgent: req.headers['user-agent']?.slice(0, 512) || null,
       origin: requestOrigin(req, deps.config),
       log,
       setCookie: (cookie) => res.appendHeader('set-cookie', cookie),

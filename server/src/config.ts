@@ -34,6 +34,8 @@ export interface Config {
   /** Where the built web app lives; null serves no web app (API-only tests). */
   webDir: string | null;
   logLevel: string;
+  /** REQUIRE_ADMIN_TOTP=on: an admin acts as a USER until they turn on two-factor sign-in. */
+  requireAdminTotp: boolean;
 }
 
 /** A whole number from `min` to `max`, `fallback` when unset or empty, else `message`. */
@@ -130,6 +132,9 @@ const envSchema = z.object({
   IDLE_TIMEOUT_SECONDS: positiveInt('IDLE_TIMEOUT_SECONDS', 60),
   WEB_DIR: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
+  REQUIRE_ADMIN_TOTP: z
+    .enum(['on', 'off'], { message: 'REQUIRE_ADMIN_TOTP must be "on" or "off"' })
+    .default('off'),
 });
 
 export class ConfigError extends Error {}
@@ -182,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     idleTimeoutMs: e.IDLE_TIMEOUT_SECONDS * 1000,
     webDir: e.WEB_DIR === '' ? null : path.resolve(root, e.WEB_DIR ?? 'web/build'),
     logLevel: e.LOG_LEVEL,
+    requireAdminTotp: e.REQUIRE_ADMIN_TOTP === 'on',
   };
 }
 

@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
-  | 'QUOTA_EXCEEDED';
+  | 'QUOTA_EXCEEDED'
+  | 'TOTP_REQUIRED';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -138,5 +139,14 @@ export class QuotaExceededError extends AppError {
       usedBytes: this.usedBytes,
       http: { status: 413 },
     };
+  }
+}
+
+/** The password was right, but the account has two-factor on: `login` again with `totp`. */
+export class TotpRequiredError extends AppError {
+  readonly code = 'TOTP_REQUIRED';
+  readonly status = 401;
+  constructor(message = 'Enter the code from your authenticator app, or a recovery code.') {
+    super(message);
   }
 }

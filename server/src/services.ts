@@ -4,6 +4,7 @@ import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createPasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
 import { resolveViewer } from './modules/auth/viewer.js';
@@ -38,13 +39,17 @@ export function createServices(deps: Deps) {
     secure: config.publicOrigin?.protocol === 'https:',
   });
   const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
-  const auth = createAuthService(db, sessions, limits);
+  const auth = createAuthService(db, sessions, limits, {
+    requireAdminTotp: config.requireAdminTotp,
+  });
   // Only services go out: GraphQL and HTTP never see the database, storage or configuration.
   return {
     sessions,
     auth,
+    passkeys: createPasskeysService(db, sessions, limits),
     /** The viewer a session or API token stands for, or null (checked on every request). */
-    viewerFor: (token: string) => resolveViewer(db, sessions, token),
+    viewerFor: (token: string) =>
+      resolveViewer(db, sessions, token, { requireAdminTotp: config.requireAdminTotp }),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
     users: createUsersService(db, {

@@ -32,6 +32,42 @@ export interface UsersTable {
   quota_bytes: ColumnType<number | null, number | null | undefined, number | null>;
   /** Kept by triggers (migration 2026-12-04T0300b_trash_quotas): sizes of the user's files, trash included. */
   used_bytes: ColumnType<number, never, never>;
+  /** Base32 TOTP secret once two-factor is confirmed (migration 2026-12-04T0400_2_totp). */
+  totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  /** A secret handed out by startTotpSetup, not yet confirmed by a code. */
+  totp_pending: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The time step of the last accepted code: a code is never accepted twice. */
+  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A passkey (WebAuthn credential) of a user (migration 2026-12-04T0400_3_passkeys). */
+export interface PasskeysTable {
+  /** The credential id, base64url. */
+  id: string;
+  user_id: number;
+  name: string;
+  /** COSE public key, base64url. */
+  public_key: string;
+  counter: number;
+  /** Comma-separated authenticator transports, as the browser reported them. */
+  transports: string | null;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** A challenge handed out by the start of a WebAuthn ceremony; deleted when used. */
+export interface WebauthnChallengesTable {
+  challenge: string;
+  kind: 'register' | 'login';
+  /** The registering user; null for sign-in (the passkey names its user). */
+  user_id: number | null;
+  expires_at: number;
+}
+
+/** A single-use two-factor recovery code, stored as its SHA-256. */
+export interface RecoveryCodesTable {
+  user_id: number;
+  code_hash: string;
 }
 
 export interface SessionsTable {
@@ -39,6 +75,21 @@ export interface SessionsTable {
   user_id: number;
   expires_at: number;
   created_at: number;
+  /** The User-Agent header the session was started with (migration 2026-12-04T0400_1). */
+  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The client address the session was started from. */
+  address: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Written at most once a minute while the session is used. */
+  last_active_at: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** An admin-made one-time password-reset link; only its token's SHA-256 is kept. */
+export interface PasswordResetsTable {
+  token_hash: string;
+  user_id: number;
+  created_by: number | null;
+  created_at: number;
+  expires_at: number;
 }
 
 export interface ApiTokensTable {
@@ -272,6 +323,10 @@ export interface Database {
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
+  password_resets: PasswordResetsTable;
+  recovery_codes: RecoveryCodesTable;
+  passkeys: PasskeysTable;
+  webauthn_challenges: WebauthnChallengesTable;
   audit_events: AuditEventsTable;
   share_links: ShareLinksTable;
   share_link_files: ShareLinkFilesTable;
@@ -309,6 +364,7 @@ export type UserRow = Selectable<UsersTable>;
 export type NewUser = Omit<Insertable<UsersTable>, 'name_sort'>;
 export type UserUpdate = Updateable<UsersTable>;
 export type SessionRow = Selectable<SessionsTable>;
+export type PasskeyRow = Selectable<PasskeysTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;

@@ -10,7 +10,9 @@ export interface Context {
   /** The raw bearer or cookie token this request authenticated with (sign-out needs it). */
   token: string | null;
   clientAddress: string;
-  /** `https://host` the caller reached us at (PUBLIC_ORIGIN when set), for absolute links. */
+  /** The User-Agent header (at most 512 characters), kept with a session started here. */
+  userAgent: string | null;
+  /** Where people reach this server (PUBLIC_ORIGIN or the request's), for links it hands out. */
   origin: string;
   log: Logger;
   /** Adds a Set-Cookie header to the response (sign-in and sign-out). */

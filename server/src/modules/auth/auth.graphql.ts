@@ -1,9 +1,12 @@
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
 import { User } from '../users/users.graphql.js';
-import type { AuthResult } from './auth.service.js';
+import { parseId } from '../../graphql/ids.js';
+import type { AuthResult, Client } from './auth.service.js';
+import './sessions.graphql.js';
+import './totp.graphql.js';
 
-const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
+export const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   description: 'A new session: what `register` and `login` answer.',
   fields: (t) => ({
     token: t.exposeString('token', {
@@ -21,7 +24,12 @@ const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implement({
   }),
 });
 
-function signedIn(ctx: Context, result: AuthResult): AuthResult {
+const clientOf = (ctx: Context): Client => ({
+  address: ctx.clientAddress,
+  userAgent: ctx.userAgent,
+});
+
+export function signedIn(ctx: Context, result: AuthResult): AuthResult {
   ctx.setCookie(ctx.services.sessions.cookie(result.token, result.expiresAt));
   return result;
 }
@@ -52,21 +60,66 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.register(args, ctx.clientAddress)),
+      signedIn(ctx, await ctx.services.auth.register(args, clientOf(ctx))),
   }),
   login: t.field({
     type: AuthPayload,
     description:
-      'Signs in with email and password and starts a session. A wrong email or password is ' +
+      'Signs in with email and password (and `totp` when two-factor is on) and starts a ' +
+      'session. A wrong email or password is ' +
       'BAD_USER_INPUT (one answer for both), a banned account FORBIDDEN. RATE_LIMITED, with ' +
       '`extensions.retryAfter` in seconds, past AUTH_RATE_PER_ADDRESS attempts per client address ' +
       'per 10 minutes or 10 failed sign-ins per email per 15 minutes.',
     args: {
       email: t.arg.string({ required: true, description: 'The account’s email, any case.' }),
       password: t.arg.string({ required: true, description: 'The account’s password.' }),
+      totp: t.arg.string({
+        required: false,
+        description:
+          'With two-factor on: the six-digit code from the authenticator app (each accepted ' +
+          'once) or one of the recovery codes (each works once). Without it such an account ' +
+          'answers TOTP_REQUIRED once the password is right; a wrong code is UNAUTHENTICATED.',
+      }),
     },
     resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.login(args, ctx.clientAddress)),
+      signedIn(ctx, await ctx.services.auth.login(args, clientOf(ctx))),
+  }),
+  createPasswordResetLink: t.string({
+    description:
+      'Admin only: a one-time link (`<origin>/reset-password#<token>`) with which the user sets ' +
+      'a new password, for handing over by hand (no mail server needed). Valid for one hour, ' +
+      'used once; a new link replaces the user’s earlier one. NOT_FOUND for an unknown user.',
+    authScopes: { $all: { admin: true, session: true } },
+    args: {
+      userId: t.arg.id({ required: true, description: 'The user whose password to reset.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.auth.createPasswordResetLink(
+        ctx.viewer!.user.id,
+        parseId(args.userId, 'userId'),
+        ctx.origin,
+      ),
+  }),
+  resetPassword: t.field({
+    type: AuthPayload,
+    description:
+      'Sets a new password with the token of a link from `createPasswordResetLink`, ends every ' +
+      'session of that user and signs in (anonymous callers may call it). BAD_USER_INPUT on ' +
+      '`token` for an unknown, used or expired link, on `password` for one outside the rules ' +
+      '(the link stays usable then); FORBIDDEN for a banned account. Counts toward ' +
+      'AUTH_RATE_PER_ADDRESS.',
+    args: {
+      token: t.arg.string({ required: true, description: 'The part of the link after `#`.' }),
+      password: t.arg.string({ required: true, description: '8 to 256 characters.' }),
+      totp: t.arg.string({
+        required: false,
+        description:
+          'For an account with two-factor on: a code or recovery code, as for `login` ' +
+          '(TOTP_REQUIRED without one; the link stays usable until a reset succeeds).',
+      }),
+    },
+    resolve: async (_root, args, ctx) =>
+      signedIn(ctx, await ctx.services.auth.resetPassword(args, clientOf(ctx))),
   }),
   logout: t.boolean({
     description:

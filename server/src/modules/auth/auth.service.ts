@@ -1,13 +1,53 @@
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Db, UserRow } from '../../db/database.js';
-import { BadUserInputError, ConflictError, ForbiddenError } from '../../errors.js';
+import type { Db, SessionRow, UserRow } from '../../db/database.js';
+import {
+  BadUserInputError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  TotpRequiredError,
+  UnauthenticatedError,
+} from '../../errors.js';
+import { hashToken } from '../../secrets.js';
 import { noControlCharacters, parseInput } from '../../validation.js';
 import { deleteUserApiTokens } from '../tokens/tokens.repository.js';
-import { findUserByEmail, hasAnyUser, insertUser } from '../users/users.repository.js';
+import {
+  findUserByEmail,
+  findUserById,
+  hasAnyUser,
+  insertUser,
+} from '../users/users.repository.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
 import { SignInLockedError, type AuthRateLimits } from './rate-limit.js';
 import { audit } from '../audit/audit.service.js';
+import {
+  consumePasswordReset,
+  deleteExpiredPasswordResets,
+  deleteUserPasswordResets,
+  findPasswordReset,
+  replacePasswordReset,
+  setPasswordHash,
+} from './password-resets.repository.js';
 import type { Sessions } from './sessions.js';
+import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep, totpUri } from './totp.js';
+import {
+  claimTotpStep,
+  clearTotp,
+  confirmPendingTotp,
+  consumeRecoveryCode,
+  countRecoveryCodes,
+  setPendingTotp,
+} from './totp.repository.js';
+
+/** Who is signing in, as far as the request tells: kept with the session it starts. */
+export interface Client {
+  address: string;
+  userAgent: string | null;
+}
+
+/** A password-reset link lasts this long after an admin made it. */
+export const PASSWORD_RESET_MS = 60 * 60 * 1000;
 
 export interface AuthResult {
   token: string;
@@ -42,13 +82,36 @@ const registerInput = z.object({ email, name, password });
 
 const BANNED_MESSAGE = 'This account has been banned. Contact an administrator.';
 
-export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLimits) {
+export function createAuthService(
+  db: Db,
+  sessions: Sessions,
+  limits: AuthRateLimits,
+  options: { requireAdminTotp: boolean } = { requireAdminTotp: false },
+) {
+  /**
+   * The second factor of a user with two-factor on: a TOTP code (each time step accepted once)
+   * or an unused recovery code (used up). TOTP_REQUIRED without one, UNAUTHENTICATED for a wrong
+   * or replayed one. The caller has already counted the attempt toward the sign-in limits.
+   */
+  async function checkSecondFactor(user: UserRow, code: string | null | undefined) {
+    if (!user.totp_secret) return;
+    if (!code) throw new TotpRequiredError();
+    const step = totpStep(user.totp_secret, code);
+    const ok =
+      step !== null
+        ? await claimTotpStep(db, user.id, step)
+        : code.length <= 64 && (await consumeRecoveryCode(db, user.id, hashRecoveryCode(code)));
+    if (!ok) throw new UnauthenticatedError('The two-factor code is wrong or was already used.');
+  }
+
   return {
+    requireAdminTotp: options.requireAdminTotp,
+
     async register(
       input: { email: string; name: string; password: string },
-      clientAddress: string,
+      client: Client,
     ): Promise<AuthResult> {
-      await limits.attempt(clientAddress);
+      await limits.attempt(client.address);
       const data = parseInput(registerInput, input);
       const existing = await findUserByEmail(db, data.email);
       if (existing?.banned) throw new ForbiddenError(BANNED_MESSAGE);
@@ -82,15 +145,15 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
           }
           throw e;
         });
-      const session = await sessions.create(user.id);
+      const session = await sessions.create(user.id, originOf(client));
       return { ...session, user };
     },
 
     async login(
-      input: { email: string; password: string },
-      clientAddress: string,
+      input: { email: string; password: string; totp?: string | null },
+      client: Client,
     ): Promise<AuthResult> {
-      await limits.attempt(clientAddress);
+      await limits.attempt(client.address);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
       // Failed attempts change nothing else, so each event is a statement of its own.
       const failed = (
@@ -99,7 +162,7 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
         action: 'auth.login_failed' | 'auth.locked' = 'auth.login_failed',
       ) =>
         audit.record(db, {
-          actor: { user: null, address: clientAddress, claimed: address },
+          actor: { user: null, address: client.address, claimed: address },
           action,
           target: user ? { type: 'user', id: user.id, label: user.email } : null,
           details: { reason },
@@ -134,14 +197,166 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
         await failed(user, 'banned');
         throw new ForbiddenError(BANNED_MESSAGE);
       }
+      // The failure window is cleared only once both factors passed: TOTP guesses count too.
+      await checkSecondFactor(user, input.totp);
       await limits.succeededSignIn(address);
-      const session = await sessions.create(user.id);
+      const session = await sessions.create(user.id, originOf(client));
       return { ...session, user };
     },
 
     logout: (token: string) => sessions.invalidate(token),
 
     logoutEverywhere: (userId: number) => sessions.invalidateUser(userId),
+
+    /** The user's live sessions, most recently used first. */
+    sessions: (userId: number): Promise<SessionRow[]> => sessions.list(userId),
+
+    async revokeSession(userId: number, sessionId: string): Promise<void> {
+      // Another user's session id is "not found" too: ids never tell whose they are.
+      if (!(await sessions.revoke(userId, sessionId))) throw new NotFoundError('No such session.');
+    },
+
+    /**
+     * Changes the signed-in user's password after checking the current one, and ends every other
+     * session of theirs. Wrong current passwords count as failed sign-ins of the account.
+     */
+    async changePassword(
+      user: UserRow,
+      currentSessionId: string,
+      input: { currentPassword: string; newPassword: string },
+      client: Client,
+    ): Promise<void> {
+      await limits.attempt(client.address);
+      const data = parseInput(z.object({ newPassword: password }), {
+        newPassword: input.newPassword,
+      });
+      await limits.beginSignIn(user.email);
+      const ok =
+        input.currentPassword.length <= 256 &&
+        (await verifyPassword(user.password_hash, input.currentPassword));
+      if (!ok) {
+        throw new BadUserInputError('The current password is wrong.', {
+          currentPassword: 'is wrong',
+        });
+      }
+      await limits.succeededSignIn(user.email);
+      const hash = await hashPassword(data.newPassword);
+      await setPasswordHash(db, user.id, hash);
+      await deleteUserPasswordResets(db, user.id);
+      await sessions.invalidateOthers(user.id, currentSessionId);
+    },
+
+    /**
+     * A one-time link that lets the user choose a new password, valid PASSWORD_RESET_MS; it
+     * replaces the user's earlier link. The token travels in the URL's fragment, which browsers
+     * never send to a server, so it stays out of access logs and Referer headers.
+     */
+    async createPasswordResetLink(adminId: number, userId: number, origin: string) {
+      const user = await findUserById(db, userId);
+      if (!user) throw new NotFoundError('No such user.');
+      const token = randomBytes(32).toString('base64url');
+      const now = Date.now();
+      await deleteExpiredPasswordResets(db, now);
+      await replacePasswordReset(db, {
+        token_hash: hashToken(token),
+        user_id: user.id,
+        created_by: adminId,
+        created_at: now,
+        expires_at: now + PASSWORD_RESET_MS,
+      });
+      return `${origin}/reset-password#${token}`;
+    },
+
+    /**
+     * Sets a new password with a reset link's token, ends every session of the user and signs in.
+     * The link is used up only by a reset that succeeds: a too-short password leaves it usable.
+     */
+    async resetPassword(
+      input: { token: string; password: string; totp?: string | null },
+      client: Client,
+    ): Promise<AuthResult> {
+      await limits.attempt(client.address);
+      const invalid = () =>
+        new BadUserInputError('This reset link is invalid, used or expired.', {
+          token: 'is invalid, used or expired',
+        });
+      if (input.token.length > 200) throw invalid();
+      const tokenHash = hashToken(input.token);
+      const pending = await findPasswordReset(db, tokenHash, Date.now());
+      if (pending === undefined) throw invalid();
+      const data = parseInput(z.object({ password }), { password: input.password });
+      const user = await findUserById(db, pending);
+      if (!user) throw invalid();
+      if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
+      if (user.totp_secret) {
+        // A reset link replaces the password, not the second factor.
+        await limits.beginSignIn(user.email);
+        await checkSecondFactor(user, input.totp);
+        await limits.succeededSignIn(user.email);
+      }
+      const hash = await hashPassword(data.password);
+      const userId = await db.transaction().execute(async (trx) => {
+        const id = await consumePasswordReset(trx, tokenHash, Date.now());
+        if (id !== undefined) await setPasswordHash(trx, id, hash);
+        return id;
+      });
+      if (userId === undefined) throw invalid();
+      await sessions.invalidateUser(userId);
+      const session = await sessions.create(userId, originOf(client));
+      return { ...session, user: (await findUserById(db, userId)) ?? user };
+    },
+
+    /**
+     * Starts turning two-factor on: a new secret, kept pending until `confirmTotp` proves the
+     * authenticator app has it. Calling again replaces the pending secret. CONFLICT when
+     * two-factor is already on (turn it off first).
+     */
+    async startTotpSetup(user: UserRow): Promise<{ secret: string; uri: string }> {
+      if (user.totp_secret) {
+        throw new ConflictError('Two-factor sign-in is already on. Turn it off first.');
+      }
+      const secret = newTotpSecret();
+      await setPendingTotp(db, user.id, secret);
+      return { secret, uri: totpUri(secret, user.email) };
+    },
+
+    /**
+     * Turns two-factor on with a code from the pending secret and answers ten single-use
+     * recovery codes (only their hashes are kept). Wrong codes count toward the sign-in limits.
+     */
+    async confirmTotp(user: UserRow, code: string, client: Client): Promise<string[]> {
+      await limits.attempt(client.address);
+      if (user.totp_secret) {
+        throw new ConflictError('Two-factor sign-in is already on.');
+      }
+      if (!user.totp_pending) {
+        throw BadUserInputError.field('code', 'start the two-factor setup first');
+      }
+      await limits.beginSignIn(user.email);
+      const step = totpStep(user.totp_pending, code);
+      if (step === null) throw BadUserInputError.field('code', 'is wrong');
+      await limits.succeededSignIn(user.email);
+      const codes = newRecoveryCodes();
+      const done = await db
+        .transaction()
+        .execute((trx) =>
+          confirmPendingTotp(trx, user.id, user.totp_pending!, step, codes.map(hashRecoveryCode)),
+        );
+      if (!done) throw new ConflictError('Two-factor sign-in was set up by another request.');
+      return codes;
+    },
+
+    /** Turns two-factor off after checking the password (wrong ones count as failed sign-ins). */
+    async disableTotp(user: UserRow, password: string, client: Client): Promise<void> {
+      await limits.attempt(client.address);
+      await limits.beginSignIn(user.email);
+      const ok = password.length <= 256 && (await verifyPassword(user.password_hash, password));
+      if (!ok) throw BadUserInputError.field('password', 'is wrong');
+      await limits.succeededSignIn(user.email);
+      await clearTotp(db, user.id);
+    },
+
+    recoveryCodesLeft: (userId: number) => countRecoveryCodes(db, userId),
 
     /** Ends every session and API token of a user at once (ban). */
     async revokeAll(userId: number) {
@@ -150,3 +365,5 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
     },
   };
 }
+
+const originOf = (client: Client) => ({ user_agent: client.userAgent, address: client.address });

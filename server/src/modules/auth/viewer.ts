@@ -7,18 +7,46 @@ import { hashToken } from '../../secrets.js';
 import type { Sessions } from './sessions.js';
 
 /** Who is making a request: resolved once per request, then shared by GraphQL and the download route. */
-export type Viewer =
-  | { kind: 'session'; user: UserRow; sessionExpiresAt: Date; renewed: boolean }
-  | { kind: 'token'; user: UserRow; tokenId: number; scopes: ApiScope[] };
+export type Viewer = (
+  | {
+      kind: 'session';
+      user: UserRow;
+      /** The session row's id (the SHA-256 of its token): `Session.id` in the API. */
+      sessionId: string;
+      sessionExpiresAt: Date;
+      renewed: boolean;
+    }
+  | { kind: 'token'; user: UserRow; tokenId: number; scopes: ApiScope[] }
+) & {
+  /** An admin acting as a USER until they turn on two-factor (REQUIRE_ADMIN_TOTP). */
+  heldAdmin?: boolean;
+};
 
 // lastActiveAt and lastUsedAt are written at most once a minute per user or token; the check
 // happens in the UPDATE's WHERE clause, so it holds across instances sharing a database.
 const TOUCH_INTERVAL_MS = 60_000;
 
+/**
+ * With REQUIRE_ADMIN_TOTP on, an admin without two-factor acts as a USER (on every request, every
+ * instance) until they turn it on: the one place that holds the role back, so every admin check
+ * downstream sees USER.
+ */
+const isHeld = (user: UserRow, options: ViewerOptions) =>
+  options.requireAdminTotp && user.role === 'ADMIN' && user.totp_secret === null;
+
+function effectiveUser(user: UserRow, options: ViewerOptions): UserRow {
+  return isHeld(user, options) ? { ...user, role: 'USER' } : user;
+}
+
+export interface ViewerOptions {
+  requireAdminTotp: boolean;
+}
+
 export async function resolveViewer(
   db: Db,
   sessions: Sessions,
   token: string,
+  options: ViewerOptions = { requireAdminTotp: false },
 ): Promise<Viewer | null> {
   const now = Date.now();
   if (token.startsWith(API_TOKEN_PREFIX)) {
@@ -31,7 +59,8 @@ export async function resolveViewer(
     await touchUser(db, found.user, now);
     return {
       kind: 'token',
-      user: found.user,
+      user: effectiveUser(found.user, options),
+      heldAdmin: isHeld(found.user, options),
       tokenId: found.token.id,
       scopes: toApiToken(found.token).scopes,
     };
@@ -39,9 +68,12 @@ export async function resolveViewer(
   const session = await sessions.validate(token);
   if (!session || session.user.banned) return null;
   await touchUser(db, session.user, now);
+  await sessions.touch(session);
   return {
     kind: 'session',
-    user: session.user,
+    user: effectiveUser(session.user, options),
+    heldAdmin: isHeld(session.user, options),
+    sessionId: session.sessionId,
     sessionExpiresAt: session.expiresAt,
     renewed: session.renewed,
   };

@@ -6,8 +6,8 @@ import { graphql } from './graphql';
 
 export const LoginMutation = graphql(
   `
-    mutation Login($email: String!, $password: String!) {
-      login(email: $email, password: $password) {
+    mutation Login($email: String!, $password: String!, $totp: String) {
+      login(email: $email, password: $password, totp: $totp) {
         user {
           ...ViewerFields
         }
@@ -35,3 +35,35 @@ export const NeedsFirstAccountQuery = graphql(`
     needsFirstAccount
   }
 `);
+
+export const ResetPasswordMutation = graphql(
+  `
+    mutation ResetPassword($token: String!, $password: String!) {
+      resetPassword(token: $token, password: $password) {
+        user {
+          ...ViewerFields
+        }
+      }
+    }
+  `,
+  [ViewerFields],
+);
+
+export const StartPasskeyLoginMutation = graphql(`
+  mutation StartPasskeyLogin {
+    startPasskeyLogin
+  }
+`);
+
+export const FinishPasskeyLoginMutation = graphql(
+  `
+    mutation FinishPasskeyLogin($response: String!) {
+      finishPasskeyLogin(response: $response) {
+        user {
+          ...ViewerFields
+        }
+      }
+    }
+  `,
+  [ViewerFields],
+);

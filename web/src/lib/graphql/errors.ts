@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
+  | 'TOTP_REQUIRED'
   | 'GRAPHQL_PARSE_FAILED'
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'INTERNAL_SERVER_ERROR'
@@ -44,6 +45,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'PAYLOAD_TOO_LARGE',
   'QUOTA_EXCEEDED',
   'RATE_LIMITED',
+  'TOTP_REQUIRED',
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
   'INTERNAL_SERVER_ERROR',
@@ -97,6 +99,8 @@ export function describe(code: ErrorCode, serverMessage: string | undefined, ret
       return retryAfter
         ? `Too many attempts. Please try again ${waitPhrase(retryAfter)}.`
         : 'Too many attempts. Please wait a moment and try again.';
+    case 'TOTP_REQUIRED':
+      return 'Enter the code from your authenticator app, or a recovery code.';
     case 'GRAPHQL_PARSE_FAILED':
     case 'GRAPHQL_VALIDATION_FAILED':
       return 'The app sent a request the server does not understand. Reload the page and try again.';

@@ -1,0 +1,83 @@
+import { builder } from '../../graphql/builder.js';
+import type { Context } from '../../graphql/context.js';
+import { User } from '../users/users.graphql.js';
+
+const TotpSetup = builder.objectRef<{ secret: string; uri: string }>('TotpSetup').implement({
+  description:
+    'A two-factor secret being set up: show `uri` as a QR code (or `secret` for typing in) to an ' +
+    'authenticator app, then call `confirmTotp` with a code it shows.',
+  fields: (t) => ({
+    secret: t.exposeString('secret', { description: 'The shared secret, base32.' }),
+    uri: t.exposeString('uri', {
+      description:
+        'An otpauth://totp/ URI (RFC 6238: SHA-1, 6 digits, 30 seconds, issuer Cabinet) for the QR ' +
+        'code.',
+    }),
+  }),
+});
+
+const self = (ctx: Context, userId: number) => ctx.viewer?.user.id === userId;
+
+builder.objectFields(User, (t) => ({
+  totpEnabled: t.boolean({
+    description:
+      'Whether two-factor sign-in (TOTP) is on. Told to the user and to admins; false for ' +
+      'anyone else.',
+    resolve: (u, _args, ctx) =>
+      u.totp_secret !== null && (self(ctx, u.id) || ctx.viewer?.user.role === 'ADMIN'),
+  }),
+  recoveryCodesLeft: t.int({
+    nullable: true,
+    description:
+      'How many unused two-factor recovery codes the user has; null unless it is you and ' +
+      'two-factor is on.',
+    resolve: (u, _args, ctx) =>
+      self(ctx, u.id) && u.totp_secret !== null ? ctx.services.auth.recoveryCodesLeft(u.id) : null,
+  }),
+  adminNeedsTotp: t.boolean({
+    description:
+      'True for yourself when you are an ADMIN held back to USER rights because the server ' +
+      'requires two-factor for admins (REQUIRE_ADMIN_TOTP=on) and yours is off: turn it on in ' +
+      'your account to act as an admin again.',
+    resolve: (u, _args, ctx) => self(ctx, u.id) && ctx.viewer?.heldAdmin === true,
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startTotpSetup: t.field({
+    type: TotpSetup,
+    description:
+      'Starts turning on two-factor sign-in: a new secret, pending until `confirmTotp`. Calling ' +
+      'again replaces the pending one. CONFLICT when two-factor is already on. Needs a session.',
+    authScopes: { session: true },
+    resolve: (_root, _args, ctx) => ctx.services.auth.startTotpSetup(ctx.viewer!.user),
+  }),
+  confirmTotp: t.stringList({
+    description:
+      'Turns two-factor on with a code from the authenticator app and answers ten single-use ' +
+      'recovery codes, shown this once (only their hashes are kept). BAD_USER_INPUT on `code` ' +
+      'for a wrong code or when no setup was started; wrong codes count toward the sign-in ' +
+      'limits. From then on `login` needs `totp`. Needs a session.',
+    authScopes: { session: true },
+    args: { code: t.arg.string({ required: true, description: 'Six digits.' }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.auth.confirmTotp(ctx.viewer!.user, args.code, {
+        address: ctx.clientAddress,
+        userAgent: ctx.userAgent,
+      }),
+  }),
+  disableTotp: t.boolean({
+    description:
+      'Turns two-factor sign-in off and deletes the recovery codes, after checking the password ' +
+      '(BAD_USER_INPUT on `password` when wrong; counts as a failed sign-in). Needs a session.',
+    authScopes: { session: true },
+    args: { password: t.arg.string({ required: true, description: 'The account’s password.' }) },
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.auth.disableTotp(ctx.viewer!.user, args.password, {
+        address: ctx.clientAddress,
+        userAgent: ctx.userAgent,
+      });
+      return true;
+    },
+  }),
+}));

@@ -1,0 +1,83 @@
+import type { Executor } from '../../db/database.js';
+
+// All SQL of two-factor sign-in: the TOTP columns of users and the recovery_codes table.
+
+export async function setPendingTotp(db: Executor, userId: number, secret: string): Promise<void> {
+  await db.updateTable('users').set({ totp_pending: secret }).where('id', '=', userId).execute();
+}
+
+/**
+ * Turns the pending secret into the confirmed one, provided it is still `secret` and two-factor
+ * is still off (a second confirmation racing the first changes nothing), and stores the recovery
+ * codes. False when the row no longer matched.
+ */
+export async function confirmPendingTotp(
+  db: Executor,
+  userId: number,
+  secret: string,
+  step: number,
+  codeHashes: string[],
+): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ totp_secret: secret, totp_pending: null, totp_last_step: step })
+    .where('id', '=', userId)
+    .where('totp_pending', '=', secret)
+    .where('totp_secret', 'is', null)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) return false;
+  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  await db
+    .insertInto('recovery_codes')
+    .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash })))
+    .execute();
+  return true;
+}
+
+export async function clearTotp(db: Executor, userId: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ totp_secret: null, totp_pending: null, totp_last_step: null })
+    .where('id', '=', userId)
+    .execute();
+  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+}
+
+/**
+ * Records `step` as the last accepted time step unless one at or past it was accepted already:
+ * true when this call won. The comparison sits in the UPDATE, so two requests with the same code,
+ * on any instances, cannot both pass.
+ */
+export async function claimTotpStep(db: Executor, userId: number, step: number): Promise<boolean> {
+  const result = await db
+    .updateTable('users')
+    .set({ totp_last_step: step })
+    .where('id', '=', userId)
+    .where('totp_secret', 'is not', null)
+    .where((eb) => eb.or([eb('totp_last_step', 'is', null), eb('totp_last_step', '<', step)]))
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** Uses a recovery code up: true when it existed (and is now gone). */
+export async function consumeRecoveryCode(
+  db: Executor,
+  userId: number,
+  codeHash: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('recovery_codes')
+    .where('user_id', '=', userId)
+    .where('code_hash', '=', codeHash)
+    .executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+export async function countRecoveryCodes(db: Executor, userId: number): Promise<number> {
+  const row = await db
+    .selectFrom('recovery_codes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -1,0 +1,106 @@
+import type { PasskeyRow } from '../../db/database.js';
+import { builder } from '../../graphql/builder.js';
+import { AuthPayload, signedIn } from '../auth/auth.graphql.js';
+
+const Passkey = builder.objectRef<PasskeyRow>('Passkey').implement({
+  description:
+    'A passkey (WebAuthn credential) of the signed-in user: signs in without a password, on the ' +
+    'host name it was made on.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The credential id (base64url).' }),
+    name: t.exposeString('name', {
+      description: 'A name to tell passkeys apart, 1–100 characters.',
+    }),
+    createdAt: t.expose('created_at', { type: 'DateTime', description: 'When it was added.' }),
+    lastUsedAt: t.expose('last_used_at', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Its last sign-in; null if never used.',
+    }),
+  }),
+});
+
+const clientOf = (ctx: { clientAddress: string; userAgent: string | null }) => ({
+  address: ctx.clientAddress,
+  userAgent: ctx.userAgent,
+});
+
+builder.queryFields((t) => ({
+  passkeys: t.field({
+    type: [Passkey],
+    description: 'The signed-in user’s passkeys, newest first. Needs a session.',
+    authScopes: { session: true },
+    resolve: (_root, _args, ctx) => ctx.services.passkeys.list(ctx.viewer!.user.id),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  startPasskeyRegistration: t.string({
+    description:
+      'Begins adding a passkey: PublicKeyCredentialCreationOptionsJSON as JSON text, for ' +
+      '`startRegistration` of @simplewebauthn/browser (or navigator.credentials.create). Its ' +
+      'challenge is valid five minutes, once. Needs a session.',
+    authScopes: { session: true },
+    resolve: (_root, _args, ctx) =>
+      ctx.services.passkeys.startRegistration(ctx.viewer!.user, ctx.origin),
+  }),
+  finishPasskeyRegistration: t.field({
+    type: Passkey,
+    description:
+      'Adds the passkey from the browser’s registration response (JSON text). BAD_USER_INPUT on ' +
+      '`response` when it does not verify (wrong origin, unknown or used challenge, malformed).',
+    authScopes: { session: true },
+    args: {
+      response: t.arg.string({ required: true, description: 'RegistrationResponseJSON as text.' }),
+      name: t.arg.string({ required: false, description: '1–100 characters; default "Passkey".' }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.passkeys.finishRegistration(ctx.viewer!.user, args, ctx.origin),
+  }),
+  renamePasskey: t.field({
+    type: Passkey,
+    description: 'Renames one of your passkeys; NOT_FOUND for one that is not yours.',
+    authScopes: { session: true },
+    args: {
+      id: t.arg.id({ required: true, description: 'A `Passkey.id`.' }),
+      name: t.arg.string({ required: true, description: '1–100 characters.' }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.passkeys.rename(ctx.viewer!.user.id, String(args.id), args.name),
+  }),
+  deletePasskey: t.boolean({
+    description: 'Removes one of your passkeys; NOT_FOUND for one that is not yours.',
+    authScopes: { session: true },
+    args: { id: t.arg.id({ required: true, description: 'A `Passkey.id`.' }) },
+    resolve: async (_root, args, ctx) => {
+      await ctx.services.passkeys.delete(ctx.viewer!.user.id, String(args.id));
+      return true;
+    },
+  }),
+  startPasskeyLogin: t.string({
+    description:
+      'Begins signing in with a passkey (anonymous callers may call it): ' +
+      'PublicKeyCredentialRequestOptionsJSON as JSON text for `startAuthentication`. Counts ' +
+      'toward AUTH_RATE_PER_ADDRESS.',
+    resolve: (_root, _args, ctx) => ctx.services.passkeys.startLogin(ctx.origin, clientOf(ctx)),
+  }),
+  finishPasskeyLogin: t.field({
+    type: AuthPayload,
+    description:
+      'Signs in with the browser’s authentication response (JSON text) and starts a session, as ' +
+      '`login` does; a passkey stands for both factors. BAD_USER_INPUT on `response` when it ' +
+      'does not verify (unknown passkey, used challenge, replayed counter), FORBIDDEN for a ' +
+      'banned account.',
+    args: {
+      response: t.arg.string({
+        required: true,
+        description: 'AuthenticationResponseJSON as text.',
+      }),
+    },
+    resolve: async (_root, args, ctx) =>
+      signedIn(
+        ctx,
+        await ctx.services.passkeys.finishLogin(args.response, ctx.origin, clientOf(ctx)),
+      ),
+  }),
+}));

@@ -1,0 +1,207 @@
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransport,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/server';
+import { z } from 'zod';
+import type { Db, PasskeyRow, UserRow } from '../../db/database.js';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { noControlCharacters, parseInput } from '../../validation.js';
+import type { AuthResult, Client } from '../auth/auth.service.js';
+import type { AuthRateLimits } from '../auth/rate-limit.js';
+import type { Sessions } from '../auth/sessions.js';
+import { findUserById } from '../users/users.repository.js';
+import {
+  consumeChallenge,
+  deletePasskey,
+  findPasskey,
+  insertChallenge,
+  insertPasskey,
+  listPasskeys,
+  renamePasskey,
+  usePasskey,
+} from './passkeys.repository.js';
+
+// WebAuthn ceremonies through @simplewebauthn/server. Options and responses travel as JSON text
+// (the browser package's shapes). The relying party is the origin people reach Cabinet at
+// (PUBLIC_ORIGIN, else the request's): its host name is the RP ID, so passkeys made on one
+// host name do not work on another.
+
+const CHALLENGE_MS = 5 * 60 * 1000;
+/** A WebAuthn response is a few kilobytes; anything much larger is refused unread. */
+const MAX_RESPONSE_CHARS = 64 * 1024;
+
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .pipe(noControlCharacters());
+
+function parseResponse<T>(text: string): T {
+  const invalid = BadUserInputError.field('response', 'is not a WebAuthn response');
+  if (text.length > MAX_RESPONSE_CHARS) throw invalid;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw invalid;
+  }
+  if (
+    !value ||
+    typeof value !== 'object' ||
+    typeof (value as { id?: unknown }).id !== 'string' ||
+    typeof (value as { response?: unknown }).response !== 'object' ||
+    (value as { response?: unknown }).response === null
+  ) {
+    throw invalid;
+  }
+  return value as T;
+}
+
+const rpIdOf = (origin: string) => new URL(origin).hostname;
+
+export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRateLimits) {
+  const refused = () =>
+    new BadUserInputError('The passkey could not be verified.', {
+      response: 'could not be verified',
+    });
+
+  return {
+    list: (userId: number) => listPasskeys(db, userId),
+
+    async startRegistration(user: UserRow, origin: string): Promise<string> {
+      const existing = await listPasskeys(db, user.id);
+      const options = await generateRegistrationOptions({
+        rpName: 'Cabinet',
+        rpID: rpIdOf(origin),
+        userName: user.email,
+        userDisplayName: user.name,
+        userID: new TextEncoder().encode(String(user.id)),
+        attestationType: 'none',
+        excludeCredentials: existing.map((p) => ({
+          id: p.id,
+          transports: p.transports?.split(',') as AuthenticatorTransport[] | undefined,
+        })),
+        // A discoverable credential: it signs in without typing the email first.
+        authenticatorSelection: { residentKey: 'required', userVerification: 'preferred' },
+      });
+      await insertChallenge(db, {
+        challenge: options.challenge,
+        kind: 'register',
+        user_id: user.id,
+        expires_at: Date.now() + CHALLENGE_MS,
+      });
+      return JSON.stringify(options);
+    },
+
+    async finishRegistration(
+      user: UserRow,
+      input: { response: string; name?: string | null },
+      origin: string,
+    ): Promise<PasskeyRow> {
+      const response = parseResponse<RegistrationResponseJSON>(input.response);
+      const label = parseInput(z.object({ name }), { name: input.name ?? 'Passkey' }).name;
+      let verified;
+      try {
+        verified = await verifyRegistrationResponse({
+          response,
+          expectedChallenge: (challenge) =>
+            consumeChallenge(db, challenge, 'register', user.id, Date.now()),
+          expectedOrigin: origin,
+          expectedRPID: rpIdOf(origin),
+          requireUserVerification: false,
+        });
+      } catch {
+        throw refused();
+      }
+      if (!verified.verified) throw refused();
+      const { credential } = verified.registrationInfo;
+      if (await findPasskey(db, credential.id)) {
+        throw BadUserInputError.field('response', 'is a passkey already registered');
+      }
+      const row: PasskeyRow = {
+        id: credential.id,
+        user_id: user.id,
+        name: label,
+        public_key: Buffer.from(credential.publicKey).toString('base64url'),
+        counter: credential.counter,
+        transports: credential.transports?.join(',') ?? null,
+        created_at: Date.now(),
+        last_used_at: null,
+      };
+      await insertPasskey(db, row);
+      return row;
+    },
+
+    async startLogin(origin: string, client: Client): Promise<string> {
+      await limits.attempt(client.address);
+      const options = await generateAuthenticationOptions({
+        rpID: rpIdOf(origin),
+        userVerification: 'preferred',
+      });
+      await insertChallenge(db, {
+        challenge: options.challenge,
+        kind: 'login',
+        user_id: null,
+        expires_at: Date.now() + CHALLENGE_MS,
+      });
+      return JSON.stringify(options);
+    },
+
+    /** Signs in with a passkey: it stands for both factors, so no TOTP code is asked. */
+    async finishLogin(response: string, origin: string, client: Client): Promise<AuthResult> {
+      await limits.attempt(client.address);
+      const parsed = parseResponse<AuthenticationResponseJSON>(response);
+      const passkey = await findPasskey(db, parsed.id);
+      if (!passkey) throw refused();
+      let verified;
+      try {
+        verified = await verifyAuthenticationResponse({
+          response: parsed,
+          expectedChallenge: (challenge) =>
+            consumeChallenge(db, challenge, 'login', null, Date.now()),
+          expectedOrigin: origin,
+          expectedRPID: rpIdOf(origin),
+          credential: {
+            id: passkey.id,
+            publicKey: new Uint8Array(Buffer.from(passkey.public_key, 'base64url')),
+            counter: passkey.counter,
+            transports: passkey.transports?.split(',') as AuthenticatorTransport[] | undefined,
+          },
+          requireUserVerification: false,
+        });
+      } catch {
+        throw refused();
+      }
+      if (!verified.verified) throw refused();
+      const { newCounter } = verified.authenticationInfo;
+      if (!(await usePasskey(db, passkey.id, newCounter, Date.now()))) throw refused();
+      const user = await findUserById(db, passkey.user_id);
+      if (!user) throw refused();
+      if (user.banned) throw new ForbiddenError('This account has been banned.');
+      const session = await sessions.create(user.id, {
+        user_agent: client.userAgent,
+        address: client.address,
+      });
+      return { ...session, user };
+    },
+
+    async rename(userId: number, id: string, newName: string): Promise<PasskeyRow> {
+      const label = parseInput(z.object({ name }), { name: newName }).name;
+      const row = await renamePasskey(db, userId, id, label);
+      if (!row) throw new NotFoundError('No such passkey.');
+      return row;
+    },
+
+    async delete(userId: number, id: string): Promise<void> {
+      if (!(await deletePasskey(db, userId, id))) throw new NotFoundError('No such passkey.');
+    },
+  };
+}
+
+export type PasskeysService = ReturnType<typeof createPasskeysService>;

@@ -1,0 +1,7 @@
+import { graphql } from '$lib/graphql/graphql';
+
+export const CreatePasswordResetLinkMutation = graphql(`
+  mutation CreatePasswordResetLink($userId: ID!) {
+    createPasswordResetLink(userId: $userId)
+  }
+`);
