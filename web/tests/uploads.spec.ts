@@ -140,6 +140,34 @@ test('pause keeps what the server stored; resume goes on from there', async ({ p
   expect(found.data!.files.edges[0]!.node.sha256).toBe(sha256(bytes));
 });
 
+test('offline mid-upload: the item waits for the connection and goes on by itself', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  await signIn(page, me);
+  await page.goto('/workspace');
+  const bytes = randomBytes(5 * CHUNK + 3);
+  const hold = await holdPatches(page, 2);
+  await pick(page, 'offline.bin', bytes);
+  const waiting = item(page, 'offline.bin');
+  await expect.poll(() => hold.seen).toBe(3);
+  await page.context().setOffline(true);
+  hold.release();
+  await expect(waiting).toHaveAttribute('data-status', 'paused');
+  await expect(waiting.getByTestId('upload-status')).toContainText('waits for the connection');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.context().setOffline(false);
+  await expect(page.getByTestId('file-row').filter({ hasText: 'offline.bin' })).toBeVisible();
+  await expect(tray(page)).toBeHidden();
+  const found = await api.gql<{ files: { edges: { node: { sha256: string } }[] } }>(
+    FIND,
+    { q: 'offline.bin' },
+    me.token,
+  );
+  expect(found.data!.files.edges[0]!.node.sha256).toBe(sha256(bytes));
+});
+
 test('cancel ends the upload on the server and leaves nothing', async ({ page, api }) => {
   const me = await api.register();
   await signIn(page, me);

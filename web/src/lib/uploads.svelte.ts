@@ -52,6 +52,8 @@ export interface UploadItem {
   speed: number;
   /** `/uploads/<id>` once the server created the upload. */
   url?: string;
+  /** Paused because the browser went offline: goes on by itself when it is back. */
+  offline?: boolean;
   error?: string;
   fileId?: string;
   createdAt: number;
@@ -83,6 +85,11 @@ class Uploads {
   finishedCount = $state(0);
   /** The signed-in user the remembered uploads belong to. */
   #owner: string | null = null;
+
+  constructor() {
+    // A laptop that slept or a Wi-Fi that dropped: uploads wait for the network, then go on.
+    if (typeof window !== 'undefined') window.addEventListener('online', () => this.#online());
+  }
 
   get cancelled(): number {
     return this.items.filter((i) => i.status === 'cancelled').length;
@@ -246,6 +253,17 @@ class Uploads {
     const item = this.#find(id);
     if (!item || item.status !== 'paused') return;
     item.status = 'queued';
+    item.offline = false;
+    this.#pump();
+  }
+
+  #online(): void {
+    for (const item of this.items) {
+      if (item.status === 'paused' && item.offline) {
+        item.status = 'queued';
+        item.offline = false;
+      }
+    }
     this.#pump();
   }
 
@@ -408,9 +426,15 @@ class Uploads {
           if (!live) return;
           delete transfers[id];
           delete samples[id];
+          live.speed = 0;
+          if (error.code === 'NETWORK' && !navigator.onLine) {
+            live.status = 'paused';
+            live.offline = true;
+            this.#settle();
+            return;
+          }
           live.status = 'error';
           live.error = error.message;
-          live.speed = 0;
           // Refused outright (too large, not allowed, bad name): nothing to resume.
           if (error.code !== 'NETWORK' && error.code !== 'INTERNAL_SERVER_ERROR') {
             this.#discardOnServer(live);
