@@ -200,8 +200,11 @@ describe('thumbnails and previews', () => {
     expect(made() - before).toBe(1);
 
     const derived = path.join(t.dir, 'files', 'derived', a.sha256.slice(0, 2));
-    const remove = (id: string, token: string) =>
-      t.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, { token });
+    // Deleted for good: a file in the trash keeps its blob and so its thumbnails.
+    const remove = async (id: string, token: string) => {
+      await t.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, { token });
+      await t.gql(`mutation($id: ID!) { purgeFile(id: $id) }`, { id }, { token });
+    };
     await remove(a.id, user);
     const left = await countFilesUnder(derived);
     expect(left).toBeGreaterThan(0);
