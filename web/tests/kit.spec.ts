@@ -98,3 +98,34 @@ test('a table card keeps its content inside: long emails on phones, the pager in
     expect(pager.x - outer.x, `the pager's text is inset at ${width} px`).toBeGreaterThanOrEqual(8);
   }
 });
+
+test('the one file table: at 390 px the actions never cover a name; at 1280 px Admin → Files keeps its actions inside the card', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const me = await api.register({ name: 'Bartholomew Featherstonehaugh-Whittingham the Third' });
+  const name = 'Quarterly planning notes for the whole product team.pdf';
+  await api.upload(me.token, { name, content: 'p', tags: ['planning'] });
+  await signIn(page, me);
+  await page.setViewportSize({ width: 390, height: 900 });
+  await page.goto('/workspace');
+  const row = page.getByTestId('file-row').first();
+  const title = (await row.getByTestId('file-name').boundingBox())!;
+  const edit = (await row.getByRole('button', { name: `Edit ${name}` }).boundingBox())!;
+  const overlaps =
+    edit.x < title.x + title.width &&
+    title.x < edit.x + edit.width &&
+    edit.y < title.y + title.height &&
+    title.y < edit.y + edit.height;
+  expect(overlaps, 'the Edit button lies clear of the file name').toBe(false);
+
+  await signIn(page, cabinet.admin);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto('/admin/files');
+  const card = (await page.locator('section.table-card').boundingBox())!;
+  const actions = (await page.getByRole('button', { name: `Actions for ${name}` }).boundingBox())!;
+  expect(actions.x + actions.width, 'the actions end inside the card').toBeLessThanOrEqual(
+    card.x + card.width,
+  );
+});

@@ -63,10 +63,12 @@ test('upload by drag and drop, filter, search, download, rename and delete', asy
   const dialog = page.getByTestId('upload-dialog');
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText('2 files');
-  // Tag suggestions come from existing tags.
+  // A comma makes a chip; tag suggestions come from existing tags.
   await dialog.getByLabel('Tags').fill('finance, q');
+  await expect(dialog.getByRole('button', { name: 'Remove tag finance' })).toBeVisible();
   await dialog.getByRole('option', { name: /q3/ }).click();
-  await expect(dialog.getByLabel('Tags')).toHaveValue('finance, q3, ');
+  await expect(dialog.getByRole('button', { name: 'Remove tag q3' })).toBeVisible();
+  await expect(dialog.getByLabel('Tags')).toHaveValue('');
   await dialog.getByRole('button', { name: 'Upload 2 files' }).click();
   await expect(dialog).toBeHidden();
 
@@ -143,9 +145,11 @@ test('upload by drag and drop, filter, search, download, rename and delete', asy
   await row(page, 'report-2025.txt').getByRole('button', { name: 'Edit report-2025.txt' }).click();
   const edit = page.getByTestId('edit-file-dialog');
   await expect(edit.getByLabel('Name')).toHaveValue('report-2025.txt');
-  await expect(edit.getByLabel('Tags')).toHaveValue('finance, q3');
+  // The same tag input as everywhere: the file's tags are chips.
+  await expect(edit.getByRole('listitem')).toHaveText(['finance', 'q3']);
   await edit.getByLabel('Name').fill('annual-report.txt');
-  await edit.getByLabel('Tags').fill('finance, annual');
+  await edit.getByRole('button', { name: 'Remove tag q3' }).click();
+  await edit.getByLabel('Tags').fill('annual');
   await screenshot(page, 'workspace-edit');
   await edit.getByRole('button', { name: 'Save changes' }).click();
   await expect(edit).toBeHidden();
