@@ -14,6 +14,8 @@ import * as uploadCounts from './2026-12-03T0220_upload_counts.js';
 import * as nameSort from './2026-12-03T0230_name_sort.js';
 import * as uploadSessions from './2026-12-03T0240_upload_sessions.js';
 import * as shareLinks from './2026-12-04T0100_share_links.js';
+import * as auditEvents from './2026-12-04T0300a_audit_events.js';
+import * as trashQuotas from './2026-12-04T0300b_trash_quotas.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -33,4 +35,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T0230_name_sort': nameSort,
   '2026-12-03T0240_upload_sessions': uploadSessions,
   '2026-12-04T0100_share_links': shareLinks,
+  '2026-12-04T0300a_audit_events': auditEvents,
+  '2026-12-04T0300b_trash_quotas': trashQuotas,
 };

@@ -11,7 +11,12 @@ import { handleDownload } from './http/download.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import { requestOrigin } from './http/share-origin.js';
 import { handleShareRoute, SHARE_ROUTE } from './http/share-routes.js';
-import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.js';
+import {
+  createUploadYoga,
+  isMultipart,
+  refuseOverQuota,
+  refuseUploadEarly,
+} from './http/upload.js';
 import { lingerIfBodyUnread } from './streams/linger.js';
 import type { Logger } from './logger.js';
 import type { Viewer } from './modules/auth/viewer.js';
@@ -101,7 +106,8 @@ export function createApp(deps: Deps & { log: Logger }): App {
             'Requests without a Bearer token must send a JSON body or the x-requested-with header.',
           )
         : upload
-          ? refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes)
+          ? (refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes) ??
+            (await refuseOverQuota(req, auth.viewer!, services.files)))
           : null;
     // A refused request is answered before its body is read, and an upload whose resolver fails
     // early leaves the rest unread: either way the body is not drained (see streams/linger.ts).
@@ -135,6 +141,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       return handleUploads(req, res, tus[1] ?? null, auth, {
         uploads,
         maxUploadBytes: deps.config.maxUploadBytes,
+        chunkBytes: deps.config.uploadChunkBytes,
       });
     }
     if (url.pathname === '/healthz') {

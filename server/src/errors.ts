@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED';
+  | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED';
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
@@ -113,5 +114,29 @@ export class RateLimitedError extends AppError {
 
   override extensions(): Record<string, unknown> {
     return { code: this.code, retryAfter: this.retryAfter };
+  }
+}
+
+/** An upload that would take its uploader past their quota (HTTP 413 on the upload routes). */
+export class QuotaExceededError extends AppError {
+  readonly code = 'QUOTA_EXCEEDED';
+  readonly status = 413;
+  constructor(
+    readonly quotaBytes: number,
+    readonly usedBytes: number,
+  ) {
+    super(
+      `This upload would pass your storage quota of ${quotaBytes} bytes (${usedBytes} used, ` +
+        'trash included). Empty the trash or ask an admin for more room.',
+    );
+  }
+
+  override extensions(): Record<string, unknown> {
+    return {
+      code: this.code,
+      quotaBytes: this.quotaBytes,
+      usedBytes: this.usedBytes,
+      http: { status: 413 },
+    };
   }
 }

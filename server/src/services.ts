@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
+import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
@@ -45,7 +46,11 @@ export function createServices(deps: Deps) {
     viewerFor: (token: string) => resolveViewer(db, sessions, token),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
-    users: createUsersService(db, { revokeAll: auth.revokeAll, seesHiddenFiles }),
+    users: createUsersService(db, {
+      revokeAll: auth.revokeAll,
+      seesHiddenFiles,
+      defaultQuotaBytes: config.defaultQuotaBytes,
+    }),
     tokens: createTokensService(db),
     tags: createTagsService(db),
     files: createFilesService({
@@ -54,6 +59,8 @@ export function createServices(deps: Deps) {
       dialect: deps.dialect,
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
+      trashDays: config.trashDays,
+      defaultQuotaBytes: config.defaultQuotaBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
     shares: createSharesService({
@@ -64,6 +71,7 @@ export function createServices(deps: Deps) {
     }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
+    audit: createAuditService(db, { auditDays: config.auditDays }),
   };
 }
 

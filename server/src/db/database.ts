@@ -28,6 +28,10 @@ export interface UsersTable {
   /** Kept by the same triggers: how many of those files are HIDDEN. */
   uploads_hidden: ColumnType<number, never, never>;
   download_count: ColumnType<number, number | undefined, number>;
+  /** The user's own quota in bytes; null: DEFAULT_QUOTA_BYTES. */
+  quota_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Kept by triggers (migration 2026-12-04T0300b_trash_quotas): sizes of the user's files, trash included. */
+  used_bytes: ColumnType<number, never, never>;
 }
 
 export interface SessionsTable {
@@ -122,6 +126,17 @@ export interface DownloadTotalsTable {
   downloads: number;
 }
 
+/** A file in the trash (migration 2026-12-04T0300b_trash_quotas): its files row as it was, plus… */
+export interface TrashedFilesTable extends Omit<FilesTable, 'id' | 'status' | 'download_count'> {
+  id: number;
+  status: FileStatus;
+  download_count: number;
+  deleted_at: number;
+  deleted_by: number | null;
+  /** JSON array of the ids of the tags it carried. */
+  tag_ids: string;
+}
+
 export interface FileTagsTable {
   file_id: number;
   tag_id: number;
@@ -137,6 +152,8 @@ export interface DownloadsTable {
   at: number;
   /** The share link a download came through (its user_id is null); null for signed-in ones. */
   share_link_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** While the file is in the trash: its id (file_id is null then), so a restore relinks it. */
+  trashed_file_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 /** A share link (migration 2026-12-04T0100_share_links, modules/shares). */
@@ -219,6 +236,25 @@ export interface UploadSessionsTable {
   locked_until: number | null;
 }
 
+/** One audit log entry (migration 2026-12-04T0300a_audit_events, modules/audit); never updated. */
+export interface AuditEventsTable {
+  id: Id;
+  at: number;
+  /** Who acted; null for an anonymous caller (a failed sign-in) or the server itself. */
+  actor_id: number | null;
+  /** The actor's email at that moment, or what an anonymous caller claimed to be. */
+  actor_label: string;
+  /** `user.ban`, `file.delete`, … (audit/actions.ts). */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  /** What the target was called at that moment (a user's email, a file's or tag's name). */
+  target_label: string | null;
+  address: string | null;
+  /** JSON text: before/after values and other facts of the event. */
+  details: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -236,8 +272,10 @@ export interface Database {
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;
+  audit_events: AuditEventsTable;
   share_links: ShareLinksTable;
   share_link_files: ShareLinkFilesTable;
+  trashed_files: TrashedFilesTable;
 }
 
 export type Db = Kysely<Database>;
@@ -254,4 +292,6 @@ export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;
 export type DownloadRow = Selectable<DownloadsTable>;
 export type UploadSessionRow = Selectable<UploadSessionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ShareLinkRow = Selectable<ShareLinksTable>;
+export type TrashedFileRow = Selectable<TrashedFilesTable>;

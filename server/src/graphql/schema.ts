@@ -10,6 +10,7 @@ import '../modules/files/files.graphql.js';
 import '../modules/downloads/downloads.graphql.js';
 import '../modules/stats/stats.graphql.js';
 import '../modules/search/search.graphql.js';
+import '../modules/audit/audit.graphql.js';
 import '../modules/shares/shares.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });

@@ -5,7 +5,8 @@ import { noControlCharacters, parseInput } from '../../validation.js';
 import { deleteUserApiTokens } from '../tokens/tokens.repository.js';
 import { findUserByEmail, hasAnyUser, insertUser } from '../users/users.repository.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
-import type { AuthRateLimits } from './rate-limit.js';
+import { SignInLockedError, type AuthRateLimits } from './rate-limit.js';
+import { audit } from '../audit/audit.service.js';
 import type { Sessions } from './sessions.js';
 
 export interface AuthResult {
@@ -91,7 +92,30 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
     ): Promise<AuthResult> {
       await limits.attempt(clientAddress);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
-      await limits.beginSignIn(address);
+      // Failed attempts change nothing else, so each event is a statement of its own.
+      const failed = (
+        user: UserRow | undefined,
+        reason: string,
+        action: 'auth.login_failed' | 'auth.locked' = 'auth.login_failed',
+      ) =>
+        audit.record(db, {
+          actor: { user: null, address: clientAddress, claimed: address },
+          action,
+          target: user ? { type: 'user', id: user.id, label: user.email } : null,
+          details: { reason },
+        });
+      try {
+        await limits.beginSignIn(address);
+      } catch (err) {
+        if (err instanceof SignInLockedError && err.first) {
+          await failed(
+            await findUserByEmail(db, address),
+            'too many failed sign-ins',
+            'auth.locked',
+          );
+        }
+        throw err;
+      }
       const user = await findUserByEmail(db, address);
       // No password past the registration limit was ever set: refused without hashing a megabyte.
       const plausible = input.password.length <= 256;
@@ -100,12 +124,16 @@ export function createAuthService(db: Db, sessions: Sessions, limits: AuthRateLi
           ? await verifyPassword(user.password_hash, input.password)
           : (await verifyDummy(plausible ? input.password : ''), false);
       if (!user || !ok) {
+        await failed(user, user ? 'wrong password' : 'unknown email');
         // One answer for an unknown email and a wrong password: no account enumeration.
         throw new BadUserInputError('The email or password is wrong.', {
           password: 'email or password is wrong',
         });
       }
-      if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
+      if (user.banned) {
+        await failed(user, 'banned');
+        throw new ForbiddenError(BANNED_MESSAGE);
+      }
       await limits.succeededSignIn(address);
       const session = await sessions.create(user.id);
       return { ...session, user };

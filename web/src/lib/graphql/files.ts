@@ -24,17 +24,6 @@ export const FileFields = graphql(`
   }
 `);
 
-export const UploadFileMutation = graphql(
-  `
-    mutation UploadFile($file: Upload!, $name: String, $tags: [String!], $status: FileStatus) {
-      uploadFile(file: $file, name: $name, tags: $tags, status: $status) {
-        ...FileFields
-      }
-    }
-  `,
-  [FileFields],
-);
-
 export const UpdateFileMutation = graphql(
   `
     mutation UpdateFile($id: ID!, $name: String, $tags: [String!], $status: FileStatus) {
