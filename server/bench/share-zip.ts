@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,23 +79,54 @@ async function gql<T>(url: string, query: string, variables: object, token?: str
   return body.data;
 }
 
+/**
+ * uploadFile as a multipart request written piece by piece with back-pressure: fetch with a
+ * FormData of hundreds of MiB was cut off (EPIPE) on this machine.
+ */
 async function upload(url: string, token: string, name: string, bytes: Buffer): Promise<string> {
-  const form = new FormData();
-  form.set(
-    'operations',
-    JSON.stringify({
-      query: 'mutation($file: Upload!) { uploadFile(file: $file) { id } }',
-      variables: { file: null },
-    }),
-  );
-  form.set('map', JSON.stringify({ 0: ['variables.file'] }));
-  form.set('0', new Blob([new Uint8Array(bytes)]), name);
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}` },
-    body: form,
+  const boundary = `bench${randomBytes(8).toString('hex')}`;
+  const operations = JSON.stringify({
+    query: 'mutation($file: Upload!) { uploadFile(file: $file) { id } }',
+    variables: { file: null },
   });
-  const body = (await res.json()) as { data?: { uploadFile: { id: string } }; errors?: unknown };
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.file"]}\r\n` +
+      `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="${name}"\r\n` +
+      `Content-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = http.request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': head.length + bytes.length + tail.length,
+        },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    void (async () => {
+      const pieces: Buffer[] = [head];
+      for (let at = 0; at < bytes.length; at += MiB) pieces.push(bytes.subarray(at, at + MiB));
+      pieces.push(tail);
+      for (const piece of pieces) {
+        if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
+      }
+      req.end();
+    })();
+  });
+  const body = JSON.parse(text) as { data?: { uploadFile: { id: string } }; errors?: unknown };
   if (!body.data) throw new Error(JSON.stringify(body.errors));
   return body.data.uploadFile.id;
 }

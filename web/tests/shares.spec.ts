@@ -1,6 +1,9 @@
 import type { Page } from '@playwright/test';
 import { expect, screenshot, signIn, test } from './fixtures';
 
+// A server of its own: the admin's file list then holds exactly this test's file.
+test.use({ ownServer: true });
+
 // Share links end to end: the Share dialog in the workspace, the public page a recipient opens
 // without an account (files, per-file and ZIP downloads, the password form, a link that stopped),
 // and My links with revoke. Both themes and phone width for the public page.
@@ -17,6 +20,7 @@ async function setTheme(page: Page, theme: 'light' | 'dark') {
 test('share a file from the workspace, copy the link, and revoke it in My links', async ({
   page,
   api,
+  cabinet,
   context,
 }) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
@@ -64,6 +68,19 @@ test('share a file from the workspace, copy the link, and revoke it in My links'
   await expect(other.getByTestId('share-gone')).toBeVisible();
   await expect(other.getByTestId('share-page')).not.toContainText('contract.pdf');
   await stranger.close();
+
+  // The admin sees the download in the file's history as one made through a link.
+  const adminContext = await page.context().browser()!.newContext({ baseURL: api.url });
+  const adminPage = await adminContext.newPage();
+  await signIn(adminPage, cabinet.admin);
+  await adminPage.goto('/admin/files');
+  const files = adminPage.getByTestId('files-row');
+  await expect(files).toHaveCount(1);
+  await files.first().getByTestId('download-count').click();
+  const history = adminPage.getByTestId('file-history');
+  await expect(history.getByTestId('history-via-link')).toHaveText('Through a share link');
+  await expect(history.getByTestId('history-row')).toContainText('by Sam Sharer');
+  await adminContext.close();
 });
 
 test('the public page: several files, ZIP, password, both themes and phone width', async ({

@@ -2,6 +2,7 @@ import type { FileRow, ShareLinkRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
+import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -238,10 +239,11 @@ builder.mutationFields((t) => ({
       note: t.arg.string({ description: 'Shown to the recipient; newlines allowed.' }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.shares.create(ctx.viewer!, {
-        ...args,
-        fileIds: args.fileIds.map((id) => parseId(id, 'fileIds')),
-      }),
+      ctx.services.shares.create(
+        ctx.viewer!,
+        { ...args, fileIds: args.fileIds.map((id) => parseId(id, 'fileIds')) },
+        signedInActor(ctx),
+      ),
   }),
   revokeShareLink: t.boolean({
     description:
@@ -250,6 +252,6 @@ builder.mutationFields((t) => ({
     authScopes: { tokenScope: 'SHARE' },
     args: { id: t.arg.id({ required: true, description: 'The link’s `id`.' }) },
     resolve: (_root, args, ctx) =>
-      ctx.services.shares.revoke(ctx.viewer!, parseIdOrNotFound(args.id)),
+      ctx.services.shares.revoke(ctx.viewer!, parseIdOrNotFound(args.id), signedInActor(ctx)),
   }),
 }));

@@ -16,11 +16,15 @@ export interface ShareLinkFilter {
   fileId?: number | null;
 }
 
-/** Inserts a link and its files (in the given order) in one transaction. */
+/**
+ * Inserts a link and its files (in the given order) in one transaction; `also` runs in it too
+ * (the audit event), so the link and its record commit together or not at all.
+ */
 export async function insertShareLink(
   db: Db,
   link: Insertable<ShareLinksTable>,
   fileIds: readonly number[],
+  also: (trx: Executor, row: ShareLinkRow) => Promise<void>,
 ): Promise<ShareLinkRow> {
   return db.transaction().execute(async (trx) => {
     const row = await trx
@@ -32,6 +36,7 @@ export async function insertShareLink(
       .insertInto('share_link_files')
       .values(fileIds.map((fileId, position) => ({ link_id: row.id, file_id: fileId, position })))
       .execute();
+    await also(trx, row);
     return row;
   });
 }
@@ -121,14 +126,26 @@ export async function countShareLinks(db: Executor, filter: ShareLinkFilter): Pr
   return Number(row.n);
 }
 
-/** Marks the link revoked (once: a second revocation keeps the first time). */
-export async function revokeShareLinkRow(db: Executor, id: number, at: number): Promise<void> {
-  await db
-    .updateTable('share_links')
-    .set({ revoked_at: at })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .execute();
+/**
+ * Marks the link revoked, once (a second revocation keeps the first time); `also` runs in the
+ * same transaction when this call revoked it.
+ */
+export async function revokeShareLinkRow(
+  db: Db,
+  id: number,
+  at: number,
+  also: (trx: Executor) => Promise<void>,
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const revoked = await trx
+      .updateTable('share_links')
+      .set({ revoked_at: at })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (revoked) await also(trx);
+  });
 }
 
 /**

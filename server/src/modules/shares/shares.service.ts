@@ -14,6 +14,7 @@ import { hashToken } from '../../secrets.js';
 import { parseInput } from '../../validation.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../auth/password.js';
 import type { LimiterFactory } from '../auth/rate-limit.js';
+import { audit, type Actor } from '../audit/audit.service.js';
 import type { Viewer } from '../auth/viewer.js';
 import { seesHiddenFiles } from '../auth/visibility.js';
 import { findFilesByIds } from '../files/files.repository.js';
@@ -197,7 +198,7 @@ export function createSharesService(deps: {
   }
 
   return {
-    async create(viewer: Viewer, input: CreateShareInput): Promise<ShareLinkRow> {
+    async create(viewer: Viewer, input: CreateShareInput, actor: Actor): Promise<ShareLinkRow> {
       const data = parseInput(createInput, input);
       const files = await findFilesByIds(db, data.fileIds, !seesHiddenFiles(viewer));
       if (files.length !== data.fileIds.length) throw new NotFoundError('No such file.');
@@ -222,13 +223,42 @@ export function createSharesService(deps: {
           note: data.note ?? null,
         },
         data.fileIds,
+        (trx, row) =>
+          audit.record(trx, {
+            actor,
+            action: 'share.create',
+            target: {
+              type: 'share',
+              id: row.id,
+              label: files
+                .map((f) => f.name)
+                .join(', ')
+                .slice(0, 200),
+            },
+            details: {
+              fileIds: data.fileIds,
+              expiresAt: row.expires_at,
+              hasPassword: row.password_hash !== null,
+              maxDownloads: row.max_downloads,
+            },
+            at: row.created_at,
+          }),
       );
     },
 
-    async revoke(viewer: Viewer, id: number): Promise<boolean> {
+    async revoke(viewer: Viewer, id: number, actor: Actor): Promise<boolean> {
       const [link] = await findShareLinksByIds(db, [id]);
       if (!link || !mayManage(viewer, link)) throw new NotFoundError('No such share link.');
-      await revokeShareLinkRow(db, id, Date.now());
+      const at = Date.now();
+      await revokeShareLinkRow(db, id, at, (trx) =>
+        audit.record(trx, {
+          actor,
+          action: 'share.revoke',
+          target: { type: 'share', id, label: null },
+          details: { createdBy: link.created_by, downloadCount: link.download_count },
+          at,
+        }),
+      );
       return true;
     },
 

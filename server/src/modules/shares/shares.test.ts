@@ -293,6 +293,24 @@ describe('share links', () => {
     expect((await share(tokenOf(link))).data).toEqual({ share: null });
     expect((await get(`/s/${tokenOf(link)}/files/${report.id}/download`)).status).toBe(404);
     expect((await linkOf(link.id)).revoked).toBe(true);
+    // A second revocation changes nothing and records nothing.
+    await t.gql(REVOKE, { id: link.id }, { token: alice.token });
+    const events = await t.gql<{
+      auditEvents: {
+        edges: { node: { action: string; targetId: string; actor: { id: string } } }[];
+      };
+    }>(
+      `{ auditEvents(first: 100) { edges { node { action targetId actor { id } } } } }`,
+      {},
+      { token: admin.token },
+    );
+    const mine = events
+      .data!.auditEvents.edges.map((e) => e.node)
+      .filter((e) => e.targetId === link.id && e.action.startsWith('share.'));
+    expect(mine.map((e) => [e.action, e.actor.id]).sort()).toEqual([
+      ['share.create', alice.id],
+      ['share.revoke', admin.id],
+    ]);
   });
 
   it('answers unknown, malformed and revoked tokens alike', async () => {

@@ -61,6 +61,12 @@ export const FileDownloadsQuery = graphql(`
             name
             email
           }
+          shareLink {
+            id
+            createdBy {
+              name
+            }
+          }
         }
       }
     }
