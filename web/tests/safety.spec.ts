@@ -115,3 +115,34 @@ test('the audit log lists admin actions, filters by action and actor, and export
   // The details JSON is one quoted field.
   expect(lines[2]).toContain('"{""before"":{""banned"":false},""after"":{""banned"":true}}"');
 });
+
+test('an admin sets a quota with a usage bar, and the account page shows the usage', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register({ name: 'Quota Quinn' });
+  await api.upload(user.token, { name: 'half.bin', content: Buffer.alloc(1024, 1) });
+
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/users');
+  await page.getByLabel('Search users').fill(user.email);
+  const userRow = page.getByRole('row').filter({ hasText: user.email });
+  await expect(userRow).toContainText('1.0 KB used, no limit');
+  await userRow.getByTestId('user-actions').click();
+  await page.getByRole('menuitem', { name: 'Storage quota…' }).click();
+  const dialog = page.getByTestId('quota-dialog');
+  await dialog.getByLabel('Quota in GiB').fill('1');
+  await dialog.getByRole('button', { name: 'Set quota' }).click();
+  await expect(dialog).toBeHidden();
+  await expect(userRow).toContainText('of 1.1 GB used');
+  await expect(userRow.getByRole('meter', { name: 'Storage used' })).toHaveAttribute(
+    'aria-valuenow',
+    '1024',
+  );
+
+  await page.context().clearCookies();
+  await signIn(page, user);
+  await page.goto('/account');
+  await expect(page.getByTestId('storage-usage')).toContainText('of 1.1 GB used');
+});
