@@ -452,12 +452,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const file = mine.length ? pick(mine) : null;
         if (!file) return;
         if (kind === 'delete') {
-          const res = await gql(
-            `mutation($id: ID!) { deleteFile(id: $id) }`,
-            { id: file.id },
-            user.token,
-          );
-          if (checkErrors('delete', res)) known.splice(known.indexOf(file), 1);
+          // To the trash; then, as often, purged at once or restored (trash and quota counters,
+          // blob references of trashed files, relinked downloads: all checked by the doctor).
+          const then = random();
+          const mutation =
+            then < 0.4
+              ? `mutation($id: ID!) { deleteFile(id: $id) purgeFile(id: $id) }`
+              : then < 0.7
+                ? `mutation($id: ID!) { deleteFile(id: $id) restoreFile(id: $id) { id } }`
+                : `mutation($id: ID!) { deleteFile(id: $id) }`;
+          const res = await gql(mutation, { id: file.id }, user.token);
+          if (checkErrors('delete', res) && then >= 0.4 && then < 0.7) return;
+          if (!res.errors?.length) known.splice(known.indexOf(file), 1);
           return;
         }
         const variables: Record<string, unknown> = { id: file.id };

@@ -107,6 +107,9 @@ describe('doctor', () => {
     await sql`update files set last_downloaded_at = 1 where id = ${b}`.execute(db);
     await sql`update users set download_count = 42 where email = 'user@example.com'`.execute(db);
     await sql`update users set upload_count = 0 where email = 'user@example.com'`.execute(db);
+    await sql`update users set used_bytes = used_bytes + 7 where email = 'user@example.com'`.execute(
+      db,
+    );
     await sql`update users set uploads_hidden = 1 where email = 'admin@example.com'`.execute(db);
     await sql`update tags set files_active = files_active + 3 where name = 'red'`.execute(db);
     await sql`update file_totals set files = files + 1 where status = 'HIDDEN'`.execute(db);
@@ -175,6 +178,7 @@ describe('doctor', () => {
         'upload_session',
         'users.download_count',
         'users.upload_count',
+        'users.used_bytes',
       ].sort(),
     );
     expect(found.repaired).toBe(0);

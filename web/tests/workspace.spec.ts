@@ -167,7 +167,7 @@ test('upload by drag and drop, filter, search, download, rename and delete', asy
   await row(page, 'annual-report.txt')
     .getByRole('button', { name: 'Delete annual-report.txt' })
     .click();
-  await confirm.getByRole('button', { name: 'Delete file' }).click();
+  await confirm.getByRole('button', { name: 'Move to trash' }).click();
   await expect(rows(page)).toHaveCount(2);
   await expect(row(page, 'annual-report.txt')).toHaveCount(0);
 

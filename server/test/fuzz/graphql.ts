@@ -42,7 +42,7 @@ export interface IdPool {
 // The session the fuzzer runs under must survive: these would end it.
 const EXCLUDED_FIELDS = new Set(['logout', 'logoutEverywhere']);
 // Mutations aimed at a user get the victim or nonexistent ids only, never the fuzzer's own users.
-const USER_TARGETED = new Set(['banUser', 'unbanUser', 'setUserRole']);
+const USER_TARGETED = new Set(['banUser', 'unbanUser', 'setUserRole', 'setUserQuota']);
 
 export interface GraphQLCase {
   labels: string[];

@@ -191,6 +191,43 @@ export async function userUploadDrift(db: Executor): Promise<UserUploadDrift[]> 
   }));
 }
 
+export interface UserBytesDrift {
+  id: number;
+  email: string;
+  stored: number;
+  counted: number;
+}
+
+/** users.used_bytes against the sizes of the user's files, trashed ones included. */
+export async function userBytesDrift(db: Executor): Promise<UserBytesDrift[]> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select u.id, u.email, u.used_bytes, f.n
+    from users u left join (
+      select uploaded_by, sum(size) as n from (
+        select uploaded_by, size from files
+        union all select uploaded_by, size from trashed_files
+      ) a where uploaded_by is not null group by uploaded_by
+    ) f on f.uploaded_by = u.id
+    where u.used_bytes <> coalesce(f.n, 0)
+    order by u.id`.execute(db);
+  return rows.map((r) => ({
+    id: num(r.id),
+    email: String(r.email),
+    stored: num(r.used_bytes),
+    counted: num(r.n ?? 0),
+  }));
+}
+
+/** Recounts used_bytes from the user's files and trash. */
+export async function repairUserBytes(db: Executor, ids: readonly number[]): Promise<void> {
+  if (!ids.length) return;
+  await sql`
+    update users set used_bytes =
+      coalesce((select sum(size) from files f where f.uploaded_by = users.id), 0)
+      + coalesce((select sum(size) from trashed_files f where f.uploaded_by = users.id), 0)
+    where id in (${sql.join(ids)})`.execute(db);
+}
+
 /** Recounts both from the user's files. */
 export async function repairUserUploads(db: Executor, ids: readonly number[]): Promise<void> {
   if (!ids.length) return;

@@ -177,6 +177,14 @@ export async function runDoctor(
     }),
     repo.repairUserUploads,
   );
+  await recount(
+    await repo.userBytesDrift(db),
+    (d) => ({
+      kind: 'users.used_bytes',
+      message: `user ${d.id} ${quote(d.email)}: used_bytes ${d.stored}, but their files and trash hold ${d.counted}`,
+    }),
+    repo.repairUserBytes,
+  );
   {
     const drift = await repo.blobRefDrift(db);
     for (const d of drift) {

@@ -42,3 +42,13 @@ export const DeleteFileMutation = graphql(`
     deleteFile(id: $id)
   }
 `);
+
+/** Brings a file back from the trash (the trash page, and the undo after a delete). */
+export const RestoreFileMutation = graphql(`
+  mutation RestoreFile($id: ID!) {
+    restoreFile(id: $id) {
+      id
+      name
+    }
+  }
+`);

@@ -11,6 +11,8 @@ export const AdminUserFields = graphql(`
     lastActiveAt
     uploadCount
     downloadCount
+    usedBytes
+    quotaBytes
   }
 `);
 
@@ -56,6 +58,17 @@ export const SetUserRoleMutation = graphql(
   `
     mutation SetUserRole($id: ID!, $role: Role!) {
       setUserRole(id: $id, role: $role) {
+        ...AdminUserFields
+      }
+    }
+  `,
+  [AdminUserFields],
+);
+
+export const SetUserQuotaMutation = graphql(
+  `
+    mutation SetUserQuota($id: ID!, $quotaBytes: SafeInt) {
+      setUserQuota(id: $id, quotaBytes: $quotaBytes) {
         ...AdminUserFields
       }
     }

@@ -1,0 +1,28 @@
+import { graphql } from '$lib/graphql/graphql';
+
+export const TrashQuery = graphql(`
+  query Trash($first: Int, $offset: Int) {
+    trash(first: $first, offset: $offset) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          size
+          mimeType
+          deletedAt
+          uploadedBy {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const PurgeFileMutation = graphql(`
+  mutation PurgeFile($id: ID!) {
+    purgeFile(id: $id)
+  }
+`);
