@@ -6,7 +6,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import sharp from 'sharp';
 import { createStorage, type StorageDriver } from '../src/storage/index.js';
+import { derivedKey } from '../src/storage/keys.js';
 import { createPostgresDatabase, type GraphQLResponse } from './harness.js';
 import { startLocalS3, type LocalS3 } from './s3.js';
 
@@ -278,6 +280,32 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
       beforeAll(async () => {
         bob = await signUp(b, 'bob@example.com');
         carol = await signUp(a, 'carol@example.com');
+      });
+
+      it('makes a thumbnail asked for through both instances at once in one shared object', async () => {
+        const png = await sharp({
+          create: { width: 900, height: 600, channels: 3, background: { r: 9, g: 99, b: 199 } },
+        })
+          .png()
+          .toBuffer();
+        const picture = await upload(a, admin.token, 'picture.png', png, []);
+        const answers = await Promise.all(
+          Array.from({ length: 8 }, async (_, i) => {
+            const res = await fetch(`${(i % 2 ? a : b).url}/files/${picture.id}/thumbnail`, {
+              headers: { authorization: `Bearer ${admin.token}` },
+            });
+            return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+          }),
+        );
+        expect(answers.map((r) => r.status)).toEqual(Array(8).fill(200));
+        expect(new Set(answers.map((r) => r.bytes.toString('base64'))).size).toBe(1);
+        const key = derivedKey(picture.sha256, picture.size, 'thumb256');
+        expect((await storage.readDerived(key))?.equals(answers[0]!.bytes)).toBe(true);
+        // Deleted through the other instance: the thumbnail goes with the blob.
+        expect((await b.gql(DELETE_FILE, { id: picture.id }, { token: admin.token })).errors).toBe(
+          undefined,
+        );
+        expect(await storage.readDerived(key)).toBeNull();
       });
 
       it('serves a file uploaded through one instance from the other', async () => {

@@ -23,7 +23,9 @@ test('opens a file from the list, arrows through it, and closes with Escape and 
   await api.upload(me.token, { name: 'photo.png', content: png, tags: ['pictures'] });
   await api.upload(me.token, {
     name: 'notes.md',
-    content: '# Meeting notes\n\n<img src=x onerror="window.__xss = 1">\n\n- first point\n',
+    content:
+      '# Meeting notes\n\n<img src=x onerror="window.__xss = 1">\n\n' +
+      '![tracker](https://tracker.example/pixel.gif)\n\n- first point\n',
   });
   await signIn(page, me);
   await page.goto('/workspace');
@@ -38,6 +40,11 @@ test('opens a file from the list, arrows through it, and closes with Escape and 
     page.getByTestId('viewer-text').getByRole('heading', { name: 'Meeting notes' }),
   ).toBeVisible();
   expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+  // A picture from another site is not fetched.
+  await expect(page.getByTestId('viewer-text').locator('img[alt="tracker"]')).not.toHaveAttribute(
+    'src',
+    /tracker/,
+  );
   await expect(page.getByTestId('viewer-details')).toContainText('Vera Viewer');
 
   await page.keyboard.press('ArrowRight');
