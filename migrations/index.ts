@@ -13,6 +13,10 @@ import * as downloadRollups from './2026-12-03T0210_download_rollups.js';
 import * as uploadCounts from './2026-12-03T0220_upload_counts.js';
 import * as nameSort from './2026-12-03T0230_name_sort.js';
 import * as uploadSessions from './2026-12-03T0240_upload_sessions.js';
+import * as shareLinks from './2026-12-04T0100_share_links.js';
+import * as previews from './2026-12-04T0200_previews.js';
+import * as auditEvents from './2026-12-04T0300a_audit_events.js';
+import * as trashQuotas from './2026-12-04T0300b_trash_quotas.js';
 import * as sessionDetails from './2026-12-04T0400_1_session_details.js';
 import * as totp from './2026-12-04T0400_2_totp.js';
 import * as passkeys from './2026-12-04T0400_3_passkeys.js';
@@ -34,6 +38,10 @@ export const migrations: Record<string, Migration> = {
   '2026-12-03T0220_upload_counts': uploadCounts,
   '2026-12-03T0230_name_sort': nameSort,
   '2026-12-03T0240_upload_sessions': uploadSessions,
+  '2026-12-04T0100_share_links': shareLinks,
+  '2026-12-04T0200_previews': previews,
+  '2026-12-04T0300a_audit_events': auditEvents,
+  '2026-12-04T0300b_trash_quotas': trashQuotas,
   '2026-12-04T0400_1_session_details': sessionDetails,
   '2026-12-04T0400_2_totp': totp,
   '2026-12-04T0400_3_passkeys': passkeys,

@@ -76,8 +76,9 @@ async function buildServer() {
     legalComments: 'none',
     chunkNames: 'chunks/[name]-[hash]',
     // Native addons load their binaries relative to their own files, pino its transport
-    // workers, and pg-native is an optional peer of pg that is never installed.
-    external: ['better-sqlite3', '@node-rs/argon2', 'pino', 'pg-native'],
+    // workers, and pg-native is an optional peer of pg that is never installed; sharp finds its
+    // platform's libvips package beside its own.
+    external: ['better-sqlite3', '@node-rs/argon2', 'pino', 'pg-native', 'sharp'],
     // Bundled CommonJS packages still call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __cabinetRequire } from 'node:module'; const require = __cabinetRequire(import.meta.url);",

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import sharp from 'sharp';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/connection.js';
 import { runDoctor, type DoctorReport } from '../src/modules/maintenance/doctor.js';
@@ -324,9 +325,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const upload = async (user: User, { random, pick, between }: Rng) => {
         const reuse = recentBytes.length > 0 && random() < 0.2;
         const large = random() < 0.15;
+        // A quarter of the small ones are pictures, for thumbnails to be made of.
+        const picture = !reuse && !large && random() < 0.25;
         const bytes = reuse
           ? pick(recentBytes)
-          : randomBytes(large ? between(2 << 20, 6 << 20) : between(1, 64 << 10));
+          : picture
+            ? await sharp({
+                create: {
+                  width: between(16, 900),
+                  height: between(16, 900),
+                  channels: 3,
+                  background: { r: between(0, 255), g: between(0, 255), b: between(0, 255) },
+                },
+              })
+                .png()
+                .toBuffer()
+            : randomBytes(large ? between(2 << 20, 6 << 20) : between(1, 64 << 10));
         if (!reuse && !large) recentBytes.push(bytes);
         if (recentBytes.length > 20) recentBytes.shift();
         const tags = TAGS.filter(() => random() < 0.3);
@@ -388,6 +402,47 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         if (sha256(bytes) !== file.sha256) note('download', `file ${file.id}: wrong bytes`);
       };
 
+      // Thumbnails made, cut by the kill mid-way, and made again after it (modules/previews): an
+      // image, a 404 for other types or a 503 while a dead instance's claim lapses; never a 500.
+      const thumbnail = async (user: User, { pick }: Rng) => {
+        const file = known.length ? pick(known) : null;
+        if (!file) return;
+        const res = await fetch(`${child.url}/files/${file.id}/thumbnail?size=256`, {
+          headers: { authorization: `Bearer ${user.token}` },
+        });
+        const bytes = Buffer.from(await res.arrayBuffer());
+        if (res.status === 404 || res.status === 503) return;
+        if (res.status !== 200) return note('thumbnail', `status ${res.status}`);
+        if (bytes.subarray(8, 12).toString('latin1') !== 'WEBP') {
+          note('thumbnail', `file ${file.id}: not a WebP`);
+        }
+      };
+
+      // A share link to one of the user's files, then downloads through it past its limit: the
+      // link's count and rows must survive the kills as exactly as the file's.
+      const shareDownload = async (user: User, { pick, between }: Rng) => {
+        const mine = known.filter((f) => user.admin || f.owner === user.email);
+        const file = mine.length ? pick(mine) : null;
+        if (!file) return;
+        const created = await gql<{ createShareLink: { url: string } }>(
+          `mutation($f: [ID!]!, $m: Int) { createShareLink(fileIds: $f, maxDownloads: $m) { url } }`,
+          { f: [file.id], m: between(1, 3) },
+          user.token,
+        );
+        // A file made HIDDEN meanwhile cannot be shared: as expected as a deleted one.
+        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return;
+        if (!checkErrors('share', created) || !created.data) return;
+        const path = new URL(created.data.createShareLink.url).pathname;
+        for (let i = 0; i < 3; i++) {
+          const res = await fetch(`${child.url}${path}/files/${file.id}/download`);
+          const bytes = Buffer.from(await res.arrayBuffer());
+          // Used up, or the file went HIDDEN or away: 404 alike.
+          if (res.status === 404) continue;
+          if (res.status !== 200) return note('share download', `status ${res.status}`);
+          if (sha256(bytes) !== file.sha256) note('share download', `file ${file.id}: wrong bytes`);
+        }
+      };
+
       const edit = async (
         user: User,
         { random, pick, between }: Rng,
@@ -424,7 +479,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           if (r < 0.08) await guard('tus', async () => void (await tusStep(slot, user, rng, note)));
           else if (r < 0.3) await guard('upload', () => upload(user, rng));
           else if (r < 0.38) await guard('cut upload', () => cutUpload(user, rng));
-          else if (r < 0.63) await guard('download', () => download(user, rng));
+          else if (r < 0.53) await guard('download', () => download(user, rng));
+          else if (r < 0.58) await guard('share', () => shareDownload(user, rng));
+          else if (r < 0.63) await guard('thumbnail', () => thumbnail(user, rng));
           else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));
           else if (r < 0.83) await guard('retag', () => edit(user, rng, 'retag'));
           else if (r < 0.9 && user.admin) await guard('status', () => edit(user, rng, 'status'));
@@ -506,6 +563,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     if (code !== 0) unexpected.push(`clean stop exited with ${code}:\n${child.output()}`);
 
     const report = await runDoctor({ db: connection.db, dialect: connection.dialect, storage });
+    // Share links: each count equals its download rows, and none passed its limit.
+    const links = await connection.db
+      .selectFrom('share_links as l')
+      .leftJoin('downloads as d', 'd.share_link_id', 'l.id')
+      .select(['l.id', 'l.download_count', 'l.max_downloads'])
+      .select((eb) => eb.fn.count<number>('d.id').as('rows'))
+      .groupBy(['l.id', 'l.download_count', 'l.max_downloads'])
+      .execute();
+    for (const link of links) {
+      if (Number(link.rows) !== link.download_count) {
+        unexpected.push(`share link ${link.id}: count ${link.download_count}, ${link.rows} rows`);
+      }
+      if (link.max_downloads !== null && link.download_count > link.max_downloads) {
+        unexpected.push(`share link ${link.id}: ${link.download_count} > ${link.max_downloads}`);
+      }
+    }
     const left = await leftovers();
     const ok = report.problems === 0 && !left.temps && !left.intents && !left.leases;
     return {

@@ -4,6 +4,9 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   transfer: () => import('./transfer.js'),
   queries: () => import('./queries.js'),
   startup: () => import('./startup.js'),
+  'share-zip': () => import('./share-zip.js'),
+
+  previews: () => import('./previews.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -71,8 +71,10 @@ interface Row {
   tusWhole: Compared;
   tusChunks: Compared;
   tusRssGrowthMiB: number;
-  download1: Compared;
-  downloadN: Compared;
+  /** Bytes a client sent for an upload cut at half and resumed, over the file's size, less one. */
+  resumeOverhead: number | null;
+  download1: Compared | null;
+  downloadN: Compared | null;
   history: string;
 }
 
@@ -103,6 +105,9 @@ export async function run(): Promise<void> {
     const baseline = await startChild(children, ['server/bench/static-server.ts', dir], {});
     const baseUrl = firstLine(baseline.stdout).trim();
 
+    const nginx = await nginxReference(dir, sources.get(sizeMiB)!, sizeMiB * MiB, baseUrl, rounds);
+    console.log(`  ${nginx.line}`);
+
     const rows: Row[] = [];
     for (const storage of storages) {
       const mib = storage === 's3' ? s3MiB : sizeMiB;
@@ -123,7 +128,7 @@ export async function run(): Promise<void> {
       console.log(`  ${row.label}: done`);
     }
     await stop(baseline.child);
-    printTable(rows, { sizeMiB, clients, rounds, copyRate, hashRate });
+    printTable(rows, { sizeMiB, clients, rounds, copyRate, hashRate, nginx: nginx.line });
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await fs.rm(dir, { recursive: true, force: true });
@@ -239,6 +244,12 @@ async function benchStorage(
     const tusAfter = await memory(pid);
     const tusPeak = tusCanReset ? tusAfter.hwm : tusAfter.rss;
 
+    // Resume: the file in one PATCH cut by the client once half of it was sent, then the rest
+    // from the offset the server kept; every byte the client sent counts.
+    const sent = await tusCutAndResume(url, token, ctx.source, ctx.bytes);
+    const resumeOverhead = sent / ctx.bytes - 1;
+    console.log(`    tus cut at 50 % and resumed: ${fmt(resumeOverhead * 100)} % more bytes sent`);
+
     const headers = { authorization: `Bearer ${token}` };
     const downloadUrl = `${url}/files/${file}/download`;
     const downloads = (n: number) =>
@@ -246,9 +257,11 @@ async function benchStorage(
         baseline: await timed(ctx.basePid, gib * n, () => downloadMany(ctx.baseUrl, n, {})),
         subject: await timed(pid, gib * n, () => downloadMany(downloadUrl, n, headers)),
       }));
-    const download1 = await downloads(1);
-    const downloadN = await downloads(ctx.clients);
-    const expected = ctx.rounds * (1 + ctx.clients);
+    // BENCH_TRANSFER_DOWNLOADS=0 leaves the downloads out (the upload figures alone).
+    const withDownloads = process.env.BENCH_TRANSFER_DOWNLOADS !== '0';
+    const download1 = withDownloads ? await downloads(1) : null;
+    const downloadN = withDownloads ? await downloads(ctx.clients) : null;
+    const expected = withDownloads ? ctx.rounds * (1 + ctx.clients) : 0;
     const recorded = await history(url, token, file);
 
     return {
@@ -260,6 +273,7 @@ async function benchStorage(
       tusWhole,
       tusChunks,
       tusRssGrowthMiB: (tusPeak - tusBefore.rss) / MiB,
+      resumeOverhead,
       download1,
       downloadN,
       history:
@@ -456,6 +470,140 @@ async function tusUpload(url: string, token: string, file: string, size: number,
   return id;
 }
 
+/**
+ * A tus upload of `file` in one PATCH that the client cuts once half the file was written to the
+ * socket, resumed from the offset the server reports; resolves to the bytes the client sent.
+ */
+async function tusCutAndResume(url: string, token: string, file: string, size: number) {
+  const tus = { 'tus-resumable': '1.0.0', authorization: `Bearer ${token}` };
+  const created = await sendRange(
+    `${url}/uploads`,
+    'POST',
+    { ...tus, 'upload-length': String(size), 'upload-metadata': `filename ${btoa('cut.bin')}` },
+    file,
+    0,
+    0,
+  );
+  const location = `${url}${String(created.headers.location)}`;
+  const patchHeaders = (offset: number) => ({
+    ...tus,
+    'upload-offset': String(offset),
+    'content-type': 'application/offset+octet-stream',
+  });
+  const half = Math.floor(size / 2);
+  await new Promise<void>((resolve, reject) => {
+    const req = http.request(location, {
+      method: 'PATCH',
+      headers: { ...patchHeaders(0), 'content-length': size },
+    });
+    req.on('error', () => undefined);
+    req.on('response', () => reject(new Error('the cut PATCH was answered')));
+    pipeline(createReadStream(file, { end: half - 1, highWaterMark: MiB }), req, { end: false })
+      .then(() => {
+        req.destroy();
+        resolve();
+      })
+      .catch(reject);
+  });
+  // The server saves what arrived, then lets go of the upload: until then an empty PATCH at its
+  // offset gets 409 (what a tus client does: ask for the offset again).
+  let offset = 0;
+  for (let tries = 0; ; tries++) {
+    const head = await sendRange(location, 'HEAD', tus, file, 0, 0);
+    offset = Number(head.headers['upload-offset']);
+    const probe = await sendRange(location, 'PATCH', patchHeaders(offset), file, 0, 0);
+    if (probe.status === 204) break;
+    if (tries > 200) throw new Error(`resume probe kept failing: ${probe.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const rest = await sendRange(location, 'PATCH', patchHeaders(offset), file, offset, size);
+  if (rest.status !== 204 || !rest.headers['cabinet-file-id']) {
+    throw new Error(`tus resume failed: ${rest.status}`);
+  }
+  return half + (size - offset);
+}
+
+/**
+ * Debian's nginx receiving the same body into a file (`client_body_in_file_only`, through its
+ * WebDAV PUT), against the bare Node server discarding it, when nginx is installed; a note
+ * otherwise. The non-Node reference for what receiving a body can cost here.
+ */
+async function nginxReference(
+  dir: string,
+  source: string,
+  bytes: number,
+  bareOrigin: string,
+  rounds: number,
+): Promise<{ line: string }> {
+  const binary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+  if (!binary)
+    return {
+      line: 'nginx reference: skipped (nginx is not installed; not installed by the bench)',
+    };
+  const root = path.join(dir, 'nginx');
+  await fs.mkdir(path.join(root, 'body'), { recursive: true });
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  await fs.writeFile(
+    path.join(root, 'nginx.conf'),
+    `daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/error.log;
+events {}
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:${port};
+    client_max_body_size 0;
+    client_body_buffer_size 1m;
+    client_body_in_file_only clean;
+    client_body_temp_path ${root}/body;
+    location / { root ${root}; dav_methods PUT; create_full_put_path on; }
+  }
+}
+`,
+  );
+  const child = spawn(binary, ['-c', path.join(root, 'nginx.conf'), '-p', root], {
+    stdio: 'ignore',
+  });
+  try {
+    const ratios: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+      await sync();
+      let t0 = performance.now();
+      await sendRange(`${bareOrigin}/discard`, 'POST', {}, source, 0, bytes);
+      const bare = bytes / MiB / ((performance.now() - t0) / 1000);
+      await sync();
+      t0 = performance.now();
+      let res: { status: number } = { status: 0 };
+      for (let tries = 0; tries < 50 && res.status === 0; tries++) {
+        res = await sendRange(
+          `http://127.0.0.1:${port}/put-${i}.bin`,
+          'PUT',
+          {},
+          source,
+          0,
+          bytes,
+        ).catch(async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          t0 = performance.now();
+          return { status: 0 };
+        });
+      }
+      if (res.status >= 300 || res.status === 0) throw new Error(`nginx PUT: ${res.status}`);
+      const rate = bytes / MiB / ((performance.now() - t0) / 1000);
+      await fs.rm(path.join(root, `put-${i}.bin`), { force: true });
+      ratios.push(rate / bare);
+      console.log(`    nginx round ${i + 1}: ${fmt(rate, 0)} / ${fmt(bare, 0)} MiB/s`);
+    }
+    ratios.sort((a, b) => a - b);
+    return {
+      line: `nginx PUT into a file ÷ bare Node server: ${fmt(median(ratios))}× (${fmt(ratios[0]!)}–${fmt(ratios.at(-1)!)})`,
+    };
+  } catch (err) {
+    return { line: `nginx reference: failed (${(err as Error).message})` };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
 /** `n` concurrent GETs of the whole body, discarded; resolves to total MiB/s. */
 async function downloadMany(url: string, n: number, headers: Record<string, string>) {
   const agent = new http.Agent({ keepAlive: false, maxSockets: n });
@@ -611,13 +759,23 @@ const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
 function printTable(
   rows: Row[],
-  ctx: { sizeMiB: number; clients: number; rounds: number; copyRate: number; hashRate: number },
+  ctx: {
+    sizeMiB: number;
+    clients: number;
+    rounds: number;
+    copyRate: number;
+    hashRate: number;
+    nginx: string;
+  },
 ): void {
   const range = (c: Omit<Compared, 'subject' | 'second'>) =>
     `${fmt(c.ratio)}× (${fmt(c.low)}–${fmt(c.high)})`;
-  const ratio = (c: Compared, target: number) => `${range(c)} ${mark(c.ratio >= target)}`;
-  const rates = (c: Compared) => `${fmt(c.subject.rate, 0)} / ${fmt(c.baseline.rate, 0)}`;
-  const cpu = (c: Compared) => `${fmt(c.subject.cpuPerGiB)} / ${fmt(c.baseline.cpuPerGiB)}`;
+  const ratio = (c: Compared | null, target: number) =>
+    c ? `${range(c)} ${mark(c.ratio >= target)}` : '—';
+  const rates = (c: Compared | null) =>
+    c ? `${fmt(c.subject.rate, 0)} / ${fmt(c.baseline.rate, 0)}` : '—';
+  const cpu = (c: Compared | null) =>
+    c ? `${fmt(c.subject.cpuPerGiB)} / ${fmt(c.baseline.cpuPerGiB)}` : '—';
   const lines: [string, ...string[]][] = [
     ['', ...rows.map((r) => r.label)],
     ['upload (MiB/s): Cabinet / bare Node server', ...rows.map((r) => rates(r.upload))],
@@ -661,6 +819,14 @@ function printTable(
       'server RSS growth over tus (target < 64 MiB)',
       ...rows.map((r) => `${fmt(r.tusRssGrowthMiB, 1)} MiB ${mark(r.tusRssGrowthMiB < 64)}`),
     ],
+    [
+      'tus cut at 50 % and resumed: extra bytes sent (target ≤ 1 %)',
+      ...rows.map((r) =>
+        r.resumeOverhead === null
+          ? '—'
+          : `${fmt(r.resumeOverhead * 100)} % ${mark(r.resumeOverhead <= 0.01)}`,
+      ),
+    ],
     ['download ×1 (MiB/s): Cabinet / baseline', ...rows.map((r) => rates(r.download1))],
     ['download ×1 ÷ baseline (target ≥ 0.9)', ...rows.map((r) => ratio(r.download1, 0.9))],
     [
@@ -689,6 +855,6 @@ function printTable(
       `range over the rounds. cp ${fmt(ctx.copyRate, 0)} MiB/s (median of 3). Baselines: a plain ` +
       `Node server piping an fs stream to the response, the same server discarding an upload's ` +
       `body, and the same server parsing it with busboy and writing the file in 1 MiB writes. Load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores ` +
-      `at the end.\n`,
+      `at the end. ${ctx.nginx}.\n`,
   );
 }

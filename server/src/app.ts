@@ -8,9 +8,16 @@ import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
-import { externalOrigin } from './http/oidc-origin.js';
+import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
-import { createUploadYoga, isMultipart, refuseUploadEarly } from './http/upload.js';
+import { requestOrigin } from './http/share-origin.js';
+import { handleShareRoute, SHARE_ROUTE } from './http/share-routes.js';
+import {
+  createUploadYoga,
+  isMultipart,
+  refuseOverQuota,
+  refuseUploadEarly,
+} from './http/upload.js';
 import { lingerIfBodyUnread } from './streams/linger.js';
 import type { Logger } from './logger.js';
 import type { Viewer } from './modules/auth/viewer.js';
@@ -86,7 +93,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
       token: auth.token,
       clientAddress: clientAddress(req, deps.config.trustProxy),
       userAgent: req.headers['user-agent']?.slice(0, 512) || null,
-      origin: externalOrigin(req, deps.config),
+      origin: requestOrigin(req, deps.config),
       log,
       setCookie: (cookie) => res.appendHeader('set-cookie', cookie),
     };
@@ -101,7 +108,8 @@ export function createApp(deps: Deps & { log: Logger }): App {
             'Requests without a Bearer token must send a JSON body or the x-requested-with header.',
           )
         : upload
-          ? refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes)
+          ? (refuseUploadEarly(req, auth.viewer, deps.config.maxUploadBytes) ??
+            (await refuseOverQuota(req, auth.viewer!, services.files)))
           : null;
     // A refused request is answered before its body is read, and an upload whose resolver fails
     // early leaves the rest unread: either way the body is not drained (see streams/linger.ts).
@@ -127,12 +135,22 @@ export function createApp(deps: Deps & { log: Logger }): App {
       const auth = await authenticate(req);
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
     }
+    const share = SHARE_ROUTE.exec(url.pathname);
+    if (share) return handleShareRoute(req, res, url, share, services, log);
+    const derived = /^\/files\/([^/]+)\/(thumbnail|preview)$/.exec(url.pathname);
+    if (derived) {
+      const auth = await authenticate(req);
+      return derived[2] === 'thumbnail'
+        ? handleThumbnail(req, res, derived[1]!, url, auth.viewer, services)
+        : handlePreview(req, res, derived[1]!, auth.viewer, services, log);
+    }
     const tus = /^\/uploads(?:\/([^/]+))?\/?$/.exec(url.pathname);
     if (tus) {
       const auth = await authenticate(req);
       return handleUploads(req, res, tus[1] ?? null, auth, {
         uploads,
         maxUploadBytes: deps.config.maxUploadBytes,
+        chunkBytes: deps.config.uploadChunkBytes,
       });
     }
     if (url.pathname === '/healthz') {

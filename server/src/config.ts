@@ -8,9 +8,17 @@ export interface Config {
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
   storage: StorageConfig;
   maxUploadBytes: number;
+  /** Bytes per PATCH the web app sends to /uploads (announced on OPTIONS /uploads). */
+  uploadChunkBytes: number;
   /** An unfinished resumable upload is swept, bytes and all, this long after it was created. */
   uploadExpiryMs: number;
   sessionDays: number;
+  /** Days a deleted file stays in the trash, restorable; 0 purges at once. */
+  trashDays: number;
+  /** The quota of users without their own, in bytes; null: none. */
+  defaultQuotaBytes: number | null;
+  /** Days audit events are kept. */
+  auditDays: number;
   authRatePerAddress: number;
   /** How many reverse proxies in front append to X-Forwarded-For (0: use the socket address). */
   trustProxy: number;
@@ -61,8 +69,17 @@ const envSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   MAX_UPLOAD_BYTES: positiveInt('MAX_UPLOAD_BYTES', 5 * 1024 ** 3),
   UPLOAD_EXPIRY_HOURS: positiveInt('UPLOAD_EXPIRY_HOURS', 24),
+  UPLOAD_CHUNK_BYTES: positiveInt('UPLOAD_CHUNK_BYTES', 8 * 1024 ** 2),
   SESSION_DAYS: positiveInt('SESSION_DAYS', 30),
   AUTH_RATE_PER_ADDRESS: positiveInt('AUTH_RATE_PER_ADDRESS', 300),
+  TRASH_DAYS: wholeNumber(30, 0, 36_500, 'TRASH_DAYS must be a whole number of days (0–36500)'),
+  DEFAULT_QUOTA_BYTES: wholeNumber(
+    -1,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    'DEFAULT_QUOTA_BYTES must be a whole number of bytes',
+  ),
+  AUDIT_DAYS: wholeNumber(365, 1, 36_500, 'AUDIT_DAYS must be a whole number of days (1–36500)'),
   INSTANCE_LEASE_SECONDS: positiveInt('INSTANCE_LEASE_SECONDS', 60),
   TRUST_PROXY: wholeNumber(
     0,
@@ -154,8 +171,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     database,
     storage,
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    uploadChunkBytes: e.UPLOAD_CHUNK_BYTES,
     uploadExpiryMs: e.UPLOAD_EXPIRY_HOURS * 3_600_000,
     sessionDays: e.SESSION_DAYS,
+    trashDays: e.TRASH_DAYS,
+    // -1 is wholeNumber's fallback for "unset": no default quota.
+    defaultQuotaBytes: e.DEFAULT_QUOTA_BYTES < 0 ? null : e.DEFAULT_QUOTA_BYTES,
+    auditDays: e.AUDIT_DAYS,
     authRatePerAddress: e.AUTH_RATE_PER_ADDRESS,
     trustProxy: e.TRUST_PROXY,
     publicOrigin: e.PUBLIC_ORIGIN,

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'
+  | 'QUOTA_EXCEEDED'
   | 'TOTP_REQUIRED';
 
 export abstract class AppError extends Error {
@@ -114,6 +115,30 @@ export class RateLimitedError extends AppError {
 
   override extensions(): Record<string, unknown> {
     return { code: this.code, retryAfter: this.retryAfter };
+  }
+}
+
+/** An upload that would take its uploader past their quota (HTTP 413 on the upload routes). */
+export class QuotaExceededError extends AppError {
+  readonly code = 'QUOTA_EXCEEDED';
+  readonly status = 413;
+  constructor(
+    readonly quotaBytes: number,
+    readonly usedBytes: number,
+  ) {
+    super(
+      `This upload would pass your storage quota of ${quotaBytes} bytes (${usedBytes} used, ` +
+        'trash included). Empty the trash or ask an admin for more room.',
+    );
+  }
+
+  override extensions(): Record<string, unknown> {
+    return {
+      code: this.code,
+      quotaBytes: this.quotaBytes,
+      usedBytes: this.usedBytes,
+      http: { status: 413 },
+    };
   }
 }
 

@@ -80,6 +80,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     10 * 60 * 1000,
   );
   uploadSweep.unref();
+  // Retention: trashed files past TRASH_DAYS, audit events past AUDIT_DAYS. Every step deletes
+  // only what is still there, so instances sharing a database may run them at the same moment.
+  const retention = setInterval(
+    () => {
+      app.services.files
+        .purgeExpired()
+        .catch((err: unknown) => log.warn({ err }, 'trash purge failed'));
+      app.services.audit
+        .prune()
+        .catch((err: unknown) => log.warn({ err }, 'audit retention failed'));
+    },
+    10 * 60 * 1000,
+  );
+  retention.unref();
 
   return {
     url: `http://${host}:${port}`,
@@ -89,11 +103,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     async close() {
       clearInterval(sessionSweep);
       clearInterval(uploadSweep);
+      clearInterval(retention);
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         setTimeout(() => server.closeAllConnections(), 2_000).unref();
       });
+      // A resumable upload cut by the close still saves what arrived and lets go of its lock.
+      await app.uploads.settle();
       // A lease left behind only lapses: what it names is cleaned up a lease period later.
       await lease.close().catch((err: unknown) => log.warn({ err }, 'could not end the lease'));
       await connection.close();

@@ -2,6 +2,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/database.js';
 import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
+import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createPasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
@@ -11,6 +12,8 @@ import { seesHiddenFiles } from './modules/auth/visibility.js';
 import { pingDatabase } from './db/health.js';
 import { createDownloadsService } from './modules/downloads/downloads.service.js';
 import { createFilesService } from './modules/files/files.service.js';
+import { createSharesService } from './modules/shares/shares.service.js';
+import { createPreviewsService } from './modules/previews/previews.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
 import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
@@ -49,7 +52,11 @@ export function createServices(deps: Deps) {
       resolveViewer(db, sessions, token, { requireAdminTotp: config.requireAdminTotp }),
     /** Resolves when the database answers (`/healthz`). */
     health: () => pingDatabase(db),
-    users: createUsersService(db, { revokeAll: auth.revokeAll, seesHiddenFiles }),
+    users: createUsersService(db, {
+      revokeAll: auth.revokeAll,
+      seesHiddenFiles,
+      defaultQuotaBytes: config.defaultQuotaBytes,
+    }),
     tokens: createTokensService(db),
     tags: createTagsService(db),
     files: createFilesService({
@@ -58,10 +65,20 @@ export function createServices(deps: Deps) {
       dialect: deps.dialect,
       storage: deps.storage,
       maxUploadBytes: config.maxUploadBytes,
+      trashDays: config.trashDays,
+      defaultQuotaBytes: config.defaultQuotaBytes,
     }),
     downloads: createDownloadsService(db, deps.dialect),
+    shares: createSharesService({
+      db,
+      dialect: deps.dialect,
+      limiterFactory: deps.limiterFactory,
+      secure: config.publicOrigin?.protocol === 'https:',
+    }),
+    previews: createPreviewsService({ db, storage: deps.storage }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
+    audit: createAuditService(db, { auditDays: config.auditDays }),
   };
 }
 

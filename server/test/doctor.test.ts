@@ -222,9 +222,10 @@ describe('doctor', () => {
     expect(res.data?.file.downloadCount).toBe(2);
     expect(res.data?.file.tags).toEqual(expect.arrayContaining([{ name: 'red', fileCount: 2 }]));
 
-    // The operator's decision: delete the file whose bytes are gone. Then all is clean.
+    // The operator's decision: delete the file whose bytes are gone, and empty it from the
+    // trash (a trashed file still holds its blob). Then all is clean.
     const del = await t.gql(
-      `mutation($id: ID!) { deleteFile(id: $id) }`,
+      `mutation($id: ID!) { deleteFile(id: $id) purgeFile(id: $id) }`,
       { id: String(d) },
       {
         token: admin.token,

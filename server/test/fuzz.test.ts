@@ -1,14 +1,16 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './harness.js';
+import { fileRouteCase } from './fuzz/file-routes.js';
 import { graphqlCase, type IdPool } from './fuzz/graphql.js';
 import { multipartCase } from './fuzz/multipart.js';
 import { judge, normalizeMessage, showOutcome, showRequest, type Problem } from './fuzz/oracle.js';
 import { hashSeed, Random } from './fuzz/random.js';
+import { shareCase, type ShareFixture } from './fuzz/share.js';
 import { tusCase, type FreshUpload } from './fuzz/tus.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { insertFiles } from './library.js';
-import { countFilesUnder, upload } from './uploads.js';
+import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 
 // Fuzzing the front door (hardening issue): mutated multipart uploads and GraphQL documents
 // generated from the schema, each sent over a raw socket to a real server. After every case the
@@ -22,7 +24,7 @@ import { countFilesUnder, upload } from './uploads.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202) >>> 0;
 const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 400));
-const ONLY = /^(multipart|graphql|tus):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
+const ONLY = /^(multipart|graphql|tus|share|files):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
 /** Small, so that "over the limit" cases are cheap to send. */
 const LIMIT = 64 * 1024;
 /** Health is checked, and progress shown, once per batch. */
@@ -31,7 +33,7 @@ const BATCH = 25;
 const SHOWN_PER_SIGNATURE = 3;
 const DATABASE = process.env.TEST_DATABASE_URL ? 'postgresql' : 'sqlite';
 
-type Section = 'multipart' | 'graphql' | 'tus';
+type Section = 'multipart' | 'graphql' | 'tus' | 'share' | 'files';
 
 interface Failure {
   section: Section;
@@ -430,6 +432,161 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       }
       expect(await healthy()).toBe(true);
       report('tus');
+    },
+    CASES * 400 + 60_000,
+  );
+  it(
+    'answers mutated share link requests without a 5xx, and link counts match their rows',
+    async () => {
+      const db = t.server.connection.db;
+      const mine = await uploadOk(t, 'shared bytes', {
+        token: tokens.user,
+        filename: 'shared.txt',
+      });
+      const create = async (password: string | null) => {
+        const res = await t.gql<{ createShareLink: { url: string } }>(
+          `mutation($f: [ID!]!, $p: String) {
+            createShareLink(fileIds: $f, password: $p, maxDownloads: 1000000) { url } }`,
+          { f: [ids.files[0], mine.id], p: password },
+          { token: tokens.user },
+        );
+        return new URL(res.data!.createShareLink.url).pathname.split('/')[2]!;
+      };
+      const open = await create(null);
+      const locked = await create('fuzz password');
+      const opened = await t.gql<{ share: { files: { downloadUrl: string }[] } }>(
+        `query($t: String!) { share(token: $t, password: "fuzz password") { files { downloadUrl } } }`,
+        { t: locked },
+      );
+      const fixture: ShareFixture = {
+        open,
+        locked,
+        proof: new URL(opened.data!.share.files[0]!.downloadUrl, t.url).searchParams.get('key')!,
+        fileIds: [ids.files[0]!, mine.id, ids.files[1]!],
+        sha256: mine.sha256,
+      };
+      for (const index of indices('share')) {
+        const rng = new Random(hashSeed(SEED, 'share', index));
+        const c = shareCase(rng, fixture);
+        const req = c.request();
+        let outcome = await sendWire(port, req);
+        // As for tus: an answer to HEAD has no body whatever its Content-Length says; the wire
+        // keeps only 300 bytes of what came, shorter than these heads, so a status line will do.
+        const headBlock =
+          req.method === 'HEAD' && outcome.kind === 'closed'
+            ? /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n/.exec(outcome.partial)
+            : null;
+        if (headBlock) {
+          outcome = {
+            kind: 'answered',
+            status: Number(headBlock[1]),
+            headers: {},
+            body: Buffer.alloc(0),
+          };
+        }
+        const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
+        await new Promise((r) => setImmediate(r));
+        problems.push(...crashProblems());
+        record('share', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await stillUp('share', index, c.labels, req, outcome)))
+          break;
+      }
+      // Every count a link holds is one history row of it, and the other way round.
+      const links = await db.selectFrom('share_links').select(['id', 'download_count']).execute();
+      for (const link of links) {
+        const rows = await db
+          .selectFrom('downloads')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('share_link_id', '=', link.id)
+          .executeTakeFirstOrThrow();
+        if (Number(rows.n) !== link.download_count) {
+          failures.push({
+            section: 'share',
+            index: -1,
+            labels: ['after all cases'],
+            request: '',
+            outcome: '',
+            problem: {
+              signature: 'a link count does not match its download rows',
+              detail: `link ${link.id}: download_count ${link.download_count}, ${rows.n} rows`,
+            },
+          });
+        }
+      }
+      expect(await healthy()).toBe(true);
+      report('share');
+    },
+    CASES * 400 + 60_000,
+  );
+
+  it(
+    'answers mutated thumbnail and preview requests with codes, counting no download',
+    async () => {
+      const db = t.server.connection.db;
+      const downloads = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('downloads')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      // Images to make thumbnails of, besides the text fixtures (which have none).
+      const images = await Promise.all([
+        upload(t, PNG, { token: tokens.user, filename: 'pixel.png' }),
+        upload(t, PNG, { token: tokens.admin, filename: 'hidden.png', status: 'HIDDEN' }),
+      ]);
+      const fileIds = [...ids.files, ...images.map((r) => r.data?.uploadFile?.id ?? '0')];
+      const before = await downloads();
+      for (const index of indices('files')) {
+        const rng = new Random(hashSeed(SEED, 'files', index));
+        const c = fileRouteCase(rng, fileIds);
+        const req = c.request(tokens);
+        let outcome = await sendWire(port, req);
+        // As for tus: a HEAD answer has no body whatever its Content-Length says. The wire keeps
+        // only the first 300 characters, fewer than these heads take: a status line then a close
+        // (the request asked for one) is the whole answer.
+        const headBlock =
+          req.method === 'HEAD' && outcome.kind === 'closed'
+            ? /^HTTP\/1\.1 (\d{3}) /.exec(outcome.partial)
+            : null;
+        if (headBlock) {
+          outcome = {
+            kind: 'answered',
+            status: Number(headBlock[1]),
+            headers: {},
+            body: Buffer.alloc(0),
+          };
+        }
+        const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
+        await new Promise((r) => setImmediate(r));
+        problems.push(...crashProblems());
+        record('files', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await stillUp('files', index, c.labels, req, outcome)))
+          break;
+      }
+      if ((await downloads()) !== before) {
+        failures.push({
+          section: 'files',
+          index: -1,
+          labels: ['after all cases'],
+          request: '',
+          outcome: '',
+          problem: {
+            signature: 'a thumbnail or preview was recorded as a download',
+            detail: `${(await downloads()) - before} download row(s) added`,
+          },
+        });
+      }
+      const pending = await db
+        .selectFrom('derived_objects')
+        .select('sha256')
+        .where('state', '=', 'pending')
+        .execute();
+      expect(pending).toEqual([]);
+      expect(await healthy()).toBe(true);
+      report('files');
     },
     CASES * 400 + 60_000,
   );

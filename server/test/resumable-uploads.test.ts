@@ -128,6 +128,8 @@ describe('resumable uploads (tus)', () => {
       'creation,creation-with-upload,termination,expiration',
     );
     expect(res.headers.get('tus-max-size')).toBe(String(64 * 1024 * 1024));
+    // The web app's PATCH size, 8 MiB unless UPLOAD_CHUNK_BYTES says otherwise.
+    expect(res.headers.get('cabinet-chunk-size')).toBe(String(8 * 1024 * 1024));
   });
 
   it('ends with the exact bytes and SHA-256 after cuts at random offsets', async () => {
@@ -466,5 +468,19 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('resuming through a second insta
       await database.drop();
       await s3.close();
     }
+  });
+});
+
+describe('resumable uploads behind a proxy that limits request bodies', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ UPLOAD_CHUNK_BYTES: '1048576' });
+  });
+  afterAll(() => t?.close());
+
+  it('announces the chunk size the operator set', async () => {
+    const res = await fetch(`${t.url}/uploads`, { method: 'OPTIONS' });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('cabinet-chunk-size')).toBe('1048576');
   });
 });

@@ -4,6 +4,10 @@ declare global {
     interface Error {
       message: string;
     }
+    interface PageState {
+      /** The file viewer was opened on this page (lib/viewer): Back closes it. */
+      viewer?: boolean;
+    }
   }
 }
 

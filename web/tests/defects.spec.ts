@@ -68,17 +68,17 @@ test('3, 4: the tray shows the file size, full bars, folds away after success, s
     { name: 'pixel.png', mimeType: 'image/png', buffer: Buffer.alloc(205, 1) },
     { name: 'tiny.txt', mimeType: 'text/plain', buffer: Buffer.from('tiny') },
   ]);
-  // Hold the last response so the finished item can be looked at before the tray folds.
+  // Hold the second upload's creation so the finished item can be looked at before the tray
+  // folds (uploads go through /uploads, tus; the metadata names the file).
   let release: () => void = () => {};
   const held = new Promise<void>((resolve) => (release = resolve));
-  let uploadsSeen = 0;
-  await page.route('**/graphql', async (route) => {
+  const tinyName = Buffer.from('tiny.txt').toString('base64');
+  await page.route('**/uploads', async (route) => {
     if (
       route.request().method() === 'POST' &&
-      /UploadFile/.test(route.request().postData() ?? '')
+      (route.request().headers()['upload-metadata'] ?? '').includes(tinyName)
     ) {
-      uploadsSeen++;
-      if (uploadsSeen === 2) await held;
+      await held;
     }
     await route.continue();
   });
@@ -132,11 +132,8 @@ test('4: the tray never covers the last rows or "Per page"', async ({ page, api 
   await page.setViewportSize({ width: 1280, height: 720 });
   await page.goto('/workspace?size=10');
   await expect(rows(page)).toHaveCount(10);
-  // A failed upload keeps the tray open.
-  await page.route('**/graphql', async (route) => {
-    if (/UploadFile/.test(route.request().postData() ?? '')) await route.abort();
-    else await route.continue();
-  });
+  // A failed upload keeps the tray open: the connection drops at every attempt.
+  await page.route('**/uploads', (route) => route.abort());
   await page.getByTestId('upload-button').click();
   await page
     .getByTestId('upload-input')
@@ -226,7 +223,7 @@ test('15: names get the room, tags sit under the name, the full name on hover an
   expect(await cell.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
   await expect(cell).toHaveAttribute('title', name);
   // Tags under the name, in the same cell.
-  await expect(row.locator('.c-name')).toContainText('confidential');
+  await expect(row.locator('[data-column="name"]')).toContainText('confidential');
   await expect(page.getByRole('columnheader', { name: 'Tags' })).toHaveCount(0);
 });
 

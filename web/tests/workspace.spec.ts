@@ -183,7 +183,7 @@ test('pagination, page size and sort live in the URL', async ({ page, api }) => 
     await api.upload(me.token, { name: `file-${n}.txt`, content: 'x'.repeat(i * 10) });
   }
   await signIn(page, me);
-  await page.goto('/workspace?size=10&sort=NAME');
+  await page.goto('/workspace?size=10&sort=name:asc');
   await expect(rows(page)).toHaveCount(10);
   await expect(rows(page).first()).toHaveAttribute('data-file-name', 'file-01.txt');
   const pagination = page.getByTestId('pagination');
@@ -201,9 +201,14 @@ test('pagination, page size and sort live in the URL', async ({ page, api }) => 
   await page.goBack();
   await expect(rows(page)).toHaveCount(3);
 
-  await page.getByLabel('Sort').selectOption('LARGEST');
+  await page.getByLabel('Sort', { exact: true }).selectOption({ label: 'Largest first' });
   await expect(page).not.toHaveURL(/page=/);
   await expect(rows(page).first()).toHaveAttribute('data-file-name', 'file-23.txt');
+  // The one table: its column headers sort the workspace too, into the same URL.
+  await page.getByRole('columnheader', { name: 'Name' }).getByRole('button').click();
+  await expect(page).toHaveURL(/sort=name(%3A|:)asc/);
+  await expect(rows(page).first()).toHaveAttribute('data-file-name', 'file-01.txt');
+  await expect(page.getByLabel('Sort', { exact: true })).toHaveValue('name:asc');
   await pagination.getByLabel('Per page').selectOption('50');
   await expect(rows(page)).toHaveCount(23);
   await expect(page).toHaveURL(/size=50/);

@@ -28,6 +28,10 @@ export interface UsersTable {
   /** Kept by the same triggers: how many of those files are HIDDEN. */
   uploads_hidden: ColumnType<number, never, never>;
   download_count: ColumnType<number, number | undefined, number>;
+  /** The user's own quota in bytes; null: DEFAULT_QUOTA_BYTES. */
+  quota_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Kept by triggers (migration 2026-12-04T0300b_trash_quotas): sizes of the user's files, trash included. */
+  used_bytes: ColumnType<number, never, never>;
   /** Base32 TOTP secret once two-factor is confirmed (migration 2026-12-04T0400_2_totp). */
   totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
   /** A secret handed out by startTotpSetup, not yet confirmed by a code. */
@@ -173,6 +177,17 @@ export interface DownloadTotalsTable {
   downloads: number;
 }
 
+/** A file in the trash (migration 2026-12-04T0300b_trash_quotas): its files row as it was, plus… */
+export interface TrashedFilesTable extends Omit<FilesTable, 'id' | 'status' | 'download_count'> {
+  id: number;
+  status: FileStatus;
+  download_count: number;
+  deleted_at: number;
+  deleted_by: number | null;
+  /** JSON array of the ids of the tags it carried. */
+  tag_ids: string;
+}
+
 export interface FileTagsTable {
   file_id: number;
   tag_id: number;
@@ -186,6 +201,36 @@ export interface DownloadsTable {
   file_name: string;
   user_id: number | null;
   at: number;
+  /** The share link a download came through (its user_id is null); null for signed-in ones. */
+  share_link_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** While the file is in the trash: its id (file_id is null then), so a restore relinks it. */
+  trashed_file_id: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** A share link (migration 2026-12-04T0100_share_links, modules/shares). */
+export interface ShareLinksTable {
+  id: Id;
+  /** The secret of `/s/<token>`, kept so its creator can copy the URL again. */
+  token: string;
+  token_hash: string;
+  /** Hex key signing the link's password proofs. */
+  proof_key: string;
+  created_by: number | null;
+  created_at: number;
+  expires_at: number | null;
+  password_hash: string | null;
+  max_downloads: number | null;
+  download_count: ColumnType<number, number | undefined, number>;
+  last_used_at: number | null;
+  revoked_at: number | null;
+  note: string | null;
+}
+
+export interface ShareLinkFilesTable {
+  link_id: number;
+  file_id: number;
+  /** The file's place in the link, as given at creation. */
+  position: number;
 }
 
 /** One running server process's lease (migration 2026-12-01T0900_instance_leases). */
@@ -242,6 +287,25 @@ export interface UploadSessionsTable {
   locked_until: number | null;
 }
 
+/** One audit log entry (migration 2026-12-04T0300a_audit_events, modules/audit); never updated. */
+export interface AuditEventsTable {
+  id: Id;
+  at: number;
+  /** Who acted; null for an anonymous caller (a failed sign-in) or the server itself. */
+  actor_id: number | null;
+  /** The actor's email at that moment, or what an anonymous caller claimed to be. */
+  actor_label: string;
+  /** `user.ban`, `file.delete`, … (audit/actions.ts). */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  /** What the target was called at that moment (a user's email, a file's or tag's name). */
+  target_label: string | null;
+  address: string | null;
+  /** JSON text: before/after values and other facts of the event. */
+  details: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -263,6 +327,32 @@ export interface Database {
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
   webauthn_challenges: WebauthnChallengesTable;
+  audit_events: AuditEventsTable;
+  share_links: ShareLinksTable;
+  share_link_files: ShareLinkFilesTable;
+  trashed_files: TrashedFilesTable;
+  derived_objects: DerivedObjectsTable;
+}
+
+/**
+ * A derived object (a thumbnail) of a blob, or the memory that none can be made (migration
+ * 2026-12-04T0200_previews, modules/previews).
+ */
+export interface DerivedObjectsTable {
+  sha256: string;
+  size: number;
+  /** `thumb256`, `thumb1024` (previews.service.ts). */
+  variant: string;
+  state: 'pending' | 'ready' | 'none';
+  /** Random token of the instance making it while `pending`. */
+  claim: string | null;
+  /** A `pending` claim lapses then (epoch ms): its maker is taken to have died. */
+  claimed_until: number | null;
+  /** Size of the stored object when `ready`. */
+  bytes: number | null;
+  /** Why none could be made (logs and the doctor; never shown to users). */
+  reason: string | null;
+  updated_at: number;
 }
 
 export type Db = Kysely<Database>;
@@ -280,3 +370,6 @@ export type FileRow = Selectable<FilesTable>;
 export type TagRow = Selectable<TagsTable>;
 export type DownloadRow = Selectable<DownloadsTable>;
 export type UploadSessionRow = Selectable<UploadSessionsTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;
+export type ShareLinkRow = Selectable<ShareLinksTable>;
+export type TrashedFileRow = Selectable<TrashedFilesTable>;

@@ -11,6 +11,9 @@ import '../modules/files/files.graphql.js';
 import '../modules/downloads/downloads.graphql.js';
 import '../modules/stats/stats.graphql.js';
 import '../modules/search/search.graphql.js';
+import '../modules/audit/audit.graphql.js';
+import '../modules/shares/shares.graphql.js';
+import '../modules/previews/previews.graphql.js';
 
 export const schema = builder.toSchema({ sortSchema: true });
 

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { isRecycling } from '../streams/recycling-read.js';
 import { AppError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FileRow } from '../db/database.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { Services } from '../services.js';
 import type { ByteRange } from '../storage/storage.js';
@@ -58,15 +59,35 @@ export function parseRange(header: string, size: number): ByteRange | 'unsatisfi
 }
 
 /**
+ * The byte range a GET asks for (Range, honoured only with a matching If-Range or none; another
+ * validator asks for the whole file), null for the whole file, or 'answered' once a 416 was sent.
+ */
+export function requestedRange(
+  req: IncomingMessage,
+  res: ServerResponse,
+  size: number,
+  etag: string,
+): ByteRange | null | 'answered' {
+  const rangeHeader = req.headers.range;
+  const ifRange = req.headers['if-range'];
+  if (!rangeHeader || (ifRange && String(ifRange).trim() !== etag)) return null;
+  const parsed = parseRange(rangeHeader, size);
+  if (parsed !== 'unsatisfiable') return parsed;
+  sendText(res, 416, 'Range not satisfiable', { 'content-range': `bytes */${size}`, etag });
+  return 'answered';
+}
+
+/**
  * A link opened by the browser as a page (a document navigation, or a client that asks for HTML)
  * gets the web app's page for the error instead of a bare text body; API clients keep the code.
  */
-function refuse(
+export function refuse(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
   text: string,
   headers: Record<string, string> = {},
+  errorPage = `/file-unavailable?status=${status}`,
 ): void {
   // `<a download>` is a navigation too, but to `empty`: the browser shows a failed download, and
   // a page sent there would be saved as the file.
@@ -79,10 +100,61 @@ function refuse(
       : /\btext\/html\b/i.test(req.headers.accept ?? '');
   if (req.method !== 'GET' || !page) return sendText(res, status, text, headers);
   res.writeHead(303, {
-    location: `/file-unavailable?status=${status}`,
+    location: errorPage,
     'cache-control': 'no-store',
   });
   res.end();
+}
+
+/**
+ * The file a GET/HEAD of a file route (download, thumbnail, preview) names, once the caller may
+ * read its bytes: signed in, a token with DOWNLOAD, and the file visible to them. Otherwise the
+ * refusal is sent and the result is null.
+ */
+export async function fileForRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawId: string,
+  viewer: Viewer | null,
+  services: Services,
+): Promise<{ file: FileRow; viewer: Viewer } | null> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    sendText(res, 405, 'Method not allowed', { allow: 'GET, HEAD' });
+    return null;
+  }
+  if (!viewer) {
+    refuse(req, res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
+    return null;
+  }
+  if (viewer.kind === 'token' && !viewer.scopes.includes('DOWNLOAD')) {
+    refuse(req, res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
+    return null;
+  }
+  const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
+  const file = id === null ? null : await services.files.get(viewer, id);
+  if (!file) {
+    refuse(req, res, 404, 'No such file.');
+    return null;
+  }
+  return { file, viewer };
+}
+
+/**
+ * Answers 304 when the request's If-None-Match matches `etag` (lists, weak comparison, `*`).
+ * Only that header goes to `fresh`: it would treat `Cache-Control: no-cache` as a reload and
+ * answer in full, but fetch() adds that to every request carrying If-None-Match, and the bytes
+ * behind an ETag that is their hash never change.
+ */
+export function answeredNotModified(
+  req: IncomingMessage,
+  res: ServerResponse,
+  etag: string,
+  cacheControl: string,
+): boolean {
+  if (!fresh({ 'if-none-match': req.headers['if-none-match'] }, { etag })) return false;
+  res.writeHead(304, { etag, 'cache-control': cacheControl });
+  res.end();
+  return true;
 }
 
 export async function handleDownload(
@@ -93,19 +165,45 @@ export async function handleDownload(
   services: Services,
   log: Logger,
 ): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    return sendText(res, 405, 'Method not allowed', { allow: 'GET, HEAD' });
-  }
-  if (!viewer) {
-    return refuse(req, res, 401, 'Sign in to download files.', { 'www-authenticate': 'Bearer' });
-  }
-  if (viewer.kind === 'token' && !viewer.scopes.includes('DOWNLOAD')) {
-    return refuse(req, res, 403, 'This API token may not download files (it lacks DOWNLOAD).');
-  }
-  const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
-  const file = id === null ? null : await services.files.get(viewer, id);
-  if (!file) return refuse(req, res, 404, 'No such file.');
+  const access = await fileForRequest(req, res, rawId, viewer, services);
+  if (!access) return;
+  const { file } = access;
+  const userId = access.viewer.user.id;
+  await serveFile(req, res, file, {
+    services,
+    log,
+    record: async () =>
+      (await services.downloads.record(file.id, userId))
+        ? null
+        : new NotFoundError('No such file.'),
+    refuse: (status, text) => refuse(req, res, status, text),
+  });
+}
 
+/** How a route that serves a file's bytes records a download and turns a failure away. */
+export interface ServeFileOptions {
+  services: Services;
+  log: Logger;
+  /**
+   * Records one download (a GET from byte 0), after the bytes were opened and before anything is
+   * sent; an AppError when it may not happen (then nothing is sent but the refusal).
+   */
+  record(): Promise<AppError | null>;
+  refuse(status: number, text: string): void;
+}
+
+/**
+ * The bytes of `file` with the download route's headers: ETag (its SHA-256), 304 for a matching
+ * If-None-Match, HEAD, single Range (206/416, If-Range), and a recorded download for each GET
+ * that starts at byte 0. Shared by `/files/:id/download` and the share link routes.
+ */
+export async function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: FileRow,
+  options: ServeFileOptions,
+): Promise<void> {
+  const { services, log } = options;
   const etag = `"${file.sha256}"`;
   const headers: Record<string, string | number> = {
     etag,
@@ -117,32 +215,14 @@ export async function handleDownload(
     'content-security-policy': "default-src 'none'; sandbox",
   };
 
-  // If-None-Match lists, weak comparison and `*`. Only that header goes to `fresh`: it would treat
-  // `Cache-Control: no-cache` as a reload and answer in full, but fetch() adds that to every
-  // request carrying If-None-Match, and the bytes behind an ETag that is their hash never change.
-  if (fresh({ 'if-none-match': req.headers['if-none-match'] }, { etag })) {
-    res.writeHead(304, { etag, 'cache-control': headers['cache-control'] as string });
-    return void res.end();
-  }
+  if (answeredNotModified(req, res, etag, headers['cache-control'] as string)) return;
   if (req.method === 'HEAD') {
     res.writeHead(200, { ...headers, 'content-length': file.size });
     return void res.end();
   }
 
-  // Range is defined for GET only; If-Range with another validator asks for the whole file.
-  let range: ByteRange | null = null;
-  const rangeHeader = req.headers.range;
-  const ifRange = req.headers['if-range'];
-  if (rangeHeader && (!ifRange || String(ifRange).trim() === etag)) {
-    const parsed = parseRange(rangeHeader, file.size);
-    if (parsed === 'unsatisfiable') {
-      return sendText(res, 416, 'Range not satisfiable', {
-        'content-range': `bytes */${file.size}`,
-        etag,
-      });
-    }
-    range = parsed;
-  }
+  const range = requestedRange(req, res, file.size, etag);
+  if (range === 'answered') return;
 
   let body: Readable;
   try {
@@ -150,17 +230,17 @@ export async function handleDownload(
     // truncated download counted in the history.
     body = await services.files.read(file, range ?? undefined);
   } catch (err) {
-    if (err instanceof AppError) return refuse(req, res, err.status, err.message);
+    if (err instanceof AppError) return options.refuse(err.status, err.message);
     throw err;
   }
   if (!range || range.start === 0) {
-    const recorded = await services.downloads.record(file.id, viewer.user.id).catch((err) => {
+    const refusal = await options.record().catch((err: unknown) => {
       body.destroy();
       throw err;
     });
-    if (!recorded) {
+    if (refusal) {
       body.destroy();
-      return refuse(req, res, 404, new NotFoundError('No such file.').message);
+      return options.refuse(refusal.status, refusal.message);
     }
   }
 
@@ -188,7 +268,7 @@ export async function handleDownload(
  * socket has taken its bytes, which keeps many concurrent downloads from turning into work for
  * the garbage collector (see streams/recycling-read.ts).
  */
-async function send(body: Readable, res: ServerResponse): Promise<void> {
+export async function send(body: Readable, res: ServerResponse): Promise<void> {
   if (!isRecycling(body)) return pipeline(body, res);
   await pipeline(body, async (chunks: AsyncIterable<Buffer>) => {
     for await (const chunk of chunks) {

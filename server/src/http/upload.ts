@@ -5,6 +5,7 @@ import { AppError, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } 
 import type { Context, ServerContext } from '../graphql/context.js';
 import { createYogaServer, type Yoga } from '../graphql/yoga.js';
 import type { Viewer } from '../modules/auth/viewer.js';
+import type { FilesService } from '../modules/files/files.service.js';
 import { parseMultipart } from './multipart.js';
 
 // Multipart uploads (GraphQL multipart request spec) go to their own Yoga instance, built from the
@@ -41,6 +42,21 @@ export function refuseUploadEarly(
     return new PayloadTooLargeError(maxUploadBytes);
   }
   return null;
+}
+
+/**
+ * QUOTA_EXCEEDED before a byte of the body is read when the declared Content-Length, less what a
+ * multipart body carries besides the file, would take the uploader past their quota; else null
+ * (the quota is enforced again while the file streams and when it commits).
+ */
+export async function refuseOverQuota(
+  req: IncomingMessage,
+  viewer: Viewer,
+  files: Pick<FilesService, 'quotaRefusal'>,
+): Promise<AppError | null> {
+  const declared = Number(req.headers['content-length']);
+  if (!Number.isFinite(declared) || declared <= MULTIPART_OVERHEAD_BYTES) return null;
+  return files.quotaRefusal(viewer, declared - MULTIPART_OVERHEAD_BYTES);
 }
 
 /** Hands Yoga the operation parsed from the raw Node request (multipart.ts). */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  * an AppError, and is masked as an internal error if it reaches a client.
  */
 export class InvalidStorageKeyError extends Error {
-  constructor(kind: 'blob' | 'temp' | 'instance', key: unknown) {
+  constructor(kind: 'blob' | 'temp' | 'instance' | 'derived', key: unknown) {
     // The key is shown through JSON.stringify so control characters cannot forge log lines.
     super(`Invalid ${kind} key ${JSON.stringify(String(key)).slice(0, 100)}`);
     this.name = 'InvalidStorageKeyError';
@@ -27,6 +27,25 @@ export function assertBlobKey(key: string): void {
 
 export function isBlobKey(key: string): boolean {
   return BLOB_KEY.test(key);
+}
+
+// `<sha256>-<size>-<variant>`: the blob's bytes and what was made of them (storage.ts, putDerived).
+const DERIVED_KEY = /^[0-9a-f]{64}-(0|[1-9]\d{0,15})-[a-z0-9]{1,32}$/;
+const VARIANT = /^[a-z0-9]{1,32}$/;
+
+/** The key of a derived object of the blob `sha256` of `size` bytes, e.g. variant `thumb256`. */
+export function derivedKey(sha256: string, size: number, variant: string): string {
+  assertBlobKey(sha256);
+  if (!Number.isSafeInteger(size) || size < 0) throw new InvalidStorageKeyError('derived', size);
+  if (!VARIANT.test(variant)) throw new InvalidStorageKeyError('derived', variant);
+  return `${sha256}-${size}-${variant}`;
+}
+
+/** Throws unless `key` has the shape `derivedKey` produces. */
+export function assertDerivedKey(key: string): void {
+  if (typeof key !== 'string' || !DERIVED_KEY.test(key)) {
+    throw new InvalidStorageKeyError('derived', key);
+  }
 }
 
 /** Throws unless `key` has the shape `newTempKey` produces (or produced before leases). */

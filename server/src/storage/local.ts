@@ -4,7 +4,15 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
-import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
+import { randomBytes } from 'node:crypto';
+import {
+  assertBlobKey,
+  assertDerivedKey,
+  assertTempKey,
+  isBlobKey,
+  isTempKey,
+  newTempKey,
+} from './keys.js';
 import { HashMeter } from '../streams/hash-meter.js';
 import { RecyclingFileStream } from '../streams/recycling-read.js';
 import type * as driver from './storage.js';
@@ -20,12 +28,14 @@ const READ_CHUNK = 256 * 1024;
 export class LocalStorage implements driver.StorageDriver {
   readonly #blobs: string;
   readonly #tmp: string;
+  readonly #derived: string;
   readonly #instance: string | null;
   #ready: Promise<void> | null = null;
 
   constructor(root: string, options: driver.DriverOptions = {}) {
     this.#blobs = path.join(path.resolve(root), 'blobs');
     this.#tmp = path.join(path.resolve(root), 'tmp');
+    this.#derived = path.join(path.resolve(root), 'derived');
     this.#instance = options.instance ?? null;
   }
 
@@ -147,6 +157,44 @@ export class LocalStorage implements driver.StorageDriver {
 
   async delete(sha256: string): Promise<void> {
     await fs.rm(this.#blobPath(sha256), { force: true });
+  }
+
+  // Derived objects under `<root>/derived/ab/<key>`, fanned out by the blob's first byte.
+  #derivedPath(key: string): string {
+    assertDerivedKey(key);
+    return path.join(this.#derived, key.slice(0, 2), key);
+  }
+
+  async putDerived(key: string, bytes: Buffer): Promise<void> {
+    const to = this.#derivedPath(key);
+    await fs.mkdir(path.dirname(to), { recursive: true });
+    // Written beside its final name, then renamed over it: a reader never sees half an object.
+    // A crash leaves a dot-file that no key names; deleteDerived removes it with the blob's others.
+    const part = path.join(path.dirname(to), `.${key}.${randomBytes(8).toString('hex')}`);
+    try {
+      await fs.writeFile(part, bytes, { flag: 'wx' });
+      await fs.rename(part, to);
+    } catch (err) {
+      await fs.rm(part, { force: true });
+      throw err;
+    }
+  }
+
+  async readDerived(key: string): Promise<Buffer | null> {
+    return fs.readFile(this.#derivedPath(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return null;
+      throw err;
+    });
+  }
+
+  async deleteDerived(sha256: string): Promise<void> {
+    assertBlobKey(sha256);
+    const dir = path.join(this.#derived, sha256.slice(0, 2));
+    for (const name of await listDir(dir)) {
+      if (name.startsWith(`${sha256}-`) || name.startsWith(`.${sha256}-`)) {
+        await fs.rm(path.join(dir, name), { force: true });
+      }
+    }
   }
 
   async *listTemp(): AsyncIterable<driver.TempListing> {

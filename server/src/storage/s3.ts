@@ -18,7 +18,14 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
-import { assertBlobKey, assertTempKey, isBlobKey, isTempKey, newTempKey } from './keys.js';
+import {
+  assertBlobKey,
+  assertDerivedKey,
+  assertTempKey,
+  isBlobKey,
+  isTempKey,
+  newTempKey,
+} from './keys.js';
 import { HashMeter } from '../streams/hash-meter.js';
 import type * as driver from './storage.js';
 
@@ -34,6 +41,7 @@ export interface S3StorageConfig {
 
 const TEMP_PREFIX = 'tmp/';
 const BLOB_PREFIX = 'blobs/';
+const DERIVED_PREFIX = 'derived/';
 // 8 MiB parts, two in flight: at most ~16 MiB of an upload is in memory at a time, whatever its
 // size, and 10,000 parts reach 80 GiB, above any sensible MAX_UPLOAD_BYTES.
 const PART_SIZE = 8 * 1024 * 1024;
@@ -268,6 +276,40 @@ export class S3Storage implements driver.StorageDriver {
     await this.#client.send(
       new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#blobObject(sha256) }),
     );
+  }
+
+  #derivedObject(key: string): string {
+    assertDerivedKey(key);
+    return DERIVED_PREFIX + key;
+  }
+
+  // A single PutObject is atomic on every S3-compatible store: readers see all or nothing.
+  async putDerived(key: string, bytes: Buffer): Promise<void> {
+    await this.#client.send(
+      new PutObjectCommand({ Bucket: this.#bucket, Key: this.#derivedObject(key), Body: bytes }),
+    );
+  }
+
+  async readDerived(key: string): Promise<Buffer | null> {
+    try {
+      const res = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: this.#derivedObject(key) }),
+      );
+      if (!res.Body) throw new Error('S3 returned no body');
+      return Buffer.from(await res.Body.transformToByteArray());
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+  }
+
+  async deleteDerived(sha256: string): Promise<void> {
+    assertBlobKey(sha256);
+    for await (const object of this.#list(`${DERIVED_PREFIX}${sha256}-`)) {
+      if (object.Key) {
+        await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: object.Key }));
+      }
+    }
   }
 
   async *listTemp(): AsyncIterable<driver.TempListing> {

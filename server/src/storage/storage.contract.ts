@@ -4,7 +4,7 @@ import { buffer } from 'node:stream/consumers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { InvalidStorageKeyError, tempKeyInstance } from './keys.js';
+import { derivedKey, InvalidStorageKeyError, tempKeyInstance } from './keys.js';
 import type { StorageDriver } from './storage.js';
 
 export interface ContractTarget {
@@ -159,6 +159,54 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
       const after = await collect(storage.listBlobs());
       expect(after.some((o) => o.sha256 === a.sha256)).toBe(false);
       expect(after.some((o) => o.sha256 === b.sha256)).toBe(true);
+    });
+
+    it('stores, replaces, reads and removes derived objects apart from blobs', async () => {
+      const blob = await put(Buffer.from('a blob with thumbnails'));
+      const small = derivedKey(blob.sha256, blob.size, 'thumb256');
+      const large = derivedKey(blob.sha256, blob.size, 'thumb1024');
+      const otherBlob = sha(Buffer.from('another blob'));
+      const other = derivedKey(otherBlob, 12, 'thumb256');
+      expect(await storage.readDerived(small)).toBeNull();
+      await storage.putDerived(small, Buffer.from('first'));
+      await storage.putDerived(small, Buffer.from('second version'));
+      await storage.putDerived(large, Buffer.alloc(300_000, 5));
+      await storage.putDerived(other, Buffer.from('kept'));
+      expect((await storage.readDerived(small))?.toString()).toBe('second version');
+      expect((await storage.readDerived(large))?.equals(Buffer.alloc(300_000, 5))).toBe(true);
+      // Never mistaken for blobs or temp objects by the doctor or the stale sweep.
+      const blobs = (await collect(storage.listBlobs())).map((o) => o.sha256);
+      expect(blobs.filter((k) => k === blob.sha256)).toHaveLength(1);
+      expect(blobs).not.toContain(otherBlob);
+      expect(await target.countTemp()).toBe(0);
+      await storage.deleteDerived(blob.sha256);
+      await storage.deleteDerived(blob.sha256);
+      expect(await storage.readDerived(small)).toBeNull();
+      expect(await storage.readDerived(large)).toBeNull();
+      expect((await storage.readDerived(other))?.toString()).toBe('kept');
+      expect(await storage.exists(blob.sha256)).toBe(true);
+      await storage.deleteDerived(otherBlob);
+      await storage.delete(blob.sha256);
+    });
+
+    it('rejects derived keys of any other shape', async () => {
+      const hex = 'a'.repeat(64);
+      for (const key of [
+        hex,
+        `${hex}-1-../x`,
+        `${hex}-01-thumb`,
+        `../${hex}-1-t`,
+        '',
+        `${hex}-1-`,
+      ]) {
+        await expect(storage.readDerived(key)).rejects.toBeInstanceOf(InvalidStorageKeyError);
+        await expect(storage.putDerived(key, Buffer.from('x'))).rejects.toBeInstanceOf(
+          InvalidStorageKeyError,
+        );
+      }
+      await expect(storage.deleteDerived('../x')).rejects.toBeInstanceOf(InvalidStorageKeyError);
+      expect(() => derivedKey(hex, -1, 'thumb256')).toThrow(InvalidStorageKeyError);
+      expect(() => derivedKey(hex, 1, 'Thumb/256')).toThrow(InvalidStorageKeyError);
     });
 
     describe('partial objects (resumable uploads)', () => {

@@ -127,6 +127,22 @@ export interface StorageDriver {
   delete(sha256: string): Promise<void>;
 
   /**
+   * Stores a derived object (a thumbnail) under `key` (`derivedKey`), whole: readers see either
+   * nothing or all of `bytes`, never a part. Replaces an object already there. Derived objects
+   * are never listed by `listBlobs` or `listTemp`.
+   */
+  putDerived(key: string, bytes: Buffer): Promise<void>;
+
+  /** A derived object's bytes, or null when there is none under `key`. */
+  readDerived(key: string): Promise<Buffer | null>;
+
+  /**
+   * Removes every derived object of the blob `sha256` (whatever its size and variant). Does not
+   * throw when there are none.
+   */
+  deleteDerived(sha256: string): Promise<void>;
+
+  /**
    * Every temp object whose key has a temp key's shape (others are ignored, never yielded), in no
    * particular order, page by page: a store of any size is listed in constant memory. Objects
    * created or removed while the listing runs may or may not appear.

@@ -1,12 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '../errors.js';
 import { HashMeter } from './hash-meter.js';
-import { Sha256 } from './sha256-worker.js';
+import { releaseSegmentBuffer, ResumableSha256, segmentBuffer, Sha256 } from './sha256-worker.js';
 
 const MiB = 1024 * 1024;
+/** Whether server/native was built here (npm install builds it; the tests then must use it). */
+const nativeBuilt = existsSync(
+  new URL('../../native/build/Release/sha256_state.node', import.meta.url),
+);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function hashInChunks(bytes: Buffer, chunkSize: number): Promise<string> {
@@ -17,9 +22,9 @@ async function hashInChunks(bytes: Buffer, chunkSize: number): Promise<string> {
   return hash.digest();
 }
 
-describe('Sha256 on a worker thread', () => {
-  const data = randomBytes(5 * MiB + 17);
+const data = randomBytes(5 * MiB + 17);
 
+describe('Sha256 on a worker thread', () => {
   it.each([0, 1, MiB - 1, MiB, MiB + 1, 5 * MiB + 17])(
     'matches node:crypto for %i bytes in any chunking',
     async (size) => {
@@ -57,6 +62,96 @@ describe('Sha256 on a worker thread', () => {
     aborted.abort();
     aborted.abort();
     expect(await hashInChunks(data, 64 * 1024)).toBe(sha256(data));
+  });
+});
+
+describe('ResumableSha256', () => {
+  /** `bytes` fed through one shared segment buffer in steps of `step`, as uploads feed it. */
+  async function feedAll(hash: ResumableSha256, bytes: Buffer, step: number) {
+    const segment = segmentBuffer(4 * MiB);
+    try {
+      for (let at = 0; at < bytes.length; at += segment.length) {
+        const part = bytes.subarray(at, at + segment.length);
+        part.copy(segment);
+        for (let i = 0; i < part.length; i += step) {
+          hash.feed(segment.subarray(i, Math.min(part.length, i + step)));
+        }
+        // The segment is written over next: wait until the hash has taken it.
+        await hash.save();
+      }
+    } finally {
+      releaseSegmentBuffer(segment);
+    }
+  }
+
+  describe.each([
+    ['native (OpenSSL)', false],
+    ['hash-wasm', true],
+  ] as const)('%s', (_name, wasm) => {
+    it('saves its state anywhere and continues from it in a new hash, ending with the digest of the whole', async () => {
+      const bytes = randomBytes(9 * MiB + 33);
+      for (const cut of [0, 1, 63, 64, 65, 4 * MiB, 9 * MiB + 32]) {
+        const first = new ResumableSha256(null, { wasm });
+        await feedAll(first, bytes.subarray(0, cut), 100_000);
+        const state = await first.save();
+        first.close();
+        expect(Buffer.from(state).subarray(0, 4).toString() === 'OSSL').toBe(nativeBuilt && !wasm);
+        // Through base64, as the database keeps it.
+        const second = new ResumableSha256(
+          Buffer.from(Buffer.from(state).toString('base64'), 'base64'),
+        );
+        await feedAll(second, bytes.subarray(cut), MiB);
+        expect(await second.digest()).toBe(sha256(bytes));
+      }
+    });
+
+    it('answers each save with the state after exactly the bytes fed before it', async () => {
+      const bytes = randomBytes(3 * MiB);
+      const segment = segmentBuffer(3 * MiB);
+      bytes.copy(segment);
+      const hash = new ResumableSha256(null, { wasm });
+      hash.feed(segment.subarray(0, MiB));
+      const atOne = hash.save();
+      hash.feed(segment.subarray(MiB, 3 * MiB));
+      const atThree = hash.save();
+      const [one, three] = await Promise.all([atOne, atThree]);
+      hash.close();
+      releaseSegmentBuffer(segment);
+      const fromOne = new ResumableSha256(one);
+      await feedAll(fromOne, bytes.subarray(MiB), MiB);
+      expect(await fromOne.digest()).toBe(sha256(bytes));
+      const fromThree = new ResumableSha256(three);
+      expect(await fromThree.digest()).toBe(sha256(bytes));
+    });
+  });
+
+  it.skipIf(!nativeBuilt)(
+    'refuses a native state whose count would overrun its block',
+    async () => {
+      const hash = new ResumableSha256(null);
+      const state = Buffer.from(await hash.save());
+      hash.close();
+      // SHA256_CTX on x86-64: h[8], Nl, Nh, data[16] (32-bit words), then num: past one block.
+      state.writeUInt32LE(65, 4 + 4 * (8 + 2 + 16));
+      const bad = new ResumableSha256(state);
+      await expect(bad.save()).rejects.toThrow(/not a SHA-256 state/);
+      bad.close();
+    },
+  );
+
+  it('fails, without harm to other hashes, on a state it did not write', async () => {
+    const bad = new ResumableSha256(Buffer.from('not a hash state'));
+    await expect(bad.save()).rejects.toThrow(/hash worker/);
+    bad.close();
+    const good = new ResumableSha256(null);
+    await feedAll(good, data.subarray(0, MiB + 5), 64 * 1024);
+    expect(await good.digest()).toBe(sha256(data.subarray(0, MiB + 5)));
+  });
+
+  it('refuses bytes that are not in a shared segment buffer', () => {
+    const hash = new ResumableSha256(null);
+    expect(() => hash.feed(Buffer.from('plain memory'))).toThrow(TypeError);
+    hash.close();
   });
 });
 

@@ -18,12 +18,21 @@ const IN_FLIGHT = 4;
 type ToWorker =
   | { op: 'update'; id: number; buffer: ArrayBuffer; length: number }
   | { op: 'digest'; id: number }
-  | { op: 'drop'; id: number };
-type FromWorker = { id: number; buffer: ArrayBuffer } | { id: number; hex: string };
+  | { op: 'drop'; id: number }
+  | { op: 'open'; id: number; state: Uint8Array | null; wasm: boolean }
+  | { op: 'feed'; id: number; buffer: SharedArrayBuffer; start: number; end: number }
+  | { op: 'save'; id: number }
+  | { op: 'final'; id: number };
+type FromWorker =
+  | { id: number; buffer: ArrayBuffer }
+  | { id: number; hex: string }
+  | { id: number; state: Uint8Array }
+  | { id: number; error: string };
 
 interface Pending {
   onReturn(buffer: ArrayBuffer): void;
   onDigest(hex: string): void;
+  onState?(state: Uint8Array): void;
   onFail(err: Error): void;
 }
 
@@ -43,6 +52,8 @@ class HashThread {
       const job = this.jobs.get(m.id);
       if (!job) return;
       if ('hex' in m) job.onDigest(m.hex);
+      else if ('state' in m) job.onState?.(m.state);
+      else if ('error' in m) job.onFail(new Error(`hash worker: ${m.error}`));
       else job.onReturn(m.buffer);
     });
     const fail = (err: Error) => {
@@ -195,4 +206,98 @@ export class Sha256 {
     this.#wake = null;
     wake?.();
   }
+}
+
+/**
+ * A SHA-256 whose state can be saved after any byte and loaded again, in another request, process
+ * or instance, computed on a hash thread beside the request's own work: OpenSSL's through the
+ * small addon in server/native (Node's crypto cannot save a state), or hash-wasm's where that was
+ * not built (~6x the CPU per byte; a state of either kind continues in its own kind). It reads the bytes straight from shared segment buffers (`segmentBuffer`),
+ * so nothing is copied or transferred on the way: a range fed to it must stay unchanged until a
+ * later `save` or `digest` has answered. Answers come in the order asked, and a saved state
+ * covers exactly the ranges fed before the `save`.
+ */
+export class ResumableSha256 {
+  readonly #thread: HashThread;
+  readonly #id = nextId++;
+  readonly #waiting: { resolve(value: Uint8Array | string): void; reject(err: Error): void }[] = [];
+  #failure: Error | null = null;
+  #closed = false;
+
+  /**
+   * Continues from `state` (what `save` returned), or starts afresh; `wasm` starts with hash-wasm
+   * even where the native hash is built (tests of the fallback).
+   */
+  constructor(state: Uint8Array | null, options: { wasm?: boolean } = {}) {
+    this.#thread = leastBusyThread();
+    const answer = (value: Uint8Array | string) => this.#waiting.shift()?.resolve(value);
+    this.#thread.add(this.#id, {
+      onReturn: () => undefined,
+      onDigest: answer,
+      onState: answer,
+      onFail: (err) => {
+        this.#failure ??= err;
+        for (const waiter of this.#waiting.splice(0)) waiter.reject(err);
+      },
+    });
+    this.#thread.post({ op: 'open', id: this.#id, state, wasm: options.wasm ?? false });
+  }
+
+  /** Hashes `bytes` (a view on a `segmentBuffer`), after everything fed before. */
+  feed(bytes: Buffer): void {
+    if (this.#failure || this.#closed || !bytes.length) return;
+    const buffer = bytes.buffer;
+    if (!(buffer instanceof SharedArrayBuffer)) throw new TypeError('feed a segmentBuffer');
+    const start = bytes.byteOffset;
+    this.#thread.post({ op: 'feed', id: this.#id, buffer, start, end: start + bytes.length });
+  }
+
+  /** The state after every byte fed so far, to store and `load` later. */
+  save(): Promise<Uint8Array> {
+    return this.#ask('save') as Promise<Uint8Array>;
+  }
+
+  /** The hex digest of every byte fed (continuing the loaded state); ends the hash. */
+  async digest(): Promise<string> {
+    const hex = (await this.#ask('final')) as string;
+    this.close();
+    return hex;
+  }
+
+  /** Releases the hash (idempotent); answers still awaited fail. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#thread.remove(this.#id);
+    if (!this.#thread.dead) this.#thread.post({ op: 'drop', id: this.#id });
+    const closed = new Error('the hash was closed');
+    for (const waiter of this.#waiting.splice(0)) waiter.reject(closed);
+  }
+
+  #ask(op: 'save' | 'final'): Promise<Uint8Array | string> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(new Error('the hash was closed'));
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ resolve, reject });
+      this.#thread.post({ op, id: this.#id });
+    });
+  }
+}
+
+/** Free segment buffers kept between requests, so a stream of PATCHes allocates none. */
+const spareSegments = new Map<number, Buffer[]>();
+const MAX_SPARE_SEGMENTS = 4;
+
+/**
+ * A buffer of `size` bytes in shared memory, which `ResumableSha256.feed` reads on the hash thread
+ * without a copy; give it back with `releaseSegmentBuffer` once nothing reads it any more.
+ */
+export function segmentBuffer(size: number): Buffer {
+  return spareSegments.get(size)?.pop() ?? Buffer.from(new SharedArrayBuffer(size));
+}
+
+export function releaseSegmentBuffer(buffer: Buffer): void {
+  const spare = spareSegments.get(buffer.length) ?? [];
+  spareSegments.set(buffer.length, spare);
+  if (spare.length < MAX_SPARE_SEGMENTS) spare.push(buffer);
 }

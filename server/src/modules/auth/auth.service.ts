@@ -19,6 +19,8 @@ import {
   insertUser,
 } from '../users/users.repository.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
+import { SignInLockedError, type AuthRateLimits } from './rate-limit.js';
+import { audit } from '../audit/audit.service.js';
 import {
   consumePasswordReset,
   deleteExpiredPasswordResets,
@@ -27,7 +29,6 @@ import {
   replacePasswordReset,
   setPasswordHash,
 } from './password-resets.repository.js';
-import type { AuthRateLimits } from './rate-limit.js';
 import type { Sessions } from './sessions.js';
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, totpStep, totpUri } from './totp.js';
 import {
@@ -154,7 +155,30 @@ export function createAuthService(
     ): Promise<AuthResult> {
       await limits.attempt(client.address);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
-      await limits.beginSignIn(address);
+      // Failed attempts change nothing else, so each event is a statement of its own.
+      const failed = (
+        user: UserRow | undefined,
+        reason: string,
+        action: 'auth.login_failed' | 'auth.locked' = 'auth.login_failed',
+      ) =>
+        audit.record(db, {
+          actor: { user: null, address: client.address, claimed: address },
+          action,
+          target: user ? { type: 'user', id: user.id, label: user.email } : null,
+          details: { reason },
+        });
+      try {
+        await limits.beginSignIn(address);
+      } catch (err) {
+        if (err instanceof SignInLockedError && err.first) {
+          await failed(
+            await findUserByEmail(db, address),
+            'too many failed sign-ins',
+            'auth.locked',
+          );
+        }
+        throw err;
+      }
       const user = await findUserByEmail(db, address);
       // No password past the registration limit was ever set: refused without hashing a megabyte.
       const plausible = input.password.length <= 256;
@@ -163,12 +187,16 @@ export function createAuthService(
           ? await verifyPassword(user.password_hash, input.password)
           : (await verifyDummy(plausible ? input.password : ''), false);
       if (!user || !ok) {
+        await failed(user, user ? 'wrong password' : 'unknown email');
         // One answer for an unknown email and a wrong password: no account enumeration.
         throw new BadUserInputError('The email or password is wrong.', {
           password: 'email or password is wrong',
         });
       }
-      if (user.banned) throw new ForbiddenError(BANNED_MESSAGE);
+      if (user.banned) {
+        await failed(user, 'banned');
+        throw new ForbiddenError(BANNED_MESSAGE);
+      }
       // The failure window is cleared only once both factors passed: TOTP guesses count too.
       await checkSecondFactor(user, input.totp);
       await limits.succeededSignIn(address);

@@ -104,6 +104,16 @@ export const limiterFactoryFor = (connection: Pick<Connection, 'pgPool'>): Limit
 
 const FAILED_SIGN_INS_PER_EMAIL = 10;
 
+/** An email's sign-ins are locked; `first` on the attempt that crossed the limit (audit log). */
+export class SignInLockedError extends RateLimitedError {
+  constructor(
+    retryAfter: number,
+    readonly first: boolean,
+  ) {
+    super(retryAfter);
+  }
+}
+
 export function createAuthRateLimits(
   perAddress: number,
   factory: LimiterFactory = memoryLimiters,
@@ -121,7 +131,12 @@ export function createAuthRateLimits(
     },
     async beginSignIn(email) {
       const window = await byEmail.add(email);
-      if (window.points > FAILED_SIGN_INS_PER_EMAIL) throw limited(window);
+      if (window.points > FAILED_SIGN_INS_PER_EMAIL) {
+        throw new SignInLockedError(
+          limited(window).retryAfter,
+          window.points === FAILED_SIGN_INS_PER_EMAIL + 1,
+        );
+      }
     },
     async succeededSignIn(email) {
       await byEmail.delete(email);

@@ -1,8 +1,14 @@
 import { parseSearchText } from '../../graphql/search-text.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
-import type { FileRow } from '../../db/database.js';
+import type { FileRow, TrashedFileRow } from '../../db/database.js';
+import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, type Connection } from '../../graphql/connection.js';
+import {
+  connectionRef,
+  offsetConnection,
+  pageArgs,
+  type Connection,
+} from '../../graphql/connection.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -110,6 +116,14 @@ export const FileRef = builder.loadableObject('File', {
       nullable: true,
       description: 'When it was last downloaded; null if never.',
     }),
+    deletedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When the file went to the trash; null for a file that is not in the trash (only ' +
+        '`trash` lists trashed files).',
+      resolve: (f) => ('deleted_at' in f ? (f as TrashedFileRow).deleted_at : null),
+    }),
     downloadUrl: t.string({
       description:
         'Path of the download route, `/files/<id>/download` (GET/HEAD with the session cookie or ' +
@@ -119,8 +133,11 @@ export const FileRef = builder.loadableObject('File', {
   }),
 });
 
-/** What the `files` field returns: the page plus the request's search, for `tagCounts`. */
-export type FileListing = Connection<FileRow> & { search: Search };
+/**
+ * What the `files` field returns: the page plus the request's search, for `tagCounts`; `trash`
+ * has no search (its `tagCounts` is empty: trashed files carry no tags until restored).
+ */
+export type FileListing = Connection<FileRow> & { search?: Search };
 
 export const FileConnection = connectionRef(FileRef, 'File');
 
@@ -201,6 +218,20 @@ builder.queryFields((t) => ({
       return { ...connection, search };
     },
   }),
+  trash: t.field({
+    type: FileConnection,
+    description:
+      'Files in the trash, most recently deleted first, with `deletedAt`: the viewer’s own ' +
+      '(ACTIVE ones), or everyone’s for admins. Session only. Trashed files are purged ' +
+      'TRASH_DAYS (default 30) after deletion. Their `tags` and `tagCounts` are empty until ' +
+      'restored. Paged like `files`.',
+    authScopes: { session: true },
+    args: pageArgs(t.arg),
+    resolve: (_root, args, ctx): Promise<FileListing> => {
+      const trash = ctx.services.files.trash(ctx.viewer!);
+      return offsetConnection(args, trash.page, trash.count);
+    },
+  }),
 }));
 
 builder.mutationFields((t) => ({
@@ -261,16 +292,39 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args),
+      ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args, actorOf(ctx)),
   }),
   deleteFile: t.boolean({
     description:
-      'Deletes a file (the uploader or an admin, with a session; FORBIDDEN for anyone else, ' +
-      'NOT_FOUND for a file the caller cannot see). Its download history keeps the name; the ' +
-      'stored bytes go with the last file using them.',
+      'Moves a file to the trash (the uploader or an admin, with a session; FORBIDDEN for anyone ' +
+      'else, NOT_FOUND for a file the caller cannot see). From then on it is deleted everywhere ' +
+      '(lists, counts, search, downloads; `Download.file` is null, `fileName` kept) except ' +
+      '`trash`, `restoreFile` and `purgeFile`; it still counts in the uploader’s `usedBytes`. ' +
+      'Purged after TRASH_DAYS; with TRASH_DAYS 0 it is deleted for good at once.',
     authScopes: { session: true },
     args: { id: t.arg.id({ required: true, description: 'The file to delete.' }) },
     resolve: (_root, args, ctx) =>
-      ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id)),
+      ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+  }),
+  restoreFile: t.field({
+    type: FileRef,
+    description:
+      'Brings a file back from the trash: its id, name, status, counters, download history and ' +
+      'the tags that still exist. The uploader or an admin, with a session; NOT_FOUND for a ' +
+      'file not in the trash (or purged meanwhile), FORBIDDEN for anyone else.',
+    authScopes: { session: true },
+    args: { id: t.arg.id({ required: true, description: 'The trashed file.' }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.files.restore(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+  }),
+  purgeFile: t.boolean({
+    description:
+      'Deletes a file in the trash for good: its download history keeps the name, the stored ' +
+      'bytes go with the last file using them, and it stops counting in `usedBytes`. The ' +
+      'uploader or an admin, with a session; NOT_FOUND for a file not in the trash.',
+    authScopes: { session: true },
+    args: { id: t.arg.id({ required: true, description: 'The trashed file.' }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.files.purge(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
   }),
 }));

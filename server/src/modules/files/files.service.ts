@@ -1,6 +1,6 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import type { Readable } from 'node:stream';
-import type { Db, FileRow, FileStatus } from '../../db/database.js';
+import type { Db, Executor, FileRow, FileStatus } from '../../db/database.js';
 import type { Dialect } from '../../db/connection.js';
 import {
   AppError,
@@ -38,6 +38,23 @@ import {
   type TagName,
 } from './files.rules.js';
 import { createSearchService } from '../search/search.service.js';
+import { createQuota } from './quota.js';
+import { audit, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
+import {
+  countTrashedFiles,
+  deleteTrashedFile,
+  detachDownloads,
+  existingTagIds,
+  expiredTrashedFiles,
+  findTrashedFile,
+  forgetDownloads,
+  insertTrashedFile,
+  listTrashedFiles,
+  lockTrashedFile,
+  reattachDownloads,
+  reinsertFile,
+  type TrashScope,
+} from './trash.repository.js';
 
 /** A file part that can also tell when its whole request arrived (http/multipart.ts). */
 export interface StreamedUpload extends FileUpload {
@@ -69,12 +86,17 @@ export function createFilesService(deps: {
   dialect: Dialect;
   storage: StorageDriver;
   maxUploadBytes: number;
+  /** Days a deleted file stays in the trash; 0 deletes for good at once. */
+  trashDays: number;
+  /** DEFAULT_QUOTA_BYTES: the quota of users without their own; null for none. */
+  defaultQuotaBytes?: number | null;
 }) {
   const reads = deps.reads ?? deps.db;
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
   const pg = deps.dialect === 'postgres';
   const search = createSearchService({ reads, db, dialect: deps.dialect });
+  const quota = createQuota(deps.defaultQuotaBytes ?? null);
 
   async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
     const file = await findFileById(db, id);
@@ -82,7 +104,11 @@ export function createFilesService(deps: {
     return file;
   }
 
-  function assertMayEdit(viewer: Viewer, file: FileRow, status: FileStatus | null | undefined) {
+  function assertMayEdit(
+    viewer: Viewer,
+    file: Pick<FileRow, 'uploaded_by'>,
+    status: FileStatus | null | undefined,
+  ) {
     if (status != null && !isAdmin(viewer)) {
       throw new ForbiddenError('Only an admin may change the status of a file.');
     }
@@ -91,19 +117,33 @@ export function createFilesService(deps: {
     }
   }
 
-  /** Streams the upload into a temp object; every failure leaves no temp object behind. */
-  async function receive(upload: FileUpload): Promise<TempObject> {
+  /**
+   * Streams the upload into a temp object, stopped at MAX_UPLOAD_BYTES or at the uploader's room
+   * left (`room`, null for no quota), whichever is smaller; every failure leaves no temp object
+   * behind.
+   */
+  async function receive(
+    upload: FileUpload,
+    uploaderId: number,
+    room: number | null,
+  ): Promise<TempObject> {
     const stream = upload.createReadStream() as Readable & { truncated?: boolean };
+    const byQuota = room !== null && room < deps.maxUploadBytes;
+    const limit = byQuota ? room : deps.maxUploadBytes;
+    const tooLarge = async () =>
+      (byQuota && (await quota.refusal(db, uploaderId, limit + 1))) ||
+      new PayloadTooLargeError(deps.maxUploadBytes);
     let temp: TempObject;
     try {
-      temp = await storage.putTemp(stream, { maxBytes: deps.maxUploadBytes });
+      temp = await storage.putTemp(stream, { maxBytes: limit });
     } catch (err) {
-      throw uploadError(err, deps.maxUploadBytes);
+      const mapped = uploadError(err, deps.maxUploadBytes);
+      throw mapped instanceof PayloadTooLargeError ? await tooLarge() : mapped;
     }
     // busboy ends a file it truncated at a limit normally; never store a truncated file.
     if (stream.truncated) {
       await storage.discardTemp(temp.tempKey);
-      throw new PayloadTooLargeError(deps.maxUploadBytes);
+      throw await tooLarge();
     }
     return temp;
   }
@@ -133,6 +173,11 @@ export function createFilesService(deps: {
               const tagIds = tagRows.map((t) => t.id);
               if (pg) await lockTagRows(trx, tagIds);
               const file = await insertFile(trx, { ...row, sha256: temp.sha256, size: temp.size });
+              // After the row counted in used_bytes (whose trigger holds the user's row on
+              // PostgreSQL): concurrent uploads are checked one after the other.
+              if (row.uploaded_by !== null) {
+                await quota.assertWithin(trx, row.uploaded_by, temp.size);
+              }
               await replaceFileTags(trx, file.id, tagIds);
               return file;
             }),
@@ -219,7 +264,7 @@ export function createFilesService(deps: {
       });
       const filename = decodeFormFileName(upload.filename);
       const name = givenName ?? parseFileName(filename, 'name');
-      const temp = await receive(upload);
+      const temp = await receive(upload, viewer.user.id, await quota.room(db, viewer.user.id));
       // The file's part may end before its request does; a request cut off after it keeps nothing.
       const requestComplete = (upload as Partial<StreamedUpload>).requestComplete?.();
       if (requestComplete) {
@@ -238,7 +283,15 @@ export function createFilesService(deps: {
 
     commitReceived,
 
-    async update(viewer: Viewer, id: number, input: FileUpdateInput): Promise<FileRow> {
+    /** QUOTA_EXCEEDED when `bytes` more would take the viewer past their quota, else null. */
+    quotaRefusal: (viewer: Viewer, bytes: number) => quota.refusal(db, viewer.user.id, bytes),
+
+    async update(
+      viewer: Viewer,
+      id: number,
+      input: FileUpdateInput,
+      actor: Actor,
+    ): Promise<FileRow> {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, input.status);
       const name = input.name != null ? parseFileName(input.name) : undefined;
@@ -248,6 +301,7 @@ export function createFilesService(deps: {
         db.transaction().execute(async (trx) => {
           // In lock order (db/lock-order.ts): the file, its old and new tags, then the rest.
           if (pg) await lockFileRow(trx, id);
+          const before = input.status != null ? await findFileById(trx, id) : undefined;
           const tagRows = tags ? await ensureTags(trx, tags, now) : [];
           if (pg) {
             const old = await tagIdsOfFile(trx, id);
@@ -265,6 +319,14 @@ export function createFilesService(deps: {
               tagRows.map((t) => t.id),
             );
           }
+          if (row && input.status != null && before && before.status !== row.status) {
+            await audit.record(trx, {
+              actor,
+              action: 'file.status',
+              target: { type: 'file', id, label: before.name },
+              details: { before: { status: before.status }, after: { status: row.status } },
+            });
+          }
           return row;
         }),
       );
@@ -273,34 +335,192 @@ export function createFilesService(deps: {
     },
 
     /**
-     * Deletes the file; its download history stays (file null, name kept). The blob goes with
-     * its last file. The uploader's uploadCount drops with it (a trigger keeps it: migration
-     * 2026-12-03T0220_upload_counts).
+     * Moves the file to the trash (with TRASH_DAYS 0: deletes it for good, as `purge` does). From
+     * then on it is deleted for every query and counter: its `files` row goes (the triggers of a
+     * deletion run), its downloads keep their name with file null. The uploader's usedBytes still
+     * counts it, and its blob stays, until it is purged.
      */
-    async delete(viewer: Viewer, id: number): Promise<true> {
+    async delete(viewer: Viewer, id: number, actor: Actor): Promise<true> {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, null);
-      await withBlobLock(file.sha256, async (conn) => {
-        // In lock order (db/lock-order.ts): the file (its tags, file_totals and uploader by
-        // trigger), blobs.
-        const result = await retryOnDeadlock(deps.dialect, () =>
-          conn.transaction().execute(async (trx) => {
-            const row = await deleteFileRow(trx, id);
-            return row ? { last: await releaseBlobRef(trx, row.sha256) } : null;
-          }),
-        );
-        if (!result) throw new NotFoundError('No such file.');
-        if (result.last) {
-          // The rows are gone for good; a failure here leaves only an unreferenced object.
-          await storage.delete(file.sha256).catch((err: unknown) => {
-            requestLog()?.warn({ err, sha256: file.sha256 }, 'could not delete a blob');
+      if (deps.trashDays === 0) return deleteForGood(file, actor);
+      const now = Date.now();
+      await retryOnDeadlock(deps.dialect, () =>
+        db.transaction().execute(async (trx) => {
+          // In lock order (db/lock-order.ts): the file, then what its deletion's triggers lock.
+          if (pg) await lockFileRow(trx, id);
+          const row = await findFileById(trx, id);
+          if (!row) throw new NotFoundError('No such file.');
+          const tagIds = await tagIdsOfFile(trx, id);
+          await detachDownloads(trx, id);
+          await deleteFileRow(trx, id);
+          await insertTrashedFile(trx, row, {
+            deletedAt: now,
+            deletedBy: actor.user?.id ?? null,
+            tagIds,
           });
-        }
-      });
+          await audit.record(trx, {
+            actor,
+            action: 'file.delete',
+            target: { type: 'file', id, label: row.name },
+            details: {
+              before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
+              trash: true,
+            },
+            at: now,
+          });
+        }),
+      );
       return true;
     },
+
+    /** The trash the viewer may see: their own files (ACTIVE ones), or everyone's for admins. */
+    trash(viewer: Viewer) {
+      const scope: TrashScope = isAdmin(viewer)
+        ? { owner: null, activeOnly: false }
+        : { owner: viewer.user.id, activeOnly: true };
+      return {
+        page: (limit: number, offset: number) => listTrashedFiles(db, scope, limit, offset),
+        count: () => countTrashedFiles(db, scope),
+      };
+    },
+
+    /**
+     * Brings a file back from the trash with its id, name, status, counters, the tags that still
+     * exist and its download history. The uploader or an admin.
+     */
+    async restore(viewer: Viewer, id: number, actor: Actor): Promise<FileRow> {
+      return retryOnDeadlock(deps.dialect, () =>
+        db.transaction().execute(async (trx) => {
+          // In lock order: the trashed row (restore and purge race for it), tags, then the
+          // file's insertion (file_totals, users); the trashed row's deletion last (users again).
+          if (pg) await lockTrashedFile(trx, id);
+          const row = await trashedFileFor(viewer, trx, id);
+          const tagIds = await existingTagIds(trx, JSON.parse(row.tag_ids) as number[]);
+          if (pg) await lockTagRows(trx, tagIds);
+          const file = await reinsertFile(trx, row);
+          await replaceFileTags(trx, id, tagIds);
+          await reattachDownloads(trx, id);
+          await deleteTrashedFile(trx, id);
+          await audit.record(trx, {
+            actor,
+            action: 'file.restore',
+            target: { type: 'file', id, label: row.name },
+            details: { deletedAt: row.deleted_at },
+          });
+          return file;
+        }),
+      );
+    },
+
+    /** Deletes a trashed file for good; its blob goes with the last file using it. */
+    async purge(viewer: Viewer, id: number, actor: Actor): Promise<true> {
+      const row = await trashedFileFor(viewer, db, id);
+      if (!(await purgeOne(row.id, row.sha256, actor)))
+        throw new NotFoundError('No such file in the trash.');
+      return true;
+    },
+
+    /**
+     * Purges the files trashed more than TRASH_DAYS before `now`, in batches, oldest first. Safe
+     * with several instances at once: each file's row is deleted by exactly one of them, and its
+     * blob handled under the blob's lock. Resolves to how many this call purged.
+     */
+    async purgeExpired(now = Date.now()): Promise<number> {
+      const before = now - deps.trashDays * DAY_MS;
+      let purged = 0;
+      for (;;) {
+        const batch = await expiredTrashedFiles(db, before, PURGE_BATCH);
+        for (const f of batch) if (await purgeOne(f.id, f.sha256, SYSTEM_ACTOR)) purged++;
+        if (batch.length < PURGE_BATCH) return purged;
+      }
+    },
   };
+
+  /** The trashed file if the viewer may restore or purge it, else NOT_FOUND or FORBIDDEN. */
+  async function trashedFileFor(viewer: Viewer, conn: Executor, id: number) {
+    const row = await findTrashedFile(conn, id);
+    if (!row || !canSeeStatus(viewer, row.status)) {
+      throw new NotFoundError('No such file in the trash.');
+    }
+    assertMayEdit(viewer, row, null);
+    return row;
+  }
+
+  /**
+   * Deletes one trashed file for good, under its blob's lock: the row, its downloads' link, one
+   * blob reference (and the stored object with the last). False when another purge or a restore
+   * took the row first.
+   */
+  async function purgeOne(id: number, sha256: string, actor: Actor): Promise<boolean> {
+    return withBlobLock(sha256, async (conn) => {
+      // In lock order: users (the trashed row's trigger), then blobs.
+      const result = await retryOnDeadlock(deps.dialect, () =>
+        conn.transaction().execute(async (trx) => {
+          const row = await deleteTrashedFile(trx, id);
+          if (!row) return null;
+          await forgetDownloads(trx, id);
+          await audit.record(trx, {
+            actor,
+            action: 'file.purge',
+            target: { type: 'file', id, label: row.name },
+            details: {
+              before: { size: row.size, uploadedBy: row.uploaded_by, deletedAt: row.deleted_at },
+            },
+          });
+          return { last: await releaseBlobRef(trx, row.sha256) };
+        }),
+      );
+      if (result?.last) await removeBlob(sha256);
+      return result !== null;
+    });
+  }
+
+  /** The rows are gone for good; a failure here leaves only an unreferenced object. */
+  async function removeBlob(sha256: string) {
+    await storage.delete(sha256).catch((err: unknown) => {
+      requestLog()?.warn({ err, sha256 }, 'could not delete a blob');
+    });
+    // Its thumbnails too (modules/previews); rows left behind are made good on next use.
+    await storage.deleteDerived(sha256).catch((err: unknown) => {
+      requestLog()?.warn({ err, sha256 }, 'could not delete derived objects');
+    });
+  }
+
+  /**
+   * Deletes the file for good at once (TRASH_DAYS 0); its download history stays (file null,
+   * name kept). The blob goes with its last file.
+   */
+  async function deleteForGood(file: FileRow, actor: Actor): Promise<true> {
+    const id = file.id;
+    await withBlobLock(file.sha256, async (conn) => {
+      // In lock order (db/lock-order.ts): the file (its tags, file_totals and uploader by
+      // trigger), blobs.
+      const result = await retryOnDeadlock(deps.dialect, () =>
+        conn.transaction().execute(async (trx) => {
+          const row = await deleteFileRow(trx, id);
+          if (!row) return null;
+          await audit.record(trx, {
+            actor,
+            action: 'file.delete',
+            target: { type: 'file', id, label: row.name },
+            details: {
+              before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
+              trash: false,
+            },
+          });
+          return { last: await releaseBlobRef(trx, row.sha256) };
+        }),
+      );
+      if (!result) throw new NotFoundError('No such file.');
+      if (result.last) await removeBlob(file.sha256);
+    });
+    return true;
+  }
 }
+
+const DAY_MS = 86_400_000;
+const PURGE_BATCH = 100;
 
 export type FilesService = ReturnType<typeof createFilesService>;
 

@@ -179,7 +179,11 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
     expect(await store.countBlobs(t)).toBe(blobsBefore + 1);
 
     const del = 'mutation($id: ID!) { deleteFile(id: $id) }';
+    const purge = 'mutation($id: ID!) { purgeFile(id: $id) }';
     expect((await t.gql(del, { id: a.id }, alice)).data).toEqual({ deleteFile: true });
+    // In the trash the file still holds its blob; purging it lets go.
+    expect((await blob())?.ref_count).toBe(2);
+    expect((await t.gql(purge, { id: a.id }, alice)).data).toEqual({ purgeFile: true });
     expect((await blob())?.ref_count).toBe(1);
     const stillThere = await fetch(`${t.url}${b.downloadUrl}`, {
       headers: { authorization: `Bearer ${bob.token}` },
@@ -187,6 +191,8 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
     expect(await stillThere.text()).toBe(content);
 
     expect((await t.gql(del, { id: b.id }, bob)).data).toEqual({ deleteFile: true });
+    expect(await store.countBlobs(t)).toBe(blobsBefore + 1);
+    expect((await t.gql(purge, { id: b.id }, bob)).data).toEqual({ purgeFile: true });
     expect(await blob()).toBeUndefined();
     await expectClean(before);
     expect(await store.countBlobs(t)).toBe(blobsBefore);

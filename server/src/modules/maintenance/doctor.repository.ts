@@ -209,11 +209,18 @@ export interface BlobRefDrift {
   counted: number;
 }
 
-/** blobs.ref_count against the files using the blob; counted 0 means a row that should be gone. */
+/**
+ * blobs.ref_count against the files using the blob, trashed ones included (they keep their blob
+ * until purged); counted 0 means a row that should be gone.
+ */
 export async function blobRefDrift(db: Executor): Promise<BlobRefDrift[]> {
   const { rows } = await sql<Record<string, unknown>>`
     select b.sha256, b.ref_count, f.n
-    from blobs b left join (select sha256, count(*) as n from files group by sha256) f
+    from blobs b left join (
+      select sha256, count(*) as n from (
+        select sha256 from files union all select sha256 from trashed_files
+      ) u group by sha256
+    ) f
       on f.sha256 = b.sha256
     where b.ref_count <> coalesce(f.n, 0)
     order by b.sha256`.execute(db);
@@ -227,7 +234,9 @@ export async function blobRefDrift(db: Executor): Promise<BlobRefDrift[]> {
 /** Sets the blob's ref_count to its files; run under the blob's lock. */
 export async function repairBlobRef(db: Executor, sha256: string): Promise<void> {
   await sql`
-    update blobs set ref_count = (select count(*) from files f where f.sha256 = blobs.sha256)
+    update blobs set ref_count =
+      (select count(*) from files f where f.sha256 = blobs.sha256)
+      + (select count(*) from trashed_files f where f.sha256 = blobs.sha256)
     where sha256 = ${sha256}`.execute(db);
 }
 
@@ -235,7 +244,8 @@ export async function repairBlobRef(db: Executor, sha256: string): Promise<void>
 export async function deleteUnusedBlobRow(db: Executor, sha256: string): Promise<boolean> {
   const res = await sql`
     delete from blobs where sha256 = ${sha256}
-      and not exists (select 1 from files f where f.sha256 = ${sha256})`.execute(db);
+      and not exists (select 1 from files f where f.sha256 = ${sha256})
+      and not exists (select 1 from trashed_files f where f.sha256 = ${sha256})`.execute(db);
   return num(res.numAffectedRows) > 0;
 }
 

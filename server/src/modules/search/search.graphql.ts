@@ -11,6 +11,6 @@ builder.objectField(FileConnection, 'tagCounts', (t) =>
     description:
       'For each tag, how many files of the whole filtered result carry it: counts above zero, highest first, then by name.',
     // The connection carries its request's search (files.graphql.ts), so the plan is shared.
-    resolve: (connection) => (connection as FileListing).search.tagCounts(),
+    resolve: (connection) => (connection as FileListing).search?.tagCounts() ?? [],
   }),
 );

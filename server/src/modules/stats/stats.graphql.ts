@@ -58,6 +58,10 @@ export const DownloadStatsRef = builder.objectRef<DownloadStats>('DownloadStats'
       description: 'Distinct signed-in users who downloaded in the range.',
       resolve: (s) => s.uniqueUsers(),
     }),
+    viaLinks: t.int({
+      description: 'Downloads in the range made through share links (part of `total`).',
+      resolve: (s) => s.viaLinks(),
+    }),
     series: t.field({
       type: [StatsPoint],
       description:

@@ -143,6 +143,16 @@ export async function countUniqueUsers(db: Executor, f: StatsFilter): Promise<nu
   return Number(row.n);
 }
 
+/** Downloads in [from, to) made through share links (downloads_share_link_at serves it). */
+export async function countLinkDownloads(db: Executor, f: StatsFilter): Promise<number> {
+  if (f.from >= f.to) return 0;
+  const row = await filteredDownloads(db, f)
+    .where('d.share_link_id', 'is not', null)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** The files downloaded most in [from, to), most first, then by id; deleted files left out. */
 export async function topDownloadedFiles(
   db: Executor,

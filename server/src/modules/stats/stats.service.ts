@@ -7,6 +7,7 @@ import { bucketCount, bucketStarts, DAY_MS, type StatsInterval } from './buckets
 import type { RollupKind, TagRow } from '../../db/database.js';
 import { withTagRows } from '../tags/tags.repository.js';
 import {
+  countLinkDownloads,
   countUniqueUsers,
   downloadsByBucket,
   topDownloadedFiles,
@@ -37,6 +38,7 @@ export interface DownloadStats {
   series(): Promise<{ start: number; count: number }[]>;
   total(): Promise<number>;
   uniqueUsers(): Promise<number>;
+  viaLinks(): Promise<number>;
   topFiles(limit: number): Promise<{ fileId: number; count: number }[]>;
   topUsers(limit: number): Promise<{ userId: number; count: number }[]>;
   topTags(limit: number): Promise<{ tag: TagRow; count: number }[]>;
@@ -102,6 +104,7 @@ export function createStatsService(db: Db, dialect: Dialect) {
         series: loadSeries,
         total: async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0),
         uniqueUsers: () => countUniqueUsers(db, filter),
+        viaLinks: () => countLinkDownloads(db, filter),
         topFiles: async (limit) =>
           (await top('file', limit, () => topDownloadedFiles(db, filter, limit))).map((c) => ({
             fileId: c.id,

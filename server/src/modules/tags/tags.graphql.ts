@@ -1,6 +1,7 @@
 import { seesHiddenFiles } from '../auth/visibility.js';
 import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
+import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import type { Context } from '../../graphql/context.js';
@@ -117,7 +118,7 @@ builder.mutationFields((t) => ({
         description: '1 to 40 characters after trimming, no control characters.',
       }),
     },
-    resolve: (_root, args, ctx) => ctx.services.tags.create(args.name),
+    resolve: (_root, args, ctx) => ctx.services.tags.create(actorOf(ctx), args.name),
   }),
   updateTag: t.field({
     type: Tag,
@@ -132,7 +133,8 @@ builder.mutationFields((t) => ({
         description: 'The new name: 1 to 40 characters after trimming, no control characters.',
       }),
     },
-    resolve: (_root, args, ctx) => ctx.services.tags.rename(parseIdOrNotFound(args.id), args.name),
+    resolve: (_root, args, ctx) =>
+      ctx.services.tags.rename(actorOf(ctx), parseIdOrNotFound(args.id), args.name),
   }),
   deleteTag: t.boolean({
     description:
@@ -140,6 +142,7 @@ builder.mutationFields((t) => ({
       'NOT_FOUND for an unknown tag.',
     authScopes: { $all: { admin: true, session: true } },
     args: { id: t.arg.id({ required: true, description: 'The tag to delete.' }) },
-    resolve: (_root, args, ctx) => ctx.services.tags.delete(parseIdOrNotFound(args.id)),
+    resolve: (_root, args, ctx) =>
+      ctx.services.tags.delete(actorOf(ctx), parseIdOrNotFound(args.id)),
   }),
 }));

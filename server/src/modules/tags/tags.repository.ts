@@ -122,11 +122,9 @@ export const renameTag = (
     .returningAll()
     .executeTakeFirst();
 
-/** Deletes a tag; its file links go with it (ON DELETE CASCADE). */
-export async function deleteTag(db: Executor, id: number): Promise<boolean> {
-  const result = await db.deleteFrom('tags').where('id', '=', id).executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
+/** Deletes a tag and returns it; its file links go with it (ON DELETE CASCADE). */
+export const deleteTag = (db: Executor, id: number): Promise<TagRow | undefined> =>
+  db.deleteFrom('tags').where('id', '=', id).returningAll().executeTakeFirst();
 
 /**
  * The tags with these names, creating the missing ones; `tags` are already normalised. Safe

@@ -1,6 +1,7 @@
 import type { Db, TagRow } from '../../db/database.js';
 import { normalizeTagName } from './tags.rules.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
+import { audit, type Actor } from '../audit/audit.service.js';
 import {
   countTags,
   deleteTag,
@@ -46,21 +47,41 @@ export function createTagsService(db: Db) {
       return fileIds.map((id) => byFile.get(id) ?? []);
     },
 
-    async create(rawName: string): Promise<TagRow> {
+    async create(actor: Actor, rawName: string): Promise<TagRow> {
       const { name, key } = normalizeTagName(rawName);
       try {
-        return await insertTag(db, name, key, Date.now());
+        return await db.transaction().execute(async (trx) => {
+          const tag = await insertTag(trx, name, key, Date.now());
+          await audit.record(trx, {
+            actor,
+            action: 'tag.create',
+            target: { type: 'tag', id: tag.id, label: tag.name },
+            details: { after: { name: tag.name } },
+          });
+          return tag;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict(name);
         throw error;
       }
     },
 
-    async rename(id: number, rawName: string): Promise<TagRow> {
+    async rename(actor: Actor, id: number, rawName: string): Promise<TagRow> {
       const { name, key } = normalizeTagName(rawName);
       let tag: TagRow | undefined;
       try {
-        tag = await renameTag(db, id, name, key);
+        tag = await db.transaction().execute(async (trx) => {
+          const [before] = await findTagsByIds(trx, [id]);
+          const after = before && (await renameTag(trx, id, name, key));
+          if (!before || !after) return undefined;
+          await audit.record(trx, {
+            actor,
+            action: 'tag.update',
+            target: { type: 'tag', id, label: before.name },
+            details: { before: { name: before.name }, after: { name: after.name } },
+          });
+          return after;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw conflict(name);
         throw error;
@@ -69,8 +90,17 @@ export function createTagsService(db: Db) {
       return tag;
     },
 
-    async delete(id: number): Promise<true> {
-      if (!(await deleteTag(db, id))) throw new NotFoundError('No such tag.');
+    async delete(actor: Actor, id: number): Promise<true> {
+      await db.transaction().execute(async (trx) => {
+        const tag = await deleteTag(trx, id);
+        if (!tag) throw new NotFoundError('No such tag.');
+        await audit.record(trx, {
+          actor,
+          action: 'tag.delete',
+          target: { type: 'tag', id, label: tag.name },
+          details: { before: { name: tag.name, files: tag.files_active + tag.files_hidden } },
+        });
+      });
       return true;
     },
   };

@@ -1,3 +1,4 @@
+import { signedInActor } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
 import { parseIdOrNotFound } from '../../graphql/ids.js';
 import type { ApiScope } from './scopes.js';
@@ -16,6 +17,12 @@ const API_SCOPE_VALUES = {
     description:
       '`downloadStats`, `downloads` and `File.downloads`: only while the token’s creator is an ' +
       'admin.',
+  },
+  AUDIT: { description: '`auditEvents`: only while the token’s creator is an admin.' },
+  SHARE: {
+    description:
+      'Share links: `createShareLink` (the creator’s own files; any for an admin’s token), ' +
+      '`revokeShareLink`, `shareLinks`.',
   },
 } as const satisfies Record<ApiScope, { description: string }>;
 
@@ -105,7 +112,7 @@ builder.mutationFields((t) => ({
         description: 'When the token stops working, in the future; null or omitted: never.',
       }),
     },
-    resolve: (_root, args, ctx) => ctx.services.tokens.create(ctx.viewer!.user.id, args),
+    resolve: (_root, args, ctx) => ctx.services.tokens.create(signedInActor(ctx), args),
   }),
   revokeApiToken: t.boolean({
     description:
@@ -114,6 +121,6 @@ builder.mutationFields((t) => ({
     authScopes: { session: true },
     args: { id: t.arg.id({ required: true, description: 'The token’s `id`.' }) },
     resolve: (_root, args, ctx) =>
-      ctx.services.tokens.revoke(ctx.viewer!.user.id, parseIdOrNotFound(args.id)),
+      ctx.services.tokens.revoke(signedInActor(ctx), parseIdOrNotFound(args.id)),
   }),
 }));

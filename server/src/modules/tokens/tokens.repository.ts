@@ -16,14 +16,18 @@ export const listApiTokens = (db: Executor, userId: number): Promise<ApiTokenRow
     .orderBy('id', 'desc')
     .execute();
 
-export async function deleteApiToken(db: Executor, id: number, userId: number): Promise<boolean> {
-  const result = await db
+/** Deletes one of the user's tokens and returns it; undefined when the user has no such token. */
+export const deleteApiToken = (
+  db: Executor,
+  id: number,
+  userId: number,
+): Promise<ApiTokenRow | undefined> =>
+  db
     .deleteFrom('api_tokens')
     .where('id', '=', id)
     .where('user_id', '=', userId)
+    .returningAll()
     .executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
 
 export async function deleteUserApiTokens(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom('api_tokens').where('user_id', '=', userId).execute();

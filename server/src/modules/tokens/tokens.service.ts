@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { NotFoundError } from '../../errors.js';
 import { noControlCharacters, parseInput } from '../../validation.js';
 import { hashToken } from '../../secrets.js';
+import { audit, type Actor } from '../audit/audit.service.js';
 import { API_TOKEN_PREFIX, type ApiScope } from './scopes.js';
 import { deleteApiToken, insertApiToken, listApiTokens } from './tokens.repository.js';
 
@@ -34,27 +35,45 @@ const tokenInput = (now: number) =>
 export function createTokensService(db: Db) {
   return {
     async create(
-      userId: number,
+      actor: Actor & { user: { id: number } },
       input: { name: string; scopes: ApiScope[]; expiresAt?: Date | null },
     ) {
       const { name } = parseInput(tokenInput(Date.now()), input);
 
       const secret = API_TOKEN_PREFIX + randomBytes(32).toString('base64url');
-      const row = await insertApiToken(db, {
-        user_id: userId,
-        name,
-        token_hash: hashToken(secret),
-        scopes: [...new Set(input.scopes)].sort().join(','),
-        created_at: Date.now(),
-        expires_at: input.expiresAt?.getTime() ?? null,
+      const row = await db.transaction().execute(async (trx) => {
+        const token = await insertApiToken(trx, {
+          user_id: actor.user.id,
+          name,
+          token_hash: hashToken(secret),
+          scopes: [...new Set(input.scopes)].sort().join(','),
+          created_at: Date.now(),
+          expires_at: input.expiresAt?.getTime() ?? null,
+        });
+        await audit.record(trx, {
+          actor,
+          action: 'token.create',
+          target: { type: 'token', id: token.id, label: token.name },
+          details: { after: { scopes: token.scopes, expiresAt: token.expires_at } },
+        });
+        return token;
       });
       return { token: secret, apiToken: toApiToken({ ...row, last_used_at: null }) };
     },
 
     list: async (userId: number) => (await listApiTokens(db, userId)).map(toApiToken),
 
-    async revoke(userId: number, id: number): Promise<true> {
-      if (!(await deleteApiToken(db, id, userId))) throw new NotFoundError('No such API token.');
+    async revoke(actor: Actor & { user: { id: number } }, id: number): Promise<true> {
+      await db.transaction().execute(async (trx) => {
+        const token = await deleteApiToken(trx, id, actor.user.id);
+        if (!token) throw new NotFoundError('No such API token.');
+        await audit.record(trx, {
+          actor,
+          action: 'token.revoke',
+          target: { type: 'token', id, label: token.name },
+          details: { before: { scopes: token.scopes } },
+        });
+      });
       return true;
     },
   };

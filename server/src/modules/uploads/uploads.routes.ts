@@ -145,7 +145,7 @@ export async function handleUploads(
   res: ServerResponse,
   id: string | null,
   caller: { viewer: Viewer | null; bearer: boolean },
-  deps: { uploads: UploadsService; maxUploadBytes: number },
+  deps: { uploads: UploadsService; maxUploadBytes: number; chunkBytes: number },
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const hasBody = method === 'POST' || method === 'PATCH';
@@ -157,6 +157,9 @@ export async function handleUploads(
         'tus-version': TUS_VERSION,
         'tus-extension': EXTENSIONS,
         'tus-max-size': String(deps.maxUploadBytes),
+        // Not tus: the PATCH size the web app should send, so an operator whose proxy limits
+        // request bodies sets UPLOAD_CHUNK_BYTES once instead of rebuilding the app.
+        'cabinet-chunk-size': String(deps.chunkBytes),
       });
     }
     const allowed = id === null ? ['POST'] : ['HEAD', 'PATCH', 'DELETE'];
@@ -189,6 +192,8 @@ export async function handleUploads(
       const length = count(req.headers['upload-length'], 'Upload-Length');
       if (length === null) throw BadUserInputError.field('Upload-Length', 'is required');
       if (length > deps.maxUploadBytes) throw new PayloadTooLargeError(deps.maxUploadBytes);
+      const overQuota = await deps.uploads.quotaRefusal(viewer, length);
+      if (overQuota) throw overQuota;
       const meta = uploadMeta(viewer, parseUploadMetadata(header(req, 'upload-metadata')));
       const declared = count(req.headers['content-length'], 'Content-Length');
       const withBody = (req.headers['content-type'] ?? '').toLowerCase() === OFFSET_TYPE;

@@ -3,6 +3,7 @@ import type { UserRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
 import { parseId } from '../../graphql/ids.js';
+import { actorOf } from '../audit/audit.service.js';
 
 export const Role = builder.enumType('Role', {
   description: 'What a user may do. The first account registered in an empty library is ADMIN.',
@@ -65,6 +66,23 @@ export const User = builder.loadableObject('User', {
         'lists, search or `uploadCount` for a USER. Readable by the user themself and by ' +
         'admins; null for anyone else.',
       resolve: (u, _args, ctx) => ctx.services.users.hiddenUploadCount(ctx.viewer, u),
+    }),
+    usedBytes: t.field({
+      type: 'SafeInt',
+      description:
+        'The sizes of this user’s files added up, trash included (each file in full, shared ' +
+        'bytes or not), until purged. Readable by the user themself and by admins; FORBIDDEN for ' +
+        'anyone else.',
+      resolve: (u, _args, ctx) => ctx.services.users.usage(ctx.viewer, u).usedBytes,
+    }),
+    quotaBytes: t.field({
+      type: 'SafeInt',
+      nullable: true,
+      description:
+        'How many bytes this user may store (`usedBytes` may not pass it): their own quota, set ' +
+        'with `setUserQuota`, else DEFAULT_QUOTA_BYTES; null: no limit. Readable by the user ' +
+        'themself and by admins; FORBIDDEN for anyone else.',
+      resolve: (u, _args, ctx) => ctx.services.users.usage(ctx.viewer, u).quotaBytes,
     }),
     downloadCount: t.exposeInt('download_count', {
       description: 'Downloads this user made (GETs of the download route starting at byte 0).',
@@ -141,7 +159,7 @@ builder.mutationFields((t) => ({
       'BAD_USER_INPUT for a malformed id.',
     authScopes: { $all: { admin: true, session: true } },
     args: { id: t.arg.id({ required: true, description: 'The user to ban.' }) },
-    resolve: (_root, args, ctx) => ctx.services.users.ban(ctx.viewer!.user, parseId(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.users.ban(actorOf(ctx), parseId(args.id)),
   }),
   unbanUser: t.field({
     type: User,
@@ -150,7 +168,25 @@ builder.mutationFields((t) => ({
       'stay ended). FORBIDDEN for yourself, NOT_FOUND for an unknown user.',
     authScopes: { $all: { admin: true, session: true } },
     args: { id: t.arg.id({ required: true, description: 'The user to unban.' }) },
-    resolve: (_root, args, ctx) => ctx.services.users.unban(ctx.viewer!.user, parseId(args.id)),
+    resolve: (_root, args, ctx) => ctx.services.users.unban(actorOf(ctx), parseId(args.id)),
+  }),
+  setUserQuota: t.field({
+    type: User,
+    description:
+      'Admin, with a session: sets how many bytes a user may store (their files and trash); ' +
+      'null returns them to DEFAULT_QUOTA_BYTES. Files already stored stay; uploads that would ' +
+      'pass it fail with QUOTA_EXCEEDED. BAD_USER_INPUT for a negative number, NOT_FOUND for an ' +
+      'unknown user.',
+    authScopes: { $all: { admin: true, session: true } },
+    args: {
+      id: t.arg.id({ required: true, description: 'The user.' }),
+      quotaBytes: t.arg({
+        type: 'SafeInt',
+        description: 'Bytes, zero or more; null or omitted: DEFAULT_QUOTA_BYTES.',
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.users.setQuota(actorOf(ctx), parseId(args.id), args.quotaBytes ?? null),
   }),
   setUserRole: t.field({
     type: User,
@@ -163,6 +199,6 @@ builder.mutationFields((t) => ({
       role: t.arg({ type: Role, required: true, description: 'The new role.' }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.users.setRole(ctx.viewer!.user, parseId(args.id), args.role),
+      ctx.services.users.setRole(actorOf(ctx), parseId(args.id), args.role),
   }),
 }));

@@ -91,3 +91,14 @@ export async function countUsers(db: Executor, query: string | null | undefined)
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** What the user stores and may store (their own quota; null: the default applies). */
+export const findUserUsage = (
+  db: Executor,
+  id: number,
+): Promise<{ used_bytes: number; quota_bytes: number | null } | undefined> =>
+  db
+    .selectFrom('users')
+    .select(['used_bytes', 'quota_bytes'])
+    .where('id', '=', id)
+    .executeTakeFirst();

@@ -1,6 +1,8 @@
 import type { Db, UserRow } from '../../db/database.js';
-import { ForbiddenError, NotFoundError } from '../../errors.js';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { Viewer } from '../auth/viewer.js';
+import type { AuditAction } from '../audit/actions.js';
+import { audit, type Actor } from '../audit/audit.service.js';
 import {
   countUsers,
   findUserById,
@@ -21,18 +23,34 @@ export function createUsersService(
   deps: {
     revokeAll(userId: number): Promise<void>;
     seesHiddenFiles(viewer: Viewer | null): boolean;
+    /** DEFAULT_QUOTA_BYTES: the quota of users without their own; null for none. */
+    defaultQuotaBytes: number | null;
   },
 ) {
-  async function change(
-    actor: UserRow,
+  /** Changes one field of a user and logs it (before/after) in the same transaction. */
+  async function change<K extends 'banned' | 'role' | 'quota_bytes'>(
+    actor: Actor,
     id: number,
-    patch: Parameters<typeof updateUser>[2],
+    field: K,
+    value: UserRow[K],
     what: string,
+    action: AuditAction,
   ) {
-    if (actor.id === id) throw new ForbiddenError(`You cannot ${what} yourself.`);
-    const user = await updateUser(db, id, patch);
-    if (!user) throw new NotFoundError('No such user.');
-    return user;
+    if (what && actor.user?.id === id) throw new ForbiddenError(`You cannot ${what} yourself.`);
+    return db.transaction().execute(async (trx) => {
+      const before = await findUserById(trx, id);
+      const user = before && (await updateUser(trx, id, { [field]: value }));
+      if (!before || !user) throw new NotFoundError('No such user.');
+      const shown = (v: UserRow[K]) => (field === 'banned' ? v === 1 : v);
+      const key = field === 'quota_bytes' ? 'quotaBytes' : field;
+      await audit.record(trx, {
+        actor,
+        action,
+        target: { type: 'user', id, label: before.email },
+        details: { before: { [key]: shown(before[field]) }, after: { [key]: shown(value) } },
+      });
+      return user;
+    });
   }
 
   return {
@@ -57,14 +75,42 @@ export function createUsersService(
         ? user.uploads_hidden
         : null,
 
-    async ban(actor: UserRow, id: number) {
-      const user = await change(actor, id, { banned: 1 }, 'ban');
+    /**
+     * Storage used and allowed, for the user themself and admins (it would tell others that
+     * hidden files exist); FORBIDDEN for anyone else.
+     */
+    usage(viewer: Viewer | null, user: UserRow) {
+      if (!viewer || (viewer.user.id !== user.id && !deps.seesHiddenFiles(viewer))) {
+        throw new ForbiddenError('Only the user themself and admins may see their storage.');
+      }
+      return {
+        usedBytes: Number(user.used_bytes),
+        quotaBytes: user.quota_bytes ?? deps.defaultQuotaBytes,
+      };
+    },
+
+    /**
+     * Sets a user's own quota in bytes (an admin may set their own too); null returns them to
+     * DEFAULT_QUOTA_BYTES. Files already stored stay, even past it: only new uploads are refused.
+     */
+    setQuota(actor: Actor, id: number, quotaBytes: number | null) {
+      if (quotaBytes !== null && quotaBytes < 0) {
+        throw BadUserInputError.field(
+          'quotaBytes',
+          'must be zero or more (or null for the default)',
+        );
+      }
+      return change(actor, id, 'quota_bytes', quotaBytes, '', 'user.quota');
+    },
+
+    async ban(actor: Actor, id: number) {
+      const user = await change(actor, id, 'banned', 1, 'ban', 'user.ban');
       await deps.revokeAll(id);
       return user;
     },
-    unban: (actor: UserRow, id: number) => change(actor, id, { banned: 0 }, 'unban'),
-    setRole(actor: UserRow, id: number, role: UserRow['role']) {
-      return change(actor, id, { role }, 'change the role of');
+    unban: (actor: Actor, id: number) => change(actor, id, 'banned', 0, 'unban', 'user.unban'),
+    setRole(actor: Actor, id: number, role: UserRow['role']) {
+      return change(actor, id, 'role', role, 'change the role of', 'user.role');
     },
   };
 }

@@ -1,9 +1,6 @@
-import { replaceState } from '$app/navigation';
-import { resolve } from '$app/paths';
 import { page } from '$app/state';
-import type { Pathname } from '$app/types';
 import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from './paging';
-import { withParams } from './url';
+import { setParams } from './url';
 
 export type SortDir = 'asc' | 'desc';
 
@@ -16,35 +13,54 @@ export interface TableOptions<K extends string> {
   defaultSort: Sort<K>;
   /** The sort orders this table offers (key:dir pairs); anything else in the URL is ignored. */
   sorts: readonly `${K}:${SortDir}`[];
+  /**
+   * Whether each new search, sort or page is a history entry of its own (the workspace, where the
+   * back button steps through searches) or replaces the current one (admin tables).
+   */
+  history?: 'push' | 'replace';
 }
 
 const SEARCH_DEBOUNCE_MS = 250;
 
 /**
- * The state of one admin table: the search text (debounced into `query`), the sort order and the
- * page. It lives in the address bar (`?q=…&sort=name:asc&page=3&size=50`) so a reload, a shared link or
- * the back button lands on the same view. Create it during component initialisation.
+ * The state of one table: the search, the sort order and the page, read from the address bar
+ * (`?q=…&sort=name:asc&page=3&size=50`) and written back through `setParams`, the app's one
+ * URL-state model. Only the text being typed lives here, until it is sent.
  */
 export class TableState<K extends string> {
-  /** What is typed in the search box. */
-  search = $state('');
-  /** The trimmed search that queries use; follows `search` after a short pause. */
-  query = $state('');
-  sort = $state() as Sort<K>;
-  page = $state(1);
-  pageSize = $state(DEFAULT_PAGE_SIZE);
   readonly #options: TableOptions<K>;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Text typed but not yet in the URL: it wins over the URL until it has landed there. */
+  #typed = $state<string | null>(null);
+  #pending = $state(false);
 
   constructor(options: TableOptions<K>) {
     this.#options = options;
-    const params = page.url.searchParams;
-    this.search = params.get('q') ?? '';
-    this.query = this.search.trim();
-    const sort = params.get('sort');
-    this.sort = sort && this.#allowed(sort) ? this.#parse(sort) : { ...options.defaultSort };
-    this.page = parsePage(params.get('page'));
-    this.pageSize = parsePageSize(params.get('size'));
+  }
+
+  /** The trimmed search that queries use. */
+  get query(): string {
+    return (page.url.searchParams.get('q') ?? '').trim();
+  }
+
+  /** What the search box shows: the text being typed, else the URL's search (back button). */
+  get search(): string {
+    const typed = this.#typed;
+    if (typed !== null && (this.#pending || typed.trim() === this.query)) return typed;
+    return page.url.searchParams.get('q') ?? '';
+  }
+
+  get sort(): Sort<K> {
+    const value = page.url.searchParams.get('sort');
+    return value && this.#allowed(value) ? this.#parse(value) : { ...this.#options.defaultSort };
+  }
+
+  get page(): number {
+    return parsePage(page.url.searchParams.get('page'));
+  }
+
+  get pageSize(): number {
+    return parsePageSize(page.url.searchParams.get('size'));
   }
 
   get offset(): number {
@@ -53,7 +69,8 @@ export class TableState<K extends string> {
 
   /** Call on every keystroke; the query follows after a pause, back on page 1. */
   setSearch(text: string): void {
-    this.search = text;
+    this.#typed = text;
+    this.#pending = true;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.commitSearch(), SEARCH_DEBOUNCE_MS);
   }
@@ -61,16 +78,25 @@ export class TableState<K extends string> {
   /** Applies the search at once (Enter, clear button). */
   commitSearch(): void {
     clearTimeout(this.#timer);
-    const next = this.search.trim();
-    if (next === this.query) return;
-    this.query = next;
-    this.page = 1;
-    this.#write();
+    this.#timer = undefined;
+    const next = (this.#typed ?? this.query).trim();
+    if (next === this.query) {
+      this.#pending = false;
+      return;
+    }
+    void this.#write({ q: next || null, page: null }).finally(() => {
+      if (this.#timer === undefined) this.#pending = false;
+    });
+  }
+
+  /** Sets the search at once, e.g. from a search field that waits for its own pause. */
+  setQuery(text: string): void {
+    this.#typed = text;
+    this.commitSearch();
   }
 
   clearSearch(): void {
-    this.search = '';
-    this.commitSearch();
+    this.setQuery('');
   }
 
   /** Whether the column offers this direction. */
@@ -83,36 +109,36 @@ export class TableState<K extends string> {
    * column flips when it offers the other direction.
    */
   toggleSort(key: K): void {
-    if (this.sort.key === key) {
-      const other: SortDir = this.sort.dir === 'asc' ? 'desc' : 'asc';
-      if (!this.offers(key, other)) return;
-      this.sort = { key, dir: other };
+    const sort = this.sort;
+    if (sort.key === key) {
+      const other: SortDir = sort.dir === 'asc' ? 'desc' : 'asc';
+      if (this.offers(key, other)) this.setSort({ key, dir: other });
     } else {
       const first = this.#options.sorts.find((s) => s.startsWith(`${key}:`));
-      if (!first) return;
-      this.sort = this.#parse(first);
+      if (first) this.setSort(this.#parse(first));
     }
-    this.page = 1;
-    this.#write();
   }
 
-  setPage(next: number): void {
+  setSort(next: Sort<K>): void {
+    const d = this.#options.defaultSort;
+    const isDefault = next.key === d.key && next.dir === d.dir;
+    void this.#write({ sort: isDefault ? null : `${next.key}:${next.dir}`, page: null });
+  }
+
+  setPage(next: number, replace = false): void {
     if (next === this.page || next < 1) return;
-    this.page = next;
-    this.#write();
+    void this.#write({ page: next > 1 ? String(next) : null }, replace);
   }
 
   setPageSize(size: number): void {
     if (size === this.pageSize) return;
-    this.pageSize = size;
-    this.page = 1;
-    this.#write();
+    void this.#write({ size: size !== DEFAULT_PAGE_SIZE ? String(size) : null, page: null });
   }
 
-  /** After a deletion empties the last page, step back to the page that now exists. */
+  /** After a deletion empties the last page (or an old link), step back to the page that exists. */
   clampPage(total: number): void {
     const last = Math.max(1, Math.ceil(total / this.pageSize));
-    if (this.page > last) this.setPage(last);
+    if (this.page > last) this.setPage(last, true);
   }
 
   #allowed(value: string): boolean {
@@ -124,20 +150,7 @@ export class TableState<K extends string> {
     return { key, dir };
   }
 
-  #write(): void {
-    const d = this.#options.defaultSort;
-    const isDefault = this.sort.key === d.key && this.sort.dir === d.dir;
-    const search = withParams(location.search, {
-      q: this.query || null,
-      sort: isDefault ? null : `${this.sort.key}:${this.sort.dir}`,
-      page: this.page > 1 ? String(this.page) : null,
-      size: this.pageSize !== DEFAULT_PAGE_SIZE ? String(this.pageSize) : null,
-    });
-    try {
-      // Shallow: the address changes, nothing is loaded again.
-      replaceState(resolve(`${location.pathname}${search}` as Pathname), {});
-    } catch {
-      // The router is not ready yet (first render): the state still applies, the URL follows later.
-    }
+  #write(patch: Record<string, string | null>, replace = false): Promise<void> {
+    return setParams(patch, { push: !replace && this.#options.history === 'push' });
   }
 }

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
+  | 'QUOTA_EXCEEDED'
   | 'RATE_LIMITED'
   | 'TOTP_REQUIRED'
   | 'GRAPHQL_PARSE_FAILED'
@@ -42,6 +43,7 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'BAD_USER_INPUT',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
+  'QUOTA_EXCEEDED',
   'RATE_LIMITED',
   'TOTP_REQUIRED',
   'GRAPHQL_PARSE_FAILED',
@@ -91,6 +93,8 @@ export function describe(code: ErrorCode, serverMessage: string | undefined, ret
       return serverMessage || 'That conflicts with something that already exists.';
     case 'PAYLOAD_TOO_LARGE':
       return 'This file is larger than the server accepts.';
+    case 'QUOTA_EXCEEDED':
+      return serverMessage || 'This file would go over your storage quota.';
     case 'RATE_LIMITED':
       return retryAfter
         ? `Too many attempts. Please try again ${waitPhrase(retryAfter)}.`

@@ -13,6 +13,8 @@ export const FileFields = graphql(`
     createdAt
     downloadCount
     downloadUrl
+    thumbnailUrl
+    previewUrl
     tags {
       id
       name
@@ -23,17 +25,6 @@ export const FileFields = graphql(`
     }
   }
 `);
-
-export const UploadFileMutation = graphql(
-  `
-    mutation UploadFile($file: Upload!, $name: String, $tags: [String!], $status: FileStatus) {
-      uploadFile(file: $file, name: $name, tags: $tags, status: $status) {
-        ...FileFields
-      }
-    }
-  `,
-  [FileFields],
-);
 
 export const UpdateFileMutation = graphql(
   `

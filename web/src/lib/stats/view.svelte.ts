@@ -1,7 +1,4 @@
-import { replaceState } from '$app/navigation';
-import { resolve } from '$app/paths';
-import type { Pathname } from '$app/types';
-import { withParams } from '$lib/admin/url';
+import { setParams } from '$lib/components/url';
 import {
   formatUtcDate,
   INTERVALS,
@@ -115,7 +112,7 @@ export class StatsView {
   }
 
   private sync(): void {
-    const search = withParams(location.search, {
+    void setParams({
       range: this.preset === '30d' ? null : this.preset,
       interval: this.interval === defaultInterval(this.preset) ? null : this.interval,
       from: this.preset === 'custom' ? this.customFrom : null,
@@ -124,10 +121,5 @@ export class StatsView {
       tag: this.tag.id || null,
       user: this.user.id || null,
     });
-    try {
-      replaceState(resolve(`${location.pathname}${search}` as Pathname), {});
-    } catch {
-      // Router not started yet: the view still applies.
-    }
   }
 }

@@ -1,20 +1,9 @@
-import { DEFAULT_PAGE_SIZE, parsePage, parsePageSize } from '$lib/components/paging';
-
 /**
- * The workspace keeps its whole state in the URL (shareable links, working back button):
- * `?q=report&tags=3,7&match=ANY&sort=NAME&page=2&size=50`. Defaults are left out.
+ * The workspace keeps its whole view in the URL (shareable links, working back button):
+ * `?q=report&tags=3,7&match=ANY&sort=name:asc&page=2&size=50`. Search, sort and page belong to the
+ * file table's TableState (sorts from `$lib/components/fileOrder`); the tag filter is read here. Defaults are left out.
  */
-export type FileOrder = 'NEWEST' | 'OLDEST' | 'NAME' | 'LARGEST' | 'MOST_DOWNLOADED';
 export type TagMatch = 'ALL' | 'ANY';
-
-export interface WorkspaceState {
-  q: string;
-  tags: string[];
-  match: TagMatch;
-  sort: FileOrder;
-  page: number;
-  size: number;
-}
 
 export interface TagFacet {
   id: string;
@@ -23,27 +12,13 @@ export interface TagFacet {
   count: number;
 }
 
-export const ORDERS: { value: FileOrder; label: string }[] = [
-  { value: 'NEWEST', label: 'Newest first' },
-  { value: 'OLDEST', label: 'Oldest first' },
-  { value: 'NAME', label: 'Name (A–Z)' },
-  { value: 'LARGEST', label: 'Largest first' },
-  { value: 'MOST_DOWNLOADED', label: 'Most downloaded' },
-];
+export interface TagFilter {
+  tags: string[];
+  match: TagMatch;
+}
 
-export const DEFAULTS: WorkspaceState = {
-  q: '',
-  tags: [],
-  match: 'ALL',
-  sort: 'NEWEST',
-  page: 1,
-  size: DEFAULT_PAGE_SIZE,
-};
-
-export function parseState(params: URLSearchParams): WorkspaceState {
-  const sort = params.get('sort');
+export function parseTagFilter(params: URLSearchParams): TagFilter {
   return {
-    q: params.get('q') ?? '',
     tags: [
       ...new Set(
         (params.get('tags') ?? '')
@@ -53,20 +28,13 @@ export function parseState(params: URLSearchParams): WorkspaceState {
       ),
     ],
     match: params.get('match') === 'ANY' ? 'ANY' : 'ALL',
-    sort: ORDERS.some((o) => o.value === sort) ? (sort as FileOrder) : 'NEWEST',
-    page: parsePage(params.get('page')),
-    size: parsePageSize(params.get('size')),
   };
 }
 
-/** The search string for a state ('' when everything is default). */
-export function toSearch(state: WorkspaceState): string {
-  const params = new URLSearchParams();
-  if (state.q) params.set('q', state.q);
-  if (state.tags.length) params.set('tags', state.tags.join(','));
-  if (state.match !== 'ALL') params.set('match', state.match);
-  if (state.sort !== 'NEWEST') params.set('sort', state.sort);
-  if (state.page > 1) params.set('page', String(state.page));
-  if (state.size !== DEFAULT_PAGE_SIZE) params.set('size', String(state.size));
-  return params.toString();
+/** URL parameters for a tag filter; defaults are left out. */
+export function tagParams(filter: Partial<TagFilter>): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  if (filter.tags) out.tags = filter.tags.length ? filter.tags.join(',') : null;
+  if (filter.match) out.match = filter.match === 'ANY' ? 'ANY' : null;
+  return out;
 }

@@ -1,0 +1,120 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { encodeExtended } from 'content-disposition';
+import type { Readable } from 'node:stream';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Viewer } from '../modules/auth/viewer.js';
+import {
+  previewKind,
+  THUMBNAIL_SIZES,
+  type ThumbnailSize,
+} from '../modules/previews/previews.service.js';
+import type { Services } from '../services.js';
+import { answeredNotModified, fileForRequest, refuse, requestedRange, send } from './download.js';
+import { sendText } from './respond.js';
+
+// GET/HEAD /files/:id/thumbnail and /files/:id/preview (docs/api.md): the download route's
+// credentials and visibility (`fileForRequest`), never recorded as downloads. `private, no-cache`
+// like the download: a file hidden since must stop showing, and revalidation is a cheap 304.
+
+const CACHE = 'private, no-cache';
+
+export async function handleThumbnail(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawId: string,
+  url: URL,
+  viewer: Viewer | null,
+  services: Services,
+): Promise<void> {
+  const rawSize = url.searchParams.get('size') ?? '256';
+  const size = THUMBNAIL_SIZES.find((s) => String(s) === rawSize);
+  if (size === undefined) {
+    return sendText(res, 400, `size must be one of ${THUMBNAIL_SIZES.join(', ')}.`);
+  }
+  const access = await fileForRequest(req, res, rawId, viewer, services);
+  if (!access) return;
+  const { file } = access;
+  const etag = `"${file.sha256}-${size}"`;
+  // The thumbnail's bytes follow from the blob's: a matching ETag needs no thumbnail at all.
+  if (answeredNotModified(req, res, etag, CACHE)) return;
+  const thumb = await services.previews.thumbnail(file, size as ThumbnailSize);
+  if (thumb === 'busy') {
+    return sendText(res, 503, 'The thumbnail is being made; try again shortly.', {
+      'retry-after': '5',
+      'cache-control': 'no-store',
+    });
+  }
+  if (!thumb) return refuse(req, res, 404, 'This file has no thumbnail.');
+  res.writeHead(200, {
+    etag,
+    'cache-control': CACHE,
+    'content-type': 'image/webp',
+    'content-length': thumb.bytes.length,
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'; sandbox",
+  });
+  res.end(req.method === 'HEAD' ? undefined : thumb.bytes);
+}
+
+/** Inline, under the name, in the same RFC 8187 form as the download's attachment. */
+const inline = (name: string) =>
+  `inline; filename="${name.replace(/[^\x20-\x7e]|["\\/%]/g, '_')}"; filename*=${encodeExtended(name)}`;
+
+export async function handlePreview(
+  req: IncomingMessage,
+  res: ServerResponse,
+  rawId: string,
+  viewer: Viewer | null,
+  services: Services,
+  log: Logger,
+): Promise<void> {
+  const access = await fileForRequest(req, res, rawId, viewer, services);
+  if (!access) return;
+  const { file } = access;
+  const kind = previewKind(file.mime_type);
+  if (!kind) return refuse(req, res, 404, 'This file has no preview.');
+  const etag = `"${file.sha256}"`;
+  const headers: Record<string, string | number> = {
+    etag,
+    'accept-ranges': 'bytes',
+    'cache-control': CACHE,
+    // Text of any kind (HTML, SVG, scripts) is shown as plain text, never run or rendered.
+    'content-type': kind === 'text' ? 'text/plain; charset=utf-8' : file.mime_type,
+    'content-disposition': inline(file.name),
+    'x-content-type-options': 'nosniff',
+    // A PDF opened as a document is sandboxed (no scripts, an opaque origin); media and images
+    // are only ever subresources.
+    'content-security-policy': kind === 'pdf' ? 'sandbox' : "default-src 'none'; sandbox",
+  };
+  if (answeredNotModified(req, res, etag, CACHE)) return;
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'content-length': file.size });
+    return void res.end();
+  }
+  const range = requestedRange(req, res, file.size, etag);
+  if (range === 'answered') return;
+  let body: Readable;
+  try {
+    body = await services.files.read(file, range ?? undefined);
+  } catch (err) {
+    if (err instanceof AppError) return refuse(req, res, err.status, err.message);
+    throw err;
+  }
+  if (range) {
+    res.writeHead(206, {
+      ...headers,
+      'content-range': `bytes ${range.start}-${range.end}/${file.size}`,
+      'content-length': range.end - range.start + 1,
+    });
+  } else {
+    res.writeHead(200, { ...headers, 'content-length': file.size });
+  }
+  try {
+    await send(body, res);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+      log.warn({ err, fileId: file.id }, 'preview stream failed');
+    }
+  }
+}

@@ -1,0 +1,390 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { apiToken, insertFiles } from '../../../test/library.js';
+
+interface Event {
+  id: string;
+  at: string;
+  actor: { id: string } | null;
+  actorLabel: string;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  targetLabel: string | null;
+  address: string | null;
+  details: string | null;
+}
+
+const EVENTS = `query($action: String, $actorId: ID, $from: DateTime, $to: DateTime, $first: Int,
+  $offset: Int) {
+  auditEvents(action: $action, actorId: $actorId, from: $from, to: $to, first: $first,
+    offset: $offset) {
+    totalCount pageInfo { hasNextPage }
+    edges { node { id at actor { id } actorLabel action targetType targetId targetLabel address
+      details } } } }`;
+
+describe('audit log', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let user: { token: string; id: string };
+
+  const events = async (vars: Record<string, unknown> = {}, token = admin.token) => {
+    const res = await t.gql<{
+      auditEvents: { totalCount: number; edges: { node: Event }[] };
+    }>(EVENTS, { first: 100, ...vars }, { token });
+    if (!res.data) throw new Error(JSON.stringify(res.errors));
+    return res.data.auditEvents.edges.map((e) => e.node);
+  };
+  const latest = async (action: string) => (await events({ action }))[0];
+  const count = async () =>
+    Number(
+      (
+        await t.server.connection.db
+          .selectFrom('audit_events')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    admin = await t.signUp('admin@example.com');
+    user = await t.signUp('user@example.com');
+  });
+  afterAll(() => t.close());
+
+  it('records ban, unban and role changes with actor, target, address and before/after', async () => {
+    const ban = await t.gql(
+      `mutation($id: ID!) { banUser(id: $id) { id } }`,
+      { id: user.id },
+      {
+        token: admin.token,
+      },
+    );
+    expect(ban.errors).toBeUndefined();
+    const event = (await latest('user.ban'))!;
+    expect(event).toMatchObject({
+      actor: { id: admin.id },
+      actorLabel: 'admin@example.com',
+      action: 'user.ban',
+      targetType: 'user',
+      targetId: user.id,
+      targetLabel: 'user@example.com',
+      address: '127.0.0.1',
+    });
+    expect(JSON.parse(event.details!)).toEqual({
+      before: { banned: false },
+      after: { banned: true },
+    });
+    await t.gql(
+      `mutation($id: ID!) { unbanUser(id: $id) { id } }`,
+      { id: user.id },
+      {
+        token: admin.token,
+      },
+    );
+    expect(JSON.parse((await latest('user.unban'))!.details!)).toEqual({
+      before: { banned: true },
+      after: { banned: false },
+    });
+    // The ban ended the user's session: sign in again.
+    const login = await t.gql<{ login: { token: string } }>(
+      `mutation { login(email: "user@example.com", password: "correct horse battery") { token } }`,
+    );
+    user = { ...user, token: login.data!.login.token };
+    await t.gql(
+      `mutation($id: ID!) { setUserRole(id: $id, role: ADMIN) { id } }`,
+      { id: user.id },
+      { token: admin.token },
+    );
+    expect(JSON.parse((await latest('user.role'))!.details!)).toEqual({
+      before: { role: 'USER' },
+      after: { role: 'ADMIN' },
+    });
+    await t.gql(
+      `mutation($id: ID!) { setUserRole(id: $id, role: USER) { id } }`,
+      { id: user.id },
+      { token: admin.token },
+    );
+  });
+
+  it('writes nothing for a refused or failed action', async () => {
+    const before = await count();
+    const self = await t.gql(
+      `mutation($id: ID!) { banUser(id: $id) { id } }`,
+      { id: admin.id },
+      {
+        token: admin.token,
+      },
+    );
+    expect(errorCode(self)).toBe('FORBIDDEN');
+    const unknown = await t.gql(
+      `mutation { banUser(id: "99999") { id } }`,
+      {},
+      {
+        token: admin.token,
+      },
+    );
+    expect(errorCode(unknown)).toBe('NOT_FOUND');
+    const byUser = await t.gql(
+      `mutation($id: ID!) { banUser(id: $id) { id } }`,
+      { id: admin.id },
+      {
+        token: user.token,
+      },
+    );
+    expect(errorCode(byUser)).toBe('FORBIDDEN');
+    await t.gql(`mutation { createTag(name: "Taken") { id } }`, {}, { token: admin.token });
+    const afterCreate = await count();
+    const taken = await t.gql(
+      `mutation { createTag(name: "taken") { id } }`,
+      {},
+      {
+        token: admin.token,
+      },
+    );
+    expect(errorCode(taken)).toBe('CONFLICT');
+    expect(afterCreate).toBe(before + 1);
+    expect(await count()).toBe(afterCreate);
+  });
+
+  it('commits the event with its action: when the event cannot be written, the action is undone', async () => {
+    const db = t.server.connection.db;
+    const pg = t.server.connection.dialect === 'postgres';
+    // A stand-in for any failure after the action's own statements, inside its transaction.
+    if (pg) {
+      await sql`create function refuse_audit() returns trigger language plpgsql as $$
+        begin raise exception 'audit refused'; end $$`.execute(db);
+      await sql`create trigger refuse_audit before insert on audit_events
+        for each row execute function refuse_audit()`.execute(db);
+    } else {
+      await sql`create trigger refuse_audit before insert on audit_events
+        begin select raise(abort, 'audit refused'); end`.execute(db);
+    }
+    try {
+      const ban = await t.gql(
+        `mutation($id: ID!) { banUser(id: $id) { id } }`,
+        { id: user.id },
+        {
+          token: admin.token,
+        },
+      );
+      expect(errorCode(ban)).toBe('INTERNAL_SERVER_ERROR');
+      const tag = await t.gql(
+        `mutation { createTag(name: "Never") { id } }`,
+        {},
+        {
+          token: admin.token,
+        },
+      );
+      expect(errorCode(tag)).toBe('INTERNAL_SERVER_ERROR');
+    } finally {
+      await sql`drop trigger refuse_audit${sql.raw(pg ? ' on audit_events' : '')}`.execute(db);
+    }
+    const row = await db
+      .selectFrom('users')
+      .select('banned')
+      .where('id', '=', Number(user.id))
+      .executeTakeFirstOrThrow();
+    expect(row.banned).toBe(0);
+    const tags = await db.selectFrom('tags').select('id').where('name', '=', 'Never').execute();
+    expect(tags).toEqual([]);
+    const me = await t.gql<{ me: { id: string } | null }>(
+      `{ me { id } }`,
+      {},
+      {
+        token: user.token,
+      },
+    );
+    expect(me.data!.me).toEqual({ id: user.id });
+  });
+
+  it('records tag creation, renaming and deletion with the names of the moment', async () => {
+    const created = await t.gql<{ createTag: { id: string } }>(
+      `mutation { createTag(name: "Drafts") { id } }`,
+      {},
+      { token: admin.token },
+    );
+    const id = created.data!.createTag.id;
+    await t.gql(
+      `mutation($id: ID!) { updateTag(id: $id, name: "Finals") { id } }`,
+      { id },
+      {
+        token: admin.token,
+      },
+    );
+    await t.gql(`mutation($id: ID!) { deleteTag(id: $id) }`, { id }, { token: admin.token });
+    const tagEvents = (await events({ action: 'tag.' })).filter((e) => e.targetId === id);
+    expect(tagEvents.map((e) => [e.action, e.targetLabel, JSON.parse(e.details!)])).toEqual([
+      ['tag.delete', 'Finals', { before: { name: 'Finals', files: 0 } }],
+      ['tag.update', 'Drafts', { before: { name: 'Drafts' }, after: { name: 'Finals' } }],
+      ['tag.create', 'Drafts', { after: { name: 'Drafts' } }],
+    ]);
+  });
+
+  it('records token creation and revocation by their owner, never the secret', async () => {
+    const res = await t.gql<{ createApiToken: { token: string; apiToken: { id: string } } }>(
+      `mutation { createApiToken(name: "nightly", scopes: [READ]) { token apiToken { id } } }`,
+      {},
+      { token: user.token },
+    );
+    const { token, apiToken: created } = res.data!.createApiToken;
+    await t.gql(
+      `mutation($id: ID!) { revokeApiToken(id: $id) }`,
+      { id: created.id },
+      {
+        token: user.token,
+      },
+    );
+    const made = (await latest('token.create'))!;
+    expect(made).toMatchObject({
+      actor: { id: user.id },
+      targetType: 'token',
+      targetId: created.id,
+      targetLabel: 'nightly',
+    });
+    expect(made.details).not.toContain(token);
+    expect((await latest('token.revoke'))!).toMatchObject({
+      actor: { id: user.id },
+      targetId: created.id,
+      targetLabel: 'nightly',
+    });
+    const again = await t.gql(
+      `mutation($id: ID!) { revokeApiToken(id: $id) }`,
+      {
+        id: created.id,
+      },
+      { token: user.token },
+    );
+    expect(errorCode(again)).toBe('NOT_FOUND');
+    expect((await events({ action: 'token.revoke' })).length).toBe(1);
+  });
+
+  it('records file status changes and deletions', async () => {
+    const [id] = await insertFiles(t, [{ name: 'report.pdf', uploadedBy: Number(user.id) }]);
+    await t.gql(
+      `mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+      { id },
+      {
+        token: admin.token,
+      },
+    );
+    // Renaming is no admin action on status: no event.
+    await t.gql(
+      `mutation($id: ID!) { updateFile(id: $id, name: "r.pdf", status: HIDDEN) { id } }`,
+      {
+        id,
+      },
+      { token: admin.token },
+    );
+    const status = await events({ action: 'file.status' });
+    expect(status.map((e) => [e.targetLabel, JSON.parse(e.details!)])).toEqual([
+      ['report.pdf', { before: { status: 'ACTIVE' }, after: { status: 'HIDDEN' } }],
+    ]);
+    await t.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, { token: admin.token });
+    expect((await latest('file.delete'))!).toMatchObject({
+      actor: { id: admin.id },
+      targetType: 'file',
+      targetId: String(id),
+      targetLabel: 'r.pdf',
+    });
+  });
+
+  it('records failed sign-ins and the lockout of an email, once', async () => {
+    const attempt = (email: string) =>
+      t.gql(
+        `mutation($email: String!) { login(email: $email, password: "wrong password") { token } }`,
+        {
+          email,
+        },
+      );
+    expect(errorCode(await attempt('nobody@example.com'))).toBe('BAD_USER_INPUT');
+    const unknown = (await latest('auth.login_failed'))!;
+    expect(unknown).toMatchObject({
+      actor: null,
+      actorLabel: 'nobody@example.com',
+      targetType: null,
+      address: '127.0.0.1',
+    });
+    for (let i = 0; i < 10; i++) await attempt('USER@example.com');
+    const locked = await attempt('user@example.com');
+    expect(errorCode(locked)).toBe('RATE_LIMITED');
+    expect(errorCode(await attempt('user@example.com'))).toBe('RATE_LIMITED');
+    const failures = (await events({ action: 'auth.login_failed' })).filter(
+      (e) => e.targetId === user.id,
+    );
+    expect(failures).toHaveLength(10);
+    expect(failures[0]!.targetLabel).toBe('user@example.com');
+    const lockouts = await events({ action: 'auth.locked' });
+    expect(lockouts).toHaveLength(1);
+    expect(lockouts[0]).toMatchObject({ targetId: user.id, actorLabel: 'user@example.com' });
+  });
+
+  it('is for admins and AUDIT tokens only, filtered and paged', async () => {
+    expect(errorCode(await t.gql(EVENTS, {}, { token: user.token }))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(EVENTS, {}))).toBe('UNAUTHENTICATED');
+    const stats = await apiToken(t, admin.token, ['STATS']);
+    expect(errorCode(await t.gql(EVENTS, {}, { token: stats }))).toBe('FORBIDDEN');
+    const auditToken = await apiToken(t, admin.token, ['AUDIT']);
+    const viaToken = await events({}, auditToken);
+    expect(viaToken.length).toBeGreaterThan(5);
+    // A USER's AUDIT token is no way in.
+    const userAudit = await apiToken(t, user.token, ['AUDIT']);
+    expect(errorCode(await t.gql(EVENTS, {}, { token: userAudit }))).toBe('FORBIDDEN');
+
+    const all = await events();
+    expect(all.map((e) => Number(e.id))).toEqual(
+      [...all.map((e) => Number(e.id))].sort((a, b) => b - a),
+    );
+    const byUser = await events({ actorId: user.id });
+    expect(byUser.length).toBeGreaterThan(0);
+    expect(byUser.every((e) => e.actor?.id === user.id)).toBe(true);
+    const family = await events({ action: 'user.' });
+    expect(new Set(family.map((e) => e.action))).toEqual(
+      new Set(['user.ban', 'user.unban', 'user.role']),
+    );
+    const middle = all[Math.floor(all.length / 2)]!;
+    const from = await events({ from: middle.at });
+    expect(from.every((e) => e.at >= middle.at)).toBe(true);
+    const to = await events({ to: middle.at });
+    expect(to.every((e) => e.at < middle.at)).toBe(true);
+    expect(from.length + to.length).toBe(all.length);
+
+    const page = await t.gql<{
+      auditEvents: { totalCount: number; pageInfo: { hasNextPage: boolean }; edges: unknown[] };
+    }>(EVENTS, { first: 2, offset: 1 }, { token: admin.token });
+    expect(page.data!.auditEvents.edges).toHaveLength(2);
+    expect(page.data!.auditEvents.totalCount).toBe(all.length);
+    expect(page.data!.auditEvents.pageInfo.hasNextPage).toBe(true);
+
+    for (const bad of [
+      { action: 'drop table' },
+      { action: 'x'.repeat(100) },
+      { actorId: 'abc' },
+      { from: '2026-01-02T00:00:00Z', to: '2026-01-01T00:00:00Z' },
+      { first: 1000 },
+    ]) {
+      expect(errorCode(await t.gql(EVENTS, bad, { token: admin.token }))).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('keeps events AUDIT_DAYS, then retention removes them', async () => {
+    const db = t.server.connection.db;
+    const day = 86_400_000;
+    await db
+      .insertInto('audit_events')
+      .values([
+        { at: Date.now() - 400 * day, actor_label: 'old', action: 'tag.create' },
+        { at: Date.now() - 300 * day, actor_label: 'recent', action: 'tag.create' },
+      ])
+      .execute();
+    const removed = await t.server.app.services.audit.prune();
+    expect(removed).toBe(1);
+    const labels = (await db.selectFrom('audit_events').select('actor_label').execute()).map(
+      (r) => r.actor_label,
+    );
+    expect(labels).toContain('recent');
+    expect(labels).not.toContain('old');
+  });
+});

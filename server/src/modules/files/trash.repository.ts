@@ -1,0 +1,135 @@
+import type { Executor, FileRow, TrashedFileRow } from '../../db/database.js';
+import { sortKey } from '../../db/sort-key.js';
+
+// All SQL of the trash (migration 2026-12-04T0300b_trash_quotas): moving a file row into
+// `trashed_files` and back, and the download rows that follow it.
+
+/** Moves the file's downloads aside (file_id null, as after a deletion; trashed_file_id kept). */
+export async function detachDownloads(db: Executor, fileId: number): Promise<void> {
+  await db
+    .updateTable('downloads')
+    .set({ trashed_file_id: fileId, file_id: null })
+    .where('file_id', '=', fileId)
+    .execute();
+}
+
+/** Links a restored file's downloads back. */
+export async function reattachDownloads(db: Executor, fileId: number): Promise<void> {
+  await db
+    .updateTable('downloads')
+    .set({ file_id: fileId, trashed_file_id: null })
+    .where('trashed_file_id', '=', fileId)
+    .execute();
+}
+
+/** A purged file's downloads keep only their name, as after a deletion. */
+export async function forgetDownloads(db: Executor, fileId: number): Promise<void> {
+  await db
+    .updateTable('downloads')
+    .set({ trashed_file_id: null })
+    .where('trashed_file_id', '=', fileId)
+    .execute();
+}
+
+export async function insertTrashedFile(
+  db: Executor,
+  file: FileRow,
+  meta: { deletedAt: number; deletedBy: number | null; tagIds: readonly number[] },
+): Promise<TrashedFileRow> {
+  return db
+    .insertInto('trashed_files')
+    .values({
+      ...file,
+      deleted_at: meta.deletedAt,
+      deleted_by: meta.deletedBy,
+      tag_ids: JSON.stringify(meta.tagIds),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export const findTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
+  db.selectFrom('trashed_files').selectAll().where('id', '=', id).executeTakeFirst();
+
+/** PostgreSQL: locks the trashed row for this transaction (restore and purge race for it). */
+export async function lockTrashedFile(db: Executor, id: number): Promise<void> {
+  await db.selectFrom('trashed_files').select('id').where('id', '=', id).forUpdate().execute();
+}
+
+/** Deletes the trashed row and returns it; undefined when another purge or restore took it. */
+export const deleteTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
+  db.deleteFrom('trashed_files').where('id', '=', id).returningAll().executeTakeFirst();
+
+/** Puts a trashed file back into `files` with its id and every column as it was. */
+export async function reinsertFile(db: Executor, row: TrashedFileRow): Promise<FileRow> {
+  const { deleted_at: _at, deleted_by: _by, tag_ids: _tags, ...file } = row;
+  return db
+    .insertInto('files')
+    .values({ ...file, name_sort: sortKey(file.name) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Which of `tagIds` still exist (a tag deleted while its file was in the trash stays gone). */
+export async function existingTagIds(db: Executor, tagIds: readonly number[]): Promise<number[]> {
+  if (!tagIds.length) return [];
+  const rows = await db
+    .selectFrom('tags')
+    .select('id')
+    .where('id', 'in', tagIds)
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** Whose trash: everyone's, or one uploader's files (ACTIVE ones only when `activeOnly`). */
+export interface TrashScope {
+  owner: number | null;
+  activeOnly: boolean;
+}
+
+function trashIn(db: Executor, scope: TrashScope) {
+  let q = db.selectFrom('trashed_files');
+  if (scope.owner !== null) q = q.where('uploaded_by', '=', scope.owner);
+  if (scope.activeOnly) q = q.where('status', '=', 'ACTIVE');
+  return q;
+}
+
+/** A page of the trash, newest deletion first. */
+export function listTrashedFiles(
+  db: Executor,
+  scope: TrashScope,
+  limit: number,
+  offset: number,
+): Promise<TrashedFileRow[]> {
+  return trashIn(db, scope)
+    .selectAll()
+    .orderBy('deleted_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+}
+
+export async function countTrashedFiles(db: Executor, scope: TrashScope): Promise<number> {
+  const row = await trashIn(db, scope)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Ids of files trashed before `before`, oldest first: the purge's next batch. */
+export async function expiredTrashedFiles(
+  db: Executor,
+  before: number,
+  limit: number,
+): Promise<{ id: number; sha256: string }[]> {
+  return db
+    .selectFrom('trashed_files')
+    .select(['id', 'sha256'])
+    .where('deleted_at', '<', before)
+    .orderBy('deleted_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}

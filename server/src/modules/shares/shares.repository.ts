@@ -1,0 +1,201 @@
+import { sql, type Insertable } from 'kysely';
+import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
+
+// All SQL of share links: the links, their files, and the downloads made through them.
+
+/** A link with what decides whether it still works: its creator's ban. */
+export interface ShareLinkWithCreator {
+  link: ShareLinkRow;
+  /** Null when the creator's account is gone. */
+  creatorBanned: boolean | null;
+  creatorName: string | null;
+}
+
+export interface ShareLinkFilter {
+  createdBy?: number | null;
+  fileId?: number | null;
+}
+
+/** Inserts a link and its files (in the given order) in one transaction. */
+export async function insertShareLink(
+  db: Db,
+  link: Insertable<ShareLinksTable>,
+  fileIds: readonly number[],
+): Promise<ShareLinkRow> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('share_links')
+      .values(link)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('share_link_files')
+      .values(fileIds.map((fileId, position) => ({ link_id: row.id, file_id: fileId, position })))
+      .execute();
+    return row;
+  });
+}
+
+export async function findShareLinkByTokenHash(
+  db: Executor,
+  tokenHash: string,
+): Promise<ShareLinkWithCreator | null> {
+  const row = await db
+    .selectFrom('share_links as l')
+    .leftJoin('users as u', 'u.id', 'l.created_by')
+    .selectAll('l')
+    .select(['u.banned as creator_banned', 'u.name as creator_name'])
+    .where('l.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!row) return null;
+  const { creator_banned, creator_name, ...link } = row;
+  return {
+    link,
+    creatorBanned: creator_banned == null ? null : creator_banned === 1,
+    creatorName: creator_name ?? null,
+  };
+}
+
+export const findShareLinksByIds = (
+  db: Executor,
+  ids: readonly number[],
+): Promise<ShareLinkRow[]> =>
+  ids.length
+    ? db.selectFrom('share_links').selectAll().where('id', 'in', ids).execute()
+    : Promise.resolve([]);
+
+/**
+ * The link's files that still exist, in the link's order; with `activeOnly`, HIDDEN ones are left
+ * out (what the recipient, and a USER creator, may see).
+ */
+export async function filesOfShareLink(
+  db: Executor,
+  linkId: number,
+  activeOnly: boolean,
+): Promise<FileRow[]> {
+  let q = db
+    .selectFrom('share_link_files as s')
+    .innerJoin('files as f', 'f.id', 's.file_id')
+    .selectAll('f')
+    .where('s.link_id', '=', linkId);
+  if (activeOnly) q = q.where('f.status', '=', 'ACTIVE');
+  return q.orderBy('s.position').execute();
+}
+
+function filtered(db: Executor, filter: ShareLinkFilter) {
+  let q = db.selectFrom('share_links as l');
+  if (filter.createdBy != null) q = q.where('l.created_by', '=', filter.createdBy);
+  if (filter.fileId != null) {
+    const fileId = filter.fileId;
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('share_link_files as s')
+          .select(sql.lit(1).as('one'))
+          .whereRef('s.link_id', '=', 'l.id')
+          .where('s.file_id', '=', fileId),
+      ),
+    );
+  }
+  return q;
+}
+
+/** Newest first. */
+export const listShareLinks = (
+  db: Executor,
+  filter: ShareLinkFilter,
+  limit: number,
+  offset: number,
+): Promise<ShareLinkRow[]> =>
+  filtered(db, filter)
+    .selectAll('l')
+    .orderBy('l.created_at', 'desc')
+    .orderBy('l.id', 'desc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
+
+export async function countShareLinks(db: Executor, filter: ShareLinkFilter): Promise<number> {
+  const row = await filtered(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** Marks the link revoked (once: a second revocation keeps the first time). */
+export async function revokeShareLinkRow(db: Executor, id: number, at: number): Promise<void> {
+  await db
+    .updateTable('share_links')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/**
+ * Records downloads of `fileIds` (one row each, `user_id` null) through a link, or nothing at all.
+ * The link's counter goes first, by a conditional UPDATE that only passes while the link is not
+ * revoked or expired and has room for all of them: concurrent downloads through any number of
+ * instances can never take it past `max_downloads` (SQLite runs one writer at a time; PostgreSQL
+ * re-checks the WHERE on the newest row version after waiting for the row lock). Then each file's
+ * counter (its tags' follow by trigger) and history row, as downloads.repository.ts does; files in
+ * id order, per db/lock-order.ts. Null, with nothing written, when the link has no room or a file
+ * went away meanwhile.
+ */
+export async function recordShareDownloads(
+  db: Db,
+  download: { linkId: number; fileIds: readonly number[]; at: number },
+): Promise<boolean> {
+  const n = download.fileIds.length;
+  const gone = new Error('rolled back');
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const link = await trx
+        .updateTable('share_links')
+        .set({
+          download_count: sql<number>`download_count + ${n}`,
+          last_used_at: sql<number>`case when last_used_at is null
+            or last_used_at < ${download.at} then ${download.at} else last_used_at end`,
+        })
+        .where('id', '=', download.linkId)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', download.at)]))
+        .where((eb) =>
+          eb.or([
+            eb('max_downloads', 'is', null),
+            eb(sql<number>`download_count + ${n}`, '<=', eb.ref('max_downloads')),
+          ]),
+        )
+        .returning('id')
+        .executeTakeFirst();
+      if (!link) return false;
+      for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
+        const file = await trx
+          .updateTable('files')
+          .set({
+            download_count: sql<number>`download_count + 1`,
+            last_downloaded_at: sql<number>`case when last_downloaded_at is null
+              or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
+          })
+          .where('id', '=', fileId)
+          .where('status', '=', 'ACTIVE')
+          .returning('name')
+          .executeTakeFirst();
+        if (!file) throw gone;
+        await trx
+          .insertInto('downloads')
+          .values({
+            file_id: fileId,
+            file_name: file.name,
+            user_id: null,
+            share_link_id: download.linkId,
+            at: download.at,
+          })
+          .execute();
+      }
+      return true;
+    });
+  } catch (err) {
+    if (err === gone) return false;
+    throw err;
+  }
+}

@@ -1,2 +1,0 @@
-// Moved to the one component kit; the statistics page still imports it from here.
-export * from '$lib/components/url';

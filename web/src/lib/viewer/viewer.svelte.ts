@@ -1,0 +1,73 @@
+import { goto } from '$app/navigation';
+import { resolve } from '$app/paths';
+import { page } from '$app/state';
+import type { Pathname } from '$app/types';
+import { withParams } from '$lib/components/url';
+
+// The file viewer lives in the URL (`?file=<id>` on the page that lists the file): a link to it
+// opens the file, and Back closes it. Opening pushes one history entry; moving to the next or
+// previous file replaces it, so Back always returns to the list.
+
+export const VIEWER_PARAM = 'file';
+
+function target(id: string | null): Pathname {
+  const search = withParams(page.url.search, { [VIEWER_PARAM]: id });
+  return `${page.url.pathname}${search}` as Pathname;
+}
+
+/** Opens the viewer on a file of the current page. */
+export function openFile(id: string): void {
+  void goto(resolve(target(id)), { state: { viewer: true }, keepFocus: true, noScroll: true });
+}
+
+/** Shows another file in the open viewer (arrow keys). */
+export function showFile(id: string): void {
+  void goto(resolve(target(id)), {
+    replaceState: true,
+    state: page.state,
+    keepFocus: true,
+    noScroll: true,
+  });
+}
+
+/** Closes the viewer: Back when the viewer was opened here, else the URL without the file. */
+export function closeViewer(): void {
+  if (page.state.viewer) history.back();
+  else void goto(resolve(target(null)), { replaceState: true, keepFocus: true, noScroll: true });
+}
+
+/** The file the URL names, or null. */
+export function viewedFileId(): string | null {
+  const id = page.url.searchParams.get(VIEWER_PARAM);
+  return id && /^[1-9]\d{0,15}$/.test(id) ? id : null;
+}
+
+const VIEW_KEY = 'cabinet.fileView';
+export type FileView = 'table' | 'gallery';
+
+/** Table or gallery, remembered in this browser. */
+class ViewChoice {
+  #value = $state<FileView>('table');
+  constructor() {
+    try {
+      if (typeof localStorage !== 'undefined' && localStorage.getItem(VIEW_KEY) === 'gallery') {
+        this.#value = 'gallery';
+      }
+    } catch {
+      // Storage may be off (private mode, policies): the table it is.
+    }
+  }
+  get value(): FileView {
+    return this.#value;
+  }
+  set value(next: FileView) {
+    this.#value = next;
+    try {
+      localStorage.setItem(VIEW_KEY, next);
+    } catch {
+      // Not remembered, still switched.
+    }
+  }
+}
+
+export const fileView = new ViewChoice();

@@ -1,0 +1,124 @@
+import type { Page } from '@playwright/test';
+import { expect, screenshot, signIn, test } from './fixtures';
+
+// Share links end to end: the Share dialog in the workspace, the public page a recipient opens
+// without an account (files, per-file and ZIP downloads, the password form, a link that stopped),
+// and My links with revoke. Both themes and phone width for the public page.
+
+const CREATE = `mutation($fileIds: [ID!]!, $password: String, $note: String, $maxDownloads: Int) {
+  createShareLink(fileIds: $fileIds, password: $password, note: $note, maxDownloads: $maxDownloads) { id url } }`;
+
+async function setTheme(page: Page, theme: 'light' | 'dark') {
+  await page.evaluate((t) => localStorage.setItem('cabinet-theme', t), theme);
+  await page.reload();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+}
+
+test('share a file from the workspace, copy the link, and revoke it in My links', async ({
+  page,
+  api,
+  context,
+}) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const me = await api.register({ name: 'Sam Sharer' });
+  await api.upload(me.token, { name: 'contract.pdf', content: '%PDF-1.4 contract' });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByRole('button', { name: 'Share contract.pdf' }).click();
+  const dialog = page.getByTestId('share-dialog');
+  await expect(dialog).toBeVisible();
+  await dialog.getByText('1 day', { exact: true }).click();
+  await dialog.getByLabel('Download limit (optional)').fill('3');
+  await dialog.getByLabel('Note for the recipient (optional)').fill('Signed copy, as promised');
+  await dialog.getByTestId('share-create').click();
+  await expect(dialog.getByTestId('share-created')).toBeVisible();
+  const url = await dialog.locator('#share-url').inputValue();
+  expect(url).toMatch(/\/s\/[A-Za-z0-9_-]{32}$/);
+  await expect(dialog.getByRole('img', { name: 'QR code of the link' })).toBeVisible();
+  await dialog.getByTestId('share-copy').click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
+  await dialog.getByRole('button', { name: 'Done' }).click();
+
+  // The recipient, with no account, in a context of its own.
+  const stranger = await page.context().browser()!.newContext();
+  const other = await stranger.newPage();
+  await other.goto(url);
+  await expect(other.getByTestId('share-page')).toContainText('Sam Sharer shared 1 file');
+  await expect(other.getByTestId('share-note')).toHaveText('Signed copy, as promised');
+  await expect(other.getByTestId('share-page')).toContainText('3 downloads left');
+  const [download] = await Promise.all([
+    other.waitForEvent('download'),
+    other.getByRole('link', { name: 'Download contract.pdf' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('contract.pdf');
+
+  await page.goto('/shares');
+  const row = page.getByTestId('share-link-row');
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('share-link-downloads')).toHaveText('1 / 3');
+  await row.getByRole('button', { name: 'Revoke' }).click();
+  await page.getByRole('button', { name: 'Revoke link' }).click();
+  await expect(row.getByTestId('share-link-state')).toHaveText('Revoked');
+
+  await other.reload();
+  await expect(other.getByTestId('share-gone')).toBeVisible();
+  await expect(other.getByTestId('share-page')).not.toContainText('contract.pdf');
+  await stranger.close();
+});
+
+test('the public page: several files, ZIP, password, both themes and phone width', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register({ name: 'Petra Private' });
+  const a = await api.upload(me.token, { name: 'Bericht Ä.txt', content: 'alpha' });
+  const b = await api.upload(me.token, { name: 'photo.png', content: 'beta', type: 'image/png' });
+  const created = await api.gql<{ createShareLink: { url: string } }>(
+    CREATE,
+    { fileIds: [a.id, b.id], password: 'letmein!', note: 'Two files for you' },
+    me.token,
+  );
+  const url = created.data!.createShareLink.url;
+
+  await page.goto(url);
+  const form = page.getByTestId('share-password');
+  await expect(form).toBeVisible();
+  await expect(page.getByTestId('share-page')).not.toContainText('Bericht');
+  await form.getByRole('textbox', { name: 'Password' }).fill('wrong one');
+  await form.getByRole('button', { name: 'Open' }).click();
+  await expect(form).toContainText('That password is not right');
+  await form.getByRole('textbox', { name: 'Password' }).fill('letmein!');
+  await form.getByRole('button', { name: 'Open' }).click();
+  await expect(page.getByTestId('share-file')).toHaveCount(2);
+  await expect(page.getByTestId('share-page')).toContainText('Petra Private shared 2 files');
+
+  const [zip] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: /Download all/ }).click(),
+  ]);
+  expect(zip.suggestedFilename()).toBe('shared-files.zip');
+  const [single] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download Bericht Ä.txt' }).click(),
+  ]);
+  expect(single.suggestedFilename()).toBe('Bericht Ä.txt');
+
+  for (const theme of ['light', 'dark'] as const) {
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      await setTheme(page, theme);
+      // A reload asks again: the password form, then the files.
+      await page
+        .getByTestId('share-password')
+        .getByRole('textbox', { name: 'Password' })
+        .fill('letmein!');
+      await page.getByRole('button', { name: 'Open' }).click();
+      await expect(page.getByTestId('share-file')).toHaveCount(2);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow, `no sideways scroll at ${width}px`).toBeLessThanOrEqual(0);
+      await screenshot(page, `share-page-${width}`);
+    }
+  }
+});

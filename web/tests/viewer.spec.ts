@@ -1,0 +1,150 @@
+import type { Page } from '@playwright/test';
+import sharp from 'sharp';
+import { expect, signIn, test } from './fixtures';
+
+// The file viewer (?file=<id>) and the gallery view of the workspace.
+test.use({ ownServer: true });
+
+const viewer = (page: Page) => page.getByTestId('file-viewer');
+const viewedName = (page: Page) => page.getByTestId('viewer-name');
+
+test('opens a file from the list, arrows through it, and closes with Escape and Back', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register({ name: 'Vera Viewer' });
+  const png = await sharp({
+    create: { width: 320, height: 200, channels: 3, background: { r: 20, g: 120, b: 200 } },
+  })
+    .png()
+    .toBuffer();
+  // Newest first: the list shows notes.md, then photo.png, then script.ts.
+  await api.upload(me.token, { name: 'script.ts', content: 'const answer: number = 42;\n' });
+  await api.upload(me.token, { name: 'photo.png', content: png, tags: ['pictures'] });
+  await api.upload(me.token, {
+    name: 'notes.md',
+    content: '# Meeting notes\n\n<img src=x onerror="window.__xss = 1">\n\n- first point\n',
+  });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await expect(page.getByTestId('file-row')).toHaveCount(3);
+
+  await page.getByTestId('file-name').filter({ hasText: 'notes.md' }).click();
+  await expect(viewer(page)).toBeVisible();
+  await expect(page).toHaveURL(/[?&]file=\d+/);
+  await expect(viewedName(page)).toHaveText('notes.md');
+  // Markdown is rendered, and what it carries cannot run.
+  await expect(
+    page.getByTestId('viewer-text').getByRole('heading', { name: 'Meeting notes' }),
+  ).toBeVisible();
+  expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+  await expect(page.getByTestId('viewer-details')).toContainText('Vera Viewer');
+
+  await page.keyboard.press('ArrowRight');
+  await expect(viewedName(page)).toHaveText('photo.png');
+  const image = page.getByTestId('viewer-image');
+  await expect(image).toBeVisible();
+  await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
+  await expect(page.getByTestId('viewer-details')).toContainText('pictures');
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  await expect(page.getByRole('button', { name: 'Fit to the window' })).toHaveText('150%');
+
+  await page.keyboard.press('ArrowRight');
+  await expect(viewedName(page)).toHaveText('script.ts');
+  await expect(page.getByTestId('viewer-text').locator('.hljs-keyword').first()).toHaveText(
+    'const',
+  );
+  // The last file: → stays.
+  await page.keyboard.press('ArrowRight');
+  await expect(viewedName(page)).toHaveText('script.ts');
+  await page.keyboard.press('ArrowLeft');
+  await expect(viewedName(page)).toHaveText('photo.png');
+
+  await page.keyboard.press('Escape');
+  await expect(viewer(page)).toHaveCount(0);
+  await expect(page).not.toHaveURL(/[?&]file=/);
+
+  // Back closes it too (arrows replaced the entry, so one Back is enough).
+  await page.getByTestId('file-name').filter({ hasText: 'script.ts' }).click();
+  await expect(viewedName(page)).toHaveText('script.ts');
+  await page.keyboard.press('ArrowLeft');
+  await expect(viewedName(page)).toHaveText('photo.png');
+  await page.goBack();
+  await expect(viewer(page)).toHaveCount(0);
+  await expect(page.getByTestId('file-row')).toHaveCount(3);
+
+  // Viewing counted no download.
+  await expect(page.getByTestId('file-downloads').first()).toHaveText('0');
+});
+
+test('the gallery shows thumbnails, is remembered, and opens the viewer', async ({ page, api }) => {
+  const me = await api.register();
+  const picture = (r: number) =>
+    sharp({ create: { width: 600, height: 400, channels: 3, background: { r, g: 80, b: 40 } } })
+      .jpeg()
+      .toBuffer();
+  await api.upload(me.token, { name: 'plain.txt', content: 'no picture here' });
+  await api.upload(me.token, { name: 'red.jpg', content: await picture(230) });
+  await api.upload(me.token, { name: 'dark.jpg', content: await picture(40) });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await expect(page.getByTestId('file-row')).toHaveCount(3);
+
+  await page.getByTestId('view-gallery').click();
+  const items = page.getByTestId('gallery-item');
+  await expect(items).toHaveCount(3);
+  await expect(page.getByTestId('file-table')).toHaveCount(0);
+  const thumb = items.filter({ hasText: 'red.jpg' }).locator('img');
+  await expect(thumb).toHaveAttribute('loading', 'lazy');
+  await expect(thumb).toHaveAttribute('src', /\/thumbnail\?size=256$/);
+  // The thumbnail, not the picture: 256 px on its long side.
+  await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(256);
+  await expect(items.filter({ hasText: 'plain.txt' }).locator('img')).toHaveCount(0);
+
+  await page.reload();
+  await expect(page.getByTestId('file-gallery')).toBeVisible();
+  await expect(page.getByTestId('view-gallery')).toHaveAttribute('aria-pressed', 'true');
+
+  await items.filter({ hasText: 'dark.jpg' }).click();
+  await expect(viewedName(page)).toHaveText('dark.jpg');
+  await page.keyboard.press('ArrowRight');
+  await expect(viewedName(page)).toHaveText('red.jpg');
+  await page.keyboard.press('Escape');
+  await expect(viewer(page)).toHaveCount(0);
+
+  await page.getByTestId('view-table').click();
+  await expect(page.getByTestId('file-table')).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId('file-table')).toBeVisible();
+});
+
+test('admins open any file, hidden ones too, from the files admin', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register();
+  await api.upload(user.token, { name: 'visible.txt', content: 'for everyone' });
+  const secret = await api.upload(cabinet.admin.token, {
+    name: 'secret.md',
+    content: '# Only admins\n',
+  });
+  await api.gql(
+    'mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }',
+    { id: secret.id },
+    cabinet.admin.token,
+  );
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  await page.getByTestId('admin-file-name').filter({ hasText: 'secret.md' }).click();
+  await expect(viewedName(page)).toHaveText('secret.md');
+  await expect(
+    page.getByTestId('viewer-text').getByRole('heading', { name: 'Only admins' }),
+  ).toBeVisible();
+  await page.keyboard.press('ArrowRight');
+  await expect(viewedName(page)).toHaveText('visible.txt');
+  await expect(page.getByTestId('viewer-text')).toContainText('for everyone');
+  await page.keyboard.press('Escape');
+  await expect(viewer(page)).toHaveCount(0);
+  await expect(page).toHaveURL(/\/admin\/files$/);
+});
