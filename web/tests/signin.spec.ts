@@ -1,4 +1,4 @@
-import { expect, signIn, test, type TestUser } from './fixtures';
+import { expect, screenshot, signIn, test, type TestUser } from './fixtures';
 import { Secret, TOTP } from 'otpauth';
 
 // Issue 17: sessions you can see and end, password change, admin reset links.
@@ -114,6 +114,7 @@ test('two-factor: set up with the QR code, then sign in with a code', async ({ p
   const qr = card.getByTestId('totp-qr');
   await expect(qr).toBeVisible();
   expect(await qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+  await screenshot(page, 'account-two-factor-setup');
   const secret = (await card.getByTestId('totp-secret').textContent())!.trim();
   const totp = new TOTP({ secret: Secret.fromBase32(secret) });
 

@@ -95,9 +95,10 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       ctx.services.auth.createPasswordResetLink(
-        ctx.viewer!.user.id,
+        ctx.viewer!.user,
         parseId(args.userId, 'userId'),
         ctx.origin,
+        ctx.clientAddress,
       ),
   }),
   resetPassword: t.field({

@@ -46,6 +46,9 @@ export interface Client {
   userAgent: string | null;
 }
 
+/** The user an audit event names as its actor. */
+type AuditUser = { id: number; email: string };
+
 /** A password-reset link lasts this long after an admin made it. */
 export const PASSWORD_RESET_MS = 60 * 60 * 1000;
 
@@ -211,9 +214,16 @@ export function createAuthService(
     /** The user's live sessions, most recently used first. */
     sessions: (userId: number): Promise<SessionRow[]> => sessions.list(userId),
 
-    async revokeSession(userId: number, sessionId: string): Promise<void> {
+    async revokeSession(user: AuditUser, sessionId: string, address: string): Promise<void> {
       // Another user's session id is "not found" too: ids never tell whose they are.
-      if (!(await sessions.revoke(userId, sessionId))) throw new NotFoundError('No such session.');
+      if (!(await sessions.revoke(user.id, sessionId))) {
+        throw new NotFoundError('No such session.');
+      }
+      await audit.record(db, {
+        actor: { user, address },
+        action: 'auth.session_revoked',
+        target: { type: 'user', id: user.id, label: user.email },
+      });
     },
 
     /**
@@ -241,8 +251,15 @@ export function createAuthService(
       }
       await limits.succeededSignIn(user.email);
       const hash = await hashPassword(data.newPassword);
-      await setPasswordHash(db, user.id, hash);
-      await deleteUserPasswordResets(db, user.id);
+      await db.transaction().execute(async (trx) => {
+        await setPasswordHash(trx, user.id, hash);
+        await deleteUserPasswordResets(trx, user.id);
+        await audit.record(trx, {
+          actor: { user, address: client.address },
+          action: 'auth.password_changed',
+          target: { type: 'user', id: user.id, label: user.email },
+        });
+      });
       await sessions.invalidateOthers(user.id, currentSessionId);
     },
 
@@ -251,18 +268,31 @@ export function createAuthService(
      * replaces the user's earlier link. The token travels in the URL's fragment, which browsers
      * never send to a server, so it stays out of access logs and Referer headers.
      */
-    async createPasswordResetLink(adminId: number, userId: number, origin: string) {
+    async createPasswordResetLink(
+      admin: AuditUser,
+      userId: number,
+      origin: string,
+      address: string,
+    ) {
       const user = await findUserById(db, userId);
       if (!user) throw new NotFoundError('No such user.');
       const token = randomBytes(32).toString('base64url');
       const now = Date.now();
       await deleteExpiredPasswordResets(db, now);
-      await replacePasswordReset(db, {
-        token_hash: hashToken(token),
-        user_id: user.id,
-        created_by: adminId,
-        created_at: now,
-        expires_at: now + PASSWORD_RESET_MS,
+      await db.transaction().execute(async (trx) => {
+        await replacePasswordReset(trx, {
+          token_hash: hashToken(token),
+          user_id: user.id,
+          created_by: admin.id,
+          created_at: now,
+          expires_at: now + PASSWORD_RESET_MS,
+        });
+        await audit.record(trx, {
+          actor: { user: admin, address },
+          action: 'auth.password_reset',
+          target: { type: 'user', id: user.id, label: user.email },
+          details: { link: 'created' },
+        });
       });
       return `${origin}/reset-password#${token}`;
     },
@@ -297,7 +327,15 @@ export function createAuthService(
       const hash = await hashPassword(data.password);
       const userId = await db.transaction().execute(async (trx) => {
         const id = await consumePasswordReset(trx, tokenHash, Date.now());
-        if (id !== undefined) await setPasswordHash(trx, id, hash);
+        if (id !== undefined) {
+          await setPasswordHash(trx, id, hash);
+          await audit.record(trx, {
+            actor: { user: { id: user.id, email: user.email }, address: client.address },
+            action: 'auth.password_reset',
+            target: { type: 'user', id: user.id, label: user.email },
+            details: { link: 'used' },
+          });
+        }
         return id;
       });
       if (userId === undefined) throw invalid();
@@ -337,11 +375,24 @@ export function createAuthService(
       if (step === null) throw BadUserInputError.field('code', 'is wrong');
       await limits.succeededSignIn(user.email);
       const codes = newRecoveryCodes();
-      const done = await db
-        .transaction()
-        .execute((trx) =>
-          confirmPendingTotp(trx, user.id, user.totp_pending!, step, codes.map(hashRecoveryCode)),
-        );
+      const done = await db.transaction().execute((trx) =>
+        confirmPendingTotp(
+          trx,
+          user.id,
+          user.totp_pending!,
+          step,
+          codes.map(hashRecoveryCode),
+        ).then(async (confirmed) => {
+          if (confirmed) {
+            await audit.record(trx, {
+              actor: { user, address: client.address },
+              action: 'auth.totp_enabled',
+              target: { type: 'user', id: user.id, label: user.email },
+            });
+          }
+          return confirmed;
+        }),
+      );
       if (!done) throw new ConflictError('Two-factor sign-in was set up by another request.');
       return codes;
     },
@@ -353,7 +404,14 @@ export function createAuthService(
       const ok = password.length <= 256 && (await verifyPassword(user.password_hash, password));
       if (!ok) throw BadUserInputError.field('password', 'is wrong');
       await limits.succeededSignIn(user.email);
-      await clearTotp(db, user.id);
+      await db.transaction().execute(async (trx) => {
+        await clearTotp(trx, user.id);
+        await audit.record(trx, {
+          actor: { user, address: client.address },
+          action: 'auth.totp_disabled',
+          target: { type: 'user', id: user.id, label: user.email },
+        });
+      });
     },
 
     recoveryCodesLeft: (userId: number) => countRecoveryCodes(db, userId),

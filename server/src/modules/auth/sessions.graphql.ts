@@ -60,7 +60,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const viewer = ctx.viewer!;
       const id = String(args.id);
-      await ctx.services.auth.revokeSession(viewer.user.id, id);
+      await ctx.services.auth.revokeSession(viewer.user, id, ctx.clientAddress);
       if (viewer.kind === 'session' && viewer.sessionId === id) {
         ctx.setCookie(ctx.services.sessions.blankCookie());
       }

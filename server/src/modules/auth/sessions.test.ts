@@ -306,4 +306,44 @@ describe('sessions, password changes and reset links', () => {
     const left = await t.server.connection.db.selectFrom('password_resets').selectAll().execute();
     expect(left.filter((r) => r.user_id === Number(user.id))).toEqual([]);
   });
+
+  it('records password changes, resets, revoked sessions and two-factor changes in the audit log', async () => {
+    const user = await t.signUp('audited@example.com');
+    const other = await login('audited@example.com', 'correct horse battery');
+    const target = (await sessionsOf(user.token)).find((s) => !s.current)!;
+    await t.gql(REVOKE, { id: target.id }, { token: user.token });
+    await t.gql(
+      CHANGE,
+      { currentPassword: 'correct horse battery', newPassword: 'audited new password' },
+      { token: user.token },
+    );
+    const link = await t.gql<{ createPasswordResetLink: string }>(
+      RESET_LINK,
+      { userId: user.id },
+      { token: admin.token },
+    );
+    const token = new URL(link.data!.createPasswordResetLink).hash.slice(1);
+    await t.gql(RESET, { token, password: 'audited reset password' });
+    expect(await signedIn(other)).toBe(false);
+    const AUDIT = `query($action: String) { auditEvents(action: $action) { edges { node {
+      action actorLabel targetLabel details } } } }`;
+    const res = await t.gql<{
+      auditEvents: {
+        edges: {
+          node: { action: string; actorLabel: string; targetLabel: string; details: string | null };
+        }[];
+      };
+    }>(AUDIT, { action: 'auth.' }, { token: admin.token });
+    const mine = res
+      .data!.auditEvents.edges.map((e) => e.node)
+      .filter((n) => n.targetLabel === 'audited@example.com');
+    expect(mine.map((n) => `${n.action} by ${n.actorLabel}`).sort()).toEqual(
+      [
+        'auth.password_changed by audited@example.com',
+        'auth.password_reset by admin@example.com',
+        'auth.password_reset by audited@example.com',
+        'auth.session_revoked by audited@example.com',
+      ].sort(),
+    );
+  });
 });

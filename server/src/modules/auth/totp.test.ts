@@ -177,6 +177,16 @@ describe('two-factor sign-in (TOTP)', () => {
       .where('user_id', '=', Number(user.id))
       .execute();
     expect(left).toEqual([]);
+    const events = await t.server.connection.db
+      .selectFrom('audit_events')
+      .select(['action', 'actor_label'])
+      .where('target_label', '=', 'disable@example.com')
+      .orderBy('id')
+      .execute();
+    expect(events).toEqual([
+      { action: 'auth.totp_enabled', actor_label: 'disable@example.com' },
+      { action: 'auth.totp_disabled', actor_label: 'disable@example.com' },
+    ]);
   });
 
   it('needs a session, and hides another user’s two-factor state from non-admins', async () => {

@@ -55,7 +55,12 @@ builder.mutationFields((t) => ({
       name: t.arg.string({ required: false, description: '1–100 characters; default "Passkey".' }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.passkeys.finishRegistration(ctx.viewer!.user, args, ctx.origin),
+      ctx.services.passkeys.finishRegistration(
+        ctx.viewer!.user,
+        args,
+        ctx.origin,
+        ctx.clientAddress,
+      ),
   }),
   renamePasskey: t.field({
     type: Passkey,
@@ -73,7 +78,7 @@ builder.mutationFields((t) => ({
     authScopes: { session: true },
     args: { id: t.arg.id({ required: true, description: 'A `Passkey.id`.' }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.passkeys.delete(ctx.viewer!.user.id, String(args.id));
+      await ctx.services.passkeys.delete(ctx.viewer!.user, String(args.id), ctx.clientAddress);
       return true;
     },
   }),

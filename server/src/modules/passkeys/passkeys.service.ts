@@ -14,6 +14,7 @@ import { noControlCharacters, parseInput } from '../../validation.js';
 import type { AuthResult, Client } from '../auth/auth.service.js';
 import type { AuthRateLimits } from '../auth/rate-limit.js';
 import type { Sessions } from '../auth/sessions.js';
+import { audit } from '../audit/audit.service.js';
 import { findUserById } from '../users/users.repository.js';
 import {
   consumeChallenge,
@@ -103,6 +104,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
       user: UserRow,
       input: { response: string; name?: string | null },
       origin: string,
+      address: string,
     ): Promise<PasskeyRow> {
       const response = parseResponse<RegistrationResponseJSON>(input.response);
       const label = parseInput(z.object({ name }), { name: input.name ?? 'Passkey' }).name;
@@ -134,7 +136,15 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
         created_at: Date.now(),
         last_used_at: null,
       };
-      await insertPasskey(db, row);
+      await db.transaction().execute(async (trx) => {
+        await insertPasskey(trx, row);
+        await audit.record(trx, {
+          actor: { user, address },
+          action: 'auth.passkey_added',
+          target: { type: 'user', id: user.id, label: user.email },
+          details: { passkey: label },
+        });
+      });
       return row;
     },
 
@@ -198,8 +208,15 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
       return row;
     },
 
-    async delete(userId: number, id: string): Promise<void> {
-      if (!(await deletePasskey(db, userId, id))) throw new NotFoundError('No such passkey.');
+    async delete(user: { id: number; email: string }, id: string, address: string): Promise<void> {
+      await db.transaction().execute(async (trx) => {
+        if (!(await deletePasskey(trx, user.id, id))) throw new NotFoundError('No such passkey.');
+        await audit.record(trx, {
+          actor: { user, address },
+          action: 'auth.passkey_deleted',
+          target: { type: 'user', id: user.id, label: user.email },
+        });
+      });
     },
   };
 }
