@@ -10,7 +10,7 @@ import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credenti
 import { handleDownload } from './http/download.js';
 import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
-import { requestOrigin } from './http/share-origin.js';
+import { requestOrigin } from './http/request-origin.js';
 import { handleShareRoute, SHARE_ROUTE } from './http/share-routes.js';
 import {
   createUploadYoga,

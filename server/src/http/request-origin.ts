@@ -2,9 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 
 /**
- * The origin a share link's URL starts with: PUBLIC_ORIGIN when set, else the one the client
- * asked for (through a trusted proxy: what it forwarded). A link is copied and sent elsewhere, so
- * it must be absolute, and right for the people who will open it.
+ * The origin people reach this server at: PUBLIC_ORIGIN when set, else the one the client asked
+ * for (through a trusted proxy: what it forwarded). Share links, password-reset links and single
+ * sign-on's redirect URI are built on it: they are copied and opened elsewhere, so they must be
+ * absolute, and right for the people who will open them.
  */
 export function requestOrigin(
   req: IncomingMessage,
