@@ -32,6 +32,7 @@ const CREATE_TOKEN = `mutation($name: String!, $scopes: [ApiScope!]!) {
 const UPLOAD = `mutation($file: Upload!, $tags: [String!]) {
   uploadFile(file: $file, tags: $tags) { id sha256 size } }`;
 const DELETE_FILE = `mutation($id: ID!) { deleteFile(id: $id) }`;
+const PURGE_FILE = `mutation($id: ID!) { purgeFile(id: $id) }`;
 const COUNTS = `query($id: ID!) {
   file(id: $id) { downloadCount lastDownloadedAt tags { name downloadCount }
     downloads(first: 1) { totalCount } }
@@ -301,8 +302,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
         expect(new Set(answers.map((r) => r.bytes.toString('base64'))).size).toBe(1);
         const key = derivedKey(picture.sha256, picture.size, 'thumb256');
         expect((await storage.readDerived(key))?.equals(answers[0]!.bytes)).toBe(true);
-        // Deleted through the other instance: the thumbnail goes with the blob.
+        // Deleted for good through the other instance: the thumbnail goes with the blob (while the
+        // file is in the trash, both stay).
         expect((await b.gql(DELETE_FILE, { id: picture.id }, { token: admin.token })).errors).toBe(
+          undefined,
+        );
+        expect((await storage.readDerived(key))?.equals(answers[0]!.bytes)).toBe(true);
+        expect((await a.gql(PURGE_FILE, { id: picture.id }, { token: admin.token })).errors).toBe(
           undefined,
         );
         expect(await storage.readDerived(key)).toBeNull();
@@ -460,13 +466,21 @@ describe.skipIf(!process.env.TEST_DATABASE_URL).each(['local', 's3'] as const)(
         expect((await download(b, bob.token, one.id)).bytes.equals(same)).toBe(true);
         expect((await download(a, carol.token, two.id)).bytes.equals(same)).toBe(true);
 
-        // Both deleted at once through different instances: the last one out removes the blob.
+        // Both deleted at once through different instances: the trash keeps the blob; both purged
+        // at once, the last one out removes it.
         const [d1, d2] = await Promise.all([
           a.gql<{ deleteFile: boolean }>(DELETE_FILE, { id: one.id }, { token: bob.token }),
           b.gql<{ deleteFile: boolean }>(DELETE_FILE, { id: two.id }, { token: carol.token }),
         ]);
         expect(d1.data?.deleteFile).toBe(true);
         expect(d2.data?.deleteFile).toBe(true);
+        expect(await storage.exists(one.sha256)).toBe(true);
+        const [p1, p2] = await Promise.all([
+          b.gql<{ purgeFile: boolean }>(PURGE_FILE, { id: one.id }, { token: bob.token }),
+          a.gql<{ purgeFile: boolean }>(PURGE_FILE, { id: two.id }, { token: carol.token }),
+        ]);
+        expect(p1.data?.purgeFile).toBe(true);
+        expect(p2.data?.purgeFile).toBe(true);
         expect(await storage.exists(one.sha256)).toBe(false);
         expect((await download(a, bob.token, one.id)).status).toBe(404);
       });

@@ -215,8 +215,9 @@ export function createAuthService(
     sessions: (userId: number): Promise<SessionRow[]> => sessions.list(userId),
 
     async revokeSession(user: AuditUser, sessionId: string, address: string): Promise<void> {
-      // Another user's session id is "not found" too: ids never tell whose they are.
-      if (!(await sessions.revoke(user.id, sessionId))) {
+      // Another user's session id is "not found" too: ids never tell whose they are. An id that
+      // cannot be one (ids are SHA-256 hex) is not looked up: PostgreSQL refuses text with NUL.
+      if (!/^[0-9a-f]{64}$/.test(sessionId) || !(await sessions.revoke(user.id, sessionId))) {
         throw new NotFoundError('No such session.');
       }
       await audit.record(db, {

@@ -141,6 +141,10 @@ describe('sessions, password changes and reset links', () => {
     expect(errorCode(await t.gql(SESSIONS))).toBe('UNAUTHENTICATED');
     expect(errorCode(await t.gql(SESSIONS, {}, { token: read }))).toBe('FORBIDDEN');
     expect(errorCode(await t.gql(REVOKE, { id: 'x' }, { token: read }))).toBe('FORBIDDEN');
+    // Ids no session can have (PostgreSQL refuses NUL in text) are unknown, not a 500.
+    for (const id of ['a\u0000', 'x'.repeat(5000), 'A'.repeat(64)]) {
+      expect(errorCode(await t.gql(REVOKE, { id }, { token }))).toBe('NOT_FOUND');
+    }
     const change = await t.gql(
       CHANGE,
       { currentPassword: 'correct horse battery', newPassword: 'another password' },

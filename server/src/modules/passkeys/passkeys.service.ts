@@ -27,6 +27,13 @@ import {
   usePasskey,
 } from './passkeys.repository.js';
 
+/**
+ * Whether `id` can be a credential id at all (base64url; WebAuthn allows up to 1,023 bytes). Others
+ * are unknown without a query: PostgreSQL refuses text holding NUL, and nothing else can match.
+ */
+const isCredentialId = (id: unknown): id is string =>
+  typeof id === 'string' && /^[A-Za-z0-9_-]{1,1400}$/.test(id);
+
 // WebAuthn ceremonies through @simplewebauthn/server. Options and responses travel as JSON text
 // (the browser package's shapes). The relying party is the origin people reach Cabinet at
 // (PUBLIC_ORIGIN, else the request's): its host name is the RP ID, so passkeys made on one
@@ -167,7 +174,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
     async finishLogin(response: string, origin: string, client: Client): Promise<AuthResult> {
       await limits.attempt(client.address);
       const parsed = parseResponse<AuthenticationResponseJSON>(response);
-      const passkey = await findPasskey(db, parsed.id);
+      const passkey = isCredentialId(parsed.id) ? await findPasskey(db, parsed.id) : undefined;
       if (!passkey) throw refused();
       let verified;
       try {
@@ -203,14 +210,16 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
 
     async rename(userId: number, id: string, newName: string): Promise<PasskeyRow> {
       const label = parseInput(z.object({ name }), { name: newName }).name;
-      const row = await renamePasskey(db, userId, id, label);
+      const row = isCredentialId(id) ? await renamePasskey(db, userId, id, label) : undefined;
       if (!row) throw new NotFoundError('No such passkey.');
       return row;
     },
 
     async delete(user: { id: number; email: string }, id: string, address: string): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        if (!(await deletePasskey(trx, user.id, id))) throw new NotFoundError('No such passkey.');
+        if (!isCredentialId(id) || !(await deletePasskey(trx, user.id, id))) {
+          throw new NotFoundError('No such passkey.');
+        }
         await audit.record(trx, {
           actor: { user, address },
           action: 'auth.passkey_deleted',

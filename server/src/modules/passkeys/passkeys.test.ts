@@ -101,5 +101,22 @@ describe('passkeys', () => {
       },
     );
     expect(errorCode(rename)).toBe('NOT_FOUND');
+    // Ids no credential can have (PostgreSQL refuses NUL in text) are unknown alike, not a 500.
+    for (const id of ['a\u0000', 'x'.repeat(5000), 'a b']) {
+      const gone = await t.gql(
+        `mutation($id: ID!) { deletePasskey(id: $id) }`,
+        { id },
+        {
+          token: user.token,
+        },
+      );
+      expect(errorCode(gone)).toBe('NOT_FOUND');
+      const renamed = await t.gql(
+        `mutation($id: ID!) { renamePasskey(id: $id, name: "x") { id } }`,
+        { id },
+        { token: user.token },
+      );
+      expect(errorCode(renamed)).toBe('NOT_FOUND');
+    }
   });
 });
