@@ -11,6 +11,12 @@ test.use({ ownServer: true });
 const CREATE = `mutation($fileIds: [ID!]!, $password: String, $note: String, $maxDownloads: Int) {
   createShareLink(fileIds: $fileIds, password: $password, note: $note, maxDownloads: $maxDownloads) { id url } }`;
 
+/** A 64 × 48 PNG: something a thumbnail can be made of. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAEAAAAAwCAIAAAAuKetIAAAACXBIWXMAAAPoAAAD6AG1e1JrAAAAfElEQVRoge2SAQkAQBCDFsf+KYz1McbxAwPoWITTpG7gAqiv6C7EXVI3cAHUV3QX4i6pG7gA6iu6C3GX1A1cAPUV3YW4S+oGLoD6iu5C3CV1AxdAfUV3Ie6SuoELoL6iuxB3Sd3ABVBf0V2Iu6Ru4AKor+guxF1SN/DzgAePoCDEhz0qaQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 async function setTheme(page: Page, theme: 'light' | 'dark') {
   await page.evaluate((t) => localStorage.setItem('cabinet-theme', t), theme);
   await page.reload();
@@ -89,7 +95,7 @@ test('the public page: several files, ZIP, password, both themes and phone width
 }) => {
   const me = await api.register({ name: 'Petra Private' });
   const a = await api.upload(me.token, { name: 'Bericht Ä.txt', content: 'alpha' });
-  const b = await api.upload(me.token, { name: 'photo.png', content: 'beta', type: 'image/png' });
+  const b = await api.upload(me.token, { name: 'photo.png', content: PNG, type: 'image/png' });
   const created = await api.gql<{ createShareLink: { url: string } }>(
     CREATE,
     { fileIds: [a.id, b.id], password: 'letmein!', note: 'Two files for you' },
@@ -108,6 +114,14 @@ test('the public page: several files, ZIP, password, both themes and phone width
   await form.getByRole('button', { name: 'Open' }).click();
   await expect(page.getByTestId('share-file')).toHaveCount(2);
   await expect(page.getByTestId('share-page')).toContainText('Petra Private shared 2 files');
+  // The picture's thumbnail comes through the link (with the password's proof); the text file
+  // keeps its icon.
+  const thumb = page.getByTestId('share-thumb');
+  await expect(thumb).toHaveCount(1);
+  await expect(thumb).toHaveAttribute('src', /\/files\/\d+\/thumbnail\?size=256&key=/);
+  await expect
+    .poll(() => thumb.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
+    .toBeGreaterThan(0);
 
   const [zip] = await Promise.all([
     page.waitForEvent('download'),

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeExtended } from 'content-disposition';
 import type { Readable } from 'node:stream';
 import { AppError } from '../errors.js';
+import type { FileRow } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import {
@@ -27,25 +28,47 @@ export async function handleThumbnail(
   viewer: Viewer | null,
   services: Services,
 ): Promise<void> {
-  const rawSize = url.searchParams.get('size') ?? '256';
-  const size = THUMBNAIL_SIZES.find((s) => String(s) === rawSize);
-  if (size === undefined) {
-    return sendText(res, 400, `size must be one of ${THUMBNAIL_SIZES.join(', ')}.`);
-  }
+  const size = thumbnailSize(res, url);
+  if (size === null) return;
   const access = await fileForRequest(req, res, rawId, viewer, services);
   if (!access) return;
-  const { file } = access;
+  await serveThumbnail(req, res, access.file, size, services);
+}
+
+/** The `size=` of a thumbnail URL (256 unless given), or null once a 400 was sent. */
+export function thumbnailSize(res: ServerResponse, url: URL): ThumbnailSize | null {
+  const rawSize = url.searchParams.get('size') ?? '256';
+  const size = THUMBNAIL_SIZES.find((s) => String(s) === rawSize);
+  if (size !== undefined) return size;
+  sendText(res, 400, `size must be one of ${THUMBNAIL_SIZES.join(', ')}.`);
+  return null;
+}
+
+/**
+ * The thumbnail of a file the caller may see, never a download: ETag, 304, HEAD, 503 while
+ * another instance makes it, 404 when there is none. Shared by `/files/:id/thumbnail` and the
+ * share link routes; `refuseWith` turns a 404 away as the calling route does.
+ */
+export async function serveThumbnail(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: FileRow,
+  size: ThumbnailSize,
+  services: Services,
+  refuseWith: (status: number, text: string) => void = (status, text) =>
+    refuse(req, res, status, text),
+): Promise<void> {
   const etag = `"${file.sha256}-${size}"`;
   // The thumbnail's bytes follow from the blob's: a matching ETag needs no thumbnail at all.
   if (answeredNotModified(req, res, etag, CACHE)) return;
-  const thumb = await services.previews.thumbnail(file, size as ThumbnailSize);
+  const thumb = await services.previews.thumbnail(file, size);
   if (thumb === 'busy') {
     return sendText(res, 503, 'The thumbnail is being made; try again shortly.', {
       'retry-after': '5',
       'cache-control': 'no-store',
     });
   }
-  if (!thumb) return refuse(req, res, 404, 'This file has no thumbnail.');
+  if (!thumb) return refuseWith(404, 'This file has no thumbnail.');
   res.writeHead(200, {
     etag,
     'cache-control': CACHE,

@@ -4,15 +4,18 @@ import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import type { FileRow } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
 import type { Services } from '../services.js';
 import { contentDisposition, refuse, serveFile } from './download.js';
+import { serveThumbnail, thumbnailSize } from './preview.js';
 import { sendText } from './respond.js';
 
 // The routes of share links (docs/api.md, "Share links"): one file's bytes, exactly as the
-// download route serves them, and every file of the link as one ZIP streamed while it is read.
+// download route serves them, its thumbnail exactly as the thumbnail route serves it, and every
+// file of the link as one ZIP streamed while it is read.
 // No account: the link's token is the credential, and for a link with a password, a proof
 // (`key=` or the link's cookie) from `share(token, password)`.
 
@@ -24,7 +27,7 @@ const yazlRequire = createRequire(createRequire(import.meta.url).resolve('yazl')
 (yazlRequire('buffer-crc32') as { unsigned: (buf: Buffer, previous?: number) => number }).unsigned =
   (buf, previous = 0) => zlib.crc32(buf, previous);
 
-export const SHARE_ROUTE = /^\/s\/([^/]+)\/(?:files\/([^/]+)\/download|(zip))$/;
+export const SHARE_ROUTE = /^\/s\/([^/]+)\/(?:files\/([^/]+)\/(download|thumbnail)|(zip))$/;
 
 const NO_SUCH_FILE = 'No such file in this link.';
 
@@ -51,16 +54,21 @@ export async function handleShareRoute(
   // A browser that meets a refusal goes to the share page, which says what is wrong in words.
   const page = `/s/${encodeURIComponent(token)}`;
   const turnAway = (status: number, text: string) => refuse(req, res, status, text, {}, page);
+  // A bad size is refused before the token is even looked at, as `/files/:id/thumbnail` does.
+  const size = match[3] === 'thumbnail' ? thumbnailSize(res, url) : null;
+  if (match[3] === 'thumbnail' && size === null) return;
   const proof = url.searchParams.get('key') ?? readCookie(req.headers.cookie, PROOF_COOKIE);
   const opened = await services.shares.openForDownload(token, proof);
   if (!('link' in opened)) return turnAway(opened.status, opened.message);
 
-  if (match[3]) return sendZip(req, res, opened, services, log, turnAway);
+  if (match[4]) return sendZip(req, res, opened, services, log, turnAway);
 
   const rawId = match[2]!;
   const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
   const file = opened.files.find((f) => f.id === id);
   if (!file) return turnAway(404, NO_SUCH_FILE);
+  // Never a download: nothing is recorded, and the link's limit is not touched.
+  if (size !== null) return serveThumbnail(req, res, file, size, services, turnAway);
   await serveFile(req, res, file, {
     services,
     log,
@@ -94,7 +102,7 @@ export function zipEntryNames(names: readonly string[]): string[] {
  * Every file of the link as one ZIP, stored (not compressed: most files worth sharing are
  * compressed already, and deflate would cap the speed at the CPU's). yazl writes each entry while
  * its blob is read, opening one blob at a time, with UTF-8 names (the language encoding flag) and
- * ZIP64 where sizes need it; no temp file. The downloads (one per file) are counted before the
+ * ZIP64 where sizes need it; no temp file. Every blob is checked to exist first. The downloads (one per file) are counted before the
  * first byte goes out, all or none: a link with fewer downloads left than files refuses the ZIP.
  */
 async function sendZip(
@@ -106,6 +114,13 @@ async function sendZip(
   turnAway: (status: number, text: string) => void,
 ): Promise<void> {
   const { files } = opened;
+  // Every blob is checked before anything is counted or sent: one gone from storage is a clean
+  // 404 with nothing recorded, not a ZIP cut off after some files were counted. (One that goes
+  // in between still cuts the stream, below.) A few at a time: on S3 each is a request.
+  if (!(await allStored(files, services))) {
+    log.warn({ linkId: opened.link.id }, 'share zip: a blob is missing from storage');
+    return turnAway(404, 'A file of this link cannot be read now.');
+  }
   const headers = {
     'content-type': 'application/zip',
     'content-disposition': contentDisposition('shared-files.zip'),
@@ -155,4 +170,16 @@ async function sendZip(
       log.warn({ err, linkId: opened.link.id }, 'share zip stream failed');
     }
   }
+}
+
+async function allStored(files: readonly FileRow[], services: Services): Promise<boolean> {
+  let next = 0;
+  let missing = false;
+  const worker = async () => {
+    while (!missing && next < files.length) {
+      if (!(await services.files.stored(files[next++]!))) missing = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
+  return !missing;
 }

@@ -1,8 +1,8 @@
 import type { Random } from './random.js';
 import type { WireRequest } from './wire.js';
 
-// Mutated requests for the share link routes, `GET/HEAD /s/:token/files/:id/download` and
-// `GET /s/:token/zip`: the token (a working one, a password one, unknown, malformed, huge,
+// Mutated requests for the share link routes, `GET/HEAD /s/:token/files/:id/download`,
+// `/s/:token/files/:id/thumbnail?size=` and `GET /s/:token/zip`: the token (a working one, a password one, unknown, malformed, huge,
 // encoded), the file id, the password proof (`key=` and the link cookie: valid, tampered,
 // expired, garbage), the conditional and Range headers, and the method. Labelled like the other
 // sections so a failure names what was odd about its request.
@@ -48,10 +48,31 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
 
   const target = rng.weighted([
     [6, 'file'],
+    [3, 'thumbnail'],
     [3, 'zip'],
     [1, 'odd path'],
   ] as const);
   labels.push(`target:${target}`);
+  // The thumbnail's size: absent, allowed, or not.
+  const query: string[] = [];
+  if (target === 'thumbnail') {
+    const size = rng.pick([
+      null,
+      '256',
+      '1024',
+      '0',
+      '-256',
+      '256.0',
+      'abc',
+      '9'.repeat(400),
+      '%00',
+      '256&size=1024',
+    ]);
+    if (size !== null) {
+      labels.push(`size:${size.slice(0, 12)}`);
+      query.push(`size=${size}`);
+    }
+  }
   let path =
     target === 'zip'
       ? `/s/${token}/zip`
@@ -61,7 +82,7 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
             [6, rng.pick(fx.fileIds)],
             [1, String(rng.int(0, 1e6))],
             [1, rng.pick(['-1', '1e3', '0x1', '99999999999999999999', 'abc', '%20', '١'])],
-          ])}/download`;
+          ])}/${target === 'thumbnail' ? 'thumbnail' : 'download'}`;
 
   const headers: WireRequest['headers'] = [
     ['Host', '127.0.0.1'],
@@ -93,7 +114,8 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
             ]);
   if (proofKind === 'cookie') headers.push(['Cookie', `cabinet_share=${proof}`]);
   else if (proofKind !== 'none')
-    path += `?key=${rng.chance(0.8) ? encodeURIComponent(proof) : proof}`;
+    query.push(`key=${rng.chance(0.8) ? encodeURIComponent(proof) : proof}`);
+  if (query.length) path += `?${query.join('&')}`;
 
   const extras = rng.sample(
     ['range', 'if-none-match', 'if-range', 'sec-fetch'] as const,

@@ -241,6 +241,9 @@ export function createFilesService(deps: {
     /** The bytes of a file `get` returned, or of one range of them (the download route). */
     read: (file: FileRow, range?: ByteRange): Promise<Readable> => storage.read(file.sha256, range),
 
+    /** Whether a file's bytes are in storage now (a ZIP checks all before it counts any). */
+    stored: (file: FileRow): Promise<boolean> => storage.exists(file.sha256),
+
     /** Files by id for a dataloader: the ones the viewer may not see are left out. */
     visibleByIds: (viewer: Viewer | null, ids: readonly number[]) =>
       viewer ? findFilesByIds(db, ids, !seesHiddenFiles(viewer)) : Promise.resolve([]),

@@ -78,7 +78,7 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
 const ShareLinkConnection = connectionRef(ShareLinkRef, 'ShareLink');
 
 const SharedFileRef = builder
-  .objectRef<{ file: FileRow; share: OpenShare }>('SharedFile')
+  .objectRef<{ file: FileRow; share: OpenShare; hasThumbnail: boolean }>('SharedFile')
   .implement({
     description: 'A file as the recipient of a share link sees it.',
     fields: (t) => ({
@@ -102,15 +102,20 @@ const SharedFileRef = builder
       }),
       thumbnailUrl: t.string({
         nullable: true,
-        description: 'A thumbnail of the file; null when there is none.',
-        resolve: () => null,
+        description:
+          'Path of `/s/<token>/files/<id>/thumbnail?size=256` (also `size=1024`): a WebP ' +
+          'thumbnail served as `File.thumbnailUrl`, never counted as a download; null when the ' +
+          'file’s type gets none or its bytes are known to give none. Carries the proof like ' +
+          '`downloadUrl`.',
+        resolve: ({ file, share, hasThumbnail }) =>
+          hasThumbnail ? shareUrl(share, `/files/${file.id}/thumbnail`, 'size=256') : null,
       }),
     }),
   });
 
-function shareUrl(share: OpenShare, suffix: string): string {
-  const path = `${sharePath(share.token)}${suffix}`;
-  return share.proof ? `${path}?key=${encodeURIComponent(share.proof)}` : path;
+function shareUrl(share: OpenShare, suffix: string, query?: string): string {
+  const params = [query, share.proof && `key=${encodeURIComponent(share.proof)}`].filter(Boolean);
+  return `${sharePath(share.token)}${suffix}${params.length ? `?${params.join('&')}` : ''}`;
 }
 
 const PublicShareRef = builder.objectRef<OpenShare>('PublicShare').implement({
@@ -119,7 +124,11 @@ const PublicShareRef = builder.objectRef<OpenShare>('PublicShare').implement({
     files: t.field({
       type: [SharedFileRef],
       description: 'The files that can be downloaded through it now (ACTIVE ones), in order.',
-      resolve: (share) => share.files.map((file) => ({ file, share })),
+      resolve: async (share, _args, ctx) => {
+        // One query for every file of the link, however many.
+        const thumbnails = await ctx.services.previews.thumbnailUrls(share.files);
+        return share.files.map((file, i) => ({ file, share, hasThumbnail: !!thumbnails[i] }));
+      },
     }),
     note: t.string({
       nullable: true,

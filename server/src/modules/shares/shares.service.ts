@@ -113,7 +113,7 @@ const isAdmin = (viewer: Viewer) => viewer.user.role === 'ADMIN';
 export const mayManage = (viewer: Viewer | null, link: ShareLinkRow) =>
   viewer !== null && (isAdmin(viewer) || link.created_by === viewer.user.id);
 
-/** A token that names no link: checked before any query, so garbage costs nothing. */
+/** A token that can name a link (what `create` makes); others never work. */
 const plausibleToken = (token: string) => /^[A-Za-z0-9_-]{20,64}$/.test(token);
 
 function sign(link: ShareLinkRow, expires: number): string {
@@ -148,25 +148,30 @@ export function createSharesService(deps: {
   const byLink = deps.limiterFactory({ keyPrefix: 'share_pw_link', duration: GUESS_WINDOW_S });
 
   /**
-   * The link behind `token` if it works now: known, not revoked, not expired, not used up, its
-   * creator present and not banned, and at least one of its files still ACTIVE. Every other case
-   * is null, alike, so a recipient learns nothing of why (nor whether it ever existed).
+   * The link behind `token` if it works now: well-formed, known, not revoked, not expired, not
+   * used up, its creator present and not banned, and at least one of its files still ACTIVE.
+   * Every other case is null, alike, so a recipient learns nothing of why (nor whether it ever
+   * existed). And alike in work too: every token, even a malformed one, costs the same two
+   * queries (the link by the token's hash, then its ACTIVE files, of link 0 when there is none)
+   * before any condition is looked at, so no kind of token that does not work answers sooner
+   * than another. The callers add the same for a password (`openPublic`: one argon2 verification
+   * against a dummy hash). shares.test.ts checks that every kind gets the same bytes.
    */
   async function usable(
     token: string,
     now: number,
   ): Promise<{ found: ShareLinkWithCreator; files: FileRow[] } | null> {
-    if (!plausibleToken(token)) return null;
     const found = await findShareLinkByTokenHash(db, hashToken(token));
-    if (!found) return null;
-    const { link } = found;
-    if (link.revoked_at !== null) return null;
-    if (link.expires_at !== null && link.expires_at <= now) return null;
-    if (link.max_downloads !== null && link.download_count >= link.max_downloads) return null;
-    if (found.creatorBanned !== false) return null;
-    const files = await filesOfShareLink(db, link.id, true);
-    if (!files.length) return null;
-    return { found, files };
+    const files = await filesOfShareLink(db, found?.link.id ?? 0, true);
+    const works =
+      plausibleToken(token) &&
+      found !== null &&
+      found.link.revoked_at === null &&
+      (found.link.expires_at === null || found.link.expires_at > now) &&
+      (found.link.max_downloads === null || found.link.download_count < found.link.max_downloads) &&
+      found.creatorBanned === false &&
+      files.length > 0;
+    return works ? { found, files } : null;
   }
 
   const open = (
@@ -311,7 +316,11 @@ export function createSharesService(deps: {
         throw new PasswordRequiredError();
       }
       await countGuess(link.id, address);
-      const ok = password.length <= 256 && (await verifyPassword(link.password_hash, password));
+      // A password too long to be right still costs one verification, as every other guess.
+      const ok =
+        password.length <= 256
+          ? await verifyPassword(link.password_hash, password)
+          : await verifyDummy(password.slice(0, 256)).then(() => false);
       if (!ok) throw new PasswordRequiredError('The password is wrong.');
       return open(found.found, token, found.files, makeProof(link, now));
     },
