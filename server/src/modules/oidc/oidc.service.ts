@@ -231,11 +231,10 @@ function nameOf(claims: client.IDToken, email: string): string {
     email.split('@')[0] ||
     email;
   // The same rules as registration's name: no control characters, at most 100.
-  // eslint-disable-next-line no-control-regex -- removing control characters is the point
-  return (
-    name
-      .replace(/[\u0000-\u001f\u007f]/g, '')
-      .trim()
-      .slice(0, 100) || email.slice(0, 100)
-  );
+  const clean = [...name]
+    .filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f)
+    .join('')
+    .trim()
+    .slice(0, 100);
+  return clean || email.slice(0, 100);
 }
