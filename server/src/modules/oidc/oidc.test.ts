@@ -2,6 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oidcCase } from '../../../test/fuzz/oidc.js';
+import { hashSeed, Random } from '../../../test/fuzz/random.js';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 
 // Single sign-on against a real OpenID provider (the certified `oidc-provider`) started here,
@@ -311,6 +313,80 @@ describe('single sign-on (OpenID Connect)', () => {
     const refused = await signOn(t, 'gus');
     expect(refused.location).toBe('/login?error=oidc_banned');
     expect(refused.browser.cookies(t.url).has('cabinet_session')).toBe(false);
+  });
+
+  it('signs in once when the same callback arrives several times at once', async () => {
+    people.set('hal', { email: 'hal@example.com', email_verified: true });
+    const browser = new Browser();
+    const start = await browser.request(`${t.url}/auth/oidc/start`);
+    const callback = await passProvider(browser, start.headers.get('location')!, 'hal', t.url);
+    const cookie = `cabinet_oidc_state=${browser.cookies(t.url).get('cabinet_oidc_state')}`;
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        fetch(callback, { headers: { cookie }, redirect: 'manual' }).then((r) =>
+          r.headers.get('location'),
+        ),
+      ),
+    );
+    expect(answers.filter((l) => l === '/')).toHaveLength(1);
+    expect(answers.filter((l) => l === '/login?error=oidc_state')).toHaveLength(5);
+    const db = t.server.connection.db;
+    const user = await db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'hal@example.com')
+      .executeTakeFirstOrThrow();
+    const sessions = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(sessions).toHaveLength(1);
+  });
+
+  it('answers mutated callback and start requests with a redirect or 405, never a session', async () => {
+    people.set('ivy', { email: 'ivy@example.com', email_verified: true });
+    const done = await signOn(t, 'ivy');
+    const used = new URL(done.callback);
+    const fixture = {
+      state: used.searchParams.get('state')!,
+      code: used.searchParams.get('code')!,
+      issuer,
+    };
+    const db = t.server.connection.db;
+    const count = async (table: 'sessions' | 'oidc_identities' | 'users') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = [await count('sessions'), await count('oidc_identities'), await count('users')];
+    const seed = process.env.FUZZ_SEED ?? 'oidc';
+    const cases = Number(process.env.FUZZ_CASES ?? 150);
+    for (let i = 0; i < cases; i++) {
+      const c = oidcCase(new Random(hashSeed(seed, 'oidc', i)), fixture);
+      const res = await fetch(`${t.url}${c.path}`, {
+        method: c.method,
+        headers: c.headers,
+        redirect: 'manual',
+      });
+      await res.arrayBuffer();
+      const location = res.headers.get('location') ?? '';
+      const what = `case ${i} [${c.labels.join(' ')}]: ${res.status} ${location}`;
+      if (c.method !== 'GET') {
+        expect(res.status, what).toBe(405);
+        continue;
+      }
+      expect(res.status, what).toBe(302);
+      if (c.labels.includes('start')) expect(location.startsWith(issuer), what).toBe(true);
+      else expect(location, what).toMatch(/^\/login\?error=oidc_(state|provider)$/);
+      expect(res.headers.getSetCookie().join(), what).not.toContain('cabinet_session=');
+    }
+    const after = [await count('sessions'), await count('oidc_identities'), await count('users')];
+    expect(after).toEqual(before);
   });
 
   it('answers the sign-in options and refuses other methods', async () => {
