@@ -82,7 +82,7 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
       throw new OidcSignInError('email', 'The provider did not share an email address.');
     }
     const verified = claims.email_verified === true;
-    return db.transaction().execute(async (trx) => {
+    const link = db.transaction().execute(async (trx) => {
       const existing = await findUserByEmail(trx, rawEmail);
       if (existing && !verified) {
         // Only a verified email may take over an account: anyone can type any address at
@@ -112,6 +112,13 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
         created_at: now,
       });
       return user;
+    });
+    return link.catch(async (err: unknown) => {
+      // Two first sign-ons of one person at once (two tabs): the other one linked it first.
+      const winner = await findOidcIdentityUser(db, issuer, claims.sub);
+      const user = winner === undefined ? undefined : await findUserById(db, winner);
+      if (user) return user;
+      throw err;
     });
   }
 

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../config.js';
 import { oidcCase } from '../../../test/fuzz/oidc.js';
 import { hashSeed, Random } from '../../../test/fuzz/random.js';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
@@ -436,5 +437,21 @@ describe('PASSWORD_LOGIN=off', () => {
     const res = await fetch(`${t.url}/auth/oidc/start`, { redirect: 'manual' });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('/login?error=oidc_unavailable');
+  });
+});
+
+describe('sign-on configuration', () => {
+  it('refuses to start with an incomplete or contradictory setup', () => {
+    const load = (env: Record<string, string>) => () => loadConfig(env, '/tmp');
+    expect(load({ OIDC_ISSUER: 'https://id.example.com' })).toThrow(/OIDC_CLIENT_ID/);
+    expect(load({ OIDC_ISSUER: 'not a url', OIDC_CLIENT_ID: 'c' })).toThrow(ConfigError);
+    expect(load({ PASSWORD_LOGIN: 'off' })).toThrow(/PASSWORD_LOGIN=off needs OIDC_ISSUER/);
+    expect(load({ PASSWORD_LOGIN: 'maybe' })).toThrow(/PASSWORD_LOGIN must be/);
+    const config = loadConfig(
+      { OIDC_ISSUER: 'https://id.example.com/realms/team', OIDC_CLIENT_ID: 'c' },
+      '/tmp',
+    );
+    expect(config.oidc).toMatchObject({ name: 'id.example.com', adminGroup: null });
+    expect(config.passwordLogin).toBe(true);
   });
 });
