@@ -8,6 +8,7 @@ import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
+import { handleOidcRoute } from './http/oidc.js';
 import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import { requestOrigin } from './http/request-origin.js';
@@ -134,6 +135,11 @@ export function createApp(deps: Deps & { log: Logger }): App {
     if (download) {
       const auth = await authenticate(req);
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
+    }
+    const oidc = /^\/auth\/oidc\/(start|callback)$/.exec(url.pathname);
+    if (oidc) {
+      const step = oidc[1] as 'start' | 'callback';
+      return handleOidcRoute(req, res, url, step, services, deps.config);
     }
     const share = SHARE_ROUTE.exec(url.pathname);
     if (share) return handleShareRoute(req, res, url, share, services, log);

@@ -36,6 +36,20 @@ export interface Config {
   logLevel: string;
   /** REQUIRE_ADMIN_TOTP=on: an admin acts as a USER until they turn on two-factor sign-in. */
   requireAdminTotp: boolean;
+  /** Single sign-on (OpenID Connect); null when OIDC_ISSUER is unset. */
+  oidc: OidcConfig | null;
+  /** PASSWORD_LOGIN=off: login, register and password resets are refused (sign-on only). */
+  passwordLogin: boolean;
+}
+
+export interface OidcConfig {
+  issuer: URL;
+  clientId: string;
+  clientSecret: string | null;
+  /** Members of this `groups` claim value become ADMIN at each sign-in, others USER; null: roles untouched. */
+  adminGroup: string | null;
+  /** Shown on the sign-in button: "Sign in with <name>". */
+  name: string;
 }
 
 /** A whole number from `min` to `max`, `fallback` when unset or empty, else `message`. */
@@ -135,6 +149,27 @@ const envSchema = z.object({
   REQUIRE_ADMIN_TOTP: z
     .enum(['on', 'off'], { message: 'REQUIRE_ADMIN_TOTP must be "on" or "off"' })
     .default('off'),
+  OIDC_ISSUER: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      try {
+        const url = new URL(v);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+        return url;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'OIDC_ISSUER must be an http(s) URL' });
+        return z.NEVER;
+      }
+    }),
+  OIDC_CLIENT_ID: z.string().optional(),
+  OIDC_CLIENT_SECRET: z.string().optional(),
+  OIDC_ADMIN_GROUP: z.string().optional(),
+  OIDC_NAME: z.string().max(60, 'OIDC_NAME must be at most 60 characters').optional(),
+  PASSWORD_LOGIN: z
+    .enum(['on', 'off'], { message: 'PASSWORD_LOGIN must be "on" or "off"' })
+    .default('on'),
 });
 
 export class ConfigError extends Error {}
@@ -165,6 +200,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
   } else {
     storage = { kind: 'local', filesDir: path.resolve(root, e.FILES_DIR) };
   }
+  let oidc: OidcConfig | null = null;
+  if (e.OIDC_ISSUER) {
+    if (!e.OIDC_CLIENT_ID) {
+      throw new ConfigError('Invalid configuration:\n  OIDC_ISSUER needs OIDC_CLIENT_ID');
+    }
+    oidc = {
+      issuer: e.OIDC_ISSUER,
+      clientId: e.OIDC_CLIENT_ID,
+      clientSecret: e.OIDC_CLIENT_SECRET || null,
+      adminGroup: e.OIDC_ADMIN_GROUP || null,
+      name: e.OIDC_NAME || e.OIDC_ISSUER.hostname,
+    };
+  }
+  if (e.PASSWORD_LOGIN === 'off' && !oidc) {
+    // Nobody could sign in at all: refuse to start rather than lock everyone out.
+    throw new ConfigError('Invalid configuration:\n  PASSWORD_LOGIN=off needs OIDC_ISSUER');
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -188,6 +240,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     webDir: e.WEB_DIR === '' ? null : path.resolve(root, e.WEB_DIR ?? 'web/build'),
     logLevel: e.LOG_LEVEL,
     requireAdminTotp: e.REQUIRE_ADMIN_TOTP === 'on',
+    oidc,
+    passwordLogin: e.PASSWORD_LOGIN === 'on',
   };
 }
 

@@ -4,6 +4,7 @@ import type { Dialect } from './db/connection.js';
 import type { StorageDriver } from './storage/storage.js';
 import { createAuditService } from './modules/audit/audit.service.js';
 import { createAuthService } from './modules/auth/auth.service.js';
+import { createOidcService } from './modules/oidc/oidc.service.js';
 import { createPasskeysService } from './modules/passkeys/passkeys.service.js';
 import { createAuthRateLimits, type LimiterFactory } from './modules/auth/rate-limit.js';
 import { createSessions } from './modules/auth/sessions.js';
@@ -41,12 +42,20 @@ export function createServices(deps: Deps) {
   const limits = createAuthRateLimits(config.authRatePerAddress, deps.limiterFactory);
   const auth = createAuthService(db, sessions, limits, {
     requireAdminTotp: config.requireAdminTotp,
+    passwordLogin: config.passwordLogin,
   });
   // Only services go out: GraphQL and HTTP never see the database, storage or configuration.
   return {
     sessions,
     auth,
     passkeys: createPasskeysService(db, sessions, limits),
+    /** Single sign-on; null when OIDC_ISSUER is unset. */
+    oidc: config.oidc ? createOidcService(db, sessions, config.oidc) : null,
+    /** What the sign-in page offers (the public `authConfig` query). */
+    authConfig: {
+      passwordLogin: config.passwordLogin,
+      oidc: config.oidc ? { name: config.oidc.name } : null,
+    },
     /** The viewer a session or API token stands for, or null (checked on every request). */
     viewerFor: (token: string) =>
       resolveViewer(db, sessions, token, { requireAdminTotp: config.requireAdminTotp }),

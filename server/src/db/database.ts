@@ -326,6 +326,8 @@ export interface Database {
   password_resets: PasswordResetsTable;
   recovery_codes: RecoveryCodesTable;
   passkeys: PasskeysTable;
+  oidc_identities: OidcIdentitiesTable;
+  oidc_logins: OidcLoginsTable;
   webauthn_challenges: WebauthnChallengesTable;
   audit_events: AuditEventsTable;
   share_links: ShareLinksTable;
@@ -373,3 +375,20 @@ export type UploadSessionRow = Selectable<UploadSessionsTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
 export type ShareLinkRow = Selectable<ShareLinksTable>;
 export type TrashedFileRow = Selectable<TrashedFilesTable>;
+
+/** A user's identity at an OpenID provider (migration 2026-12-04T0800_oidc, modules/oidc). */
+export interface OidcIdentitiesTable {
+  issuer: string;
+  subject: string;
+  user_id: number;
+  created_at: number;
+}
+
+/** A started single sign-on, used once by its callback (modules/oidc). */
+export interface OidcLoginsTable {
+  /** SHA-256 of the state; the state itself lives only in the browser's cookie and the URL. */
+  state_hash: string;
+  code_verifier: string;
+  nonce: string;
+  expires_at: number;
+}

@@ -5,6 +5,7 @@ import { builder } from './builder.js';
 import '../modules/users/users.graphql.js';
 import '../modules/auth/auth.graphql.js';
 import '../modules/passkeys/passkeys.graphql.js';
+import '../modules/oidc/oidc.graphql.js';
 import '../modules/tokens/tokens.graphql.js';
 import '../modules/tags/tags.graphql.js';
 import '../modules/files/files.graphql.js';

@@ -18,7 +18,7 @@ export function readCredentials(req: IncomingMessage): Credentials | null {
   return cookie ? { token: cookie, viaCookie: true } : null;
 }
 
-function readCookie(header: string | undefined, name: string): string | null {
+export function readCookie(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

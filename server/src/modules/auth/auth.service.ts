@@ -89,8 +89,17 @@ export function createAuthService(
   db: Db,
   sessions: Sessions,
   limits: AuthRateLimits,
-  options: { requireAdminTotp: boolean } = { requireAdminTotp: false },
+  options: { requireAdminTotp: boolean; passwordLogin?: boolean } = { requireAdminTotp: false },
 ) {
+  /** PASSWORD_LOGIN=off: sign-in goes through the provider only (operators keep `npm run user`). */
+  function refuseWithoutPasswordLogin() {
+    if (options.passwordLogin === false) {
+      throw new ForbiddenError(
+        'Sign-in with a password is turned off on this server: use single sign-on.',
+      );
+    }
+  }
+
   /**
    * The second factor of a user with two-factor on: a TOTP code (each time step accepted once)
    * or an unused recovery code (used up). TOTP_REQUIRED without one, UNAUTHENTICATED for a wrong
@@ -114,6 +123,7 @@ export function createAuthService(
       input: { email: string; name: string; password: string },
       client: Client,
     ): Promise<AuthResult> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const data = parseInput(registerInput, input);
       const existing = await findUserByEmail(db, data.email);
@@ -156,6 +166,7 @@ export function createAuthService(
       input: { email: string; password: string; totp?: string | null },
       client: Client,
     ): Promise<AuthResult> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
       // Failed attempts change nothing else, so each event is a statement of its own.
@@ -306,6 +317,7 @@ export function createAuthService(
       input: { token: string; password: string; totp?: string | null },
       client: Client,
     ): Promise<AuthResult> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const invalid = () =>
         new BadUserInputError('This reset link is invalid, used or expired.', {

@@ -67,3 +67,15 @@ export const FinishPasskeyLoginMutation = graphql(
   `,
   [ViewerFields],
 );
+
+/** What the sign-in page offers: password, single sign-on, or both (public). */
+export const AuthConfigQuery = graphql(`
+  query AuthConfig {
+    authConfig {
+      passwordLogin
+      oidc {
+        name
+      }
+    }
+  }
+`);

@@ -1,0 +1,457 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Provider from 'oidc-provider';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../config.js';
+import { oidcCase } from '../../../test/fuzz/oidc.js';
+import { hashSeed, Random } from '../../../test/fuzz/random.js';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+
+// Single sign-on against a real OpenID provider (the certified `oidc-provider`) started here,
+// driven through HTTP like a browser: redirects followed by hand, cookies kept per origin, the
+// provider's own login and consent forms filled in.
+
+interface Person {
+  email?: string;
+  email_verified?: boolean;
+  name?: string;
+  groups?: string[];
+}
+
+const people = new Map<string, Person>();
+
+/** Cookies per origin, the way a browser keeps them (paths ignored: one server per origin). */
+class Browser {
+  private jars = new Map<string, Map<string, string>>();
+
+  cookies(origin: string): Map<string, string> {
+    let jar = this.jars.get(origin);
+    if (!jar) this.jars.set(origin, (jar = new Map()));
+    return jar;
+  }
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const origin = new URL(url).origin;
+    const jar = this.cookies(origin);
+    const headers = new Headers(init.headers);
+    if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
+    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = line.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      const gone = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '';
+      if (gone) jar.delete(name);
+      else jar.set(name, value);
+    }
+    return res;
+  }
+
+  /** Follows redirects from `url` until one leaves for `stopAt` (not fetched) or a page answers. */
+  async follow(url: string, stopAt: string): Promise<{ url: string; res: Response | null }> {
+    let current = url;
+    for (let i = 0; i < 20; i++) {
+      if (current.startsWith(stopAt)) return { url: current, res: null };
+      const res = await this.request(current);
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) return { url: current, res };
+      current = new URL(location, current).href;
+    }
+    throw new Error('too many redirects');
+  }
+}
+
+let provider: Provider;
+let providerServer: http.Server;
+let issuer: string;
+
+/** Starts the provider's HTTP server first: Cabinet needs its URL, it needs Cabinet's. */
+async function listenProvider(): Promise<void> {
+  let handler: http.RequestListener = (_req, res) => res.end();
+  providerServer = http.createServer((req, res) => handler(req, res));
+  await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
+  issuer = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
+  return void (setHandler = (h) => (handler = h));
+}
+let setHandler: (h: http.RequestListener) => void;
+
+function configureProvider(redirectUris: string[]): void {
+  provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: 'cabinet',
+        client_secret: 'cabinet-secret',
+        redirect_uris: redirectUris,
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+        token_endpoint_auth_method: 'client_secret_post',
+      },
+    ],
+    async findAccount(_ctx, id) {
+      return {
+        accountId: id,
+        claims: async () => ({ sub: id, ...people.get(id) }),
+      };
+    },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'groups'],
+    },
+    // Claims in the ID token itself, as Keycloak and Authentik put them.
+    conformIdTokenClaims: false,
+    features: { devInteractions: { enabled: true } },
+    cookies: { keys: ['test-cookie-key'] },
+  });
+  setHandler(provider.callback());
+}
+
+/** Fills in the provider's login form (as `login`) and its consent form, wherever they come. */
+async function passProvider(browser: Browser, page: string, login: string, appUrl: string) {
+  let { url, res } = await browser.follow(page, appUrl);
+  for (let i = 0; i < 4 && res; i++) {
+    const html = await res.text();
+    const action = /action="([^"]+)"/.exec(html)?.[1];
+    const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1];
+    if (!action || !prompt) throw new Error(`unexpected provider page: ${html.slice(0, 200)}`);
+    const body = new URLSearchParams({ prompt, login, password: 'any' });
+    const posted = await browser.request(new URL(action, url).href, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    const location = posted.headers.get('location');
+    if (!location) throw new Error(`provider form answered ${posted.status}`);
+    ({ url, res } = await browser.follow(new URL(location, url).href, appUrl));
+  }
+  if (res) throw new Error('the provider never sent the browser back');
+  return url;
+}
+
+/** A whole sign-on; answers where Cabinet's callback sent the browser and the browser. */
+async function signOn(t: TestServer, login: string, browser = new Browser()) {
+  const start = await browser.request(`${t.url}/auth/oidc/start`);
+  expect(start.status).toBe(302);
+  const callback = await passProvider(browser, start.headers.get('location')!, login, t.url);
+  expect(callback).toContain('/auth/oidc/callback?');
+  const done = await browser.request(callback);
+  return { browser, callback, status: done.status, location: done.headers.get('location') };
+}
+
+const viewerOf = async (t: TestServer, browser: Browser) => {
+  const cookie = browser.cookies(t.url).get('cabinet_session');
+  if (!cookie) return null;
+  const res = await t.gql<{ me: { email: string; role: string; name: string } | null }>(
+    '{ me { email role name } }',
+    {},
+    { headers: { cookie: `cabinet_session=${cookie}`, 'x-requested-with': 'test' } },
+  );
+  return res.data?.me ?? null;
+};
+
+const env = () => ({
+  OIDC_ISSUER: issuer,
+  OIDC_CLIENT_ID: 'cabinet',
+  OIDC_CLIENT_SECRET: 'cabinet-secret',
+  OIDC_ADMIN_GROUP: 'cabinet-admins',
+  OIDC_NAME: 'Test IdP',
+});
+
+describe('single sign-on (OpenID Connect)', () => {
+  let t: TestServer;
+  /** The first, password-registered account: the admin (sign-on never makes the first admin). */
+  let owner: string;
+
+  beforeAll(async () => {
+    await listenProvider();
+    t = await startTestServer(env());
+    owner = (await t.signUp('owner@example.com')).token;
+    configureProvider([`${t.url}/auth/oidc/callback`]);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await new Promise((resolve) => providerServer?.close(resolve));
+  });
+
+  it('creates a user at the first sign-on and signs the same one in the second time', async () => {
+    people.set('alice', { email: 'Alice@Example.com', email_verified: true, name: 'Alice' });
+    const first = await signOn(t, 'alice');
+    expect(first.status).toBe(302);
+    expect(first.location).toBe('/');
+    const me = await viewerOf(t, first.browser);
+    expect(me).toEqual({ email: 'alice@example.com', role: 'USER', name: 'Alice' });
+    // The state cookie is used up.
+    expect(first.browser.cookies(t.url).has('cabinet_oidc_state')).toBe(false);
+
+    people.set('alice', { email: 'alice-new@example.com', email_verified: true, name: 'A' });
+    const second = await signOn(t, 'alice');
+    expect(second.location).toBe('/');
+    // The subject, not the (changed) email, names the account.
+    expect((await viewerOf(t, second.browser))?.email).toBe('alice@example.com');
+    const users = await t.gql<{ users: { totalCount: number } }>(
+      '{ users { totalCount } }',
+      {},
+      { token: owner },
+    );
+    // alice and the owner: no second account for the second sign-on.
+    expect(users.data?.users.totalCount).toBe(2);
+  });
+
+  it('links an existing password account only through a verified email', async () => {
+    await t.signUp('bob@example.com', { password: 'bob-password-1' });
+    people.set('bob-unverified', { email: 'bob@example.com', email_verified: false });
+    const refused = await signOn(t, 'bob-unverified');
+    expect(refused.location).toBe('/login?error=oidc_email');
+    expect(await viewerOf(t, refused.browser)).toBeNull();
+
+    people.set('bob', { email: 'BOB@example.com', email_verified: true });
+    const linked = await signOn(t, 'bob');
+    expect(linked.location).toBe('/');
+    expect((await viewerOf(t, linked.browser))?.email).toBe('bob@example.com');
+    // The password still works alongside.
+    const login = await t.gql<{ login: { user: { email: string } } }>(
+      'mutation { login(email: "bob@example.com", password: "bob-password-1") { user { email } } }',
+    );
+    expect(login.data?.login.user.email).toBe('bob@example.com');
+  });
+
+  it('creates a separate account for an unverified email no account has', async () => {
+    people.set('carol', { email: 'carol@example.com', email_verified: false });
+    const res = await signOn(t, 'carol');
+    expect(res.location).toBe('/');
+    expect((await viewerOf(t, res.browser))?.email).toBe('carol@example.com');
+  });
+
+  it('refuses a wrong state, a callback from another browser and a replayed code', async () => {
+    people.set('dave', { email: 'dave@example.com', email_verified: true });
+    const browser = new Browser();
+    const start = await browser.request(`${t.url}/auth/oidc/start`);
+    const callback = await passProvider(browser, start.headers.get('location')!, 'dave', t.url);
+
+    const wrong = new URL(callback);
+    wrong.searchParams.set('state', 'not-the-state');
+    const tampered = await browser.request(wrong.href);
+    expect(tampered.headers.get('location')).toBe('/login?error=oidc_state');
+
+    // Another browser (no state cookie) cannot use the code either.
+    const stranger = await new Browser().request(callback);
+    expect(stranger.headers.get('location')).toBe('/login?error=oidc_state');
+    expect(stranger.headers.getSetCookie().join()).not.toContain('cabinet_session=');
+
+    // The wrong-state attempt cleared the cookie: put it back as the browser had it.
+    const state = new URL(callback).searchParams.get('state')!;
+    browser.cookies(t.url).set('cabinet_oidc_state', state);
+    const ok = await browser.request(callback);
+    expect(ok.headers.get('location')).toBe('/');
+    expect((await viewerOf(t, browser))?.email).toBe('dave@example.com');
+
+    // The same callback again (state and code replayed): refused, no second session.
+    browser.cookies(t.url).set('cabinet_oidc_state', state);
+    const replayed = await browser.request(callback);
+    expect(replayed.headers.get('location')).toBe('/login?error=oidc_state');
+  });
+
+  it('refuses a code replayed under a fresh state (the provider refuses the code)', async () => {
+    people.set('erin', { email: 'erin@example.com', email_verified: true });
+    const first = await signOn(t, 'erin');
+    expect(first.location).toBe('/');
+    const code = new URL(first.callback).searchParams.get('code')!;
+    // A new sign-in started, but its callback carries the old, used code.
+    const browser = new Browser();
+    const start = await browser.request(`${t.url}/auth/oidc/start`);
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const res = await browser.request(
+      `${t.url}/auth/oidc/callback?code=${encodeURIComponent(code)}&state=${state}&iss=${encodeURIComponent(issuer)}`,
+    );
+    expect(res.headers.get('location')).toBe('/login?error=oidc_provider');
+    expect(browser.cookies(t.url).has('cabinet_session')).toBe(false);
+  });
+
+  it('maps OIDC_ADMIN_GROUP to ADMIN at each sign-on and back to USER, audited', async () => {
+    people.set('fay', {
+      email: 'fay@example.com',
+      email_verified: true,
+      groups: ['cabinet-admins'],
+    });
+    const admin = await signOn(t, 'fay');
+    expect((await viewerOf(t, admin.browser))?.role).toBe('ADMIN');
+    people.set('fay', { email: 'fay@example.com', email_verified: true, groups: ['others'] });
+    const user = await signOn(t, 'fay');
+    expect((await viewerOf(t, user.browser))?.role).toBe('USER');
+
+    const token = owner;
+    const events = await t.gql<{
+      auditEvents: {
+        edges: { node: { actorLabel: string; targetLabel: string; details: string } }[];
+      };
+    }>(
+      '{ auditEvents(action: "user.role") { edges { node { actorLabel targetLabel details } } } }',
+      {},
+      { token },
+    );
+    const fay = events.data?.auditEvents.edges
+      .map((e) => e.node)
+      .filter((e) => e.targetLabel === 'fay@example.com');
+    expect(fay?.map((e) => [e.actorLabel, JSON.parse(e.details)])).toEqual([
+      ['sign-on', { before: 'ADMIN', after: 'USER' }],
+      ['sign-on', { before: 'USER', after: 'ADMIN' }],
+    ]);
+  });
+
+  it('refuses a banned user', async () => {
+    people.set('gus', { email: 'gus@example.com', email_verified: true });
+    expect((await signOn(t, 'gus')).location).toBe('/');
+    const token = owner;
+    const list = await t.gql<{ users: { edges: { node: { id: string; email: string } }[] } }>(
+      '{ users(first: 100) { edges { node { id email } } } }',
+      {},
+      { token },
+    );
+    const id = list.data!.users.edges.find((e) => e.node.email === 'gus@example.com')!.node.id;
+    const ban = await t.gql('mutation($id: ID!) { banUser(id: $id) { id } }', { id }, { token });
+    expect(ban.errors).toBeUndefined();
+    const refused = await signOn(t, 'gus');
+    expect(refused.location).toBe('/login?error=oidc_banned');
+    expect(refused.browser.cookies(t.url).has('cabinet_session')).toBe(false);
+  });
+
+  it('signs in once when the same callback arrives several times at once', async () => {
+    people.set('hal', { email: 'hal@example.com', email_verified: true });
+    const browser = new Browser();
+    const start = await browser.request(`${t.url}/auth/oidc/start`);
+    const callback = await passProvider(browser, start.headers.get('location')!, 'hal', t.url);
+    const cookie = `cabinet_oidc_state=${browser.cookies(t.url).get('cabinet_oidc_state')}`;
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        fetch(callback, { headers: { cookie }, redirect: 'manual' }).then((r) =>
+          r.headers.get('location'),
+        ),
+      ),
+    );
+    expect(answers.filter((l) => l === '/')).toHaveLength(1);
+    expect(answers.filter((l) => l === '/login?error=oidc_state')).toHaveLength(5);
+    const db = t.server.connection.db;
+    const user = await db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'hal@example.com')
+      .executeTakeFirstOrThrow();
+    const sessions = await db
+      .selectFrom('sessions')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(sessions).toHaveLength(1);
+  });
+
+  it('answers mutated callback and start requests with a redirect or 405, never a session', async () => {
+    people.set('ivy', { email: 'ivy@example.com', email_verified: true });
+    const done = await signOn(t, 'ivy');
+    const used = new URL(done.callback);
+    const fixture = {
+      state: used.searchParams.get('state')!,
+      code: used.searchParams.get('code')!,
+      issuer,
+    };
+    const db = t.server.connection.db;
+    const count = async (table: 'sessions' | 'oidc_identities' | 'users') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = [await count('sessions'), await count('oidc_identities'), await count('users')];
+    const seed = process.env.FUZZ_SEED ?? 'oidc';
+    const cases = Number(process.env.FUZZ_CASES ?? 150);
+    for (let i = 0; i < cases; i++) {
+      const c = oidcCase(new Random(hashSeed(seed, 'oidc', i)), fixture);
+      const res = await fetch(`${t.url}${c.path}`, {
+        method: c.method,
+        headers: c.headers,
+        redirect: 'manual',
+      });
+      await res.arrayBuffer();
+      const location = res.headers.get('location') ?? '';
+      const what = `case ${i} [${c.labels.join(' ')}]: ${res.status} ${location}`;
+      if (c.method !== 'GET') {
+        expect(res.status, what).toBe(405);
+        continue;
+      }
+      expect(res.status, what).toBe(302);
+      if (c.labels.includes('start')) expect(location.startsWith(issuer), what).toBe(true);
+      else expect(location, what).toMatch(/^\/login\?error=oidc_(state|provider)$/);
+      expect(res.headers.getSetCookie().join(), what).not.toContain('cabinet_session=');
+    }
+    const after = [await count('sessions'), await count('oidc_identities'), await count('users')];
+    expect(after).toEqual(before);
+  });
+
+  it('answers the sign-in options and refuses other methods', async () => {
+    const config = await t.gql<{ authConfig: unknown }>(
+      '{ authConfig { passwordLogin oidc { name } } }',
+    );
+    expect(config.data?.authConfig).toEqual({ passwordLogin: true, oidc: { name: 'Test IdP' } });
+    const post = await fetch(`${t.url}/auth/oidc/start`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    const bare = await fetch(`${t.url}/auth/oidc/callback`, { redirect: 'manual' });
+    expect(bare.headers.get('location')).toBe('/login?error=oidc_state');
+  });
+});
+
+describe('PASSWORD_LOGIN=off', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({
+      OIDC_ISSUER: 'http://127.0.0.1:9/',
+      OIDC_CLIENT_ID: 'cabinet',
+      PASSWORD_LOGIN: 'off',
+    });
+  });
+  afterAll(() => t?.close());
+
+  it('refuses login, register and resetPassword with FORBIDDEN', async () => {
+    const register = await t.gql(
+      'mutation { register(email: "a@example.com", name: "A", password: "long-enough-1") { token } }',
+    );
+    expect(errorCode(register)).toBe('FORBIDDEN');
+    expect(register.errors?.[0]?.message).toMatch(/single sign-on/);
+    const login = await t.gql(
+      'mutation { login(email: "a@example.com", password: "long-enough-1") { token } }',
+    );
+    expect(errorCode(login)).toBe('FORBIDDEN');
+    const reset = await t.gql(
+      'mutation { resetPassword(token: "x", password: "long-enough-1") { token } }',
+    );
+    expect(errorCode(reset)).toBe('FORBIDDEN');
+    const config = await t.gql<{ authConfig: { passwordLogin: boolean } }>(
+      '{ authConfig { passwordLogin } }',
+    );
+    expect(config.data?.authConfig.passwordLogin).toBe(false);
+  });
+
+  it('sends the browser back to the sign-in page when the provider cannot be reached', async () => {
+    const res = await fetch(`${t.url}/auth/oidc/start`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/login?error=oidc_unavailable');
+  });
+});
+
+describe('sign-on configuration', () => {
+  it('refuses to start with an incomplete or contradictory setup', () => {
+    const load = (env: Record<string, string>) => () => loadConfig(env, '/tmp');
+    expect(load({ OIDC_ISSUER: 'https://id.example.com' })).toThrow(/OIDC_CLIENT_ID/);
+    expect(load({ OIDC_ISSUER: 'not a url', OIDC_CLIENT_ID: 'c' })).toThrow(ConfigError);
+    expect(load({ PASSWORD_LOGIN: 'off' })).toThrow(/PASSWORD_LOGIN=off needs OIDC_ISSUER/);
+    expect(load({ PASSWORD_LOGIN: 'maybe' })).toThrow(/PASSWORD_LOGIN must be/);
+    const config = loadConfig(
+      { OIDC_ISSUER: 'https://id.example.com/realms/team', OIDC_CLIENT_ID: 'c' },
+      '/tmp',
+    );
+    expect(config.oidc).toMatchObject({ name: 'id.example.com', adminGroup: null });
+    expect(config.passwordLogin).toBe(true);
+  });
+});
