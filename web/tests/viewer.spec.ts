@@ -155,3 +155,47 @@ test('admins open any file, hidden ones too, from the files admin', async ({
   await expect(viewer(page)).toHaveCount(0);
   await expect(page).toHaveURL(/\/admin\/files$/);
 });
+
+test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  // One red page, with a script that would mark the window if anything ran it.
+  const pdf = [
+    '%PDF-1.4',
+    '1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 5 0 R>>endobj',
+    '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents 4 0 R>>endobj',
+    '4 0 obj<</Length 30>>stream',
+    '1 0 0 rg 0 0 300 400 re f',
+    'endstream endobj',
+    '5 0 obj<</S/JavaScript/JS(window.top.__pdf = 1; app.alert(1);)>>endobj',
+    'trailer<</Root 1 0 R>>',
+    '',
+  ].join('\n');
+  await api.upload(me.token, { name: 'report.pdf', content: Buffer.from(pdf) });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'report.pdf' }).click();
+  const shown = page.getByTestId('viewer-pdf');
+  await expect(shown).toHaveAttribute('data-state', 'ready');
+  const canvas = shown.locator('canvas[data-page="1"]');
+  await expect(canvas).toBeVisible();
+  // The page is painted: its middle pixel is the PDF's red.
+  const pixel = await canvas.evaluate((c: HTMLCanvasElement) =>
+    Array.from(c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data),
+  );
+  expect(pixel.slice(0, 3)).toEqual([255, 0, 0]);
+  expect(page.frames()).toHaveLength(1);
+  expect(await page.evaluate(() => (window as { __pdf?: number }).__pdf)).toBeUndefined();
+  expect(problems).toEqual([]);
+});
