@@ -199,3 +199,42 @@ test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', a
   expect(await page.evaluate(() => (window as { __pdf?: number }).__pdf)).toBeUndefined();
   expect(problems).toEqual([]);
 });
+
+test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register();
+  const jpeg = await sharp({
+    create: { width: 500, height: 300, channels: 3, background: { r: 200, g: 30, b: 90 } },
+  })
+    .jpeg()
+    .toBuffer();
+  await api.upload(user.token, { name: 'beach.jpg', content: jpeg });
+  await api.upload(user.token, { name: 'readme.txt', content: 'words' });
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  await expect(page.getByTestId('admin-file-name')).toHaveCount(2);
+
+  await page.getByTestId('view-gallery').click();
+  const items = page.getByTestId('gallery-item');
+  await expect(items).toHaveCount(2);
+  await expect(page.getByRole('table', { name: 'Files' })).toBeHidden();
+  const thumb = items.filter({ hasText: 'beach.jpg' }).locator('img');
+  await expect(thumb).toHaveAttribute('loading', 'lazy');
+  await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(256);
+
+  // The search of the page still narrows what the gallery shows.
+  await page.getByRole('searchbox', { name: 'Search files' }).fill('beach');
+  await page.keyboard.press('Enter');
+  await expect(items).toHaveCount(1);
+
+  await page.goto('/admin/files');
+  await expect(page.getByTestId('view-gallery')).toHaveAttribute('aria-pressed', 'true');
+  await items.filter({ hasText: 'readme.txt' }).click();
+  await expect(viewedName(page)).toHaveText('readme.txt');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('view-table').click();
+  await expect(page.getByTestId('admin-file-name')).toHaveCount(2);
+});
