@@ -238,3 +238,64 @@ test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters 
   await page.getByTestId('view-table').click();
   await expect(page.getByTestId('admin-file-name')).toHaveCount(2);
 });
+
+test('the viewer panel edits tags, lists my downloads of the file, shares and downloads', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const me = await api.register();
+  const other = await api.register();
+  const mine = await api.upload(me.token, {
+    name: 'plan.txt',
+    content: 'the plan',
+    tags: ['draft'],
+  });
+  await api.upload(other.token, { name: 'theirs.txt', content: 'not mine' });
+  // One earlier download of plan.txt by me.
+  const res = await fetch(`${cabinet.url}/files/${mine.id}/download`, {
+    headers: { authorization: `Bearer ${me.token}` },
+  });
+  expect(res.status).toBe(200);
+  await res.arrayBuffer();
+
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'plan.txt' }).click();
+  await expect(viewedName(page)).toHaveText('plan.txt');
+  await expect(page.getByTestId('viewer-my-downloads').locator('li')).toHaveCount(1);
+
+  await page.getByTestId('viewer-edit-tags').click();
+  const input = page.getByTestId('viewer-tags-form').getByRole('combobox');
+  await input.fill('final');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('viewer-tags-form').getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('viewer-tags')).toContainText('final');
+  await expect
+    .poll(async () => {
+      const r = await api.gql<{ file: { tags: { name: string }[] } }>(
+        'query($id: ID!) { file(id: $id) { tags { name } } }',
+        { id: mine.id },
+        me.token,
+      );
+      return r.data!.file.tags.map((t) => t.name).sort();
+    })
+    .toEqual(['draft', 'final']);
+
+  await page.getByTestId('viewer-share').click();
+  await expect(page.getByTestId('share-dialog')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('share-dialog')).toHaveCount(0);
+  await expect(viewer(page)).toBeVisible();
+
+  const download = page.waitForEvent('download');
+  await page.getByTestId('viewer-download').click();
+  expect((await download).suggestedFilename()).toBe('plan.txt');
+
+  // Someone else's file: no tag editing, no Share, Download still.
+  await page.keyboard.press('ArrowLeft');
+  await expect(viewedName(page)).toHaveText('theirs.txt');
+  await expect(page.getByTestId('viewer-edit-tags')).toHaveCount(0);
+  await expect(page.getByTestId('viewer-share')).toHaveCount(0);
+  await expect(page.getByTestId('viewer-download')).toBeVisible();
+});
