@@ -36,6 +36,8 @@ export interface Config {
   logLevel: string;
   /** REQUIRE_ADMIN_TOTP=on: an admin acts as a USER until they turn on two-factor sign-in. */
   requireAdminTotp: boolean;
+  /** Wall time for making one thumbnail; past it the source is remembered as having none. */
+  thumbnailTimeoutMs: number;
   /** Single sign-on (OpenID Connect); null when OIDC_ISSUER is unset. */
   oidc: OidcConfig | null;
   /** PASSWORD_LOGIN=off: login, register and password resets are refused (sign-on only). */
@@ -144,6 +146,22 @@ const envSchema = z.object({
     }),
   HEADERS_TIMEOUT_SECONDS: positiveInt('HEADERS_TIMEOUT_SECONDS', 20),
   IDLE_TIMEOUT_SECONDS: positiveInt('IDLE_TIMEOUT_SECONDS', 60),
+  // Fractions allowed (0.5): the limit is wall time, and tests prove it with a tiny one.
+  THUMBNAIL_TIMEOUT_SECONDS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 30;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || n > 3600) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'THUMBNAIL_TIMEOUT_SECONDS must be a number of seconds above 0, at most 3600',
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
   WEB_DIR: z.string().optional(),
   LOG_LEVEL: z.string().default('info'),
   REQUIRE_ADMIN_TOTP: z
@@ -242,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     requireAdminTotp: e.REQUIRE_ADMIN_TOTP === 'on',
     oidc,
     passwordLogin: e.PASSWORD_LOGIN === 'on',
+    thumbnailTimeoutMs: Math.max(1, Math.round(e.THUMBNAIL_TIMEOUT_SECONDS * 1000)),
   };
 }
 

@@ -84,7 +84,11 @@ export function createServices(deps: Deps) {
       limiterFactory: deps.limiterFactory,
       secure: config.publicOrigin?.protocol === 'https:',
     }),
-    previews: createPreviewsService({ db, storage: deps.storage }),
+    previews: createPreviewsService({
+      db,
+      storage: deps.storage,
+      limits: { timeoutMs: config.thumbnailTimeoutMs },
+    }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
     stats: createStatsService(reads, deps.dialect),
     audit: createAuditService(db, { auditDays: config.auditDays }),

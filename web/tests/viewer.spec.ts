@@ -155,3 +155,147 @@ test('admins open any file, hidden ones too, from the files admin', async ({
   await expect(viewer(page)).toHaveCount(0);
   await expect(page).toHaveURL(/\/admin\/files$/);
 });
+
+test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  // One red page, with a script that would mark the window if anything ran it.
+  const pdf = [
+    '%PDF-1.4',
+    '1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 5 0 R>>endobj',
+    '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents 4 0 R>>endobj',
+    '4 0 obj<</Length 30>>stream',
+    '1 0 0 rg 0 0 300 400 re f',
+    'endstream endobj',
+    '5 0 obj<</S/JavaScript/JS(window.top.__pdf = 1; app.alert(1);)>>endobj',
+    'trailer<</Root 1 0 R>>',
+    '',
+  ].join('\n');
+  await api.upload(me.token, { name: 'report.pdf', content: Buffer.from(pdf) });
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(m.text());
+  });
+  page.on('dialog', (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'report.pdf' }).click();
+  const shown = page.getByTestId('viewer-pdf');
+  await expect(shown).toHaveAttribute('data-state', 'ready');
+  const canvas = shown.locator('canvas[data-page="1"]');
+  await expect(canvas).toBeVisible();
+  // The page is painted: its middle pixel is the PDF's red.
+  const pixel = await canvas.evaluate((c: HTMLCanvasElement) =>
+    Array.from(c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data),
+  );
+  expect(pixel.slice(0, 3)).toEqual([255, 0, 0]);
+  expect(page.frames()).toHaveLength(1);
+  expect(await page.evaluate(() => (window as { __pdf?: number }).__pdf)).toBeUndefined();
+  expect(problems).toEqual([]);
+});
+
+test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register();
+  const jpeg = await sharp({
+    create: { width: 500, height: 300, channels: 3, background: { r: 200, g: 30, b: 90 } },
+  })
+    .jpeg()
+    .toBuffer();
+  await api.upload(user.token, { name: 'beach.jpg', content: jpeg });
+  await api.upload(user.token, { name: 'readme.txt', content: 'words' });
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  await expect(page.getByTestId('admin-file-name')).toHaveCount(2);
+
+  await page.getByTestId('view-gallery').click();
+  const items = page.getByTestId('gallery-item');
+  await expect(items).toHaveCount(2);
+  await expect(page.getByRole('table', { name: 'Files' })).toBeHidden();
+  const thumb = items.filter({ hasText: 'beach.jpg' }).locator('img');
+  await expect(thumb).toHaveAttribute('loading', 'lazy');
+  await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(256);
+
+  // The search of the page still narrows what the gallery shows.
+  await page.getByRole('searchbox', { name: 'Search files' }).fill('beach');
+  await page.keyboard.press('Enter');
+  await expect(items).toHaveCount(1);
+
+  await page.goto('/admin/files');
+  await expect(page.getByTestId('view-gallery')).toHaveAttribute('aria-pressed', 'true');
+  await items.filter({ hasText: 'readme.txt' }).click();
+  await expect(viewedName(page)).toHaveText('readme.txt');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('view-table').click();
+  await expect(page.getByTestId('admin-file-name')).toHaveCount(2);
+});
+
+test('the viewer panel edits tags, lists my downloads of the file, shares and downloads', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const me = await api.register();
+  const other = await api.register();
+  const mine = await api.upload(me.token, {
+    name: 'plan.txt',
+    content: 'the plan',
+    tags: ['draft'],
+  });
+  await api.upload(other.token, { name: 'theirs.txt', content: 'not mine' });
+  // One earlier download of plan.txt by me.
+  const res = await fetch(`${cabinet.url}/files/${mine.id}/download`, {
+    headers: { authorization: `Bearer ${me.token}` },
+  });
+  expect(res.status).toBe(200);
+  await res.arrayBuffer();
+
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'plan.txt' }).click();
+  await expect(viewedName(page)).toHaveText('plan.txt');
+  await expect(page.getByTestId('viewer-my-downloads').locator('li')).toHaveCount(1);
+
+  await page.getByTestId('viewer-edit-tags').click();
+  const input = page.getByTestId('viewer-tags-form').getByRole('combobox');
+  await input.fill('final');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('viewer-tags-form').getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('viewer-tags')).toContainText('final');
+  await expect
+    .poll(async () => {
+      const r = await api.gql<{ file: { tags: { name: string }[] } }>(
+        'query($id: ID!) { file(id: $id) { tags { name } } }',
+        { id: mine.id },
+        me.token,
+      );
+      return r.data!.file.tags.map((t) => t.name).sort();
+    })
+    .toEqual(['draft', 'final']);
+
+  await page.getByTestId('viewer-share').click();
+  await expect(page.getByTestId('share-dialog')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('share-dialog')).toHaveCount(0);
+  await expect(viewer(page)).toBeVisible();
+
+  const download = page.waitForEvent('download');
+  await page.getByTestId('viewer-download').click();
+  expect((await download).suggestedFilename()).toBe('plan.txt');
+
+  // Someone else's file: no tag editing, no Share, Download still.
+  await page.keyboard.press('ArrowLeft');
+  await expect(viewedName(page)).toHaveText('theirs.txt');
+  await expect(page.getByTestId('viewer-edit-tags')).toHaveCount(0);
+  await expect(page.getByTestId('viewer-share')).toHaveCount(0);
+  await expect(page.getByTestId('viewer-download')).toBeVisible();
+});

@@ -81,6 +81,10 @@ export function typeTagFor(mimeType: string): TagName {
 // Office files are CFB): the bytes only prove "some zip".
 const GENERIC_CONTAINERS = new Set(['application/zip', 'application/x-cfb']);
 
+// mime-types maps .ts (and .mts) to MPEG transport streams. A real stream carries sync bytes that
+// file-type recognises, so when the bytes prove nothing these names are far more likely TypeScript.
+const TYPESCRIPT_NAME = /\.(ts|tsx|mts|cts)$/i;
+
 /**
  * The content type from the bytes (file-type, on the first KiB that putTemp kept), else from
  * the extension of the given names, else application/octet-stream. The type the client declared
@@ -88,7 +92,9 @@ const GENERIC_CONTAINERS = new Set(['application/zip', 'application/x-cfb']);
  */
 export async function sniffContentType(head: Buffer, names: readonly string[]): Promise<string> {
   const sniffed = head.length ? await fileTypeFromBuffer(head) : undefined;
-  const byExtension = names.map((n) => mime.lookup(n)).find((t): t is string => Boolean(t));
+  const byExtension = names
+    .map((n) => (TYPESCRIPT_NAME.test(n) ? 'text/typescript' : mime.lookup(n)))
+    .find((t): t is string => Boolean(t));
   if (sniffed && !(GENERIC_CONTAINERS.has(sniffed.mime) && byExtension)) return sniffed.mime;
   return byExtension ?? 'application/octet-stream';
 }

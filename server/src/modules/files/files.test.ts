@@ -108,6 +108,24 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
     expect(audio).toMatchObject({ mimeType: 'audio/mpeg', tags: [{ name: 'Audio' }] });
   });
 
+  it('types .ts/.tsx/.mts source as TypeScript text, and a real MPEG-TS stream as video', async () => {
+    for (const filename of ['app.ts', 'View.tsx', 'mod.mts']) {
+      const file = await uploadOk(t, 'export const x: number = 1;\n', {
+        token: alice.token,
+        filename,
+      });
+      expect(file.mimeType, filename).toBe('text/typescript');
+    }
+    // Three 188-byte packets, each starting with the 0x47 sync byte.
+    const packet = Buffer.alloc(188, 0xff);
+    packet[0] = 0x47;
+    const stream = await uploadOk(t, Buffer.concat([packet, packet, packet]), {
+      token: alice.token,
+      filename: 'clip.ts',
+    });
+    expect(stream.mimeType).toBe('video/mp2t');
+  });
+
   it('takes `name` over the file name and exactly the given tags, creating missing ones once', async () => {
     await t.gql('mutation { createTag(name: "Reports") { id } }', {}, { token: admin });
     const file = await uploadOk(t, 'q3', {

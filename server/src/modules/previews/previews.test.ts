@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { deflateSync, crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
 import { startTestServer, type LogRecord, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
 import { countFilesUnder, uploadOk, type UploadedFile } from '../../../test/uploads.js';
@@ -346,5 +347,49 @@ describe('thumbnails and previews', () => {
     expect(post.status).toBe(405);
     const range = await get(`/files/${file.id}/preview`, user, { range: 'bytes=99999-' });
     expect(range.status).toBe(416);
+  });
+});
+
+describe('the time limit per thumbnail', () => {
+  let t: TestServer;
+  let user: string;
+  const logs: LogRecord[] = [];
+
+  // 1 ms: no tool gets as far as its first output, so every PDF or video runs past the limit.
+  beforeAll(async () => {
+    t = await startTestServer({ THUMBNAIL_TIMEOUT_SECONDS: '0.001' }, { logs });
+    user = (await t.signUp('admin@example.com')).token;
+  });
+  afterAll(() => t?.close());
+
+  const get = (p: string) =>
+    fetch(`${t.url}${p}`, { headers: { authorization: `Bearer ${user}` } });
+
+  it.each([
+    ['pdf', async () => PDF],
+    ['mp4', async () => video()],
+  ])('gives a %s that runs past it no thumbnail, remembered, and stays up', async (kind, make) => {
+    const file = await uploadOk(t, await make(), { token: user, filename: `slow.${kind}` });
+    expect((await get(`/files/${file.id}/thumbnail`)).status).toBe(404);
+    const refusals = logs.filter((l) => l.msg === 'no thumbnail');
+    expect(refusals.at(-1)?.reason).toMatch(/stopped \(SIGKILL\)/);
+    expect((await get(`/files/${file.id}/thumbnail?size=256`)).status).toBe(404);
+    expect(logs.filter((l) => l.msg === 'no thumbnail').length).toBe(refusals.length);
+    const info = await t.gql<{ file: { thumbnailUrl: string | null } }>(
+      `query($id: ID!) { file(id: $id) { thumbnailUrl } }`,
+      { id: file.id },
+      { token: user },
+    );
+    expect(info.data?.file.thumbnailUrl).toBeNull();
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses a limit that is not a positive number of seconds', () => {
+    expect(loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: '0.5' }).thumbnailTimeoutMs).toBe(500);
+    expect(loadConfig({}).thumbnailTimeoutMs).toBe(30_000);
+    for (const value of ['0', '-1', 'soon', '3601'])
+      expect(() => loadConfig({ THUMBNAIL_TIMEOUT_SECONDS: value })).toThrow(
+        /THUMBNAIL_TIMEOUT_SECONDS/,
+      );
   });
 });

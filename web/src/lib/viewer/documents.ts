@@ -13,3 +13,20 @@ export const ViewerFileQuery = graphql(
   `,
   [FileFields],
 );
+
+/** The signed-in user's newest downloads (the viewer shows those of the file in view). */
+export const MyRecentDownloadsQuery = graphql(`
+  query MyRecentDownloads($first: Int) {
+    myDownloads(first: $first) {
+      edges {
+        node {
+          id
+          at
+          file {
+            id
+          }
+        }
+      }
+    }
+  }
+`);
