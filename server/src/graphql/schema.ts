@@ -8,6 +8,7 @@ import '../modules/passkeys/passkeys.graphql.js';
 import '../modules/tokens/tokens.graphql.js';
 import '../modules/tags/tags.graphql.js';
 import '../modules/files/files.graphql.js';
+import '../modules/files/files.bulk.graphql.js';
 import '../modules/downloads/downloads.graphql.js';
 import '../modules/stats/stats.graphql.js';
 import '../modules/search/search.graphql.js';
