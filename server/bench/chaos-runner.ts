@@ -451,6 +451,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         const mine = known.filter((f) => user.admin || f.owner === user.email);
         const file = mine.length ? pick(mine) : null;
         if (!file) return;
+        // Now and then the bulk mutations, over a few of the user's files at once.
+        if ((kind === 'delete' || kind === 'retag') && random() < 0.2) {
+          const some = [...new Set([file, pick(mine), pick(mine)])];
+          const ids = some.map((f) => f.id);
+          const res =
+            kind === 'delete'
+              ? await gql(`mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`, { ids }, user.token)
+              : await gql(
+                  `mutation($ids: [ID!]!, $a: [String!], $r: [String!]) {
+                    tagFiles(ids: $ids, add: $a, remove: $r) { id } }`,
+                  {
+                    ids,
+                    a: TAGS.filter(() => random() < 0.3),
+                    r: TAGS.filter(() => random() < 0.3),
+                  },
+                  user.token,
+                );
+          if (checkErrors(`bulk ${kind}`, res) && kind === 'delete') {
+            for (const f of some) if (known.includes(f)) known.splice(known.indexOf(f), 1);
+          }
+          return;
+        }
         if (kind === 'delete') {
           // To the trash; then, as often, purged at once or restored (trash and quota counters,
           // blob references of trashed files, relinked downloads: all checked by the doctor).

@@ -9,6 +9,7 @@ import '../modules/oidc/oidc.graphql.js';
 import '../modules/tokens/tokens.graphql.js';
 import '../modules/tags/tags.graphql.js';
 import '../modules/files/files.graphql.js';
+import '../modules/files/files.bulk.graphql.js';
 import '../modules/downloads/downloads.graphql.js';
 import '../modules/stats/stats.graphql.js';
 import '../modules/search/search.graphql.js';

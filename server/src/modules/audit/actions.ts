@@ -8,6 +8,7 @@ export const AUDIT_ACTIONS = [
   'user.role',
   'user.quota',
   'file.status',
+  'file.tags',
   'file.delete',
   'file.restore',
   'file.purge',

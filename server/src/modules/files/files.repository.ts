@@ -88,3 +88,15 @@ export async function replaceFileTags(
       .execute();
   }
 }
+
+/** PostgreSQL: locks many file rows in id order (bulk actions; see db/lock-order.ts). */
+export async function lockFileRows(db: Executor, ids: readonly number[]): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .selectFrom('files')
+    .select('id')
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}

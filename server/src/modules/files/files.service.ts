@@ -39,6 +39,7 @@ import {
 } from './files.rules.js';
 import { createSearchService } from '../search/search.service.js';
 import { createQuota } from './quota.js';
+import { createBulkFiles } from './files.bulk.js';
 import { audit, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import {
   countTrashedFiles,
@@ -232,6 +233,13 @@ export function createFilesService(deps: {
   }
 
   return {
+    /** Bulk actions over many files, each all or nothing (files.bulk.ts). */
+    bulk: createBulkFiles({
+      db,
+      dialect: deps.dialect,
+      purgeTrashed: deps.trashDays === 0 ? purgeOne : null,
+    }),
+
     /** The file if the viewer may see it, else null. */
     async get(viewer: Viewer, id: number): Promise<FileRow | null> {
       const file = await findFileById(db, id);

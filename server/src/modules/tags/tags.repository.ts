@@ -30,7 +30,7 @@ export async function withTagRows(
   });
 }
 
-const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
+export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<TagRow[]> =>
   keys.length
     ? db.selectFrom('tags').selectAll().where('name_key', 'in', keys).execute()
     : Promise.resolve([]);

@@ -52,3 +52,31 @@ export const RestoreFileMutation = graphql(`
     }
   }
 `);
+
+/** Bulk actions over selected files: each all or nothing on the server. */
+export const DeleteFilesMutation = graphql(`
+  mutation DeleteFiles($ids: [ID!]!) {
+    deleteFiles(ids: $ids)
+  }
+`);
+
+export const SetFilesStatusMutation = graphql(`
+  mutation SetFilesStatus($ids: [ID!]!, $status: FileStatus!) {
+    setFilesStatus(ids: $ids, status: $status) {
+      id
+      status
+    }
+  }
+`);
+
+export const TagFilesMutation = graphql(`
+  mutation TagFiles($ids: [ID!]!, $add: [String!], $remove: [String!]) {
+    tagFiles(ids: $ids, add: $add, remove: $remove) {
+      id
+      tags {
+        id
+        name
+      }
+    }
+  }
+`);

@@ -1,0 +1,216 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { insertFiles } from '../../../test/library.js';
+
+const SET_STATUS = `mutation($ids: [ID!]!, $status: FileStatus!) {
+  setFilesStatus(ids: $ids, status: $status) { id status } }`;
+const TAG = `mutation($ids: [ID!]!, $add: [String!], $remove: [String!]) {
+  tagFiles(ids: $ids, add: $add, remove: $remove) { id tags { name } } }`;
+const DELETE_MANY = `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`;
+const DELETE_ONE = `mutation($id: ID!) { deleteFile(id: $id) }`;
+const EVENTS = `query($action: String) { auditEvents(action: $action, first: 100) { totalCount
+  edges { node { action targetId actor { id } details } } } }`;
+
+describe('bulk file actions', () => {
+  let t: TestServer;
+  let admin: { token: string; id: string };
+  let alice: { token: string; id: string };
+  let bob: { token: string; id: string };
+
+  const gql = async <T>(query: string, vars: Record<string, unknown>, token: string) => {
+    const res = await t.gql<T>(query, vars, { token });
+    if (!res.data) throw new Error(JSON.stringify(res.errors));
+    return res.data;
+  };
+  const files = (spec: {
+    n: number;
+    owner: string;
+    status?: 'ACTIVE' | 'HIDDEN';
+    tags?: string[];
+  }) =>
+    insertFiles(
+      t,
+      Array.from({ length: spec.n }, (_, i) => ({
+        name: `bulk-${i}`,
+        uploadedBy: Number(spec.owner),
+        status: spec.status ?? 'ACTIVE',
+        tags: spec.tags ?? [],
+      })),
+    ).then((ids) => ids.map(String));
+  const state = async (ids: string[]) => {
+    const rows = await t.server.connection.db
+      .selectFrom('files')
+      .select(['id', 'status', 'updated_at'])
+      .where('id', 'in', ids.map(Number))
+      .orderBy('id')
+      .execute();
+    const trashed = await t.server.connection.db
+      .selectFrom('trashed_files')
+      .select('id')
+      .where('id', 'in', ids.map(Number))
+      .execute();
+    return { rows, trashed: trashed.length };
+  };
+  const eventCount = async (action: string) =>
+    (await gql<{ auditEvents: { totalCount: number } }>(EVENTS, { action }, admin.token))
+      .auditEvents.totalCount;
+
+  beforeAll(async () => {
+    t = await startTestServer({ TRASH_DAYS: '30' });
+    admin = await t.signUp('admin@example.com');
+    alice = await t.signUp('alice@example.com');
+    bob = await t.signUp('bob@example.com');
+  });
+  afterAll(() => t.close());
+
+  it('hides, retags and trashes 500 files in one request each, with one audit event per file', async () => {
+    const ids = await files({ n: 500, owner: alice.id, tags: ['Old'] });
+    const hidden = await gql<{ setFilesStatus: { id: string; status: string }[] }>(
+      SET_STATUS,
+      { ids, status: 'HIDDEN' },
+      admin.token,
+    );
+    expect(hidden.setFilesStatus).toHaveLength(500);
+    expect(hidden.setFilesStatus.every((f) => f.status === 'HIDDEN')).toBe(true);
+    expect(await eventCount('file.status')).toBe(500);
+
+    const tagged = await gql<{ tagFiles: { id: string; tags: { name: string }[] }[] }>(
+      TAG,
+      { ids, add: ['New', 'Q4'], remove: ['old'] },
+      admin.token,
+    );
+    expect(tagged.tagFiles.map((f) => f.id)).toEqual(ids);
+    expect(tagged.tagFiles.every((f) => f.tags.map((x) => x.name).join() === 'New,Q4')).toBe(true);
+    expect(await eventCount('file.tags')).toBe(500);
+    const tagCounts = await gql<{
+      tags: { edges: { node: { name: string; fileCount: number } }[] };
+    }>(`{ tags(first: 10) { edges { node { name fileCount } } } }`, {}, admin.token);
+    expect(tagCounts.tags.edges.map((e) => e.node)).toEqual(
+      expect.arrayContaining([
+        { name: 'New', fileCount: 500 },
+        { name: 'Q4', fileCount: 500 },
+      ]),
+    );
+
+    // Retagging again changes nothing and records nothing.
+    await gql(TAG, { ids, add: ['New'] }, admin.token);
+    expect(await eventCount('file.tags')).toBe(500);
+
+    const deleted = await gql<{ deleteFiles: number }>(DELETE_MANY, { ids }, admin.token);
+    expect(deleted.deleteFiles).toBe(500);
+    expect(await state(ids)).toEqual({ rows: [], trashed: 500 });
+    const events = await gql<{
+      auditEvents: { totalCount: number; edges: { node: { actor: { id: string } } }[] };
+    }>(EVENTS, { action: 'file.delete' }, admin.token);
+    expect(events.auditEvents.totalCount).toBe(500);
+    expect(events.auditEvents.edges[0]!.node.actor.id).toBe(admin.id);
+  });
+
+  it('changes nothing when one file in the middle is forbidden or unseen', async () => {
+    const mine = await files({ n: 4, owner: alice.id, tags: ['Keep'] });
+    const [bobs] = await files({ n: 1, owner: bob.id });
+    const [hiddenOfAlice] = await files({ n: 1, owner: alice.id, status: 'HIDDEN' });
+    const before = await state([...mine, bobs!]);
+    const eventsBefore = (
+      await gql<{ auditEvents: { totalCount: number } }>(EVENTS, {}, admin.token)
+    ).auditEvents.totalCount;
+
+    const withBob = [mine[0], mine[1], bobs, mine[2], mine[3]];
+    for (const [query, vars] of [
+      [DELETE_MANY, { ids: withBob }],
+      [TAG, { ids: withBob, add: ['X'], remove: ['Keep'] }],
+    ] as const) {
+      const res = await t.gql(query, vars, { token: alice.token });
+      expect(errorCode(res)).toBe('FORBIDDEN');
+    }
+    // A file she cannot see, or that does not exist, is NOT_FOUND, naming nothing.
+    for (const missing of [hiddenOfAlice, '99999999']) {
+      const res = await t.gql(DELETE_MANY, { ids: [mine[0], missing] }, { token: alice.token });
+      expect(errorCode(res)).toBe('NOT_FOUND');
+      expect(JSON.stringify(res.errors)).not.toContain(String(missing));
+    }
+    // USERs may not change status at all.
+    expect(
+      errorCode(await t.gql(SET_STATUS, { ids: mine, status: 'HIDDEN' }, { token: alice.token })),
+    ).toBe('FORBIDDEN');
+    expect(await state([...mine, bobs!])).toEqual(before);
+    const tags = await gql<{ tagFiles: unknown }>(TAG, { ids: mine, add: [] }, alice.token);
+    expect(tags.tagFiles).toHaveLength(4);
+    expect(
+      (await gql<{ auditEvents: { totalCount: number } }>(EVENTS, {}, admin.token)).auditEvents
+        .totalCount,
+    ).toBe(eventsBefore);
+
+    // Her own files alone: done.
+    expect(await gql(DELETE_MANY, { ids: mine }, alice.token)).toEqual({ deleteFiles: 4 });
+  });
+
+  it('refuses malformed, empty, oversized and unauthenticated requests with coded errors', async () => {
+    const [one] = await files({ n: 1, owner: alice.id });
+    const cases: [string, Record<string, unknown>, string][] = [
+      [DELETE_MANY, { ids: [] }, 'BAD_USER_INPUT'],
+      [DELETE_MANY, { ids: ['abc'] }, 'BAD_USER_INPUT'],
+      [DELETE_MANY, { ids: ['-1'] }, 'BAD_USER_INPUT'],
+      [
+        DELETE_MANY,
+        { ids: Array.from({ length: 1001 }, (_, i) => String(i + 1)) },
+        'BAD_USER_INPUT',
+      ],
+      [DELETE_MANY, { ids: Array.from({ length: 200_000 }, () => '1') }, 'BAD_USER_INPUT'],
+      [DELETE_MANY, { ids: 'nope' }, 'BAD_USER_INPUT'],
+      [TAG, { ids: [one], add: [''] }, 'BAD_USER_INPUT'],
+      [TAG, { ids: [one], add: ['x'.repeat(41)] }, 'BAD_USER_INPUT'],
+      [TAG, { ids: [one], add: Array.from({ length: 51 }, (_, i) => `t${i}`) }, 'BAD_USER_INPUT'],
+      [SET_STATUS, { ids: [one], status: 'GONE' }, 'BAD_USER_INPUT'],
+    ];
+    for (const [query, vars, code] of cases) {
+      const res = await t.gql(query, vars, { token: admin.token });
+      expect(errorCode(res), JSON.stringify(vars).slice(0, 80)).toBe(code);
+    }
+    const bad = await t.gql(DELETE_MANY, { ids: [] }, { token: admin.token });
+    expect(bad.errors?.[0]?.extensions?.fields).toHaveProperty('ids');
+    expect(errorCode(await t.gql(DELETE_MANY, { ids: [one] }))).toBe('UNAUTHENTICATED');
+    // Replayed: the second is NOT_FOUND, the file is trashed once.
+    expect(await gql(DELETE_MANY, { ids: [one, one] }, alice.token)).toEqual({ deleteFiles: 1 });
+    expect(errorCode(await t.gql(DELETE_MANY, { ids: [one] }, { token: alice.token }))).toBe(
+      'NOT_FOUND',
+    );
+    expect(await state([one!])).toEqual({ rows: [], trashed: 1 });
+  });
+
+  it('stays consistent under concurrent bulk and single deletes of the same files', async () => {
+    const ids = await files({ n: 60, owner: alice.id, tags: ['Race'] });
+    const groups = [ids.slice(0, 30), ids.slice(20, 50), ids.slice(40)];
+    const results = await Promise.all([
+      ...groups.map((g) =>
+        t.gql<{ deleteFiles: number }>(DELETE_MANY, { ids: g }, { token: alice.token }),
+      ),
+      ...ids
+        .filter((_, i) => i % 7 === 0)
+        .map((id) => t.gql(DELETE_ONE, { id }, { token: alice.token })),
+      t.gql(TAG, { ids: ids.slice(10, 40), add: ['Late'] }, { token: alice.token }),
+    ]);
+    for (const r of results) {
+      if (r.errors) expect(errorCode(r)).toBe('NOT_FOUND');
+    }
+    const trashed = await state(ids);
+    // Every file is either still there or trashed exactly once, never both, never lost.
+    expect(trashed.rows.length + trashed.trashed).toBe(60);
+    const deletedEvents = await t.server.connection.db
+      .selectFrom('audit_events')
+      .select('target_id')
+      .where('action', '=', 'file.delete')
+      .where('target_id', 'in', ids)
+      .execute();
+    expect(deletedEvents.length).toBe(trashed.trashed);
+    expect(new Set(deletedEvents.map((e) => e.target_id)).size).toBe(trashed.trashed);
+    // The tag's count matches the files that are left with it.
+    const left = await t.server.connection.db
+      .selectFrom('file_tags')
+      .innerJoin('tags', 'tags.id', 'file_tags.tag_id')
+      .select('file_tags.file_id')
+      .where('tags.name_key', '=', 'race')
+      .execute();
+    expect(left.length).toBe(trashed.rows.length);
+  });
+});

@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import type { Db, Executor, FileRow, FileStatus } from '../../db/database.js';
+import type { Dialect } from '../../db/connection.js';
+import { retryOnDeadlock } from '../../db/lock-order.js';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.js';
+import { parseField } from '../../validation.js';
+import type { Viewer } from '../auth/viewer.js';
+import { canSeeStatus } from '../auth/visibility.js';
+import { audit, type Actor } from '../audit/audit.service.js';
+import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
+import {
+  deleteFileRow,
+  findFilesByIds,
+  lockFileRows,
+  lockTagRows,
+  replaceFileTags,
+  tagIdsOfFile,
+  updateFileRow,
+} from './files.repository.js';
+import { MAX_TAGS_PER_FILE, parseTagNames } from './files.rules.js';
+import { detachDownloads, insertTrashedFile } from './trash.repository.js';
+
+/** Most files one bulk mutation may name: large enough for a page of "all matching", bounded. */
+export const MAX_BULK_IDS = 1000;
+
+const bulkIds = z
+  .array(z.number().int().positive())
+  .min(1, 'must name at least one file')
+  .max(MAX_BULK_IDS, `at most ${MAX_BULK_IDS} files per request`)
+  // Duplicates collapse; id order is the lock order (db/lock-order.ts).
+  .transform((ids) => [...new Set(ids)].sort((a, b) => a - b));
+
+export const parseBulkIds = (ids: readonly number[]): number[] => parseField('ids', bulkIds, ids);
+
+const isAdmin = (viewer: Viewer) => viewer.user.role === 'ADMIN';
+
+/**
+ * Bulk actions over many files: each runs in one transaction, all or nothing. Every file is
+ * checked first, under its row lock: one the viewer cannot see makes the whole request NOT_FOUND
+ * (naming no file), one they can see but not change FORBIDDEN; then each file is changed and
+ * audited as its single mutation would be, one event per file in the same transaction.
+ */
+export function createBulkFiles(deps: {
+  db: Db;
+  dialect: Dialect;
+  /** With TRASH_DAYS 0: purges a file just moved to the trash (files.service.ts). */
+  purgeTrashed: ((id: number, sha256: string, actor: Actor) => Promise<boolean>) | null;
+}) {
+  const { db } = deps;
+  const pg = deps.dialect === 'postgres';
+
+  /** The files, locked in id order, once the viewer may change every one of them. */
+  async function editableFiles(
+    trx: Executor,
+    viewer: Viewer,
+    ids: readonly number[],
+  ): Promise<FileRow[]> {
+    if (pg) await lockFileRows(trx, ids);
+    const rows = await findFilesByIds(trx, ids, false);
+    const visible = rows.filter((f) => canSeeStatus(viewer, f.status));
+    if (visible.length !== ids.length) throw new NotFoundError('No such file.');
+    if (!isAdmin(viewer) && visible.some((f) => f.uploaded_by !== viewer.user.id)) {
+      throw new ForbiddenError('Only the uploader or an admin may change these files.');
+    }
+    return visible.sort((a, b) => a.id - b.id);
+  }
+
+  const run = <T>(work: (trx: Executor) => Promise<T>) =>
+    retryOnDeadlock(deps.dialect, () => db.transaction().execute(work));
+
+  return {
+    /** Admins: sets the status of every file; unchanged ones get no event. */
+    async setStatus(
+      viewer: Viewer,
+      rawIds: readonly number[],
+      status: FileStatus,
+      actor: Actor,
+    ): Promise<FileRow[]> {
+      if (!isAdmin(viewer))
+        throw new ForbiddenError('Only an admin may change the status of a file.');
+      const ids = parseBulkIds(rawIds);
+      const now = Date.now();
+      return run(async (trx) => {
+        const files = await editableFiles(trx, viewer, ids);
+        const out: FileRow[] = [];
+        for (const file of files) {
+          if (file.status === status) {
+            out.push(file);
+            continue;
+          }
+          const row = await updateFileRow(trx, file.id, { status, updated_at: now });
+          if (!row) throw new NotFoundError('No such file.');
+          await audit.record(trx, {
+            actor,
+            action: 'file.status',
+            target: { type: 'file', id: file.id, label: file.name },
+            details: { before: { status: file.status }, after: { status }, bulk: true },
+            at: now,
+          });
+          out.push(row);
+        }
+        return out;
+      });
+    },
+
+    /**
+     * Adds and removes tags on every file (tags to add are created when missing; a tag in both
+     * lists is removed). A file left with more than 50 tags refuses the whole request.
+     */
+    async tag(
+      viewer: Viewer,
+      rawIds: readonly number[],
+      add: readonly string[],
+      remove: readonly string[],
+      actor: Actor,
+    ): Promise<FileRow[]> {
+      const ids = parseBulkIds(rawIds);
+      const adding = parseField('add', z.array(z.string()).max(MAX_TAGS_PER_FILE), add);
+      const removing = parseField('remove', z.array(z.string()).max(MAX_TAGS_PER_FILE), remove);
+      const addNames = adding.length ? parseTagNames(adding) : [];
+      const removeKeys = new Set(removing.length ? parseTagNames(removing).map((t) => t.key) : []);
+      const now = Date.now();
+      return run(async (trx) => {
+        const files = await editableFiles(trx, viewer, ids);
+        const toAdd = await ensureTags(
+          trx,
+          addNames.filter((t) => !removeKeys.has(t.key)),
+          now,
+        );
+        const toRemove = await findTagsByKeys(trx, [...removeKeys]);
+        const removeIds = new Set(toRemove.map((t) => t.id));
+        const current = new Map<number, number[]>();
+        for (const f of files) current.set(f.id, await tagIdsOfFile(trx, f.id));
+        if (pg) {
+          const all = new Set([...toAdd.map((t) => t.id), ...removeIds]);
+          for (const list of current.values()) for (const id of list) all.add(id);
+          await lockTagRows(trx, [...all]);
+        }
+        for (const file of files) {
+          const before = current.get(file.id) ?? [];
+          const next = new Set(before.filter((id) => !removeIds.has(id)));
+          for (const t of toAdd) next.add(t.id);
+          const changed = next.size !== before.length || before.some((id) => !next.has(id));
+          if (!changed) continue;
+          if (next.size > MAX_TAGS_PER_FILE) {
+            throw BadUserInputError.field('add', `at most ${MAX_TAGS_PER_FILE} tags per file`);
+          }
+          await replaceFileTags(
+            trx,
+            file.id,
+            [...next].sort((a, b) => a - b),
+          );
+          await updateFileRow(trx, file.id, { updated_at: now });
+          await audit.record(trx, {
+            actor,
+            action: 'file.tags',
+            target: { type: 'file', id: file.id, label: file.name },
+            details: {
+              added: toAdd.filter((t) => !before.includes(t.id)).map((t) => t.name),
+              removed: toRemove.filter((t) => before.includes(t.id)).map((t) => t.name),
+            },
+            at: now,
+          });
+        }
+        return findFilesByIds(trx, ids, false).then((r) => r.sort((a, b) => a.id - b.id));
+      });
+    },
+
+    /**
+     * Moves every file to the trash, as `deleteFile` does for one; resolves to how many. With
+     * TRASH_DAYS 0 each is then purged for good, under its blob's lock.
+     */
+    async trash(viewer: Viewer, rawIds: readonly number[], actor: Actor): Promise<number> {
+      const ids = parseBulkIds(rawIds);
+      const now = Date.now();
+      const trashed = await run(async (trx) => {
+        const files = await editableFiles(trx, viewer, ids);
+        for (const row of files) {
+          const tagIds = await tagIdsOfFile(trx, row.id);
+          await detachDownloads(trx, row.id);
+          await deleteFileRow(trx, row.id);
+          await insertTrashedFile(trx, row, {
+            deletedAt: now,
+            deletedBy: actor.user?.id ?? null,
+            tagIds,
+          });
+          await audit.record(trx, {
+            actor,
+            action: 'file.delete',
+            target: { type: 'file', id: row.id, label: row.name },
+            details: {
+              before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
+              trash: true,
+              bulk: true,
+            },
+            at: now,
+          });
+        }
+        return files;
+      });
+      if (deps.purgeTrashed) {
+        for (const f of trashed) await deps.purgeTrashed(f.id, f.sha256, actor);
+      }
+      return trashed.length;
+    },
+  };
+}
