@@ -443,11 +443,17 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         token: tokens.user,
         filename: 'shared.txt',
       });
+      // A file of its own too: the GraphQL fuzz before may have trashed or hidden the pool's
+      // (deleteFiles, setFilesStatus take lists of the pool's ids).
+      const second = await uploadOk(t, 'second bytes', {
+        token: tokens.user,
+        filename: 'second.txt',
+      });
       const create = async (password: string | null) => {
         const res = await t.gql<{ createShareLink: { url: string } }>(
           `mutation($f: [ID!]!, $p: String) {
             createShareLink(fileIds: $f, password: $p, maxDownloads: 1000000) { url } }`,
-          { f: [ids.files[0], mine.id], p: password },
+          { f: [second.id, mine.id], p: password },
           { token: tokens.user },
         );
         return new URL(res.data!.createShareLink.url).pathname.split('/')[2]!;
