@@ -12,6 +12,18 @@ import type { OpenShare } from './shares.service.js';
 
 const sharePath = (token: string) => `/s/${token}`;
 
+export const ShareLinkStateEnum = builder.enumType('ShareLinkState', {
+  description: 'Whether a share link works now (the filter of `shareLinks`).',
+  values: {
+    WORKING: { description: 'Recipients can open it now.' },
+    STOPPED: {
+      description:
+        'It does not work: revoked, expired, used up, its creator banned or gone, or no ACTIVE ' +
+        'file left in it.',
+    },
+  } as const,
+});
+
 /** Loaded by id for its creator and admins only; anybody else gets null. */
 export const ShareLinkRef = builder.loadableObject('ShareLink', {
   description:
@@ -206,18 +218,34 @@ builder.queryFields((t) => ({
     type: ShareLinkConnection,
     description:
       'The signed-in user’s share links, newest first (session or SHARE token); with `all: ' +
-      'true` (admins only, else FORBIDDEN) everyone’s. `fileId` keeps links holding that file. ' +
+      'true` everyone’s, with `createdBy` one user’s (both admins only, else FORBIDDEN). ' +
+      '`fileId`, `state` and `query` narrow the list (all of them at once when combined), ' +
+      '`totalCount` counting what matches. BAD_USER_INPUT (with `fields`) for a malformed ' +
+      '`fileId` or `createdBy`, or a `query` over 200 characters or with control characters. ' +
       'Paged like `files`.',
     authScopes: { tokenScope: 'SHARE' },
     args: {
       fileId: t.arg.id({ description: 'Only links holding this file.' }),
       all: t.arg.boolean({ description: 'Admins: every user’s links.' }),
+      createdBy: t.arg.id({ description: 'Admins: only the links this user made.' }),
+      state: t.arg({
+        type: ShareLinkStateEnum,
+        description: 'Only links that work now, or only those that do not.',
+      }),
+      query: t.arg.string({
+        description:
+          'Only links whose note or a file name contains this, ignoring case (`%` and `_` ' +
+          'match themselves; blank: no filter). Non-admins match ACTIVE files’ names only.',
+      }),
       ...pageArgs(t.arg),
     },
     resolve: (_root, args, ctx) => {
       const filter = ctx.services.shares.listFilter(ctx.viewer!, {
         all: args.all,
         fileId: args.fileId != null ? parseId(args.fileId, 'fileId') : null,
+        createdBy: args.createdBy != null ? parseId(args.createdBy, 'createdBy') : null,
+        state: args.state ?? null,
+        query: args.query,
       });
       return offsetConnection(
         args,

@@ -1,5 +1,6 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
+import { containsText } from '../../db/text-search.js';
 
 // All SQL of share links: the links, their files, and the downloads made through them.
 
@@ -11,9 +12,18 @@ export interface ShareLinkWithCreator {
   creatorName: string | null;
 }
 
+export type ShareLinkState = 'WORKING' | 'STOPPED';
+
 export interface ShareLinkFilter {
   createdBy?: number | null;
   fileId?: number | null;
+  /** With `now` (ms): links that work at that moment, or those that do not. */
+  state?: ShareLinkState | null;
+  now?: number;
+  /** Case-insensitive substring of the note or of a file name of the link. */
+  query?: string | null;
+  /** The query looks only at ACTIVE files' names (for those who do not see HIDDEN ones). */
+  activeFilesOnly?: boolean;
 }
 
 /**
@@ -99,6 +109,34 @@ function filtered(db: Executor, filter: ShareLinkFilter) {
           .whereRef('s.link_id', '=', 'l.id')
           .where('s.file_id', '=', fileId),
       ),
+    );
+  }
+  if (filter.state) {
+    const now = filter.now ?? Date.now();
+    // The same test as the service's `usable`, as SQL: not revoked, not expired, not used up,
+    // creator present and not banned, and at least one ACTIVE file left.
+    const works = sql<boolean>`(l.revoked_at is null
+      and (l.expires_at is null or l.expires_at > ${now})
+      and (l.max_downloads is null or l.download_count < l.max_downloads)
+      and exists (select 1 from users u where u.id = l.created_by and u.banned = 0)
+      and exists (select 1 from share_link_files s join files f on f.id = s.file_id
+        where s.link_id = l.id and f.status = 'ACTIVE'))`;
+    q = q.where(filter.state === 'WORKING' ? works : sql<boolean>`not ${works}`);
+  }
+  if (filter.query) {
+    const query = filter.query;
+    q = q.where(({ or, exists, selectFrom }) =>
+      or([
+        containsText(sql<string>`coalesce(l.note, '')`, query),
+        exists(
+          selectFrom('share_link_files as s')
+            .innerJoin('files as f', 'f.id', 's.file_id')
+            .select(sql.lit(1).as('one'))
+            .whereRef('s.link_id', '=', 'l.id')
+            .where(containsText(sql.ref<string>('f.name'), query))
+            .$if(filter.activeFilesOnly === true, (sub) => sub.where('f.status', '=', 'ACTIVE')),
+        ),
+      ]),
     );
   }
   return q;

@@ -11,7 +11,7 @@ import {
   RateLimitedError,
 } from '../../errors.js';
 import { hashToken } from '../../secrets.js';
-import { parseInput } from '../../validation.js';
+import { codePoints, noControlCharacters, parseInput } from '../../validation.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../auth/password.js';
 import type { LimiterFactory } from '../auth/rate-limit.js';
 import { audit, type Actor } from '../audit/audit.service.js';
@@ -28,6 +28,7 @@ import {
   recordShareDownloads,
   revokeShareLinkRow,
   type ShareLinkFilter,
+  type ShareLinkState,
   type ShareLinkWithCreator,
 } from './shares.repository.js';
 
@@ -60,6 +61,16 @@ export interface CreateShareInput {
   maxDownloads?: number | null;
   note?: string | null;
 }
+
+/** Longest `query` of `shareLinks`, in code points. */
+export const MAX_LINK_QUERY = 200;
+
+const listInput = z.object({
+  query: noControlCharacters()
+    .refine((v) => codePoints(v) <= MAX_LINK_QUERY, `must be at most ${MAX_LINK_QUERY} characters`)
+    .transform((v) => v.trim())
+    .nullish(),
+});
 
 /** A link the recipient may use now, with the files they may download through it. */
 export interface OpenShare {
@@ -273,15 +284,31 @@ export function createSharesService(deps: {
       return rows.filter((l) => mayManage(viewer, l));
     },
 
-    /** The viewer's own links, or with `all` (admins only) everyone's. */
-    listFilter(viewer: Viewer, args: { all?: boolean | null; fileId?: number | null }) {
-      if (args.all && !isAdmin(viewer))
-        throw new ForbiddenError('Only an admin may list all links.');
-      const filter: ShareLinkFilter = {
-        createdBy: args.all ? null : viewer.user.id,
+    /**
+     * The viewer's own links, or with `all` (admins only) everyone's, or with `createdBy` (admins
+     * only) one user's; narrowed by `state` and `query`.
+     */
+    listFilter(
+      viewer: Viewer,
+      args: {
+        all?: boolean | null;
+        fileId?: number | null;
+        createdBy?: number | null;
+        state?: ShareLinkState | null;
+        query?: string | null;
+      },
+    ): ShareLinkFilter {
+      if ((args.all || args.createdBy != null) && !isAdmin(viewer))
+        throw new ForbiddenError('Only an admin may list other users’ links.');
+      const { query } = parseInput(listInput, { query: args.query });
+      return {
+        createdBy: args.createdBy ?? (args.all ? null : viewer.user.id),
         fileId: args.fileId ?? null,
+        state: args.state ?? null,
+        now: Date.now(),
+        query: query || null,
+        activeFilesOnly: !seesHiddenFiles(viewer),
       };
-      return filter;
     },
     list: (filter: ShareLinkFilter, limit: number, offset: number) =>
       listShareLinks(db, filter, limit, offset),
