@@ -61,4 +61,16 @@ test('admin filters share links by state and search, kept in the URL', async ({
   await page.getByRole('button', { name: 'Clear search and filters' }).click();
   await expect(page).not.toHaveURL(/state=|q=/);
   await expect(rows).toHaveCount(3);
+
+  // My links asks the server for the state too: two of Lena's three links are stopped by now.
+  const mine = await (await page.context().browser()!.newContext({ baseURL: api.url })).newPage();
+  await signIn(mine, me);
+  await mine.goto('/shares');
+  const myRows = mine.getByTestId('share-link-row');
+  await expect(myRows).toHaveCount(3);
+  await mine.getByLabel('Show').selectOption('stopped');
+  await expect(myRows).toHaveCount(2);
+  await mine.getByLabel('Show').selectOption('working');
+  await expect(myRows).toHaveCount(1);
+  await expect(myRows.first()).toContainText('For the auditors');
 });
