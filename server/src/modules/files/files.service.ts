@@ -270,12 +270,15 @@ export function createFilesService(deps: {
       }
       const givenName = input.name != null ? parseFileName(input.name) : null;
       const givenTags = input.tags != null ? parseTagNames(input.tags) : null;
+      // Asked before the file part is awaited: once it is there, its stream is read at once, with
+      // no query in between (the commit checks the quota again in its transaction).
+      const room = await quota.room(db, viewer.user.id);
       const upload = await input.file.catch((err: unknown) => {
         throw uploadError(err, deps.maxUploadBytes);
       });
       const filename = decodeFormFileName(upload.filename);
       const name = givenName ?? parseFileName(filename, 'name');
-      const temp = await receive(upload, viewer.user.id, await quota.room(db, viewer.user.id));
+      const temp = await receive(upload, viewer.user.id, room);
       // The file's part may end before its request does; a request cut off after it keeps nothing.
       const requestComplete = (upload as Partial<StreamedUpload>).requestComplete?.();
       if (requestComplete) {
