@@ -244,6 +244,22 @@ export async function serveFile(
     }
   }
 
+  await sendFileBody(res, body, file, range, headers, log, 'download');
+}
+
+/**
+ * Answers 200 or 206 with `body` (the whole file, or `range` of it) and streams it; a client that
+ * goes away mid-way is normal, anything else is logged. Shared by the download and preview routes.
+ */
+export async function sendFileBody(
+  res: ServerResponse,
+  body: Readable,
+  file: FileRow,
+  range: ByteRange | null,
+  headers: Record<string, string | number>,
+  log: Logger,
+  what: 'download' | 'preview',
+): Promise<void> {
   if (range) {
     res.writeHead(206, {
       ...headers,
@@ -256,9 +272,8 @@ export async function serveFile(
   try {
     await send(body, res);
   } catch (err) {
-    // A client that goes away mid-download is normal; anything else is worth a line.
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      log.warn({ err, fileId: file.id }, 'download stream failed');
+      log.warn({ err, fileId: file.id }, `${what} stream failed`);
     }
   }
 }

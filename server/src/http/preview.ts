@@ -11,7 +11,13 @@ import {
   type ThumbnailSize,
 } from '../modules/previews/previews.service.js';
 import type { Services } from '../services.js';
-import { answeredNotModified, fileForRequest, refuse, requestedRange, send } from './download.js';
+import {
+  answeredNotModified,
+  fileForRequest,
+  refuse,
+  requestedRange,
+  sendFileBody,
+} from './download.js';
 import { sendText } from './respond.js';
 
 // GET/HEAD /files/:id/thumbnail and /files/:id/preview (docs/api.md): the download route's
@@ -124,20 +130,5 @@ export async function handlePreview(
     if (err instanceof AppError) return refuse(req, res, err.status, err.message);
     throw err;
   }
-  if (range) {
-    res.writeHead(206, {
-      ...headers,
-      'content-range': `bytes ${range.start}-${range.end}/${file.size}`,
-      'content-length': range.end - range.start + 1,
-    });
-  } else {
-    res.writeHead(200, { ...headers, 'content-length': file.size });
-  }
-  try {
-    await send(body, res);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      log.warn({ err, fileId: file.id }, 'preview stream failed');
-    }
-  }
+  await sendFileBody(res, body, file, range, headers, log, 'preview');
 }
