@@ -74,15 +74,19 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   const onCrash = (err: unknown) => crashes.push(err);
 
   const tempCount = () => countFilesUnder(path.join(t.dir, 'files', 'tmp'));
-  const fileRows = async () =>
-    Number(
-      (
-        await t.server.connection.db
-          .selectFrom('files')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  /** Rows of a table (upload_sessions: `finished` counts only those that made a file). */
+  const rows = async (
+    table: 'files' | 'blobs' | 'downloads' | 'upload_sessions',
+    finished = false,
+  ) => {
+    let q = t.server.connection.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'));
+    if (finished && table === 'upload_sessions') {
+      q = q.where('upload_sessions.file_id', 'is not', null) as typeof q;
+    }
+    return Number((await q.executeTakeFirstOrThrow()).n);
+  };
   const healthy = async () => {
     try {
       return (await fetch(`${t.url}/healthz`)).status === 200;
@@ -200,6 +204,41 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
     });
   }
 
+  /** A failure found after a section's cases: no single case replays it. */
+  function recordAfter(section: Section, label: string, problem: Problem) {
+    failures.push({ section, index: -1, labels: [label], request: '', outcome: '', problem });
+  }
+
+  /**
+   * Closes one case: lets a throw from a late callback surface and charges it to the case, records
+   * the case's problems and, after each batch, whether /healthz still answers (false: stop).
+   */
+  async function closeCase(
+    section: Section,
+    index: number,
+    labels: string[],
+    req: WireRequest,
+    outcome: WireOutcome,
+    problems: Problem[],
+  ): Promise<boolean> {
+    await new Promise((r) => setImmediate(r));
+    problems.push(...crashProblems());
+    record(section, index, labels, req, outcome, problems);
+    return (index + 1) % BATCH !== 0 || (await stillUp(section, index, labels, req, outcome));
+  }
+
+  /**
+   * An answer to HEAD has no body whatever its Content-Length says; the wire parser waits for one
+   * and sees a close instead. `whole` matches the part of what came that makes the answer (its
+   * first group the status): routes differ, as the wire keeps only the first 300 characters.
+   */
+  function headAnswer(req: WireRequest, outcome: WireOutcome, whole: RegExp): WireOutcome {
+    const head =
+      req.method === 'HEAD' && outcome.kind === 'closed' ? whole.exec(outcome.partial) : null;
+    if (!head) return outcome;
+    return { kind: 'answered', status: Number(head[1]), headers: {}, body: Buffer.alloc(0) };
+  }
+
   /** Fails the test with every distinct failure, a few cases of each printed for replay. */
   function report(section: Section) {
     const mine = failures.filter((f) => f.section === section);
@@ -226,17 +265,8 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   it(
     'survives mutated multipart uploads, leaving no temp file and no row behind',
     async () => {
-      let expectedRows = await fileRows();
-      if (setupProblem) {
-        failures.push({
-          section: 'multipart',
-          index: -1,
-          labels: ['setup'],
-          request: '',
-          outcome: '',
-          problem: setupProblem,
-        });
-      }
+      let expectedRows = await rows('files');
+      if (setupProblem) recordAfter('multipart', 'setup', setupProblem);
       for (const index of indices('multipart')) {
         const rng = new Random(hashSeed(SEED, 'multipart', index));
         const c = multipartCase(rng, LIMIT);
@@ -258,52 +288,30 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
             detail: `${await tempCount()} file(s) still in tmp/ 5 s after the request`,
           });
         }
-        const rows = await fileRows();
-        if (rows !== expectedRows) {
+        const found = await rows('files');
+        if (found !== expectedRows) {
           problems.push({
             signature:
-              rows > expectedRows
+              found > expectedRows
                 ? 'file row without a successful upload'
                 : 'successful upload without a file row',
-            detail: `expected ${expectedRows} file rows, found ${rows}`,
+            detail: `expected ${expectedRows} file rows, found ${found}`,
           });
-          expectedRows = rows;
+          expectedRows = found;
         }
-        problems.push(...crashProblems());
-        record('multipart', index, c.labels, req, outcome, problems);
-        if (
-          (index + 1) % BATCH === 0 &&
-          !(await stillUp('multipart', index, c.labels, req, outcome))
-        )
-          break;
+        if (!(await closeCase('multipart', index, c.labels, req, outcome, problems))) break;
       }
       // Every stored blob has its row and the other way round, once everything settled.
-      const blobRows = async () =>
-        Number(
-          (
-            await t.server.connection.db
-              .selectFrom('blobs')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
       const blobFiles = () => countFilesUnder(path.join(t.dir, 'files', 'blobs'));
       if (
         !(await settles(
-          async () => (await blobFiles()) === (await blobRows()) - fixtureBlobs,
+          async () => (await blobFiles()) === (await rows('blobs')) - fixtureBlobs,
           5_000,
         ))
       ) {
-        failures.push({
-          section: 'multipart',
-          index: -1,
-          labels: ['after all cases'],
-          request: '',
-          outcome: '',
-          problem: {
-            signature: 'blob files on disk do not match the blobs table',
-            detail: `${await blobFiles()} blob file(s), ${await blobRows()} blob row(s)`,
-          },
+        recordAfter('multipart', 'after all cases', {
+          signature: 'blob files on disk do not match the blobs table',
+          detail: `${await blobFiles()} blob file(s), ${await rows('blobs')} blob row(s)`,
         });
       }
       expect(await healthy()).toBe(true);
@@ -321,12 +329,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         const req = c.request(tokens);
         const outcome = await sendWire(port, req);
         const { problems } = judge(outcome, { mustAnswer: true });
-        // Let a throw from a late callback surface before the case is closed.
-        await new Promise((r) => setImmediate(r));
-        problems.push(...crashProblems());
-        record('graphql', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await stillUp('graphql', index, c.labels, req, outcome)))
-          break;
+        if (!(await closeCase('graphql', index, c.labels, req, outcome, problems))) break;
       }
       expect(await healthy()).toBe(true);
       expect(await settles(async () => (await tempCount()) === 0, 5_000)).toBe(true);
@@ -338,16 +341,8 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   it(
     'answers mutated tus requests with contract codes, and files come only from finished uploads',
     async () => {
-      const db = t.server.connection.db;
-      const count = async (table: 'files' | 'upload_sessions', finished = false) => {
-        let q = db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n'));
-        if (finished && table === 'upload_sessions') {
-          q = q.where('upload_sessions.file_id', 'is not', null) as typeof q;
-        }
-        return Number((await q.executeTakeFirstOrThrow()).n);
-      };
-      const filesBefore = await count('files');
-      const finishedBefore = await count('upload_sessions', true);
+      const filesBefore = await rows('files');
+      const finishedBefore = await rows('upload_sessions', true);
       for (const index of indices('tus')) {
         const rng = new Random(hashSeed(SEED, 'tus', index));
         // A fresh upload for the case to append to, query or end.
@@ -367,21 +362,12 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         };
         const c = tusCase(rng, LIMIT, fresh);
         const req = c.request(tokens);
-        let outcome = await sendWire(port, req);
-        // An answer to HEAD has no body whatever its Content-Length says; the wire parser waits
-        // for one, so a whole head block before the close is the answer.
-        const headBlock =
-          req.method === 'HEAD' && outcome.kind === 'closed'
-            ? /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n[\s\S]*\r\n\r\n$/.exec(outcome.partial)
-            : null;
-        if (headBlock) {
-          outcome = {
-            kind: 'answered',
-            status: Number(headBlock[1]),
-            headers: {},
-            body: Buffer.alloc(0),
-          };
-        }
+        // A whole head block before the close is the answer.
+        const outcome = headAnswer(
+          req,
+          await sendWire(port, req),
+          /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n[\s\S]*\r\n\r\n$/,
+        );
         const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
         if (created.status !== 201) {
           problems.push({
@@ -389,45 +375,27 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
             detail: `POST /uploads answered ${created.status}`,
           });
         }
-        await new Promise((r) => setImmediate(r));
-        problems.push(...crashProblems());
-        record('tus', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await stillUp('tus', index, c.labels, req, outcome)))
-          break;
+        if (!(await closeCase('tus', index, c.labels, req, outcome, problems))) break;
       }
       // Every new file is a finished upload (cut requests may still be settling).
       const matches = async () =>
-        (await count('files')) - filesBefore ===
-        (await count('upload_sessions', true)) - finishedBefore;
+        (await rows('files')) - filesBefore ===
+        (await rows('upload_sessions', true)) - finishedBefore;
       if (!(await settles(matches, 5_000))) {
-        failures.push({
-          section: 'tus',
-          index: -1,
-          labels: ['after all cases'],
-          request: '',
-          outcome: '',
-          problem: {
-            signature: 'file rows do not match finished uploads',
-            detail: `${(await count('files')) - filesBefore} new file(s), ${(await count('upload_sessions', true)) - finishedBefore} finished upload(s)`,
-          },
+        recordAfter('tus', 'after all cases', {
+          signature: 'file rows do not match finished uploads',
+          detail: `${(await rows('files')) - filesBefore} new file(s), ${(await rows('upload_sessions', true)) - finishedBefore} finished upload(s)`,
         });
       }
       // Swept as if expired, every unfinished upload goes with its bytes.
       await settles(async () => {
         await t.server.app.uploads.sweepExpired(Date.now() + 366 * 86_400_000);
-        return (await count('upload_sessions')) === 0;
+        return (await rows('upload_sessions')) === 0;
       }, 10_000);
       if (!(await settles(async () => (await tempCount()) === 0, 5_000))) {
-        failures.push({
-          section: 'tus',
-          index: -1,
-          labels: ['after the sweep'],
-          request: '',
-          outcome: '',
-          problem: {
-            signature: 'bytes left in FILES_DIR/tmp after every upload was swept',
-            detail: `${await tempCount()} file(s), ${await count('upload_sessions')} upload row(s)`,
-          },
+        recordAfter('tus', 'after the sweep', {
+          signature: 'bytes left in FILES_DIR/tmp after every upload was swept',
+          detail: `${await tempCount()} file(s), ${await rows('upload_sessions')} upload row(s)`,
         });
       }
       expect(await healthy()).toBe(true);
@@ -475,47 +443,27 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         const rng = new Random(hashSeed(SEED, 'share', index));
         const c = shareCase(rng, fixture);
         const req = c.request();
-        let outcome = await sendWire(port, req);
-        // As for tus: an answer to HEAD has no body whatever its Content-Length says; the wire
-        // keeps only 300 bytes of what came, shorter than these heads, so a status line will do.
-        const headBlock =
-          req.method === 'HEAD' && outcome.kind === 'closed'
-            ? /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n/.exec(outcome.partial)
-            : null;
-        if (headBlock) {
-          outcome = {
-            kind: 'answered',
-            status: Number(headBlock[1]),
-            headers: {},
-            body: Buffer.alloc(0),
-          };
-        }
+        // These heads are longer than the 300 characters the wire keeps: a status line will do.
+        const outcome = headAnswer(
+          req,
+          await sendWire(port, req),
+          /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n/,
+        );
         const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
-        await new Promise((r) => setImmediate(r));
-        problems.push(...crashProblems());
-        record('share', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await stillUp('share', index, c.labels, req, outcome)))
-          break;
+        if (!(await closeCase('share', index, c.labels, req, outcome, problems))) break;
       }
       // Every count a link holds is one history row of it, and the other way round.
       const links = await db.selectFrom('share_links').select(['id', 'download_count']).execute();
       for (const link of links) {
-        const rows = await db
+        const history = await db
           .selectFrom('downloads')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('share_link_id', '=', link.id)
           .executeTakeFirstOrThrow();
-        if (Number(rows.n) !== link.download_count) {
-          failures.push({
-            section: 'share',
-            index: -1,
-            labels: ['after all cases'],
-            request: '',
-            outcome: '',
-            problem: {
-              signature: 'a link count does not match its download rows',
-              detail: `link ${link.id}: download_count ${link.download_count}, ${rows.n} rows`,
-            },
+        if (Number(history.n) !== link.download_count) {
+          recordAfter('share', 'after all cases', {
+            signature: 'a link count does not match its download rows',
+            detail: `link ${link.id}: download_count ${link.download_count}, ${history.n} rows`,
           });
         }
       }
@@ -529,15 +477,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
     'answers mutated thumbnail and preview requests with codes, counting no download',
     async () => {
       const db = t.server.connection.db;
-      const downloads = async () =>
-        Number(
-          (
-            await db
-              .selectFrom('downloads')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const downloads = () => rows('downloads');
       // Images to make thumbnails of, besides the text fixtures (which have none).
       const images = await Promise.all([
         upload(t, PNG, { token: tokens.user, filename: 'pixel.png' }),
@@ -549,40 +489,15 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         const rng = new Random(hashSeed(SEED, 'files', index));
         const c = fileRouteCase(rng, fileIds);
         const req = c.request(tokens);
-        let outcome = await sendWire(port, req);
-        // As for tus: a HEAD answer has no body whatever its Content-Length says. The wire keeps
-        // only the first 300 characters, fewer than these heads take: a status line then a close
-        // (the request asked for one) is the whole answer.
-        const headBlock =
-          req.method === 'HEAD' && outcome.kind === 'closed'
-            ? /^HTTP\/1\.1 (\d{3}) /.exec(outcome.partial)
-            : null;
-        if (headBlock) {
-          outcome = {
-            kind: 'answered',
-            status: Number(headBlock[1]),
-            headers: {},
-            body: Buffer.alloc(0),
-          };
-        }
+        // A status line then a close (the request asked for one) is the whole answer.
+        const outcome = headAnswer(req, await sendWire(port, req), /^HTTP\/1\.1 (\d{3}) /);
         const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
-        await new Promise((r) => setImmediate(r));
-        problems.push(...crashProblems());
-        record('files', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await stillUp('files', index, c.labels, req, outcome)))
-          break;
+        if (!(await closeCase('files', index, c.labels, req, outcome, problems))) break;
       }
       if ((await downloads()) !== before) {
-        failures.push({
-          section: 'files',
-          index: -1,
-          labels: ['after all cases'],
-          request: '',
-          outcome: '',
-          problem: {
-            signature: 'a thumbnail or preview was recorded as a download',
-            detail: `${(await downloads()) - before} download row(s) added`,
-          },
+        recordAfter('files', 'after all cases', {
+          signature: 'a thumbnail or preview was recorded as a download',
+          detail: `${(await downloads()) - before} download row(s) added`,
         });
       }
       const pending = await db
