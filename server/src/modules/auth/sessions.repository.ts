@@ -1,49 +1,26 @@
 import { sql } from 'kysely';
 import type { Executor, SessionRow, UserRow } from '../../db/database.js';
+import { findWithUser } from '../../db/with-user.js';
 
 // All SQL of sessions. A session's id is the SHA-256 of its token (sessions.ts).
+
+const SESSION_COLUMNS = [
+  'id',
+  'user_id',
+  'expires_at',
+  'created_at',
+  'user_agent',
+  'address',
+  'last_active_at',
+] as const;
 
 /** The session with its user, or undefined. */
 export async function findSessionWithUser(
   db: Executor,
   sessionId: string,
 ): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-  const row = await db
-    .selectFrom('sessions')
-    .innerJoin('users', 'users.id', 'sessions.user_id')
-    .selectAll('users')
-    .select([
-      'sessions.id as session_id',
-      'sessions.expires_at as session_expires_at',
-      'sessions.created_at as session_created_at',
-      'sessions.user_agent as session_user_agent',
-      'sessions.address as session_address',
-      'sessions.last_active_at as session_last_active_at',
-    ])
-    .where('sessions.id', '=', sessionId)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const {
-    session_id,
-    session_expires_at,
-    session_created_at,
-    session_user_agent,
-    session_address,
-    session_last_active_at,
-    ...user
-  } = row;
-  return {
-    session: {
-      id: session_id,
-      user_id: user.id,
-      expires_at: session_expires_at,
-      created_at: session_created_at,
-      user_agent: session_user_agent,
-      address: session_address,
-      last_active_at: session_last_active_at,
-    },
-    user,
-  };
+  const found = await findWithUser(db, 'sessions', SESSION_COLUMNS, 'id', sessionId);
+  return found && { session: found.row, user: found.user };
 }
 
 export const findUserSessions = (db: Executor, userId: number): Promise<SessionRow[]> =>

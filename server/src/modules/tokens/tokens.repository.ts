@@ -1,5 +1,6 @@
 import type { ApiTokenRow, Executor, UserRow } from '../../db/database.js';
 import { touchTimestamp } from '../../db/touch.js';
+import { findWithUser } from '../../db/with-user.js';
 
 export const insertApiToken = (
   db: Executor,
@@ -33,49 +34,24 @@ export async function deleteUserApiTokens(db: Executor, userId: number): Promise
   await db.deleteFrom('api_tokens').where('user_id', '=', userId).execute();
 }
 
+const TOKEN_COLUMNS = [
+  'id',
+  'user_id',
+  'name',
+  'token_hash',
+  'scopes',
+  'created_at',
+  'expires_at',
+  'last_used_at',
+] as const;
+
+/** The token whose SHA-256 is `tokenHash`, with its user, or undefined. */
 export async function findApiTokenWithUser(
   db: Executor,
   tokenHash: string,
 ): Promise<{ token: ApiTokenRow; user: UserRow } | undefined> {
-  const row = await db
-    .selectFrom('api_tokens')
-    .innerJoin('users', 'users.id', 'api_tokens.user_id')
-    .selectAll('users')
-    .select([
-      'api_tokens.id as token_id',
-      'api_tokens.name as token_name',
-      'api_tokens.token_hash',
-      'api_tokens.scopes',
-      'api_tokens.created_at as token_created_at',
-      'api_tokens.expires_at as token_expires_at',
-      'api_tokens.last_used_at as token_last_used_at',
-    ])
-    .where('api_tokens.token_hash', '=', tokenHash)
-    .executeTakeFirst();
-  if (!row) return undefined;
-  const {
-    token_id,
-    token_name,
-    token_hash,
-    scopes,
-    token_created_at,
-    token_expires_at,
-    token_last_used_at,
-    ...user
-  } = row;
-  return {
-    user,
-    token: {
-      id: token_id,
-      user_id: user.id,
-      name: token_name,
-      token_hash,
-      scopes,
-      created_at: token_created_at,
-      expires_at: token_expires_at,
-      last_used_at: token_last_used_at,
-    },
-  };
+  const found = await findWithUser(db, 'api_tokens', TOKEN_COLUMNS, 'token_hash', tokenHash);
+  return found && { token: found.row, user: found.user };
 }
 
 /** The last_used_at of a request, at most once per interval (db/touch.ts). */
