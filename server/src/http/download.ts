@@ -215,24 +215,9 @@ export async function serveFile(
     'content-security-policy': "default-src 'none'; sandbox",
   };
 
-  if (answeredNotModified(req, res, etag, headers['cache-control'] as string)) return;
-  if (req.method === 'HEAD') {
-    res.writeHead(200, { ...headers, 'content-length': file.size });
-    return void res.end();
-  }
-
-  const range = requestedRange(req, res, file.size, etag);
-  if (range === 'answered') return;
-
-  let body: Readable;
-  try {
-    // Opened before anything is recorded or sent: a missing blob is an error response, not a
-    // truncated download counted in the history.
-    body = await services.files.read(file, range ?? undefined);
-  } catch (err) {
-    if (err instanceof AppError) return options.refuse(err.status, err.message);
-    throw err;
-  }
+  const opened = await openFileBody(req, res, file, headers, services, options.refuse);
+  if (!opened) return;
+  const { body, range } = opened;
   if (!range || range.start === 0) {
     const refusal = await options.record().catch((err: unknown) => {
       body.destroy();
@@ -245,6 +230,41 @@ export async function serveFile(
   }
 
   await sendFileBody(res, body, file, range, headers, log, 'download');
+}
+
+/**
+ * What the download and preview routes answer before any byte: 304 for a matching If-None-Match,
+ * the head of a HEAD, 416 for an unsatisfiable Range; otherwise the file's bytes (the range asked
+ * for, or all), opened before anything is recorded or sent, so a missing blob is an error
+ * response and not a truncated answer. Null once something was answered. `headers` carry the
+ * route's ETag and Cache-Control.
+ */
+export async function openFileBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: FileRow,
+  headers: Record<string, string | number>,
+  services: Services,
+  refuse: (status: number, text: string) => void,
+): Promise<{ body: Readable; range: ByteRange | null } | null> {
+  const etag = String(headers.etag);
+  if (answeredNotModified(req, res, etag, String(headers['cache-control']))) return null;
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'content-length': file.size });
+    res.end();
+    return null;
+  }
+  const range = requestedRange(req, res, file.size, etag);
+  if (range === 'answered') return null;
+  try {
+    return { body: await services.files.read(file, range ?? undefined), range };
+  } catch (err) {
+    if (err instanceof AppError) {
+      refuse(err.status, err.message);
+      return null;
+    }
+    throw err;
+  }
 }
 
 /**

@@ -1,7 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeExtended } from 'content-disposition';
-import type { Readable } from 'node:stream';
-import { AppError } from '../errors.js';
 import type { FileRow } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
@@ -14,8 +12,8 @@ import type { Services } from '../services.js';
 import {
   answeredNotModified,
   fileForRequest,
+  openFileBody,
   refuse,
-  requestedRange,
   sendFileBody,
 } from './download.js';
 import { sendText } from './respond.js';
@@ -116,19 +114,9 @@ export async function handlePreview(
     // are only ever subresources.
     'content-security-policy': kind === 'pdf' ? 'sandbox' : "default-src 'none'; sandbox",
   };
-  if (answeredNotModified(req, res, etag, CACHE)) return;
-  if (req.method === 'HEAD') {
-    res.writeHead(200, { ...headers, 'content-length': file.size });
-    return void res.end();
-  }
-  const range = requestedRange(req, res, file.size, etag);
-  if (range === 'answered') return;
-  let body: Readable;
-  try {
-    body = await services.files.read(file, range ?? undefined);
-  } catch (err) {
-    if (err instanceof AppError) return refuse(req, res, err.status, err.message);
-    throw err;
-  }
-  await sendFileBody(res, body, file, range, headers, log, 'preview');
+  const opened = await openFileBody(req, res, file, headers, services, (status, text) =>
+    refuse(req, res, status, text),
+  );
+  if (!opened) return;
+  await sendFileBody(res, opened.body, file, opened.range, headers, log, 'preview');
 }

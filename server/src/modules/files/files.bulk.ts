@@ -9,7 +9,6 @@ import { canSeeStatus } from '../auth/visibility.js';
 import { audit, type Actor } from '../audit/audit.service.js';
 import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
 import {
-  deleteFileRow,
   findFilesByIds,
   lockFileRows,
   lockTagRows,
@@ -18,7 +17,7 @@ import {
   updateFileRow,
 } from './files.repository.js';
 import { MAX_TAGS_PER_FILE, parseTagNames } from './files.rules.js';
-import { detachDownloads, insertTrashedFile } from './trash.repository.js';
+import { moveToTrash } from './trash.js';
 
 /** Most files one bulk mutation may name: large enough for a page of "all matching", bounded. */
 export const MAX_BULK_IDS = 1000;
@@ -175,27 +174,7 @@ export function createBulkFiles(deps: {
       const now = Date.now();
       const trashed = await run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
-        for (const row of files) {
-          const tagIds = await tagIdsOfFile(trx, row.id);
-          await detachDownloads(trx, row.id);
-          await deleteFileRow(trx, row.id);
-          await insertTrashedFile(trx, row, {
-            deletedAt: now,
-            deletedBy: actor.user?.id ?? null,
-            tagIds,
-          });
-          await audit.record(trx, {
-            actor,
-            action: 'file.delete',
-            target: { type: 'file', id: row.id, label: row.name },
-            details: {
-              before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
-              trash: true,
-              bulk: true,
-            },
-            at: now,
-          });
-        }
+        for (const row of files) await moveToTrash(trx, row, actor, now, true);
         return files;
       });
       if (deps.purgeTrashed) {

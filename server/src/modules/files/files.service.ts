@@ -40,16 +40,15 @@ import {
 import { createSearchService } from '../search/search.service.js';
 import { createQuota } from './quota.js';
 import { createBulkFiles } from './files.bulk.js';
+import { moveToTrash, recordFileDelete } from './trash.js';
 import { audit, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import {
   countTrashedFiles,
   deleteTrashedFile,
-  detachDownloads,
   existingTagIds,
   expiredTrashedFiles,
   findTrashedFile,
   forgetDownloads,
-  insertTrashedFile,
   listTrashedFiles,
   lockTrashedFile,
   reattachDownloads,
@@ -358,31 +357,13 @@ export function createFilesService(deps: {
       const file = await visibleFile(viewer, id);
       assertMayEdit(viewer, file, null);
       if (deps.trashDays === 0) return deleteForGood(file, actor);
-      const now = Date.now();
       await retryOnDeadlock(deps.dialect, () =>
         db.transaction().execute(async (trx) => {
           // In lock order (db/lock-order.ts): the file, then what its deletion's triggers lock.
           if (pg) await lockFileRow(trx, id);
           const row = await findFileById(trx, id);
           if (!row) throw new NotFoundError('No such file.');
-          const tagIds = await tagIdsOfFile(trx, id);
-          await detachDownloads(trx, id);
-          await deleteFileRow(trx, id);
-          await insertTrashedFile(trx, row, {
-            deletedAt: now,
-            deletedBy: actor.user?.id ?? null,
-            tagIds,
-          });
-          await audit.record(trx, {
-            actor,
-            action: 'file.delete',
-            target: { type: 'file', id, label: row.name },
-            details: {
-              before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
-              trash: true,
-            },
-            at: now,
-          });
+          await moveToTrash(trx, row, actor, Date.now());
         }),
       );
       return true;
@@ -514,15 +495,7 @@ export function createFilesService(deps: {
         conn.transaction().execute(async (trx) => {
           const row = await deleteFileRow(trx, id);
           if (!row) return null;
-          await audit.record(trx, {
-            actor,
-            action: 'file.delete',
-            target: { type: 'file', id, label: row.name },
-            details: {
-              before: { status: row.status, size: row.size, uploadedBy: row.uploaded_by },
-              trash: false,
-            },
-          });
+          await recordFileDelete(trx, actor, row, { trash: false });
           return { last: await releaseBlobRef(trx, row.sha256) };
         }),
       );

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
 
@@ -137,22 +137,34 @@ export interface UserCounterDrift {
   counted: number;
 }
 
-/** users.download_count against the user's download rows (they stay when files go). */
-export async function userDownloadDrift(db: Executor): Promise<UserCounterDrift[]> {
+/** Users whose `column` differs from `counted`, a subquery of (owner_id, n) per user. */
+async function userCounterDrift(
+  db: Executor,
+  column: 'download_count' | 'used_bytes',
+  counted: RawBuilder<unknown>,
+): Promise<UserCounterDrift[]> {
+  const stored = sql.ref(`u.${column}`);
   const { rows } = await sql<Record<string, unknown>>`
-    select u.id, u.email, u.download_count, d.n
-    from users u left join (
-      select user_id, count(*) as n from downloads where user_id is not null group by user_id
-    ) d on d.user_id = u.id
-    where u.download_count <> coalesce(d.n, 0)
+    select u.id, u.email, ${stored} as stored, c.n
+    from users u left join (${counted}) c on c.owner_id = u.id
+    where ${stored} <> coalesce(c.n, 0)
     order by u.id`.execute(db);
   return rows.map((r) => ({
     id: num(r.id),
     email: String(r.email),
-    stored: num(r.download_count),
-    counted: num(r.n),
+    stored: num(r.stored),
+    counted: num(r.n ?? 0),
   }));
 }
+
+/** users.download_count against the user's download rows (they stay when files go). */
+export const userDownloadDrift = (db: Executor): Promise<UserCounterDrift[]> =>
+  userCounterDrift(
+    db,
+    'download_count',
+    sql`select user_id as owner_id, count(*) as n from downloads
+        where user_id is not null group by user_id`,
+  );
 
 export async function repairUserDownloads(db: Executor, ids: readonly number[]): Promise<void> {
   if (!ids.length) return;
@@ -191,32 +203,18 @@ export async function userUploadDrift(db: Executor): Promise<UserUploadDrift[]> 
   }));
 }
 
-export interface UserBytesDrift {
-  id: number;
-  email: string;
-  stored: number;
-  counted: number;
-}
+export type UserBytesDrift = UserCounterDrift;
 
 /** users.used_bytes against the sizes of the user's files, trashed ones included. */
-export async function userBytesDrift(db: Executor): Promise<UserBytesDrift[]> {
-  const { rows } = await sql<Record<string, unknown>>`
-    select u.id, u.email, u.used_bytes, f.n
-    from users u left join (
-      select uploaded_by, sum(size) as n from (
-        select uploaded_by, size from files
-        union all select uploaded_by, size from trashed_files
-      ) a where uploaded_by is not null group by uploaded_by
-    ) f on f.uploaded_by = u.id
-    where u.used_bytes <> coalesce(f.n, 0)
-    order by u.id`.execute(db);
-  return rows.map((r) => ({
-    id: num(r.id),
-    email: String(r.email),
-    stored: num(r.used_bytes),
-    counted: num(r.n ?? 0),
-  }));
-}
+export const userBytesDrift = (db: Executor): Promise<UserBytesDrift[]> =>
+  userCounterDrift(
+    db,
+    'used_bytes',
+    sql`select uploaded_by as owner_id, sum(size) as n from (
+          select uploaded_by, size from files
+          union all select uploaded_by, size from trashed_files
+        ) a where uploaded_by is not null group by uploaded_by`,
+  );
 
 /** Recounts used_bytes from the user's files and trash. */
 export async function repairUserBytes(db: Executor, ids: readonly number[]): Promise<void> {
