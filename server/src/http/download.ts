@@ -157,28 +157,43 @@ export function answeredNotModified(
   return true;
 }
 
-export async function handleDownload(
-  req: IncomingMessage,
-  res: ServerResponse,
-  rawId: string,
-  viewer: Viewer | null,
-  services: Services,
-  log: Logger,
-): Promise<void> {
-  const access = await fileForRequest(req, res, rawId, viewer, services);
-  if (!access) return;
-  const { file } = access;
-  const userId = access.viewer.user.id;
+/**
+ * A GET/HEAD route of one file (`/files/:id/download`, `/preview`): `serve` runs once
+ * `fileForRequest` let the caller read the file.
+ */
+export const fileRoute =
+  (
+    serve: (
+      req: IncomingMessage,
+      res: ServerResponse,
+      access: { file: FileRow; viewer: Viewer },
+      services: Services,
+      log: Logger,
+    ) => Promise<void>,
+  ) =>
+  async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawId: string,
+    viewer: Viewer | null,
+    services: Services,
+    log: Logger,
+  ): Promise<void> => {
+    const access = await fileForRequest(req, res, rawId, viewer, services);
+    if (access) await serve(req, res, access, services, log);
+  };
+
+export const handleDownload = fileRoute(async (req, res, { file, viewer }, services, log) => {
   await serveFile(req, res, file, {
     services,
     log,
     record: async () =>
-      (await services.downloads.record(file.id, userId))
+      (await services.downloads.record(file.id, viewer.user.id))
         ? null
         : new NotFoundError('No such file.'),
     refuse: (status, text) => refuse(req, res, status, text),
   });
-}
+});
 
 /** How a route that serves a file's bytes records a download and turns a failure away. */
 export interface ServeFileOptions {

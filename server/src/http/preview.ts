@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeExtended } from 'content-disposition';
 import type { FileRow } from '../db/database.js';
-import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import {
   previewKind,
@@ -12,6 +11,7 @@ import type { Services } from '../services.js';
 import {
   answeredNotModified,
   fileForRequest,
+  fileRoute,
   openFileBody,
   refuse,
   sendFileBody,
@@ -88,17 +88,7 @@ export async function serveThumbnail(
 const inline = (name: string) =>
   `inline; filename="${name.replace(/[^\x20-\x7e]|["\\/%]/g, '_')}"; filename*=${encodeExtended(name)}`;
 
-export async function handlePreview(
-  req: IncomingMessage,
-  res: ServerResponse,
-  rawId: string,
-  viewer: Viewer | null,
-  services: Services,
-  log: Logger,
-): Promise<void> {
-  const access = await fileForRequest(req, res, rawId, viewer, services);
-  if (!access) return;
-  const { file } = access;
+export const handlePreview = fileRoute(async (req, res, { file }, services, log) => {
   const kind = previewKind(file.mime_type);
   if (!kind) return refuse(req, res, 404, 'This file has no preview.');
   const etag = `"${file.sha256}"`;
@@ -119,4 +109,4 @@ export async function handlePreview(
   );
   if (!opened) return;
   await sendFileBody(res, opened.body, file, opened.range, headers, log, 'preview');
-}
+});
