@@ -72,6 +72,23 @@ const wholeNumber = (fallback: number, min: number, max: number, message: string
 const positiveInt = (name: string, fallback: number) =>
   wholeNumber(fallback, 1, Number.MAX_SAFE_INTEGER, `${name} must be a positive whole number`);
 
+/** An http(s) URL, or null when unset or empty. */
+const httpUrl = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return null;
+      try {
+        const url = new URL(v);
+        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
+        return url;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an http(s) URL` });
+        return z.NEVER;
+      }
+    });
+
 const envSchema = z.object({
   PORT: wholeNumber(3000, 0, 65535, 'PORT must be a port number (0–65535)'),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -103,20 +120,7 @@ const envSchema = z.object({
     10,
     'TRUST_PROXY must be the number of reverse proxies in front (0–10)',
   ),
-  PUBLIC_ORIGIN: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (!v) return null;
-      try {
-        const url = new URL(v);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-        return url;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'PUBLIC_ORIGIN must be an http(s) URL' });
-        return z.NEVER;
-      }
-    }),
+  PUBLIC_ORIGIN: httpUrl('PUBLIC_ORIGIN'),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -167,20 +171,7 @@ const envSchema = z.object({
   REQUIRE_ADMIN_TOTP: z
     .enum(['on', 'off'], { message: 'REQUIRE_ADMIN_TOTP must be "on" or "off"' })
     .default('off'),
-  OIDC_ISSUER: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (!v) return null;
-      try {
-        const url = new URL(v);
-        if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error();
-        return url;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'OIDC_ISSUER must be an http(s) URL' });
-        return z.NEVER;
-      }
-    }),
+  OIDC_ISSUER: httpUrl('OIDC_ISSUER'),
   OIDC_CLIENT_ID: z.string().optional(),
   OIDC_CLIENT_SECRET: z.string().optional(),
   OIDC_ADMIN_GROUP: z.string().optional(),

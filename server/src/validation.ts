@@ -8,6 +8,14 @@ import { BadUserInputError } from './errors.js';
 export const noControlCharacters = (message = 'must not contain control characters') =>
   z.string().refine((v) => !/\p{Cc}/u.test(v), message);
 
+/** A name people give (their account's, a passkey's): trimmed, one line, 1–100 characters. */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .pipe(noControlCharacters());
+
 /** Length in code points, as people count characters ("é" and "你" are one each). */
 export const codePoints = (v: string) => [...v].length;
 

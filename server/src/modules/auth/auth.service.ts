@@ -10,7 +10,7 @@ import {
   UnauthenticatedError,
 } from '../../errors.js';
 import { hashToken } from '../../secrets.js';
-import { noControlCharacters, parseInput } from '../../validation.js';
+import { displayName, parseInput } from '../../validation.js';
 import { deleteUserApiTokens } from '../tokens/tokens.repository.js';
 import {
   findUserByEmail,
@@ -74,14 +74,7 @@ const password = z
   .string()
   .min(8, 'must be at least 8 characters')
   .max(256, 'must be at most 256 characters');
-const name = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .pipe(noControlCharacters());
-
-const registerInput = z.object({ email, name, password });
+const registerInput = z.object({ email, name: displayName, password });
 
 const BANNED_MESSAGE = 'This account has been banned. Contact an administrator.';
 

@@ -10,7 +10,7 @@ import {
 import { z } from 'zod';
 import type { Db, PasskeyRow, UserRow } from '../../db/database.js';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.js';
-import { noControlCharacters, parseInput } from '../../validation.js';
+import { displayName, parseInput } from '../../validation.js';
 import type { AuthResult, Client } from '../auth/auth.service.js';
 import type { AuthRateLimits } from '../auth/rate-limit.js';
 import type { Sessions } from '../auth/sessions.js';
@@ -42,13 +42,6 @@ const isCredentialId = (id: unknown): id is string =>
 const CHALLENGE_MS = 5 * 60 * 1000;
 /** A WebAuthn response is a few kilobytes; anything much larger is refused unread. */
 const MAX_RESPONSE_CHARS = 64 * 1024;
-
-const name = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .pipe(noControlCharacters());
 
 function parseResponse<T>(text: string): T {
   const invalid = BadUserInputError.field('response', 'is not a WebAuthn response');
@@ -114,7 +107,9 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
       address: string,
     ): Promise<PasskeyRow> {
       const response = parseResponse<RegistrationResponseJSON>(input.response);
-      const label = parseInput(z.object({ name }), { name: input.name ?? 'Passkey' }).name;
+      const label = parseInput(z.object({ name: displayName }), {
+        name: input.name ?? 'Passkey',
+      }).name;
       let verified;
       try {
         verified = await verifyRegistrationResponse({
@@ -209,7 +204,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
     },
 
     async rename(userId: number, id: string, newName: string): Promise<PasskeyRow> {
-      const label = parseInput(z.object({ name }), { name: newName }).name;
+      const label = parseInput(z.object({ name: displayName }), { name: newName }).name;
       const row = isCredentialId(id) ? await renamePasskey(db, userId, id, label) : undefined;
       if (!row) throw new NotFoundError('No such passkey.');
       return row;
