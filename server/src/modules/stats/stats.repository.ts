@@ -154,39 +154,30 @@ export async function countLinkDownloads(db: Executor, f: StatsFilter): Promise<
 }
 
 /** The files downloaded most in [from, to), most first, then by id; deleted files left out. */
-export async function topDownloadedFiles(
-  db: Executor,
-  f: StatsFilter,
-  limit: number,
-): Promise<Counted[]> {
-  if (f.from >= f.to || limit <= 0) return [];
-  const rows = await filteredDownloads(db, f)
-    .select(['d.file_id', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('d.file_id', 'is not', null)
-    .groupBy('d.file_id')
-    .orderBy('count', 'desc')
-    .orderBy('d.file_id')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => ({ id: Number(r.file_id), count: Number(r.count) }));
-}
+export const topDownloadedFiles = (db: Executor, f: StatsFilter, limit: number) =>
+  topBy(db, f, limit, 'd.file_id');
 
 /** The users who downloaded most in [from, to), most first, then by id; anonymous rows left out. */
-export async function topDownloaders(
+export const topDownloaders = (db: Executor, f: StatsFilter, limit: number) =>
+  topBy(db, f, limit, 'd.user_id');
+
+/** The values of `column` with the most downloads in [from, to), most first, then by value. */
+async function topBy(
   db: Executor,
   f: StatsFilter,
   limit: number,
+  column: 'd.file_id' | 'd.user_id',
 ): Promise<Counted[]> {
   if (f.from >= f.to || limit <= 0) return [];
   const rows = await filteredDownloads(db, f)
-    .select(['d.user_id', (eb) => eb.fn.countAll<number>().as('count')])
-    .where('d.user_id', 'is not', null)
-    .groupBy('d.user_id')
+    .select([sql.ref<number>(column).as('id'), (eb) => eb.fn.countAll<number>().as('count')])
+    .where(column, 'is not', null)
+    .groupBy(column)
     .orderBy('count', 'desc')
-    .orderBy('d.user_id')
+    .orderBy(column)
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ id: Number(r.user_id), count: Number(r.count) }));
+  return rows.map((r) => ({ id: Number(r.id), count: Number(r.count) }));
 }
 
 /**
