@@ -1,6 +1,8 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import dc from 'node:diagnostics_channel';
 import fs from 'node:fs/promises';
 import http from 'node:http';
+import type net from 'node:net';
 import path from 'node:path';
 import type { GraphQLResponse, TestServer } from './harness.js';
 import { startLocalS3, type LocalS3 } from './s3.js';
@@ -124,16 +126,37 @@ export interface RawResponse {
   partsSent: number;
 }
 
+// The test server runs in this process: the server's end of each connection, by the client's
+// port, shows how much of a request it has read (Node's own `net.server.socket` channel).
+const serverEnds = new Map<number, net.Socket>();
+dc.subscribe('net.server.socket', (message) => {
+  const { socket } = message as { socket: net.Socket };
+  const port = socket.remotePort;
+  if (port === undefined) return;
+  serverEnds.set(port, socket);
+  socket.once('close', () => {
+    if (serverEnds.get(port) === socket) serverEnds.delete(port);
+  });
+});
+
+/** Whether the server (in this process) has read every byte `req` has written so far. */
+export function serverCaughtUp(req: http.ClientRequest): boolean {
+  const mine = req.socket;
+  const theirs = mine?.localPort === undefined ? undefined : serverEnds.get(mine.localPort);
+  return theirs !== undefined && theirs.bytesRead >= mine!.bytesWritten;
+}
+
 /**
- * Sends request headers and then `parts` of a body one by one (waiting `gapMs` in between) over
- * one connection, and resolves with the response as soon as it is complete, whether or not the
- * server read everything. Errors after the response (the server cutting the connection) are
- * ignored: that is the behaviour under test.
+ * Sends request headers and then `parts` of a body one by one over one connection, each once the
+ * server has read the one before (or, with `gapMs`, a slow client's pace: that long apart), and
+ * resolves with the response as soon as it is complete, whether or not the server read
+ * everything. Errors after the response (the server cutting the connection) are ignored: that
+ * is the behaviour under test.
  */
 export function rawRequest(
   url: string,
   options: { method?: string; headers: Record<string, string | number>; parts: Buffer[] },
-  gapMs = 20,
+  gapMs?: number,
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
@@ -166,7 +189,9 @@ export function rawRequest(
         if (answered || req.destroyed) return;
         await new Promise<void>((r) => req.write(part, () => r()));
         sent++;
-        await new Promise((r) => setTimeout(r, gapMs));
+        if (gapMs !== undefined) await new Promise((r) => setTimeout(r, gapMs));
+        // A server that stops reading answers (or closes) instead: that ends the wait too.
+        else while (!answered && !req.destroyed && !serverCaughtUp(req)) await tick();
       }
       if (!answered && !req.destroyed) req.end();
     })().catch(() => undefined);
@@ -231,6 +256,8 @@ export async function storageUnderTest(kind: StorageKind): Promise<StorageUnderT
     },
   };
 }
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
 export async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Page } from '@playwright/test';
-import { expect, screenshot, signIn, test } from './fixtures';
+import { expect, screenshot, signIn, test, type Api, type TestUser } from './fixtures';
 
 // Every upload of the web app goes through /uploads (tus). The server is told to ask for 1 MiB
 // requests (UPLOAD_CHUNK_BYTES, as behind a proxy that limits bodies), so a file of a few MiB
@@ -54,13 +54,40 @@ async function pick(page: Page, name: string, bytes: Buffer) {
   await page.getByTestId('upload-dialog').getByRole('button', { name: 'Upload' }).click();
 }
 
+/** A new account, signed in, on its workspace. */
+async function openWorkspace(page: Page, api: Api): Promise<TestUser> {
+  const me = await api.register();
+  await signIn(page, me);
+  await page.goto('/workspace');
+  return me;
+}
+
+/**
+ * Uploads `bytes` as `name`, letting `allowed` PATCH requests through; resolves once the next one
+ * is held (see holdPatches).
+ */
+async function startHeld(page: Page, name: string, bytes: Buffer, allowed: number) {
+  const hold = await holdPatches(page, allowed);
+  await pick(page, name, bytes);
+  await expect.poll(() => hold.seen).toBe(allowed + 1);
+  return hold;
+}
+
+/** The SHA-256 the server stored for the file `me` finds by `name`. */
+async function storedSha256(api: Api, me: TestUser, name: string): Promise<string> {
+  const found = await api.gql<{ files: { edges: { node: { sha256: string } }[] } }>(
+    FIND,
+    { q: name },
+    me.token,
+  );
+  return found.data!.files.edges[0]!.node.sha256;
+}
+
 test('a 24 MiB file goes through /uploads in 1 MiB requests and arrives byte for byte', async ({
   page,
   api,
 }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
+  const me = await openWorkspace(page, api);
   const bytes = randomBytes(24 * CHUNK + 12_345);
   const offsets: number[] = [];
   let multipart = 0;
@@ -71,9 +98,7 @@ test('a 24 MiB file goes through /uploads in 1 MiB requests and arrives byte for
       multipart++;
   });
   // Held after 5 requests so the running state can be looked at however fast the machine.
-  const hold = await holdPatches(page, 5);
-  await pick(page, 'big.bin', bytes);
-  await expect.poll(() => hold.seen).toBe(6);
+  const hold = await startHeld(page, 'big.bin', bytes, 5);
   // The file's own bytes, speed and time left while it runs.
   await expect(item(page, 'big.bin').getByTestId('upload-status')).toContainText(
     /B of [\d.]+ MB · [\d.]+ [KMG]B\/s · \d+ (s|min) left/,
@@ -98,14 +123,10 @@ test('a 24 MiB file goes through /uploads in 1 MiB requests and arrives byte for
 });
 
 test('pause keeps what the server stored; resume goes on from there', async ({ page, api }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
+  const me = await openWorkspace(page, api);
   const bytes = randomBytes(8 * CHUNK + 7);
-  const hold = await holdPatches(page, 3);
-  await pick(page, 'paused.bin', bytes);
+  const hold = await startHeld(page, 'paused.bin', bytes, 3);
   const paused = item(page, 'paused.bin');
-  await expect.poll(() => hold.seen).toBe(4);
   await expect(paused).toHaveAttribute('data-status', 'uploading');
   await paused.getByRole('button', { name: 'Pause upload of paused.bin' }).click();
   await expect(paused).toHaveAttribute('data-status', 'paused');
@@ -132,26 +153,17 @@ test('pause keeps what the server stored; resume goes on from there', async ({ p
   await paused.getByRole('button', { name: 'Resume upload of paused.bin' }).click();
   await expect(tray(page)).toBeHidden();
   expect(hold.offsets[before]).toBe(3 * CHUNK);
-  const found = await api.gql<{ files: { edges: { node: { sha256: string } }[] } }>(
-    FIND,
-    { q: 'paused.bin' },
-    me.token,
-  );
-  expect(found.data!.files.edges[0]!.node.sha256).toBe(sha256(bytes));
+  expect(await storedSha256(api, me, 'paused.bin')).toBe(sha256(bytes));
 });
 
 test('offline mid-upload: the item waits for the connection and goes on by itself', async ({
   page,
   api,
 }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
+  const me = await openWorkspace(page, api);
   const bytes = randomBytes(5 * CHUNK + 3);
-  const hold = await holdPatches(page, 2);
-  await pick(page, 'offline.bin', bytes);
+  const hold = await startHeld(page, 'offline.bin', bytes, 2);
   const waiting = item(page, 'offline.bin');
-  await expect.poll(() => hold.seen).toBe(3);
   await page.context().setOffline(true);
   hold.release();
   await expect(waiting).toHaveAttribute('data-status', 'paused');
@@ -160,22 +172,13 @@ test('offline mid-upload: the item waits for the connection and goes on by itsel
   await page.context().setOffline(false);
   await expect(page.getByTestId('file-row').filter({ hasText: 'offline.bin' })).toBeVisible();
   await expect(tray(page)).toBeHidden();
-  const found = await api.gql<{ files: { edges: { node: { sha256: string } }[] } }>(
-    FIND,
-    { q: 'offline.bin' },
-    me.token,
-  );
-  expect(found.data!.files.edges[0]!.node.sha256).toBe(sha256(bytes));
+  expect(await storedSha256(api, me, 'offline.bin')).toBe(sha256(bytes));
 });
 
 test('cancel ends the upload on the server and leaves nothing', async ({ page, api }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
-  const hold = await holdPatches(page, 2);
-  await pick(page, 'cancelled.bin', randomBytes(6 * CHUNK));
+  const me = await openWorkspace(page, api);
+  const hold = await startHeld(page, 'cancelled.bin', randomBytes(6 * CHUNK), 2);
   const cancelled = item(page, 'cancelled.bin');
-  await expect.poll(() => hold.seen).toBe(3);
   const [url] = await rememberedUrls(page);
   const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url() === url);
   await cancelled.getByRole('button', { name: 'Cancel upload of cancelled.bin' }).click();
@@ -199,13 +202,9 @@ test('after a reload mid-upload the same file continues from the server’s offs
   page,
   api,
 }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
+  const me = await openWorkspace(page, api);
   const bytes = randomBytes(8 * CHUNK + 99);
-  const hold = await holdPatches(page, 3);
-  await pick(page, 'reloaded.bin', bytes);
-  await expect.poll(() => hold.seen).toBe(4);
+  await startHeld(page, 'reloaded.bin', bytes, 3);
   const [url] = await rememberedUrls(page);
   // The reload cancels the held PATCH first: unrouted while still held, it would go on to the
   // server and move the offset after it was read below.
@@ -239,22 +238,13 @@ test('after a reload mid-upload the same file continues from the server’s offs
   // Nothing sent twice: the first request after the reload starts where the server stopped.
   expect(offsets[0]).toBe(stored);
   expect(offsets).toHaveLength(Math.ceil((bytes.length - stored) / CHUNK));
-  const found = await api.gql<{ files: { edges: { node: { sha256: string } }[] } }>(
-    FIND,
-    { q: 'reloaded.bin' },
-    me.token,
-  );
-  expect(found.data!.files.edges[0]!.node.sha256).toBe(sha256(bytes));
+  expect(await storedSha256(api, me, 'reloaded.bin')).toBe(sha256(bytes));
   expect(await rememberedUrls(page)).toEqual([]);
 });
 
 test('after a reload, Discard ends the unfinished uploads on the server', async ({ page, api }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
-  const hold = await holdPatches(page, 1);
-  await pick(page, 'dropped.bin', randomBytes(4 * CHUNK));
-  await expect.poll(() => hold.seen).toBe(2);
+  await openWorkspace(page, api);
+  await startHeld(page, 'dropped.bin', randomBytes(4 * CHUNK), 1);
   const [url] = await rememberedUrls(page);
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.reload();
@@ -277,12 +267,8 @@ test('an unfinished upload the server no longer has is not offered after a reloa
   page,
   api,
 }) => {
-  const me = await api.register();
-  await signIn(page, me);
-  await page.goto('/workspace');
-  const hold = await holdPatches(page, 1);
-  await pick(page, 'expired.bin', randomBytes(3 * CHUNK));
-  await expect.poll(() => hold.seen).toBe(2);
+  await openWorkspace(page, api);
+  await startHeld(page, 'expired.bin', randomBytes(3 * CHUNK), 1);
   const [url] = await rememberedUrls(page);
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.goto('about:blank');
@@ -311,9 +297,7 @@ test('another account in the same browser is not offered someone else’s unfini
   const second = await api.register();
   await signIn(page, first);
   await page.goto('/workspace');
-  const hold = await holdPatches(page, 1);
-  await pick(page, 'mine.bin', randomBytes(3 * CHUNK));
-  await expect.poll(() => hold.seen).toBe(2);
+  await startHeld(page, 'mine.bin', randomBytes(3 * CHUNK), 1);
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.goto('about:blank');
   await signIn(page, second);

@@ -8,6 +8,7 @@ import {
   eventually,
   multipartBody,
   rawRequest,
+  serverCaughtUp,
   storageUnderTest,
   upload,
   uploadOk,
@@ -245,19 +246,15 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
   it('answers a declared-too-large upload before reading its body, and closes the connection', async () => {
     const before = await rowCounts(t);
     const { contentType } = await multipartBody('x');
-    const res = await rawRequest(
-      `${t.url}/graphql`,
-      {
-        headers: {
-          authorization: `Bearer ${alice.token}`,
-          'content-type': contentType,
-          'content-length': 10 * 1024 ** 3,
-        },
-        // The client keeps sending (about 64 MiB) unless the server stops it.
-        parts: Array.from({ length: 1024 }, () => Buffer.alloc(64 * 1024, 7)),
+    const res = await rawRequest(`${t.url}/graphql`, {
+      headers: {
+        authorization: `Bearer ${alice.token}`,
+        'content-type': contentType,
+        'content-length': 10 * 1024 ** 3,
       },
-      1,
-    );
+      // The client keeps sending (about 64 MiB) unless the server stops it.
+      parts: Array.from({ length: 1024 }, () => Buffer.alloc(64 * 1024, 7)),
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     // The answer came while the client was still sending: the server did not wait for the body.
@@ -324,10 +321,10 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
       req.on('error', () => undefined);
       req.on('response', () => reject(new Error('the server answered a half-sent upload')));
       req.write(body.subarray(0, body.length / 2), async () => {
-        // On disk the temp file exists once the file part streams into storage; S3 writes an
-        // object this small in one request at its end, so there is nothing to see until then.
+        // The server has the first half; on disk its temp file exists once the file part streams
+        // into storage (S3 writes an object this small in one request at its end: nothing to see).
+        await eventually(async () => serverCaughtUp(req));
         if (kind === 'local') await eventually(async () => (await store.countTemp(t)) > 0);
-        else await new Promise((r) => setTimeout(r, 300));
         req.destroy();
         resolve();
       });
