@@ -114,7 +114,7 @@ test('the trash lists tags, and restores or deletes a selection in one go each',
   const bar = page.getByTestId('trash-bulk');
   await expect(bar.getByTestId('trash-bulk-count')).toHaveText('2 selected');
   await bar.getByTestId('trash-bulk-restore').click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Restore 2 files' }).click();
+  await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Restore 2 files' }).click();
   await expect(page.getByText('Restored 2 files.')).toBeVisible();
   await expect(rows).toHaveCount(1);
   const files = await api.gql<{
@@ -127,7 +127,7 @@ test('the trash lists tags, and restores or deletes a selection in one go each',
 
   await page.getByTestId('trash-select-page').check();
   await bar.getByTestId('trash-bulk-purge').click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Delete forever' }).click();
+  await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Delete forever' }).click();
   await expect(page.getByText('Deleted 1 file for good.')).toBeVisible();
   await expect(page.getByTestId('empty-trash')).toBeVisible();
 });
@@ -140,7 +140,7 @@ test('Admin → Files: a single delete offers Undo', async ({ page, api, cabinet
   const row = page.getByTestId('files-row').filter({ hasText: 'oops.txt' });
   await row.getByTestId('file-actions').click();
   await page.getByRole('menuitem', { name: 'Delete…' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Move to trash' }).click();
+  await page.getByTestId('confirm-dialog').getByRole('button', { name: 'Move to trash' }).click();
   await expect(page.getByText('Moved “oops.txt” to the trash.')).toBeVisible();
   await expect(page.getByTestId('files-row')).toHaveCount(0);
   await page.getByRole('button', { name: 'Undo' }).click();
