@@ -228,3 +228,40 @@ test('"all N matching" above 1,000 goes in requests of 1,000 with a progress bar
   // A ZIP holds at most 1,000: the button says so instead of failing.
   await expect(bar.getByTestId('bulk-zip')).toBeDisabled();
 });
+
+test('the workspace tags and untags the selected files of one’s own', async ({ page, api }) => {
+  const me = await api.register({ name: 'Tom Tagger' });
+  const other = await api.register({ name: 'Olga Other' });
+  await api.upload(me.token, { name: 'mine-1.txt', content: '1', tags: [] });
+  await api.upload(me.token, { name: 'mine-2.txt', content: '2', tags: [] });
+  await api.upload(other.token, { name: 'theirs.txt', content: '3', tags: [] });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-select-page').check();
+  const bar = page.getByTestId('bulk-bar');
+  await expect(bar.getByTestId('bulk-bar-count')).toHaveText('3 selected');
+  await bar.getByTestId('bulk-tag-input').fill('Project X');
+  await bar.getByRole('button', { name: 'Add tag' }).click();
+  await expect(page.getByText('Tagged 2 files “Project X”.')).toBeVisible();
+  const tagsOf = async () => {
+    const res = await api.gql<{
+      files: { edges: { node: { name: string; tags: { name: string }[] } }[] };
+    }>(
+      `{ files(first: 10, orderBy: NAME) { edges { node { name tags { name } } } } }`,
+      {},
+      me.token,
+    );
+    return Object.fromEntries(
+      res.data!.files.edges.map((e) => [e.node.name, e.node.tags.map((t) => t.name)]),
+    );
+  };
+  expect(await tagsOf()).toEqual({
+    'mine-1.txt': ['Project X'],
+    'mine-2.txt': ['Project X'],
+    'theirs.txt': [],
+  });
+  await bar.getByTestId('bulk-tag-input').fill('project x');
+  await bar.getByRole('button', { name: 'Remove tag' }).click();
+  await expect(page.getByText('Removed “project x” from 2 files.')).toBeVisible();
+  expect(await tagsOf()).toEqual({ 'mine-1.txt': [], 'mine-2.txt': [], 'theirs.txt': [] });
+});
