@@ -402,6 +402,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         if (sha256(bytes) !== file.sha256) note('download', `file ${file.id}: wrong bytes`);
       };
 
+      // A few files as one ZIP (/files/zip), cut by the kill mid-way or not: one download per
+      // file counted, all or none (the doctor checks the counters against the rows).
+      const zipDownload = async (user: User, { pick }: Rng) => {
+        if (!known.length) return;
+        const some = [...new Set([pick(known), pick(known), pick(known)])];
+        const res = await fetch(`${child.url}/files/zip?ids=${some.map((f) => f.id).join(',')}`, {
+          headers: { authorization: `Bearer ${user.token}` },
+        });
+        const bytes = Buffer.from(await res.arrayBuffer());
+        // One file HIDDEN for a USER, or deleted: the whole ZIP is a 404.
+        if (res.status === 404) return;
+        if (res.status !== 200) return note('zip', `status ${res.status}`);
+        const entries = bytes.length >= 22 ? bytes.readUInt16LE(bytes.length - 12) : -1;
+        if (bytes.readUInt32LE(bytes.length - 22) !== 0x06054b50 || entries !== some.length) {
+          note(
+            'zip',
+            `${some.length} files asked, a ZIP of ${bytes.length} bytes, ${entries} entries`,
+          );
+        }
+      };
+
       // Thumbnails made, cut by the kill mid-way, and made again after it (modules/previews): an
       // image, a 404 for other types or a 503 while a dead instance's claim lapses; never a 500.
       const thumbnail = async (user: User, { pick }: Rng) => {
@@ -469,6 +490,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
                   user.token,
                 );
           if (checkErrors(`bulk ${kind}`, res) && kind === 'delete') {
+            // Then, as often, all restored or all purged in one request (restoreFiles,
+            // purgeFiles): trash and quota counters, blob references, relinked downloads.
+            const then = random();
+            if (then < 0.33) {
+              const back = await gql(
+                `mutation($ids: [ID!]!) { restoreFiles(ids: $ids) { id } }`,
+                { ids },
+                user.token,
+              );
+              if (checkErrors('bulk restore', back)) return;
+            } else if (then < 0.66) {
+              checkErrors(
+                'bulk purge',
+                await gql(`mutation($ids: [ID!]!) { purgeFiles(ids: $ids) }`, { ids }, user.token),
+              );
+            }
             for (const f of some) if (known.includes(f)) known.splice(known.indexOf(f), 1);
           }
           return;
@@ -507,7 +544,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           if (r < 0.08) await guard('tus', async () => void (await tusStep(slot, user, rng, note)));
           else if (r < 0.3) await guard('upload', () => upload(user, rng));
           else if (r < 0.38) await guard('cut upload', () => cutUpload(user, rng));
-          else if (r < 0.53) await guard('download', () => download(user, rng));
+          else if (r < 0.49) await guard('download', () => download(user, rng));
+          else if (r < 0.53) await guard('zip', () => zipDownload(user, rng));
           else if (r < 0.58) await guard('share', () => shareDownload(user, rng));
           else if (r < 0.63) await guard('thumbnail', () => thumbnail(user, rng));
           else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));

@@ -8,6 +8,7 @@ import { createYogaServer } from './graphql/yoga.js';
 import { clientAddress } from './http/client-address.js';
 import { isCrossOrigin, passesCsrfCheck, readCredentials } from './http/credentials.js';
 import { handleDownload } from './http/download.js';
+import { FILES_ZIP_ROUTE, handleFilesZip } from './http/files-zip.js';
 import { handleOidcRoute } from './http/oidc.js';
 import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
@@ -135,6 +136,10 @@ export function createApp(deps: Deps & { log: Logger }): App {
     if (download) {
       const auth = await authenticate(req);
       return handleDownload(req, res, download[1]!, auth.viewer, services, log);
+    }
+    if (url.pathname === FILES_ZIP_ROUTE) {
+      const auth = await authenticate(req);
+      return handleFilesZip(req, res, url, auth.viewer, services, log);
     }
     const oidc = /^\/auth\/oidc\/(start|callback)$/.exec(url.pathname);
     if (oidc) {

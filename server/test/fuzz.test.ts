@@ -9,6 +9,7 @@ import { hashSeed, Random } from './fuzz/random.js';
 import { shareCase, type ShareFixture } from './fuzz/share.js';
 import { tusCase, type FreshUpload } from './fuzz/tus.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
+import { zipCase } from './fuzz/zip.js';
 import { insertFiles } from './library.js';
 import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 
@@ -19,12 +20,12 @@ import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 // and no file row for an upload that did not succeed; it must stay up throughout.
 //
 // Seeded and bounded: FUZZ_SEED picks the run, FUZZ_CASES the number of cases per section, and
-// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17) replays one case of a run. Every case draws from its own
+// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17, zip:17) replays one case of a run. Every case draws from its own
 // PRNG seeded by (seed, section, index), so a replay needs nothing else.
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202) >>> 0;
 const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 400));
-const ONLY = /^(multipart|graphql|tus|share|files):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
+const ONLY = /^(multipart|graphql|tus|share|files|zip):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
 /** Small, so that "over the limit" cases are cheap to send. */
 const LIMIT = 64 * 1024;
 /** Health is checked, and progress shown, once per batch. */
@@ -33,7 +34,7 @@ const BATCH = 25;
 const SHOWN_PER_SIGNATURE = 3;
 const DATABASE = process.env.TEST_DATABASE_URL ? 'postgresql' : 'sqlite';
 
-type Section = 'multipart' | 'graphql' | 'tus' | 'share' | 'files';
+type Section = 'multipart' | 'graphql' | 'tus' | 'share' | 'files' | 'zip';
 
 interface Failure {
   section: Section;
@@ -508,6 +509,86 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       expect(pending).toEqual([]);
       expect(await healthy()).toBe(true);
       report('files');
+    },
+    CASES * 400 + 60_000,
+  );
+
+  it(
+    'answers mutated selection ZIP requests with codes, counting one download per file served',
+    async () => {
+      const db = t.server.connection.db;
+      const downloads = async () =>
+        Number(
+          (
+            await db
+              .selectFrom('downloads')
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      // Files of their own: the GraphQL fuzz may have trashed or hidden the pool's.
+      const own = await Promise.all(
+        ['one', 'two', 'three'].map((n) =>
+          uploadOk(t, `zip bytes ${n}`, { token: tokens.user, filename: `${n}.txt` }),
+        ),
+      );
+      const fileIds = [...own.map((f) => f.id), ...ids.files];
+      const before = await downloads();
+      let served = 0;
+      let unseen = 0;
+      for (const index of indices('zip')) {
+        const rng = new Random(hashSeed(SEED, 'zip', index));
+        const c = zipCase(rng, fileIds);
+        const req = c.request(tokens);
+        let outcome = await sendWire(port, req);
+        const headBlock =
+          req.method === 'HEAD' && outcome.kind === 'closed'
+            ? /^HTTP\/1\.1 (\d{3}) /.exec(outcome.partial)
+            : null;
+        if (headBlock) {
+          outcome = {
+            kind: 'answered',
+            status: Number(headBlock[1]),
+            headers: {},
+            body: Buffer.alloc(0),
+          };
+        }
+        const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
+        if (outcome.kind === 'answered' && outcome.status === 200 && req.method === 'GET') {
+          // The ZIP's end record holds its number of entries: one download each.
+          const body = outcome.body;
+          const eocd = body.length >= 22 ? body.readUInt32LE(body.length - 22) : 0;
+          if (eocd !== 0x06054b50) {
+            problems.push({ signature: 'a 200 ZIP without its end record', detail: '' });
+          } else {
+            served += body.readUInt16LE(body.length - 12);
+          }
+        }
+        unseen += c.unseenCount;
+        await new Promise((r) => setImmediate(r));
+        problems.push(...crashProblems());
+        record('zip', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await stillUp('zip', index, c.labels, req, outcome)))
+          break;
+      }
+      const added = (await downloads()) - before;
+      if (added < served || added > served + unseen) {
+        failures.push({
+          section: 'zip',
+          index: -1,
+          labels: ['after all cases'],
+          request: '',
+          outcome: '',
+          problem: {
+            signature: 'downloads counted do not match the ZIP entries served',
+            detail: `${added} row(s) added, ${served} entries served, ${unseen} possible from cut requests`,
+          },
+        });
+      }
+      // Enough cases are plain valid GETs that some ZIPs must have been served.
+      if (!ONLY && CASES >= 50) expect(served).toBeGreaterThan(0);
+      expect(await healthy()).toBe(true);
+      report('zip');
     },
     CASES * 400 + 60_000,
   );

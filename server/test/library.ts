@@ -60,6 +60,12 @@ export async function insertFiles(t: TestServer, files: FileSpec[]): Promise<num
     }
     ids.push(row.id);
   }
+  // One reference per file, as an upload keeps it: purging them releases the blob in turn.
+  await db
+    .updateTable('blobs')
+    .set((eb) => ({ ref_count: eb('ref_count', '+', files.length) }))
+    .where('sha256', '=', BLOB)
+    .execute();
   return ids;
 }
 

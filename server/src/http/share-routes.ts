@@ -1,31 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import zlib from 'node:zlib';
-import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import yazl from 'yazl';
-import type { FileRow } from '../db/database.js';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
 import type { Services } from '../services.js';
-import { contentDisposition, refuse, serveFile } from './download.js';
+import { refuse, serveFile } from './download.js';
 import { serveThumbnail, thumbnailSize } from './preview.js';
 import { sendText } from './respond.js';
+import { sendZip } from './zip.js';
 
 // The routes of share links (docs/api.md, "Share links"): one file's bytes, exactly as the
 // download route serves them, its thumbnail exactly as the thumbnail route serves it, and every
 // file of the link as one ZIP streamed while it is read.
 // No account: the link's token is the credential, and for a link with a password, a proof
 // (`key=` or the link's cookie) from `share(token, password)`.
-
-// yazl checksums every entry with buffer-crc32, a byte-at-a-time JavaScript loop: ~60 MiB/s here,
-// which capped a ZIP at under half the download route's speed. Node's own zlib.crc32 (native,
-// same function, same results) does several GiB/s, so yazl's copy of buffer-crc32 is pointed at
-// it. The ZIP test checks every entry's CRC against a separate implementation.
-const yazlRequire = createRequire(createRequire(import.meta.url).resolve('yazl'));
-(yazlRequire('buffer-crc32') as { unsigned: (buf: Buffer, previous?: number) => number }).unsigned =
-  (buf, previous = 0) => zlib.crc32(buf, previous);
 
 export const SHARE_ROUTE = /^\/s\/([^/]+)\/(?:files\/([^/]+)\/(download|thumbnail)|(zip))$/;
 
@@ -61,7 +48,7 @@ export async function handleShareRoute(
   const opened = await services.shares.openForDownload(token, proof);
   if (!('link' in opened)) return turnAway(opened.status, opened.message);
 
-  if (match[4]) return sendZip(req, res, opened, services, log, turnAway);
+  if (match[4]) return sendShareZip(req, res, opened, services, log, turnAway);
 
   const rawId = match[2]!;
   const id = /^[1-9]\d{0,15}$/.test(rawId) ? Number(rawId) : null;
@@ -81,31 +68,11 @@ export async function handleShareRoute(
 }
 
 /**
- * Names inside the ZIP: the files' names with path separators made harmless (an entry named
- * `a/b` would unpack into a folder, `..` segments out of it), and unique ignoring case, as most
- * file systems compare them: `a.txt`, `a (2).txt`.
+ * Every file of the link as one ZIP (http/zip.ts). The downloads (one per file) are counted
+ * before the first byte goes out, all or none: a link with fewer downloads left than files
+ * refuses the ZIP.
  */
-export function zipEntryNames(names: readonly string[]): string[] {
-  const taken = new Set<string>();
-  return names.map((raw) => {
-    const base = raw.replace(/[/\\]/g, '_').replace(/^\.+$/, '_') || '_';
-    const dot = base.lastIndexOf('.');
-    const [stem, ext] = dot > 0 ? [base.slice(0, dot), base.slice(dot)] : [base, ''];
-    let name = base;
-    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${stem} (${n})${ext}`;
-    taken.add(name.toLowerCase());
-    return name;
-  });
-}
-
-/**
- * Every file of the link as one ZIP, stored (not compressed: most files worth sharing are
- * compressed already, and deflate would cap the speed at the CPU's). yazl writes each entry while
- * its blob is read, opening one blob at a time, with UTF-8 names (the language encoding flag) and
- * ZIP64 where sizes need it; no temp file. Every blob is checked to exist first. The downloads (one per file) are counted before the
- * first byte goes out, all or none: a link with fewer downloads left than files refuses the ZIP.
- */
-async function sendZip(
+function sendShareZip(
   req: IncomingMessage,
   res: ServerResponse,
   opened: OpenShare,
@@ -113,73 +80,20 @@ async function sendZip(
   log: Logger,
   turnAway: (status: number, text: string) => void,
 ): Promise<void> {
-  const { files } = opened;
-  // Every blob is checked before anything is counted or sent: one gone from storage is a clean
-  // 404 with nothing recorded, not a ZIP cut off after some files were counted. (One that goes
-  // in between still cuts the stream, below.) A few at a time: on S3 each is a request.
-  if (!(await allStored(files, services))) {
-    log.warn({ linkId: opened.link.id }, 'share zip: a blob is missing from storage');
-    return turnAway(404, 'A file of this link cannot be read now.');
-  }
-  const headers = {
-    'content-type': 'application/zip',
-    'content-disposition': contentDisposition('shared-files.zip'),
-    'cache-control': 'private, no-store',
-    'x-content-type-options': 'nosniff',
-    'content-security-policy': "default-src 'none'; sandbox",
-  };
-  const zip = new yazl.ZipFile();
-  // A blob that fails to open or read mid-way (an EventEmitter 'error': unhandled, it would end
-  // the process) cuts the response: the client sees a broken download, not a short valid ZIP.
-  const output = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => output.destroy(err));
-  const names = zipEntryNames(files.map((f) => f.name));
-  files.forEach((file, i) => {
-    zip.addReadStreamLazy(
-      names[i]!,
-      { size: file.size, mtime: new Date(file.updated_at), compress: false },
-      (done) => {
-        services.files.read(file).then(
-          (stream) => done(null, stream),
-          (err: Error) => done(err, undefined as never),
-        );
-      },
-    );
+  return sendZip(req, res, {
+    files: opened.files,
+    fileName: 'shared-files.zip',
+    services,
+    log,
+    logContext: { linkId: opened.link.id },
+    missingText: 'A file of this link cannot be read now.',
+    record: async () =>
+      (await services.shares.recordDownloads(
+        opened.link.id,
+        opened.files.map((f) => f.id),
+      ))
+        ? null
+        : new NotFoundError('This link has fewer downloads left than it has files.'),
+    refuse: turnAway,
   });
-  // @types/yazl misses the total yazl passes: the ZIP's exact size, or -1 when unknown.
-  const end = zip.end.bind(zip) as unknown as (options: object, sized: (n: number) => void) => void;
-  const size = await new Promise<number>((resolve) => end({}, resolve));
-  const sized = size >= 0 ? { 'content-length': size } : {};
-  if (req.method === 'HEAD') {
-    res.writeHead(200, { ...headers, ...sized });
-    return void res.end();
-  }
-  if (
-    !(await services.shares.recordDownloads(
-      opened.link.id,
-      files.map((f) => f.id),
-    ))
-  ) {
-    return turnAway(404, 'This link has fewer downloads left than it has files.');
-  }
-  res.writeHead(200, { ...headers, ...sized });
-  try {
-    await pipeline(output, res);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-      log.warn({ err, linkId: opened.link.id }, 'share zip stream failed');
-    }
-  }
-}
-
-async function allStored(files: readonly FileRow[], services: Services): Promise<boolean> {
-  let next = 0;
-  let missing = false;
-  const worker = async () => {
-    while (!missing && next < files.length) {
-      if (!(await services.files.stored(files[next++]!))) missing = true;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(8, files.length) }, worker));
-  return !missing;
 }

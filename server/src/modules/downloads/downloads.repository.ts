@@ -54,6 +54,58 @@ export async function recordDownload(
   });
 }
 
+/**
+ * One download of each of `fileIds` by one user, all or none (a ZIP of the selection): false,
+ * with nothing written, when any file is gone or (`activeOnly`, for a USER) no longer ACTIVE.
+ * In lock order, as `recordDownload`: every file row (in id order), then the download rows,
+ * then the user.
+ */
+export async function recordDownloads(
+  db: Db,
+  download: { fileIds: readonly number[]; userId: number; at: number; activeOnly: boolean },
+): Promise<boolean> {
+  const gone = new Error('rolled back');
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const names = new Map<number, string>();
+      for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
+        let q = trx
+          .updateTable('files')
+          .set({
+            download_count: sql<number>`download_count + 1`,
+            last_downloaded_at: sql<number>`case when last_downloaded_at is null
+              or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
+          })
+          .where('id', '=', fileId);
+        if (download.activeOnly) q = q.where('status', '=', 'ACTIVE');
+        const file = await q.returning('name').executeTakeFirst();
+        if (!file) throw gone;
+        names.set(fileId, file.name);
+      }
+      await trx
+        .insertInto('downloads')
+        .values(
+          [...names].map(([fileId, name]) => ({
+            file_id: fileId,
+            file_name: name,
+            user_id: download.userId,
+            at: download.at,
+          })),
+        )
+        .execute();
+      await trx
+        .updateTable('users')
+        .set({ download_count: sql<number>`download_count + ${names.size}` })
+        .where('id', '=', download.userId)
+        .execute();
+      return true;
+    });
+  } catch (err) {
+    if (err === gone) return false;
+    throw err;
+  }
+}
+
 function filtered(db: Executor, filter: DownloadFilter) {
   let q = db.selectFrom('downloads');
   if (filter.fileId != null) q = q.where('file_id', '=', filter.fileId);

@@ -5,6 +5,7 @@ import {
   countDownloads,
   listDownloads,
   recordDownload,
+  recordDownloads,
   type DownloadFilter,
 } from './downloads.repository.js';
 
@@ -15,6 +16,16 @@ export function createDownloadsService(db: Db, dialect: Dialect) {
     /** One history row plus counters; null when the file was deleted meanwhile. */
     record: (fileId: number, userId: number, at = Date.now()) =>
       retryOnDeadlock(dialect, () => recordDownload(db, { fileId, userId, at })),
+    /**
+     * One download of each file by the user, all or none (the selection's ZIP); false when any
+     * file went away (or, `activeOnly`, turned HIDDEN) meanwhile.
+     */
+    recordMany: (
+      fileIds: readonly number[],
+      userId: number,
+      activeOnly: boolean,
+      at = Date.now(),
+    ) => retryOnDeadlock(dialect, () => recordDownloads(db, { fileIds, userId, at, activeOnly })),
     list: (filter: DownloadFilter, limit: number, offset: number) =>
       listDownloads(db, filter, limit, offset),
     count: (filter: DownloadFilter) => countDownloads(db, filter),

@@ -17,10 +17,12 @@ const IDS_DESCRIPTION =
   `The files, 1 to ${MAX_BULK_IDS} ids (duplicates count once); a malformed id, an empty or ` +
   'longer list is BAD_USER_INPUT.';
 
-const ALL_OR_NOTHING =
-  'All or nothing in one transaction: NOT_FOUND (naming no file) when any file does not exist ' +
-  'or the caller cannot see it, FORBIDDEN when any is not theirs to change (USERs change only ' +
-  'their own files); then nothing changed. One audit event per changed file.';
+const REFUSALS =
+  'NOT_FOUND when any file does not exist or the caller cannot see it (alike), FORBIDDEN when ' +
+  'any is not theirs to change (USERs change only their own files), each with ' +
+  '`extensions.ids` listing those files; then nothing changed.';
+
+const ALL_OR_NOTHING = `All or nothing in one transaction: ${REFUSALS} One audit event per changed file.`;
 
 builder.mutationFields((t) => ({
   setFilesStatus: t.field({
@@ -71,5 +73,29 @@ builder.mutationFields((t) => ({
     args: { ids: t.arg.idList({ required: true, description: IDS_DESCRIPTION }) },
     resolve: (_root, args, ctx) =>
       ctx.services.files.bulk.trash(ctx.viewer!, bulkIds(args.ids), actorOf(ctx)),
+  }),
+  restoreFiles: t.field({
+    type: [FileRef],
+    description:
+      'Brings many files back from the trash at once, as `restoreFile` does for one (the ' +
+      'uploader or an admin, with a session). ' +
+      ALL_OR_NOTHING.replace('does not exist', 'is not in the trash') +
+      ' Returns the files in id order.',
+    authScopes: { session: true },
+    args: { ids: t.arg.idList({ required: true, description: IDS_DESCRIPTION }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.files.bulk.restore(ctx.viewer!, bulkIds(args.ids), actorOf(ctx)),
+  }),
+  purgeFiles: t.int({
+    description:
+      'Deletes many files in the trash for good, as `purgeFile` does for one (the uploader or ' +
+      'an admin, with a session). Every file is checked first: ' +
+      REFUSALS.replace('does not exist', 'is not in the trash') +
+      ' Then each is purged (one `file.purge` event each); one restored or purged by someone ' +
+      'else meanwhile is skipped. Returns how many this call purged.',
+    authScopes: { session: true },
+    args: { ids: t.arg.idList({ required: true, description: IDS_DESCRIPTION }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.files.bulk.purge(ctx.viewer!, bulkIds(args.ids), actorOf(ctx)),
   }),
 }));

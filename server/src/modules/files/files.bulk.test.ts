@@ -7,6 +7,8 @@ const SET_STATUS = `mutation($ids: [ID!]!, $status: FileStatus!) {
 const TAG = `mutation($ids: [ID!]!, $add: [String!], $remove: [String!]) {
   tagFiles(ids: $ids, add: $add, remove: $remove) { id tags { name } } }`;
 const DELETE_MANY = `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`;
+const RESTORE_MANY = `mutation($ids: [ID!]!) { restoreFiles(ids: $ids) { id tags { name } } }`;
+const PURGE_MANY = `mutation($ids: [ID!]!) { purgeFiles(ids: $ids) }`;
 const DELETE_ONE = `mutation($id: ID!) { deleteFile(id: $id) }`;
 const EVENTS = `query($action: String) { auditEvents(action: $action, first: 100) { totalCount
   edges { node { action targetId actor { id } details } } } }`;
@@ -123,11 +125,26 @@ describe('bulk file actions', () => {
       const res = await t.gql(query, vars, { token: alice.token });
       expect(errorCode(res)).toBe('FORBIDDEN');
     }
-    // A file she cannot see, or that does not exist, is NOT_FOUND, naming nothing.
+    // FORBIDDEN and NOT_FOUND list the files at fault in `extensions.ids`.
+    const forbidden = await t.gql(DELETE_MANY, { ids: withBob }, { token: alice.token });
+    expect(forbidden.errors?.[0]?.extensions?.ids).toEqual([bobs]);
+    // A file she cannot see and one that does not exist are NOT_FOUND alike: both listed, the
+    // message names neither, and nothing tells the two apart.
+    const unseen = await t.gql(
+      DELETE_MANY,
+      { ids: ['99999999', mine[0], hiddenOfAlice] },
+      { token: alice.token },
+    );
+    expect(errorCode(unseen)).toBe('NOT_FOUND');
+    expect(unseen.errors?.[0]?.extensions?.ids).toEqual([hiddenOfAlice, '99999999']);
+    expect(unseen.errors?.[0]?.message).not.toMatch(/\d/);
     for (const missing of [hiddenOfAlice, '99999999']) {
       const res = await t.gql(DELETE_MANY, { ids: [mine[0], missing] }, { token: alice.token });
       expect(errorCode(res)).toBe('NOT_FOUND');
-      expect(JSON.stringify(res.errors)).not.toContain(String(missing));
+      expect(res.errors?.[0]).toEqual({
+        ...unseen.errors![0],
+        extensions: { code: 'NOT_FOUND', ids: [missing] },
+      });
     }
     // USERs may not change status at all.
     expect(
@@ -145,6 +162,77 @@ describe('bulk file actions', () => {
     expect(await gql(DELETE_MANY, { ids: mine }, alice.token)).toEqual({ deleteFiles: 4 });
   });
 
+  it('restores and purges many trashed files in one request each, the trash showing their tags', async () => {
+    const ids = await files({ n: 5, owner: alice.id, tags: ['Keep', 'Drop'] });
+    expect(await gql(DELETE_MANY, { ids }, alice.token)).toEqual({ deleteFiles: 5 });
+    // The trash shows each file's tags as they were, minus a tag deleted since.
+    const dropped = await t.server.connection.db
+      .selectFrom('tags')
+      .select('id')
+      .where('name_key', '=', 'drop')
+      .executeTakeFirstOrThrow();
+    const delTag = await t.gql(
+      `mutation($id: ID!) { deleteTag(id: $id) }`,
+      { id: String(dropped.id) },
+      { token: admin.token },
+    );
+    expect(delTag.errors).toBeUndefined();
+    const trash = await gql<{
+      trash: { edges: { node: { id: string; tags: { name: string }[] } }[] };
+    }>(`{ trash(first: 100) { edges { node { id tags { name } } } } }`, {}, alice.token);
+    const listed = trash.trash.edges.map((e) => e.node).filter((n) => ids.includes(n.id));
+    expect(listed).toHaveLength(5);
+    for (const n of listed) expect(n.tags).toEqual([{ name: 'Keep' }]);
+
+    const before = await eventCount('file.restore');
+    const [first, ...rest] = ids;
+    const restored = await gql<{ restoreFiles: { id: string; tags: { name: string }[] }[] }>(
+      RESTORE_MANY,
+      { ids: [...rest].reverse() },
+      alice.token,
+    );
+    expect(restored.restoreFiles.map((f) => f.id)).toEqual(rest);
+    expect(restored.restoreFiles.every((f) => f.tags.map((x) => x.name).join() === 'Keep')).toBe(
+      true,
+    );
+    expect(await state(ids)).toMatchObject({ trashed: 1 });
+    expect(await eventCount('file.restore')).toBe(before + 4);
+    const events = await gql<{ auditEvents: { edges: { node: { details: string } }[] } }>(
+      EVENTS,
+      { action: 'file.restore' },
+      admin.token,
+    );
+    expect(JSON.parse(events.auditEvents.edges[0]!.node.details)).toMatchObject({ bulk: true });
+
+    // One file not in the trash (any more) refuses the whole request, naming it.
+    const again = await t.gql(RESTORE_MANY, { ids: [first, rest[0]] }, { token: alice.token });
+    expect(errorCode(again)).toBe('NOT_FOUND');
+    expect(again.errors?.[0]?.extensions?.ids).toEqual([rest[0]]);
+    expect(await state(ids)).toMatchObject({ trashed: 1 });
+
+    // Someone else's trashed files: FORBIDDEN for a USER, naming them; an admin may.
+    expect(await gql(DELETE_MANY, { ids: rest }, alice.token)).toEqual({ deleteFiles: 4 });
+    for (const query of [RESTORE_MANY, PURGE_MANY]) {
+      const res = await t.gql(query, { ids: [first, rest[1]] }, { token: bob.token });
+      expect(errorCode(res)).toBe('FORBIDDEN');
+      expect(res.errors?.[0]?.extensions?.ids).toEqual([first, rest[1]].sort());
+    }
+    expect(await state(ids)).toMatchObject({ trashed: 5 });
+
+    const purgesBefore = await eventCount('file.purge');
+    expect(await gql(PURGE_MANY, { ids: [first, rest[0]] }, admin.token)).toEqual({
+      purgeFiles: 2,
+    });
+    expect(await eventCount('file.purge')).toBe(purgesBefore + 2);
+    expect(await state(ids)).toEqual({ rows: [], trashed: 3 });
+    const gone = await t.gql(PURGE_MANY, { ids: [first, rest[1]] }, { token: alice.token });
+    expect(errorCode(gone)).toBe('NOT_FOUND');
+    expect(gone.errors?.[0]?.extensions?.ids).toEqual([first]);
+    expect(await state(ids)).toEqual({ rows: [], trashed: 3 });
+    expect(await gql(PURGE_MANY, { ids: rest.slice(1) }, alice.token)).toEqual({ purgeFiles: 3 });
+    expect(await state(ids)).toEqual({ rows: [], trashed: 0 });
+  });
+
   it('refuses malformed, empty, oversized and unauthenticated requests with coded errors', async () => {
     const [one] = await files({ n: 1, owner: alice.id });
     const cases: [string, Record<string, unknown>, string][] = [
@@ -158,6 +246,14 @@ describe('bulk file actions', () => {
       ],
       [DELETE_MANY, { ids: Array.from({ length: 200_000 }, () => '1') }, 'BAD_USER_INPUT'],
       [DELETE_MANY, { ids: 'nope' }, 'BAD_USER_INPUT'],
+      [RESTORE_MANY, { ids: [] }, 'BAD_USER_INPUT'],
+      [RESTORE_MANY, { ids: ['abc'] }, 'BAD_USER_INPUT'],
+      [PURGE_MANY, { ids: [] }, 'BAD_USER_INPUT'],
+      [
+        PURGE_MANY,
+        { ids: Array.from({ length: 1001 }, (_, i) => String(i + 1)) },
+        'BAD_USER_INPUT',
+      ],
       [TAG, { ids: [one], add: [''] }, 'BAD_USER_INPUT'],
       [TAG, { ids: [one], add: ['x'.repeat(41)] }, 'BAD_USER_INPUT'],
       [TAG, { ids: [one], add: Array.from({ length: 51 }, (_, i) => `t${i}`) }, 'BAD_USER_INPUT'],
@@ -169,7 +265,9 @@ describe('bulk file actions', () => {
     }
     const bad = await t.gql(DELETE_MANY, { ids: [] }, { token: admin.token });
     expect(bad.errors?.[0]?.extensions?.fields).toHaveProperty('ids');
-    expect(errorCode(await t.gql(DELETE_MANY, { ids: [one] }))).toBe('UNAUTHENTICATED');
+    for (const query of [DELETE_MANY, RESTORE_MANY, PURGE_MANY]) {
+      expect(errorCode(await t.gql(query, { ids: [one] }))).toBe('UNAUTHENTICATED');
+    }
     // Replayed: the second is NOT_FOUND, the file is trashed once.
     expect(await gql(DELETE_MANY, { ids: [one, one] }, alice.token)).toEqual({ deleteFiles: 1 });
     expect(errorCode(await t.gql(DELETE_MANY, { ids: [one] }, { token: alice.token }))).toBe(

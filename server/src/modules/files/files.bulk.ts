@@ -18,6 +18,14 @@ import {
 } from './files.repository.js';
 import { MAX_TAGS_PER_FILE, parseTagNames } from './files.rules.js';
 import { moveToTrash } from './trash.js';
+import {
+  deleteTrashedFile,
+  existingTagIds,
+  findTrashedFiles,
+  lockTrashedFiles,
+  reattachDownloads,
+  reinsertFile,
+} from './trash.repository.js';
 
 /** Most files one bulk mutation may name: large enough for a page of "all matching", bounded. */
 export const MAX_BULK_IDS = 1000;
@@ -34,6 +42,30 @@ export const parseBulkIds = (ids: readonly number[]): number[] => parseField('id
 const isAdmin = (viewer: Viewer) => viewer.user.role === 'ADMIN';
 
 /**
+ * `rows` (the files or trashed files found for `ids`) in id order once the viewer may change
+ * every one. Else NOT_FOUND listing the ids that do not exist or that the viewer may not see
+ * (alike: the caller named them, and learns nothing it could not tell apart), or FORBIDDEN
+ * listing the ones they see but may not change; both in `extensions.ids`.
+ */
+function checked<T extends Pick<FileRow, 'id' | 'status' | 'uploaded_by'>>(
+  viewer: Viewer,
+  ids: readonly number[],
+  rows: readonly T[],
+  notFound: string,
+): T[] {
+  const visible = new Map(rows.filter((f) => canSeeStatus(viewer, f.status)).map((f) => [f.id, f]));
+  const missing = ids.filter((id) => !visible.has(id));
+  if (missing.length) throw new NotFoundError(notFound, missing);
+  const others = isAdmin(viewer)
+    ? []
+    : ids.filter((id) => visible.get(id)!.uploaded_by !== viewer.user.id);
+  if (others.length) {
+    throw new ForbiddenError('Only the uploader or an admin may change these files.', others);
+  }
+  return ids.map((id) => visible.get(id)!);
+}
+
+/**
  * Bulk actions over many files: each runs in one transaction, all or nothing. Every file is
  * checked first, under its row lock: one the viewer cannot see makes the whole request NOT_FOUND
  * (naming no file), one they can see but not change FORBIDDEN; then each file is changed and
@@ -42,8 +74,13 @@ const isAdmin = (viewer: Viewer) => viewer.user.role === 'ADMIN';
 export function createBulkFiles(deps: {
   db: Db;
   dialect: Dialect;
-  /** With TRASH_DAYS 0: purges a file just moved to the trash (files.service.ts). */
-  purgeTrashed: ((id: number, sha256: string, actor: Actor) => Promise<boolean>) | null;
+  /**
+   * Purges one trashed file under its blob's lock, as `purgeFile` does (files.service.ts); false
+   * when a restore or another purge took it first.
+   */
+  purgeOne: (id: number, sha256: string, actor: Actor) => Promise<boolean>;
+  /** TRASH_DAYS 0: a file moved to the trash is purged at once. */
+  purgeAtOnce: boolean;
 }) {
   const { db } = deps;
   const pg = deps.dialect === 'postgres';
@@ -56,12 +93,7 @@ export function createBulkFiles(deps: {
   ): Promise<FileRow[]> {
     if (pg) await lockFileRows(trx, ids);
     const rows = await findFilesByIds(trx, ids, false);
-    const visible = rows.filter((f) => canSeeStatus(viewer, f.status));
-    if (visible.length !== ids.length) throw new NotFoundError('No such file.');
-    if (!isAdmin(viewer) && visible.some((f) => f.uploaded_by !== viewer.user.id)) {
-      throw new ForbiddenError('Only the uploader or an admin may change these files.');
-    }
-    return visible.sort((a, b) => a.id - b.id);
+    return checked(viewer, ids, rows, 'No such file.');
   }
 
   const run = <T>(work: (trx: Executor) => Promise<T>) =>
@@ -177,10 +209,80 @@ export function createBulkFiles(deps: {
         for (const row of files) await moveToTrash(trx, row, actor, now, true);
         return files;
       });
-      if (deps.purgeTrashed) {
-        for (const f of trashed) await deps.purgeTrashed(f.id, f.sha256, actor);
+      if (deps.purgeAtOnce) {
+        for (const f of trashed) await deps.purgeOne(f.id, f.sha256, actor);
       }
       return trashed.length;
+    },
+
+    /**
+     * Brings every file back from the trash, as `restoreFile` does for one (its id, name,
+     * status, counters, history and the tags that still exist), in one transaction. Resolves to
+     * the files in id order.
+     */
+    async restore(viewer: Viewer, rawIds: readonly number[], actor: Actor): Promise<FileRow[]> {
+      const ids = parseBulkIds(rawIds);
+      const now = Date.now();
+      return run(async (trx) => {
+        // In lock order, as `restoreFile`: the trashed rows (restores and purges race for them),
+        // the tags, then each file's insertion and the trashed row's deletion.
+        if (pg) await lockTrashedFiles(trx, ids);
+        const rows = checked(
+          viewer,
+          ids,
+          await findTrashedFiles(trx, ids),
+          'No such file in the trash.',
+        );
+        const wanted = new Map(rows.map((r) => [r.id, JSON.parse(r.tag_ids) as number[]]));
+        const existing = new Set(
+          await existingTagIds(trx, [...new Set([...wanted.values()].flat())]),
+        );
+        if (pg)
+          await lockTagRows(
+            trx,
+            [...existing].sort((a, b) => a - b),
+          );
+        const out: FileRow[] = [];
+        for (const row of rows) {
+          out.push(await reinsertFile(trx, row));
+          const tagIds = wanted.get(row.id)!.filter((id) => existing.has(id));
+          await replaceFileTags(
+            trx,
+            row.id,
+            tagIds.sort((a, b) => a - b),
+          );
+          await reattachDownloads(trx, row.id);
+          await deleteTrashedFile(trx, row.id);
+          await audit.record(trx, {
+            actor,
+            action: 'file.restore',
+            target: { type: 'file', id: row.id, label: row.name },
+            details: { deletedAt: row.deleted_at, bulk: true },
+            at: now,
+          });
+        }
+        return out;
+      });
+    },
+
+    /**
+     * Deletes trashed files for good, as `purgeFile` does for one. Every file is checked first
+     * (all or nothing: NOT_FOUND or FORBIDDEN with `extensions.ids`, nothing purged); then each
+     * is purged under its blob's lock, since the blob goes with its last file and uploads of the
+     * same bytes wait on that lock. A file restored or purged by someone else in between is
+     * skipped. Resolves to how many this call purged.
+     */
+    async purge(viewer: Viewer, rawIds: readonly number[], actor: Actor): Promise<number> {
+      const ids = parseBulkIds(rawIds);
+      const rows = checked(
+        viewer,
+        ids,
+        await findTrashedFiles(db, ids),
+        'No such file in the trash.',
+      );
+      let purged = 0;
+      for (const row of rows) if (await deps.purgeOne(row.id, row.sha256, actor)) purged++;
+      return purged;
     },
   };
 }

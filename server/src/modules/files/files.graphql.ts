@@ -135,7 +135,7 @@ export const FileRef = builder.loadableObject('File', {
 
 /**
  * What the `files` field returns: the page plus the request's search, for `tagCounts`; `trash`
- * has no search (its `tagCounts` is empty: trashed files carry no tags until restored).
+ * has no search (its `tagCounts` is empty: trashed files count in no tag until restored).
  */
 export type FileListing = Connection<FileRow> & { search?: Search };
 
@@ -223,8 +223,9 @@ builder.queryFields((t) => ({
     description:
       'Files in the trash, most recently deleted first, with `deletedAt`: the viewer’s own ' +
       '(ACTIVE ones), or everyone’s for admins. Session only. Trashed files are purged ' +
-      'TRASH_DAYS (default 30) after deletion. Their `tags` and `tagCounts` are empty until ' +
-      'restored. Paged like `files`.',
+      'TRASH_DAYS (default 30) after deletion. Their `tags` are the tags they had when deleted ' +
+      '(those that still exist: what `restoreFile` brings back); `tagCounts` is empty, as ' +
+      'trashed files count in no tag. Paged like `files`.',
     authScopes: { session: true },
     args: pageArgs(t.arg),
     resolve: (_root, args, ctx): Promise<FileListing> => {

@@ -236,7 +236,8 @@ export function createFilesService(deps: {
     bulk: createBulkFiles({
       db,
       dialect: deps.dialect,
-      purgeTrashed: deps.trashDays === 0 ? purgeOne : null,
+      purgeOne,
+      purgeAtOnce: deps.trashDays === 0,
     }),
 
     /** The file if the viewer may see it, else null. */

@@ -51,6 +51,27 @@ export async function insertTrashedFile(
 export const findTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
   db.selectFrom('trashed_files').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** The trashed files of `ids` that are in the trash (any order). */
+export const findTrashedFiles = (
+  db: Executor,
+  ids: readonly number[],
+): Promise<TrashedFileRow[]> =>
+  ids.length
+    ? db.selectFrom('trashed_files').selectAll().where('id', 'in', ids).execute()
+    : Promise.resolve([]);
+
+/** PostgreSQL: locks the trashed rows in id order (the lock order, db/lock-order.ts). */
+export async function lockTrashedFiles(db: Executor, ids: readonly number[]): Promise<void> {
+  if (!ids.length) return;
+  await db
+    .selectFrom('trashed_files')
+    .select('id')
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
 /** PostgreSQL: locks the trashed row for this transaction (restore and purge race for it). */
 export async function lockTrashedFile(db: Executor, id: number): Promise<void> {
   await db.selectFrom('trashed_files').select('id').where('id', '=', id).forUpdate().execute();

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
 import { eventually, uploadOk, type UploadedFile } from '../../../test/uploads.js';
-import { zipEntryNames } from '../../http/share-routes.js';
+import { unzip } from '../../../test/unzip.js';
+import { zipEntryNames } from '../../http/zip.js';
 import { GUESSES_PER_ADDRESS } from './shares.service.js';
 
 const CREATE = `mutation($fileIds: [ID!]!, $expiresAt: DateTime, $password: String,
@@ -49,42 +49,6 @@ interface PublicShare {
 }
 
 const tokenOf = (link: Link) => new URL(link.url).pathname.split('/')[2]!;
-
-/** CRC-32 as ZIP defines it, bit by bit: an oracle independent of what the server uses. */
-function crc32(bytes: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0xedb88320 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/** Unpacks a ZIP held in memory: entry name → bytes, in order; each entry's CRC must hold. */
-function unzip(bytes: Buffer): Promise<[string, Buffer][]> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(bytes, { lazyEntries: true, decodeStrings: true }, (err, zip) => {
-      if (err) return reject(err);
-      const entries: [string, Buffer][] = [];
-      zip.on('error', reject);
-      zip.on('end', () => resolve(entries));
-      zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, (e, stream) => {
-          if (e) return reject(e);
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            const bytes = Buffer.concat(chunks);
-            if (crc32(bytes) !== entry.crc32) reject(new Error(`bad CRC for ${entry.fileName}`));
-            entries.push([entry.fileName, bytes]);
-            zip.readEntry();
-          });
-        });
-      });
-      zip.readEntry();
-    });
-  });
-}
 
 describe('share links', () => {
   let t: TestServer;

@@ -155,6 +155,34 @@ export async function ensureTags(
 }
 
 /** The tags of each file, for File.tags. */
+/**
+ * The tags a trashed file had when it was deleted (`trashed_files.tag_ids`), those that still
+ * exist, by name: the trash shows them, and `restoreFile` brings exactly these back.
+ */
+export async function tagsOfTrashedFiles(
+  db: Executor,
+  fileIds: readonly number[],
+): Promise<(TagRow & { file_id: number })[]> {
+  if (!fileIds.length) return [];
+  const trashed = await db
+    .selectFrom('trashed_files')
+    .select(['id', 'tag_ids'])
+    .where('id', 'in', fileIds)
+    .execute();
+  const wanted = trashed.map((r) => ({ id: r.id, tags: JSON.parse(r.tag_ids) as number[] }));
+  const byId = new Map(
+    (await findTagsByIds(db, [...new Set(wanted.flatMap((w) => w.tags))])).map((t) => [t.id, t]),
+  );
+  return wanted.flatMap(({ id, tags }) =>
+    tags
+      .flatMap((t) => {
+        const tag = byId.get(t);
+        return tag ? [{ ...tag, file_id: id }] : [];
+      })
+      .sort((a, b) => (a.name_key < b.name_key ? -1 : a.name_key > b.name_key ? 1 : 0)),
+  );
+}
+
 export async function tagsOfFiles(
   db: Executor,
   fileIds: readonly number[],

@@ -11,6 +11,7 @@ import {
   listTags,
   renameTag,
   tagsOfFiles,
+  tagsOfTrashedFiles,
   type TagOrder,
 } from './tags.repository.js';
 
@@ -38,8 +39,12 @@ export function createTagsService(db: Db) {
     /** The tags of each of `fileIds`, by name, in the order of `fileIds`. */
     async ofFiles(fileIds: readonly number[]): Promise<TagRow[][]> {
       const rows = await tagsOfFiles(db, fileIds);
+      // A file id is either in `files` or in the trash, never both: the ones without tags here
+      // may be trashed files, whose tags are kept aside until they are restored.
+      const tagged = new Set(rows.map((r) => r.file_id));
+      const untagged = fileIds.filter((id) => !tagged.has(id));
       const byFile = new Map<number, TagRow[]>();
-      for (const { file_id, ...tag } of rows) {
+      for (const { file_id, ...tag } of [...rows, ...(await tagsOfTrashedFiles(db, untagged))]) {
         const list = byFile.get(file_id);
         if (list) list.push(tag);
         else byFile.set(file_id, [tag]);

@@ -60,6 +60,21 @@ export const DeleteFilesMutation = graphql(`
   }
 `);
 
+/** Brings many files back from the trash in one request (the trash page, a bulk undo). */
+export const RestoreFilesMutation = graphql(`
+  mutation RestoreFiles($ids: [ID!]!) {
+    restoreFiles(ids: $ids) {
+      id
+    }
+  }
+`);
+
+export const PurgeFilesMutation = graphql(`
+  mutation PurgeFiles($ids: [ID!]!) {
+    purgeFiles(ids: $ids)
+  }
+`);
+
 export const SetFilesStatusMutation = graphql(`
   mutation SetFilesStatus($ids: [ID!]!, $status: FileStatus!) {
     setFilesStatus(ids: $ids, status: $status) {

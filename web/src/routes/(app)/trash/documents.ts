@@ -11,6 +11,10 @@ export const TrashQuery = graphql(`
           size
           mimeType
           deletedAt
+          tags {
+            id
+            name
+          }
           uploadedBy {
             id
             name
