@@ -481,7 +481,7 @@ export async function readNameChanges(
   db: Executor,
   afterSeq: number,
   since: number,
-): Promise<{ first: number | null; changes: { seq: number; file_id: number }[] }> {
+): Promise<{ first: number | null; changes: { seq: number; file_id: number; at: number }[] }> {
   const [first, changes] = await Promise.all([
     db
       .selectFrom('file_name_changes')
@@ -489,14 +489,18 @@ export async function readNameChanges(
       .executeTakeFirst(),
     db
       .selectFrom('file_name_changes')
-      .select(['seq', 'file_id'])
+      .select(['seq', 'file_id', 'at'])
       .where((eb) => eb.or([eb('seq', '>', afterSeq), eb('at', '>=', since)]))
       .orderBy('seq')
       .execute(),
   ]);
   return {
     first: first?.seq == null ? null : Number(first.seq),
-    changes: changes.map((c) => ({ seq: Number(c.seq), file_id: Number(c.file_id) })),
+    changes: changes.map((c) => ({
+      seq: Number(c.seq),
+      file_id: Number(c.file_id),
+      at: Number(c.at),
+    })),
   };
 }
 
