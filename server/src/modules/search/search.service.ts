@@ -9,7 +9,6 @@ import {
   IdBitset,
   TagPostings,
   firstInOrder,
-  intersect,
   intersectAll,
   toIdSet,
   unionAll,
