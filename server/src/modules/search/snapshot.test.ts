@@ -32,64 +32,68 @@ describe('a files connection reads one snapshot', () => {
   });
   afterAll(() => t.close());
 
-  it('keeps edges, totalCount and tagCounts consistent while files are uploaded', async () => {
-    const wave = await t.server.connection.db
-      .selectFrom('tags')
-      .select('id')
-      .where('name_key', '=', 'wave')
-      .executeTakeFirstOrThrow();
-    // Every shape with its own plan: counters (no filter), a tag filter, long and short queries.
-    const shapes: Record<string, unknown>[] = [
-      {},
-      { tagIds: [String(wave.id)] },
-      { tagIds: [String(wave.id)], tagMatch: 'ANY' },
-      { query: 'notes' },
-      { query: 'no' },
-      { query: 'wave' },
-    ];
-    let uploading = true;
-    const uploads = (async () => {
-      try {
-        for (let i = 0; i < UPLOADS; i++) {
-          const tags = i % 2 ? ['Wave', `Batch ${i % 3}`] : [`Batch ${i % 3}`];
-          await uploadOk(t, `file ${i}`, { token: admin.token, name: `notes ${i}.txt`, tags });
+  it(
+    'keeps edges, totalCount and tagCounts consistent while files are uploaded',
+    { timeout: 180_000 },
+    async () => {
+      const wave = await t.server.connection.db
+        .selectFrom('tags')
+        .select('id')
+        .where('name_key', '=', 'wave')
+        .executeTakeFirstOrThrow();
+      // Every shape with its own plan: counters (no filter), a tag filter, long and short queries.
+      const shapes: Record<string, unknown>[] = [
+        {},
+        { tagIds: [String(wave.id)] },
+        { tagIds: [String(wave.id)], tagMatch: 'ANY' },
+        { query: 'notes' },
+        { query: 'no' },
+        { query: 'wave' },
+      ];
+      let uploading = true;
+      const uploads = (async () => {
+        try {
+          for (let i = 0; i < UPLOADS; i++) {
+            const tags = i % 2 ? ['Wave', `Batch ${i % 3}`] : [`Batch ${i % 3}`];
+            await uploadOk(t, `file ${i}`, { token: admin.token, name: `notes ${i}.txt`, tags });
+          }
+        } finally {
+          uploading = false;
         }
-      } finally {
-        uploading = false;
-      }
-    })();
-    const problems: string[] = [];
-    let checked = 0;
-    const reader = async () => {
-      for (let i = 0; uploading || i < shapes.length; i++) {
-        const variables = shapes[i % shapes.length]!;
-        const res = await t.gql<{ files: Listing }>(LISTING, variables, { token: admin.token });
-        if (!res.data) throw new Error(JSON.stringify(res.errors));
-        const { totalCount, edges, tagCounts } = res.data.files;
-        checked++;
-        const fromEdges = new Map<string, number>();
-        for (const e of edges) {
-          for (const tag of e.node.tags)
-            fromEdges.set(tag.name, (fromEdges.get(tag.name) ?? 0) + 1);
+      })();
+      const problems: string[] = [];
+      let checked = 0;
+      const reader = async () => {
+        for (let i = 0; uploading || i < shapes.length; i++) {
+          const variables = shapes[i % shapes.length]!;
+          const res = await t.gql<{ files: Listing }>(LISTING, variables, { token: admin.token });
+          if (!res.data) throw new Error(JSON.stringify(res.errors));
+          const { totalCount, edges, tagCounts } = res.data.files;
+          checked++;
+          const fromEdges = new Map<string, number>();
+          for (const e of edges) {
+            for (const tag of e.node.tags)
+              fromEdges.set(tag.name, (fromEdges.get(tag.name) ?? 0) + 1);
+          }
+          const fromFacets = new Map(tagCounts.map((c) => [c.tag.name, c.count]));
+          const same =
+            edges.length === totalCount &&
+            fromEdges.size === fromFacets.size &&
+            [...fromEdges].every(([name, n]) => fromFacets.get(name) === n);
+          if (!same) {
+            problems.push(
+              `${JSON.stringify(variables)}: ${edges.length} edges, totalCount ${totalCount}, ` +
+                `tags on edges ${JSON.stringify([...fromEdges])}, tagCounts ${JSON.stringify([...fromFacets])}`,
+            );
+          }
         }
-        const fromFacets = new Map(tagCounts.map((c) => [c.tag.name, c.count]));
-        const same =
-          edges.length === totalCount &&
-          fromEdges.size === fromFacets.size &&
-          [...fromEdges].every(([name, n]) => fromFacets.get(name) === n);
-        if (!same) {
-          problems.push(
-            `${JSON.stringify(variables)}: ${edges.length} edges, totalCount ${totalCount}, ` +
-              `tags on edges ${JSON.stringify([...fromEdges])}, tagCounts ${JSON.stringify([...fromFacets])}`,
-          );
-        }
-      }
-    };
-    await Promise.all([uploads, reader(), reader(), reader()]);
-    expect(problems).toEqual([]);
-    expect(checked).toBeGreaterThan(UPLOADS);
-    // And the end state is whole.
-    const last = await t.gql<{ files: Listing }>(LISTING, {}, { token: admin.token });
-    expect(last.data!.files.totalCount).toBe(UPLOADS + 1);
-  });
+      };
+      await Promise.all([uploads, reader(), reader(), reader()]);
+      expect(problems).toEqual([]);
+      expect(checked).toBeGreaterThan(UPLOADS);
+      // And the end state is whole.
+      const last = await t.gql<{ files: Listing }>(LISTING, {}, { token: admin.token });
+      expect(last.data!.files.totalCount).toBe(UPLOADS + 1);
+    },
+  );
 });
