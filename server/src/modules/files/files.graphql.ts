@@ -167,7 +167,8 @@ builder.queryFields((t) => ({
     description:
       'The files the viewer can see, filtered and ordered; session or READ token. USERs see ' +
       'ACTIVE files only, whatever `status` asks. `totalCount` and `tagCounts` describe the ' +
-      'whole filtered result, not the page. Paging: `first`, then `after` or `offset`.',
+      'whole filtered result, not the page, and are read with the page from one snapshot of ' +
+      'the library, so they agree with it. Paging: `first`, then `after` or `offset`.',
     authScopes: { tokenScope: 'READ' },
     args: {
       query: t.arg.string({
