@@ -229,8 +229,22 @@ export class NameIndex {
   }
 
   /**
+   * Readies the index for a query before the request's snapshot begins: builds it when needed
+   * (see `answers`) and applies the change log. Outside the snapshot on purpose: on PostgreSQL a
+   * snapshot holds one of the pool's connections, and a request holding one while waiting for
+   * another (to read the log) could, ten at a time, wait on each other for ever. True when
+   * `matches` answers the query.
+   */
+  async prepare(lowered: string, longQueries: 'auto' | 'memory' | 'database'): Promise<boolean> {
+    if (!this.answers(lowered, longQueries)) return false;
+    await this.#ready_();
+    return true;
+  }
+
+  /**
    * Ids of the files with the status (null: either) and uploader (null: anyone) whose
-   * lower-cased name contains `lowered`, ascending, as `snapshot` sees the database.
+   * lower-cased name contains `lowered`, ascending, as `snapshot` sees the database. In a
+   * snapshot, `prepare` must have said yes first.
    */
   async matches(
     /** The request's read snapshot (or any executor: then as of the last sync). */
@@ -241,8 +255,9 @@ export class NameIndex {
     /** Sets of ids (of the wanted status) to add, such as the files of tags whose name matches. */
     also: readonly IdSet[] = [],
   ): Promise<IdSet> {
-    const b = await this.#ready_();
-    const overlay = snapshot.isTransaction ? await this.#overlay(snapshot, b) : null;
+    const inSnapshot = snapshot.isTransaction;
+    const b = inSnapshot ? await this.#current() : await this.#ready_();
+    const overlay = inSnapshot ? await this.#overlay(snapshot, b) : null;
     const { dirty } = b;
     const ok = visibleIn(b, status, uploadedBy);
     const want = status ? STATUS_CODE[status] : 0;
@@ -334,6 +349,12 @@ export class NameIndex {
       }
       // Meanwhile another request may have synced the index further: look again.
     }
+  }
+
+  /** The index as it is (`prepare` built it), without reading anything. */
+  async #current(): Promise<Built> {
+    if (!this.#built) throw new Error('The name index is not built: prepare() first.');
+    return this.#built;
   }
 
   /** The built index, with the change log applied. */

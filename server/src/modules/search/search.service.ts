@@ -125,7 +125,13 @@ export function createSearchService(deps: {
   );
 
   /** Null when nothing can match (a status the viewer may not see, an unknown ALL tag). */
-  async function makePlan(db: Executor, viewer: Viewer, args: FileListArgs): Promise<Plan | null> {
+  async function makePlan(
+    db: Executor,
+    viewer: Viewer,
+    args: FileListArgs,
+    /** Whether the name index answers the query (NameIndex.prepare). */
+    fromMemory: boolean,
+  ): Promise<Plan | null> {
     if (args.status && !canSeeStatus(viewer, args.status)) return null;
     const status: FileStatus | null = seesHiddenFiles(viewer) ? (args.status ?? null) : 'ACTIVE';
     const tagIds = [...new Set(args.tagIds ?? [])];
@@ -172,6 +178,7 @@ export function createSearchService(deps: {
         args.query,
         plan,
         first,
+        fromMemory,
       ));
     }
     return plan;
@@ -192,9 +199,10 @@ export function createSearchService(deps: {
     p: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'listed'>,
     /** The first column of the order. */
     orderColumn: string,
+    fromMemory: boolean,
   ): Promise<{ ids: IdSet; keys: Map<number, number> | null }> {
     const lowered = query.toLowerCase();
-    if (names.answers(lowered, searchTuning.longQueries)) {
+    if (fromMemory) {
       // All in memory: names from the name index, tags' files from their postings.
       const tagIds = await matchingTagIds(db, query);
       const tags = tagIds.length ? await readListedTags(db, tagIds) : [];
@@ -375,17 +383,19 @@ export function createSearchService(deps: {
       const orderBy = args.orderBy ?? 'NEWEST';
       let counted: Promise<number> | undefined;
       let tagged: Promise<TagCounts> | undefined;
+      /** The name index readied before the snapshot begins (NameIndex.prepare says why). */
+      const inSnapshot = async <T>(read: (db: Executor, p: Plan | null) => Promise<T>) => {
+        const query = args.query?.toLowerCase();
+        const fromMemory = query ? await names.prepare(query, searchTuning.longQueries) : false;
+        return snapshot(async (db) => read(db, await makePlan(db, viewer, args, fromMemory)));
+      };
       /** One part on its own: a plan and the part, in a snapshot of their own. */
       const alone = <T>(part: (db: Executor, p: Plan) => Promise<T>, none: T) =>
-        snapshot(async (db) => {
-          const p = await makePlan(db, viewer, args);
-          return p ? part(db, p) : none;
-        });
+        inSnapshot((db, p) => (p ? part(db, p) : Promise.resolve(none)));
       return {
         async read({ limit, offset, count: withCount = false, tagCounts: withTagCounts = false }) {
-          const result = snapshot(async (db) => {
-            const p = await makePlan(db, viewer, args);
-            if (!p) return { rows: [], count: 0, tagCounts: [] };
+          const result = inSnapshot(async (db, p) => {
+            if (!p) return { rows: [] as FileRow[], count: 0, tagCounts: [] as TagCounts };
             // One after the other: they share the snapshot's one connection anyway.
             const rows = await page(db, p, orderBy, limit, offset);
             const n = withCount ? await count(db, p) : 0;

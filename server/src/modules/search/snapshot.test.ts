@@ -96,4 +96,16 @@ describe('a files connection reads one snapshot', () => {
       expect(last.data!.files.totalCount).toBe(UPLOADS + 1);
     },
   );
+
+  it('answers more concurrent searches than the database pool has connections', async () => {
+    // A snapshot holds a pooled connection for its request (PostgreSQL's pool has 10); nothing
+    // in the request may wait for a second one, or 10 requests at once would wait for ever.
+    const shapes = [{ query: 'no' }, { query: 'notes 1' }, { tagIds: ['1'] }, {}];
+    const answers = await Promise.all(
+      Array.from({ length: 32 }, (_, i) =>
+        t.gql<{ files: Listing }>(LISTING, shapes[i % shapes.length], { token: admin.token }),
+      ),
+    );
+    for (const res of answers) expect(res.data?.files.totalCount).toBeGreaterThan(0);
+  });
 });
