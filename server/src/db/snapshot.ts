@@ -1,12 +1,10 @@
-import { sql } from 'kysely';
 import type { Dialect } from './connection.js';
 import type { Db, Executor } from './database.js';
 
 /**
  * Runs `read` in one read snapshot of the database, so that all its statements see the same
  * committed state whatever commits meanwhile: a files listing's page, count and tag counts then
- * describe one moment. PostgreSQL: a REPEATABLE READ, READ ONLY transaction (without parallel
- * workers: on a small shared machine they compete for the same cores). SQLite: a read
+ * describe one moment. PostgreSQL: a REPEATABLE READ, READ ONLY transaction. SQLite: a read
  * transaction on a connection of its own of the read pool (read-pool.ts).
  *
  * `reads === db` on SQLite means one connection for everything (an in-memory database): a
@@ -23,10 +21,7 @@ export function readSnapshot<T>(
       .transaction()
       .setIsolationLevel('repeatable read')
       .setAccessMode('read only')
-      .execute(async (trx) => {
-        await sql`set local max_parallel_workers_per_gather = 0`.execute(trx);
-        return read(trx);
-      });
+      .execute(read);
   }
   if (reads === db) return read(reads);
   return reads.transaction().execute(read);

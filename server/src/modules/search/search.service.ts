@@ -4,7 +4,7 @@ import { readSnapshot } from '../../db/snapshot.js';
 import { NameIndex } from './name-index.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
-import { matchingTagIds } from '../tags/tags.repository.js';
+import { matchingTagIds, matchingTagVersions } from '../tags/tags.repository.js';
 import {
   IdBitset,
   TagPostings,
@@ -77,6 +77,8 @@ export const searchTuning = {
   driveLimit: 3000,
   walkFactor: 5,
   tagCountsFromPostings: 5000,
+  /** Walks of up to this many rows read the rows at once rather than their ids first. */
+  walkRows: 500,
   /**
    * Queries of three characters or more: from the name index once it is built ('auto'), or
    * always from it (waiting for its build), or always from the database's trigram index.
@@ -204,13 +206,7 @@ export function createSearchService(deps: {
     const lowered = query.toLowerCase();
     if (fromMemory) {
       // All in memory: names from the name index, tags' files from their postings.
-      const tagIds = await matchingTagIds(db, query);
-      const tags = tagIds.length ? await readListedTags(db, tagIds) : [];
-      const tagged = await postings.filesOf(
-        db,
-        tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
-        p.status,
-      );
+      const tagged = await postings.filesOf(db, await matchingTagVersions(db, query), p.status);
       let ids = await names.matches(db, lowered, p.status, p.uploadedBy, tagged);
       if (ids.length && p.listed.length) ids = await filterByListedTags(db, p, ids);
       return { ids, keys: null };
@@ -312,8 +308,23 @@ export function createSearchService(deps: {
     const need = offset + limit;
     const density = candidates.length / Math.max(1, p.libraryFiles);
     let batch = Math.min(200_000, Math.ceil((need / density) * 1.25) + 64);
+    let at = 0;
     const found: number[] = [];
-    for (let at = 0; found.length < need;) {
+    if (batch <= searchTuning.walkRows) {
+      // A dense result (what typing produces): the first batch's rows themselves are read and
+      // filtered here, one statement instead of ids and then rows.
+      const plain = { ...p, uploadedBy: null, candidates: null, all: [], any: [], rarest: null };
+      const rows = await readFilesPage(db, dialect, plain, orderBy, false, {
+        limit: batch,
+        offset: 0,
+      });
+      const kept = rows.filter((r) => inSet.has(r.id));
+      if (kept.length >= need || rows.length < batch) return kept.slice(offset, need);
+      found.push(...kept.map((r) => r.id));
+      at = batch;
+      batch = Math.min(200_000, batch * 2);
+    }
+    while (found.length < need) {
       const ids = await readIdsInOrder(db, dialect, p.status, orderBy, batch, at);
       for (const id of ids) if (inSet.has(id) && found.push(id) === need) break;
       if (ids.length < batch) break;

@@ -19,10 +19,10 @@ interface Listing {
   tagCounts: { count: number; tag: { name: string } }[];
 }
 
-// Each case runs twice: pages read from the candidate set, tag counts from SQL and names from
-// the database's trigram index, then pages read by walking the order's index, tag counts from
-// the postings and names from the name index in memory (what large libraries use); both must
-// give the same answers.
+// Each case runs three times: pages read from the candidate set, tag counts from SQL and names
+// from the database's trigram index; then pages read by walking the order's index (its rows, or
+// its ids and then their rows), tag counts from the postings and names from the name index in
+// memory (what large libraries use); all must give the same answers.
 describe.each([
   [
     'driving from candidates, tag counts in SQL, long queries from the trigram index',
@@ -30,6 +30,7 @@ describe.each([
       driveLimit: 1_000_000,
       walkFactor: 5,
       tagCountsFromPostings: 1_000_000_000,
+      walkRows: 500,
       longQueries: 'database' as const,
     },
   ],
@@ -39,6 +40,17 @@ describe.each([
       driveLimit: 0,
       walkFactor: 1_000_000,
       tagCountsFromPostings: 0,
+      walkRows: 500,
+      longQueries: 'memory' as const,
+    },
+  ],
+  [
+    'walking ids of the order index, then reading their rows',
+    {
+      driveLimit: 0,
+      walkFactor: 1_000_000,
+      tagCountsFromPostings: 1_000_000_000,
+      walkRows: 0,
       longQueries: 'memory' as const,
     },
   ],
