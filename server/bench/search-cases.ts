@@ -58,13 +58,11 @@ export function searchCases({ dialect, users, popular, word }: SearchBenchContex
       variables,
       async capture(d: Db) {
         const search = serviceOn(d).open(viewer(as), args);
-        const rows = await search.page(21, offset);
-        await search.count();
+        const rows = await search.read({ limit: 21, offset, count: true, tagCounts });
         await tagsOfFiles(
           d,
           rows.slice(0, 20).map((r) => r.id),
         );
-        if (tagCounts) await search.tagCounts();
       },
     };
   };

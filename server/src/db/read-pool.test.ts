@@ -36,10 +36,40 @@ describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('SQLite read pool', () =
     expect(order).toEqual(['main', 'loop']);
   });
 
-  it('refuses writes and transactions', async () => {
+  it('refuses writes, in snapshots too', async () => {
     const reads = t.server.connection.reads;
     await expect(sql`delete from files`.execute(reads)).rejects.toThrow(/rows only|readonly/);
-    await expect(reads.transaction().execute(async () => 1)).rejects.toThrow(/no transactions/);
+    await expect(
+      reads.transaction().execute((trx) => sql`delete from files`.execute(trx)),
+    ).rejects.toThrow(/rows only|readonly/);
+  });
+
+  it('runs a transaction as a snapshot: later commits stay unseen until it ends', async () => {
+    const { db, reads } = t.server.connection;
+    const count = async (on: typeof reads) =>
+      Number(
+        (
+          await on
+            .selectFrom('files')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .execute()
+        )[0]!.n,
+      );
+    const before = await count(reads);
+    const seen = await reads.transaction().execute(async (trx) => {
+      const first = await count(trx);
+      await uploadOk(t, 'later', { token, filename: 'later.txt' });
+      // The main connection sees the new file at once; the snapshot does not.
+      expect(await count(db)).toBe(before + 1);
+      return [first, await count(trx)];
+    });
+    expect(seen).toEqual([before, before]);
+    expect(await count(reads)).toBe(before + 1);
+    // Many snapshots at once, each on its own connection, all ending.
+    const many = await Promise.all(
+      Array.from({ length: 12 }, () => reads.transaction().execute((trx) => count(trx))),
+    );
+    expect(many).toEqual(Array(12).fill(before + 1));
   });
 
   it('is where searches and statistics run', async () => {

@@ -16,8 +16,8 @@ import type { Database, Db } from './database.js';
 // (a two-letter search scanning a million names, a year of statistics) would hold the event loop,
 // and with it every other request, /healthz included, for as long as it runs. Heavy reads go to
 // read-only connections on worker threads instead: the main thread only waits for their rows.
-// Writes and transactions stay on the main connection, whose single writer SQLite requires; in
-// WAL mode the readers see every committed write and never block it.
+// Writes and write transactions stay on the main connection, whose single writer SQLite requires;
+// in WAL mode the readers see every committed write and never block it.
 
 interface Job {
   resolve(rows: unknown[]): void;
@@ -56,10 +56,11 @@ class ReadThread {
     this.#worker.on('exit', (code) => fail(new Error(`read worker exited with ${code}`)));
   }
 
-  run(id: number, sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
+  /** Sends one message (a statement, or a snapshot's begin or end) and waits for its answer. */
+  send(message: { id: number } & Record<string, unknown>): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
-      this.jobs.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, sql, parameters });
+      this.jobs.set(message.id, { resolve, reject });
+      this.#worker.postMessage(message);
     });
   }
 
@@ -95,11 +96,32 @@ export class SqliteReadPool {
 
   #closed = false;
 
+  #leastBusy(): ReadThread {
+    while (this.#threads.length < this.#size) this.#threads.push(this.#spawn());
+    return this.#threads.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
+  }
+
   run(sql: string, parameters: readonly unknown[]): Promise<unknown[]> {
     if (this.#closed) return Promise.reject(new Error('The read pool is closed.'));
-    while (this.#threads.length < this.#size) this.#threads.push(this.#spawn());
-    const thread = this.#threads.reduce((a, b) => (b.jobs.size < a.jobs.size ? b : a));
-    return thread.run(this.#nextId++, sql, parameters);
+    return this.#leastBusy().send({ id: this.#nextId++, sql, parameters });
+  }
+
+  /**
+   * A read snapshot: a read transaction on a connection of its own on one thread, which sees the
+   * database as it was when it began until `end`.
+   */
+  async begin(): Promise<Snapshot> {
+    if (this.#closed) throw new Error('The read pool is closed.');
+    const thread = this.#leastBusy();
+    const snapshot = this.#nextId++;
+    await thread.send({ id: this.#nextId++, begin: snapshot });
+    return {
+      run: (sql, parameters) => thread.send({ id: this.#nextId++, sql, parameters, snapshot }),
+      end: async () => {
+        // A thread that died took its connections, and with them the transaction, along.
+        if (!thread.dead) await thread.send({ id: this.#nextId++, end: snapshot });
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -108,11 +130,22 @@ export class SqliteReadPool {
   }
 }
 
+interface Snapshot {
+  run(sql: string, parameters: readonly unknown[]): Promise<unknown[]>;
+  end(): Promise<void>;
+}
+
 class ReadPoolConnection implements DatabaseConnection {
+  /** Set between beginTransaction and its commit or rollback: statements go to the snapshot. */
+  snapshot: Snapshot | null = null;
+
   constructor(readonly pool: SqliteReadPool) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    return { rows: (await this.pool.run(query.sql, query.parameters)) as R[] };
+    const rows = this.snapshot
+      ? await this.snapshot.run(query.sql, query.parameters)
+      : await this.pool.run(query.sql, query.parameters);
+    return { rows: rows as R[] };
   }
 
   // eslint-disable-next-line require-yield -- an async generator that only refuses
@@ -127,11 +160,21 @@ class ReadPoolDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     return new ReadPoolConnection(this.pool);
   }
-  async beginTransaction(): Promise<void> {
-    throw new Error('The read pool runs no transactions: use the main connection.');
+  /** A read-only transaction: a snapshot (SqliteReadPool.begin). Writes stay refused. */
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    (connection as ReadPoolConnection).snapshot = await this.pool.begin();
   }
-  async commitTransaction(): Promise<void> {}
-  async rollbackTransaction(): Promise<void> {}
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#end(connection as ReadPoolConnection);
+  }
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await this.#end(connection as ReadPoolConnection);
+  }
+  async #end(connection: ReadPoolConnection): Promise<void> {
+    const snapshot = connection.snapshot;
+    connection.snapshot = null;
+    await snapshot?.end();
+  }
   async releaseConnection(): Promise<void> {}
   async destroy(): Promise<void> {
     await this.pool.close();
@@ -140,7 +183,8 @@ class ReadPoolDriver implements Driver {
 
 /**
  * A Kysely instance whose statements run on the read pool's worker threads: for reads whose cost
- * grows with the library (searches, statistics). Transactions are refused.
+ * grows with the library (searches, statistics). Its transactions are read snapshots
+ * (db/snapshot.ts); a write in one fails.
  */
 export function readPoolDb(file: string, size?: number): Db {
   const pool = new SqliteReadPool(file, size);

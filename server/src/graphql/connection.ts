@@ -49,7 +49,7 @@ function decodeCursor(cursor: string): number {
 }
 
 /** Turns first/after/offset into a validated limit and offset. */
-function resolvePage(args: PageArgs, defaultSize = 20): { limit: number; offset: number } {
+export function resolvePage(args: PageArgs, defaultSize = 20): { limit: number; offset: number } {
   const limit = args.first ?? defaultSize;
   if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE_SIZE) {
     throw BadUserInputError.field('first', `must be between 0 and ${MAX_PAGE_SIZE}`);

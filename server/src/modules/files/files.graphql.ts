@@ -1,4 +1,5 @@
 import { parseSearchText } from '../../graphql/search-text.js';
+import { selectedFields } from '../../graphql/selection.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import type { FileRow, TrashedFileRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
@@ -6,6 +7,7 @@ import { builder } from '../../graphql/builder.js';
 import {
   connectionRef,
   offsetConnection,
+  resolvePage,
   pageArgs,
   type Connection,
 } from '../../graphql/connection.js';
@@ -165,7 +167,8 @@ builder.queryFields((t) => ({
     description:
       'The files the viewer can see, filtered and ordered; session or READ token. USERs see ' +
       'ACTIVE files only, whatever `status` asks. `totalCount` and `tagCounts` describe the ' +
-      'whole filtered result, not the page. Paging: `first`, then `after` or `offset`.',
+      'whole filtered result, not the page, and are read with the page from one snapshot of ' +
+      'the library, so they agree with it. Paging: `first`, then `after` or `offset`.',
     authScopes: { tokenScope: 'READ' },
     args: {
       query: t.arg.string({
@@ -204,7 +207,7 @@ builder.queryFields((t) => ({
       }),
       offset: t.arg.int({ description: 'Rows to skip: jumps straight to a page. Zero or more.' }),
     },
-    resolve: async (_root, args, ctx): Promise<FileListing> => {
+    resolve: async (_root, args, ctx, info): Promise<FileListing> => {
       const listArgs: FileListArgs = {
         query: parseSearchText(args.query),
         tagIds: args.tagIds?.map((id) => parseId(id, 'tagIds')),
@@ -214,7 +217,17 @@ builder.queryFields((t) => ({
         orderBy: args.orderBy,
       };
       const search = ctx.services.files.search(ctx.viewer!, listArgs);
-      const connection = await offsetConnection(args, search.page, search.count);
+      // The page, totalCount and tagCounts asked for are read at once, in one read snapshot, so
+      // they agree with each other while files are added or changed (search.service.ts).
+      const asked = selectedFields(info);
+      const { limit, offset } = resolvePage(args);
+      const rows = await search.read({
+        limit: limit === 0 ? 0 : limit + 1,
+        offset,
+        count: asked.has('totalCount'),
+        tagCounts: asked.has('tagCounts'),
+      });
+      const connection = await offsetConnection(args, async () => rows, search.count);
       return { ...connection, search };
     },
   }),

@@ -228,8 +228,9 @@ export class TagPostings {
   }
 
   #ids(db: Executor, tagId: number, active: number | null, version: number): Promise<IdSet> {
-    // Inside a transaction the links may hold uncommitted changes: read them, keep nothing.
-    if (db.isTransaction) return this.load(db, tagId, active);
+    // `db` is a read snapshot (db/snapshot.ts) or the database itself: either way it sees
+    // committed links only, and `version` was read where the ids are read, so ids loaded for a
+    // version are that version's ids.
     const key = `${tagId}:${active ?? '*'}`;
     const hit = this.#entries.get(key);
     // Equal, not "at least": versions only grow, except when a database is restored from a
@@ -239,6 +240,8 @@ export class TagPostings {
       this.#entries.set(key, hit);
       return hit.ids;
     }
+    // A snapshot older than the kept entry: its own ids, without replacing the newer ones.
+    if (hit && hit.version > version && db.isTransaction) return this.load(db, tagId, active);
     if (hit) this.#drop(key, hit);
     const entry: Entry = { version, ids: this.load(db, tagId, active), size: 0 };
     this.#entries.set(key, entry);

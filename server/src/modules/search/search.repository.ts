@@ -205,7 +205,12 @@ async function serial<T>(
   dialect: Dialect,
   run: (conn: Executor) => Promise<T>,
 ): Promise<T> {
-  if (dialect !== 'postgres' || db.isTransaction) return run(db);
+  if (dialect !== 'postgres') return run(db);
+  if (db.isTransaction) {
+    // A read snapshot (db/snapshot.ts): for the rest of it, which is this request's reads.
+    await sql`set local max_parallel_workers_per_gather = 0`.execute(db);
+    return run(db);
+  }
   return (db as Kysely<Database>).connection().execute(async (conn) => {
     await sql`set max_parallel_workers_per_gather = 0`.execute(conn);
     try {
@@ -475,29 +480,26 @@ export async function readLastNameChange(db: Executor): Promise<number> {
 /**
  * Change log entries after `afterSeq`, and those written since `since` (epoch ms) whatever their
  * number: on PostgreSQL a lower number can commit after a higher one was read. `first`: the
- * oldest entry kept (null: none), to tell whether entries the caller needs were pruned.
+ * oldest entry kept (null: none), to tell whether entries the caller needs were pruned. One
+ * statement: every search asks, and on a busy machine each round trip costs.
  */
 export async function readNameChanges(
   db: Executor,
   afterSeq: number,
   since: number,
-): Promise<{ first: number | null; changes: { seq: number; file_id: number }[] }> {
-  const [first, changes] = await Promise.all([
-    db
-      .selectFrom('file_name_changes')
-      .select((eb) => eb.fn.min('seq').as('seq'))
-      .executeTakeFirst(),
-    db
-      .selectFrom('file_name_changes')
-      .select(['seq', 'file_id'])
-      .where((eb) => eb.or([eb('seq', '>', afterSeq), eb('at', '>=', since)]))
-      .orderBy('seq')
-      .execute(),
-  ]);
-  return {
-    first: first?.seq == null ? null : Number(first.seq),
-    changes: changes.map((c) => ({ seq: Number(c.seq), file_id: Number(c.file_id) })),
-  };
+): Promise<{ first: number | null; changes: { seq: number; file_id: number; at: number }[] }> {
+  // The row without a file (file_id is never null in the log) carries the oldest seq.
+  const rows = await sql<{ seq: number | null; file_id: number | null; at: number | null }>`
+    select seq, file_id, at from file_name_changes where seq > ${afterSeq} or at >= ${since}
+    union all
+    select min(seq), null, null from file_name_changes`.execute(db);
+  let first: number | null = null;
+  const changes: { seq: number; file_id: number; at: number }[] = [];
+  for (const r of rows.rows) {
+    if (r.file_id == null) first = r.seq == null ? null : Number(r.seq);
+    else changes.push({ seq: Number(r.seq), file_id: Number(r.file_id), at: Number(r.at) });
+  }
+  return { first, changes };
 }
 
 /** Removes change log entries older than `before`, always keeping the newest. */

@@ -1,14 +1,14 @@
 import type { Dialect } from '../../db/connection.js';
-import type { Db, FileRow, FileStatus, TagRow } from '../../db/database.js';
-import { ShortNameIndex, isShortQuery } from './short-names.js';
+import type { Db, Executor, FileRow, FileStatus, TagRow } from '../../db/database.js';
+import { readSnapshot } from '../../db/snapshot.js';
+import { NameIndex } from './name-index.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
-import { matchingTagIds } from '../tags/tags.repository.js';
+import { matchingTagIds, matchingTagVersions } from '../tags/tags.repository.js';
 import {
   IdBitset,
   TagPostings,
   firstInOrder,
-  intersect,
   intersectAll,
   toIdSet,
   unionAll,
@@ -70,20 +70,40 @@ type ListedTag = { id: number; links_version: number | null };
  * lookup each, then a sort); above it, walking the order's index and testing each row is, unless
  * the walk would visit more than `walkFactor` times as many rows as there are candidates. From
  * `tagCountsFromPostings` files in a result, its tag counts intersect it with every tag's
- * postings in memory instead of grouping its links in SQL. Exported so tests can force either
+ * postings in memory instead of grouping its links in SQL. Exported so tests can force each
  * path.
  */
-export const searchTuning = { driveLimit: 3000, walkFactor: 5, tagCountsFromPostings: 5000 };
+export const searchTuning = {
+  driveLimit: 3000,
+  walkFactor: 5,
+  tagCountsFromPostings: 5000,
+  /** Walks of up to this many rows read the rows at once rather than their ids first. */
+  walkRows: 500,
+  /**
+   * Queries of three characters or more: from the name index once it is built ('auto'), or
+   * always from it (waiting for its build), or always from the database's trigram index.
+   */
+  longQueries: 'auto' as 'auto' | 'memory' | 'database',
+};
+
+export type TagCounts = { tag: TagRow; count: number }[];
 
 /**
- * One listing request: its page, totalCount and tagCounts are asked for separately (by
- * different resolvers) and share one plan, computed on first use.
+ * One listing request. `read` answers the page and whichever of the count and the tag counts the
+ * request asks for in one read snapshot (db/snapshot.ts), so they describe the same moment;
+ * `count` and `tagCounts` then hand those answers out (or, not asked for in `read`, compute them
+ * in a snapshot of their own).
  */
 export interface Search {
-  page(limit: number, offset: number): Promise<FileRow[]>;
+  read(request: {
+    limit: number;
+    offset: number;
+    count?: boolean;
+    tagCounts?: boolean;
+  }): Promise<FileRow[]>;
   count(): Promise<number>;
   /** For each tag, how many files of the whole result carry it: most first, then by name. */
-  tagCounts(): Promise<{ tag: TagRow; count: number }[]>;
+  tagCounts(): Promise<TagCounts>;
 }
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
@@ -98,16 +118,22 @@ export function createSearchService(deps: {
   db: Db;
   dialect: Dialect;
 }) {
-  const { reads: db, dialect } = deps;
-  // One- and two-character queries: from memory (short-names.ts), built on first use.
-  const shortNames = new ShortNameIndex(db, deps.db);
+  const { dialect } = deps;
+  // Queries on names: from memory (name-index.ts), built on first use.
+  const names = new NameIndex(deps.reads, deps.db);
   // One per service, so test servers in one process never share postings.
   const postings = new TagPostings((conn, tagId, active) =>
     readTagFileIds(conn, dialect, tagId, active),
   );
 
   /** Null when nothing can match (a status the viewer may not see, an unknown ALL tag). */
-  async function makePlan(viewer: Viewer, args: FileListArgs): Promise<Plan | null> {
+  async function makePlan(
+    db: Executor,
+    viewer: Viewer,
+    args: FileListArgs,
+    /** Whether the name index answers the query (NameIndex.prepare). */
+    fromMemory: boolean,
+  ): Promise<Plan | null> {
     if (args.status && !canSeeStatus(viewer, args.status)) return null;
     const status: FileStatus | null = seesHiddenFiles(viewer) ? (args.status ?? null) : 'ACTIVE';
     const tagIds = [...new Set(args.tagIds ?? [])];
@@ -149,17 +175,12 @@ export function createSearchService(deps: {
     };
     if (args.query) {
       const first = ORDERS[args.orderBy ?? 'NEWEST'].columns[0]!;
-      // file_search holds the immutable order keys (created_at, size).
-      const keyColumn =
-        dialect === 'postgres' &&
-        (first === 'created_at' || first === 'size') &&
-        !isShortQuery(args.query.toLowerCase())
-          ? first
-          : null;
       ({ ids: plan.candidates, keys: plan.keys } = await textCandidates(
+        db,
         args.query,
         plan,
-        keyColumn,
+        first,
+        fromMemory,
       ));
     }
     return plan;
@@ -168,30 +189,33 @@ export function createSearchService(deps: {
   /**
    * The whole result of a search with a query: ids of the files the viewer may see (status,
    * uploader) that carry the listed tags (ALL/ANY) and whose lower-cased name contains the
-   * lower-cased query, or that carry a tag whose name does. The name half comes from the text
-   * index of each dialect, the tag conditions from the tags' postings in memory; everything is
-   * settled here, once per request, so the count is the length of this list and the page and tag
-   * counts work on it alone.
+   * lower-cased query, or that carry a tag whose name does. Names come from the name index in
+   * memory (name-index.ts), or from the database's trigram index while that index is being built,
+   * the tag conditions from the tags' postings in memory; everything is settled here, once per
+   * request, so the count is the length of this list and the page and tag counts work on it
+   * alone.
    */
   async function textCandidates(
+    db: Executor,
     query: string,
     p: Pick<Plan, 'status' | 'uploadedBy' | 'all' | 'listed'>,
-    keyColumn: string | null,
+    /** The first column of the order. */
+    orderColumn: string,
+    fromMemory: boolean,
   ): Promise<{ ids: IdSet; keys: Map<number, number> | null }> {
     const lowered = query.toLowerCase();
-    if (isShortQuery(lowered)) {
-      // All in memory: names from the short-name index, tags' files from their postings.
-      const tagIds = await matchingTagIds(db, query);
-      const tags = tagIds.length ? await readListedTags(db, tagIds) : [];
-      const tagged = await postings.filesOf(
-        db,
-        tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
-        p.status,
-      );
-      let ids = await shortNames.matches(lowered, p.status, p.uploadedBy, tagged);
-      if (ids.length && p.listed.length) ids = await filterByListedTags(p, ids);
+    if (fromMemory) {
+      // All in memory: names from the name index, tags' files from their postings.
+      const tagged = await postings.filesOf(db, await matchingTagVersions(db, query), p.status);
+      let ids = await names.matches(db, lowered, p.status, p.uploadedBy, tagged);
+      if (ids.length && p.listed.length) ids = await filterByListedTags(db, p, ids);
       return { ids, keys: null };
     }
+    // file_search holds the immutable order keys (created_at, size).
+    const keyColumn =
+      dialect === 'postgres' && (orderColumn === 'created_at' || orderColumn === 'size')
+        ? orderColumn
+        : null;
     const [named, tagIds] = await Promise.all([
       readNameMatches(db, dialect, lowered, p.status, p.uploadedBy, keyColumn),
       matchingTagIds(db, query),
@@ -203,7 +227,7 @@ export function createSearchService(deps: {
       for (const r of tagged) keys?.set(Number(r.id), Number(r.key));
       ids = unionAll([ids, toIdSet(tagged.map((r) => Number(r.id)))]);
     }
-    if (ids.length && p.listed.length) ids = await filterByListedTags(p, ids);
+    if (ids.length && p.listed.length) ids = await filterByListedTags(db, p, ids);
     return { ids, keys };
   }
 
@@ -212,22 +236,39 @@ export function createSearchService(deps: {
    * (ANY) with the viewer's status, by intersecting with the tags' postings in memory.
    */
   async function filterByListedTags(
+    db: Executor,
     p: Pick<Plan, 'status' | 'all' | 'listed'>,
     ids?: IdSet,
   ): Promise<IdSet> {
     const sets = await postings.filesOf(db, p.listed, p.status);
     if (p.all.length) return intersectAll(ids ? [ids, ...sets] : sets);
-    return ids ? intersect(ids, unionAll(sets)) : unionAll(sets);
+    if (!ids) return unionAll(sets);
+    // ANY: each id of the result tested against the listed tags' bitsets, without building
+    // their union first (two popular tags: 100,000s of ids merged for nothing).
+    const bitsets = sets.map((s) => new IdBitset(s));
+    const out = new Int32Array(ids.length);
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      for (const b of bitsets) {
+        if (b.has(id)) {
+          out[n++] = id;
+          break;
+        }
+      }
+    }
+    return out.subarray(0, n);
   }
 
   /** Tags alone (no query, no uploader): the whole result from the postings, once per request. */
-  function tagFilterResult(p: Plan): Promise<IdSet> | null {
+  function tagFilterResult(db: Executor, p: Plan): Promise<IdSet> | null {
     if (p.candidates || p.uploadedBy != null || !p.listed.length) return null;
-    p.tagResult ??= filterByListedTags(p);
+    p.tagResult ??= filterByListedTags(db, p);
     return p.tagResult;
   }
 
   async function page(
+    db: Executor,
     p: Plan,
     orderBy: FileOrder,
     limit: number,
@@ -246,7 +287,7 @@ export function createSearchService(deps: {
     const walkRows = ((offset + limit) * p.libraryFiles) / Math.max(1, drivingSize);
     const drive =
       drivingSize <= searchTuning.driveLimit || walkRows > drivingSize * searchTuning.walkFactor;
-    if (p.candidates && !drive) return walkCandidates(p, p.candidates, orderBy, limit, offset);
+    if (p.candidates && !drive) return walkCandidates(db, p, p.candidates, orderBy, limit, offset);
     return readFilesPage(db, dialect, p, orderBy, drive, { limit, offset });
   }
 
@@ -256,6 +297,7 @@ export function createSearchService(deps: {
    * from the set's density to end the walk in one step most of the time.
    */
   async function walkCandidates(
+    db: Executor,
     p: Plan,
     candidates: IdSet,
     orderBy: FileOrder,
@@ -266,8 +308,23 @@ export function createSearchService(deps: {
     const need = offset + limit;
     const density = candidates.length / Math.max(1, p.libraryFiles);
     let batch = Math.min(200_000, Math.ceil((need / density) * 1.25) + 64);
+    let at = 0;
     const found: number[] = [];
-    for (let at = 0; found.length < need;) {
+    if (batch <= searchTuning.walkRows) {
+      // A dense result (what typing produces): the first batch's rows themselves are read and
+      // filtered here, one statement instead of ids and then rows.
+      const plain = { ...p, uploadedBy: null, candidates: null, all: [], any: [], rarest: null };
+      const rows = await readFilesPage(db, dialect, plain, orderBy, false, {
+        limit: batch,
+        offset: 0,
+      });
+      const kept = rows.filter((r) => inSet.has(r.id));
+      if (kept.length >= need || rows.length < batch) return kept.slice(offset, need);
+      found.push(...kept.map((r) => r.id));
+      at = batch;
+      batch = Math.min(200_000, batch * 2);
+    }
+    while (found.length < need) {
       const ids = await readIdsInOrder(db, dialect, p.status, orderBy, batch, at);
       for (const id of ids) if (inSet.has(id) && found.push(id) === need) break;
       if (ids.length < batch) break;
@@ -277,20 +334,21 @@ export function createSearchService(deps: {
     return readFilesInOrder(db, found.slice(offset, need));
   }
 
-  async function count(p: Plan): Promise<number> {
+  async function count(db: Executor, p: Plan): Promise<number> {
+    if (p.candidates?.length === 0) return 0;
     if (unfiltered(p)) return p.libraryFiles;
     if (p.candidates) return p.candidates.length;
-    const tagged = tagFilterResult(p);
+    const tagged = tagFilterResult(db, p);
     if (tagged) return (await tagged).length;
     return countResult(db, dialect, p);
   }
 
-  async function tagCounts(p: Plan): Promise<{ tag: TagRow; count: number }[]> {
+  async function tagCounts(db: Executor, p: Plan): Promise<TagCounts> {
     if (p.candidates?.length === 0) return [];
     if (unfiltered(p)) return libraryTagCounts(db, p.status);
-    const result = p.candidates ?? (await tagFilterResult(p));
+    const result = p.candidates ?? (await tagFilterResult(db, p));
     if (result && result.length >= searchTuning.tagCountsFromPostings) {
-      const counts = await countTagsInPostings(result, p.status);
+      const counts = await countTagsInPostings(db, result, p.status);
       if (counts) return counts;
     }
     return resultTagCounts(db, dialect, p);
@@ -306,9 +364,10 @@ export function createSearchService(deps: {
    * puts the counts first, so ties fall as in the SQL path.
    */
   async function countTagsInPostings(
+    db: Executor,
     result: IdSet,
     status: FileStatus | null,
-  ): Promise<{ tag: TagRow; count: number }[] | null> {
+  ): Promise<TagCounts | null> {
     const tags = await readTagsWithFiles(db, status);
     // Every tag's postings must fit in the cache together, or each request would reload them
     // all; and each tag is one query when (re)loaded, so thousands of tags stay with SQL.
@@ -327,25 +386,41 @@ export function createSearchService(deps: {
       .sort((a, b) => b.count - a.count);
   }
 
+  const snapshot = <T>(read: (conn: Executor) => Promise<T>) => readSnapshot(deps, read);
+
   return {
-    /** The search of one listing request; its plan is made once, on first use. */
+    /** The search of one listing request (see `Search`). */
     open(viewer: Viewer, args: FileListArgs): Search {
-      let planned: Promise<Plan | null> | undefined;
-      const plan = () => (planned ??= makePlan(viewer, args));
       const orderBy = args.orderBy ?? 'NEWEST';
+      let counted: Promise<number> | undefined;
+      let tagged: Promise<TagCounts> | undefined;
+      /** The name index readied before the snapshot begins (NameIndex.prepare says why). */
+      const inSnapshot = async <T>(read: (db: Executor, p: Plan | null) => Promise<T>) => {
+        const query = args.query?.toLowerCase();
+        const fromMemory = query ? await names.prepare(query, searchTuning.longQueries) : false;
+        return snapshot(async (db) => read(db, await makePlan(db, viewer, args, fromMemory)));
+      };
+      /** One part on its own: a plan and the part, in a snapshot of their own. */
+      const alone = <T>(part: (db: Executor, p: Plan) => Promise<T>, none: T) =>
+        inSnapshot((db, p) => (p ? part(db, p) : Promise.resolve(none)));
       return {
-        page: async (limit, offset) => {
-          const p = await plan();
-          return p ? page(p, orderBy, limit, offset) : [];
+        async read({ limit, offset, count: withCount = false, tagCounts: withTagCounts = false }) {
+          const result = inSnapshot(async (db, p) => {
+            if (!p) return { rows: [] as FileRow[], count: 0, tagCounts: [] as TagCounts };
+            // One after the other: they share the snapshot's one connection anyway.
+            const rows = await page(db, p, orderBy, limit, offset);
+            const n = withCount ? await count(db, p) : 0;
+            const counts = withTagCounts ? await tagCounts(db, p) : [];
+            return { rows, count: n, tagCounts: counts };
+          });
+          // Handed to the totalCount and tagCounts resolvers; when `read` fails they never run,
+          // so their copies of the failure must not count as unhandled.
+          if (withCount) (counted ??= result.then((r) => r.count)).catch(() => {});
+          if (withTagCounts) (tagged ??= result.then((r) => r.tagCounts)).catch(() => {});
+          return (await result).rows;
         },
-        count: async () => {
-          const p = await plan();
-          return p && p.candidates?.length !== 0 ? count(p) : 0;
-        },
-        tagCounts: async () => {
-          const p = await plan();
-          return p ? tagCounts(p) : [];
-        },
+        count: () => (counted ??= alone(count, 0)),
+        tagCounts: () => (tagged ??= alone(tagCounts, [])),
       };
     },
   };

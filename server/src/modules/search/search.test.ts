@@ -19,17 +19,40 @@ interface Listing {
   tagCounts: { count: number; tag: { name: string } }[];
 }
 
-// Each case runs twice: pages read from the candidate set and tag counts from SQL, then pages
-// read by walking the order's index and tag counts from the postings in memory (what large
-// libraries use); both must give the same answers.
+// Each case runs three times: pages read from the candidate set, tag counts from SQL and names
+// from the database's trigram index; then pages read by walking the order's index (its rows, or
+// its ids and then their rows), tag counts from the postings and names from the name index in
+// memory (what large libraries use); all must give the same answers.
 describe.each([
   [
-    'driving from candidates, tag counts in SQL',
-    { driveLimit: 1_000_000, walkFactor: 5, tagCountsFromPostings: 1_000_000_000 },
+    'driving from candidates, tag counts in SQL, long queries from the trigram index',
+    {
+      driveLimit: 1_000_000,
+      walkFactor: 5,
+      tagCountsFromPostings: 1_000_000_000,
+      walkRows: 500,
+      longQueries: 'database' as const,
+    },
   ],
   [
-    'walking the order index, tag counts from postings',
-    { driveLimit: 0, walkFactor: 1_000_000, tagCountsFromPostings: 0 },
+    'walking the order index, tag counts from postings, long queries from the name index',
+    {
+      driveLimit: 0,
+      walkFactor: 1_000_000,
+      tagCountsFromPostings: 0,
+      walkRows: 500,
+      longQueries: 'memory' as const,
+    },
+  ],
+  [
+    'walking ids of the order index, then reading their rows',
+    {
+      driveLimit: 0,
+      walkFactor: 1_000_000,
+      tagCountsFromPostings: 1_000_000_000,
+      walkRows: 0,
+      longQueries: 'memory' as const,
+    },
   ],
 ])('files search, %s', (_label, tuning) => {
   const saved = { ...searchTuning };
@@ -80,6 +103,8 @@ describe.each([
     expect(await names({ query: 'straße' })).toEqual(['Große Straße.jpg']);
     expect(await names({ query: 'STRASSE' })).toEqual(['STRASSE plan.png']);
     expect(await names({ query: 'ROSSE' })).toEqual([]);
+    // Every two-letter piece is in the name, the whole is not: no match.
+    for (const query of ['rer', 'ast', 'ona', 'ore']) expect(await names({ query })).toEqual([]);
     // CJK: three characters (trigram index) and two or one (no trigram: scan), same answers.
     expect(await names({ query: '報告書' })).toEqual(['東京タワー 報告書.pdf']);
     expect(await names({ query: '東京' })).toEqual(['東京タワー 報告書.pdf']);
@@ -189,8 +214,8 @@ describe.each([
     expect(await count({ ...both, query: 'budget' })).toBe(0);
   });
 
-  it('answers one- and two-character queries exactly after another instance writes', async () => {
-    // They come from a per-process index (short-names.ts) that learns of writes only through
+  it('answers name queries from memory exactly after another instance writes', async () => {
+    // They come from a per-process index (name-index.ts) that learns of writes only through
     // the change log the triggers keep: a write straight to the database is one it never saw.
     const db = t.server.connection.db;
     expect(await names({ query: 'zq' })).toEqual([]);
@@ -200,14 +225,36 @@ describe.each([
     expect(await names({ query: 'Z' })).toContain('Zq notes.txt');
     expect(await names({ query: 'zq', uploadedBy: user.id })).toEqual(['Zq notes.txt']);
     expect(await names({ query: 'zq', uploadedBy: admin.id })).toEqual([]);
+    expect(await names({ query: 'zq no' })).toEqual(['Zq notes.txt']);
+    expect(await names({ query: 'q notes', uploadedBy: user.id })).toEqual(['Zq notes.txt']);
     await db.updateTable('files').set({ name: 'Qz notes.txt' }).where('id', '=', id!).execute();
     expect(await names({ query: 'zq' })).toEqual([]);
+    expect(await names({ query: 'zq no' })).toEqual([]);
     expect(await names({ query: 'qz' })).toEqual(['Qz notes.txt']);
+    expect(await names({ query: 'qz notes' })).toEqual(['Qz notes.txt']);
     await db.updateTable('files').set({ status: 'HIDDEN' }).where('id', '=', id!).execute();
     expect(await names({ query: 'qz' })).toEqual([]);
+    expect(await names({ query: 'qz notes' })).toEqual([]);
     expect((await search({ query: 'qz' }, admin.token)).totalCount).toBe(1);
+    expect((await search({ query: 'qz notes' }, admin.token)).totalCount).toBe(1);
+    // Files the index was built with, renamed: their names in memory are no longer trusted.
+    const renamed = { from: 'Café menu.pdf', to: 'Bistro carte.pdf' };
+    await db
+      .updateTable('files')
+      .set({ name: renamed.to })
+      .where('name', '=', renamed.from)
+      .execute();
+    expect(await names({ query: 'menu' })).toEqual([]);
+    expect(await names({ query: 'ro car' })).toEqual([renamed.to]);
+    await db
+      .updateTable('files')
+      .set({ name: renamed.from })
+      .where('name', '=', renamed.to)
+      .execute();
+    expect(await names({ query: 'menu' })).toEqual([renamed.from]);
     await db.deleteFrom('files').where('id', '=', id!).execute();
     expect((await search({ query: 'qz' }, admin.token)).totalCount).toBe(0);
+    expect((await search({ query: 'qz notes' }, admin.token)).totalCount).toBe(0);
   });
 
   it('counts the whole filtered result, not the page, and tags by count then name', async () => {

@@ -101,6 +101,15 @@ export async function matchingTagIds(db: Executor, query: string): Promise<numbe
   return rows.map((r) => r.id);
 }
 
+/** The same tags with their postings version (search keeps their file ids in memory). */
+export async function matchingTagVersions(
+  db: Executor,
+  query: string,
+): Promise<{ id: number; links_version: number }[]> {
+  const rows = await tagSearch(db, query, true).select(['id', 'links_version']).execute();
+  return rows.map((r) => ({ id: r.id, links_version: Number(r.links_version) }));
+}
+
 /** Inserts a tag; rejects with a unique violation when the key is taken. */
 export const insertTag = (db: Executor, name: string, key: string, now: number): Promise<TagRow> =>
   db

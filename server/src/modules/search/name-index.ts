@@ -10,16 +10,25 @@ import {
   type IndexedFile,
 } from './search.repository.js';
 
-// Queries of one or two characters (what typing produces first) have no trigram, so neither
-// SQLite's FTS5 trigram table nor pg_trgm can answer them: both end up reading every name
-// (~1.2 s at a million files). This index answers them from memory: for every one- and
-// two-character substring of the lower-cased names, the ids of the files containing it, plus each
-// file's status and uploader, so visibility is applied here too.
+// Name queries from memory. What typing produces (one, two, three letters: "a", "an", "ing")
+// matches a large share of a library; the database's text indexes answer those by reading every
+// match (one and two characters have no trigram at all: ~1.2 s at a million files; "ing" through
+// SQLite's FTS5 trigram table or pg_trgm 0.7–3.6 s). This index keeps, for every one- and
+// two-character substring of the lower-cased names, the ids of the files containing it, each
+// file's lower-cased name, status and uploader. A one- or two-character query is one posting; a
+// longer one intersects the postings of its two-character pieces (word-wise ANDs of bitsets for
+// the common ones) and checks the survivors' names, so visibility and the exact match are applied
+// here too.
 //
 // Exact across instances: triggers on `files` log every id whose name, status or uploader changed
 // (file_name_changes, migration 2026-12-03T0200). Before each use the index applies the log past
 // the last entry it saw by re-reading those files; ids changed since the build are then answered
 // from their current names, not from the postings. Past REBUILD_AFTER changed ids it is rebuilt.
+//
+// Exact within a read snapshot (db/snapshot.ts): the index is shared and may have applied
+// changes the request's snapshot does not see yet, or miss some it does see. `matches` compares
+// the log as the snapshot sees it with what the index applied and re-reads the files that differ
+// inside the snapshot, so a listing's count, page and tag counts agree.
 
 /** Chunks of the initial read, so no single message or statement carries a million rows. */
 const CHUNK = 50_000;
@@ -41,11 +50,14 @@ export function shortSubstrings(lowered: string): Set<string> {
   return out;
 }
 
-/** Whether a lower-cased query is answered here: one or two code points. */
-export const isShortQuery = (lowered: string) => {
-  const n = [...lowered].length;
-  return n >= 1 && n <= 2;
-};
+/** The keys whose postings hold every file containing `lowered`: itself, or its pieces. */
+function keysOf(lowered: string): string[] {
+  const chars = [...lowered];
+  if (chars.length <= 2) return [lowered];
+  const out = new Set<string>();
+  for (let i = 0; i + 1 < chars.length; i++) out.add(chars[i]! + chars[i + 1]!);
+  return [...out];
+}
 
 /**
  * A key's files: a sorted id list while it is sparse, one bit per possible id once it holds more
@@ -81,6 +93,24 @@ class Posting {
     if (!this.bits && this.ids.length !== this.n) this.ids = this.ids.slice(0, this.n);
   }
 
+  has(id: number): boolean {
+    if (this.bits)
+      return (id >>> 5 < this.bits.length && this.bits[id >>> 5]! & (1 << (id & 31))) !== 0;
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ids[mid]! < id) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.n && this.ids[lo] === id;
+  }
+
+  /** Ids in the posting (bits: an upper bound from the capacity, enough to order by). */
+  get size(): number {
+    return this.bits ? this.bits.length * 32 : this.n;
+  }
+
   forEach(fn: (id: number) => void) {
     if (!this.bits) {
       for (let i = 0; i < this.n; i++) fn(this.ids[i]!);
@@ -100,6 +130,8 @@ class Posting {
 
 interface Built {
   postings: Map<string, Posting>;
+  /** Per id known at the build: its lower-cased name, for checking longer queries. */
+  names: string[];
   /** Per id: 0 no such file, else STATUS_CODE. Grows with new ids. */
   status: Uint8Array;
   /** Per id: the uploader (0: none). */
@@ -115,9 +147,10 @@ interface Built {
   activeBits: Uint32Array;
   hiddenBits: Uint32Array;
   dirtyBits: Uint32Array;
-  /** The last log entry the index reflects, and the entries read in the last window. */
+  /** The last log entry the index reflects. */
   lastSeq: number;
-  recent: Set<number>;
+  /** Log entries applied lately (written in the last 2 × LATE_COMMIT_MS), by seq. */
+  applied: Map<number, { fileId: number; at: number }>;
 }
 
 /** A test of whether a file exists with the status (null: either) and uploader (null: anyone). */
@@ -162,8 +195,10 @@ const grow = <T extends Uint8Array | Int32Array>(a: T, id: number, make: (n: num
   return out;
 };
 
-export class ShortNameIndex {
+export class NameIndex {
   #built: Promise<Built> | null = null;
+  /** Set once a build finished: longer queries use the database's text index until then. */
+  #ready = false;
   #rebuilding = false;
   #syncing: Promise<void> | null = null;
   #prunedAt = 0;
@@ -176,17 +211,53 @@ export class ShortNameIndex {
   ) {}
 
   /**
+   * Whether `matches` answers this lower-cased query now. One or two characters: always (the
+   * first one builds the index, seconds at a million files; no database index does better).
+   * Longer: once the index is built, and the first such query starts the build in the
+   * background, so it never waits for it.
+   */
+  answers(lowered: string, longQueries: 'auto' | 'memory' | 'database' = 'auto'): boolean {
+    const n = [...lowered].length;
+    if (n >= 1 && n <= 2) return true;
+    if (longQueries !== 'auto') return longQueries === 'memory';
+    if (!this.#ready) {
+      this.#built ??= this.#build();
+      // A failed build is retried by the next query; the caller meanwhile uses the database.
+      this.#built.catch(() => (this.#built = null));
+    }
+    return this.#ready;
+  }
+
+  /**
+   * Readies the index for a query before the request's snapshot begins: builds it when needed
+   * (see `answers`) and applies the change log. Outside the snapshot on purpose: on PostgreSQL a
+   * snapshot holds one of the pool's connections, and a request holding one while waiting for
+   * another (to read the log) could, ten at a time, wait on each other for ever. True when
+   * `matches` answers the query.
+   */
+  async prepare(lowered: string, longQueries: 'auto' | 'memory' | 'database'): Promise<boolean> {
+    if (!this.answers(lowered, longQueries)) return false;
+    await this.#ready_();
+    return true;
+  }
+
+  /**
    * Ids of the files with the status (null: either) and uploader (null: anyone) whose
-   * lower-cased name contains `lowered` (one or two characters), ascending.
+   * lower-cased name contains `lowered`, ascending, as `snapshot` sees the database. In a
+   * snapshot, `prepare` must have said yes first.
    */
   async matches(
+    /** The request's read snapshot (or any executor: then as of the last sync). */
+    snapshot: Executor,
     lowered: string,
     status: FileStatus | null,
     uploadedBy: number | null,
     /** Sets of ids (of the wanted status) to add, such as the files of tags whose name matches. */
     also: readonly IdSet[] = [],
   ): Promise<IdSet> {
-    const b = await this.#ready();
+    const inSnapshot = snapshot.isTransaction;
+    const b = inSnapshot ? await this.#current() : await this.#ready_();
+    const overlay = inSnapshot ? await this.#overlay(snapshot, b) : null;
     const { dirty } = b;
     const ok = visibleIn(b, status, uploadedBy);
     const want = status ? STATUS_CODE[status] : 0;
@@ -194,20 +265,41 @@ export class ShortNameIndex {
     // of ids costs a pass over each, not a merge of arrays.
     let max = b.status.length;
     for (const set of also) if (set.length) max = Math.max(max, set[set.length - 1]! + 1);
+    for (const id of overlay?.keys() ?? []) max = Math.max(max, id + 1);
     const bits = new Uint32Array((max >>> 5) + 1);
     const set = (id: number) => void (bits[id >>> 5]! |= 1 << (id & 31));
-    const posting = b.postings.get(lowered);
-    if (posting?.bits && uploadedBy == null) {
-      const { activeBits: active, hiddenBits: hidden, dirtyBits: changed } = b;
-      const p = posting.bits;
-      for (let w = 0; w < p.length; w++) {
-        const visible = want === 1 ? active[w]! : want === 2 ? hidden[w]! : active[w]! | hidden[w]!;
-        bits[w]! |= p[w]! & visible & ~changed[w]!;
+    const keys = keysOf(lowered);
+    const postings = keys.map((k) => b.postings.get(k));
+    if (postings.every((p) => p !== undefined)) {
+      const exact = keys.length === 1 && keys[0] === lowered;
+      const sorted = (postings as Posting[]).sort((x, y) => x.size - y.size);
+      if (sorted.every((p) => p.bits) && uploadedBy == null) {
+        // Common pieces: AND their bitsets a 32-bit word at a time with the visible, unchanged
+        // files; then, for a longer query, check each survivor's name.
+        const { activeBits: active, hiddenBits: hidden, dirtyBits: changed } = b;
+        const words = Math.min(...sorted.map((p) => p.bits!.length));
+        for (let w = 0; w < words; w++) {
+          let word = want === 1 ? active[w]! : want === 2 ? hidden[w]! : active[w]! | hidden[w]!;
+          word &= ~changed[w]!;
+          for (let k = 0; word !== 0 && k < sorted.length; k++) word &= sorted[k]!.bits![w]!;
+          if (!exact) {
+            for (let rest = word; rest !== 0;) {
+              const low = rest & -rest;
+              rest ^= low;
+              if (!b.names[(w << 5) + 31 - Math.clz32(low)]!.includes(lowered)) word ^= low;
+            }
+          }
+          bits[w]! |= word;
+        }
+      } else {
+        // A rare piece: walk its ids and test the others.
+        const [first, ...others] = sorted;
+        first!.forEach((id) => {
+          if (dirty[id] === 1 || !ok(id)) return;
+          for (const p of others) if (!p.has(id)) return;
+          if (exact || b.names[id]!.includes(lowered)) set(id);
+        });
       }
-    } else {
-      posting?.forEach((id) => {
-        if (dirty[id] !== 1 && ok(id)) set(id);
-      });
     }
     for (const [id, name] of b.changed) if (name?.includes(lowered) && ok(id)) set(id);
     for (const ids of also) {
@@ -216,11 +308,57 @@ export class ShortNameIndex {
         if (uploadedBy == null || b.uploader[id] === uploadedBy) set(id);
       }
     }
+    if (overlay) {
+      // Files the snapshot sees otherwise than the index: answered from the snapshot's rows.
+      for (const [id, row] of overlay) {
+        bits[id >>> 5]! &= ~(1 << (id & 31));
+        if (!row || (want && STATUS_CODE[row.status] !== want)) continue;
+        if (uploadedBy != null && row.uploaded_by !== uploadedBy) continue;
+        // Tags' files (`also`) come from the snapshot already.
+        if (row.name.toLowerCase().includes(lowered) || also.some((ids) => hasId(ids, id))) {
+          set(id);
+        }
+      }
+    }
     return bitsToIds(bits);
   }
 
+  /**
+   * The files whose state in `snapshot` may differ from the index's: log entries the snapshot
+   * sees that the index has not applied, and entries the index applied that the snapshot does
+   * not see (committed after it began). Both only among recent entries: older ones are seen by
+   * both. Each such file as the snapshot has it (null: not there).
+   */
+  async #overlay(snapshot: Executor, b: Built): Promise<Map<number, IndexedFile | null>> {
+    const since = Date.now() - LATE_COMMIT_MS;
+    const { changes } = await readNameChanges(snapshot, b.lastSeq, since);
+    const seen = new Set(changes.map((c) => c.seq));
+    const out = new Map<number, IndexedFile | null>();
+    for (;;) {
+      const ids = new Set<number>();
+      for (const c of changes) if (!b.applied.has(c.seq)) ids.add(c.file_id);
+      for (const [seq, a] of b.applied) if (a.at >= since && !seen.has(seq)) ids.add(a.fileId);
+      for (const id of out.keys()) ids.delete(id);
+      if (!ids.size) return out;
+      const list = [...ids];
+      for (const id of list) out.set(id, null);
+      for (let i = 0; i < list.length; i += 10_000) {
+        for (const r of await readIndexedFilesByIds(snapshot, list.slice(i, i + 10_000))) {
+          out.set(r.id, r);
+        }
+      }
+      // Meanwhile another request may have synced the index further: look again.
+    }
+  }
+
+  /** The index as it is (`prepare` built it), without reading anything. */
+  async #current(): Promise<Built> {
+    if (!this.#built) throw new Error('The name index is not built: prepare() first.');
+    return this.#built;
+  }
+
   /** The built index, with the change log applied. */
-  async #ready(): Promise<Built> {
+  async #ready_(): Promise<Built> {
     this.#built ??= this.#build();
     let built: Built;
     try {
@@ -242,6 +380,7 @@ export class ShortNameIndex {
     // Files added after this are in the log past lastSeq: the next sync adds them.
     const capacity = (await readMaxFileId(this.reads)) + 1;
     const postings = new Map<string, Posting>();
+    const names = new Array<string>(capacity);
     const status = new Uint8Array(capacity);
     const uploader = new Int32Array(capacity);
     const words = (capacity >>> 5) + 1;
@@ -256,7 +395,9 @@ export class ShortNameIndex {
         status[f.id] = STATUS_CODE[f.status];
         (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
         uploader[f.id] = f.uploaded_by ?? 0;
-        for (const key of shortSubstrings(f.name.toLowerCase())) {
+        const lowered = f.name.toLowerCase();
+        names[f.id] = lowered;
+        for (const key of shortSubstrings(lowered)) {
           let p = postings.get(key);
           if (!p) postings.set(key, (p = new Posting()));
           p.add(f.id, capacity);
@@ -266,8 +407,10 @@ export class ShortNameIndex {
       await new Promise((resolve) => setImmediate(resolve));
     }
     for (const p of postings.values()) p.trim();
+    this.#ready = true;
     return {
       postings,
+      names,
       status,
       uploader,
       changed: new Map(),
@@ -276,7 +419,7 @@ export class ShortNameIndex {
       hiddenBits,
       dirtyBits: new Uint32Array(words),
       lastSeq,
-      recent: new Set(),
+      applied: new Map(),
     };
   }
 
@@ -289,8 +432,7 @@ export class ShortNameIndex {
       await this.#built;
       return;
     }
-    const fresh = changes.filter((c) => c.seq > b.lastSeq || !b.recent.has(c.seq));
-    b.recent = new Set(changes.map((c) => c.seq));
+    const fresh = changes.filter((c) => !b.applied.has(c.seq));
     if (fresh.length) {
       const ids = [...new Set(fresh.map((c) => c.file_id))];
       const rows = new Map<number, IndexedFile>();
@@ -310,8 +452,11 @@ export class ShortNameIndex {
         if (id >>> 5 < b.dirtyBits.length) b.dirtyBits[id >>> 5]! |= 1 << (id & 31);
         b.changed.set(id, row ? row.name.toLowerCase() : null);
       }
+      // Marked applied only now that the files were read: a snapshot meanwhile re-reads them.
+      for (const c of fresh) b.applied.set(c.seq, { fileId: c.file_id, at: c.at });
       b.lastSeq = fresh.reduce((max, c) => Math.max(max, c.seq), b.lastSeq);
     }
+    for (const [seq, a] of b.applied) if (a.at < now - 2 * LATE_COMMIT_MS) b.applied.delete(seq);
     if (b.changed.size > REBUILD_AFTER && !this.#rebuilding) this.#rebuildInBackground();
     if (now - this.#prunedAt > PRUNE_EVERY_MS) {
       this.#prunedAt = now;
@@ -335,4 +480,16 @@ export class ShortNameIndex {
       },
     );
   }
+}
+
+/** Whether the ascending `ids` hold `id`. */
+function hasId(ids: IdSet, id: number): boolean {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ids.length && ids[lo] === id;
 }
