@@ -214,6 +214,29 @@ describe('single sign-on (OpenID Connect)', () => {
       'mutation { login(email: "bob@example.com", password: "bob-password-1") { user { email } } }',
     );
     expect(login.data?.login.user.email).toBe('bob@example.com');
+    // A second sign-on of the linked account is a plain sign-in: no new event.
+    expect((await signOn(t, 'bob')).location).toBe('/');
+  });
+
+  it('audits accounts made and linked by sign-on (auth.oidc_login), not plain sign-ins', async () => {
+    const events = await t.gql<{
+      auditEvents: {
+        edges: { node: { actorLabel: string; targetLabel: string; details: string } }[];
+      };
+    }>(
+      '{ auditEvents(action: "auth.oidc_login") { edges { node { actorLabel targetLabel details } } } }',
+      {},
+      { token: owner },
+    );
+    const seen = events.data!.auditEvents.edges.map((e) => {
+      const details = JSON.parse(e.node.details) as Record<string, string>;
+      return [e.node.actorLabel, e.node.targetLabel, details.account, details.subject];
+    });
+    // Newest first: bob linked (once, though he signed on twice), alice created (once).
+    expect(seen).toEqual([
+      ['bob@example.com', 'bob@example.com', 'linked', 'bob'],
+      ['alice@example.com', 'alice@example.com', 'created', 'alice'],
+    ]);
   });
 
   it('creates a separate account for an unverified email no account has', async () => {
@@ -314,6 +337,17 @@ describe('single sign-on (OpenID Connect)', () => {
     const refused = await signOn(t, 'gus');
     expect(refused.location).toBe('/login?error=oidc_banned');
     expect(refused.browser.cookies(t.url).has('cabinet_session')).toBe(false);
+    const failed = await t.gql<{
+      auditEvents: { edges: { node: { targetLabel: string; details: string } }[] };
+    }>(
+      '{ auditEvents(action: "auth.login_failed") { edges { node { targetLabel details } } } }',
+      {},
+      { token },
+    );
+    expect(failed.data?.auditEvents.edges.map((e) => e.node)).toContainEqual({
+      targetLabel: 'gus@example.com',
+      details: JSON.stringify({ reason: 'banned', method: 'sign-on' }),
+    });
   });
 
   it('signs in once when the same callback arrives several times at once', async () => {

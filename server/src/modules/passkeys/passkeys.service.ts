@@ -176,6 +176,20 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
       const parsed = parseResponse<AuthenticationResponseJSON>(response);
       const passkey = isCredentialId(parsed.id) ? await findPasskey(db, parsed.id) : undefined;
       if (!passkey) throw refused();
+      // A refusal of a known passkey is audited like a wrong password (`auth.login_failed`); a
+      // successful sign-in is not, as for `login`. Unknown ids name no account: not logged.
+      const failed = async (reason: string) => {
+        const owner = await findUserById(db, passkey.user_id);
+        if (owner) {
+          await audit.record(db, {
+            actor: { user: null, address: client.address, claimed: owner.email },
+            action: 'auth.login_failed',
+            target: { type: 'user', id: owner.id, label: owner.email },
+            details: { reason, method: 'passkey', passkey: passkey.name },
+          });
+        }
+        return refused();
+      };
       let verified;
       try {
         verified = await verifyAuthenticationResponse({
@@ -192,15 +206,23 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
           },
           requireUserVerification: false,
         });
-      } catch {
-        throw refused();
+      } catch (err) {
+        // simplewebauthn says which check failed; only a counter going back is worth telling
+        // apart (a cloned authenticator), the rest is a response that does not verify.
+        const counter = err instanceof Error && /counter/i.test(err.message);
+        throw await failed(counter ? 'passkey counter replayed' : 'passkey not verified');
       }
-      if (!verified.verified) throw refused();
+      if (!verified.verified) throw await failed('passkey not verified');
       const { newCounter } = verified.authenticationInfo;
-      if (!(await usePasskey(db, passkey.id, newCounter, Date.now()))) throw refused();
+      if (!(await usePasskey(db, passkey.id, newCounter, Date.now()))) {
+        throw await failed('passkey counter replayed');
+      }
       const user = await findUserById(db, passkey.user_id);
       if (!user) throw refused();
-      if (user.banned) throw new ForbiddenError('This account has been banned.');
+      if (user.banned) {
+        await failed('banned');
+        throw new ForbiddenError('This account has been banned.');
+      }
       const session = await sessions.create(user.id, {
         user_agent: client.userAgent,
         address: client.address,
