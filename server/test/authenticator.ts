@@ -65,9 +65,9 @@ export function register(
   const attested = Buffer.concat([Buffer.alloc(16), idLength, id, cose]);
   const authData = authenticatorData(options.rp.id, UP | UV | AT, 0, attested);
   const attestationObject = isoCBOR.encode(
-    new Map<string, string | Uint8Array | Map<string, never>>([
+    new Map<string, string | Uint8Array | Map<string, string>>([
       ['fmt', 'none'],
-      ['attStmt', new Map()],
+      ['attStmt', new Map<string, string>()],
       ['authData', authData],
     ]),
   );
