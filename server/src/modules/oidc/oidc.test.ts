@@ -292,7 +292,7 @@ describe('PASSWORD_LOGIN=off', () => {
   });
   afterAll(() => t?.close());
 
-  it('refuses login, register and resetPassword with FORBIDDEN', async () => {
+  it('refuses login, register, resetPassword and passkey sign-in with FORBIDDEN', async () => {
     const register = await t.gql(
       'mutation { register(email: "a@example.com", name: "A", password: "long-enough-1") { token } }',
     );
@@ -306,6 +306,11 @@ describe('PASSWORD_LOGIN=off', () => {
       'mutation { resetPassword(token: "x", password: "long-enough-1") { token } }',
     );
     expect(errorCode(reset)).toBe('FORBIDDEN');
+    // Passkeys are no way in either: sign-on is the only one.
+    expect(errorCode(await t.gql('mutation { startPasskeyLogin }'))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await t.gql('mutation { finishPasskeyLogin(response: "{}") { token } }')),
+    ).toBe('FORBIDDEN');
     const config = await t.gql<{ authConfig: { passwordLogin: boolean } }>(
       '{ authConfig { passwordLogin } }',
     );

@@ -73,7 +73,18 @@ function parseResponse<T>(text: string): T {
 
 const rpIdOf = (origin: string) => new URL(origin).hostname;
 
-export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRateLimits) {
+export function createPasskeysService(
+  db: Db,
+  sessions: Sessions,
+  limits: AuthRateLimits,
+  options: { passwordLogin: boolean } = { passwordLogin: true },
+) {
+  /** PASSWORD_LOGIN=off leaves single sign-on the only way in: passkeys do not sign in then. */
+  function refuseWithoutPasswordLogin() {
+    if (!options.passwordLogin) {
+      throw new ForbiddenError('Sign-in is through single sign-on only on this server.');
+    }
+  }
   const refused = () =>
     new BadUserInputError('The passkey could not be verified.', {
       response: 'could not be verified',
@@ -83,6 +94,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
     list: (userId: number) => listPasskeys(db, userId),
 
     async startRegistration(user: UserRow, origin: string): Promise<string> {
+      refuseWithoutPasswordLogin();
       const existing = await listPasskeys(db, user.id);
       const options = await generateRegistrationOptions({
         rpName: 'Cabinet',
@@ -156,6 +168,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
     },
 
     async startLogin(origin: string, client: Client): Promise<string> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const options = await generateAuthenticationOptions({
         rpID: rpIdOf(origin),
@@ -172,6 +185,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
 
     /** Signs in with a passkey: it stands for both factors, so no TOTP code is asked. */
     async finishLogin(response: string, origin: string, client: Client): Promise<AuthResult> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const parsed = parseResponse<AuthenticationResponseJSON>(response);
       const passkey = isCredentialId(parsed.id) ? await findPasskey(db, parsed.id) : undefined;
