@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
@@ -372,5 +377,56 @@ describe('REQUIRE_ADMIN_TOTP=on', () => {
     const user = await t.signUp('plain@example.com');
     const plain = await t.gql<{ me: { adminNeedsTotp: boolean } }>(ME, {}, { token: user.token });
     expect(plain.data?.me.adminNeedsTotp).toBe(false);
+  });
+});
+
+// The operator's way out when no admin can turn two-factor off: `npm run user -- disable-totp`,
+// the real CLI in a child process beside the running server (SQLite: WAL lets both write).
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('npm run user -- disable-totp', () => {
+  let t: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-user-cli-'));
+    t = await startTestServer({ DATABASE_URL: `sqlite:${path.join(dir, 'cabinet.sqlite')}` });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('turns off two-factor for the email given', async () => {
+    const admin = await t.signUp('lone-admin@example.com');
+    const setup = await t.gql<{ startTotpSetup: { secret: string } }>(
+      START,
+      {},
+      { token: admin.token },
+    );
+    await t.gql(
+      CONFIRM,
+      { code: totpCode(setup.data!.startTotpSetup.secret) },
+      { token: admin.token },
+    );
+    const login = () =>
+      t.gql(LOGIN, { email: 'lone-admin@example.com', password: PASSWORD, totp: null });
+    expect(errorCode(await login())).toBe('TOTP_REQUIRED');
+    const root = fileURLToPath(new URL('../../../..', import.meta.url));
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'server/src/cli/user.ts', 'disable-totp', 'Lone-Admin@example.com'],
+        {
+          cwd: root,
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATABASE_URL: `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
+            LOG_LEVEL: 'silent',
+          },
+        },
+        (err, stdout) =>
+          resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout }),
+      ),
+    );
+    expect(out).toEqual({ code: 0, stdout: 'disable-totp: done for lone-admin@example.com.\n' });
+    expect((await login()).errors).toBeUndefined();
   });
 });
