@@ -331,6 +331,14 @@ describe('sign-on configuration', () => {
     expect(load({ OIDC_ISSUER: 'not a url', OIDC_CLIENT_ID: 'c' })).toThrow(ConfigError);
     expect(load({ PASSWORD_LOGIN: 'off' })).toThrow(/PASSWORD_LOGIN=off needs OIDC_ISSUER/);
     expect(load({ PASSWORD_LOGIN: 'maybe' })).toThrow(/PASSWORD_LOGIN must be/);
+    expect(
+      load({
+        OIDC_ISSUER: 'https://id.example.com',
+        OIDC_CLIENT_ID: 'c',
+        PASSWORD_LOGIN: 'off',
+        REQUIRE_ADMIN_TOTP: 'on',
+      }),
+    ).toThrow(/REQUIRE_ADMIN_TOTP=on needs password sign-in/);
     const config = loadConfig(
       { OIDC_ISSUER: 'https://id.example.com/realms/team', OIDC_CLIENT_ID: 'c' },
       '/tmp',
