@@ -54,15 +54,17 @@ test('PASSWORD_LOGIN=off: no registration, only "Sign in with <provider>", and i
   await page.goto(`${cabinet.url}/`);
   await expect(page).toHaveURL(`${cabinet.url}/login`);
 
+  // Signing on from a page that asked for sign-in comes back to that page.
+  await page.goto(`${cabinet.url}/account`);
+  await expect(page).toHaveURL(/\/login\?.*redirectTo=%2Faccount/);
   await page.getByRole('link', { name: 'Sign in with Team IdP' }).click();
   await page.locator('input[name="login"]').fill('olga');
   await page.locator('input[name="password"]').fill('anything');
   await page.getByRole('button', { name: 'Sign-in' }).click();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page).toHaveURL(/\/workspace/);
+  await expect(page).toHaveURL(`${cabinet.url}/account`);
 
   // The account page offers no password, two-factor or passkey settings: none of them signs in.
-  await page.goto(`${cabinet.url}/account`);
   await expect(page.getByRole('heading', { name: 'Account', level: 1 })).toBeVisible();
   await expect(page.getByText('olga@example.com').first()).toBeVisible();
   await expect(page.getByTestId('two-factor-card')).toHaveCount(0);

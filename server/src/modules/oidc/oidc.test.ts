@@ -19,8 +19,8 @@ let people: Map<string, Person>;
 let issuer: string;
 
 /** A whole sign-on; answers where Cabinet's callback sent the browser and the browser. */
-async function signOn(t: TestServer, login: string, browser = new Browser()) {
-  const start = await browser.request(`${t.url}/auth/oidc/start`);
+async function signOn(t: TestServer, login: string, browser = new Browser(), query = '') {
+  const start = await browser.request(`${t.url}/auth/oidc/start${query}`);
   expect(start.status).toBe(302);
   const callback = await passProvider(browser, start.headers.get('location')!, login, t.url);
   expect(callback).toContain('/auth/oidc/callback?');
@@ -267,6 +267,23 @@ describe('single sign-on (OpenID Connect)', () => {
       .where('user_id', '=', user.id)
       .execute();
     expect(sessions).toHaveLength(1);
+  });
+
+  it('returns to the page the sign-in started from, and only to a page of the app', async () => {
+    people.set('jo', { email: 'jo@example.com', email_verified: true });
+    const back = await signOn(t, 'jo', new Browser(), '?redirectTo=%2Fworkspace%3Fq%3Dreport');
+    expect(back.location).toBe('/workspace?q=report');
+    expect(back.browser.cookies(t.url).has('cabinet_oidc_return')).toBe(false);
+    for (const away of ['//evil.example/x', '/\\evil.example', 'https://evil.example', '/a b']) {
+      const res = await signOn(t, 'jo', new Browser(), `?redirectTo=${encodeURIComponent(away)}`);
+      expect(res.location, away).toBe('/');
+    }
+    // A refused sign-on forgets where it was going.
+    const browser = new Browser();
+    await browser.request(`${t.url}/auth/oidc/start?redirectTo=%2Faccount`);
+    const refused = await browser.request(`${t.url}/auth/oidc/callback?state=x&code=y`);
+    expect(refused.headers.get('location')).toBe('/login?error=oidc_state');
+    expect(browser.cookies(t.url).has('cabinet_oidc_return')).toBe(false);
   });
 
   it('answers the sign-in options and refuses other methods', async () => {
