@@ -13,12 +13,17 @@ import { runDoctor, type DoctorReport } from '../src/modules/maintenance/doctor.
 import { createStorage } from '../src/storage/index.js';
 import { multipartBody, uploadForm, type UploadedFile } from '../test/uploads.js';
 import { mulberry32 } from '../test/fuzz/random.js';
+import { Browser, oidcEnv, passProvider, startProvider } from '../test/sign-on.js';
 
 // `npm run chaos`: the real server as a child process under concurrent uploads (some of several
 // MiB, some cut off mid-body), downloads, renames, retags, status changes and deletions by a few
 // users, killed with SIGKILL at a random moment and restarted, round after round. Afterwards the
 // server is stopped cleanly and the doctor's checks must all pass: database integrity, every
 // counter equal to its rows, no orphan or missing blob, nothing left in temp, no intent, no lease.
+// Single sign-on runs beside them against a real OpenID provider in this process: first sign-ons
+// create or link accounts, OIDC_ADMIN_GROUP changes roles, and a kill may land anywhere in it;
+// afterwards no account may lack its identity, no session its user, and the only started
+// sign-ins left are ones the kills cut (unexpired, removed by the hourly sweep once they lapse).
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PASSWORD = 'correct horse battery';
@@ -26,6 +31,13 @@ const TAGS = ['red', 'green', 'blue', 'shared', 'Ünïcode'];
 // Short on PostgreSQL so a killed instance's lease lapses, and its leftovers are swept by the
 // next instance, within the run.
 const LEASE_SECONDS = 1;
+/** People at the test provider: new accounts, one linked to a password account, one admin. */
+const SIGN_ON_PEOPLE = {
+  'sso-ann': { email: 'ann@sso.example', email_verified: true, name: 'Ann' },
+  'sso-ben': { email: 'ben@sso.example', email_verified: false },
+  'sso-cho': { email: 'cho@sso.example', email_verified: true, groups: ['cabinet-admins'] },
+  'sso-alice': { email: 'alice@example.com', email_verified: true },
+} as const;
 
 export interface ChaosOptions {
   rounds: number;
@@ -150,7 +162,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-chaos-'));
   const database = options.postgres ? await createDatabase(options.postgres) : null;
+  const provider = await startProvider();
+  for (const [login, person] of Object.entries(SIGN_ON_PEOPLE)) {
+    provider.people.set(login, { ...person, groups: 'groups' in person ? [...person.groups] : [] });
+  }
   const env: Record<string, string> = {
+    ...oidcEnv(provider, { OIDC_ADMIN_GROUP: 'cabinet-admins' }),
     DATABASE_URL: database?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
     FILES_DIR: path.join(dir, 'files'),
     PORT: '0',
@@ -165,6 +182,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const unexpected: string[] = [];
   const rounds: RoundResult[] = [];
   let child = await startChild(env);
+  // Each start listens on a new port: the provider learns the new redirect URI (its in-memory
+  // state goes with it, as the killed server's sign-ins did).
+  provider.configure([`${child.url}/auth/oidc/callback`]);
   // Opened once the first server migrated; SQLite in WAL mode lets it read beside the server.
   const config = loadConfig(env, dir);
   const connection = openDatabase(config.database);
@@ -291,6 +311,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       }
       return true;
     };
+    /** A whole sign-on as `login`; it must end at '/' with a session answering for them. */
+    const signOnAs = async (
+      login: keyof typeof SIGN_ON_PEOPLE,
+      note: (what: string, detail: string) => void,
+    ) => {
+      const browser = new Browser();
+      const start = await browser.request(`${child.url}/auth/oidc/start`);
+      await start.arrayBuffer();
+      const to = start.headers.get('location') ?? '';
+      if (start.status !== 302 || !to.startsWith(provider.issuer)) {
+        return note('sign-on start', `${start.status} ${to}`);
+      }
+      const callback = await passProvider(browser, to, login, child.url);
+      const done = await browser.request(callback);
+      await done.arrayBuffer();
+      if (done.headers.get('location') !== '/') {
+        return note('sign-on', `${done.status} ${done.headers.get('location')}`);
+      }
+      const cookie = browser.cookies(child.url).get('cabinet_session');
+      const me = await fetch(`${child.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          cookie: `cabinet_session=${cookie}`,
+        },
+        body: JSON.stringify({ query: '{ me { email } }' }),
+      });
+      const body = (await me.json()) as { data?: { me: { email: string } | null } };
+      if (body.data?.me?.email !== SIGN_ON_PEOPLE[login].email) {
+        note('sign-on', `${login} signed in as ${JSON.stringify(body.data?.me ?? null)}`);
+      }
+    };
+
     // Answers that are fine under concurrency: a file deleted by someone else meanwhile.
     const EXPECTED = new Set(['NOT_FOUND']);
 
@@ -538,6 +591,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         checkErrors(kind, res);
       };
 
+      // A sign-on by one of the provider's people, picked by the client's sequence.
+      const signOn = ({ pick }: Rng) =>
+        signOnAs(pick(Object.keys(SIGN_ON_PEOPLE) as (keyof typeof SIGN_ON_PEOPLE)[]), note);
+
       const worker = async (user: User, rng: Rng, slot: number) => {
         while (!crashed) {
           const r = rng.random();
@@ -560,6 +617,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const traffic = Array.from({ length: workers }, (_, i) =>
         worker(users[i % users.length]!, rng(options.seed * 7919 + round * 101 + i), i),
       );
+      // One more client signs on, again and again, so kills land inside sign-ons too.
+      const signOnRng = rng(options.seed * 7919 + round * 101 + workers);
+      traffic.push(
+        (async () => {
+          while (!crashed) await guard('sign-on', () => signOn(signOnRng));
+        })(),
+      );
       await new Promise((r) => setTimeout(r, killAfter));
       // Set first: requests failing from here on are the kill's doing.
       crashed = true;
@@ -567,6 +631,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       await Promise.all(traffic);
       const leftByKill = await leftovers();
       child = await startChild(env);
+      provider.configure([`${child.url}/auth/oidc/callback`]);
       const ms = Date.now() - started;
       rounds.push({ round, killedAfterMs: killAfter, ms, ops, failedByCrash, leftByKill });
       log(
@@ -593,6 +658,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
 
     log(`${resumedFinished} resumable upload(s) finished across the kills`);
 
+    // Everyone signs on once more on the restarted server: no kill left a sign-on half made.
+    for (const login of Object.keys(SIGN_ON_PEOPLE) as (keyof typeof SIGN_ON_PEOPLE)[]) {
+      await signOnAs(login, finishNote);
+    }
+
     // A last request through the restarted server proves it serves what survived.
     const survivor = known.at(-1);
     if (survivor) {
@@ -610,6 +680,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     await kill(child, 'SIGKILL');
     await connection.close();
     await database?.drop();
+    await provider.close();
     throw new Error(`chaos run failed: ${String(err)}\n${child.output()}`, { cause: err });
   }
 
@@ -645,6 +716,37 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         unexpected.push(`share link ${link.id}: ${link.download_count} > ${link.max_downloads}`);
       }
     }
+    // Sign-on: an account it made always has its identity (they are written in one
+    // transaction), every session has its user, and started sign-ins left behind are only
+    // those the kills cut, still within their ten minutes.
+    const emails = Object.values(SIGN_ON_PEOPLE).map((p) => p.email);
+    const unlinked = await connection.db
+      .selectFrom('users as u')
+      .leftJoin('oidc_identities as i', 'i.user_id', 'u.id')
+      .select('u.email')
+      .where('u.email', 'in', emails)
+      .where('u.email', '!=', 'alice@example.com')
+      .where('i.user_id', 'is', null)
+      .execute();
+    for (const u of unlinked) unexpected.push(`sign-on account ${u.email} has no identity`);
+    const orphans = await connection.db
+      .selectFrom('sessions as s')
+      .leftJoin('users as u', 'u.id', 's.user_id')
+      .select('s.id')
+      .where('u.id', 'is', null)
+      .execute();
+    if (orphans.length) unexpected.push(`${orphans.length} session(s) without a user`);
+    const lapsed = await connection.db
+      .selectFrom('oidc_logins')
+      .select('state_hash')
+      .where('expires_at', '<=', Date.now())
+      .execute();
+    if (lapsed.length) unexpected.push(`${lapsed.length} lapsed started sign-in(s) left`);
+    const identities = await connection.db
+      .selectFrom('oidc_identities')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    log(`sign-on: ${Number(identities.n)} linked identit(ies) after the rounds`);
     const left = await leftovers();
     const ok = report.problems === 0 && !left.temps && !left.intents && !left.leases;
     return {
@@ -659,6 +761,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   } finally {
     await connection.close();
     await database?.drop();
+    await provider.close();
     await fs.rm(dir, { recursive: true, force: true });
   }
 }

@@ -226,6 +226,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, root = process.
     // Nobody could sign in at all: refuse to start rather than lock everyone out.
     throw new ConfigError('Invalid configuration:\n  PASSWORD_LOGIN=off needs OIDC_ISSUER');
   }
+  if (e.PASSWORD_LOGIN === 'off' && e.REQUIRE_ADMIN_TOTP === 'on') {
+    // Sign-on never asks Cabinet's second factor, and without password sign-in there is none to
+    // set up: every admin would be held to USER rights for good.
+    throw new ConfigError(
+      'Invalid configuration:\n  REQUIRE_ADMIN_TOTP=on needs password sign-in (PASSWORD_LOGIN=on); with sign-on only, require two-factor at the provider',
+    );
+  }
   return {
     port: e.PORT,
     host: e.HOST,

@@ -48,7 +48,7 @@ export function createServices(deps: Deps) {
   return {
     sessions,
     auth,
-    passkeys: createPasskeysService(db, sessions, limits),
+    passkeys: createPasskeysService(db, sessions, limits, { passwordLogin: config.passwordLogin }),
     /** Single sign-on; null when OIDC_ISSUER is unset. */
     oidc: config.oidc ? createOidcService(db, sessions, config.oidc) : null,
     /** What the sign-in page offers (the public `authConfig` query). */

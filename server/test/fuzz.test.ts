@@ -4,6 +4,7 @@ import { startTestServer, type TestServer } from './harness.js';
 import { fileRouteCase } from './fuzz/file-routes.js';
 import { graphqlCase, type IdPool } from './fuzz/graphql.js';
 import { multipartCase } from './fuzz/multipart.js';
+import { oidcCase } from './fuzz/oidc.js';
 import { judge, normalizeMessage, showOutcome, showRequest, type Problem } from './fuzz/oracle.js';
 import { hashSeed, Random } from './fuzz/random.js';
 import { shareCase, type ShareFixture } from './fuzz/share.js';
@@ -11,6 +12,7 @@ import { tusCase, type FreshUpload } from './fuzz/tus.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { zipCase } from './fuzz/zip.js';
 import { insertFiles } from './library.js';
+import { Browser, oidcEnv, passProvider, startProvider, type TestProvider } from './sign-on.js';
 import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 
 // Fuzzing the front door (hardening issue): mutated multipart uploads and GraphQL documents
@@ -20,12 +22,14 @@ import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 // and no file row for an upload that did not succeed; it must stay up throughout.
 //
 // Seeded and bounded: FUZZ_SEED picks the run, FUZZ_CASES the number of cases per section, and
-// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17, zip:17) replays one case of a run. Every case draws from its own
+// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17, share:17, files:17, zip:17, oidc:17) replays one case of a run. Every case draws from its own
 // PRNG seeded by (seed, section, index), so a replay needs nothing else.
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202) >>> 0;
 const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 400));
-const ONLY = /^(multipart|graphql|tus|share|files|zip):(\d+)$/.exec(process.env.FUZZ_ONLY ?? '');
+const ONLY = /^(multipart|graphql|tus|share|files|zip|oidc):(\d+)$/.exec(
+  process.env.FUZZ_ONLY ?? '',
+);
 /** Small, so that "over the limit" cases are cheap to send. */
 const LIMIT = 64 * 1024;
 /** Health is checked, and progress shown, once per batch. */
@@ -34,7 +38,7 @@ const BATCH = 25;
 const SHOWN_PER_SIGNATURE = 3;
 const DATABASE = process.env.TEST_DATABASE_URL ? 'postgresql' : 'sqlite';
 
-type Section = 'multipart' | 'graphql' | 'tus' | 'share' | 'files' | 'zip';
+type Section = 'multipart' | 'graphql' | 'tus' | 'share' | 'files' | 'zip' | 'oidc';
 
 interface Failure {
   section: Section;
@@ -62,6 +66,8 @@ async function settles(check: () => Promise<boolean>, timeoutMs: number): Promis
 
 describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   let t: TestServer;
+  /** The OpenID provider the server trusts, for the sign-on routes' section. */
+  let provider: TestProvider;
   let port: number;
   let tokens: Record<'user' | 'admin' | 'readToken', string>;
   let ids: IdPool;
@@ -99,13 +105,16 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   beforeAll(async () => {
     process.on('uncaughtException', onCrash);
     process.on('unhandledRejection', onCrash);
+    provider = await startProvider();
     t = await startTestServer({
+      ...oidcEnv(provider),
       MAX_UPLOAD_BYTES: String(LIMIT),
       // Generated register/login calls must not run into the sign-in limit and stop exercising
       // the resolvers behind it.
       AUTH_RATE_PER_ADDRESS: '1000000',
     });
     port = Number(new URL(t.url).port);
+    provider.configure([`${t.url}/auth/oidc/callback`]);
     const admin = await t.signUp('admin@example.com');
     const user = await t.signUp('user@example.com');
     const victim = await t.signUp('victim@example.com');
@@ -155,6 +164,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
     process.off('uncaughtException', onCrash);
     process.off('unhandledRejection', onCrash);
     await t?.close();
+    await provider?.close();
   });
 
   function record(
@@ -589,6 +599,99 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       if (!ONLY && CASES >= 50) expect(served).toBeGreaterThan(0);
       expect(await healthy()).toBe(true);
       report('zip');
+    },
+    CASES * 400 + 60_000,
+  );
+
+  it(
+    'answers mutated sign-on requests with redirects, never a session, identity or user',
+    async () => {
+      const db = t.server.connection.db;
+      const count = async (table: 'sessions' | 'oidc_identities' | 'users') =>
+        Number(
+          (
+            await db
+              .selectFrom(table)
+              .select((eb) => eb.fn.countAll<number>().as('n'))
+              .executeTakeFirstOrThrow()
+          ).n,
+        );
+      // One real sign-on: its (used) code is what the cases replay.
+      provider.people.set('fuzz', { email: 'sign-on@example.com', email_verified: true });
+      const browser = new Browser();
+      const start = await browser.request(`${t.url}/auth/oidc/start`);
+      const callback = await passProvider(browser, start.headers.get('location')!, 'fuzz', t.url);
+      const signedOn = await browser.request(callback);
+      expect(signedOn.headers.get('location'), 'a plain sign-on').toBe('/');
+      const code = new URL(callback).searchParams.get('code')!;
+      const counts = async () =>
+        [await count('sessions'), await count('oidc_identities'), await count('users')].join();
+      const before = await counts();
+      for (const index of indices('oidc')) {
+        const rng = new Random(hashSeed(SEED, 'oidc', index));
+        // A sign-in started for the case, so that a matching state and cookie reach the code
+        // exchange with the provider (which refuses the used code). The state differs from run
+        // to run; what the case does with it does not.
+        const live = await fetch(`${t.url}/auth/oidc/start`, { redirect: 'manual' });
+        const state = new URL(live.headers.get('location') ?? t.url).searchParams.get('state');
+        const c = oidcCase(rng, { state: state ?? '', code, issuer: provider.issuer });
+        const req: WireRequest = {
+          method: c.method,
+          path: c.path,
+          headers: [
+            ['Host', `127.0.0.1:${port}`],
+            ['Connection', 'close'],
+            ...Object.entries(c.headers),
+          ],
+          body: Buffer.alloc(0),
+          delivery: { kind: 'whole' },
+        };
+        let outcome = await sendWire(port, req);
+        // As for tus: an answer to HEAD has no body whatever its Content-Length says.
+        const headBlock =
+          req.method === 'HEAD' && outcome.kind === 'closed'
+            ? /^HTTP\/1\.1 (\d{3}) /.exec(outcome.partial)
+            : null;
+        if (headBlock) {
+          outcome = {
+            kind: 'answered',
+            status: Number(headBlock[1]),
+            headers: {},
+            body: Buffer.alloc(0),
+          };
+        }
+        const { problems } = judge(outcome, { mustAnswer: true });
+        if (outcome.kind === 'answered') {
+          const location = outcome.headers.location ?? '';
+          const expected =
+            c.method !== 'GET'
+              ? outcome.status === 405
+              : outcome.status === 302 &&
+                (c.labels.includes('start')
+                  ? location.startsWith(provider.issuer)
+                  : /^\/login\?error=oidc_(state|provider)$/.test(location));
+          if (!expected) {
+            problems.push({
+              signature: `unexpected answer to a ${c.labels.includes('start') ? 'start' : 'callback'}`,
+              detail: `HTTP ${outcome.status} ${location}`,
+            });
+          }
+        }
+        const now = await counts();
+        if (now !== before) {
+          problems.push({
+            signature: 'a mutated sign-on made a session, identity or user',
+            detail: `sessions, identities, users: ${before} before, ${now} after`,
+          });
+        }
+        await new Promise((r) => setImmediate(r));
+        problems.push(...crashProblems());
+        record('oidc', index, c.labels, req, outcome, problems);
+        if ((index + 1) % BATCH === 0 && !(await stillUp('oidc', index, c.labels, req, outcome)))
+          break;
+      }
+      expect(await healthy()).toBe(true);
+      report('oidc');
     },
     CASES * 400 + 60_000,
   );

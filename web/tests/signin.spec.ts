@@ -1,4 +1,4 @@
-import { expect, screenshot, signIn, test, type TestUser } from './fixtures';
+import { expect, screenshot, signIn, test, type Api, type TestUser } from './fixtures';
 import { Secret, TOTP } from 'otpauth';
 
 // Issue 17: sessions you can see and end, password change, admin reset links.
@@ -199,4 +199,105 @@ test('passkeys: add one with a virtual authenticator, sign in with it alone, rem
   await page.getByRole('button', { name: 'Use a passkey' }).click();
   await expect(page.getByTestId('form-error')).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
+});
+
+/** Turns two-factor on for `user` through the API; answers the app's TOTP and the codes. */
+async function withTotp(api: Api, user: TestUser) {
+  const setup = await api.gql<{ startTotpSetup: { secret: string } }>(
+    'mutation { startTotpSetup { secret } }',
+    {},
+    user.token,
+  );
+  const totp = new TOTP({ secret: Secret.fromBase32(setup.data!.startTotpSetup.secret) });
+  const confirmed = await api.gql<{ confirmTotp: string[] }>(
+    'mutation($code: String!) { confirmTotp(code: $code) }',
+    { code: totp.generate() },
+    user.token,
+  );
+  return { totp, codes: confirmed.data!.confirmTotp };
+}
+
+test('two-factor: new recovery codes after a confirmation and a current code, shown once', async ({
+  page,
+  api,
+}) => {
+  const user = await api.register({ name: 'Rhea Recovery' });
+  const { totp, codes } = await withTotp(api, user);
+  // Signed in with one recovery code: nine left.
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(user.email);
+  await page.getByLabel('Password', { exact: true }).fill(user.password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByLabel('Two-factor code').fill(codes[0]!);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/workspace/);
+  await page.goto('/account');
+  const card = page.getByTestId('two-factor-card');
+  await expect(card.getByTestId('two-factor-on')).toContainText('9 recovery codes left');
+
+  // The button first says what happens; Cancel changes nothing.
+  await card.getByRole('button', { name: 'New recovery codes…' }).click();
+  const form = card.getByTestId('regenerate-form');
+  await expect(form).toContainText('the old ones stop working');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+  await expect(form).toHaveCount(0);
+  await card.getByRole('button', { name: 'New recovery codes…' }).click();
+  await form
+    .getByLabel('Code from the app')
+    .fill('000000' === totp.generate() ? '111111' : '000000');
+  await form.getByRole('button', { name: 'Replace recovery codes' }).click();
+  await expect(card.getByTestId('regenerate-code-error')).toBeVisible();
+  // The step the setup used is spent; the next one (within the drift window) proves the app.
+  await form
+    .getByLabel('Code from the app')
+    .fill(totp.generate({ timestamp: Date.now() + 30_000 }));
+  await form.getByRole('button', { name: 'Replace recovery codes' }).click();
+  const shown = card.getByTestId('recovery-codes').getByRole('listitem');
+  await expect(shown).toHaveCount(10);
+  const fresh = await shown.allTextContents();
+  expect(fresh.some((c) => codes.includes(c.trim()))).toBe(false);
+  await card.getByRole('button', { name: 'Done' }).click();
+  await expect(card.getByTestId('two-factor-on')).toContainText('10 recovery codes left');
+  await expect(card.getByTestId('recovery-codes')).toHaveCount(0);
+
+  // An old code no longer signs in; a new one does.
+  const LOGIN = `mutation($e: String!, $p: String!, $t: String) { login(email: $e, password: $p, totp: $t) { token } }`;
+  const old = await api.gql(LOGIN, { e: user.email, p: user.password, t: codes[1] });
+  expect(old.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  const ok = await api.gql(LOGIN, { e: user.email, p: user.password, t: fresh[0]!.trim() });
+  expect(ok.errors).toBeUndefined();
+});
+
+test('an admin turns off a user’s two-factor from the Users page, after a confirmation', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const user = await api.register({ name: 'Lou Lostphone' });
+  await withTotp(api, user);
+  const other = await api.register({ name: 'Nia Noauth' });
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/users');
+  // Only users with two-factor on have the item.
+  await page.getByRole('row').filter({ hasText: other.email }).getByTestId('user-actions').click();
+  await expect(page.getByRole('menuitem', { name: /Storage quota/ })).toBeVisible();
+  await expect(page.getByTestId('disable-totp-item')).toHaveCount(0);
+  await page.keyboard.press('Escape');
+
+  const row = page.getByRole('row').filter({ hasText: user.email });
+  await row.getByTestId('user-actions').click();
+  await page.getByTestId('disable-totp-item').click();
+  const dialog = page.getByRole('alertdialog').or(page.getByRole('dialog'));
+  await expect(dialog).toContainText(`Turn off two-factor for ${user.email}?`);
+  await dialog.getByRole('button', { name: 'Turn off two-factor' }).click();
+  await expect(page.getByText(`Two-factor sign-in is off for ${user.email}.`)).toBeVisible();
+  // The password alone signs in now.
+  const login = await api.gql<{ login: { token: string } }>(
+    `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`,
+    { e: user.email, p: user.password },
+  );
+  expect(login.errors).toBeUndefined();
+  await row.getByTestId('user-actions').click();
+  await expect(page.getByTestId('reset-link-item')).toBeVisible();
+  await expect(page.getByTestId('disable-totp-item')).toHaveCount(0);
 });

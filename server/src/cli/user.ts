@@ -1,15 +1,19 @@
 import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { clearTotp } from '../modules/auth/totp.repository.js';
 import { findUserByEmail, updateUser } from '../modules/users/users.repository.js';
 
 // Operator commands that need no running server: `npm run user -- promote <email>`.
 const [command, email] = process.argv.slice(2);
-const usage = 'usage: npm run user -- promote <email> | demote <email> | unban <email>';
+const usage =
+  'usage: npm run user -- promote <email> | demote <email> | unban <email> | disable-totp <email>';
 const roles = {
   promote: { role: 'ADMIN' },
   demote: { role: 'USER' },
   unban: { banned: 0 },
+  // An admin who lost the phone and the recovery codes, with no other admin to turn it off.
+  'disable-totp': null,
 } as const;
 
 if (!command || !email || !(command in roles)) {
@@ -24,7 +28,9 @@ try {
     console.error(`No user with email ${email}.`);
     process.exitCode = 1;
   } else {
-    await updateUser(connection.db, user.id, roles[command as keyof typeof roles]);
+    const change = roles[command as keyof typeof roles];
+    if (change) await updateUser(connection.db, user.id, change);
+    else await clearTotp(connection.db, user.id);
     console.log(`${command}: done for ${user.email}.`);
   }
 } finally {

@@ -10,9 +10,22 @@ import type { Services } from '../services.js';
 /** Binds a started sign-on to the browser that started it (the callback must carry it back). */
 const STATE_COOKIE = 'cabinet_oidc_state';
 
-function stateCookie(value: string, secure: boolean, maxAgeSeconds: number): string {
+/** Where the browser goes once signed in (the sign-in page's `redirectTo`), until the callback. */
+const RETURN_COOKIE = 'cabinet_oidc_return';
+
+function stateCookie(value: string, secure: boolean, maxAgeSeconds: number, name = STATE_COOKIE) {
   // Lax: the provider's redirect back is a top-level GET, which carries Lax cookies.
-  return `${STATE_COOKIE}=${value}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+  return `${name}=${value}; Path=/auth/oidc; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure ? '; Secure' : ''}`;
+}
+
+/**
+ * A path of this app to return to, or null: one leading slash (`//host` and `/\\host` leave the
+ * site), printable ASCII only once decoded, at most 512 characters. Anything else goes to `/`.
+ */
+function appPath(value: string | null | undefined): string | null {
+  if (!value || value.length > 512) return null;
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null;
+  return /^[\x21-\x7e]+$/.test(value) ? value : null;
 }
 
 function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
@@ -36,14 +49,20 @@ export async function handleOidcRoute(
   const origin = requestOrigin(req, config);
   const secure = origin.startsWith('https:');
   const clear = stateCookie('', secure, 0);
+  const clearReturn = stateCookie('', secure, 0, RETURN_COOKIE);
   const fail = (err: unknown) => {
     if (!(err instanceof OidcSignInError)) throw err;
-    redirect(res, `/login?error=oidc_${err.code}`, [clear]);
+    redirect(res, `/login?error=oidc_${err.code}`, [clear, clearReturn]);
   };
   if (step === 'start') {
     try {
       const { url: target, state } = await oidc.start(origin);
-      redirect(res, target, [stateCookie(state, secure, OIDC_LOGIN_MS / 1000)]);
+      const back = appPath(url.searchParams.get('redirectTo'));
+      const maxAge = OIDC_LOGIN_MS / 1000;
+      redirect(res, target, [
+        stateCookie(state, secure, maxAge),
+        back ? stateCookie(encodeURIComponent(back), secure, maxAge, RETURN_COOKIE) : clearReturn,
+      ]);
     } catch (err) {
       fail(err);
     }
@@ -59,7 +78,17 @@ export async function handleOidcRoute(
         userAgent: req.headers['user-agent']?.slice(0, 512) || null,
       },
     );
-    redirect(res, '/', [clear, services.sessions.cookie(session.token, session.expiresAt)]);
+    let back: string | null = null;
+    try {
+      back = appPath(decodeURIComponent(readCookie(req.headers.cookie, RETURN_COOKIE) ?? ''));
+    } catch {
+      // A cookie that is not percent-encoding: no way back but the start.
+    }
+    redirect(res, back ?? '/', [
+      clear,
+      clearReturn,
+      services.sessions.cookie(session.token, session.expiresAt),
+    ]);
   } catch (err) {
     fail(err);
   }

@@ -25,6 +25,8 @@ export const AUDIT_ACTIONS = [
   'auth.password_reset',
   'auth.totp_enabled',
   'auth.totp_disabled',
+  'auth.recovery_codes_regenerated',
+  'auth.oidc_login',
   'auth.session_revoked',
   'auth.passkey_added',
   'auth.passkey_deleted',

@@ -37,6 +37,7 @@ import {
   confirmPendingTotp,
   consumeRecoveryCode,
   countRecoveryCodes,
+  replaceRecoveryCodes,
   setPendingTotp,
 } from './totp.repository.js';
 
@@ -417,6 +418,72 @@ export function createAuthService(
           action: 'auth.totp_disabled',
           target: { type: 'user', id: user.id, label: user.email },
         });
+      });
+    },
+
+    /**
+     * Ten new recovery codes in place of the old ones (used or not), after a current code from
+     * the authenticator app: a TOTP code proves the phone is still there, which a password (that
+     * sign-on users may not even have) does not. The code's step is claimed as at sign-in, so it
+     * cannot be replayed; wrong codes count toward the sign-in limits.
+     */
+    async regenerateRecoveryCodes(user: UserRow, code: string, client: Client): Promise<string[]> {
+      await limits.attempt(client.address);
+      if (!user.totp_secret) throw new ConflictError('Two-factor sign-in is off.');
+      await limits.beginSignIn(user.email);
+      const step = code.length <= 64 ? totpStep(user.totp_secret, code) : null;
+      if (step === null || !(await claimTotpStep(db, user.id, step))) {
+        throw BadUserInputError.field('code', 'is wrong or was already used');
+      }
+      await limits.succeededSignIn(user.email);
+      const codes = newRecoveryCodes();
+      const replaced = await db.transaction().execute(async (trx) => {
+        // The secret is read again inside: two-factor turned off meanwhile keeps no codes.
+        if (
+          !(await replaceRecoveryCodes(
+            trx,
+            user.id,
+            user.totp_secret!,
+            codes.map(hashRecoveryCode),
+          ))
+        )
+          return false;
+        await audit.record(trx, {
+          actor: { user, address: client.address },
+          action: 'auth.recovery_codes_regenerated',
+          target: { type: 'user', id: user.id, label: user.email },
+        });
+        return true;
+      });
+      if (!replaced) throw new ConflictError('Two-factor sign-in was turned off meanwhile.');
+      return codes;
+    },
+
+    /**
+     * An admin turns a user's two-factor off (a lost phone and no recovery codes left): the
+     * secret and recovery codes go, the password stays. Not for one's own account, which needs
+     * the password (`disableTotp`). Turning off what is off changes nothing and records nothing.
+     */
+    async disableUserTotp(admin: AuditUser, userId: number, address: string): Promise<UserRow> {
+      if (admin.id === userId) {
+        throw new ForbiddenError(
+          'Turn your own two-factor sign-in off in your account page (it asks for your password).',
+        );
+      }
+      return db.transaction().execute(async (trx) => {
+        const user = await findUserById(trx, userId);
+        if (!user) throw new NotFoundError('No such user.');
+        if (user.totp_secret === null && user.totp_pending === null) return user;
+        await clearTotp(trx, user.id);
+        if (user.totp_secret !== null) {
+          await audit.record(trx, {
+            actor: { user: admin, address },
+            action: 'auth.totp_disabled',
+            target: { type: 'user', id: user.id, label: user.email },
+            details: { by: 'admin' },
+          });
+        }
+        return { ...user, totp_secret: null, totp_pending: null, totp_last_step: null };
       });
     },
 

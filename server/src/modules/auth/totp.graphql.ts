@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
 import type { Context } from '../../graphql/context.js';
+import { parseId } from '../../graphql/ids.js';
 import { User } from '../users/users.graphql.js';
 
 const TotpSetup = builder.objectRef<{ secret: string; uri: string }>('TotpSetup').implement({
@@ -79,5 +80,40 @@ builder.mutationFields((t) => ({
       });
       return true;
     },
+  }),
+  regenerateRecoveryCodes: t.stringList({
+    description:
+      'Replaces the two-factor recovery codes (used or not) with ten new ones, shown this once ' +
+      '(only their hashes are kept), after a current code from the authenticator app. ' +
+      'BAD_USER_INPUT on `code` for a wrong or already used code (counts toward the sign-in ' +
+      'limits), CONFLICT when two-factor is off. Audited. Needs a session.',
+    authScopes: { session: true },
+    args: {
+      code: t.arg.string({
+        required: true,
+        description: 'Six digits from the authenticator app (not a recovery code).',
+      }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.services.auth.regenerateRecoveryCodes(ctx.viewer!.user, args.code, {
+        address: ctx.clientAddress,
+        userAgent: ctx.userAgent,
+      }),
+  }),
+  disableUserTotp: t.field({
+    type: User,
+    description:
+      'Admin, with a session: turns another user’s two-factor sign-in off and deletes their ' +
+      'recovery codes (a lost phone); their password and sessions stay. Audited as ' +
+      '`auth.totp_disabled` by the admin. FORBIDDEN for yourself (use `disableTotp`), NOT_FOUND ' +
+      'for an unknown user; a user without two-factor is answered unchanged.',
+    authScopes: { $all: { admin: true, session: true } },
+    args: { userId: t.arg.id({ required: true, description: 'The user.' }) },
+    resolve: (_root, args, ctx) =>
+      ctx.services.auth.disableUserTotp(
+        ctx.viewer!.user,
+        parseId(args.userId, 'userId'),
+        ctx.clientAddress,
+      ),
   }),
 }));

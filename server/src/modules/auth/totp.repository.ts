@@ -34,6 +34,33 @@ export async function confirmPendingTotp(
   return true;
 }
 
+/**
+ * Replaces every recovery code of the user, provided two-factor is still on with `secret`: false
+ * (nothing changed) when it was turned off or set up anew meanwhile.
+ */
+export async function replaceRecoveryCodes(
+  db: Executor,
+  userId: number,
+  secret: string,
+  codeHashes: string[],
+): Promise<boolean> {
+  // An UPDATE that changes nothing, not a SELECT: on PostgreSQL it holds the user's row until
+  // commit, so a `disableTotp` racing it waits and then deletes these codes too.
+  const still = await db
+    .updateTable('users')
+    .set({ totp_secret: secret })
+    .where('id', '=', userId)
+    .where('totp_secret', '=', secret)
+    .executeTakeFirst();
+  if (still.numUpdatedRows === 0n) return false;
+  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  await db
+    .insertInto('recovery_codes')
+    .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash })))
+    .execute();
+  return true;
+}
+
 export async function clearTotp(db: Executor, userId: number): Promise<void> {
   await db
     .updateTable('users')

@@ -1,3 +1,8 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
@@ -222,6 +227,116 @@ describe('two-factor sign-in (TOTP)', () => {
     });
     expect(done.data?.resetPassword.token).toBeTruthy();
   });
+  it('regenerates recovery codes with a current code: old ones die, new ones work, audited', async () => {
+    const user = await withTotp('regen@example.com');
+    const REGEN = `mutation($code: String!) { regenerateRecoveryCodes(code: $code) }`;
+    // A recovery code is no proof here, nor a wrong code; neither changes anything.
+    const withRecovery = await t.gql(REGEN, { code: user.codes[0] }, { token: user.token });
+    expect(errorCode(withRecovery)).toBe('BAD_USER_INPUT');
+    expect(withRecovery.errors?.[0]?.extensions?.fields).toEqual({
+      code: 'is wrong or was already used',
+    });
+    // The setup's step is used up already: a replay of it is refused as well.
+    const row = await t.server.connection.db
+      .selectFrom('users')
+      .select('totp_last_step')
+      .where('id', '=', Number(user.id))
+      .executeTakeFirstOrThrow();
+    const setupCode = totpCode(user.secret, row.totp_last_step! * STEP);
+    expect(errorCode(await t.gql(REGEN, { code: setupCode }, { token: user.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    // Scripts cannot: a session is needed.
+    const token = await apiToken(t, user.token, ['READ']);
+    const next = totpCode(user.secret, Date.now() + STEP);
+    expect(errorCode(await t.gql(REGEN, { code: next }, { token }))).toBe('FORBIDDEN');
+
+    const ok = await t.gql<{ regenerateRecoveryCodes: string[] }>(
+      REGEN,
+      { code: next },
+      { token: user.token },
+    );
+    const fresh = ok.data!.regenerateRecoveryCodes;
+    expect(fresh).toHaveLength(10);
+    expect(new Set([...fresh, ...user.codes]).size).toBe(20);
+    // The same code again is a replay.
+    expect(errorCode(await t.gql(REGEN, { code: next }, { token: user.token }))).toBe(
+      'BAD_USER_INPUT',
+    );
+    const me = await t.gql<{ me: { recoveryCodesLeft: number } }>(ME, {}, { token: user.token });
+    expect(me.data?.me.recoveryCodesLeft).toBe(10);
+    expect(errorCode(await login('regen@example.com', user.codes[1]))).toBe('UNAUTHENTICATED');
+    expect((await login('regen@example.com', fresh[0])).data?.login.token).toBeTruthy();
+
+    const admin = (await login('first-admin@example.com')).data!.login.token;
+    const events = await t.gql<{
+      auditEvents: { edges: { node: { actorLabel: string; targetLabel: string } }[] };
+    }>(
+      '{ auditEvents(action: "auth.recovery_codes_regenerated") { edges { node { actorLabel targetLabel } } } }',
+      {},
+      { token: admin },
+    );
+    expect(events.data?.auditEvents.edges.map((e) => e.node)).toEqual([
+      { actorLabel: 'regen@example.com', targetLabel: 'regen@example.com' },
+    ]);
+
+    // Without two-factor there is nothing to regenerate.
+    const plain = await t.signUp('regen-off@example.com');
+    expect(errorCode(await t.gql(REGEN, { code: '123456' }, { token: plain.token }))).toBe(
+      'CONFLICT',
+    );
+  });
+
+  it('an admin turns off another user’s two-factor, audited; not their own, not as a user', async () => {
+    const admin = (await login('first-admin@example.com')).data!.login.token;
+    const adminId = (await t.gql<{ me: { id: string } }>(ME, {}, { token: admin })).data!.me.id;
+    const user = await withTotp('lostphone@example.com');
+    const other = await t.signUp('bystander@example.com');
+    const OFF = `mutation($userId: ID!) { disableUserTotp(userId: $userId) { id totpEnabled } }`;
+    expect(errorCode(await t.gql(OFF, { userId: user.id }, { token: other.token }))).toBe(
+      'FORBIDDEN',
+    );
+    expect(errorCode(await t.gql(OFF, { userId: adminId }, { token: admin }))).toBe('FORBIDDEN');
+    expect(errorCode(await t.gql(OFF, { userId: '999999' }, { token: admin }))).toBe('NOT_FOUND');
+    expect(errorCode(await t.gql(OFF, { userId: 'x' }, { token: admin }))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await login('lostphone@example.com'))).toBe('TOTP_REQUIRED');
+
+    const off = await t.gql<{ disableUserTotp: { id: string; totpEnabled: boolean } }>(
+      OFF,
+      { userId: user.id },
+      { token: admin },
+    );
+    expect(off.data?.disableUserTotp).toEqual({ id: user.id, totpEnabled: false });
+    // The password alone signs in now; the recovery codes are gone with the secret.
+    expect((await login('lostphone@example.com')).data?.login.token).toBeTruthy();
+    const codes = await t.server.connection.db
+      .selectFrom('recovery_codes')
+      .select('code_hash')
+      .where('user_id', '=', Number(user.id))
+      .execute();
+    expect(codes).toEqual([]);
+    // Again: nothing to turn off, nothing recorded.
+    expect((await t.gql(OFF, { userId: user.id }, { token: admin })).errors).toBeUndefined();
+    const events = await t.gql<{
+      auditEvents: {
+        edges: { node: { actorLabel: string; targetLabel: string; details: string | null } }[];
+      };
+    }>(
+      '{ auditEvents(action: "auth.totp_disabled") { edges { node { actorLabel targetLabel details } } } }',
+      {},
+      { token: admin },
+    );
+    const mine = events
+      .data!.auditEvents.edges.map((e) => e.node)
+      .filter((e) => e.targetLabel === 'lostphone@example.com');
+    expect(mine).toEqual([
+      {
+        actorLabel: 'first-admin@example.com',
+        targetLabel: 'lostphone@example.com',
+        details: JSON.stringify({ by: 'admin' }),
+      },
+    ]);
+  });
 });
 
 describe('REQUIRE_ADMIN_TOTP=on', () => {
@@ -262,5 +377,56 @@ describe('REQUIRE_ADMIN_TOTP=on', () => {
     const user = await t.signUp('plain@example.com');
     const plain = await t.gql<{ me: { adminNeedsTotp: boolean } }>(ME, {}, { token: user.token });
     expect(plain.data?.me.adminNeedsTotp).toBe(false);
+  });
+});
+
+// The operator's way out when no admin can turn two-factor off: `npm run user -- disable-totp`,
+// the real CLI in a child process beside the running server (SQLite: WAL lets both write).
+describe.skipIf(Boolean(process.env.TEST_DATABASE_URL))('npm run user -- disable-totp', () => {
+  let t: TestServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-user-cli-'));
+    t = await startTestServer({ DATABASE_URL: `sqlite:${path.join(dir, 'cabinet.sqlite')}` });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('turns off two-factor for the email given', async () => {
+    const admin = await t.signUp('lone-admin@example.com');
+    const setup = await t.gql<{ startTotpSetup: { secret: string } }>(
+      START,
+      {},
+      { token: admin.token },
+    );
+    await t.gql(
+      CONFIRM,
+      { code: totpCode(setup.data!.startTotpSetup.secret) },
+      { token: admin.token },
+    );
+    const login = () =>
+      t.gql(LOGIN, { email: 'lone-admin@example.com', password: PASSWORD, totp: null });
+    expect(errorCode(await login())).toBe('TOTP_REQUIRED');
+    const root = fileURLToPath(new URL('../../../..', import.meta.url));
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'server/src/cli/user.ts', 'disable-totp', 'Lone-Admin@example.com'],
+        {
+          cwd: root,
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATABASE_URL: `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
+            LOG_LEVEL: 'silent',
+          },
+        },
+        (err, stdout) =>
+          resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout }),
+      ),
+    );
+    expect(out).toEqual({ code: 0, stdout: 'disable-totp: done for lone-admin@example.com.\n' });
+    expect((await login()).errors).toBeUndefined();
   });
 });

@@ -70,8 +70,17 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
 
   const callbackUrl = (origin: string) => `${origin}/auth/oidc/callback`;
 
-  /** The user a verified sign-on stands for: linked, matched by verified email, or new. */
-  async function userFor(claims: client.IDToken, issuer: string, now: number): Promise<UserRow> {
+  /**
+   * The user a verified sign-on stands for: linked, matched by verified email, or new. Linking
+   * and creating are audited (`auth.oidc_login`) with the link, in its transaction; a sign-on of
+   * an account linked already is a plain sign-in, which the log leaves out as it does `login`.
+   */
+  async function userFor(
+    claims: client.IDToken,
+    issuer: string,
+    now: number,
+    address: string,
+  ): Promise<UserRow> {
     const linked = await findOidcIdentityUser(db, issuer, claims.sub);
     if (linked !== undefined) {
       const user = await findUserById(db, linked);
@@ -110,6 +119,12 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
         subject: claims.sub,
         user_id: user.id,
         created_at: now,
+      });
+      await audit.record(trx, {
+        actor: { user: { id: user.id, email: user.email }, address },
+        action: 'auth.oidc_login',
+        target: { type: 'user', id: user.id, label: user.email },
+        details: { account: existing ? 'linked' : 'created', issuer, subject: claims.sub },
       });
       return user;
     });
@@ -212,8 +227,14 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
         throw new OidcSignInError('provider', 'The sign-on provider sent no ID token.');
       }
       const now = Date.now();
-      let user = await userFor(claims, oidc.serverMetadata().issuer, now);
+      let user = await userFor(claims, oidc.serverMetadata().issuer, now, who.address);
       if (user.banned) {
+        await audit.record(db, {
+          actor: { user: null, address: who.address, claimed: user.email },
+          action: 'auth.login_failed',
+          target: { type: 'user', id: user.id, label: user.email },
+          details: { reason: 'banned', method: 'sign-on' },
+        });
         throw new OidcSignInError(
           'banned',
           'This account has been banned. Contact an administrator.',

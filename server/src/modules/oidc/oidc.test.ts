@@ -1,137 +1,26 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../config.js';
-import { oidcCase } from '../../../test/fuzz/oidc.js';
-import { hashSeed, Random } from '../../../test/fuzz/random.js';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import {
+  Browser,
+  passProvider,
+  startProvider,
+  type Person,
+  type TestProvider,
+} from '../../../test/sign-on.js';
 
 // Single sign-on against a real OpenID provider (the certified `oidc-provider`) started here,
 // driven through HTTP like a browser: redirects followed by hand, cookies kept per origin, the
-// provider's own login and consent forms filled in.
+// provider's own login and consent forms filled in (test/sign-on.ts). Mutated start and
+// callback requests are the fuzz suite's `oidc` section (test/fuzz.test.ts).
 
-interface Person {
-  email?: string;
-  email_verified?: boolean;
-  name?: string;
-  groups?: string[];
-}
-
-const people = new Map<string, Person>();
-
-/** Cookies per origin, the way a browser keeps them (paths ignored: one server per origin). */
-class Browser {
-  private jars = new Map<string, Map<string, string>>();
-
-  cookies(origin: string): Map<string, string> {
-    let jar = this.jars.get(origin);
-    if (!jar) this.jars.set(origin, (jar = new Map()));
-    return jar;
-  }
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const origin = new URL(url).origin;
-    const jar = this.cookies(origin);
-    const headers = new Headers(init.headers);
-    if (jar.size) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
-      const eq = pair!.indexOf('=');
-      const name = pair!.slice(0, eq).trim();
-      const value = pair!.slice(eq + 1).trim();
-      const gone = attrs.some((a) => /^\s*max-age=0\s*$/i.test(a)) || value === '';
-      if (gone) jar.delete(name);
-      else jar.set(name, value);
-    }
-    return res;
-  }
-
-  /** Follows redirects from `url` until one leaves for `stopAt` (not fetched) or a page answers. */
-  async follow(url: string, stopAt: string): Promise<{ url: string; res: Response | null }> {
-    let current = url;
-    for (let i = 0; i < 20; i++) {
-      if (current.startsWith(stopAt)) return { url: current, res: null };
-      const res = await this.request(current);
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) return { url: current, res };
-      current = new URL(location, current).href;
-    }
-    throw new Error('too many redirects');
-  }
-}
-
-let provider: Provider;
-let providerServer: http.Server;
+let provider: TestProvider;
+let people: Map<string, Person>;
 let issuer: string;
 
-/** Starts the provider's HTTP server first: Cabinet needs its URL, it needs Cabinet's. */
-async function listenProvider(): Promise<void> {
-  let handler: http.RequestListener = (_req, res) => res.end();
-  providerServer = http.createServer((req, res) => handler(req, res));
-  await new Promise<void>((resolve) => providerServer.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(providerServer.address() as AddressInfo).port}`;
-  return void (setHandler = (h) => (handler = h));
-}
-let setHandler: (h: http.RequestListener) => void;
-
-function configureProvider(redirectUris: string[]): void {
-  provider = new Provider(issuer, {
-    clients: [
-      {
-        client_id: 'cabinet',
-        client_secret: 'cabinet-secret',
-        redirect_uris: redirectUris,
-        response_types: ['code'],
-        grant_types: ['authorization_code'],
-        token_endpoint_auth_method: 'client_secret_post',
-      },
-    ],
-    async findAccount(_ctx, id) {
-      return {
-        accountId: id,
-        claims: async () => ({ sub: id, ...people.get(id) }),
-      };
-    },
-    claims: {
-      openid: ['sub'],
-      email: ['email', 'email_verified'],
-      profile: ['name', 'groups'],
-    },
-    // Claims in the ID token itself, as Keycloak and Authentik put them.
-    conformIdTokenClaims: false,
-    features: { devInteractions: { enabled: true } },
-    cookies: { keys: ['test-cookie-key'] },
-  });
-  setHandler(provider.callback());
-}
-
-/** Fills in the provider's login form (as `login`) and its consent form, wherever they come. */
-async function passProvider(browser: Browser, page: string, login: string, appUrl: string) {
-  let { url, res } = await browser.follow(page, appUrl);
-  for (let i = 0; i < 4 && res; i++) {
-    const html = await res.text();
-    const action = /action="([^"]+)"/.exec(html)?.[1];
-    const prompt = /name="prompt" value="([^"]+)"/.exec(html)?.[1];
-    if (!action || !prompt) throw new Error(`unexpected provider page: ${html.slice(0, 200)}`);
-    const body = new URLSearchParams({ prompt, login, password: 'any' });
-    const posted = await browser.request(new URL(action, url).href, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-    const location = posted.headers.get('location');
-    if (!location) throw new Error(`provider form answered ${posted.status}`);
-    ({ url, res } = await browser.follow(new URL(location, url).href, appUrl));
-  }
-  if (res) throw new Error('the provider never sent the browser back');
-  return url;
-}
-
 /** A whole sign-on; answers where Cabinet's callback sent the browser and the browser. */
-async function signOn(t: TestServer, login: string, browser = new Browser()) {
-  const start = await browser.request(`${t.url}/auth/oidc/start`);
+async function signOn(t: TestServer, login: string, browser = new Browser(), query = '') {
+  const start = await browser.request(`${t.url}/auth/oidc/start${query}`);
   expect(start.status).toBe(302);
   const callback = await passProvider(browser, start.headers.get('location')!, login, t.url);
   expect(callback).toContain('/auth/oidc/callback?');
@@ -164,14 +53,15 @@ describe('single sign-on (OpenID Connect)', () => {
   let owner: string;
 
   beforeAll(async () => {
-    await listenProvider();
+    provider = await startProvider();
+    ({ people, issuer } = provider);
     t = await startTestServer(env());
     owner = (await t.signUp('owner@example.com')).token;
-    configureProvider([`${t.url}/auth/oidc/callback`]);
+    provider.configure([`${t.url}/auth/oidc/callback`]);
   });
   afterAll(async () => {
     await t?.close();
-    await new Promise((resolve) => providerServer?.close(resolve));
+    await provider?.close();
   });
 
   it('creates a user at the first sign-on and signs the same one in the second time', async () => {
@@ -214,6 +104,29 @@ describe('single sign-on (OpenID Connect)', () => {
       'mutation { login(email: "bob@example.com", password: "bob-password-1") { user { email } } }',
     );
     expect(login.data?.login.user.email).toBe('bob@example.com');
+    // A second sign-on of the linked account is a plain sign-in: no new event.
+    expect((await signOn(t, 'bob')).location).toBe('/');
+  });
+
+  it('audits accounts made and linked by sign-on (auth.oidc_login), not plain sign-ins', async () => {
+    const events = await t.gql<{
+      auditEvents: {
+        edges: { node: { actorLabel: string; targetLabel: string; details: string } }[];
+      };
+    }>(
+      '{ auditEvents(action: "auth.oidc_login") { edges { node { actorLabel targetLabel details } } } }',
+      {},
+      { token: owner },
+    );
+    const seen = events.data!.auditEvents.edges.map((e) => {
+      const details = JSON.parse(e.node.details) as Record<string, string>;
+      return [e.node.actorLabel, e.node.targetLabel, details.account, details.subject];
+    });
+    // Newest first: bob linked (once, though he signed on twice), alice created (once).
+    expect(seen).toEqual([
+      ['bob@example.com', 'bob@example.com', 'linked', 'bob'],
+      ['alice@example.com', 'alice@example.com', 'created', 'alice'],
+    ]);
   });
 
   it('creates a separate account for an unverified email no account has', async () => {
@@ -314,6 +227,17 @@ describe('single sign-on (OpenID Connect)', () => {
     const refused = await signOn(t, 'gus');
     expect(refused.location).toBe('/login?error=oidc_banned');
     expect(refused.browser.cookies(t.url).has('cabinet_session')).toBe(false);
+    const failed = await t.gql<{
+      auditEvents: { edges: { node: { targetLabel: string; details: string } }[] };
+    }>(
+      '{ auditEvents(action: "auth.login_failed") { edges { node { targetLabel details } } } }',
+      {},
+      { token },
+    );
+    expect(failed.data?.auditEvents.edges.map((e) => e.node)).toContainEqual({
+      targetLabel: 'gus@example.com',
+      details: JSON.stringify({ reason: 'banned', method: 'sign-on' }),
+    });
   });
 
   it('signs in once when the same callback arrives several times at once', async () => {
@@ -345,49 +269,21 @@ describe('single sign-on (OpenID Connect)', () => {
     expect(sessions).toHaveLength(1);
   });
 
-  it('answers mutated callback and start requests with a redirect or 405, never a session', async () => {
-    people.set('ivy', { email: 'ivy@example.com', email_verified: true });
-    const done = await signOn(t, 'ivy');
-    const used = new URL(done.callback);
-    const fixture = {
-      state: used.searchParams.get('state')!,
-      code: used.searchParams.get('code')!,
-      issuer,
-    };
-    const db = t.server.connection.db;
-    const count = async (table: 'sessions' | 'oidc_identities' | 'users') =>
-      Number(
-        (
-          await db
-            .selectFrom(table)
-            .select((eb) => eb.fn.countAll().as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
-    const before = [await count('sessions'), await count('oidc_identities'), await count('users')];
-    const seed = process.env.FUZZ_SEED ?? 'oidc';
-    const cases = Number(process.env.FUZZ_CASES ?? 150);
-    for (let i = 0; i < cases; i++) {
-      const c = oidcCase(new Random(hashSeed(seed, 'oidc', i)), fixture);
-      const res = await fetch(`${t.url}${c.path}`, {
-        method: c.method,
-        headers: c.headers,
-        redirect: 'manual',
-      });
-      await res.arrayBuffer();
-      const location = res.headers.get('location') ?? '';
-      const what = `case ${i} [${c.labels.join(' ')}]: ${res.status} ${location}`;
-      if (c.method !== 'GET') {
-        expect(res.status, what).toBe(405);
-        continue;
-      }
-      expect(res.status, what).toBe(302);
-      if (c.labels.includes('start')) expect(location.startsWith(issuer), what).toBe(true);
-      else expect(location, what).toMatch(/^\/login\?error=oidc_(state|provider)$/);
-      expect(res.headers.getSetCookie().join(), what).not.toContain('cabinet_session=');
+  it('returns to the page the sign-in started from, and only to a page of the app', async () => {
+    people.set('jo', { email: 'jo@example.com', email_verified: true });
+    const back = await signOn(t, 'jo', new Browser(), '?redirectTo=%2Fworkspace%3Fq%3Dreport');
+    expect(back.location).toBe('/workspace?q=report');
+    expect(back.browser.cookies(t.url).has('cabinet_oidc_return')).toBe(false);
+    for (const away of ['//evil.example/x', '/\\evil.example', 'https://evil.example', '/a b']) {
+      const res = await signOn(t, 'jo', new Browser(), `?redirectTo=${encodeURIComponent(away)}`);
+      expect(res.location, away).toBe('/');
     }
-    const after = [await count('sessions'), await count('oidc_identities'), await count('users')];
-    expect(after).toEqual(before);
+    // A refused sign-on forgets where it was going.
+    const browser = new Browser();
+    await browser.request(`${t.url}/auth/oidc/start?redirectTo=%2Faccount`);
+    const refused = await browser.request(`${t.url}/auth/oidc/callback?state=x&code=y`);
+    expect(refused.headers.get('location')).toBe('/login?error=oidc_state');
+    expect(browser.cookies(t.url).has('cabinet_oidc_return')).toBe(false);
   });
 
   it('answers the sign-in options and refuses other methods', async () => {
@@ -413,7 +309,7 @@ describe('PASSWORD_LOGIN=off', () => {
   });
   afterAll(() => t?.close());
 
-  it('refuses login, register and resetPassword with FORBIDDEN', async () => {
+  it('refuses login, register, resetPassword and passkey sign-in with FORBIDDEN', async () => {
     const register = await t.gql(
       'mutation { register(email: "a@example.com", name: "A", password: "long-enough-1") { token } }',
     );
@@ -427,6 +323,11 @@ describe('PASSWORD_LOGIN=off', () => {
       'mutation { resetPassword(token: "x", password: "long-enough-1") { token } }',
     );
     expect(errorCode(reset)).toBe('FORBIDDEN');
+    // Passkeys are no way in either: sign-on is the only one.
+    expect(errorCode(await t.gql('mutation { startPasskeyLogin }'))).toBe('FORBIDDEN');
+    expect(
+      errorCode(await t.gql('mutation { finishPasskeyLogin(response: "{}") { token } }')),
+    ).toBe('FORBIDDEN');
     const config = await t.gql<{ authConfig: { passwordLogin: boolean } }>(
       '{ authConfig { passwordLogin } }',
     );
@@ -447,6 +348,14 @@ describe('sign-on configuration', () => {
     expect(load({ OIDC_ISSUER: 'not a url', OIDC_CLIENT_ID: 'c' })).toThrow(ConfigError);
     expect(load({ PASSWORD_LOGIN: 'off' })).toThrow(/PASSWORD_LOGIN=off needs OIDC_ISSUER/);
     expect(load({ PASSWORD_LOGIN: 'maybe' })).toThrow(/PASSWORD_LOGIN must be/);
+    expect(
+      load({
+        OIDC_ISSUER: 'https://id.example.com',
+        OIDC_CLIENT_ID: 'c',
+        PASSWORD_LOGIN: 'off',
+        REQUIRE_ADMIN_TOTP: 'on',
+      }),
+    ).toThrow(/REQUIRE_ADMIN_TOTP=on needs password sign-in/);
     const config = loadConfig(
       { OIDC_ISSUER: 'https://id.example.com/realms/team', OIDC_CLIENT_ID: 'c' },
       '/tmp',

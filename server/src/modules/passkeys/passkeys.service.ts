@@ -66,7 +66,18 @@ function parseResponse<T>(text: string): T {
 
 const rpIdOf = (origin: string) => new URL(origin).hostname;
 
-export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRateLimits) {
+export function createPasskeysService(
+  db: Db,
+  sessions: Sessions,
+  limits: AuthRateLimits,
+  options: { passwordLogin: boolean } = { passwordLogin: true },
+) {
+  /** PASSWORD_LOGIN=off leaves single sign-on the only way in: passkeys do not sign in then. */
+  function refuseWithoutPasswordLogin() {
+    if (!options.passwordLogin) {
+      throw new ForbiddenError('Sign-in is through single sign-on only on this server.');
+    }
+  }
   const refused = () =>
     new BadUserInputError('The passkey could not be verified.', {
       response: 'could not be verified',
@@ -76,6 +87,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
     list: (userId: number) => listPasskeys(db, userId),
 
     async startRegistration(user: UserRow, origin: string): Promise<string> {
+      refuseWithoutPasswordLogin();
       const existing = await listPasskeys(db, user.id);
       const options = await generateRegistrationOptions({
         rpName: 'Cabinet',
@@ -151,6 +163,7 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
     },
 
     async startLogin(origin: string, client: Client): Promise<string> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const options = await generateAuthenticationOptions({
         rpID: rpIdOf(origin),
@@ -167,10 +180,25 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
 
     /** Signs in with a passkey: it stands for both factors, so no TOTP code is asked. */
     async finishLogin(response: string, origin: string, client: Client): Promise<AuthResult> {
+      refuseWithoutPasswordLogin();
       await limits.attempt(client.address);
       const parsed = parseResponse<AuthenticationResponseJSON>(response);
       const passkey = isCredentialId(parsed.id) ? await findPasskey(db, parsed.id) : undefined;
       if (!passkey) throw refused();
+      // A refusal of a known passkey is audited like a wrong password (`auth.login_failed`); a
+      // successful sign-in is not, as for `login`. Unknown ids name no account: not logged.
+      const failed = async (reason: string) => {
+        const owner = await findUserById(db, passkey.user_id);
+        if (owner) {
+          await audit.record(db, {
+            actor: { user: null, address: client.address, claimed: owner.email },
+            action: 'auth.login_failed',
+            target: { type: 'user', id: owner.id, label: owner.email },
+            details: { reason, method: 'passkey', passkey: passkey.name },
+          });
+        }
+        return refused();
+      };
       let verified;
       try {
         verified = await verifyAuthenticationResponse({
@@ -187,15 +215,23 @@ export function createPasskeysService(db: Db, sessions: Sessions, limits: AuthRa
           },
           requireUserVerification: false,
         });
-      } catch {
-        throw refused();
+      } catch (err) {
+        // simplewebauthn says which check failed; only a counter going back is worth telling
+        // apart (a cloned authenticator), the rest is a response that does not verify.
+        const counter = err instanceof Error && /counter/i.test(err.message);
+        throw await failed(counter ? 'passkey counter replayed' : 'passkey not verified');
       }
-      if (!verified.verified) throw refused();
+      if (!verified.verified) throw await failed('passkey not verified');
       const { newCounter } = verified.authenticationInfo;
-      if (!(await usePasskey(db, passkey.id, newCounter, Date.now()))) throw refused();
+      if (!(await usePasskey(db, passkey.id, newCounter, Date.now()))) {
+        throw await failed('passkey counter replayed');
+      }
       const user = await findUserById(db, passkey.user_id);
       if (!user) throw refused();
-      if (user.banned) throw new ForbiddenError('This account has been banned.');
+      if (user.banned) {
+        await failed('banned');
+        throw new ForbiddenError('This account has been banned.');
+      }
       const session = await sessions.create(user.id, {
         user_agent: client.userAgent,
         address: client.address,

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { authenticate, register } from '../../../test/authenticator.js';
 import { apiToken } from '../../../test/library.js';
 
-// The whole ceremony with a real authenticator is in web/tests/signin.spec.ts (Chromium's virtual
-// authenticator); here: the options handed out, and refusals of everything that is not a valid,
-// fresh response.
+// The whole ceremony in a browser is in web/tests/signin.spec.ts (Chromium's virtual
+// authenticator); here: the options handed out, whole ceremonies with a software authenticator
+// (test/authenticator.ts: a P-256 key, attestation "none"), and refusals of everything that is
+// not a valid, fresh response: forged, replayed, a counter gone back, a banned owner.
 
 const START_REG = `mutation { startPasskeyRegistration }`;
 const FINISH_REG = `mutation($response: String!, $name: String) {
@@ -118,5 +120,125 @@ describe('passkeys', () => {
       );
       expect(errorCode(renamed)).toBe('NOT_FOUND');
     }
+  });
+
+  it('registers a passkey and signs in with it, without email or password', async () => {
+    const owner = await t.signUp('ceremony@example.com');
+    const reg = await t.gql<{ startPasskeyRegistration: string }>(
+      START_REG,
+      {},
+      { token: owner.token },
+    );
+    const made = register(reg.data!.startPasskeyRegistration, t.url);
+    const finished = await t.gql<{ finishPasskeyRegistration: { id: string; name: string } }>(
+      FINISH_REG,
+      { response: made.response, name: 'Software key' },
+      { token: owner.token },
+    );
+    expect(finished.errors).toBeUndefined();
+    expect(finished.data?.finishPasskeyRegistration).toEqual({
+      id: made.credential.id,
+      name: 'Software key',
+    });
+    // The registration's challenge is used up: the same response again is refused.
+    const again = await t.gql(
+      FINISH_REG,
+      { response: made.response, name: 'Twice' },
+      { token: owner.token },
+    );
+    expect(errorCode(again)).toBe('BAD_USER_INPUT');
+
+    const login = await t.gql<{ startPasskeyLogin: string }>(START_LOGIN);
+    const assertion = authenticate(login.data!.startPasskeyLogin, t.url, made.credential);
+    const signedIn = await t.gql<{ finishPasskeyLogin: { token: string } }>(FINISH_LOGIN, {
+      response: assertion,
+    });
+    expect(signedIn.errors).toBeUndefined();
+    const me = await t.gql<{ me: { email: string } }>(
+      '{ me { email } }',
+      {},
+      { token: signedIn.data!.finishPasskeyLogin.token },
+    );
+    expect(me.data?.me.email).toBe('ceremony@example.com');
+    const listed = await t.gql<{ passkeys: { id: string; lastUsedAt: string | null }[] }>(
+      '{ passkeys { id lastUsedAt } }',
+      {},
+      { token: owner.token },
+    );
+    expect(listed.data?.passkeys).toHaveLength(1);
+    expect(listed.data?.passkeys[0]?.lastUsedAt).not.toBeNull();
+    // The very same assertion again: its challenge is gone.
+    expect(errorCode(await t.gql(FINISH_LOGIN, { response: assertion }))).toBe('BAD_USER_INPUT');
+    // Signed for another origin (a phishing page): refused.
+    const other = await t.gql<{ startPasskeyLogin: string }>(START_LOGIN);
+    const phished = authenticate(other.data!.startPasskeyLogin, 'http://evil.example', {
+      ...made.credential,
+    });
+    expect(errorCode(await t.gql(FINISH_LOGIN, { response: phished }))).toBe('BAD_USER_INPUT');
+  });
+
+  it('refuses an assertion whose counter did not move on (a cloned key), audited', async () => {
+    const owner = await t.signUp('counter@example.com');
+    const reg = await t.gql<{ startPasskeyRegistration: string }>(
+      START_REG,
+      {},
+      { token: owner.token },
+    );
+    const made = register(reg.data!.startPasskeyRegistration, t.url);
+    await t.gql(FINISH_REG, { response: made.response }, { token: owner.token });
+    const signIn = async (counter?: number) => {
+      const start = await t.gql<{ startPasskeyLogin: string }>(START_LOGIN);
+      const response = authenticate(start.data!.startPasskeyLogin, t.url, made.credential, counter);
+      return t.gql<{ finishPasskeyLogin: { token: string } }>(FINISH_LOGIN, { response });
+    };
+    expect((await signIn(5)).data?.finishPasskeyLogin.token).toBeTruthy();
+    // A fresh challenge, properly signed, but the counter is where it was, then behind it.
+    expect(errorCode(await signIn(5))).toBe('BAD_USER_INPUT');
+    expect(errorCode(await signIn(4))).toBe('BAD_USER_INPUT');
+    const row = await t.server.connection.db
+      .selectFrom('passkeys')
+      .select('counter')
+      .where('id', '=', made.credential.id)
+      .executeTakeFirstOrThrow();
+    expect(row.counter).toBe(5);
+    expect((await signIn(6)).data?.finishPasskeyLogin.token).toBeTruthy();
+
+    const admin = await t.gql<{ login: { token: string } }>(
+      'mutation { login(email: "keys@example.com", password: "correct horse battery") { token } }',
+    );
+    const events = await t.gql<{
+      auditEvents: { edges: { node: { targetLabel: string; details: string } }[] };
+    }>(
+      '{ auditEvents(action: "auth.login_failed") { edges { node { targetLabel details } } } }',
+      {},
+      { token: admin.data!.login.token },
+    );
+    const mine = events
+      .data!.auditEvents.edges.map((e) => e.node)
+      .filter((e) => e.targetLabel === 'counter@example.com')
+      .map((e) => (JSON.parse(e.details) as { reason: string }).reason);
+    expect(mine).toEqual(['passkey counter replayed', 'passkey counter replayed']);
+  });
+
+  it('refuses a banned owner’s passkey', async () => {
+    const owner = await t.signUp('banned-key@example.com');
+    const reg = await t.gql<{ startPasskeyRegistration: string }>(
+      START_REG,
+      {},
+      { token: owner.token },
+    );
+    const made = register(reg.data!.startPasskeyRegistration, t.url);
+    await t.gql(FINISH_REG, { response: made.response }, { token: owner.token });
+    const admin = await t.gql<{ login: { token: string } }>(
+      'mutation { login(email: "keys@example.com", password: "correct horse battery") { token } }',
+    );
+    await t.gql(
+      'mutation($id: ID!) { banUser(id: $id) { id } }',
+      { id: owner.id },
+      { token: admin.data!.login.token },
+    );
+    const start = await t.gql<{ startPasskeyLogin: string }>(START_LOGIN);
+    const response = authenticate(start.data!.startPasskeyLogin, t.url, made.credential);
+    expect(errorCode(await t.gql(FINISH_LOGIN, { response }))).toBe('FORBIDDEN');
   });
 });

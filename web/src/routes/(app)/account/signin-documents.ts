@@ -54,6 +54,12 @@ export const ConfirmTotpMutation = graphql(`
   }
 `);
 
+export const RegenerateRecoveryCodesMutation = graphql(`
+  mutation RegenerateRecoveryCodes($code: String!) {
+    regenerateRecoveryCodes(code: $code)
+  }
+`);
+
 export const DisableTotpMutation = graphql(`
   mutation DisableTotp($password: String!) {
     disableTotp(password: $password)

@@ -13,6 +13,7 @@ export const AdminUserFields = graphql(`
     downloadCount
     usedBytes
     quotaBytes
+    totpEnabled
   }
 `);
 
