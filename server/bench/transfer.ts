@@ -22,6 +22,10 @@ import { fileURLToPath } from 'node:url';
 //   ceiling of any content-addressed store: one hash cannot be split across cores). Also the
 //   server's peak RSS growth over the uploads (VmHWM reset through /proc/<pid>/clear_refs just
 //   before, read after).
+// - Resumable upload (tus): the file in one PATCH and in 8 MiB PATCHes, each against the bare
+//   server discarding the same bytes (the issue's target) and the same server writing them to a
+//   file in 1 MiB writes (what keeping the bytes costs on this disk, without hash or database);
+//   CPU seconds per GiB of both sides, and their ratio, since those hold steady under load.
 // - Download: 1 and BENCH_TRANSFER_CLIENTS (default 32) concurrent GETs of the whole file, as a
 //   ratio to a plain Node static-file server (fs stream piped to the response, no auth, no
 //   history) serving the same bytes; then the file's history must hold exactly that many rows.
@@ -239,14 +243,20 @@ async function benchStorage(
       timed(ctx.basePid, gib, () =>
         mibps(() => sendRange(`${ctx.baseOrigin}/discard`, 'POST', {}, ctx.source, 0, ctx.bytes)),
       );
+    const bareWrite = () =>
+      timed(ctx.basePid, gib, () =>
+        mibps(() => sendRange(`${ctx.baseOrigin}/write`, 'POST', {}, ctx.source, 0, ctx.bytes)),
+      );
     const tusRound = (chunk: number) => async () => {
       await sync();
       const baseline = await bare();
       await sync();
+      const second = await bareWrite();
+      await sync();
       const subject = await timed(pid, gib, () =>
         mibps(() => tusUpload(url, token, ctx.source, ctx.bytes, chunk)),
       );
-      return { subject, baseline };
+      return { subject, baseline, second };
     };
     const tusWhole = await compare('tus, one PATCH', ctx.rounds, tusRound(ctx.bytes));
     const tusChunks = await compare('tus, 8 MiB PATCHes', ctx.rounds, tusRound(8 * MiB));
@@ -786,6 +796,12 @@ function printTable(
   // throughputs would be if each server had one core to itself and nothing else ran. It holds
   // steady under the neighbours' load where throughput swings; Cabinet's hash thread can run on
   // a second core, so on a quiet machine the throughput ratio may pass it.
+  // Against the bare server that writes the body to a file: what keeping the bytes costs alone.
+  const writeRatio = (c: Compared) =>
+    c.second
+      ? `${range(c.second)} of ${fmt(c.second.baseline.rate, 0)} MiB/s, CPU ` +
+        `${fmt(c.second.baseline.cpuPerGiB)} s/GiB`
+      : '—';
   const cpuRatio = (c: Compared | null, target: number) => {
     if (!c) return '—';
     const x = c.baseline.cpuPerGiB / c.subject.cpuPerGiB;
@@ -831,6 +847,10 @@ function printTable(
     ['tus, one PATCH (MiB/s): Cabinet / bare Node server', ...rows.map((r) => rates(r.tusWhole))],
     ['tus, one PATCH ÷ bare (target ≥ 0.6)', ...rows.map((r) => ratio(r.tusWhole, 0.6))],
     [
+      'tus, one PATCH ÷ bare server writing the body to a file',
+      ...rows.map((r) => writeRatio(r.tusWhole)),
+    ],
+    [
       'tus, one PATCH, CPU: bare ÷ Cabinet (Cabinet / bare)',
       ...rows.map((r) => cpuRatio(r.tusWhole, 0.6)),
     ],
@@ -839,6 +859,10 @@ function printTable(
       ...rows.map((r) => rates(r.tusChunks)),
     ],
     ['tus, 8 MiB PATCHes ÷ bare (target ≥ 0.5)', ...rows.map((r) => ratio(r.tusChunks, 0.5))],
+    [
+      'tus, 8 MiB PATCHes ÷ bare server writing the body to a file',
+      ...rows.map((r) => writeRatio(r.tusChunks)),
+    ],
     [
       'tus, 8 MiB PATCHes, CPU: bare ÷ Cabinet (Cabinet / bare)',
       ...rows.map((r) => cpuRatio(r.tusChunks, 0.5)),
@@ -882,7 +906,8 @@ function printTable(
     `\n  Medians of ${ctx.rounds} rounds, each figure right after its baseline; ratios with their ` +
       `range over the rounds. cp ${fmt(ctx.copyRate, 0)} MiB/s (median of 3). Baselines: a plain ` +
       `Node server piping an fs stream to the response, the same server discarding an upload's ` +
-      `body, and the same server parsing it with busboy and writing the file in 1 MiB writes. ` +
+      `body, the same server parsing it with busboy and writing the file in 1 MiB writes, and ` +
+      `the same server writing the raw body to a file in 1 MiB writes (tus). ` +
       `CPU: user + system seconds of the serving process (all its threads) per GiB, from /proc. ` +
       `Load average ${ctx.loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} ` +
       `at the end, on ${os.cpus().length} cores. ${ctx.nginx}.\n`,
