@@ -155,10 +155,12 @@ export function createUploadsService(deps: {
 
   /**
    * Reads a request's body into the upload at its offset. The body is copied into segment
-   * buffers; the hash thread reads each one as it fills, and a full segment (or the last of the
-   * body) is written to storage while the next one fills. Once its bytes are written and the hash
-   * has taken them, the offset, the storage state and the hash state after exactly those bytes are
-   * saved together, in order. A body cut off keeps what arrived; one that passes the length keeps
+   * buffers; the hash thread reads each one as it fills, and so does the storage where it takes
+   * small appends (`partialPieceBytes`: the local disk), else a full segment (or the last of the
+   * body) is written while the next one fills. Either way, at the end of a body only its last
+   * piece is left to write. Once a segment's bytes are written and the hash has taken them, the
+   * offset, the storage state and the hash state after exactly those bytes are saved together,
+   * in order. A body cut off keeps what arrived; one that passes the length keeps
    * what was saved before. The save of the body's last segment also lets go of the lock when the
    * upload is still unfinished (`released` then says so): one UPDATE, not two, per PATCH.
    */
@@ -167,8 +169,25 @@ export function createUploadsService(deps: {
     token: string,
     hash: ResumableSha256,
     body: AsyncIterable<Buffer>,
+    sized: boolean,
   ): Promise<{ partial: PartialObject; head: Buffer; released: boolean }> {
     let partial = partialOf(row);
+    // Appends run one after another, each from where the one before left the partial object; a
+    // failed one stops those after it.
+    let writes: Promise<PartialObject> = Promise.resolve(partial);
+    // Only a body of a declared size (never past the length: checked before reading) is written
+    // in pieces; one sent chunked may turn out too long, and then nothing of its segment is kept.
+    const pieceBytes = sized
+      ? Math.min(storage.partialPieceBytes ?? SEGMENT_BYTES, SEGMENT_BYTES)
+      : SEGMENT_BYTES;
+    /** Bytes of the filling segment already handed to `writes`. */
+    let written = 0;
+    const write = (buffer: Buffer, end: number) => {
+      const bytes = buffer.subarray(written, end);
+      written = end;
+      writes = writes.then((at) => storage.appendPartial(at, bytes));
+      writes.catch(() => undefined);
+    };
     let head = Buffer.from(row.head, 'base64');
     let received = row.upload_offset;
     const taken: Buffer[] = [];
@@ -187,30 +206,29 @@ export function createUploadsService(deps: {
       const bytes = buffer.subarray(0, filled);
       hash.feed(buffer.subarray(fed, filled));
       const state = hash.save();
+      if (written < filled) write(buffer, filled);
+      const stored = writes;
       if (head.length < HEAD_BYTES) {
         head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
       }
       const headText = head.toString('base64');
       segment = null;
-      filled = fed = 0;
+      filled = fed = written = 0;
       const link = chain.then(async () => {
         // Both settle before the buffer can be reused: neither may still be reading it.
-        const [written, saved] = await Promise.allSettled([
-          storage.appendPartial(partial, bytes),
-          state,
-        ]);
-        if (written.status === 'rejected') throw written.reason;
+        const [appended, saved] = await Promise.allSettled([stored, state]);
+        if (appended.status === 'rejected') throw appended.reason;
         if (saved.status === 'rejected') throw saved.reason;
         // The last save of an unfinished upload lets go of it; a finished one stays locked while
         // it becomes a file.
-        const release = last && written.value.size < row.length;
+        const release = last && appended.value.size < row.length;
         const kept = await saveUploadProgress(
           db,
           row.id,
           token,
           {
-            upload_offset: written.value.size,
-            storage_state: written.value.state,
+            upload_offset: appended.value.size,
+            storage_state: appended.value.state,
             hash_state: Buffer.from(saved.value).toString('base64'),
             head: headText,
             locked_until: Date.now() + deps.lockMs,
@@ -220,7 +238,7 @@ export function createUploadsService(deps: {
         // The lock lapsed (this request stalled past lockMs) and someone else took over.
         if (!kept) throw busy();
         released = release;
-        partial = written.value;
+        partial = appended.value;
         free.push(buffer);
       });
       // Awaited below; until then a failure must not count as unhandled.
@@ -259,6 +277,7 @@ export function createUploadsService(deps: {
             hash.feed(segment.subarray(fed, filled));
             fed = filled;
           }
+          if (filled < SEGMENT_BYTES && filled - written >= pieceBytes) write(segment, filled);
         }
       }
     } catch (err) {
@@ -272,6 +291,8 @@ export function createUploadsService(deps: {
     } catch (err) {
       failure ??= err;
     }
+    // Pieces of a segment left unstored (a body past the length) may still be writing from it.
+    await writes.catch(() => undefined);
     for (const buffer of taken) releaseSegmentBuffer(buffer);
     if (failure) throw failure;
     return { partial, head, released };
@@ -434,7 +455,7 @@ export function createUploadsService(deps: {
           row.hash_state ? Buffer.from(row.hash_state, 'base64') : null,
         );
         try {
-          const received = await receive(row, token, hash, body);
+          const received = await receive(row, token, hash, body, declared !== null);
           released = received.released;
           const { partial, head } = received;
           const after = { ...row, upload_offset: partial.size };
