@@ -13,7 +13,9 @@ import { pipeline } from 'node:stream/promises';
 // can reach on this machine; `POST /store` parses the multipart body with busboy (the parser
 // under graphql-upload-minimal) and writes the file part to disk in 1 MiB writes, then deletes
 // it: what any multipart upload that keeps its bytes can reach, without hashing, GraphQL or a
-// database. Prints its URL; stops on SIGTERM.
+// database; `POST /write` writes the raw request body to a file in 1 MiB writes, then deletes it:
+// what any resumable upload that keeps its bytes can reach, without hashing or a database.
+// Prints its URL; stops on SIGTERM.
 const dir = process.argv[2]!;
 const MiB = 1024 * 1024;
 let stored = 0;
@@ -71,6 +73,16 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (req.method === 'POST' && req.url === '/store') return store(req, res);
+  if (req.method === 'POST' && req.url === '/write') {
+    const target = path.join(dir, `write-${++stored}.part`);
+    pipeline(req, new Batches(), createWriteStream(target, { flags: 'wx' }))
+      .then(() => rm(target))
+      .then(
+        () => res.writeHead(200).end(),
+        (err: Error) => res.writeHead(500).end(err.message),
+      );
+    return;
+  }
   const name = (req.url ?? '/').slice(1);
   if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
   const file = path.join(dir, name);

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sendWire } from './fuzz/wire.js';
 import { errorCode, startTestServer, type LogRecord, type TestServer } from './harness.js';
 import { UPLOAD, eventually, multipartBody, rawRequest, uploadOk } from './uploads.js';
 import type { Socket } from 'node:net';
@@ -206,6 +207,43 @@ describe('hardening: multipart requests', () => {
     await eventually(async () => (await tempFiles(t)).length === 0);
     expect(logs.slice(from).filter((l) => l.level >= 50)).toEqual([]);
     expect(await fileRows(t)).toBe(before);
+  });
+  it('ends the file part of a request cut inside it, at any point: no hang, no temp file, no row', async () => {
+    // Cut by the client (FIN or RST) at points inside the file part: before its first byte, after
+    // a few, around the server's read and write sizes, and just before the part's closing
+    // boundary. Each time the reader of the part must be told at once (otherwise it holds a temp
+    // file open for good), nothing may be kept, and the next upload must go through.
+    const content = Buffer.alloc(3 * 1024 * 1024 + 17, 5);
+    const { body, contentType } = await multipartBody(content, { filename: 'cut.bin' });
+    const start = body.indexOf(content.subarray(0, 64));
+    const end = start + content.length;
+    expect(start).toBeGreaterThan(0);
+    const port = Number(new URL(t.url).port);
+    const points = [0, 1, 4096, 65_536, 1024 * 1024, 2 * 1024 * 1024 + 3, content.length - 1];
+    for (const point of [...points.map((p) => start + p), end, end + 2]) {
+      for (const rst of [false, true]) {
+        const before = await fileRows(t);
+        const outcome = await sendWire(port, {
+          method: 'POST',
+          path: '/graphql',
+          headers: [
+            ['Host', '127.0.0.1'],
+            ['Connection', 'close'],
+            ['Authorization', `Bearer ${token}`],
+            ['Content-Type', contentType],
+            ['Content-Length', String(body.length)],
+          ],
+          body,
+          delivery: { kind: 'cut', at: point, rst },
+        });
+        expect(outcome.kind).toBe('cut');
+        await eventually(async () => (await tempFiles(t)).length === 0);
+        expect(await fileRows(t)).toBe(before);
+        const next = await uploadOk(t, `after a cut at ${point - start}`, { token });
+        expect(next.size).toBeGreaterThan(0);
+      }
+    }
+    expect(await healthy(t)).toBe(true);
   });
 });
 

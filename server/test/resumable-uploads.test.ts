@@ -241,6 +241,28 @@ describe('resumable uploads (tus)', () => {
       expect(stat.size).toBe(0);
     }
     await fetch(url, { method: 'DELETE', headers: tusHeaders(user) });
+
+    // Longer than the disk's write pieces, sent chunked: nothing of it reaches the partial file.
+    const before = new Set(await partialFiles(t));
+    const bigUrl = await createUpload(t, user, 3 * 1024 * 1024);
+    const bigId = bigUrl.split('/').pop()!;
+    const long = await rawRequest(`${t.url}/uploads/${bigId}`, {
+      method: 'PATCH',
+      headers: {
+        ...tusHeaders(user, {
+          'upload-offset': '0',
+          'content-type': 'application/offset+octet-stream',
+        }),
+        'transfer-encoding': 'chunked',
+      },
+      parts: [randomBytes(2 * 1024 * 1024), randomBytes(1024 * 1024 + 10)],
+    });
+    expect(long.status).toBe(413);
+    expect((await head(bigUrl, user)).headers.get('upload-offset')).toBe('0');
+    const added = (await partialFiles(t)).filter((name) => !before.has(name));
+    expect(added).toHaveLength(1);
+    expect((await fs.stat(path.join(t.dir, 'files', 'tmp', added[0]!))).size).toBe(0);
+    await fetch(bigUrl, { method: 'DELETE', headers: tusHeaders(user) });
   });
 
   it('answers a second PATCH with 409 while one is still sending, and keeps the bytes whole', async () => {

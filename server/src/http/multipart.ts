@@ -70,7 +70,10 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
     let operations: Record<string, unknown> | null = null;
     let upload: UploadSlot | null = null;
     let uploadField: string | null = null;
-    let fileStream: Readable | null = null;
+    // Every part's file stream not yet read to its end, the mapped one and any skipped: a request
+    // that fails or goes away destroys them with its error, so no reader waits for bytes that
+    // will never come (busboy leaves a part's stream open when its parser stops mid-part).
+    const openParts = new Set<Readable>();
     let settled = false;
     // Settles when the whole HTTP body has arrived, or fails with the request: a file is kept
     // only once its request completed (a body cut after the final boundary is still cut off).
@@ -90,7 +93,8 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
       }
       bodyFailed(error);
       if (upload && !upload.file) upload.reject(error);
-      if (fileStream && !fileStream.destroyed) fileStream.destroy(error);
+      for (const stream of openParts) stream.destroy(error);
+      openParts.clear();
       req.unpipe(parser);
       // Whatever busboy still emits (its own "Unexpected end of form" while being destroyed) lands
       // on the permanent listener below and is ignored: the first failure is the answer.
@@ -151,14 +155,15 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
       stream.on('error', (err: Error & { status?: number }) => {
         if (!(err instanceof AppError)) err.status ??= 400;
       });
-      if (failure) return void stream.resume();
+      if (failure) return void stream.destroy(failure);
+      openParts.add(stream);
+      stream.once('close', () => openParts.delete(stream));
       if (!upload || name !== uploadField) {
         stream.resume();
         return fail(
           invalid(upload ? 'the file part is not in the map' : "files must follow 'map'"),
         );
       }
-      fileStream = stream;
       let handedOut = false;
       upload.resolve({
         fieldName: name,
@@ -182,7 +187,8 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
       if (!upload.file) fail(invalid('the file named in the map is missing'));
     });
 
-    // Node reports a client that went away as an 'aborted' error, then 'close'.
+    // Node reports a client that went away as an 'aborted' error, then 'close'; either ends every
+    // part still open. A request whose body arrived whole is not cut: its parts end as parsed.
     const cancel = () => {
       if (failure || req.complete) return;
       limits.onCancel?.();

@@ -96,6 +96,13 @@ export interface StorageDriver {
   createPartial(): Promise<PartialObject>;
 
   /**
+   * The smallest append that costs no more per byte than a larger one and keeps no bytes in the
+   * driver's state (the local disk: any size; S3: a part). Resumable uploads write a body in
+   * pieces of this size as it arrives; absent, in whole 8 MiB segments.
+   */
+  readonly partialPieceBytes?: number;
+
+  /**
    * Appends `bytes` at `partial.size` and resolves with the partial object to keep. All or
    * nothing: when it rejects, `partial` as given is still valid and may be appended to again, and
    * bytes a failed append may have written past it are overwritten or dropped later.

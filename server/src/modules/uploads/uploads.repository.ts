@@ -30,21 +30,57 @@ export async function lockUploadSession(
   return res.numUpdatedRows > 0n;
 }
 
+/**
+ * Takes the lock of the viewer's upload for a PATCH at `offset` of up to `end` bytes, and returns
+ * the row as locked, in one conditional UPDATE … RETURNING: only when the upload is `userId`'s,
+ * unexpired, unfinished, at `offset`, at least `end` long, and no live lock holds it. Undefined
+ * otherwise (the caller reads the row to say which rule refused it).
+ */
+export function lockUploadForAppend(
+  db: Executor,
+  lock: {
+    id: string;
+    userId: number;
+    offset: number;
+    end: number;
+    token: string;
+    until: number;
+    now: number;
+  },
+): Promise<UploadSessionRow | undefined> {
+  return db
+    .updateTable('upload_sessions')
+    .set({ lock_token: lock.token, locked_until: lock.until })
+    .where('id', '=', lock.id)
+    .where('user_id', '=', lock.userId)
+    .where('expires_at', '>=', lock.now)
+    .where('file_id', 'is', null)
+    .where('upload_offset', '=', lock.offset)
+    .where('length', '>=', lock.end)
+    .where((eb) => eb.or([eb('lock_token', 'is', null), eb('locked_until', '<', lock.now)]))
+    .returningAll()
+    .executeTakeFirst();
+}
+
 export type UploadProgress = Pick<
   UploadSessionRow,
   'upload_offset' | 'storage_state' | 'hash_state' | 'head' | 'locked_until'
 >;
 
-/** Saves how far the upload got, if `token` still holds its lock. True when saved. */
+/**
+ * Saves how far the upload got, if `token` still holds its lock; `release` lets go of the lock in
+ * the same UPDATE (a request's last save). True when saved.
+ */
 export async function saveUploadProgress(
   db: Executor,
   id: string,
   token: string,
   progress: UploadProgress,
+  release = false,
 ): Promise<boolean> {
   const res = await db
     .updateTable('upload_sessions')
-    .set(progress)
+    .set(release ? { ...progress, lock_token: null, locked_until: null } : progress)
     .where('id', '=', id)
     .where('lock_token', '=', token)
     .executeTakeFirst();

@@ -16,6 +16,7 @@ import {
   findUploadSession,
   insertUploadSession,
   listExpiredUploads,
+  lockUploadForAppend,
   lockUploadSession,
   markUploadComplete,
   saveUploadProgress,
@@ -154,19 +155,39 @@ export function createUploadsService(deps: {
 
   /**
    * Reads a request's body into the upload at its offset. The body is copied into segment
-   * buffers; the hash thread reads each one as it fills, and a full segment (or the last of the
-   * body) is written to storage while the next one fills. Once its bytes are written and the hash
-   * has taken them, the offset, the storage state and the hash state after exactly those bytes are
-   * saved together, in order. A body cut off keeps what arrived; one that passes the length keeps
-   * what was saved before.
+   * buffers; the hash thread reads each one as it fills, and so does the storage where it takes
+   * small appends (`partialPieceBytes`: the local disk), else a full segment (or the last of the
+   * body) is written while the next one fills. Either way, at the end of a body only its last
+   * piece is left to write. Once a segment's bytes are written and the hash has taken them, the
+   * offset, the storage state and the hash state after exactly those bytes are saved together,
+   * in order. A body cut off keeps what arrived; one that passes the length keeps
+   * what was saved before. The save of the body's last segment also lets go of the lock when the
+   * upload is still unfinished (`released` then says so): one UPDATE, not two, per PATCH.
    */
   async function receive(
     row: UploadSessionRow,
     token: string,
     hash: ResumableSha256,
     body: AsyncIterable<Buffer>,
-  ): Promise<{ partial: PartialObject; head: Buffer }> {
+    sized: boolean,
+  ): Promise<{ partial: PartialObject; head: Buffer; released: boolean }> {
     let partial = partialOf(row);
+    // Appends run one after another, each from where the one before left the partial object; a
+    // failed one stops those after it.
+    let writes: Promise<PartialObject> = Promise.resolve(partial);
+    // Only a body of a declared size (never past the length: checked before reading) is written
+    // in pieces; one sent chunked may turn out too long, and then nothing of its segment is kept.
+    const pieceBytes = sized
+      ? Math.min(storage.partialPieceBytes ?? SEGMENT_BYTES, SEGMENT_BYTES)
+      : SEGMENT_BYTES;
+    /** Bytes of the filling segment already handed to `writes`. */
+    let written = 0;
+    const write = (buffer: Buffer, end: number) => {
+      const bytes = buffer.subarray(written, end);
+      written = end;
+      writes = writes.then((at) => storage.appendPartial(at, bytes));
+      writes.catch(() => undefined);
+    };
     let head = Buffer.from(row.head, 'base64');
     let received = row.upload_offset;
     const taken: Buffer[] = [];
@@ -177,37 +198,47 @@ export function createUploadsService(deps: {
     // Each segment's store runs after the one before it; a failure stops the ones after it.
     let chain: Promise<void> = Promise.resolve();
     const storing: Promise<void>[] = [];
+    let released = false;
 
-    const store = () => {
+    const store = (last = false) => {
       const buffer = segment;
       if (!buffer || !filled) return;
       const bytes = buffer.subarray(0, filled);
       hash.feed(buffer.subarray(fed, filled));
       const state = hash.save();
+      if (written < filled) write(buffer, filled);
+      const stored = writes;
       if (head.length < HEAD_BYTES) {
         head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
       }
       const headText = head.toString('base64');
       segment = null;
-      filled = fed = 0;
+      filled = fed = written = 0;
       const link = chain.then(async () => {
         // Both settle before the buffer can be reused: neither may still be reading it.
-        const [written, saved] = await Promise.allSettled([
-          storage.appendPartial(partial, bytes),
-          state,
-        ]);
-        if (written.status === 'rejected') throw written.reason;
+        const [appended, saved] = await Promise.allSettled([stored, state]);
+        if (appended.status === 'rejected') throw appended.reason;
         if (saved.status === 'rejected') throw saved.reason;
-        const kept = await saveUploadProgress(db, row.id, token, {
-          upload_offset: written.value.size,
-          storage_state: written.value.state,
-          hash_state: Buffer.from(saved.value).toString('base64'),
-          head: headText,
-          locked_until: Date.now() + deps.lockMs,
-        });
+        // The last save of an unfinished upload lets go of it; a finished one stays locked while
+        // it becomes a file.
+        const release = last && appended.value.size < row.length;
+        const kept = await saveUploadProgress(
+          db,
+          row.id,
+          token,
+          {
+            upload_offset: appended.value.size,
+            storage_state: appended.value.state,
+            hash_state: Buffer.from(saved.value).toString('base64'),
+            head: headText,
+            locked_until: Date.now() + deps.lockMs,
+          },
+          release,
+        );
         // The lock lapsed (this request stalled past lockMs) and someone else took over.
         if (!kept) throw busy();
-        partial = written.value;
+        released = release;
+        partial = appended.value;
         free.push(buffer);
       });
       // Awaited below; until then a failure must not count as unhandled.
@@ -234,31 +265,37 @@ export function createUploadsService(deps: {
         }
         received += chunk.length;
         for (let at = 0; at < chunk.length;) {
+          // A full segment is stored once more bytes come, so the body's last one is stored (and
+          // its save releases the lock) after the loop.
+          if (filled === SEGMENT_BYTES) store();
           segment ??= await nextSegment();
           const n = Math.min(chunk.length - at, SEGMENT_BYTES - filled);
           chunk.copy(segment, filled, at, at + n);
           filled += n;
           at += n;
-          if (filled === SEGMENT_BYTES) store();
-          else if (filled - fed >= FEED_BYTES) {
+          if (filled < SEGMENT_BYTES && filled - fed >= FEED_BYTES) {
             hash.feed(segment.subarray(fed, filled));
             fed = filled;
           }
+          if (filled < SEGMENT_BYTES && filled - written >= pieceBytes) write(segment, filled);
         }
       }
     } catch (err) {
       failure = err;
     }
-    // What arrived before a cut is kept; bytes past the length never are.
-    if (!(failure instanceof PayloadTooLargeError)) store();
+    // What arrived before a cut is kept; bytes past the length never are (a full segment before
+    // them holds none).
+    if (!(failure instanceof PayloadTooLargeError) || filled === SEGMENT_BYTES) store(true);
     try {
       await chain;
     } catch (err) {
       failure ??= err;
     }
+    // Pieces of a segment left unstored (a body past the length) may still be writing from it.
+    await writes.catch(() => undefined);
     for (const buffer of taken) releaseSegmentBuffer(buffer);
     if (failure) throw failure;
-    return { partial, head };
+    return { partial, head, released };
   }
 
   /**
@@ -306,8 +343,8 @@ export function createUploadsService(deps: {
 
   // Requests holding an upload's lock, so a closing server lets them save and unlock first.
   const running = new Set<Promise<unknown>>();
-  const withLock = <T>(id: string, fn: (token: string) => Promise<T>): Promise<T> => {
-    const run = withUploadLock(db, deps.lockMs, id, fn);
+  const track = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = fn();
     const tracked = run.then(
       () => undefined,
       () => undefined,
@@ -316,6 +353,8 @@ export function createUploadsService(deps: {
     void tracked.then(() => running.delete(tracked));
     return run;
   };
+  const withLock = <T>(id: string, fn: (token: string) => Promise<T>): Promise<T> =>
+    track(() => withUploadLock(db, deps.lockMs, id, fn));
 
   return {
     /** QUOTA_EXCEEDED when an upload of `length` bytes would pass the viewer's quota (tus creation). */
@@ -382,32 +421,50 @@ export function createUploadsService(deps: {
       body: AsyncIterable<Buffer>,
       declared: number | null,
     ): Promise<UploadProgressView> {
-      const found = await owned(viewer, id);
-      if (found.file_id !== null) {
-        // The response that completed it may have been lost: say so again.
-        if (offset === found.length && !declared) return view(found);
-        throw offsetConflict(found.length);
+      // The usual PATCH takes its lock and reads the row in one query; only a refused one reads
+      // the row again to say why.
+      const token = randomBytes(16).toString('hex');
+      const now = Date.now();
+      const row = /^[0-9a-f]{32}$/.test(id)
+        ? await lockUploadForAppend(db, {
+            id,
+            userId: viewer.user.id,
+            offset,
+            end: offset + (declared ?? 0),
+            token,
+            until: now + deps.lockMs,
+            now,
+          })
+        : undefined;
+      if (!row) {
+        const found = await owned(viewer, id);
+        if (found.file_id !== null) {
+          // The response that completed it may have been lost: say so again.
+          if (offset === found.length && !declared) return view(found);
+          throw offsetConflict(found.length);
+        }
+        if (offset !== found.upload_offset) throw offsetConflict(found.upload_offset);
+        if (declared !== null && offset + declared > found.length) {
+          throw new PayloadTooLargeError(found.length, 'The body goes past the Upload-Length.');
+        }
+        throw busy();
       }
-      if (offset !== found.upload_offset) throw offsetConflict(found.upload_offset);
-      if (declared !== null && offset + declared > found.length) {
-        throw new PayloadTooLargeError(found.length, 'The body goes past the Upload-Length.');
-      }
-      return withLock(id, async (token) => {
-        // Read again under the lock: another request may have moved it on in between.
-        const row = await findUploadSession(db, id);
-        if (!row || row.file_id !== null) throw new NotFoundError('No such upload.');
-        if (row.upload_offset !== offset) throw offsetConflict(row.upload_offset);
+      return track(async () => {
+        let released = false;
         const hash = new ResumableSha256(
           row.hash_state ? Buffer.from(row.hash_state, 'base64') : null,
         );
         try {
-          const { partial, head } = await receive(row, token, hash, body);
-          const now = { ...row, upload_offset: partial.size };
-          if (partial.size < row.length) return view(now);
-          const fileId = await complete(viewer, now, partial, await hash.digest(), head);
-          return { ...view(now), fileId };
+          const received = await receive(row, token, hash, body, declared !== null);
+          released = received.released;
+          const { partial, head } = received;
+          const after = { ...row, upload_offset: partial.size };
+          if (partial.size < row.length) return view(after);
+          const fileId = await complete(viewer, after, partial, await hash.digest(), head);
+          return { ...view(after), fileId };
         } finally {
           hash.close();
+          if (!released) await unlockUploadSession(db, id, token).catch(() => undefined);
         }
       });
     },
