@@ -33,41 +33,38 @@ export class UnauthenticatedError extends AppError {
 }
 
 /**
- * `extensions.ids`: the ids of a bulk request that made it fail (docs/api.md, "Bulk file
- * actions"), so a client can show which of the files it asked for are at fault.
+ * An error that may carry `extensions.ids`: the ids of a bulk request that made it fail
+ * (docs/api.md, "Bulk file actions"), so a client can show which of the files it asked for are at
+ * fault.
  */
-const withIds = (code: string, ids: readonly number[] | undefined): Record<string, unknown> =>
-  ids ? { code, ids: ids.map(String) } : { code };
-
-export class ForbiddenError extends AppError {
-  readonly code = 'FORBIDDEN';
-  readonly status = 403;
+abstract class ErrorWithIds extends AppError {
   constructor(
-    message = 'You are not allowed to do that.',
-    /** The files of a bulk request the caller may see but not change. */
+    message: string,
     readonly ids?: readonly number[],
   ) {
     super(message);
   }
 
   override extensions(): Record<string, unknown> {
-    return withIds(this.code, this.ids);
+    return this.ids ? { code: this.code, ids: this.ids.map(String) } : { code: this.code };
   }
 }
 
-export class NotFoundError extends AppError {
+export class ForbiddenError extends ErrorWithIds {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+  /** `ids`: the files of a bulk request the caller may see but not change. */
+  constructor(message = 'You are not allowed to do that.', ids?: readonly number[]) {
+    super(message, ids);
+  }
+}
+
+export class NotFoundError extends ErrorWithIds {
   readonly code = 'NOT_FOUND';
   readonly status = 404;
-  constructor(
-    message = 'Not found.',
-    /** The files of a bulk request that do not exist or that the caller may not see, alike. */
-    readonly ids?: readonly number[],
-  ) {
-    super(message);
-  }
-
-  override extensions(): Record<string, unknown> {
-    return withIds(this.code, this.ids);
+  /** `ids`: the files of a bulk request that do not exist or the caller may not see, alike. */
+  constructor(message = 'Not found.', ids?: readonly number[]) {
+    super(message, ids);
   }
 }
 
