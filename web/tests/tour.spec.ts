@@ -60,6 +60,7 @@ test('no page is wider than a phone', async ({ browser, api, cabinet }) => {
   const seeded = await seed(api, cabinet);
   await walk(browser, cabinet.url, seeded, 390, 'light', async (page, stop) => {
     await noHorizontalOverflow(page, stop.name);
+    await stop.onPhone?.(page);
   });
 });
 
@@ -81,7 +82,7 @@ test('screenshots of every page, both themes, desktop and phone', async ({
         await page.evaluate(() => document.fonts.ready);
         await page.screenshot({
           path: path.join(SCREENSHOT_DIR, 'tour', `${width}-${theme}-${stop.name}.png`),
-          fullPage: true,
+          fullPage: !stop.overlay,
         });
       });
     }

@@ -125,6 +125,10 @@ export interface Stop {
   as: 'anonymous' | 'user' | 'admin';
   /** Brings the page to the state to look at; resolves once it shows. */
   open(page: Page): Promise<void>;
+  /** A dialog or overlay over the page: pictured as the window shows it, not the whole page. */
+  overlay?: boolean;
+  /** What else must hold at phone width. */
+  onPhone?(page: Page): Promise<void>;
 }
 
 function visit(path: string, ready: (page: Page) => Locator) {
@@ -138,6 +142,7 @@ export function stops(s: Seeded): Stop[] {
   const viewer = (name: string, id: string, ready: (page: Page) => Promise<void>): Stop => ({
     name: `viewer-${name}`,
     as: 'user',
+    overlay: true,
     async open(page) {
       await page.goto(`/workspace?file=${id}`);
       await expect(page.getByTestId('file-viewer')).toBeVisible();
@@ -231,6 +236,12 @@ export function stops(s: Seeded): Stop[] {
         await expect(page.getByTestId('totp-secret')).toBeVisible();
         await page.getByTestId('two-factor-card').scrollIntoViewIfNeeded();
       },
+      // The steps go under the QR code instead of a column a few words wide beside it.
+      async onPhone(page) {
+        const qr = await page.getByTestId('totp-qr').boundingBox();
+        const key = await page.getByTestId('totp-secret').boundingBox();
+        expect(key!.y).toBeGreaterThanOrEqual(qr!.y + qr!.height);
+      },
     },
     { name: 'trash', as: 'user', open: visit('/trash', (p) => p.getByTestId('trash-row').first()) },
     {
@@ -283,15 +294,32 @@ export async function resetView(page: Page) {
   });
 }
 
-/** Fails with the first elements that stick out when the page is wider than the window. */
+/**
+ * Fails when the page is wider than the window, naming the first elements that stick out, and
+ * when a control (link, button, field) lies partly outside the window: cut off by a box that
+ * clips or scrolls it sideways, which the page's own width does not show.
+ */
 export async function noHorizontalOverflow(page: Page, what: string) {
-  const { overflow, culprits } = await page.evaluate(() => {
+  const { overflow, culprits, cut } = await page.evaluate(() => {
     const width = document.documentElement.clientWidth;
+    const name = (el: Element) =>
+      `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} "${(el.textContent ?? '').trim().slice(0, 30)}"`;
     const culprits = [...document.querySelectorAll('body *')]
       .filter((el) => el.getBoundingClientRect().right > width + 1)
       .slice(0, 5)
-      .map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}`);
-    return { overflow: document.documentElement.scrollWidth - width, culprits };
+      .map(name);
+    const cut = [...document.querySelectorAll('a[href], button, input, select, textarea')]
+      .filter((el) => {
+        const box = el.getBoundingClientRect();
+        // Visually hidden helpers (1 px, clipped) and hidden controls do not count.
+        if (box.width <= 2 || box.height <= 2) return false;
+        if (!el.checkVisibility({ visibilityProperty: true, opacityProperty: true })) return false;
+        return box.left < -1 || box.right > width + 1;
+      })
+      .slice(0, 5)
+      .map(name);
+    return { overflow: document.documentElement.scrollWidth - width, culprits, cut };
   });
   expect(overflow, `horizontal overflow on ${what}: ${culprits.join(', ')}`).toBeLessThanOrEqual(0);
+  expect(cut, `controls cut off at the side on ${what}`).toEqual([]);
 }
