@@ -68,9 +68,9 @@ test('admin filters share links by state and search, kept in the URL', async ({
   await mine.goto('/shares');
   const myRows = mine.getByTestId('share-link-row');
   await expect(myRows).toHaveCount(3);
-  await mine.getByLabel('Show').selectOption('stopped');
+  await mine.getByLabel('State').selectOption('stopped');
   await expect(myRows).toHaveCount(2);
-  await mine.getByLabel('Show').selectOption('working');
+  await mine.getByLabel('State').selectOption('working');
   await expect(myRows).toHaveCount(1);
   await expect(myRows.first()).toContainText('For the auditors');
 });

@@ -42,7 +42,7 @@ test('1, 12: My downloads fits its box at 1280–1920 px; a hidden file is "No l
   for (const width of [1280, 1440, 1920]) {
     await page.setViewportSize({ width, height: 900 });
     await page.goto('/history');
-    const wrap = page.locator('.table-wrap');
+    const wrap = page.getByTestId('download-table').locator('.scroll');
     const button = page.getByRole('link', { name: 'Download quarterly-figures.csv again' });
     await expect(button).toBeVisible();
     expect(await overflowRight(wrap, button), `button inside the box at ${width} px`).toBeLessThan(

@@ -48,8 +48,14 @@ export const CreateShareLinkMutation = graphql(
 
 export const ShareLinksQuery = graphql(
   `
-    query ShareLinks($all: Boolean, $state: ShareLinkState, $first: Int, $offset: Int) {
-      shareLinks(all: $all, state: $state, first: $first, offset: $offset) {
+    query ShareLinks(
+      $all: Boolean
+      $state: ShareLinkState
+      $query: String
+      $first: Int
+      $offset: Int
+    ) {
+      shareLinks(all: $all, state: $state, query: $query, first: $first, offset: $offset) {
         totalCount
         edges {
           node {

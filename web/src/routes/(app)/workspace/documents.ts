@@ -1,5 +1,5 @@
 import { FileFields } from '$lib/graphql/files';
-import { graphql } from '$lib/graphql/graphql';
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
 /**
  * One request for the whole workspace: the page of files with the counts of the filtered result;
@@ -66,3 +66,6 @@ export const WorkspaceFilesQuery = graphql(
   `,
   [FileFields],
 );
+
+/** One row of the table. */
+export type FileItem = ResultOf<typeof WorkspaceFilesQuery>['files']['edges'][number]['node'];

@@ -1,5 +1,5 @@
 import { FileFields } from '$lib/graphql/files';
-import { graphql } from '$lib/graphql/graphql';
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
 export const AdminFilesQuery = graphql(
   `
@@ -72,3 +72,6 @@ export const FileDownloadsQuery = graphql(`
     }
   }
 `);
+
+/** One row of the table. */
+export type FileRow = ResultOf<typeof AdminFilesQuery>['files']['edges'][number]['node'];

@@ -1,4 +1,4 @@
-import { graphql } from '$lib/graphql/graphql';
+import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
 export const AdminUserFields = graphql(`
   fragment AdminUserFields on User @_unmask {
@@ -76,3 +76,6 @@ export const SetUserQuotaMutation = graphql(
   `,
   [AdminUserFields],
 );
+
+/** One row of the table. */
+export type User = ResultOf<typeof AdminUsersQuery>['users']['edges'][number]['node'];

@@ -1,0 +1,90 @@
+import type { Browser, Page } from '@playwright/test';
+import path from 'node:path';
+import { SCREENSHOT_DIR, expect, signIn, test } from './fixtures';
+import { noHorizontalOverflow, resetView, seed, stops, type Seeded, type Stop } from './tour';
+
+// Every page of the app on a seeded library of its own (see tour.ts for what is in it).
+test.use({ ownServer: true });
+
+type Theme = 'light' | 'dark';
+
+/** A page for `who`, at `width`, in `theme` from its first paint (no reload, no flash). */
+async function pageFor(
+  browser: Browser,
+  baseURL: string,
+  seeded: Seeded,
+  who: Stop['as'],
+  width: number,
+  theme: Theme,
+): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL,
+    viewport: { width, height: width < 600 ? 844 : 860 },
+  });
+  await context.addInitScript((t) => localStorage.setItem('cabinet-theme', t), theme);
+  const page = await context.newPage();
+  if (who !== 'anonymous') await signIn(page, who === 'user' ? seeded.maya : seeded.admin);
+  return page;
+}
+
+async function walk(
+  browser: Browser,
+  baseURL: string,
+  seeded: Seeded,
+  width: number,
+  theme: Theme,
+  each: (page: Page, stop: Stop) => Promise<void>,
+) {
+  const pages = new Map<Stop['as'], Page>();
+  try {
+    for (const stop of stops(seeded)) {
+      let page = pages.get(stop.as);
+      if (!page) {
+        page = await pageFor(browser, baseURL, seeded, stop.as, width, theme);
+        pages.set(stop.as, page);
+      }
+      await test.step(`${stop.name} at ${width} px, ${theme}`, async () => {
+        await stop.open(page);
+        await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+        await each(page, stop);
+        await resetView(page);
+      });
+    }
+  } finally {
+    for (const page of pages.values()) await page.context().close();
+  }
+}
+
+test('no page is wider than a phone', async ({ browser, api, cabinet }) => {
+  test.setTimeout(300_000);
+  const seeded = await seed(api, cabinet);
+  await walk(browser, cabinet.url, seeded, 390, 'light', async (page, stop) => {
+    await noHorizontalOverflow(page, stop.name);
+    await stop.onPhone?.(page);
+  });
+});
+
+// Slow (about a hundred full-page pictures): run on purpose, then look at every picture.
+//   npm run build -w web && CABINET_SCREENS=1 npx playwright test -c web/playwright.config.ts tour
+test('screenshots of every page, both themes, desktop and phone', async ({
+  browser,
+  api,
+  cabinet,
+}) => {
+  test.skip(!process.env.CABINET_SCREENS, 'set CABINET_SCREENS=1 to take the review screenshots');
+  test.setTimeout(1_200_000);
+  const seeded = await seed(api, cabinet);
+  for (const width of [1280, 390]) {
+    for (const theme of ['light', 'dark'] as const) {
+      await walk(browser, cabinet.url, seeded, width, theme, async (page, stop) => {
+        // Let the pointer rest away from anything hoverable, and fonts settle.
+        await page.mouse.move(0, 0);
+        await page.evaluate(() => document.fonts.ready);
+        await page.screenshot({
+          path: path.join(SCREENSHOT_DIR, 'tour', `${width}-${theme}-${stop.name}.png`),
+          fullPage: !stop.overlay,
+        });
+      });
+    }
+  }
+});
