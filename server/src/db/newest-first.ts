@@ -1,4 +1,4 @@
-import { sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { sql, type Compilable, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, Executor } from './database.js';
 
 // The logs read newest first a page at a time (the audit log, the download history): rows with
@@ -22,6 +22,8 @@ export interface TimeRange {
 export interface NewestFirstLog<T extends LogTable, F extends TimeRange> {
   /** The rows matching `filter`, to select from. */
   filtered(db: Executor, filter: F): SelectQueryBuilder<Database, T, object>;
+  /** The query of `list`, to run or to explain. */
+  page(db: Executor, filter: F, limit: number, offset: number): Compilable<Selectable<Database[T]>>;
   /** `limit` rows matching `filter` from the `offset`-th, newest first. */
   list(db: Executor, filter: F, limit: number, offset: number): Promise<Selectable<Database[T]>[]>;
   /** How many rows match `filter`. */
@@ -49,17 +51,19 @@ export function newestFirstLog<T extends LogTable, F extends TimeRange>(
     if (filter.to != null) q = q.where(at, '<', filter.to);
     return q;
   };
+  const page = (db: Executor, filter: F, limit: number, offset: number) =>
+    filtered(db, filter)
+      .selectAll()
+      .orderBy(at, 'desc')
+      .orderBy(id, 'desc')
+      .limit(limit)
+      // selectAll of a generic table is what Selectable names; Kysely cannot prove it.
+      .offset(offset) as unknown as Compilable<Selectable<Database[T]>>;
   return {
     filtered,
-    list: (db, filter, limit, offset) =>
-      filtered(db, filter)
-        .selectAll()
-        .orderBy(at, 'desc')
-        .orderBy(id, 'desc')
-        .limit(limit)
-        .offset(offset)
-        // selectAll of a generic table is what Selectable names; Kysely cannot prove it.
-        .execute() as unknown as Promise<Selectable<Database[T]>[]>,
+    page,
+    list: async (db, filter, limit, offset) =>
+      (await db.executeQuery(page(db, filter, limit, offset).compile())).rows,
     async count(db, filter) {
       const row = await filtered(db, filter)
         .select((eb) => eb.fn.countAll<number>().as('n'))
