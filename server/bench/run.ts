@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   startup: () => import('./startup.js'),
   'share-zip': () => import('./share-zip.js'),
   audit: () => import('./audit.js'),
+  bulk: () => import('./bulk.js'),
 
   previews: () => import('./previews.js'),
 };
