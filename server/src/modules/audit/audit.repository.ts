@@ -11,6 +11,20 @@ export async function insertAuditEvent(
   await db.insertInto('audit_events').values(event).execute();
 }
 
+/** Many events in multi-row inserts (a bulk action's: one statement per 500, not one each). */
+export async function insertAuditEvents(
+  db: Executor,
+  events: Omit<Insertable<AuditEventsTable>, 'id'>[],
+): Promise<void> {
+  // 9 columns × 500 rows stays under SQLite's 32,766 parameters a statement.
+  for (let i = 0; i < events.length; i += 500) {
+    await db
+      .insertInto('audit_events')
+      .values(events.slice(i, i + 500))
+      .execute();
+  }
+}
+
 export interface AuditFilter extends TimeRange {
   /** An exact action (`user.ban`), or a family ending in a dot (`user.`). */
   action?: string | null;

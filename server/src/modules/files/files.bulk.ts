@@ -6,7 +6,7 @@ import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.j
 import { parseField } from '../../validation.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus } from '../auth/visibility.js';
-import { audit, type Actor } from '../audit/audit.service.js';
+import { audit, type Actor, type AuditEventInput } from '../audit/audit.service.js';
 import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
 import {
   deleteFileRow,
@@ -83,6 +83,7 @@ export function createBulkFiles(deps: {
       return run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
         const out: FileRow[] = [];
+        const events: AuditEventInput[] = [];
         for (const file of files) {
           if (file.status === status) {
             out.push(file);
@@ -90,7 +91,7 @@ export function createBulkFiles(deps: {
           }
           const row = await updateFileRow(trx, file.id, { status, updated_at: now });
           if (!row) throw new NotFoundError('No such file.');
-          await audit.record(trx, {
+          events.push({
             actor,
             action: 'file.status',
             target: { type: 'file', id: file.id, label: file.name },
@@ -99,6 +100,7 @@ export function createBulkFiles(deps: {
           });
           out.push(row);
         }
+        await audit.recordMany(trx, events);
         return out;
       });
     },
@@ -136,6 +138,7 @@ export function createBulkFiles(deps: {
           for (const list of current.values()) for (const id of list) all.add(id);
           await lockTagRows(trx, [...all]);
         }
+        const events: AuditEventInput[] = [];
         for (const file of files) {
           const before = current.get(file.id) ?? [];
           const next = new Set(before.filter((id) => !removeIds.has(id)));
@@ -151,7 +154,7 @@ export function createBulkFiles(deps: {
             [...next].sort((a, b) => a - b),
           );
           await updateFileRow(trx, file.id, { updated_at: now });
-          await audit.record(trx, {
+          events.push({
             actor,
             action: 'file.tags',
             target: { type: 'file', id: file.id, label: file.name },
@@ -162,6 +165,7 @@ export function createBulkFiles(deps: {
             at: now,
           });
         }
+        await audit.recordMany(trx, events);
         return findFilesByIds(trx, ids, false).then((r) => r.sort((a, b) => a.id - b.id));
       });
     },
@@ -175,6 +179,7 @@ export function createBulkFiles(deps: {
       const now = Date.now();
       const trashed = await run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
+        const events: AuditEventInput[] = [];
         for (const row of files) {
           const tagIds = await tagIdsOfFile(trx, row.id);
           await detachDownloads(trx, row.id);
@@ -184,7 +189,7 @@ export function createBulkFiles(deps: {
             deletedBy: actor.user?.id ?? null,
             tagIds,
           });
-          await audit.record(trx, {
+          events.push({
             actor,
             action: 'file.delete',
             target: { type: 'file', id: row.id, label: row.name },
@@ -196,6 +201,7 @@ export function createBulkFiles(deps: {
             at: now,
           });
         }
+        await audit.recordMany(trx, events);
         return files;
       });
       if (deps.purgeTrashed) {
