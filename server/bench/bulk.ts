@@ -110,6 +110,9 @@ export async function run(): Promise<void> {
     WEB_DIR: '',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     TRASH_DAYS: '30',
+    // A request slower than the default 60 s of silence (PostgreSQL on a loaded machine) is
+    // measured, not cut.
+    IDLE_TIMEOUT_SECONDS: '900',
   });
   const server = await startServer(config, createLogger(config.logLevel));
   const { db, dialect } = server.connection;
