@@ -7,6 +7,7 @@ import { createLogger } from '../src/logger.js';
 import { AUDIT_ACTIONS, type AuditAction } from '../src/modules/audit/actions.js';
 import type { AuditFilter } from '../src/modules/audit/audit.repository.js';
 import { startServer } from '../src/server.js';
+import { percentile, printTable } from './report.js';
 
 // `npm run bench -- audit`: `auditEvents` over a large audit log (issue 16: p95 < 50 ms at
 // 1,000,000 events on SQLite and PostgreSQL), through the real HTTP server as an admin, first
@@ -78,9 +79,6 @@ function weighted<T>(items: readonly T[], weights: readonly number[]): () => T {
     return items[cumulative.findIndex((c) => c > x)] ?? items.at(-1)!;
   };
 }
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 /** A PostgreSQL database that does not exist yet is created (on the same server). */
 async function ensurePostgresDatabase(url: string): Promise<void> {
@@ -388,14 +386,7 @@ export async function run(): Promise<void> {
       'p95 ms',
       'p95 < 50',
     ];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) =>
-      `| ${cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-    console.log(line(head));
-    console.log(
-      `| ${widths.map((w, i) => (i ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ')} |`,
-    );
-    for (const r of rows) console.log(line(r));
+    printTable(head, rows);
   } finally {
     await server.close();
   }

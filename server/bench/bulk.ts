@@ -10,6 +10,7 @@ import { sortKey } from '../src/db/sort-key.js';
 import { createLogger } from '../src/logger.js';
 import { startServer } from '../src/server.js';
 import { createPostgresDatabase } from '../test/harness.js';
+import { percentile, printTable } from './report.js';
 
 // `npm run bench -- bulk`: the bulk mutations over BENCH_BULK_FILES (default 10,000) seeded files
 // in requests of 1,000 ids through HTTP as an admin (issue 16: p95 under 200 ms a request):
@@ -28,11 +29,6 @@ const FILES = Number(process.env.BENCH_BULK_FILES ?? 10_000);
 const SINGLES = Number(process.env.BENCH_BULK_SINGLES ?? 200);
 const BATCH = 1000;
 const TAG = 'Bulk bench';
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
 
 function seed(env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -256,6 +252,8 @@ export async function run(): Promise<void> {
         await action.request(batch);
         http.push(performance.now() - start);
       }
+      http.sort((a, b) => a - b);
+      plain.sort((a, b) => a - b);
       const total = http.reduce((a, b) => a + b, 0);
       console.error(
         `  ${action.name}: p50 ${percentile(http, 50).toFixed(0)} ms, ` +
@@ -294,12 +292,18 @@ export async function run(): Promise<void> {
     }
     const perFile = single.reduce((a, b) => a + b, 0) / single.length;
     const hide = table[1]!;
-    console.log(
+    printTable(
       [
-        '| bulk action, 1,000 files a request | p50 ms | p95 ms | 10 requests s | plain SQL p50 ms | p95 ms | ÷ plain SQL p50 | p95 < 200 |',
-        '| ---------------------------------- | -----: | -----: | ------------: | ---------------: | -----: | --------------: | --------: |',
-        ...table.map((r) => `| ${r.join(' | ')} |`),
-      ].join('\n'),
+        'bulk action, 1,000 files a request',
+        'p50 ms',
+        'p95 ms',
+        '10 requests s',
+        'plain SQL p50 ms',
+        'p95 ms',
+        '÷ plain SQL p50',
+        'p95 < 200',
+      ],
+      table,
     );
     console.log(
       `updateFile one file a request (status), ${survivors.length} files: ` +
