@@ -21,6 +21,7 @@ import * as sessionDetails from './2026-12-04T0400_1_session_details.js';
 import * as totp from './2026-12-04T0400_2_totp.js';
 import * as passkeys from './2026-12-04T0400_3_passkeys.js';
 import * as oidc from './2026-12-04T0800_oidc.js';
+import * as auditFamily from './2026-12-05T0100d_audit_family.js';
 import * as downloadDaysCovering from './2026-12-05T0930s_download_days_covering.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
@@ -48,5 +49,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T0400_2_totp': totp,
   '2026-12-04T0400_3_passkeys': passkeys,
   '2026-12-04T0800_oidc': oidc,
+  '2026-12-05T0100d_audit_family': auditFamily,
   '2026-12-05T0930s_download_days_covering': downloadDaysCovering,
 };

@@ -9,6 +9,7 @@ import { countTags, listTags } from '../src/modules/tags/tags.repository.js';
 import { startServer } from '../src/server.js';
 import { searchCases } from './search-cases.js';
 import { statsCases } from './stats-cases.js';
+import { percentile, printTable } from './report.js';
 
 // `npm run bench -- queries`: on a seeded library (npm run seed), p50/p95 of the API's typical
 // reads through the real HTTP server, each next to the same SQL run bare in the same process.
@@ -70,9 +71,6 @@ async function post(url: string, init: RequestInit): Promise<Response> {
 const loopFigures = (h: IntervalHistogram) =>
   `p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, ` +
   `max ${(h.max / 1e6).toFixed(1)} ms`;
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 export async function run(): Promise<void> {
   const config = loadConfig({
@@ -225,14 +223,7 @@ export async function run(): Promise<void> {
       'ratio p95',
       'statements',
     ];
-    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-    const line = (cells: string[]) =>
-      `| ${cells.map((c, i) => (i ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-    console.log(line(head));
-    console.log(
-      `| ${widths.map((w, i) => (i ? '-'.repeat(w - 1) + ':' : '-'.repeat(w))).join(' | ')} |`,
-    );
-    for (const r of rows) console.log(line(r));
+    printTable(head, rows);
     console.log(`\nevent-loop delay while the server answered the cases: ${loopFigures(loop)}`);
 
     // The worst three searches, four requests at a time, while /healthz is asked every 20 ms: what

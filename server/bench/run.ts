@@ -5,6 +5,8 @@ const benches: Record<string, () => Promise<{ run(): Promise<void> }>> = {
   queries: () => import('./queries.js'),
   startup: () => import('./startup.js'),
   'share-zip': () => import('./share-zip.js'),
+  audit: () => import('./audit.js'),
+  bulk: () => import('./bulk.js'),
 
   previews: () => import('./previews.js'),
 };

@@ -297,6 +297,11 @@ export interface AuditEventsTable {
   actor_label: string;
   /** `user.ban`, `file.delete`, … (audit/actions.ts). */
   action: string;
+  /**
+   * The action's part before the dot (`user`), computed by the database from `action`
+   * (migration 2026-12-05T0100d_audit_family): never written.
+   */
+  family: ColumnType<string, never, never>;
   target_type: string | null;
   target_id: string | null;
   /** What the target was called at that moment (a user's email, a file's or tag's name). */
@@ -304,6 +309,18 @@ export interface AuditEventsTable {
   address: string | null;
   /** JSON text: before/after values and other facts of the event. */
   details: string | null;
+}
+
+/**
+ * Audit events per UTC day and action, in all (actor_id 0) and per actor, kept by triggers
+ * (migration 2026-12-05T0100d_audit_family); auditEvents counts whole days here.
+ */
+export interface AuditDaysTable {
+  actor_id: number;
+  action: string;
+  /** The day's first millisecond (UTC). */
+  day: number;
+  events: number;
 }
 
 export interface Database {
@@ -330,6 +347,7 @@ export interface Database {
   oidc_logins: OidcLoginsTable;
   webauthn_challenges: WebauthnChallengesTable;
   audit_events: AuditEventsTable;
+  audit_days: AuditDaysTable;
   share_links: ShareLinksTable;
   share_link_files: ShareLinkFilesTable;
   trashed_files: TrashedFilesTable;

@@ -1,13 +1,10 @@
 import { sql } from 'kysely';
-import type { Db, DownloadRow, Executor } from '../../db/database.js';
+import type { Db, DownloadRow } from '../../db/database.js';
+import { newestFirstLog, type TimeRange } from '../../db/newest-first.js';
 
-export interface DownloadFilter {
+export interface DownloadFilter extends TimeRange {
   fileId?: number | null;
   userId?: number | null;
-  /** Epoch ms, inclusive. */
-  from?: number | null;
-  /** Epoch ms, exclusive. */
-  to?: number | null;
 }
 
 /**
@@ -106,33 +103,11 @@ export async function recordDownloads(
   }
 }
 
-function filtered(db: Executor, filter: DownloadFilter) {
-  let q = db.selectFrom('downloads');
-  if (filter.fileId != null) q = q.where('file_id', '=', filter.fileId);
-  if (filter.userId != null) q = q.where('user_id', '=', filter.userId);
-  if (filter.from != null) q = q.where('at', '>=', filter.from);
-  if (filter.to != null) q = q.where('at', '<', filter.to);
-  return q;
-}
+/** Newest first; ties (same millisecond) by id, newest first. */
+const history = newestFirstLog('downloads', (q, f: DownloadFilter) => {
+  if (f.fileId != null) q = q.where('file_id', '=', f.fileId);
+  return f.userId != null ? q.where('user_id', '=', f.userId) : q;
+});
 
-/** Newest first. */
-export const listDownloads = (
-  db: Executor,
-  filter: DownloadFilter,
-  limit: number,
-  offset: number,
-): Promise<DownloadRow[]> =>
-  filtered(db, filter)
-    .selectAll()
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-
-export async function countDownloads(db: Executor, filter: DownloadFilter): Promise<number> {
-  const row = await filtered(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+export const listDownloads = history.list;
+export const countDownloads = history.count;

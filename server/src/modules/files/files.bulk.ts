@@ -6,7 +6,7 @@ import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.j
 import { parseField } from '../../validation.js';
 import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus } from '../auth/visibility.js';
-import { audit, type Actor } from '../audit/audit.service.js';
+import { audit, type Actor, type AuditEventInput } from '../audit/audit.service.js';
 import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
 import {
   findFilesByIds,
@@ -114,6 +114,7 @@ export function createBulkFiles(deps: {
       return run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
         const out: FileRow[] = [];
+        const events: AuditEventInput[] = [];
         for (const file of files) {
           if (file.status === status) {
             out.push(file);
@@ -121,7 +122,7 @@ export function createBulkFiles(deps: {
           }
           const row = await updateFileRow(trx, file.id, { status, updated_at: now });
           if (!row) throw new NotFoundError('No such file.');
-          await audit.record(trx, {
+          events.push({
             actor,
             action: 'file.status',
             target: { type: 'file', id: file.id, label: file.name },
@@ -130,6 +131,7 @@ export function createBulkFiles(deps: {
           });
           out.push(row);
         }
+        await audit.recordMany(trx, events);
         return out;
       });
     },
@@ -167,6 +169,7 @@ export function createBulkFiles(deps: {
           for (const list of current.values()) for (const id of list) all.add(id);
           await lockTagRows(trx, [...all]);
         }
+        const events: AuditEventInput[] = [];
         for (const file of files) {
           const before = current.get(file.id) ?? [];
           const next = new Set(before.filter((id) => !removeIds.has(id)));
@@ -182,7 +185,7 @@ export function createBulkFiles(deps: {
             [...next].sort((a, b) => a - b),
           );
           await updateFileRow(trx, file.id, { updated_at: now });
-          await audit.record(trx, {
+          events.push({
             actor,
             action: 'file.tags',
             target: { type: 'file', id: file.id, label: file.name },
@@ -193,6 +196,7 @@ export function createBulkFiles(deps: {
             at: now,
           });
         }
+        await audit.recordMany(trx, events);
         return findFilesByIds(trx, ids, false).then((r) => r.sort((a, b) => a.id - b.id));
       });
     },
