@@ -102,8 +102,10 @@ export function zipEntryNames(names: readonly string[]): string[] {
  * Every file of the link as one ZIP, stored (not compressed: most files worth sharing are
  * compressed already, and deflate would cap the speed at the CPU's). yazl writes each entry while
  * its blob is read, opening one blob at a time, with UTF-8 names (the language encoding flag) and
- * ZIP64 where sizes need it; no temp file. Every blob is checked to exist first. The downloads (one per file) are counted before the
- * first byte goes out, all or none: a link with fewer downloads left than files refuses the ZIP.
+ * ZIP64 where sizes need it; no temp file. Every blob is checked to exist first. The downloads
+ * (one per file) are counted before the first byte goes out, all or none: a link with fewer
+ * downloads left than files refuses the ZIP. Those of files storage then fails to give (a blob
+ * gone between the check and its read) are taken back.
  */
 async function sendZip(
   req: IncomingMessage,
@@ -116,7 +118,8 @@ async function sendZip(
   const { files } = opened;
   // Every blob is checked before anything is counted or sent: one gone from storage is a clean
   // 404 with nothing recorded, not a ZIP cut off after some files were counted. (One that goes
-  // in between still cuts the stream, below.) A few at a time: on S3 each is a request.
+  // in between still cuts the stream, below, and its count is taken back.) A few at a time: on
+  // S3 each is a request.
   if (!(await allStored(files, services))) {
     log.warn({ linkId: opened.link.id }, 'share zip: a blob is missing from storage');
     return turnAway(404, 'A file of this link cannot be read now.');
@@ -132,15 +135,28 @@ async function sendZip(
   // A blob that fails to open or read mid-way (an EventEmitter 'error': unhandled, it would end
   // the process) cuts the response: the client sees a broken download, not a short valid ZIP.
   const output = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => output.destroy(err));
+  let storageFailed = false;
+  zip.on('error', (err: Error) => {
+    storageFailed = true;
+    output.destroy(err);
+  });
   const names = zipEntryNames(files.map((f) => f.name));
+  // The files whose bytes began to go out: each is a download, as a GET from byte 0 is, even if
+  // its stream breaks later. yazl opens one entry at a time, in order.
+  const started = new Set<number>();
   files.forEach((file, i) => {
     zip.addReadStreamLazy(
       names[i]!,
       { size: file.size, mtime: new Date(file.updated_at), compress: false },
       (done) => {
         services.files.read(file).then(
-          (stream) => done(null, stream),
+          (stream) => {
+            started.add(file.id);
+            // yazl pipes a lazy entry's stream without listening for its errors: a read failing
+            // mid-way would be an unhandled 'error', the end of the process. It ends the ZIP.
+            stream.once('error', (err) => zip.emit('error', err));
+            done(null, stream);
+          },
           (err: Error) => done(err, undefined as never),
         );
       },
@@ -154,12 +170,11 @@ async function sendZip(
     res.writeHead(200, { ...headers, ...sized });
     return void res.end();
   }
-  if (
-    !(await services.shares.recordDownloads(
-      opened.link.id,
-      files.map((f) => f.id),
-    ))
-  ) {
+  const recorded = await services.shares.recordDownloads(
+    opened.link.id,
+    files.map((f) => f.id),
+  );
+  if (!recorded) {
     return turnAway(404, 'This link has fewer downloads left than it has files.');
   }
   res.writeHead(200, { ...headers, ...sized });
@@ -168,6 +183,18 @@ async function sendZip(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
       log.warn({ err, linkId: opened.link.id }, 'share zip stream failed');
+    }
+    // A blob that went from storage after the check above (deleted, or a store failing) stops
+    // the ZIP at that file: it and the files after it were counted but never sent, so their
+    // downloads are taken back (the link's limit gets them back too). A client that goes away
+    // mid-way keeps its count, as a download from byte 0 does.
+    if (storageFailed) {
+      const unsent = recorded.filter((d) => !started.has(d.fileId));
+      try {
+        await services.shares.releaseDownloads(opened.link.id, unsent);
+      } catch (releaseErr) {
+        log.error({ err: releaseErr, linkId: opened.link.id }, 'share zip: counts not taken back');
+      }
     }
   }
 }
