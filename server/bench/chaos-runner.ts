@@ -517,6 +517,38 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         }
       };
 
+      // A share link's thumbnail, made or cut by the kill like the file's own: an image, a 404
+      // (no picture, or the file went HIDDEN or away) or a 503 while a dead instance's claim
+      // lapses, never a 500; and never a download, so the link's single download is still there
+      // after two thumbnails.
+      const shareThumbnail = async (user: User, { pick }: Rng) => {
+        const mine = known.filter((f) => user.admin || f.owner === user.email);
+        const file = mine.length ? pick(mine) : null;
+        if (!file) return;
+        const created = await gql<{ createShareLink: { url: string } }>(
+          `mutation($f: [ID!]!) { createShareLink(fileIds: $f, maxDownloads: 1) { url } }`,
+          { f: [file.id] },
+          user.token,
+        );
+        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return;
+        if (!checkErrors('share thumbnail', created) || !created.data) return;
+        const path = new URL(created.data.createShareLink.url).pathname;
+        for (const size of [256, 1024]) {
+          const res = await fetch(`${child.url}${path}/files/${file.id}/thumbnail?size=${size}`);
+          const bytes = Buffer.from(await res.arrayBuffer());
+          if (res.status === 404 || res.status === 503) continue;
+          if (res.status !== 200) return note('share thumbnail', `status ${res.status}`);
+          if (bytes.subarray(8, 12).toString('latin1') !== 'WEBP') {
+            return note('share thumbnail', `file ${file.id}: not a WebP`);
+          }
+        }
+        const res = await fetch(`${child.url}${path}/files/${file.id}/download`);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        if (res.status === 404) return;
+        if (res.status !== 200) return note('share thumbnail', `download after: ${res.status}`);
+        if (sha256(bytes) !== file.sha256) note('share thumbnail', `file ${file.id}: wrong bytes`);
+      };
+
       const edit = async (
         user: User,
         { random, pick, between }: Rng,
@@ -604,7 +636,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           else if (r < 0.49) await guard('download', () => download(user, rng));
           else if (r < 0.53) await guard('zip', () => zipDownload(user, rng));
           else if (r < 0.58) await guard('share', () => shareDownload(user, rng));
-          else if (r < 0.63) await guard('thumbnail', () => thumbnail(user, rng));
+          else if (r < 0.61) await guard('share thumbnail', () => shareThumbnail(user, rng));
+          else if (r < 0.65) await guard('thumbnail', () => thumbnail(user, rng));
           else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));
           else if (r < 0.83) await guard('retag', () => edit(user, rng, 'retag'));
           else if (r < 0.9 && user.admin) await guard('status', () => edit(user, rng, 'status'));

@@ -12,6 +12,7 @@ import { uploadOk } from '../test/uploads.js';
 const ROUNDS = Math.max(3, Number(process.env.BENCH_PREVIEW_ROUNDS ?? 7));
 const CACHED = 50;
 const GALLERY = 100;
+const GALLERY_ROUNDS = Math.max(1, Number(process.env.BENCH_GALLERY_ROUNDS ?? 3));
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -23,6 +24,30 @@ async function timed<T>(work: () => Promise<T>): Promise<[number, T]> {
   const start = performance.now();
   const result = await work();
   return [performance.now() - start, result];
+}
+
+interface Cost {
+  wall: number;
+  /** CPU time of this process, every thread. */
+  cpu: number;
+}
+
+async function cost(work: () => Promise<unknown>): Promise<Cost> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await work();
+  const used = process.cpuUsage(cpu);
+  return { wall: performance.now() - start, cpu: (used.user + used.system) / 1000 };
+}
+
+/** `work` over `items`, `n` at a time. */
+async function inParallel<T>(items: readonly T[], n: number, work: (item: T) => Promise<unknown>) {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 /** What the server does to the bytes, alone. */
@@ -74,27 +99,41 @@ export async function run(): Promise<void> {
     const cached: number[] = [];
     for (let i = 0; i < CACHED; i++) cached.push((await timed(() => thumb(cachedId)))[0]);
 
-    // The gallery: 100 distinct 2-megapixel photos, all thumbnails wanted at once.
-    const pictures = await Promise.all(
-      Array.from({ length: GALLERY }, (_, i) => photo(1600, 1200, 1000 + i)),
-    );
-    const ids: string[] = [];
-    for (const [i, bytes] of pictures.entries()) {
-      ids.push((await uploadOk(t, bytes, { token, filename: `g${i}.jpg` })).id);
-    }
-    const page = async () => {
-      const queue = [...ids];
-      await Promise.all(
-        Array.from({ length: 6 }, async () => {
-          for (let id = queue.shift(); id; id = queue.shift()) await thumb(id);
-        }),
+    // The gallery: 100 distinct 2-megapixel photos, all thumbnails wanted at once, in rounds of
+    // new photos (a cold cache each time). Each round measures, one right after another so that
+    // all three see the same machine load: sharp alone one after another, sharp alone as many at
+    // a time as there are cores (the floor on this machine), and the server's cold page. Wall
+    // time and CPU time (every thread of this process: the server, its sharp work and the
+    // client) per thumbnail; CPU time barely moves with other programs' load, wall time does.
+    const cores = Math.max(1, os.availableParallelism());
+    const rounds: { cold: Cost; series: Cost; parallel: Cost; warm: Cost }[] = [];
+    for (let round = 0; round < GALLERY_ROUNDS; round++) {
+      const pictures = await Promise.all(
+        Array.from({ length: GALLERY }, (_, i) => photo(1600, 1200, 1000 + round * GALLERY + i)),
       );
+      const ids: string[] = [];
+      for (const [i, bytes] of pictures.entries()) {
+        ids.push((await uploadOk(t, bytes, { token, filename: `g${round}-${i}.jpg` })).id);
+      }
+      const page = () => inParallel(ids, 6, thumb);
+      const series = await cost(async () => {
+        for (const bytes of pictures) await sharpAlone(bytes);
+      });
+      const cold = await cost(page);
+      const parallel = await cost(() => inParallel(pictures, cores, sharpAlone));
+      const warm = await cost(page);
+      rounds.push({ cold, series, parallel, warm });
+      console.log(
+        `gallery round ${round + 1}: cold ${ms(cold.wall)} ms (cpu ${ms(cold.cpu)}), sharp alone ` +
+          `in series ${ms(series.wall)} ms (cpu ${ms(series.cpu)}), ${cores} at a time ` +
+          `${ms(parallel.wall)} ms; cached page ${ms(warm.wall)} ms; load ${os.loadavg()[0]!.toFixed(1)}`,
+      );
+    }
+    const med = (pick: (r: (typeof rounds)[number]) => number) => percentile(rounds.map(pick), 50);
+    const range = (pick: (r: (typeof rounds)[number]) => number) => {
+      const values = rounds.map(pick);
+      return `${Math.min(...values).toFixed(2)}–${Math.max(...values).toFixed(2)}`;
     };
-    const [cold] = await timed(page);
-    const [warm] = await timed(page);
-    const [aloneGallery] = await timed(async () => {
-      for (const bytes of pictures) await sharpAlone(bytes);
-    });
 
     const mb = (bytesOfOne / 1024 / 1024).toFixed(1);
     console.log(
@@ -108,12 +147,28 @@ export async function run(): Promise<void> {
     console.log(
       `| same, cached (${CACHED} requests) | ${ms(percentile(cached, 50))} | ${ms(percentile(cached, 95))} | — |`,
     );
-    console.log('| case | total ms | per thumbnail ms | sharp alone, one after another |');
-    console.log('| --- | ---: | ---: | ---: |');
     console.log(
-      `| gallery of ${GALLERY} (2 MP JPEGs), cold | ${ms(cold)} | ${ms(cold / GALLERY)} | ${ms(aloneGallery)} |`,
+      `\nGallery of ${GALLERY} (2 MP JPEGs), cold, medians of ${GALLERY_ROUNDS} rounds (ratios: range over the rounds)`,
     );
-    console.log(`| same page again, cached | ${ms(warm)} | ${ms(warm / GALLERY)} | — |`);
+    console.log('| per thumbnail | wall ms | CPU ms | server ÷ sharp alone, wall | CPU |');
+    console.log('| --- | ---: | ---: | ---: | ---: |');
+    const per = (n: number) => ms(n / GALLERY);
+    console.log(
+      `| server, cold page (6 requests at a time) | ${per(med((r) => r.cold.wall))} | ${per(med((r) => r.cold.cpu))} | — | — |`,
+    );
+    console.log(
+      `| sharp alone, one after another | ${per(med((r) => r.series.wall))} | ${per(med((r) => r.series.cpu))} | ` +
+        `${med((r) => r.cold.wall / r.series.wall).toFixed(2)}× (${range((r) => r.cold.wall / r.series.wall)}) | ` +
+        `${med((r) => r.cold.cpu / r.series.cpu).toFixed(2)}× (${range((r) => r.cold.cpu / r.series.cpu)}) |`,
+    );
+    console.log(
+      `| sharp alone, ${cores} at a time | ${per(med((r) => r.parallel.wall))} | ${per(med((r) => r.parallel.cpu))} | ` +
+        `${med((r) => r.cold.wall / r.parallel.wall).toFixed(2)}× (${range((r) => r.cold.wall / r.parallel.wall)}) | ` +
+        `${med((r) => r.cold.cpu / r.parallel.cpu).toFixed(2)}× |`,
+    );
+    console.log(
+      `| server, the same page cached | ${per(med((r) => r.warm.wall))} | ${per(med((r) => r.warm.cpu))} | — | — |`,
+    );
   } finally {
     await t.close();
   }

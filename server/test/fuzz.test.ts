@@ -428,11 +428,14 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         token: tokens.user,
         filename: 'second.txt',
       });
+      // And a picture, so that share thumbnail cases reach the 200 path (making and serving one),
+      // not only the 404 of files that get no thumbnail.
+      const picture = await uploadOk(t, PNG, { token: tokens.user, filename: 'pixel.png' });
       const create = async (password: string | null) => {
         const res = await t.gql<{ createShareLink: { url: string } }>(
           `mutation($f: [ID!]!, $p: String) {
             createShareLink(fileIds: $f, password: $p, maxDownloads: 1000000) { url } }`,
-          { f: [second.id, mine.id], p: password },
+          { f: [second.id, mine.id, picture.id], p: password },
           { token: tokens.user },
         );
         return new URL(res.data!.createShareLink.url).pathname.split('/')[2]!;
@@ -447,9 +450,16 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         open,
         locked,
         proof: new URL(opened.data!.share.files[0]!.downloadUrl, t.url).searchParams.get('key')!,
-        fileIds: [ids.files[0]!, mine.id, ids.files[1]!],
+        fileIds: [ids.files[0]!, mine.id, ids.files[1]!, picture.id],
+        imageId: picture.id,
         sha256: mine.sha256,
       };
+      // The fixture itself reaches the thumbnail's 200 path, or the cases below could not.
+      const thumb = await fetch(`${t.url}/s/${open}/files/${picture.id}/thumbnail?size=256`);
+      expect(thumb.status).toBe(200);
+      expect(thumb.headers.get('content-type')).toBe('image/webp');
+      await thumb.arrayBuffer();
+      let thumbnailsServed = 0;
       for (const index of indices('share')) {
         const rng = new Random(hashSeed(SEED, 'share', index));
         const c = shareCase(rng, fixture);
@@ -461,6 +471,12 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
           /^HTTP\/1\.1 (\d{3}) [^\r]*\r\n/,
         );
         const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
+        if (
+          outcome.kind === 'answered' &&
+          outcome.status === 200 &&
+          c.labels.includes('target:thumbnail')
+        )
+          thumbnailsServed++;
         if (!(await closeCase('share', index, c.labels, req, outcome, problems))) break;
       }
       // Every count a link holds is one history row of it, and the other way round.
@@ -479,6 +495,8 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         }
       }
       expect(await healthy()).toBe(true);
+      // Mutated thumbnail requests got the picture too (about 7 of 400 cases, by their weights).
+      if (!ONLY && CASES >= 400) expect(thumbnailsServed).toBeGreaterThan(0);
       report('share');
     },
     CASES * 400 + 60_000,

@@ -74,3 +74,48 @@ test('admin filters share links by state and search, kept in the URL', async ({
   await expect(myRows).toHaveCount(1);
   await expect(myRows.first()).toContainText('For the auditors');
 });
+
+test('a link stopped by its creator’s ban, or by files all hidden, reads Stopped with no filter', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const banned = await api.register({ name: 'Bert Banned' });
+  const keeper = await api.register({ name: 'Kim Keeper' });
+  const theirs = await api.upload(banned.token, { name: 'banned.txt', content: 'b' });
+  const kept = await api.upload(keeper.token, { name: 'kept.txt', content: 'k' });
+  const hidden = await api.upload(keeper.token, { name: 'hidden.txt', content: 'h' });
+  for (const [user, fileId, note] of [
+    [banned, theirs.id, 'By Bert'],
+    [keeper, kept.id, 'Still fine'],
+    [keeper, hidden.id, 'All hidden'],
+  ] as const) {
+    const res = await api.gql(CREATE, { fileIds: [fileId], note }, user.token);
+    expect(res.errors).toBeUndefined();
+  }
+  const admin = cabinet.admin.token;
+  expect(
+    (await api.gql(`mutation($id: ID!) { banUser(id: $id) { id } }`, { id: banned.id }, admin))
+      .errors,
+  ).toBeUndefined();
+  expect(
+    (
+      await api.gql(
+        `mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+        { id: hidden.id },
+        admin,
+      )
+    ).errors,
+  ).toBeUndefined();
+
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/links');
+  const rows = page.getByTestId('links-row');
+  await expect(rows).toHaveCount(3);
+  const badge = (note: string) => rows.filter({ hasText: note }).getByTestId('share-link-state');
+  // The admin still sees the hidden file listed, and nothing on the row tells of the ban: only
+  // the server's state does.
+  await expect(badge('By Bert')).toHaveText('Stopped');
+  await expect(badge('All hidden')).toHaveText('Stopped');
+  await expect(badge('Still fine')).toHaveText('Working');
+});

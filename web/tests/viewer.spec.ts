@@ -251,13 +251,18 @@ test('the viewer panel edits tags, lists my downloads of the file, shares and do
     content: 'the plan',
     tags: ['draft'],
   });
-  await api.upload(other.token, { name: 'theirs.txt', content: 'not mine' });
-  // One earlier download of plan.txt by me.
-  const res = await fetch(`${cabinet.url}/files/${mine.id}/download`, {
-    headers: { authorization: `Bearer ${me.token}` },
-  });
-  expect(res.status).toBe(200);
-  await res.arrayBuffer();
+  const theirs = await api.upload(other.token, { name: 'theirs.txt', content: 'not mine' });
+  const downloadAs = async (id: string) => {
+    const res = await fetch(`${cabinet.url}/files/${id}/download`, {
+      headers: { authorization: `Bearer ${me.token}` },
+    });
+    expect(res.status).toBe(200);
+    await res.arrayBuffer();
+  };
+  // One earlier download of plan.txt by me, then more of another file than one page holds: the
+  // viewer asks for this file's downloads, it does not look through the newest page of all.
+  await downloadAs(mine.id);
+  for (let i = 0; i < 101; i++) await downloadAs(theirs.id);
 
   await signIn(page, me);
   await page.goto('/workspace');
@@ -288,9 +293,13 @@ test('the viewer panel edits tags, lists my downloads of the file, shares and do
   await expect(page.getByTestId('share-dialog')).toHaveCount(0);
   await expect(viewer(page)).toBeVisible();
 
+  await expect(page.getByTestId('viewer-downloads')).toHaveText(/^\s*1\b/);
   const download = page.waitForEvent('download');
   await page.getByTestId('viewer-download').click();
   expect((await download).suggestedFilename()).toBe('plan.txt');
+  // The download shows in the panel without reopening the viewer: my history and the count.
+  await expect(page.getByTestId('viewer-my-downloads').locator('li')).toHaveCount(2);
+  await expect(page.getByTestId('viewer-downloads')).toHaveText(/^\s*2\b/);
 
   // Someone else's file: no tag editing, no Share, Download still.
   await page.keyboard.press('ArrowLeft');

@@ -55,6 +55,12 @@ export interface ZipOptions {
    * they may not be counted (then that refusal is all that is sent). Not called for HEAD.
    */
   record(): Promise<AppError | null>;
+  /**
+   * Takes back the downloads of `unsentFileIds`: files counted but never begun because storage
+   * failed mid-way (a blob gone after the check). Without it their counts stay. A client that
+   * goes away keeps every count, as a download from byte 0 does.
+   */
+  release?(unsentFileIds: readonly number[]): Promise<void>;
   refuse(status: number, text: string): void;
 }
 
@@ -89,7 +95,13 @@ export async function sendZip(
   // A blob that fails to open or read mid-way (an EventEmitter 'error': unhandled, it would end
   // the process) cuts the response: the client sees a broken download, not a short valid ZIP.
   const output = zip.outputStream as Readable;
-  zip.on('error', (err: Error) => output.destroy(err));
+  let storageFailed = false;
+  zip.on('error', (err: Error) => {
+    storageFailed = true;
+    output.destroy(err);
+  });
+  // The files whose bytes began to go out (yazl opens one entry at a time, in order).
+  const started = new Set<number>();
   // yazl asks for the first entry's stream as soon as it is added. No blob is opened before
   // the bytes are to go out: a HEAD or a refused ZIP would leave it open, read by nobody.
   let go!: () => void;
@@ -103,7 +115,13 @@ export async function sendZip(
         going
           .then(() => services.files.read(file))
           .then(
-            (stream) => done(null, stream),
+            (stream) => {
+              started.add(file.id);
+              // yazl pipes a lazy entry's stream without listening for its errors: a read failing
+              // mid-way would be an unhandled 'error', the end of the process. It ends the ZIP.
+              stream.once('error', (err) => zip.emit('error', err));
+              done(null, stream);
+            },
             (err: Error) => done(err, undefined as never),
           );
       },
@@ -126,6 +144,14 @@ export async function sendZip(
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
       log.warn({ err, ...options.logContext }, 'zip stream failed');
+    }
+    if (storageFailed && options.release) {
+      const unsent = files.filter((f) => !started.has(f.id)).map((f) => f.id);
+      try {
+        await options.release(unsent);
+      } catch (releaseErr) {
+        log.error({ err: releaseErr, ...options.logContext }, 'zip: counts not taken back');
+      }
     }
   }
 }

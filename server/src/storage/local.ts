@@ -148,6 +148,10 @@ export class LocalStorage implements driver.StorageDriver {
     return new RecyclingFileStream(handle, range ?? { start: 0 }, READ_CHUNK);
   }
 
+  localPath(sha256: string): string {
+    return this.#blobPath(sha256);
+  }
+
   async exists(sha256: string): Promise<boolean> {
     const file = this.#blobPath(sha256);
     try {

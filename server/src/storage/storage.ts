@@ -127,6 +127,14 @@ export interface StorageDriver {
    */
   read(sha256: string, range?: ByteRange): Promise<Readable>;
 
+  /**
+   * Where a committed object lies on this machine's disk, for a reader that opens it itself
+   * (libvips decoding a thumbnail's source in its own thread, with no stream through the event
+   * loop); absent for stores that have no such path (S3). The object may be gone by the time it
+   * is opened: the reader then treats that as `read` rejecting.
+   */
+  localPath?(sha256: string): string;
+
   /** Whether a committed object exists. */
   exists(sha256: string): Promise<boolean>;
 

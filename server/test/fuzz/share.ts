@@ -13,6 +13,8 @@ export interface ShareFixture {
   locked: string;
   proof: string;
   fileIds: string[];
+  /** A picture of the open link: thumbnail cases ask for it most. */
+  imageId: string;
   sha256: string;
 }
 
@@ -79,6 +81,7 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
       : target === 'odd path'
         ? rng.pick([`/s/${token}/files//download`, `/s/${token}/zip/`, `/s/${token}/files/1`])
         : `/s/${token}/files/${rng.weighted([
+            [target === 'thumbnail' ? 6 : 0, fx.imageId],
             [6, rng.pick(fx.fileIds)],
             [1, String(rng.int(0, 1e6))],
             [1, rng.pick(['-1', '1e3', '0x1', '99999999999999999999', 'abc', '%20', '١'])],

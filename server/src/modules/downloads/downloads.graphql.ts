@@ -76,11 +76,23 @@ builder.queryFields((t) => ({
       'The signed-in user’s downloads, newest first (session or READ token). A file since ' +
       'deleted or hidden shows as `file: null` with its `fileName`. Paged: `first` (default 20, ' +
       'at most 100, else BAD_USER_INPUT), `after` (a cursor from `pageInfo.endCursor`) or ' +
-      '`offset` (rows to skip).',
+      '`offset` (rows to skip). `fileId` narrows it to one file: a file the user never downloaded ' +
+      '(an unknown id, another user’s file) answers an empty page, never an error.',
     authScopes: { tokenScope: 'READ' },
-    args: pageArgs(t.arg),
+    args: {
+      fileId: t.arg.id({
+        description:
+          'Only the user’s downloads of this file (the viewer’s history of it); a malformed id ' +
+          'is BAD_USER_INPUT.',
+      }),
+      ...pageArgs(t.arg),
+    },
     resolve: (_root, args, ctx) => {
-      const filter: DownloadFilter = { userId: ctx.viewer!.user.id };
+      // Always within the user's own rows: a file id tells nothing about others' downloads.
+      const filter: DownloadFilter = {
+        userId: ctx.viewer!.user.id,
+        fileId: args.fileId != null ? parseId(args.fileId, 'fileId') : null,
+      };
       return historyConnection(ctx, filter, args);
     },
   }),

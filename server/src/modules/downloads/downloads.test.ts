@@ -422,6 +422,65 @@ describe.each<StorageKind>(['local', 's3'])('downloads (%s storage)', (kind) => 
     expect((await get(f.downloadUrl, alice.token)).status).toBe(404);
   });
 
+  it('narrows myDownloads to one file, within the user’s own rows only', async () => {
+    const mineOf = `query($fileId: ID, $first: Int, $after: String, $offset: Int) {
+      myDownloads(fileId: $fileId, first: $first, after: $after, offset: $offset) {
+        totalCount pageInfo { hasNextPage endCursor } edges { node { id fileName file { id } user { id } } } } }`;
+    type Mine = {
+      myDownloads: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        edges: { node: { id: string; fileName: string; file: { id: string } | null } }[];
+      };
+    };
+    const mine = async (token: string, vars: Record<string, unknown>) =>
+      (await t.gql<Mine>(mineOf, vars, { token })).data!.myDownloads;
+    const seen = await uploadOk(t, 'seen', { token: alice.token, filename: 'seen.txt' });
+    const other = await uploadOk(t, 'other', { token: alice.token, filename: 'other.txt' });
+    const bobs = await uploadOk(t, 'bobs', { token: bob.token, filename: 'bobs.txt' });
+    for (const f of [seen, other, seen, seen]) {
+      await (await get(f.downloadUrl, alice.token)).arrayBuffer();
+    }
+    await (await get(seen.downloadUrl, bob.token)).arrayBuffer();
+    await (await get(bobs.downloadUrl, bob.token)).arrayBuffer();
+
+    const all = await mine(alice.token, { fileId: seen.id, first: 100 });
+    expect(all.totalCount).toBe(3);
+    expect(all.edges.map((e) => e.node.file?.id)).toEqual([seen.id, seen.id, seen.id]);
+    expect(all.edges.every((e) => e.node.fileName === 'seen.txt')).toBe(true);
+    // Paging keeps the filter: two pages of 2 and 1 rows, the same rows in the same order.
+    const first = await mine(alice.token, { fileId: seen.id, first: 2 });
+    expect(first).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+    const next = await mine(alice.token, {
+      fileId: seen.id,
+      first: 2,
+      after: first.pageInfo.endCursor,
+    });
+    expect(next).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: false } });
+    expect([...first.edges, ...next.edges].map((e) => e.node.id)).toEqual(
+      all.edges.map((e) => e.node.id),
+    );
+    const skipped = await mine(alice.token, { fileId: seen.id, first: 5, offset: 2 });
+    expect(skipped.edges.map((e) => e.node.id)).toEqual([all.edges[2]!.node.id]);
+    expect((await mine(alice.token, { fileId: other.id })).totalCount).toBe(1);
+    expect((await mine(bob.token, { fileId: seen.id })).totalCount).toBe(1);
+
+    // Another user's file (downloaded by them only) and an id that names nothing answer alike:
+    // an empty page, so the filter tells alice nothing about bob's downloads or unknown files.
+    for (const fileId of [bobs.id, '987654321']) {
+      expect(await mine(alice.token, { fileId })).toEqual({
+        totalCount: 0,
+        pageInfo: { hasNextPage: false, endCursor: null },
+        edges: [],
+      });
+    }
+    const malformed = await t.gql(mineOf, { fileId: 'nope' }, { token: alice.token });
+    expect(errorCode(malformed)).toBe('BAD_USER_INPUT');
+    // A READ token reads its user's history through the filter too.
+    const read = await apiToken(t, alice.token, ['READ']);
+    expect((await mine(read, { fileId: seen.id })).totalCount).toBe(3);
+  });
+
   it('lists all downloads for admins and STATS tokens only, filtered by file, user and time', async () => {
     const query = `query($fileId: ID, $userId: ID, $from: DateTime, $to: DateTime) {
       downloads(fileId: $fileId, userId: $userId, from: $from, to: $to, first: 100) {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db, FileRow } from '../../db/database.js';
 import { requestLog } from '../../request-log.js';
@@ -11,6 +12,7 @@ import {
   forgetDerived,
   settleDerived,
   type DerivedId,
+  type DerivedRow,
 } from './previews.repository.js';
 import {
   DEFAULT_LIMITS,
@@ -76,13 +78,18 @@ export function createPreviewsService(deps: {
   db: Db;
   storage: StorageDriver;
   limits?: Partial<ThumbnailLimits>;
+  /** Thumbnails made at once by this instance; default: the available cores. */
+  concurrency?: number;
 }) {
   const { db, storage } = deps;
   const limits: ThumbnailLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   // A claim outlives the time limit a little, so a live maker is never taken over.
   const claimMs = limits.timeoutMs + 15_000;
   const making = new Map<string, Promise<Thumbnail | null | 'busy'>>();
-  const slots = semaphore(2);
+  // As many at a time as the machine has cores: sharp runs each in one libuv thread, with
+  // libvips' own pool at one thread where sharp keeps it so (glibc without jemalloc), so a
+  // fixed two left cores idle on bigger machines while a gallery filled in.
+  const slots = semaphore(deps.concurrency ?? Math.max(1, os.availableParallelism()));
 
   async function stored(
     id: DerivedId,
@@ -104,18 +111,24 @@ export function createPreviewsService(deps: {
     const source = await thumbnailSource(file.mime_type);
     if (!source) return null;
     const tag = `${file.sha256}-${id.variant}`;
-    const first = await findDerived(db, id);
+    let first = await findDerived(db, id);
     if (first?.state === 'none') return null;
     if (first?.state === 'ready') {
       const found = await stored(id, key, tag);
       if (found) return found;
+      first = null;
     }
     // Claimed only once a slot is free, so a claim never lapses while its maker queues.
-    return slots(async () => {
+    return slots(async (queued) => {
       const claim = randomBytes(12).toString('hex');
       const waitingSince = Date.now();
+      // The row read above still holds unless this request queued for a slot (another instance
+      // may have made it meanwhile): a cold thumbnail then costs one lookup, its claim and its
+      // outcome. A claim that fails reads the row again.
+      let known: DerivedRow | null | undefined = queued ? undefined : first;
       for (;;) {
-        const row = await findDerived(db, id);
+        const row = known === undefined ? await findDerived(db, id) : known;
+        known = undefined;
         if (row?.state === 'none') return null;
         if (row?.state === 'ready') {
           const found = await stored(id, key, tag);
@@ -135,7 +148,12 @@ export function createPreviewsService(deps: {
       try {
         const started = Date.now();
         const bytes = await makeThumbnail(
-          { source, size: file.size, open: () => storage.read(file.sha256) },
+          {
+            source,
+            size: file.size,
+            open: () => storage.read(file.sha256),
+            path: storage.localPath?.(file.sha256),
+          },
           Number(id.variant.slice('thumb'.length)),
           limits,
         );
@@ -196,15 +214,16 @@ export function createPreviewsService(deps: {
 
 export type PreviewsService = ReturnType<typeof createPreviewsService>;
 
-/** Runs at most `n` tasks at a time; the rest wait in order. */
+/** Runs at most `n` tasks at a time; the rest wait in order (and are told they waited). */
 function semaphore(n: number) {
   let running = 0;
   const queue: (() => void)[] = [];
-  return async <T>(task: () => Promise<T>): Promise<T> => {
-    if (running >= n) await new Promise<void>((resolve) => queue.push(resolve));
+  return async <T>(task: (queued: boolean) => Promise<T>): Promise<T> => {
+    const queued = running >= n;
+    if (queued) await new Promise<void>((resolve) => queue.push(resolve));
     running++;
     try {
-      return await task();
+      return await task(queued);
     } finally {
       running--;
       queue.shift()?.();

@@ -6,6 +6,7 @@ import { loadConfig } from '../../config.js';
 import { startTestServer, type LogRecord, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
 import { countFilesUnder, uploadOk, type UploadedFile } from '../../../test/uploads.js';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 
 // Thumbnails and previews through the front door: made once, shared by the blob's files, never a
@@ -211,6 +212,29 @@ describe('thumbnails and previews', () => {
     expect(left).toBeGreaterThan(0);
     await remove(b.id, admin);
     expect(await countFilesUnder(derived)).toBeLessThan(left);
+  });
+
+  it('does not remember a blob gone from storage as an image that gives no thumbnail', async () => {
+    const bytes = await canvas(300, 200).jpeg().toBuffer();
+    const file = await uploadOk(t, bytes, { token: user, filename: 'vanishing.jpg' });
+    const blob = path.join(
+      t.dir,
+      'files',
+      'blobs',
+      file.sha256.slice(0, 2),
+      file.sha256.slice(2, 4),
+      file.sha256,
+    );
+    await fs.rename(blob, `${blob}.away`);
+    const failed = await get(`/files/${file.id}/thumbnail`, user);
+    expect(failed.status).toBeGreaterThanOrEqual(500);
+    await failed.arrayBuffer();
+    // A passing failure: nothing is remembered, and the bytes back give the thumbnail.
+    expect((await fileInfo(file.id)).thumbnailUrl).not.toBeNull();
+    await fs.rename(`${blob}.away`, blob);
+    const res = await get(`/files/${file.id}/thumbnail`, user);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
   });
 
   it('refuses a decompression bomb without trying again, and stays up', async () => {

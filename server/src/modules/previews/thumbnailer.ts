@@ -55,10 +55,10 @@ export class NoThumbnail extends Error {
 // Loaded on first use: libvips is large, and a server that is never asked for a thumbnail (or
 // only starts) does not pay for it.
 let sharpModule: Promise<typeof import('sharp')> | null = null;
-async function createSharp(input: Buffer | null, options: SharpOptions): Promise<Sharp> {
+async function createSharp(input: Buffer | string | null, options: SharpOptions): Promise<Sharp> {
   sharpModule ??= import('sharp');
   const { default: sharp } = await sharpModule;
-  return input ? sharp(input, options) : sharp(options);
+  return input !== null ? sharp(input, options) : sharp(options);
 }
 
 const tools = new Map<string, Promise<boolean>>();
@@ -98,6 +98,13 @@ export interface ThumbnailInput {
   size: number;
   /** Opens the stored bytes (once). */
   open(): Promise<Readable>;
+  /**
+   * The stored bytes' file on this machine, when the store has one: images are then decoded
+   * straight from it by libvips, in one of its threads, instead of streamed through the event
+   * loop chunk by chunk (each chunk a turn of the main thread and of the thread pool, which on
+   * a busy machine cost more wall time than the decoding).
+   */
+  path?: string;
 }
 
 /**
@@ -118,7 +125,10 @@ export async function makeThumbnail(
   }[input.source];
   if (input.size > cap) throw new NoThumbnail(`source over ${cap} bytes`);
   if (input.size === 0) throw new NoThumbnail('empty source');
-  if (input.source === 'image') return fromImage(await input.open(), px, limits, deadline);
+  if (input.source === 'image') {
+    if (input.path !== undefined) return fromFile(input.path, px, limits, deadline);
+    return fromImage(await input.open(), px, limits, deadline);
+  }
   const raster =
     input.source === 'pdf'
       ? await run('pdftoppm', pdfArgs(px), await input.open(), deadline)
@@ -127,8 +137,27 @@ export async function makeThumbnail(
   return fromImage(raster, px, limits, deadline);
 }
 
+/** `fromImage` of a file libvips opens itself; a file gone meanwhile is the store's failure. */
+async function fromFile(
+  file: string,
+  px: number,
+  limits: ThumbnailLimits,
+  deadline: number,
+): Promise<Buffer> {
+  try {
+    return await fromImage(file, px, limits, deadline);
+  } catch (err) {
+    const gone = await fs.access(file).then(
+      () => false,
+      () => true,
+    );
+    if (gone) throw new Error(`the stored bytes went while being read: ${(err as Error).message}`);
+    throw err;
+  }
+}
+
 async function fromImage(
-  body: Readable | Buffer,
+  body: Readable | Buffer | string,
   px: number,
   limits: ThumbnailLimits,
   deadline: number,
@@ -138,12 +167,13 @@ async function fromImage(
   // (a tiny PNG declaring 10¹⁰ pixels) fails at once. Only the first frame or page is read
   // (sharp’s default).
   const pipelineOptions = { limitInputPixels: limits.maxPixels, failOn: 'error' as const };
-  const transform = (await createSharp(Buffer.isBuffer(body) ? body : null, pipelineOptions))
+  const direct = Buffer.isBuffer(body) || typeof body === 'string';
+  const transform = (await createSharp(direct ? body : null, pipelineOptions))
     .rotate()
     .resize(px, px, { fit: 'inside', withoutEnlargement: true })
     .webp({ quality: 80, effort: 2 })
     .timeout({ seconds });
-  if (Buffer.isBuffer(body)) {
+  if (direct) {
     return transform.toBuffer().catch((err: Error) => {
       throw new NoThumbnail(`image: ${err.message}`);
     });

@@ -101,6 +101,33 @@ describe('shareLinks filters', () => {
     );
   });
 
+  it('tells each link’s state in ShareLink.state, as the filter and recipients see it', async () => {
+    const STATES = `query($all: Boolean) { shareLinks(all: $all, first: 100) {
+      edges { node { id state } } } }`;
+    type States = { shareLinks: { edges: { node: { id: string; state: string } }[] } };
+    const stateOf = async (token: string, all: boolean) => {
+      const res = await t.gql<States>(STATES, { all }, { token });
+      if (!res.data) throw new Error(JSON.stringify(res.errors));
+      return Object.fromEntries(res.data.shareLinks.edges.map((e) => [e.node.id, e.node.state]));
+    };
+    const everyone = await stateOf(admin.token, true);
+    const expected = Object.fromEntries(
+      Object.entries(links).map(([name, link]) => [
+        link.id,
+        ['working', 'bobs'].includes(name) ? 'WORKING' : 'STOPPED',
+      ]),
+    );
+    // The banned creator's link reads STOPPED with no filter asked: nothing else of it says so.
+    expect(everyone).toEqual(expected);
+    expect(everyone[links.banned!.id]).toBe('STOPPED');
+    expect(await stateOf(alice.token, false)).toEqual({
+      [links.working!.id]: 'WORKING',
+      [links.revoked!.id]: 'STOPPED',
+      [links.usedUp!.id]: 'STOPPED',
+      [links.hiddenOnly!.id]: 'STOPPED',
+    });
+  });
+
   it('narrows by creator for admins only', async () => {
     expect(await ids({ createdBy: alice.id })).toEqual(
       named('working', 'revoked', 'usedUp', 'hiddenOnly'),

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -290,6 +292,69 @@ describe('share link routes', () => {
     expect((await get(`/s/${token}/files/${a.id}/download`)).status).toBe(200);
     expect((await get(`/s/${token}/files/${b.id}/download`)).status).toBe(404);
     expect(await counts(link.id, b.id)).toMatchObject({ link: 1, file: 0 });
+  });
+
+  it('takes back the counts of ZIP files whose blob went after the check, keeping the sent one', async () => {
+    // The first file is larger than every buffer between server and client, so while the client
+    // reads nothing, the ZIP stays inside it and the next blob has not been opened.
+    const big = await uploadOk(t, randomBytes(32 << 20), {
+      token: alice.token,
+      filename: 'big.bin',
+    });
+    const lost = await uploadOk(t, 'gone mid-way', { token: alice.token, filename: 'lost.txt' });
+    const after = await uploadOk(t, 'never reached', { token: alice.token, filename: 'after.txt' });
+    const link = await create({ fileIds: [big.id, lost.id, after.id], maxDownloads: 5 });
+    const token = tokenOf(link);
+
+    const cut = await new Promise<{ received: number; length: number; complete: boolean }>(
+      (resolve, reject) => {
+        const req = http.get(`${t.url}/s/${token}/zip`, (res) => {
+          if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+          res.pause();
+          let received = 0;
+          // Counted by now (before the first byte), then the blob goes, then the client reads on.
+          void findFile(t.dir, lost.sha256)
+            .then((blob) => fs.rm(blob!))
+            .then(() => {
+              res.on('data', (chunk: Buffer) => (received += chunk.length));
+              const done = () =>
+                resolve({
+                  received,
+                  length: Number(res.headers['content-length']),
+                  complete: res.complete,
+                });
+              res.on('end', done);
+              res.on('close', done);
+              res.resume();
+            }, reject);
+        });
+        req.on('error', () => undefined);
+      },
+    );
+    // A broken download, not a short valid ZIP: the big file's entry came whole, no more.
+    expect(cut.complete).toBe(false);
+    expect(cut.received).toBeGreaterThan(32 << 20);
+    expect(cut.received).toBeLessThan(cut.length);
+
+    // Only the file whose bytes went out is still a download; the others are given back, with
+    // their room in the link's limit.
+    await eventually(async () => (await counts(link.id, big.id)).link === 1, 20_000);
+    expect(await counts(link.id, big.id)).toMatchObject({ link: 1, file: 1 });
+    expect((await counts(link.id, lost.id)).file).toBe(0);
+    expect((await counts(link.id, after.id)).file).toBe(0);
+    const rows = await t.gql<{
+      downloads: { edges: { node: { file: { id: string } | null } }[] };
+      lost: { lastDownloadedAt: string | null };
+    }>(
+      `query($l: ID!) { downloads(first: 100) { edges { node { file { id } } } }
+        lost: file(id: $l) { lastDownloadedAt } }`,
+      { l: lost.id },
+      { token: admin.token },
+    );
+    const ids = rows.data!.downloads.edges.map((e) => e.node.file?.id);
+    expect(ids.filter((id) => [big.id, lost.id, after.id].includes(id!))).toEqual([big.id]);
+    expect(rows.data!.lost.lastDownloadedAt).toBeNull();
+    expect((await share(token)).data!.share!.downloadsLeft).toBe(4);
   });
 });
 

@@ -76,6 +76,14 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
       nullable: true,
       description: 'The last download through it; null if none.',
     }),
+    state: t.loadable({
+      type: ShareLinkStateEnum,
+      description:
+        'Whether it works now, by the same test as the `state` filter of `shareLinks`: STOPPED ' +
+        'when revoked, expired, used up, its creator banned or gone, or no ACTIVE file left.',
+      load: (ids: number[], ctx) => ctx.services.shares.states(ids),
+      resolve: (link) => link.id,
+    }),
     revoked: t.boolean({
       description: 'Whether it was revoked (it then never works again).',
       resolve: (link) => link.revoked_at !== null,

@@ -97,6 +97,33 @@ export async function filesOfShareLink(
   return q.orderBy('s.position').execute();
 }
 
+/**
+ * Whether the link `l` works at `now`: the same test as the service's `usable`, as SQL (not
+ * revoked, not expired, not used up, creator present and not banned, at least one ACTIVE file
+ * left). The `state` filter and the `ShareLink.state` field both use it, so they never disagree.
+ */
+const linkWorks = (now: number) => sql<boolean>`(l.revoked_at is null
+      and (l.expires_at is null or l.expires_at > ${now})
+      and (l.max_downloads is null or l.download_count < l.max_downloads)
+      and exists (select 1 from users u where u.id = l.created_by and u.banned = 0)
+      and exists (select 1 from share_link_files s join files f on f.id = s.file_id
+        where s.link_id = l.id and f.status = 'ACTIVE'))`;
+
+/** The state of each link among `ids` at `now`, by id (ids of no link are left out). */
+export async function shareLinkStates(
+  db: Executor,
+  ids: readonly number[],
+  now: number,
+): Promise<Map<number, ShareLinkState>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('share_links as l')
+    .select(['l.id', sql<number>`case when ${linkWorks(now)} then 1 else 0 end`.as('works')])
+    .where('l.id', 'in', [...ids])
+    .execute();
+  return new Map(rows.map((r) => [r.id, Number(r.works) === 1 ? 'WORKING' : 'STOPPED']));
+}
+
 function filtered(db: Executor, filter: ShareLinkFilter) {
   let q = db.selectFrom('share_links as l');
   if (filter.createdBy != null) q = q.where('l.created_by', '=', filter.createdBy);
@@ -112,15 +139,7 @@ function filtered(db: Executor, filter: ShareLinkFilter) {
     );
   }
   if (filter.state) {
-    const now = filter.now ?? Date.now();
-    // The same test as the service's `usable`, as SQL: not revoked, not expired, not used up,
-    // creator present and not banned, and at least one ACTIVE file left.
-    const works = sql<boolean>`(l.revoked_at is null
-      and (l.expires_at is null or l.expires_at > ${now})
-      and (l.max_downloads is null or l.download_count < l.max_downloads)
-      and exists (select 1 from users u where u.id = l.created_by and u.banned = 0)
-      and exists (select 1 from share_link_files s join files f on f.id = s.file_id
-        where s.link_id = l.id and f.status = 'ACTIVE'))`;
+    const works = linkWorks(filter.now ?? Date.now());
     q = q.where(filter.state === 'WORKING' ? works : sql<boolean>`not ${works}`);
   }
   if (filter.query) {
@@ -193,13 +212,13 @@ export async function revokeShareLinkRow(
  * instances can never take it past `max_downloads` (SQLite runs one writer at a time; PostgreSQL
  * re-checks the WHERE on the newest row version after waiting for the row lock). Then each file's
  * counter (its tags' follow by trigger) and history row, as downloads.repository.ts does; files in
- * id order, per db/lock-order.ts. Null, with nothing written, when the link has no room or a file
- * went away meanwhile.
+ * id order, per db/lock-order.ts. The history rows written, or null, with nothing written, when
+ * the link has no room or a file went away meanwhile.
  */
 export async function recordShareDownloads(
   db: Db,
   download: { linkId: number; fileIds: readonly number[]; at: number },
-): Promise<boolean> {
+): Promise<RecordedDownload[] | null> {
   const n = download.fileIds.length;
   const gone = new Error('rolled back');
   try {
@@ -222,7 +241,8 @@ export async function recordShareDownloads(
         )
         .returning('id')
         .executeTakeFirst();
-      if (!link) return false;
+      if (!link) return null;
+      const recorded: RecordedDownload[] = [];
       for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
         const file = await trx
           .updateTable('files')
@@ -236,7 +256,7 @@ export async function recordShareDownloads(
           .returning('name')
           .executeTakeFirst();
         if (!file) throw gone;
-        await trx
+        const row = await trx
           .insertInto('downloads')
           .values({
             file_id: fileId,
@@ -245,12 +265,58 @@ export async function recordShareDownloads(
             share_link_id: download.linkId,
             at: download.at,
           })
-          .execute();
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        recorded.push({ id: row.id, fileId });
       }
-      return true;
+      return recorded;
     });
   } catch (err) {
-    if (err === gone) return false;
+    if (err === gone) return null;
     throw err;
   }
+}
+
+/** A history row written by `recordShareDownloads`. */
+export interface RecordedDownload {
+  id: number;
+  fileId: number;
+}
+
+/**
+ * Takes back downloads recorded through a link that never happened (a ZIP whose later files
+ * could not be read): their history rows go (with them, by trigger, the hourly and rolled-up
+ * counts), and the link's and each file's counter drop by as much, in one transaction and in
+ * the lock order of `recordShareDownloads`. The last-use times are set again from the rows that
+ * remain, so none names a download that did not take place.
+ */
+export async function releaseShareDownloads(
+  db: Db,
+  release: { linkId: number; downloads: readonly RecordedDownload[] },
+): Promise<void> {
+  if (release.downloads.length === 0) return;
+  const ids = release.downloads.map((d) => d.id);
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('share_links')
+      .set({
+        download_count: sql<number>`download_count - ${ids.length}`,
+        last_used_at: sql<number | null>`(select max(d.at) from downloads d
+          where d.share_link_id = ${release.linkId} and d.id not in (${sql.join(ids)}))`,
+      })
+      .where('id', '=', release.linkId)
+      .execute();
+    for (const { id, fileId } of [...release.downloads].sort((a, b) => a.fileId - b.fileId)) {
+      await trx
+        .updateTable('files')
+        .set({
+          download_count: sql<number>`download_count - 1`,
+          last_downloaded_at: sql<number | null>`(select max(d.at) from downloads d
+            where d.file_id = ${fileId} and d.id <> ${id})`,
+        })
+        .where('id', '=', fileId)
+        .execute();
+      await trx.deleteFrom('downloads').where('id', '=', id).execute();
+    }
+  });
 }

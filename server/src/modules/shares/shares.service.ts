@@ -26,7 +26,10 @@ import {
   insertShareLink,
   listShareLinks,
   recordShareDownloads,
+  releaseShareDownloads,
   revokeShareLinkRow,
+  type RecordedDownload,
+  shareLinkStates,
   type ShareLinkFilter,
   type ShareLinkState,
   type ShareLinkWithCreator,
@@ -310,6 +313,12 @@ export function createSharesService(deps: {
         activeFilesOnly: !seesHiddenFiles(viewer),
       };
     },
+    /** Whether each link works now (`ShareLink.state`), by the same test as the `state` filter. */
+    async states(ids: readonly number[]): Promise<ShareLinkState[]> {
+      const found = await shareLinkStates(db, ids, Date.now());
+      // The loader only asks for links it has loaded; one deleted meanwhile works no more.
+      return ids.map((id) => found.get(id) ?? 'STOPPED');
+    },
     list: (filter: ShareLinkFilter, limit: number, offset: number) =>
       listShareLinks(db, filter, limit, offset),
     count: (filter: ShareLinkFilter) => countShareLinks(db, filter),
@@ -368,9 +377,16 @@ export function createSharesService(deps: {
       return open(found.found, token, found.files, proof);
     },
 
-    /** Counts downloads of `fileIds` through the link; false when it has no room left for them. */
+    /**
+     * Counts downloads of `fileIds` through the link: the history rows written, or null when it
+     * has no room left for them (or a file went away meanwhile).
+     */
     recordDownloads: (linkId: number, fileIds: readonly number[], at = Date.now()) =>
       retryOnDeadlock(deps.dialect, () => recordShareDownloads(db, { linkId, fileIds, at })),
+
+    /** Takes back recorded downloads whose bytes were never sent (a ZIP cut by storage). */
+    releaseDownloads: (linkId: number, downloads: readonly RecordedDownload[]) =>
+      retryOnDeadlock(deps.dialect, () => releaseShareDownloads(db, { linkId, downloads })),
 
     proofCookie(token: string, proof: string): string {
       return [

@@ -11,6 +11,7 @@ export const ShareLinkFields = graphql(`
     downloadCount
     lastUsedAt
     revoked
+    state
     note
     createdBy {
       id

@@ -14,17 +14,15 @@ export const ViewerFileQuery = graphql(
   [FileFields],
 );
 
-/** The signed-in user's newest downloads (the viewer shows those of the file in view). */
-export const MyRecentDownloadsQuery = graphql(`
-  query MyRecentDownloads($first: Int) {
-    myDownloads(first: $first) {
+/** The signed-in user's downloads of one file, newest first (the viewer's "Your downloads"). */
+export const MyFileDownloadsQuery = graphql(`
+  query MyFileDownloads($fileId: ID!, $first: Int) {
+    myDownloads(fileId: $fileId, first: $first) {
+      totalCount
       edges {
         node {
           id
           at
-          file {
-            id
-          }
         }
       }
     }
