@@ -298,3 +298,38 @@ test.describe('size limit', () => {
     await expect(slow.getByTestId('upload-status')).toContainText('connection was lost');
   });
 });
+
+test('an upload finishing while the list is still loading shows up once that answer lands', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  await signIn(page, me);
+  // The page's first answer (no files yet) is held back until the upload has finished: a slow
+  // read that began before the upload's commit. The refetch the upload asks for must still
+  // happen, after that answer.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let first = true;
+  await page.route('**/graphql', async (route) => {
+    if (first && (route.request().postData() ?? '').includes('WorkspaceFiles')) {
+      first = false;
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+      return;
+    }
+    await route.continue();
+  });
+  await page.goto('/workspace');
+  await dropFiles(page, [{ name: 'fresh.txt', type: 'text/plain', size: 100 }]);
+  await page
+    .getByTestId('upload-dialog')
+    .getByRole('button', { name: 'Upload', exact: true })
+    .click();
+  // The tray folds away once every upload is done: the refetch has been asked for by then.
+  await expect(page.getByTestId('upload-item')).toHaveCount(0);
+  release();
+  await expect(row(page, 'fresh.txt')).toBeVisible();
+  await expect(rows(page)).toHaveCount(1);
+});

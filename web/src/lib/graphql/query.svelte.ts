@@ -29,6 +29,27 @@ export function liveQuery<Data, Variables extends AnyVariables>(
   let fetching = $state(true);
   let loaded = $state(false);
   let current: Variables | null = null;
+  // urql drops a request for a query and variables while one for the same is under way, so a
+  // refetch asked meanwhile (an upload finished while the page's first list was loading) would be
+  // lost, and the answer under way began before the change. Such a refetch waits for that answer
+  // and then asks the network.
+  let underWay = false;
+  let waiting: (() => void)[] = [];
+  const fetchNow = async (vars: Variables) => {
+    underWay = true;
+    try {
+      await client.query(document, vars, { requestPolicy: 'network-only' }).toPromise();
+    } finally {
+      underWay = false;
+      settle();
+    }
+  };
+  function settle() {
+    if (underWay || fetching || waiting.length === 0 || current === null) return;
+    const waiters = waiting;
+    waiting = [];
+    void fetchNow(current).then(() => waiters.forEach((done) => done()));
+  }
 
   $effect(() => {
     const vars = variables();
@@ -46,6 +67,7 @@ export function liveQuery<Data, Variables extends AnyVariables>(
         if (result.data !== undefined || result.error) data = result.data;
         loaded = true;
         fetching = !!result.stale;
+        settle();
       });
     return () => subscription.unsubscribe();
   });
@@ -65,7 +87,10 @@ export function liveQuery<Data, Variables extends AnyVariables>(
     },
     async refetch() {
       if (current === null) return;
-      await client.query(document, current, { requestPolicy: 'network-only' }).toPromise();
+      if (!underWay && !fetching) return fetchNow(current);
+      return new Promise<void>((resolve) => {
+        waiting.push(resolve);
+      });
     },
   };
 }
