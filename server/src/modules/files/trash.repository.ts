@@ -5,15 +5,6 @@ import { chunks } from './files.repository.js';
 // All SQL of the trash (migration 2026-12-04T0300b_trash_quotas): moving a file row into
 // `trashed_files` and back, and the download rows that follow it.
 
-/** Moves the file's downloads aside (file_id null, as after a deletion; trashed_file_id kept). */
-export async function detachDownloads(db: Executor, fileId: number): Promise<void> {
-  await db
-    .updateTable('downloads')
-    .set({ trashed_file_id: fileId, file_id: null })
-    .where('file_id', '=', fileId)
-    .execute();
-}
-
 /** Links a restored file's downloads back. */
 export async function reattachDownloads(db: Executor, fileId: number): Promise<void> {
   await db
@@ -30,23 +21,6 @@ export async function forgetDownloads(db: Executor, fileId: number): Promise<voi
     .set({ trashed_file_id: null })
     .where('trashed_file_id', '=', fileId)
     .execute();
-}
-
-export async function insertTrashedFile(
-  db: Executor,
-  file: FileRow,
-  meta: { deletedAt: number; deletedBy: number | null; tagIds: readonly number[] },
-): Promise<TrashedFileRow> {
-  return db
-    .insertInto('trashed_files')
-    .values({
-      ...file,
-      deleted_at: meta.deletedAt,
-      deleted_by: meta.deletedBy,
-      tag_ids: JSON.stringify(meta.tagIds),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
 }
 
 export const findTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
@@ -156,7 +130,7 @@ export async function expiredTrashedFiles(
     .execute();
 }
 
-/** Moves the downloads of many files aside, as `detachDownloads` does for one. */
+/** Moves the files' downloads aside (file_id null, as after a deletion; trashed_file_id kept). */
 export async function detachDownloadsOf(db: Executor, fileIds: readonly number[]): Promise<void> {
   for (const part of chunks(fileIds)) {
     await db
@@ -178,7 +152,7 @@ export async function reattachDownloadsOf(db: Executor, fileIds: readonly number
   }
 }
 
-/** Inserts many trashed rows, as `insertTrashedFile` does for one. */
+/** Inserts the trashed rows of files leaving `files`, with the tags each carried. */
 export async function insertTrashedFiles(
   db: Executor,
   rows: readonly {
