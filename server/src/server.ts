@@ -17,6 +17,8 @@ export interface RunningServer {
   connection: Connection;
   /** The storage driver the server runs on (tests look inside it; the app itself reaches it through its services). */
   storage: StorageDriver;
+  /** The listening HTTP server (the test harness tunes its keep-alive). */
+  http: http.Server;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app,
     connection,
     storage,
+    http: server,
     async close() {
       clearInterval(sessionSweep);
       clearInterval(uploadSweep);

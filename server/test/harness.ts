@@ -69,6 +69,10 @@ export async function startTestServer(
     ? { write: (line: string) => void logs.push(JSON.parse(line) as LogRecord) }
     : undefined;
   const server = await startServer(config, createLogger(config.logLevel, destination));
+  // Tests share one event loop with the server: a test that keeps it busy past the server's
+  // 5 s keep-alive lets the server's idle timer and fetch's reuse of that idle socket fire in
+  // the same turn, and the request dies with ECONNRESET. Idle sockets here outlive any test.
+  server.http.keepAliveTimeout = 10 * 60_000;
   const url = server.url;
 
   const gql: TestServer['gql'] = async (query, variables = {}, options = {}) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
-import { insertFiles } from '../../../test/library.js';
+import { insertDownloads, insertFiles } from '../../../test/library.js';
 
 const SET_STATUS = `mutation($ids: [ID!]!, $status: FileStatus!) {
   setFilesStatus(ids: $ids, status: $status) { id status } }`;
@@ -231,6 +231,53 @@ describe('bulk file actions', () => {
     expect(await state(ids)).toEqual({ rows: [], trashed: 3 });
     expect(await gql(PURGE_MANY, { ids: rest.slice(1) }, alice.token)).toEqual({ purgeFiles: 3 });
     expect(await state(ids)).toEqual({ rows: [], trashed: 0 });
+  });
+
+  it('trashes and restores many files with their own downloads, tags and counters', async () => {
+    const ids = await files({ n: 4, owner: alice.id, tags: ['Counted'] });
+    // 3, 2, 1 and 0 downloads: each file must get back exactly its own.
+    await insertDownloads(
+      t,
+      ids.flatMap((id, i) =>
+        Array.from({ length: 3 - i }, (_, k) => ({ fileId: Number(id), at: Date.now() - k })),
+      ),
+    );
+    const view = `query($id: ID!) { file(id: $id) { downloadCount tags { name } }
+      downloads(fileId: $id) { totalCount } }`;
+    const look = () =>
+      Promise.all(ids.map((id) => gql<Record<string, unknown>>(view, { id }, admin.token)));
+    const counted = () =>
+      gql<{ tags: { edges: { node: { fileCount: number } }[] } }>(
+        `{ tags(query: "Counted") { edges { node { fileCount } } } }`,
+        {},
+        admin.token,
+      ).then((r) => r.tags.edges[0]!.node);
+    const before = await look();
+    expect(before.map((v) => v.downloads)).toEqual(
+      [3, 2, 1, 0].map((totalCount) => ({ totalCount })),
+    );
+    expect(await counted()).toEqual({ fileCount: 4 });
+
+    expect(await gql(DELETE_MANY, { ids }, alice.token)).toEqual({ deleteFiles: 4 });
+    expect(await counted()).toEqual({ fileCount: 0 });
+    const parked = await t.server.connection.db
+      .selectFrom('downloads')
+      .select(['trashed_file_id'])
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('trashed_file_id', 'in', ids.map(Number))
+      .groupBy('trashed_file_id')
+      .orderBy('trashed_file_id')
+      .execute();
+    expect(parked.map((r) => [String(r.trashed_file_id), Number(r.n)])).toEqual([
+      [ids[0], 3],
+      [ids[1], 2],
+      [ids[2], 1],
+    ]);
+
+    await gql(RESTORE_MANY, { ids }, alice.token);
+    expect(await look()).toEqual(before);
+    expect(await counted()).toEqual({ fileCount: 4 });
+    expect(await state(ids)).toMatchObject({ trashed: 0 });
   });
 
   it('refuses malformed, empty, oversized and unauthenticated requests with coded errors', async () => {

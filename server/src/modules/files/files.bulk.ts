@@ -9,22 +9,23 @@ import { canSeeStatus } from '../auth/visibility.js';
 import { audit, type Actor, type AuditEventInput } from '../audit/audit.service.js';
 import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
 import {
+  deleteFileTags,
   findFilesByIds,
+  insertFileTags,
   lockFileRows,
   lockTagRows,
-  replaceFileTags,
-  tagIdsOfFile,
-  updateFileRow,
+  tagIdsOfFiles,
+  updateFileRows,
 } from './files.repository.js';
 import { MAX_TAGS_PER_FILE, parseTagNames } from './files.rules.js';
 import { moveToTrash } from './trash.js';
 import {
-  deleteTrashedFile,
+  deleteTrashedFiles,
   existingTagIds,
   findTrashedFiles,
   lockTrashedFiles,
-  reattachDownloads,
-  reinsertFile,
+  reattachDownloadsOf,
+  reinsertFiles,
 } from './trash.repository.js';
 
 /** Most files one bulk mutation may name: large enough for a page of "all matching", bounded. */
@@ -113,26 +114,29 @@ export function createBulkFiles(deps: {
       const now = Date.now();
       return run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
-        const out: FileRow[] = [];
-        const events: AuditEventInput[] = [];
-        for (const file of files) {
-          if (file.status === status) {
-            out.push(file);
-            continue;
-          }
-          const row = await updateFileRow(trx, file.id, { status, updated_at: now });
-          if (!row) throw new NotFoundError('No such file.');
-          events.push({
+        const changing = files.filter((f) => f.status !== status);
+        // One statement for all of them: the status triggers run once per row, as before.
+        const changed = new Map(
+          (
+            await updateFileRows(
+              trx,
+              changing.map((f) => f.id),
+              { status, updated_at: now },
+            )
+          ).map((r) => [r.id, r]),
+        );
+        if (changed.size !== changing.length) throw new NotFoundError('No such file.');
+        await audit.recordMany(
+          trx,
+          changing.map((file) => ({
             actor,
             action: 'file.status',
             target: { type: 'file', id: file.id, label: file.name },
             details: { before: { status: file.status }, after: { status }, bulk: true },
             at: now,
-          });
-          out.push(row);
-        }
-        await audit.recordMany(trx, events);
-        return out;
+          })),
+        );
+        return files.map((f) => changed.get(f.id) ?? f);
       });
     },
 
@@ -162,40 +166,41 @@ export function createBulkFiles(deps: {
         );
         const toRemove = await findTagsByKeys(trx, [...removeKeys]);
         const removeIds = new Set(toRemove.map((t) => t.id));
-        const current = new Map<number, number[]>();
-        for (const f of files) current.set(f.id, await tagIdsOfFile(trx, f.id));
+        const current = await tagIdsOfFiles(
+          trx,
+          files.map((f) => f.id),
+        );
         if (pg) {
           const all = new Set([...toAdd.map((t) => t.id), ...removeIds]);
           for (const list of current.values()) for (const id of list) all.add(id);
           await lockTagRows(trx, [...all]);
         }
         const events: AuditEventInput[] = [];
+        const changed: number[] = [];
+        const links: { file_id: number; tag_id: number }[] = [];
         for (const file of files) {
-          const before = current.get(file.id) ?? [];
-          const next = new Set(before.filter((id) => !removeIds.has(id)));
-          for (const t of toAdd) next.add(t.id);
-          const changed = next.size !== before.length || before.some((id) => !next.has(id));
-          if (!changed) continue;
-          if (next.size > MAX_TAGS_PER_FILE) {
+          const before = current.get(file.id)!;
+          const had = new Set(before);
+          const added = toAdd.filter((t) => !had.has(t.id));
+          const removed = toRemove.filter((t) => had.has(t.id));
+          if (!added.length && !removed.length) continue;
+          if (before.length - removed.length + added.length > MAX_TAGS_PER_FILE) {
             throw BadUserInputError.field('add', `at most ${MAX_TAGS_PER_FILE} tags per file`);
           }
-          await replaceFileTags(
-            trx,
-            file.id,
-            [...next].sort((a, b) => a - b),
-          );
-          await updateFileRow(trx, file.id, { updated_at: now });
+          changed.push(file.id);
+          for (const t of added) links.push({ file_id: file.id, tag_id: t.id });
           events.push({
             actor,
             action: 'file.tags',
             target: { type: 'file', id: file.id, label: file.name },
-            details: {
-              added: toAdd.filter((t) => !before.includes(t.id)).map((t) => t.name),
-              removed: toRemove.filter((t) => before.includes(t.id)).map((t) => t.name),
-            },
+            details: { added: added.map((t) => t.name), removed: removed.map((t) => t.name) },
             at: now,
           });
         }
+        // Only the links that change: the link triggers keep the tags' counters by the row.
+        await deleteFileTags(trx, changed, [...removeIds]);
+        await insertFileTags(trx, links);
+        await updateFileRows(trx, changed, { updated_at: now });
         await audit.recordMany(trx, events);
         return findFilesByIds(trx, ids, false).then((r) => r.sort((a, b) => a.id - b.id));
       });
@@ -210,7 +215,7 @@ export function createBulkFiles(deps: {
       const now = Date.now();
       const trashed = await run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
-        for (const row of files) await moveToTrash(trx, row, actor, now, true);
+        await moveToTrash(trx, files, actor, now, true);
         return files;
       });
       if (deps.purgeAtOnce) {
@@ -246,25 +251,30 @@ export function createBulkFiles(deps: {
             trx,
             [...existing].sort((a, b) => a - b),
           );
-        const out: FileRow[] = [];
-        for (const row of rows) {
-          out.push(await reinsertFile(trx, row));
-          const tagIds = wanted.get(row.id)!.filter((id) => existing.has(id));
-          await replaceFileTags(
-            trx,
-            row.id,
-            tagIds.sort((a, b) => a - b),
-          );
-          await reattachDownloads(trx, row.id);
-          await deleteTrashedFile(trx, row.id);
-          await audit.record(trx, {
+        const restoredIds = rows.map((r) => r.id);
+        const out = await reinsertFiles(trx, rows);
+        await insertFileTags(
+          trx,
+          rows.flatMap((row) =>
+            wanted
+              .get(row.id)!
+              .filter((id) => existing.has(id))
+              .sort((a, b) => a - b)
+              .map((tagId) => ({ file_id: row.id, tag_id: tagId })),
+          ),
+        );
+        await reattachDownloadsOf(trx, restoredIds);
+        await deleteTrashedFiles(trx, restoredIds);
+        await audit.recordMany(
+          trx,
+          rows.map((row) => ({
             actor,
             action: 'file.restore',
             target: { type: 'file', id: row.id, label: row.name },
             details: { deletedAt: row.deleted_at, bulk: true },
             at: now,
-          });
-        }
+          })),
+        );
         return out;
       });
     },

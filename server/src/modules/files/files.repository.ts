@@ -100,3 +100,84 @@ export async function lockFileRows(db: Executor, ids: readonly number[]): Promis
     .forUpdate()
     .execute();
 }
+
+/**
+ * `items` in slices small enough for one statement: SQLite takes at most 32,766 parameters a
+ * statement and PostgreSQL 65,535; `perItem` is how many each item binds.
+ */
+export function chunks<T>(items: readonly T[], perItem = 1): T[][] {
+  const size = Math.max(1, Math.floor(30_000 / perItem));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The tag ids of every file of `fileIds` (files without tags map to an empty list). */
+export async function tagIdsOfFiles(
+  db: Executor,
+  fileIds: readonly number[],
+): Promise<Map<number, number[]>> {
+  const out = new Map<number, number[]>(fileIds.map((id) => [id, []]));
+  for (const part of chunks(fileIds)) {
+    const rows = await db
+      .selectFrom('file_tags')
+      .select(['file_id', 'tag_id'])
+      .where('file_id', 'in', part)
+      .execute();
+    for (const r of rows) out.get(r.file_id)!.push(r.tag_id);
+  }
+  return out;
+}
+
+/** Sets the same columns on many files in one statement a slice; the changed rows (any order). */
+export async function updateFileRows(
+  db: Executor,
+  ids: readonly number[],
+  patch: { status?: FileStatus; updated_at: number },
+): Promise<FileRow[]> {
+  const out: FileRow[] = [];
+  for (const part of chunks(ids)) {
+    out.push(
+      ...(await db
+        .updateTable('files')
+        .set(patch)
+        .where('id', 'in', part)
+        .returningAll()
+        .execute()),
+    );
+  }
+  return out;
+}
+
+/** Deletes many file rows (tag links cascade); the deleted rows (any order). */
+export async function deleteFileRows(db: Executor, ids: readonly number[]): Promise<FileRow[]> {
+  const out: FileRow[] = [];
+  for (const part of chunks(ids)) {
+    out.push(...(await db.deleteFrom('files').where('id', 'in', part).returningAll().execute()));
+  }
+  return out;
+}
+
+/** Adds tag links (none of them may exist yet). */
+export async function insertFileTags(
+  db: Executor,
+  links: readonly { file_id: number; tag_id: number }[],
+): Promise<void> {
+  for (const part of chunks(links, 2)) await db.insertInto('file_tags').values(part).execute();
+}
+
+/** Removes the links of `fileIds` to any of `tagIds`. */
+export async function deleteFileTags(
+  db: Executor,
+  fileIds: readonly number[],
+  tagIds: readonly number[],
+): Promise<void> {
+  if (!tagIds.length) return;
+  for (const part of chunks(fileIds, 1)) {
+    await db
+      .deleteFrom('file_tags')
+      .where('file_id', 'in', part)
+      .where('tag_id', 'in', tagIds)
+      .execute();
+  }
+}

@@ -1,17 +1,9 @@
 import type { Executor, FileRow, TrashedFileRow } from '../../db/database.js';
 import { sortKey } from '../../db/sort-key.js';
+import { chunks } from './files.repository.js';
 
 // All SQL of the trash (migration 2026-12-04T0300b_trash_quotas): moving a file row into
 // `trashed_files` and back, and the download rows that follow it.
-
-/** Moves the file's downloads aside (file_id null, as after a deletion; trashed_file_id kept). */
-export async function detachDownloads(db: Executor, fileId: number): Promise<void> {
-  await db
-    .updateTable('downloads')
-    .set({ trashed_file_id: fileId, file_id: null })
-    .where('file_id', '=', fileId)
-    .execute();
-}
 
 /** Links a restored file's downloads back. */
 export async function reattachDownloads(db: Executor, fileId: number): Promise<void> {
@@ -29,23 +21,6 @@ export async function forgetDownloads(db: Executor, fileId: number): Promise<voi
     .set({ trashed_file_id: null })
     .where('trashed_file_id', '=', fileId)
     .execute();
-}
-
-export async function insertTrashedFile(
-  db: Executor,
-  file: FileRow,
-  meta: { deletedAt: number; deletedBy: number | null; tagIds: readonly number[] },
-): Promise<TrashedFileRow> {
-  return db
-    .insertInto('trashed_files')
-    .values({
-      ...file,
-      deleted_at: meta.deletedAt,
-      deleted_by: meta.deletedBy,
-      tag_ids: JSON.stringify(meta.tagIds),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
 }
 
 export const findTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
@@ -153,4 +128,70 @@ export async function expiredTrashedFiles(
     .orderBy('id')
     .limit(limit)
     .execute();
+}
+
+/** Moves the files' downloads aside (file_id null, as after a deletion; trashed_file_id kept). */
+export async function detachDownloadsOf(db: Executor, fileIds: readonly number[]): Promise<void> {
+  for (const part of chunks(fileIds)) {
+    await db
+      .updateTable('downloads')
+      .set((eb) => ({ trashed_file_id: eb.ref('file_id'), file_id: null }))
+      .where('file_id', 'in', part)
+      .execute();
+  }
+}
+
+/** Links the downloads of many restored files back, as `reattachDownloads` does for one. */
+export async function reattachDownloadsOf(db: Executor, fileIds: readonly number[]): Promise<void> {
+  for (const part of chunks(fileIds)) {
+    await db
+      .updateTable('downloads')
+      .set((eb) => ({ file_id: eb.ref('trashed_file_id'), trashed_file_id: null }))
+      .where('trashed_file_id', 'in', part)
+      .execute();
+  }
+}
+
+/** Inserts the trashed rows of files leaving `files`, with the tags each carried. */
+export async function insertTrashedFiles(
+  db: Executor,
+  rows: readonly {
+    file: FileRow;
+    deletedAt: number;
+    deletedBy: number | null;
+    tagIds: readonly number[];
+  }[],
+): Promise<void> {
+  const values = rows.map(({ file, deletedAt, deletedBy, tagIds }) => ({
+    ...file,
+    deleted_at: deletedAt,
+    deleted_by: deletedBy,
+    tag_ids: JSON.stringify(tagIds),
+  }));
+  const perRow = values.length ? Object.keys(values[0]!).length : 1;
+  for (const part of chunks(values, perRow))
+    await db.insertInto('trashed_files').values(part).execute();
+}
+
+/** Deletes many trashed rows (the caller holds their locks, so all are there). */
+export async function deleteTrashedFiles(db: Executor, ids: readonly number[]): Promise<void> {
+  for (const part of chunks(ids))
+    await db.deleteFrom('trashed_files').where('id', 'in', part).execute();
+}
+
+/** Puts many trashed files back, as `reinsertFile` does for one; the rows in id order. */
+export async function reinsertFiles(
+  db: Executor,
+  rows: readonly TrashedFileRow[],
+): Promise<FileRow[]> {
+  const values = rows.map((row) => {
+    const { deleted_at: _at, deleted_by: _by, tag_ids: _tags, ...file } = row;
+    return { ...file, name_sort: sortKey(file.name) };
+  });
+  const perRow = values.length ? Object.keys(values[0]!).length : 1;
+  const out: FileRow[] = [];
+  for (const part of chunks(values, perRow)) {
+    out.push(...(await db.insertInto('files').values(part).returningAll().execute()));
+  }
+  return out.sort((a, b) => a.id - b.id);
 }

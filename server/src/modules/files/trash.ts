@@ -1,7 +1,7 @@
 import type { Executor, FileRow } from '../../db/database.js';
-import { audit, type Actor } from '../audit/audit.service.js';
-import { deleteFileRow, tagIdsOfFile } from './files.repository.js';
-import { detachDownloads, insertTrashedFile } from './trash.repository.js';
+import { audit, type Actor, type AuditEventInput } from '../audit/audit.service.js';
+import { deleteFileRows, tagIdsOfFiles } from './files.repository.js';
+import { detachDownloadsOf, insertTrashedFiles } from './trash.repository.js';
 
 // The steps of deleting one file, shared by `deleteFile` (files.service.ts) and `deleteFiles`
 // (files.bulk.ts): both run them in their own transaction, after taking the files' row locks.
@@ -13,8 +13,16 @@ export function recordFileDelete(
   row: FileRow,
   how: { trash: boolean; bulk?: true; at?: number },
 ): Promise<void> {
+  return audit.record(trx, fileDeleteEvent(actor, row, how));
+}
+
+function fileDeleteEvent(
+  actor: Actor,
+  row: FileRow,
+  how: { trash: boolean; bulk?: true; at?: number },
+): AuditEventInput {
   const { at, ...details } = how;
-  return audit.record(trx, {
+  return {
     actor,
     action: 'file.delete',
     target: { type: 'file', id: row.id, label: row.name },
@@ -23,23 +31,33 @@ export function recordFileDelete(
       ...details,
     },
     at,
-  });
+  };
 }
 
 /**
- * Moves the file to the trash: its tags are remembered, its downloads keep their name with file
- * null, its `files` row goes (the triggers of a deletion run) into trashed_files; audited.
+ * Moves the files to the trash: their tags are remembered, their downloads keep their name with
+ * file null, their `files` rows go (the triggers of a deletion run) into trashed_files; one
+ * `file.delete` event each. Set-based: a handful of statements whatever the number of files.
  */
 export async function moveToTrash(
   trx: Executor,
-  row: FileRow,
+  rows: readonly FileRow[],
   actor: Actor,
   at: number,
   bulk?: true,
 ): Promise<void> {
-  const tagIds = await tagIdsOfFile(trx, row.id);
-  await detachDownloads(trx, row.id);
-  await deleteFileRow(trx, row.id);
-  await insertTrashedFile(trx, row, { deletedAt: at, deletedBy: actor.user?.id ?? null, tagIds });
-  await recordFileDelete(trx, actor, row, { trash: true, bulk, at });
+  if (!rows.length) return;
+  const ids = rows.map((r) => r.id);
+  const tagIds = await tagIdsOfFiles(trx, ids);
+  await detachDownloadsOf(trx, ids);
+  await deleteFileRows(trx, ids);
+  const deletedBy = actor.user?.id ?? null;
+  await insertTrashedFiles(
+    trx,
+    rows.map((file) => ({ file, deletedAt: at, deletedBy, tagIds: tagIds.get(file.id)! })),
+  );
+  await audit.recordMany(
+    trx,
+    rows.map((row) => fileDeleteEvent(actor, row, { trash: true, bulk, at })),
+  );
 }
