@@ -6,6 +6,7 @@ import { sortKey } from '../src/db/sort-key.js';
 import { createLogger } from '../src/logger.js';
 import { AUDIT_ACTIONS, type AuditAction } from '../src/modules/audit/actions.js';
 import type { AuditFilter } from '../src/modules/audit/audit.repository.js';
+import { mulberry32 } from '../src/cli/mulberry32.js';
 import { startServer } from '../src/server.js';
 import { percentile, printTable } from './report.js';
 
@@ -62,15 +63,8 @@ const WEIGHTS: Record<AuditAction, number> = {
   'auth.recovery_codes_regenerated': 0.1,
 };
 
-// mulberry32, as the seed command: the same log on every machine.
-let state = 1;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Seeded as the seed command is: the same log on every machine.
+const random = mulberry32(1);
 
 function weighted<T>(items: readonly T[], weights: readonly number[]): () => T {
   const cumulative: number[] = [];
