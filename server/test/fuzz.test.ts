@@ -11,7 +11,7 @@ import { shareCase, type ShareFixture } from './fuzz/share.js';
 import { tusCase, type FreshUpload } from './fuzz/tus.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { zipCase } from './fuzz/zip.js';
-import { insertFiles } from './library.js';
+import { countRows, insertFiles } from './library.js';
 import { Browser, oidcEnv, passProvider, startProvider, type TestProvider } from './sign-on.js';
 import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 
@@ -544,16 +544,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   it(
     'answers mutated selection ZIP requests with codes, counting one download per file served',
     async () => {
-      const db = t.server.connection.db;
-      const downloads = async () =>
-        Number(
-          (
-            await db
-              .selectFrom('downloads')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const downloads = () => countRows(t, 'downloads');
       // Files of their own: the GraphQL fuzz may have trashed or hidden the pool's.
       const own = await Promise.all(
         ['one', 'two', 'three'].map((n) =>
@@ -601,16 +592,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   it(
     'answers mutated sign-on requests with redirects, never a session, identity or user',
     async () => {
-      const db = t.server.connection.db;
-      const count = async (table: 'sessions' | 'oidc_identities' | 'users') =>
-        Number(
-          (
-            await db
-              .selectFrom(table)
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = (table: 'sessions' | 'oidc_identities' | 'users') => countRows(t, table);
       // One real sign-on: its (used) code is what the cases replay.
       provider.people.set('fuzz', { email: 'sign-on@example.com', email_verified: true });
       const browser = new Browser();
