@@ -11,7 +11,7 @@ import { shareCase, type ShareFixture } from './fuzz/share.js';
 import { tusCase, type FreshUpload } from './fuzz/tus.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { zipCase } from './fuzz/zip.js';
-import { insertFiles } from './library.js';
+import { countRows, insertFiles } from './library.js';
 import { Browser, oidcEnv, passProvider, startProvider, type TestProvider } from './sign-on.js';
 import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 
@@ -544,16 +544,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   it(
     'answers mutated selection ZIP requests with codes, counting one download per file served',
     async () => {
-      const db = t.server.connection.db;
-      const downloads = async () =>
-        Number(
-          (
-            await db
-              .selectFrom('downloads')
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const downloads = () => countRows(t, 'downloads');
       // Files of their own: the GraphQL fuzz may have trashed or hidden the pool's.
       const own = await Promise.all(
         ['one', 'two', 'three'].map((n) =>
@@ -568,19 +559,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
         const rng = new Random(hashSeed(SEED, 'zip', index));
         const c = zipCase(rng, fileIds);
         const req = c.request(tokens);
-        let outcome = await sendWire(port, req);
-        const headBlock =
-          req.method === 'HEAD' && outcome.kind === 'closed'
-            ? /^HTTP\/1\.1 (\d{3}) /.exec(outcome.partial)
-            : null;
-        if (headBlock) {
-          outcome = {
-            kind: 'answered',
-            status: Number(headBlock[1]),
-            headers: {},
-            body: Buffer.alloc(0),
-          };
-        }
+        const outcome = headAnswer(req, await sendWire(port, req), /^HTTP\/1\.1 (\d{3}) /);
         const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
         if (outcome.kind === 'answered' && outcome.status === 200 && req.method === 'GET') {
           // The ZIP's end record holds its number of entries: one download each.
@@ -593,24 +572,13 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
           }
         }
         unseen += c.unseenCount;
-        await new Promise((r) => setImmediate(r));
-        problems.push(...crashProblems());
-        record('zip', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await stillUp('zip', index, c.labels, req, outcome)))
-          break;
+        if (!(await closeCase('zip', index, c.labels, req, outcome, problems))) break;
       }
       const added = (await downloads()) - before;
       if (added < served || added > served + unseen) {
-        failures.push({
-          section: 'zip',
-          index: -1,
-          labels: ['after all cases'],
-          request: '',
-          outcome: '',
-          problem: {
-            signature: 'downloads counted do not match the ZIP entries served',
-            detail: `${added} row(s) added, ${served} entries served, ${unseen} possible from cut requests`,
-          },
+        recordAfter('zip', 'after all cases', {
+          signature: 'downloads counted do not match the ZIP entries served',
+          detail: `${added} row(s) added, ${served} entries served, ${unseen} possible from cut requests`,
         });
       }
       // Enough cases are plain valid GETs that some ZIPs must have been served.
@@ -624,16 +592,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   it(
     'answers mutated sign-on requests with redirects, never a session, identity or user',
     async () => {
-      const db = t.server.connection.db;
-      const count = async (table: 'sessions' | 'oidc_identities' | 'users') =>
-        Number(
-          (
-            await db
-              .selectFrom(table)
-              .select((eb) => eb.fn.countAll<number>().as('n'))
-              .executeTakeFirstOrThrow()
-          ).n,
-        );
+      const count = (table: 'sessions' | 'oidc_identities' | 'users') => countRows(t, table);
       // One real sign-on: its (used) code is what the cases replay.
       provider.people.set('fuzz', { email: 'sign-on@example.com', email_verified: true });
       const browser = new Browser();
@@ -664,20 +623,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
           body: Buffer.alloc(0),
           delivery: { kind: 'whole' },
         };
-        let outcome = await sendWire(port, req);
-        // As for tus: an answer to HEAD has no body whatever its Content-Length says.
-        const headBlock =
-          req.method === 'HEAD' && outcome.kind === 'closed'
-            ? /^HTTP\/1\.1 (\d{3}) /.exec(outcome.partial)
-            : null;
-        if (headBlock) {
-          outcome = {
-            kind: 'answered',
-            status: Number(headBlock[1]),
-            headers: {},
-            body: Buffer.alloc(0),
-          };
-        }
+        const outcome = headAnswer(req, await sendWire(port, req), /^HTTP\/1\.1 (\d{3}) /);
         const { problems } = judge(outcome, { mustAnswer: true });
         if (outcome.kind === 'answered') {
           const location = outcome.headers.location ?? '';
@@ -702,11 +648,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
             detail: `sessions, identities, users: ${before} before, ${now} after`,
           });
         }
-        await new Promise((r) => setImmediate(r));
-        problems.push(...crashProblems());
-        record('oidc', index, c.labels, req, outcome, problems);
-        if ((index + 1) % BATCH === 0 && !(await stillUp('oidc', index, c.labels, req, outcome)))
-          break;
+        if (!(await closeCase('oidc', index, c.labels, req, outcome, problems))) break;
       }
       expect(await healthy()).toBe(true);
       report('oidc');

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendWire } from './fuzz/wire.js';
 import { errorCode, startTestServer, type LogRecord, type TestServer } from './harness.js';
+import { countRows } from './library.js';
 import { UPLOAD, eventually, multipartBody, rawRequest, uploadOk } from './uploads.js';
 import type { Socket } from 'node:net';
 
@@ -17,13 +18,7 @@ async function tempFiles(t: TestServer): Promise<string[]> {
   return fs.readdir(path.join(t.dir, 'files', 'tmp')).catch(() => []);
 }
 
-async function fileRows(t: TestServer): Promise<number> {
-  const row = await t.server.connection.db
-    .selectFrom('files')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+const fileRows = (t: TestServer) => countRows(t, 'files');
 
 async function healthy(t: TestServer): Promise<boolean> {
   const res = await fetch(`${t.url}/healthz`);

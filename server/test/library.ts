@@ -1,3 +1,4 @@
+import type { Database } from '../src/db/database.js';
 import { sortKey } from '../src/db/sort-key.js';
 import type { TestServer } from './harness.js';
 
@@ -97,4 +98,13 @@ export async function apiToken(t: TestServer, session: string, scopes: string[])
   );
   if (!res.data?.createApiToken) throw new Error(JSON.stringify(res.errors));
   return res.data.createApiToken.token;
+}
+
+/** How many rows `table` holds. */
+export async function countRows(t: TestServer, table: keyof Database): Promise<number> {
+  const row = await t.server.connection.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }

@@ -216,22 +216,24 @@ describe('resumable uploads (tus)', () => {
   });
 
   it('refuses a PATCH past Upload-Length with 413 and stores nothing', async () => {
+    // A PATCH from offset 0 sent without a length (chunked), in these pieces.
+    const patchChunked = (url: string, parts: Buffer[]) =>
+      rawRequest(`${t.url}/uploads/${url.split('/').pop()!}`, {
+        method: 'PATCH',
+        headers: {
+          ...tusHeaders(user, {
+            'upload-offset': '0',
+            'content-type': 'application/offset+octet-stream',
+          }),
+          'transfer-encoding': 'chunked',
+        },
+        parts,
+      });
     const url = await createUpload(t, user, 8);
     const declared = await patch(url, user, 0, Buffer.from('0123456789'));
     expect(declared.status).toBe(413);
     // Sent without a length (chunked): found out while reading.
-    const id = url.split('/').pop()!;
-    const chunked = await rawRequest(`${t.url}/uploads/${id}`, {
-      method: 'PATCH',
-      headers: {
-        ...tusHeaders(user, {
-          'upload-offset': '0',
-          'content-type': 'application/offset+octet-stream',
-        }),
-        'transfer-encoding': 'chunked',
-      },
-      parts: [Buffer.from('01234'), Buffer.from('56789')],
-    });
+    const chunked = await patchChunked(url, [Buffer.from('01234'), Buffer.from('56789')]);
     expect(chunked.status).toBe(413);
     expect((await head(url, user)).headers.get('upload-offset')).toBe('0');
     const [partial] = await partialFiles(t).then((names) => names.filter(Boolean));
@@ -245,18 +247,10 @@ describe('resumable uploads (tus)', () => {
     // Longer than the disk's write pieces, sent chunked: nothing of it reaches the partial file.
     const before = new Set(await partialFiles(t));
     const bigUrl = await createUpload(t, user, 3 * 1024 * 1024);
-    const bigId = bigUrl.split('/').pop()!;
-    const long = await rawRequest(`${t.url}/uploads/${bigId}`, {
-      method: 'PATCH',
-      headers: {
-        ...tusHeaders(user, {
-          'upload-offset': '0',
-          'content-type': 'application/offset+octet-stream',
-        }),
-        'transfer-encoding': 'chunked',
-      },
-      parts: [randomBytes(2 * 1024 * 1024), randomBytes(1024 * 1024 + 10)],
-    });
+    const long = await patchChunked(bigUrl, [
+      randomBytes(2 * 1024 * 1024),
+      randomBytes(1024 * 1024 + 10),
+    ]);
     expect(long.status).toBe(413);
     expect((await head(bigUrl, user)).headers.get('upload-offset')).toBe('0');
     const added = (await partialFiles(t)).filter((name) => !before.has(name));

@@ -222,6 +222,19 @@ export async function countFilesUnder(dir: string): Promise<number> {
   return n;
 }
 
+/** The path of the file named `name` somewhere under `dir`, or null. */
+export async function findFile(dir: string, name: string): Promise<string | null> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isFile() && entry.name === name) return full;
+    if (entry.isDirectory()) {
+      const found = await findFile(full, name);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 export async function storageUnderTest(kind: StorageKind): Promise<StorageUnderTest> {
   if (kind === 'local') {
     return {

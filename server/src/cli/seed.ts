@@ -9,6 +9,7 @@ import { sortKey } from '../db/sort-key.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { hashPassword } from '../modules/auth/password.js';
 import { createStorage } from '../storage/index.js';
+import { mulberry32 } from './mulberry32.js';
 import { EXTENSIONS, TAG_BASES, TAG_QUALIFIERS, WORDS } from './seed-words.js';
 
 // `npm run seed -- --files N --users U --downloads D [--tags T] [--blobs B] [--seed S]`
@@ -49,15 +50,8 @@ const TAGS = Math.min(count('tags', opts.tags, 1), TAG_BASES.length * (TAG_QUALI
 const BLOBS = count('blobs', opts.blobs, 1);
 const PASSWORD = 'cabinet seed password';
 
-// A small, fast, seeded PRNG (mulberry32): the same --seed gives the same library.
-let state = count('seed', opts.seed) >>> 0 || 1;
-function random(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// The same --seed gives the same library.
+const random = mulberry32(count('seed', opts.seed) >>> 0 || 1);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 /** Samples 0..n-1 with probability ∝ 1/(rank+1)^s. */

@@ -13,6 +13,38 @@ export interface FileRouteCase {
   mustAnswer: boolean;
 }
 
+type Auth = 'user' | 'admin' | 'readToken' | 'anonymous' | 'garbage';
+
+/** The credentials a case sends, labelled: mostly a user's, sometimes none or a broken one. */
+export function pickAuth(rng: Random, labels: string[]): Auth {
+  const auth = rng.weighted([
+    [6, 'user'],
+    [2, 'admin'],
+    [1, 'readToken'],
+    [1, 'anonymous'],
+    [1, 'garbage'],
+  ] as const);
+  labels.push(`auth:${auth}`);
+  return auth;
+}
+
+/** The headers of a case's request: a close after the answer, `headers`, and the credentials. */
+export function wireHeaders(
+  rng: Random,
+  auth: Auth,
+  tokens: FileRouteTokens,
+  headers: [string, string | Buffer][],
+): [string, string | Buffer][] {
+  const all: [string, string | Buffer][] = [
+    ['Host', '127.0.0.1'],
+    ['Connection', 'close'],
+    ...headers,
+  ];
+  if (auth === 'garbage') all.push(['Authorization', `Bearer ${rng.hex(20)}\u0001`]);
+  else if (auth !== 'anonymous') all.push(['Authorization', `Bearer ${tokens[auth]}`]);
+  return all;
+}
+
 const RANGES = [
   'bytes=0-9',
   'bytes=5-',
@@ -70,14 +102,7 @@ export function fileRouteCase(rng: Random, ids: string[]): FileRouteCase {
     [1, 'OPTIONS'],
   ] as const);
   labels.push(method);
-  const auth = rng.weighted([
-    [6, 'user'],
-    [2, 'admin'],
-    [1, 'readToken'],
-    [1, 'anonymous'],
-    [1, 'garbage'],
-  ] as const);
-  labels.push(`auth:${auth}`);
+  const auth = pickAuth(rng, labels);
   const headers: [string, string | Buffer][] = [];
   const range = rng.chance(0.3) ? rng.pick(RANGES) : null;
   if (range) {
@@ -97,13 +122,7 @@ export function fileRouteCase(rng: Random, ids: string[]): FileRouteCase {
     labels,
     mustAnswer: !cut,
     request(tokens) {
-      const all: [string, string | Buffer][] = [
-        ['Host', '127.0.0.1'],
-        ['Connection', 'close'],
-        ...headers,
-      ];
-      if (auth === 'garbage') all.push(['Authorization', `Bearer ${rng.hex(20)}\u0001`]);
-      else if (auth !== 'anonymous') all.push(['Authorization', `Bearer ${tokens[auth]}`]);
+      const all = wireHeaders(rng, auth, tokens, headers);
       const body = method === 'POST' || method === 'PUT' ? Buffer.from('x'.repeat(10)) : null;
       if (body) all.push(['Content-Length', String(body.length)]);
       return {

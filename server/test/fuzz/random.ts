@@ -1,16 +1,8 @@
 // A small seeded PRNG, so that every fuzz case can be replayed from (seed, section, index) alone.
 
-/** mulberry32: 32 bits of state, good enough spread for picking mutations, and tiny. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../src/cli/mulberry32.js';
+
+export { mulberry32 };
 
 /** FNV-1a over a string: derives an independent seed per case from the run seed and its name. */
 export function hashSeed(...parts: (string | number)[]): number {

@@ -1,6 +1,6 @@
 import type { Random } from './random.js';
 import type { WireRequest } from './wire.js';
-import type { FileRouteTokens } from './file-routes.js';
+import { pickAuth, wireHeaders, type FileRouteTokens } from './file-routes.js';
 
 // Mutated requests for GET/HEAD /files/zip?ids=…: a valid ZIP of a few fixture files with its
 // id list, method, credentials and headers damaged one at a time, sometimes cut. Labelled like
@@ -52,14 +52,7 @@ export function zipCase(rng: Random, ids: readonly string[]): ZipCase {
     [1, 'DELETE'],
   ] as const);
   labels.push(method);
-  const auth = rng.weighted([
-    [6, 'user'],
-    [2, 'admin'],
-    [1, 'readToken'],
-    [1, 'anonymous'],
-    [1, 'garbage'],
-  ] as const);
-  labels.push(`auth:${auth}`);
+  const auth = pickAuth(rng, labels);
   const headers: [string, string | Buffer][] = [];
   if (rng.chance(0.2)) headers.push(['Range', 'bytes=0-9']);
   if (rng.chance(0.1)) headers.push(['Accept', 'text/html']);
@@ -71,13 +64,7 @@ export function zipCase(rng: Random, ids: readonly string[]): ZipCase {
     mustAnswer: !cut,
     unseenCount: cut && method === 'GET' ? picked.length : 0,
     request(tokens) {
-      const all: [string, string | Buffer][] = [
-        ['Host', '127.0.0.1'],
-        ['Connection', 'close'],
-        ...headers,
-      ];
-      if (auth === 'garbage') all.push(['Authorization', `Bearer ${rng.hex(20)}\u0001`]);
-      else if (auth !== 'anonymous') all.push(['Authorization', `Bearer ${tokens[auth]}`]);
+      const all = wireHeaders(rng, auth, tokens, headers);
       const body = method === 'POST' ? Buffer.from('x'.repeat(10)) : null;
       if (body) all.push(['Content-Length', String(body.length)]);
       return {

@@ -1,7 +1,7 @@
 import { CompiledQuery, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
-import { apiToken, insertFiles } from '../../../test/library.js';
+import { apiToken, countRows, insertFiles } from '../../../test/library.js';
 import { auditEventsPage, type AuditFilter } from './audit.repository.js';
 
 interface Event {
@@ -38,15 +38,7 @@ describe('audit log', () => {
     return res.data.auditEvents.edges.map((e) => e.node);
   };
   const latest = async (action: string) => (await events({ action }))[0];
-  const count = async () =>
-    Number(
-      (
-        await t.server.connection.db
-          .selectFrom('audit_events')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const count = () => countRows(t, 'audit_events');
 
   beforeAll(async () => {
     t = await startTestServer();

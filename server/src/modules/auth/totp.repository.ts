@@ -2,6 +2,19 @@ import type { Executor } from '../../db/database.js';
 
 // All SQL of two-factor sign-in: the TOTP columns of users and the recovery_codes table.
 
+/** Makes `codeHashes` the user's only recovery codes. */
+async function storeRecoveryCodes(
+  db: Executor,
+  userId: number,
+  codeHashes: string[],
+): Promise<void> {
+  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
+  await db
+    .insertInto('recovery_codes')
+    .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash })))
+    .execute();
+}
+
 export async function setPendingTotp(db: Executor, userId: number, secret: string): Promise<void> {
   await db.updateTable('users').set({ totp_pending: secret }).where('id', '=', userId).execute();
 }
@@ -26,11 +39,7 @@ export async function confirmPendingTotp(
     .where('totp_secret', 'is', null)
     .executeTakeFirst();
   if (result.numUpdatedRows === 0n) return false;
-  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-  await db
-    .insertInto('recovery_codes')
-    .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash })))
-    .execute();
+  await storeRecoveryCodes(db, userId, codeHashes);
   return true;
 }
 
@@ -53,11 +62,7 @@ export async function replaceRecoveryCodes(
     .where('totp_secret', '=', secret)
     .executeTakeFirst();
   if (still.numUpdatedRows === 0n) return false;
-  await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
-  await db
-    .insertInto('recovery_codes')
-    .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash })))
-    .execute();
+  await storeRecoveryCodes(db, userId, codeHashes);
   return true;
 }
 

@@ -46,6 +46,17 @@ describe('two-factor sign-in (TOTP)', () => {
       codes: confirmed.data!.confirmTotp,
     };
   }
+
+  /** The code of the last step the user's sign-in accepted (the setup's, after withTotp). */
+  async function usedCode(user: { id: string; secret: string }) {
+    const row = await t.server.connection.db
+      .selectFrom('users')
+      .select('totp_last_step')
+      .where('id', '=', Number(user.id))
+      .executeTakeFirstOrThrow();
+    return totpCode(user.secret, row.totp_last_step! * STEP);
+  }
+
   const login = (email: string, totp?: string, password = PASSWORD) =>
     t.gql<{ login: { token: string } }>(LOGIN, { email, password, totp });
 
@@ -114,12 +125,7 @@ describe('two-factor sign-in (TOTP)', () => {
     expect(errorCode(await login('login@example.com', '123'))).toBe('UNAUTHENTICATED');
 
     // The setup's own step is used up: its code is refused…
-    const row = await t.server.connection.db
-      .selectFrom('users')
-      .select('totp_last_step')
-      .where('id', '=', Number(user.id))
-      .executeTakeFirstOrThrow();
-    const setupCode = totpCode(user.secret, row.totp_last_step! * STEP);
+    const setupCode = await usedCode(user);
     expect(errorCode(await login('login@example.com', setupCode))).toBe('UNAUTHENTICATED');
     // …the next step's (within the one-step drift window) is accepted, once.
     const next = totpCode(user.secret, Date.now() + STEP);
@@ -237,12 +243,7 @@ describe('two-factor sign-in (TOTP)', () => {
       code: 'is wrong or was already used',
     });
     // The setup's step is used up already: a replay of it is refused as well.
-    const row = await t.server.connection.db
-      .selectFrom('users')
-      .select('totp_last_step')
-      .where('id', '=', Number(user.id))
-      .executeTakeFirstOrThrow();
-    const setupCode = totpCode(user.secret, row.totp_last_step! * STEP);
+    const setupCode = await usedCode(user);
     expect(errorCode(await t.gql(REGEN, { code: setupCode }, { token: user.token }))).toBe(
       'BAD_USER_INPUT',
     );

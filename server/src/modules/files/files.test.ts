@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
-import { apiToken } from '../../../test/library.js';
+import { apiToken, countRows } from '../../../test/library.js';
 import {
   PNG,
   eventually,
@@ -20,17 +20,7 @@ const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('he
 const LIMIT = 64 * 1024;
 
 async function rowCounts(t: TestServer) {
-  const db = t.server.connection.db;
-  const count = async (table: 'files' | 'blobs') =>
-    Number(
-      (
-        await db
-          .selectFrom(table)
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
-  return { files: await count('files'), blobs: await count('blobs') };
+  return { files: await countRows(t, 'files'), blobs: await countRows(t, 'blobs') };
 }
 
 describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {

@@ -1,10 +1,9 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
 import { unzip } from '../../../test/unzip.js';
-import { uploadOk, type UploadedFile } from '../../../test/uploads.js';
+import { findFile, uploadOk, type UploadedFile } from '../../../test/uploads.js';
 
 // GET/HEAD /files/zip?ids=… (docs/api.md, "A selection as one ZIP"): the selection's files as
 // one ZIP with the download route's credentials and visibility, one download counted per file,
@@ -214,17 +213,4 @@ async function openHandles(file: string): Promise<number> {
     if (target === file) n++;
   }
   return n;
-}
-
-/** The path of the file named `name` somewhere under `dir`, or null. */
-async function findFile(dir: string, name: string): Promise<string | null> {
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name === name) return full;
-    if (entry.isDirectory()) {
-      const found = await findFile(full, name);
-      if (found) return found;
-    }
-  }
-  return null;
 }

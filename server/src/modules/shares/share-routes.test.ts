@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
-import { eventually, uploadOk, type UploadedFile } from '../../../test/uploads.js';
+import { eventually, findFile, uploadOk, type UploadedFile } from '../../../test/uploads.js';
 
 // The share link routes beyond plain downloads: thumbnails, alike answers for every link that
 // does not work, files leaving links for good, and a ZIP whose blob is missing.
@@ -357,16 +356,3 @@ describe('share link routes', () => {
     expect((await share(token)).data!.share!.downloadsLeft).toBe(4);
   });
 });
-
-/** The path of the file named `name` somewhere under `dir`, or null. */
-async function findFile(dir: string, name: string): Promise<string | null> {
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isFile() && entry.name === name) return full;
-    if (entry.isDirectory()) {
-      const found = await findFile(full, name);
-      if (found) return found;
-    }
-  }
-  return null;
-}

@@ -1,0 +1,14 @@
+// A small, fast, seeded PRNG: the same seed gives the same numbers on every machine (the seed
+// command's library, the benches' logs, the fuzzer's cases).
+
+/** mulberry32: 32 bits of state, good enough spread for picking, and tiny. Numbers in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
