@@ -1,6 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
 import { containsText } from '../../db/text-search.js';
+import { NotFoundError } from '../../errors.js';
 
 // All SQL of share links: the links, their files, and the downloads made through them.
 
@@ -31,6 +32,25 @@ export interface ShareLinkFilter {
  * (the audit event), so the link and its record commit together or not at all.
  */
 export async function insertShareLink(
+  db: Db,
+  link: Insertable<ShareLinksTable>,
+  fileIds: readonly number[],
+  also: (trx: Executor, row: ShareLinkRow) => Promise<void>,
+): Promise<ShareLinkRow> {
+  try {
+    return await insertShareLinkRows(db, link, fileIds, also);
+  } catch (err) {
+    // A file deleted between the caller's check and this insert: the link's file row has no
+    // file to point at any more (23503 on PostgreSQL, SQLITE_CONSTRAINT_FOREIGNKEY on SQLite).
+    const code = (err as { code?: unknown }).code;
+    if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
+      throw new NotFoundError('No such file.');
+    }
+    throw err;
+  }
+}
+
+function insertShareLinkRows(
   db: Db,
   link: Insertable<ShareLinksTable>,
   fileIds: readonly number[],
