@@ -11,8 +11,8 @@ interface Steps<Start, Options, Data> {
   /** Asks the server for the ceremony's options (a JSON text). */
   start: () => PromiseLike<OperationResult<Start>>;
   options: (data: Start) => string;
-  /** The browser's prompt (@simplewebauthn's startAuthentication or startRegistration). */
-  prompt: (optionsJSON: Options) => Promise<unknown>;
+  /** The browser's prompt: @simplewebauthn's startAuthentication or startRegistration. */
+  prompt: (args: { optionsJSON: Options }) => Promise<unknown>;
   /** Sends the browser's answer (a JSON text) for the server to check. */
   finish: (response: string) => PromiseLike<OperationResult<Data>>;
 }
@@ -39,7 +39,9 @@ export async function passkeyCeremony<Start, Options, Data>(
   if ('error' in started) return started;
   let response: unknown;
   try {
-    response = await steps.prompt(JSON.parse(steps.options(started.data)) as Options);
+    response = await steps.prompt({
+      optionsJSON: JSON.parse(steps.options(started.data)) as Options,
+    });
   } catch {
     return { cancelled: true };
   }
