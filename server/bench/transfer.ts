@@ -682,7 +682,8 @@ async function startChild(
 }
 
 async function waitFor(lines: string[], pattern: RegExp, child?: ChildProcess): Promise<string> {
-  const deadline = Date.now() + 30_000;
+  // Generous: on a machine loaded by other builds the server takes tens of seconds to start.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const text = lines.join('');
     const match = pattern.exec(text);
