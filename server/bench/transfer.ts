@@ -562,9 +562,13 @@ async function nginxReference(
   const root = path.join(dir, 'nginx');
   await fs.mkdir(path.join(root, 'body'), { recursive: true });
   const port = 20000 + Math.floor(Math.random() * 20000);
+  // Started as root, nginx runs its workers as `nobody`, who may not enter this run's private
+  // temp folder: every PUT then fails with 500 ("open() … failed (13: Permission denied)" in its
+  // error.log). The workers run as the bench's own user instead; only loopback is served.
+  const user = process.getuid?.() === 0 ? 'user root;' : '';
   await fs.writeFile(
     path.join(root, 'nginx.conf'),
-    `daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/error.log;
+    `${user} daemon off; worker_processes 1; pid ${root}/nginx.pid; error_log ${root}/error.log;
 events {}
 http {
   access_log off;
@@ -606,7 +610,11 @@ http {
           return { status: 0 };
         });
       }
-      if (res.status >= 300 || res.status === 0) throw new Error(`nginx PUT: ${res.status}`);
+      if (res.status >= 300 || res.status === 0) {
+        const log = await fs.readFile(path.join(root, 'error.log'), 'utf8').catch(() => '');
+        const last = log.trim().split('\n').at(-1) ?? '';
+        throw new Error(`nginx PUT: ${res.status}${last ? `; its error.log: ${last}` : ''}`);
+      }
       const rate = bytes / MiB / ((performance.now() - t0) / 1000);
       await fs.rm(path.join(root, `put-${i}.bin`), { force: true });
       ratios.push(rate / bare);
@@ -674,7 +682,8 @@ async function startChild(
 }
 
 async function waitFor(lines: string[], pattern: RegExp, child?: ChildProcess): Promise<string> {
-  const deadline = Date.now() + 30_000;
+  // Generous: on a machine loaded by other builds the server takes tens of seconds to start.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const text = lines.join('');
     const match = pattern.exec(text);

@@ -123,6 +123,33 @@ export class LocalStorage implements driver.StorageDriver {
     return { ...partial, size: partial.size + bytes.length };
   }
 
+  async openPartial(partial: driver.PartialObject): Promise<driver.PartialAppender> {
+    const handle = await fs.open(this.#partialPath(partial.tempKey), 'r+');
+    return {
+      async append(at, chunks) {
+        // Written at the kept offset, as appendPartial.
+        let position = at.size;
+        let rest = chunks.filter((c) => c.length);
+        while (rest.length) {
+          let { bytesWritten } = await handle.writev(rest, position);
+          position += bytesWritten;
+          // A short write (rare: a signal, a full disk's last blocks) goes on from where it stopped.
+          const left: Buffer[] = [];
+          for (const chunk of rest) {
+            if (bytesWritten >= chunk.length) bytesWritten -= chunk.length;
+            else {
+              left.push(bytesWritten ? chunk.subarray(bytesWritten) : chunk);
+              bytesWritten = 0;
+            }
+          }
+          rest = left;
+        }
+        return { ...at, size: position };
+      },
+      close: () => handle.close(),
+    };
+  }
+
   async completePartial(partial: driver.PartialObject): Promise<void> {
     const from = this.#partialPath(partial.tempKey);
     await fs.truncate(from, partial.size);

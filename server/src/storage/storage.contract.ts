@@ -238,6 +238,25 @@ export function describeStorageContract(name: string, open: () => Promise<Contra
         await storage.delete(sha(big));
       });
 
+      it('appends lists of chunks through one open partial object, where the driver has it', async () => {
+        if (!storage.openPartial) return;
+        let partial = await storage.createPartial();
+        partial = await storage.appendPartial(partial, big.subarray(0, 10));
+        const appender = await storage.openPartial(partial);
+        // Socket-sized chunks, an empty one among them, in appends of a few chunks each.
+        const chunks: Buffer[] = [Buffer.alloc(0)];
+        for (let at = 10; at < big.length; at += 65_536) chunks.push(big.subarray(at, at + 65_536));
+        for (let i = 0; i < chunks.length; i += 7) {
+          partial = await appender.append(partial, chunks.slice(i, i + 7));
+        }
+        await appender.close();
+        expect(partial.size).toBe(big.length);
+        await storage.completePartial(partial);
+        await storage.commit(partial.tempKey, sha(big));
+        expect((await buffer(await storage.read(sha(big)))).equals(big)).toBe(true);
+        await storage.delete(sha(big));
+      });
+
       it('lets an append be retried from the state kept before it', async () => {
         const start = await storage.appendPartial(await storage.createPartial(), Buffer.from('ab'));
         // An append whose result was never kept (the process died before saving it)…

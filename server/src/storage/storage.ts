@@ -38,6 +38,13 @@ export interface PartialObject {
   state: string;
 }
 
+/** Appends to one partial object (`StorageDriver.openPartial`); close it when done. */
+export interface PartialAppender {
+  /** As `appendPartial`, of the chunks' bytes in order. */
+  append(partial: PartialObject, chunks: readonly Buffer[]): Promise<PartialObject>;
+  close(): Promise<void>;
+}
+
 /** Options every driver's constructor takes besides where it stores. */
 export interface DriverOptions {
   /**
@@ -108,6 +115,13 @@ export interface StorageDriver {
    * bytes a failed append may have written past it are overwritten or dropped later.
    */
   appendPartial(partial: PartialObject, bytes: Buffer): Promise<PartialObject>;
+
+  /**
+   * Optional: holds the partial object open for one request's run of appends, each from the
+   * chunks as they came (the local disk: one file opened once, written with `pwritev`, against
+   * an open, a write and a close per append). Absent, the caller appends with `appendPartial`.
+   */
+  openPartial?(partial: PartialObject): Promise<PartialAppender>;
 
   /**
    * Turns the partial object into a temp object under `partial.tempKey` holding exactly its

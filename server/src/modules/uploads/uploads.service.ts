@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Db, FileStatus, UploadSessionRow } from '../../db/database.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError } from '../../errors.js';
-import type { PartialObject, StorageDriver } from '../../storage/storage.js';
+import type { PartialAppender, PartialObject, StorageDriver } from '../../storage/storage.js';
 import { HEAD_BYTES } from '../../streams/hash-meter.js';
-import {
-  releaseSegmentBuffer,
-  ResumableSha256,
-  segmentBuffer,
-} from '../../streams/sha256-worker.js';
+import { openUploadHash, type UploadHash } from '../../streams/upload-hash.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { TagName } from '../files/files.rules.js';
 import type { FilesService } from '../files/files.service.js';
@@ -31,12 +27,14 @@ import {
  */
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
 /**
- * Segments a request holds at once: one filling from the socket while the ones before it are
- * written and hashed, so the socket is read while the hash and the disk work.
+ * Bytes a request holds while they are written and hashed: past it the socket waits. Two
+ * segments, so one is read while the one before is written and hashed.
  */
-const SEGMENTS_IN_FLIGHT = 3;
-/** The hash thread gets the bytes of the filling segment in steps of this size, as they arrive. */
-const FEED_BYTES = 1024 * 1024;
+const MAX_BYTES_IN_FLIGHT = 2 * SEGMENT_BYTES;
+/** Saves of progress queued behind a slow database before the socket waits for them. */
+const MAX_SAVES_IN_FLIGHT = 2;
+/** Chunks of one piece past which they are gathered into one buffer. */
+const MAX_PIECE_CHUNKS = 256;
 /** SHA-256 of no bytes (an upload of length 0). */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -154,82 +152,97 @@ export function createUploadsService(deps: {
   }
 
   /**
-   * Reads a request's body into the upload at its offset. The body is copied into segment
-   * buffers; the hash thread reads each one as it fills, and so does the storage where it takes
-   * small appends (`partialPieceBytes`: the local disk), else a full segment (or the last of the
-   * body) is written while the next one fills. Either way, at the end of a body only its last
-   * piece is left to write. Once a segment's bytes are written and the hash has taken them, the
-   * offset, the storage state and the hash state after exactly those bytes are saved together,
-   * in order. A body cut off keeps what arrived; one that passes the length keeps
-   * what was saved before. The save of the body's last segment also lets go of the lock when the
-   * upload is still unfinished (`released` then says so): one UPDATE, not two, per PATCH.
+   * Reads a request's body into the upload at its offset. The socket's chunks are gathered, not
+   * copied, into pieces (`partialPieceBytes` where the storage takes small appends: the local
+   * disk; else 8 MiB segments); each piece is written and hashed at once, both off the event
+   * loop and side by side, while the next one arrives. Every 8 MiB and at the end of the body the
+   * offset, the storage state and the hash state after exactly the bytes written are saved
+   * together, in order. A body cut off keeps what arrived; one that passes the length keeps
+   * what was saved before. The save at the end also lets go of the lock when the upload is still
+   * unfinished (`released` then says so): one UPDATE, not two, per PATCH.
    */
   async function receive(
     row: UploadSessionRow,
     token: string,
-    hash: ResumableSha256,
+    hash: UploadHash,
     body: AsyncIterable<Buffer>,
     sized: boolean,
   ): Promise<{ partial: PartialObject; head: Buffer; released: boolean }> {
     let partial = partialOf(row);
-    // Appends run one after another, each from where the one before left the partial object; a
-    // failed one stops those after it.
-    let writes: Promise<PartialObject> = Promise.resolve(partial);
+    const appender: PartialAppender = (await storage.openPartial?.(partial)) ?? {
+      append: (at, chunks) =>
+        storage.appendPartial(at, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)),
+      close: async () => undefined,
+    };
     // Only a body of a declared size (never past the length: checked before reading) is written
-    // in pieces; one sent chunked may turn out too long, and then nothing of its segment is kept.
+    // in pieces; one sent chunked may turn out too long, and then nothing of its segment is kept:
+    // each of its pieces is a whole segment, saved as soon as written.
     const pieceBytes = sized
       ? Math.min(storage.partialPieceBytes ?? SEGMENT_BYTES, SEGMENT_BYTES)
       : SEGMENT_BYTES;
-    /** Bytes of the filling segment already handed to `writes`. */
-    let written = 0;
-    const write = (buffer: Buffer, end: number) => {
-      const bytes = buffer.subarray(written, end);
-      written = end;
-      writes = writes.then((at) => storage.appendPartial(at, bytes));
-      writes.catch(() => undefined);
-    };
     let head = Buffer.from(row.head, 'base64');
     let received = row.upload_offset;
-    const taken: Buffer[] = [];
-    const free: Buffer[] = [];
-    let segment: Buffer | null = null;
-    let filled = 0;
-    let fed = 0;
-    // Each segment's store runs after the one before it; a failure stops the ones after it.
-    let chain: Promise<void> = Promise.resolve();
-    const storing: Promise<void>[] = [];
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    /** Bytes handed to `writes` and the hash since the last save. */
+    let unsaved = 0;
+    // Appends run one after another, each from where the one before left the partial object; a
+    // failed one fails those after it. Saves likewise, each after the one before.
+    let writes: Promise<PartialObject> = Promise.resolve(partial);
+    let saves: Promise<void> = Promise.resolve();
+    /** Pieces written and hashed, oldest first: the memory a request holds. */
+    const pieces: { bytes: number; done: Promise<unknown> }[] = [];
+    let piecesBytes = 0;
+    const savesPending: Promise<void>[] = [];
+    // Set by a failed save (a callback), read by the loop.
+    let failed = null as { reason: unknown } | null;
     let released = false;
+    const quiet = () => undefined;
 
-    const store = (last = false) => {
-      const buffer = segment;
-      if (!buffer || !filled) return;
-      const bytes = buffer.subarray(0, filled);
-      hash.feed(buffer.subarray(fed, filled));
-      const state = hash.save();
-      if (written < filled) write(buffer, filled);
-      const stored = writes;
+    const dispatch = () => {
+      if (!batchBytes) return;
+      // Many tiny chunks (a body sent in small HTTP chunks) are gathered into one buffer: a list
+      // of thousands of buffers costs more to write and hash than a copy.
+      const chunks = batch.length > MAX_PIECE_CHUNKS ? [Buffer.concat(batch, batchBytes)] : batch;
+      const bytes = batchBytes;
+      batch = [];
+      batchBytes = 0;
       if (head.length < HEAD_BYTES) {
-        head = Buffer.concat([head, bytes.subarray(0, HEAD_BYTES - head.length)]);
+        const wanted = HEAD_BYTES - head.length;
+        head = Buffer.concat([
+          head,
+          Buffer.concat(chunks, Math.min(bytes, wanted)).subarray(0, wanted),
+        ]);
       }
+      const hashed = hash.update(chunks);
+      writes = writes.then((at) => appender.append(at, chunks));
+      const done = Promise.all([hashed, writes]);
+      // Awaited below (or the failure shows in a save); until then not unhandled.
+      done.catch(quiet);
+      pieces.push({ bytes, done });
+      piecesBytes += bytes;
+      unsaved += bytes;
+    };
+
+    const save = (last: boolean) => {
+      unsaved = 0;
+      const state = hash.save();
+      const stored = writes;
       const headText = head.toString('base64');
-      segment = null;
-      filled = fed = written = 0;
-      const link = chain.then(async () => {
-        // Both settle before the buffer can be reused: neither may still be reading it.
-        const [appended, saved] = await Promise.allSettled([stored, state]);
-        if (appended.status === 'rejected') throw appended.reason;
-        if (saved.status === 'rejected') throw saved.reason;
+      state.catch(quiet);
+      const link = saves.then(async () => {
+        const [appended, saved] = await Promise.all([stored, state]);
         // The last save of an unfinished upload lets go of it; a finished one stays locked while
         // it becomes a file.
-        const release = last && appended.value.size < row.length;
+        const release = last && appended.size < row.length;
         const kept = await saveUploadProgress(
           db,
           row.id,
           token,
           {
-            upload_offset: appended.value.size,
-            storage_state: appended.value.state,
-            hash_state: Buffer.from(saved.value).toString('base64'),
+            upload_offset: appended.size,
+            storage_state: appended.state,
+            hash_state: Buffer.from(saved).toString('base64'),
             head: headText,
             locked_until: Date.now() + deps.lockMs,
           },
@@ -238,62 +251,51 @@ export function createUploadsService(deps: {
         // The lock lapsed (this request stalled past lockMs) and someone else took over.
         if (!kept) throw busy();
         released = release;
-        partial = appended.value;
-        free.push(buffer);
+        partial = appended;
       });
-      // Awaited below; until then a failure must not count as unhandled.
-      state.catch(() => undefined);
-      link.catch(() => undefined);
-      chain = link;
-      storing.push(link);
-    };
-
-    const nextSegment = async (): Promise<Buffer> => {
-      while (!free.length && taken.length >= SEGMENTS_IN_FLIGHT) await storing.shift();
-      const reused = free.pop();
-      if (reused) return reused;
-      const fresh = segmentBuffer(SEGMENT_BYTES);
-      taken.push(fresh);
-      return fresh;
+      link.catch((reason: unknown) => (failed ??= { reason }));
+      saves = link;
+      savesPending.push(link);
     };
 
     let failure: unknown = null;
     try {
       for await (const chunk of body) {
+        if (failed) throw failed.reason;
         if (received + chunk.length > row.length) {
           throw new PayloadTooLargeError(row.length, 'The body goes past the Upload-Length.');
         }
         received += chunk.length;
-        for (let at = 0; at < chunk.length;) {
-          // A full segment is stored once more bytes come, so the body's last one is stored (and
-          // its save releases the lock) after the loop.
-          if (filled === SEGMENT_BYTES) store();
-          segment ??= await nextSegment();
-          const n = Math.min(chunk.length - at, SEGMENT_BYTES - filled);
-          chunk.copy(segment, filled, at, at + n);
-          filled += n;
-          at += n;
-          if (filled < SEGMENT_BYTES && filled - fed >= FEED_BYTES) {
-            hash.feed(segment.subarray(fed, filled));
-            fed = filled;
-          }
-          if (filled < SEGMENT_BYTES && filled - written >= pieceBytes) write(segment, filled);
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        // A piece ends at its size, or where a segment since the last save is complete.
+        if (batchBytes < pieceBytes && unsaved + batchBytes < SEGMENT_BYTES) continue;
+        dispatch();
+        if (unsaved >= SEGMENT_BYTES) save(false);
+        // The socket waits while the disk or the hash is behind, or the database (saves).
+        while (piecesBytes > MAX_BYTES_IN_FLIGHT) {
+          const oldest = pieces.shift()!;
+          piecesBytes -= oldest.bytes;
+          await oldest.done;
         }
+        while (savesPending.length > MAX_SAVES_IN_FLIGHT) await savesPending.shift();
       }
     } catch (err) {
       failure = err;
     }
-    // What arrived before a cut is kept; bytes past the length never are (a full segment before
-    // them holds none).
-    if (!(failure instanceof PayloadTooLargeError) || filled === SEGMENT_BYTES) store(true);
+    // What arrived before a cut is kept; bytes past the length never are (the pieces of a body
+    // that may pass it are saved as soon as written, and the rest dropped).
+    if (!(failure instanceof PayloadTooLargeError)) dispatch();
+    if (unsaved || !(failure instanceof PayloadTooLargeError)) save(true);
     try {
-      await chain;
+      await saves;
     } catch (err) {
       failure ??= err;
     }
-    // Pieces of a segment left unstored (a body past the length) may still be writing from it.
-    await writes.catch(() => undefined);
-    for (const buffer of taken) releaseSegmentBuffer(buffer);
+    // Pieces left unsaved (a save failed) may still be writing or hashing from their chunks.
+    await Promise.allSettled(pieces.map((p) => p.done));
+    await writes.catch(quiet);
+    await appender.close().catch(quiet);
     if (failure) throw failure;
     return { partial, head, released };
   }
@@ -451,10 +453,9 @@ export function createUploadsService(deps: {
       }
       return track(async () => {
         let released = false;
-        const hash = new ResumableSha256(
-          row.hash_state ? Buffer.from(row.hash_state, 'base64') : null,
-        );
+        let hash: UploadHash | null = null;
         try {
+          hash = openUploadHash(row.hash_state ? Buffer.from(row.hash_state, 'base64') : null);
           const received = await receive(row, token, hash, body, declared !== null);
           released = received.released;
           const { partial, head } = received;
@@ -463,7 +464,7 @@ export function createUploadsService(deps: {
           const fileId = await complete(viewer, after, partial, await hash.digest(), head);
           return { ...view(after), fileId };
         } finally {
-          hash.close();
+          hash?.close();
           if (!released) await unlockUploadSession(db, id, token).catch(() => undefined);
         }
       });
