@@ -1,12 +1,7 @@
 import type { Executor, RollupKind } from '../../db/database.js';
 import { DAY_MS, HOUR_MS } from './buckets.js';
-import {
-  daysCounts,
-  rankedTotals,
-  rawCounts,
-  tagHoursCounts,
-  type Ranked,
-} from './rollups.repository.js';
+import { daysCounts, rankedTotals, rawCounts, tagHoursCounts } from './rollups.repository.js';
+import type { Ranked } from './rollups.repository.js';
 import type { Counted } from './stats.repository.js';
 
 // The k files, users or tags with the most downloads in [from, to), exactly, without counting
@@ -18,9 +13,10 @@ import type { Counted } from './stats.repository.js';
 //
 // A candidate's range count is its day rows for the whole UTC days of the range, corrected by
 // the downloads of the partial days at either end (splitRange): raw for files and users (their
-// indexes lead with the id), and for tags the tag's hour rows plus raw partial hours. When the walk would read too many candidates (a
-// range whose leaders are not the all-time leaders, say a quiet year long ago), it gives up and
-// the caller counts the range directly, as exact and no slower than before the rollups.
+// indexes lead with the id), for tags their hour rows plus the partial hours raw. When the walk
+// would read too many candidates (a range whose leaders are not the all-time leaders, say a
+// quiet year long ago), it gives up and the caller counts the range directly, as exact and no
+// slower than before the rollups.
 
 /** Candidates counted per round: the first round covers a typical answer, later ones grow. */
 const FIRST_ROUND = 32;
