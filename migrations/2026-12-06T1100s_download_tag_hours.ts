@@ -87,20 +87,17 @@ async function sqliteTriggers(db: Db) {
 
 /** PostgreSQL: statement triggers with transition tables, one grouped upsert per statement. */
 async function pgTriggers(db: Db) {
-  const apply = (sign: 1 | -1, changed: string) => `
+  // `rows` names the download rows `d` and their tags' links `t`.
+  const upsert = (sign: 1 | -1, rows: string) => `
     insert into download_tag_hours (hour, tag_id, downloads)
-      select c.at - c.at % ${HOUR_MS}, ft.tag_id, ${sign} * count(*) from ${changed} c
-      join file_tags ft on ft.file_id = c.file_id
+      select d.at - d.at % ${HOUR_MS}, t.tag_id, ${sign} * count(*) from ${rows}
       group by 1, 2 order by 1, 2
       on conflict (hour, tag_id) do update
         set downloads = download_tag_hours.downloads + excluded.downloads;`;
-  const link = (sign: 1 | -1, links: string) => `
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % ${HOUR_MS}, l.tag_id, ${sign} * count(*) from ${links} l
-      join downloads d on d.file_id = l.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads;`;
+  const apply = (sign: 1 | -1, changed: string) =>
+    upsert(sign, `${changed} d join file_tags t on t.file_id = d.file_id`);
+  const link = (sign: 1 | -1, links: string) =>
+    upsert(sign, `${links} t join downloads d on d.file_id = t.file_id`);
   for (const [name, event, table, body] of [
     ['insert', 'insert', 'new table as inserted', apply(1, 'inserted')],
     ['delete', 'delete', 'old table as removed', apply(-1, 'removed')],
