@@ -3,7 +3,8 @@ import type { Executor, RollupKind } from '../../db/database.js';
 
 // The SQL that reads the download rollups (migration 2026-12-03T0210_download_rollups):
 // download_totals, every file's, user's and tag's downloads of all time, and download_days, the
-// same per UTC day. The top lists read them through threshold-top.ts (STATS.md).
+// same per UTC day; and download_tag_hours (migration 2026-12-06T1100s_download_tag_hours), every
+// tag's per UTC hour. The top lists read them through threshold-top.ts (STATS.md).
 
 export interface Ranked {
   id: number;
@@ -90,5 +91,22 @@ export async function rawCounts(
           .where(`d.${kind}_id`, 'is not', null)
           .groupBy(`d.${kind}_id`)
           .execute();
+  return new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
+}
+
+/**
+ * Downloads of every tag over the whole UTC hours [fromHour, toHour), from download_tag_hours:
+ * one range of its (hour, tag_id) key. Raw SQL: the table is read here only, so it stays out of
+ * the app's Database type.
+ */
+export async function tagHoursCounts(
+  db: Executor,
+  fromHour: number,
+  toHour: number,
+): Promise<Map<number, number>> {
+  if (fromHour >= toHour) return new Map();
+  const { rows } = await sql<{ id: number; n: number }>`
+    select tag_id as id, sum(downloads) as n from download_tag_hours
+    where hour >= ${fromHour} and hour < ${toHour} group by tag_id`.execute(db);
   return new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
 }

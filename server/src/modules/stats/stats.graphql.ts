@@ -49,61 +49,55 @@ export const DownloadStatsRef = builder.objectRef<DownloadStats>('DownloadStats'
   description:
     'Downloads in [from, to) matching the filters of `downloadStats`, HIDDEN files included. ' +
     'A download is a GET of the download route starting at byte 0.',
-  fields: (t) => ({
-    total: t.int({
-      description: 'All downloads in the range (the sum of `series`).',
-      resolve: (s) => s.total(),
-    }),
-    uniqueUsers: t.int({
-      description: 'Distinct signed-in users who downloaded in the range.',
-      resolve: (s) => s.uniqueUsers(),
-    }),
-    viaLinks: t.int({
-      description: 'Downloads in the range made through share links (part of `total`).',
-      resolve: (s) => s.viaLinks(),
-    }),
-    series: t.field({
-      type: [StatsPoint],
-      description:
-        'One point per interval from the one holding `from` to the one holding the last instant ' +
-        'before `to`, oldest first, zeros included; at most 1,000 points (more is ' +
-        'BAD_USER_INPUT).',
-      resolve: (s) => s.series(),
-    }),
-    topFiles: t.field({
-      type: [FileCount],
-      description: `The files downloaded most in the range, most first (deleted files left out); limit 1–${MAX_TOP_FILES}.`,
-      args: {
-        limit: t.arg.int({
-          defaultValue: 10,
-          description: `How many, 1 to ${MAX_TOP} (else BAD_USER_INPUT).`,
-        }),
-      },
-      resolve: (s, args) => s.topFiles(args.limit ?? 10),
-    }),
-    topUsers: t.field({
-      type: [UserCount],
-      description: `The users who downloaded most in the range, most first (anonymous downloads left out); limit 1–${MAX_TOP}.`,
-      args: {
-        limit: t.arg.int({
-          defaultValue: 10,
-          description: `How many, 1 to ${MAX_TOP} (else BAD_USER_INPUT).`,
-        }),
-      },
-      resolve: (s, args) => s.topUsers(args.limit ?? 10),
-    }),
-    topTags: t.field({
-      type: [TagCount],
-      description: `The tags whose files were downloaded most in the range (a download counts for each tag its file carries now), most first; limit 1–${MAX_TOP}.`,
-      args: {
-        limit: t.arg.int({
-          defaultValue: 10,
-          description: `How many, 1 to ${MAX_TOP} (else BAD_USER_INPUT).`,
-        }),
-      },
-      resolve: (s, args) => s.topTags(args.limit ?? 10),
-    }),
-  }),
+  fields: (t) => {
+    // The three top lists take the same argument.
+    const limit = () => ({
+      limit: t.arg.int({
+        defaultValue: 10,
+        description: `How many, 1 to ${MAX_TOP} (else BAD_USER_INPUT).`,
+      }),
+    });
+    return {
+      total: t.int({
+        description: 'All downloads in the range (the sum of `series`).',
+        resolve: (s) => s.total(),
+      }),
+      uniqueUsers: t.int({
+        description: 'Distinct signed-in users who downloaded in the range.',
+        resolve: (s) => s.uniqueUsers(),
+      }),
+      viaLinks: t.int({
+        description: 'Downloads in the range made through share links (part of `total`).',
+        resolve: (s) => s.viaLinks(),
+      }),
+      series: t.field({
+        type: [StatsPoint],
+        description:
+          'One point per interval from the one holding `from` to the one holding the last instant ' +
+          'before `to`, oldest first, zeros included; at most 1,000 points (more is ' +
+          'BAD_USER_INPUT).',
+        resolve: (s) => s.series(),
+      }),
+      topFiles: t.field({
+        type: [FileCount],
+        description: `The files downloaded most in the range, most first (deleted files left out); limit 1–${MAX_TOP_FILES}.`,
+        args: limit(),
+        resolve: (s, args) => s.topFiles(args.limit ?? 10),
+      }),
+      topUsers: t.field({
+        type: [UserCount],
+        description: `The users who downloaded most in the range, most first (anonymous downloads left out); limit 1–${MAX_TOP}.`,
+        args: limit(),
+        resolve: (s, args) => s.topUsers(args.limit ?? 10),
+      }),
+      topTags: t.field({
+        type: [TagCount],
+        description: `The tags whose files were downloaded most in the range (a download counts for each tag its file carries now), most first; limit 1–${MAX_TOP}.`,
+        args: limit(),
+        resolve: (s, args) => s.topTags(args.limit ?? 10),
+      }),
+    };
+  },
 });
 
 builder.queryField('downloadStats', (t) =>

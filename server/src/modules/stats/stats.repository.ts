@@ -54,13 +54,8 @@ function filteredDownloads(db: Executor, f: StatsFilter) {
   if (f.userId != null) q = q.where('d.user_id', '=', f.userId);
   if (f.tagId != null) {
     const tagId = f.tagId;
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('file_tags as ft')
-          .select(sql.lit(1).as('one'))
-          .whereRef('ft.file_id', '=', 'd.file_id')
-          .where('ft.tag_id', '=', tagId),
-      ),
+    q = q.where('d.file_id', 'in', (eb) =>
+      eb.selectFrom('file_tags as ft').select('ft.file_id').where('ft.tag_id', '=', tagId),
     );
   }
   return q;

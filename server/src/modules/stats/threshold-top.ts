@@ -1,6 +1,7 @@
 import type { Executor, RollupKind } from '../../db/database.js';
-import { DAY_MS } from './buckets.js';
-import { daysCounts, rankedTotals, rawCounts, type Ranked } from './rollups.repository.js';
+import { DAY_MS, HOUR_MS } from './buckets.js';
+import { daysCounts, rankedTotals, rawCounts, tagHoursCounts } from './rollups.repository.js';
+import type { Ranked } from './rollups.repository.js';
 import type { Counted } from './stats.repository.js';
 
 // The k files, users or tags with the most downloads in [from, to), exactly, without counting
@@ -11,9 +12,11 @@ import type { Counted } from './stats.repository.js';
 // power law: a year's top ten are found among the first few dozen of all time.
 //
 // A candidate's range count is its day rows for the whole UTC days of the range, corrected by
-// raw downloads at either end (splitRange). When the walk would read too many candidates (a
-// range whose leaders are not the all-time leaders, say a quiet year long ago), it gives up and
-// the caller counts the range directly, as exact and no slower than before the rollups.
+// the downloads of the partial days at either end (splitRange): raw for files and users (their
+// indexes lead with the id), for tags their hour rows plus the partial hours raw. When the walk
+// would read too many candidates (a range whose leaders are not the all-time leaders, say a
+// quiet year long ago), it gives up and the caller counts the range directly, as exact and no
+// slower than before the rollups.
 
 /** Candidates counted per round: the first round covers a typical answer, later ones grow. */
 const FIRST_ROUND = 32;
@@ -36,21 +39,20 @@ export async function thresholdTop(
   limit: number,
 ): Promise<Counted[] | null> {
   if (Math.ceil(from / DAY_MS) >= Math.floor(to / DAY_MS)) return null;
-  const { days, edges } = splitRange(from, to);
+  const { whole: days, edges } = splitRange(from, to, DAY_MS);
 
   // Tags' partial days are counted once for every tag (rawCounts says why).
   const countEdges = (ids: number[] | null) =>
-    Promise.all(edges.map((e) => rawCounts(db, kind, ids, e.from, e.to)));
+    Promise.all(
+      edges.map((e) => (ids ? rawCounts(db, kind, ids, e.from, e.to) : tagCounts(db, e))),
+    );
   const tagEdges = kind === 'tag' ? countEdges(null) : null;
   const countRange = async (ids: number[]) => {
     const [whole, parts] = await Promise.all([
       daysCounts(db, kind, ids, days.from, days.to),
       tagEdges ?? countEdges(ids),
     ]);
-    return ids.map((id) => ({
-      id,
-      count: edges.reduce((n, e, i) => n + e.sign * (parts[i]!.get(id) ?? 0), whole.get(id) ?? 0),
-    }));
+    return ids.map((id) => ({ id, count: signedSum(id, whole, edges, parts) }));
   };
 
   let best: Counted[] = [];
@@ -74,23 +76,53 @@ export async function thresholdTop(
   return null;
 }
 
+interface Interval {
+  from: number;
+  to: number;
+}
+type Edge = Interval & { sign: 1 | -1 };
+
+/** `whole`'s count of `id` plus or minus its count in each edge. */
+const signedSum = (
+  id: number,
+  whole: Map<number, number>,
+  edges: Edge[],
+  parts: Map<number, number>[],
+) => edges.reduce((n, e, i) => n + e.sign * (parts[i]!.get(id) ?? 0), whole.get(id) ?? 0);
+
 /**
- * [from, to) as whole UTC days plus or minus raw intervals of less than half a day each: a partial
- * day at either end is either counted raw, or its whole day row is taken and the part outside
- * the range counted raw and subtracted, whichever reads fewer downloads. A range ending now
- * subtracts nothing at its end (nothing was downloaded after now).
+ * Downloads of every tag in an interval of less than a day: its whole UTC hours from the tags'
+ * hour rows, the partial hours raw (each under half an hour, by the same split as the days).
  */
-function splitRange(from: number, to: number) {
-  const edges: { from: number; to: number; sign: 1 | -1 }[] = [];
-  let dayFrom = Math.ceil(from / DAY_MS) * DAY_MS;
-  let dayTo = Math.floor(to / DAY_MS) * DAY_MS;
-  if (dayFrom - from > DAY_MS / 2) {
-    dayFrom -= DAY_MS;
-    edges.push({ from: dayFrom, to: from, sign: -1 });
-  } else if (dayFrom > from) edges.push({ from, to: dayFrom, sign: 1 });
-  if (to - dayTo > DAY_MS / 2) {
-    edges.push({ from: to, to: dayTo + DAY_MS, sign: -1 });
-    dayTo += DAY_MS;
-  } else if (to > dayTo) edges.push({ from: dayTo, to, sign: 1 });
-  return { days: { from: dayFrom, to: dayTo }, edges };
+async function tagCounts(db: Executor, range: Interval): Promise<Map<number, number>> {
+  const { whole, edges } = splitRange(range.from, range.to, HOUR_MS);
+  const [hours, parts] = await Promise.all([
+    tagHoursCounts(db, whole.from, whole.to),
+    Promise.all(edges.map((e) => rawCounts(db, 'tag', null, e.from, e.to))),
+  ]);
+  const ids = new Set([...hours.keys(), ...parts.flatMap((p) => [...p.keys()])]);
+  return new Map([...ids].map((id) => [id, signedSum(id, hours, edges, parts)]));
+}
+
+/**
+ * [from, to) as whole units (UTC days or hours) plus or minus raw intervals of at most half a
+ * unit each: a partial unit at either end is either counted raw, or its whole unit is taken and
+ * the part outside the range counted raw and subtracted, whichever reads fewer downloads. A
+ * range ending now subtracts nothing at its end (nothing was downloaded after now). A range
+ * inside one unit comes out right too: its whole part is then empty or the one unit, and the
+ * edges make up the rest.
+ */
+function splitRange(from: number, to: number, unit: number): { whole: Interval; edges: Edge[] } {
+  const edges: Edge[] = [];
+  let wholeFrom = Math.ceil(from / unit) * unit;
+  let wholeTo = Math.floor(to / unit) * unit;
+  if (wholeFrom - from > unit / 2) {
+    wholeFrom -= unit;
+    edges.push({ from: wholeFrom, to: from, sign: -1 });
+  } else if (wholeFrom > from) edges.push({ from, to: wholeFrom, sign: 1 });
+  if (to - wholeTo > unit / 2) {
+    edges.push({ from: to, to: wholeTo + unit, sign: -1 });
+    wholeTo += unit;
+  } else if (to > wholeTo) edges.push({ from: wholeTo, to, sign: 1 });
+  return { whole: { from: wholeFrom, to: wholeTo }, edges };
 }
