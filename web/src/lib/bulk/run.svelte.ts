@@ -19,7 +19,7 @@ export class BulkRun {
 
   /** Runs `call` over `files` in batches; answers the ids acted on. */
   async run(files: NamedFile[], call: Parameters<typeof runInBatches>[1]): Promise<string[]> {
-    const names = new Map(files.map((f) => [f.id, f.name]));
+    const names: Record<string, string> = Object.fromEntries(files.map((f) => [f.id, f.name]));
     this.busy = true;
     this.failures = [];
     try {
@@ -29,7 +29,7 @@ export class BulkRun {
         (p) => (this.progress = p),
       );
       this.failures = outcome.failures.map((f) => ({
-        names: f.ids.map((id) => names.get(id) ?? `#${id}`),
+        names: f.ids.map((id) => names[id] ?? `#${id}`),
         message: f.message,
       }));
       return outcome.done;
