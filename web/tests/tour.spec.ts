@@ -57,7 +57,7 @@ async function walk(
 
 test('no page is wider than a phone', async ({ browser, api, cabinet }) => {
   test.setTimeout(300_000);
-  const seeded = await seed(api, cabinet);
+  const seeded = await seed(api, cabinet, browser);
   await walk(browser, cabinet.url, seeded, 390, 'light', async (page, stop) => {
     await noHorizontalOverflow(page, stop.name);
     await stop.onPhone?.(page);
@@ -73,7 +73,7 @@ test('screenshots of every page, both themes, desktop and phone', async ({
 }) => {
   test.skip(!process.env.CABINET_SCREENS, 'set CABINET_SCREENS=1 to take the review screenshots');
   test.setTimeout(1_200_000);
-  const seeded = await seed(api, cabinet);
+  const seeded = await seed(api, cabinet, browser);
   for (const width of [1280, 390]) {
     for (const theme of ['light', 'dark'] as const) {
       await walk(browser, cabinet.url, seeded, width, theme, async (page, stop) => {
