@@ -41,3 +41,7 @@ export function ownListQuery<T>(
     }),
   );
 }
+
+/** How the NAME orders sort (db/sort-key.ts), for their descriptions. */
+export const NAME_ORDER =
+  'By name, A to Z, as people read names: ignoring case and accents, numbers by value';

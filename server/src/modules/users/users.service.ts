@@ -110,3 +110,5 @@ export function createUsersService(
     },
   };
 }
+
+export type UsersService = ReturnType<typeof createUsersService>;
