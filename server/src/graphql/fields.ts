@@ -1,6 +1,7 @@
 import type { ArgBuilder, ObjectRef } from '@pothos/core';
 import { builder, type Types } from './builder.js';
 import type { Context } from './context.js';
+import { parseIdOrNotFound } from './ids.js';
 
 // The field shapes that recur across the domains' *.graphql.ts files, written once.
 
@@ -21,6 +22,15 @@ export const instantOrNull = (description: string) =>
 export const idArg = (arg: ArgBuilder<Types>, description: string) => ({
   id: arg.id({ required: true, description }),
 });
+
+/**
+ * The resolver of a field acting on one thing by its `id` argument (`idArg`): a malformed id is
+ * NOT_FOUND, as an unknown one.
+ */
+export const byId =
+  <Args extends { id: string | number }, R>(act: (id: number, ctx: Context, args: Args) => R) =>
+  (_root: unknown, args: Args, ctx: Context): R =>
+    act(parseIdOrNotFound(args.id), ctx, args);
 
 /**
  * A session-only query of the signed-in user's own things (sessions, API tokens, passkeys): a

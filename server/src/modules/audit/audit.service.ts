@@ -102,11 +102,12 @@ export const userTarget = (user: AccountHolder) => ({
   label: user.email,
 });
 
-/** Actor and target of an event a user caused on their own account (sign-in, factors, sessions). */
-export const ownAccount = (user: AccountHolder, address: string | null) => ({
-  actor: { user, address },
-  target: userTarget(user),
-});
+/** An event a user caused on their own account (sign-in, factors, sessions). */
+export const ownAccount = (
+  user: AccountHolder,
+  address: string | null,
+  action: AuditAction,
+): AuditEventInput => ({ actor: { user, address }, action, target: userTarget(user) });
 
 const DAY_MS = 86_400_000;
 

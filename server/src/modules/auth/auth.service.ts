@@ -225,7 +225,7 @@ export function createAuthService(
       if (!/^[0-9a-f]{64}$/.test(sessionId) || !(await sessions.revoke(user.id, sessionId))) {
         throw new NotFoundError('No such session.');
       }
-      await audit.record(db, { ...ownAccount(user, address), action: 'auth.session_revoked' });
+      await audit.record(db, ownAccount(user, address, 'auth.session_revoked'));
     },
 
     /**
@@ -256,10 +256,7 @@ export function createAuthService(
       await db.transaction().execute(async (trx) => {
         await setPasswordHash(trx, user.id, hash);
         await deleteUserPasswordResets(trx, user.id);
-        await audit.record(trx, {
-          ...ownAccount(user, client.address),
-          action: 'auth.password_changed',
-        });
+        await audit.record(trx, ownAccount(user, client.address, 'auth.password_changed'));
       });
       await sessions.invalidateOthers(user.id, currentSessionId);
     },
@@ -332,8 +329,7 @@ export function createAuthService(
         if (id !== undefined) {
           await setPasswordHash(trx, id, hash);
           await audit.record(trx, {
-            ...ownAccount(user, client.address),
-            action: 'auth.password_reset',
+            ...ownAccount(user, client.address, 'auth.password_reset'),
             details: { link: 'used' },
           });
         }
@@ -385,10 +381,7 @@ export function createAuthService(
           codes.map(hashRecoveryCode),
         ).then(async (confirmed) => {
           if (confirmed) {
-            await audit.record(trx, {
-              ...ownAccount(user, client.address),
-              action: 'auth.totp_enabled',
-            });
+            await audit.record(trx, ownAccount(user, client.address, 'auth.totp_enabled'));
           }
           return confirmed;
         }),
@@ -406,10 +399,7 @@ export function createAuthService(
       await limits.succeededSignIn(user.email);
       await db.transaction().execute(async (trx) => {
         await clearTotp(trx, user.id);
-        await audit.record(trx, {
-          ...ownAccount(user, client.address),
-          action: 'auth.totp_disabled',
-        });
+        await audit.record(trx, ownAccount(user, client.address, 'auth.totp_disabled'));
       });
     },
 
@@ -440,10 +430,10 @@ export function createAuthService(
           ))
         )
           return false;
-        await audit.record(trx, {
-          ...ownAccount(user, client.address),
-          action: 'auth.recovery_codes_regenerated',
-        });
+        await audit.record(
+          trx,
+          ownAccount(user, client.address, 'auth.recovery_codes_regenerated'),
+        );
         return true;
       });
       if (!replaced) throw new ConflictError('Two-factor sign-in was turned off meanwhile.');

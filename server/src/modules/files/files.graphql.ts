@@ -11,7 +11,7 @@ import {
   pageArgs,
   type Connection,
 } from '../../graphql/connection.js';
-import { idArg, instant, instantOrNull, NAME_ORDER, SESSION } from '../../graphql/fields.js';
+import { byId, idArg, instant, instantOrNull, NAME_ORDER, SESSION } from '../../graphql/fields.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -299,8 +299,9 @@ builder.mutationFields((t) => ({
         description: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
       }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args, actorOf(ctx)),
+    resolve: byId((id, ctx, args) =>
+      ctx.services.files.update(ctx.viewer!, id, args, actorOf(ctx)),
+    ),
   }),
   deleteFile: t.boolean({
     description:
@@ -311,8 +312,7 @@ builder.mutationFields((t) => ({
       'Purged after TRASH_DAYS; with TRASH_DAYS 0 it is deleted for good at once.',
     authScopes: SESSION,
     args: idArg(t.arg, 'The file to delete.'),
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+    resolve: byId((id, ctx) => ctx.services.files.delete(ctx.viewer!, id, actorOf(ctx))),
   }),
   restoreFile: t.field({
     type: FileRef,
@@ -322,8 +322,7 @@ builder.mutationFields((t) => ({
       'file not in the trash (or purged meanwhile), FORBIDDEN for anyone else.',
     authScopes: SESSION,
     args: idArg(t.arg, 'The trashed file.'),
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.restore(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+    resolve: byId((id, ctx) => ctx.services.files.restore(ctx.viewer!, id, actorOf(ctx))),
   }),
   purgeFile: t.boolean({
     description:
@@ -332,7 +331,6 @@ builder.mutationFields((t) => ({
       'uploader or an admin, with a session; NOT_FOUND for a file not in the trash.',
     authScopes: SESSION,
     args: idArg(t.arg, 'The trashed file.'),
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.purge(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+    resolve: byId((id, ctx) => ctx.services.files.purge(ctx.viewer!, id, actorOf(ctx))),
   }),
 }));

@@ -121,8 +121,7 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
         created_at: now,
       });
       await audit.record(trx, {
-        ...ownAccount(user, address),
-        action: 'auth.oidc_login',
+        ...ownAccount(user, address, 'auth.oidc_login'),
         details: { account: existing ? 'linked' : 'created', issuer, subject: claims.sub },
       });
       return user;

@@ -153,8 +153,7 @@ export function createPasskeysService(
       await db.transaction().execute(async (trx) => {
         await insertPasskey(trx, row);
         await audit.record(trx, {
-          ...ownAccount(user, address),
-          action: 'auth.passkey_added',
+          ...ownAccount(user, address, 'auth.passkey_added'),
           details: { passkey: label },
         });
       });
@@ -250,7 +249,7 @@ export function createPasskeysService(
         if (!isCredentialId(id) || !(await deletePasskey(trx, user.id, id))) {
           throw new NotFoundError('No such passkey.');
         }
-        await audit.record(trx, { ...ownAccount(user, address), action: 'auth.passkey_deleted' });
+        await audit.record(trx, ownAccount(user, address, 'auth.passkey_deleted'));
       });
     },
   };

@@ -1,8 +1,8 @@
 import type { FileRow, ShareLinkRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
-import { idArg, instant, instantOrNull } from '../../graphql/fields.js';
-import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
+import { byId, idArg, instant, instantOrNull } from '../../graphql/fields.js';
+import { parseId } from '../../graphql/ids.js';
 import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
@@ -292,7 +292,6 @@ builder.mutationFields((t) => ({
       'for a link the caller may not manage. Revoking twice is fine.',
     authScopes: { tokenScope: 'SHARE' },
     args: idArg(t.arg, 'The link’s `id`.'),
-    resolve: (_root, args, ctx) =>
-      ctx.services.shares.revoke(ctx.viewer!, parseIdOrNotFound(args.id), signedInActor(ctx)),
+    resolve: byId((id, ctx) => ctx.services.shares.revoke(ctx.viewer!, id, signedInActor(ctx))),
   }),
 }));

@@ -4,9 +4,8 @@ import type { TagRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, idArg, NAME_ORDER } from '../../graphql/fields.js';
+import { ADMIN_SESSION, byId, idArg, NAME_ORDER } from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
-import { parseIdOrNotFound } from '../../graphql/ids.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
 
 const seesHidden = (ctx: Context) => seesHiddenFiles(ctx.viewer);
@@ -130,8 +129,7 @@ builder.mutationFields((t) => ({
         description: 'The new name: 1 to 40 characters after trimming, no control characters.',
       }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.services.tags.rename(actorOf(ctx), parseIdOrNotFound(args.id), args.name),
+    resolve: byId((id, ctx, args) => ctx.services.tags.rename(actorOf(ctx), id, args.name)),
   }),
   deleteTag: t.boolean({
     description:
@@ -139,7 +137,6 @@ builder.mutationFields((t) => ({
       'NOT_FOUND for an unknown tag.',
     authScopes: ADMIN_SESSION,
     args: idArg(t.arg, 'The tag to delete.'),
-    resolve: (_root, args, ctx) =>
-      ctx.services.tags.delete(actorOf(ctx), parseIdOrNotFound(args.id)),
+    resolve: byId((id, ctx) => ctx.services.tags.delete(actorOf(ctx), id)),
   }),
 }));

@@ -1,7 +1,13 @@
 import { signedInActor } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { idArg, instant, instantOrNull, ownListQuery, SESSION } from '../../graphql/fields.js';
-import { parseIdOrNotFound } from '../../graphql/ids.js';
+import {
+  byId,
+  idArg,
+  instant,
+  instantOrNull,
+  ownListQuery,
+  SESSION,
+} from '../../graphql/fields.js';
 import type { ApiScope } from './scopes.js';
 import type { ApiToken } from './tokens.service.js';
 
@@ -115,7 +121,6 @@ builder.mutationFields((t) => ({
       'session. NOT_FOUND for a token that is not the caller’s or does not exist.',
     authScopes: SESSION,
     args: idArg(t.arg, 'The token’s `id`.'),
-    resolve: (_root, args, ctx) =>
-      ctx.services.tokens.revoke(signedInActor(ctx), parseIdOrNotFound(args.id)),
+    resolve: byId((id, ctx) => ctx.services.tokens.revoke(signedInActor(ctx), id)),
   }),
 }));

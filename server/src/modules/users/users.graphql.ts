@@ -2,7 +2,7 @@ import { parseSearchText } from '../../graphql/search-text.js';
 import type { UserRow } from '../../db/database.js';
 import { builder, type Types } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, idArg, instant, instantOrNull, NAME_ORDER } from '../../graphql/fields.js';
+import { ADMIN_SESSION, idArg, instant, NAME_ORDER } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { actorOf, type Actor } from '../audit/audit.service.js';
 import type { UsersService } from './users.service.js';
