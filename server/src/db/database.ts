@@ -12,6 +12,12 @@ import type {
 
 type Id = Generated<number>;
 
+/** A column with a database default: optional on insert (Kysely's Generated covers defaults). */
+type Defaulted<T> = Generated<T>;
+
+/** A column only the database writes (triggers, generated columns): read, never written. */
+type DbWritten<T> = ColumnType<T, never, never>;
+
 export interface UsersTable {
   id: Id;
   email: string;
@@ -20,24 +26,24 @@ export interface UsersTable {
   name_sort: string;
   password_hash: string;
   role: 'USER' | 'ADMIN';
-  banned: ColumnType<number, number | undefined, number>;
+  banned: Defaulted<number>;
   created_at: number;
   last_active_at: number | null;
   /** Kept by triggers (migration 2026-12-03T0220_upload_counts): the user's files, ACTIVE and HIDDEN. */
-  upload_count: ColumnType<number, number | undefined, number>;
+  upload_count: Defaulted<number>;
   /** Kept by the same triggers: how many of those files are HIDDEN. */
-  uploads_hidden: ColumnType<number, never, never>;
-  download_count: ColumnType<number, number | undefined, number>;
+  uploads_hidden: DbWritten<number>;
+  download_count: Defaulted<number>;
   /** The user's own quota in bytes; null: DEFAULT_QUOTA_BYTES. */
-  quota_bytes: ColumnType<number | null, number | null | undefined, number | null>;
+  quota_bytes: Defaulted<number | null>;
   /** Kept by triggers (migration 2026-12-04T0300b_trash_quotas): sizes of the user's files, trash included. */
-  used_bytes: ColumnType<number, never, never>;
+  used_bytes: DbWritten<number>;
   /** Base32 TOTP secret once two-factor is confirmed (migration 2026-12-04T0400_2_totp). */
-  totp_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  totp_secret: Defaulted<string | null>;
   /** A secret handed out by startTotpSetup, not yet confirmed by a code. */
-  totp_pending: ColumnType<string | null, string | null | undefined, string | null>;
+  totp_pending: Defaulted<string | null>;
   /** The time step of the last accepted code: a code is never accepted twice. */
-  totp_last_step: ColumnType<number | null, number | null | undefined, number | null>;
+  totp_last_step: Defaulted<number | null>;
 }
 
 /** A passkey (WebAuthn credential) of a user (migration 2026-12-04T0400_3_passkeys). */
@@ -76,11 +82,11 @@ export interface SessionsTable {
   expires_at: number;
   created_at: number;
   /** The User-Agent header the session was started with (migration 2026-12-04T0400_1). */
-  user_agent: ColumnType<string | null, string | null | undefined, string | null>;
+  user_agent: Defaulted<string | null>;
   /** The client address the session was started from. */
-  address: ColumnType<string | null, string | null | undefined, string | null>;
+  address: Defaulted<string | null>;
   /** Written at most once a minute while the session is used. */
-  last_active_at: ColumnType<number | null, number | null | undefined, number | null>;
+  last_active_at: Defaulted<number | null>;
 }
 
 /** An admin-made one-time password-reset link; only its token's SHA-256 is kept. */
@@ -122,11 +128,11 @@ export interface FilesTable {
   size: number;
   mime_type: string;
   sha256: string;
-  status: ColumnType<FileStatus, FileStatus | undefined, FileStatus>;
+  status: Defaulted<FileStatus>;
   uploaded_by: number | null;
   created_at: number;
   updated_at: number;
-  download_count: ColumnType<number, number | undefined, number>;
+  download_count: Defaulted<number>;
   last_downloaded_at: number | null;
 }
 
@@ -139,18 +145,18 @@ export interface TagsTable {
   created_at: number;
   // Kept by triggers (migration 2026-11-25T1100_search): files carrying the tag, by status, and
   // the sum of those files' download counts.
-  files_active: ColumnType<number, never, never>;
-  files_hidden: ColumnType<number, never, never>;
-  downloads_active: ColumnType<number, never, never>;
-  downloads_hidden: ColumnType<number, never, never>;
+  files_active: DbWritten<number>;
+  files_hidden: DbWritten<number>;
+  downloads_active: DbWritten<number>;
+  downloads_hidden: DbWritten<number>;
   /** Bumped by triggers when the tag's set of ACTIVE or HIDDEN files changes (search/postings.ts). */
-  links_version: ColumnType<number, never, never>;
+  links_version: DbWritten<number>;
 }
 
 /** Files per status, kept by triggers. */
 export interface FileTotalsTable {
   status: FileStatus;
-  files: ColumnType<number, never, never>;
+  files: DbWritten<number>;
 }
 
 /** Downloads per UTC hour (epoch ms of the hour's start), kept by triggers. */
@@ -192,7 +198,7 @@ export interface FileTagsTable {
   file_id: number;
   tag_id: number;
   /** 1 while the file is ACTIVE; kept by triggers (migration 2026-11-25T1200_tag_links_active). */
-  active: ColumnType<number, never, never>;
+  active: DbWritten<number>;
 }
 
 export interface DownloadsTable {
@@ -202,9 +208,9 @@ export interface DownloadsTable {
   user_id: number | null;
   at: number;
   /** The share link a download came through (its user_id is null); null for signed-in ones. */
-  share_link_id: ColumnType<number | null, number | null | undefined, number | null>;
+  share_link_id: Defaulted<number | null>;
   /** While the file is in the trash: its id (file_id is null then), so a restore relinks it. */
-  trashed_file_id: ColumnType<number | null, number | null | undefined, number | null>;
+  trashed_file_id: Defaulted<number | null>;
 }
 
 /** A share link (migration 2026-12-04T0100_share_links, modules/shares). */
@@ -220,7 +226,7 @@ export interface ShareLinksTable {
   expires_at: number | null;
   password_hash: string | null;
   max_downloads: number | null;
-  download_count: ColumnType<number, number | undefined, number>;
+  download_count: Defaulted<number>;
   last_used_at: number | null;
   revoked_at: number | null;
   note: string | null;
@@ -255,9 +261,9 @@ export interface BlobIntentsTable {
  * triggers only (migration 2026-12-03T0200_search_name_changes; search/short-names.ts reads it).
  */
 export interface FileNameChangesTable {
-  seq: ColumnType<number, never, never>;
-  file_id: ColumnType<number, never, never>;
-  at: ColumnType<number, never, never>;
+  seq: DbWritten<number>;
+  file_id: DbWritten<number>;
+  at: DbWritten<number>;
 }
 
 /** A resumable upload (migration 2026-12-03T0240_upload_sessions, modules/uploads). */
@@ -301,7 +307,7 @@ export interface AuditEventsTable {
    * The action's part before the dot (`user`), computed by the database from `action`
    * (migration 2026-12-05T0100d_audit_family): never written.
    */
-  family: ColumnType<string, never, never>;
+  family: DbWritten<string>;
   target_type: string | null;
   target_id: string | null;
   /** What the target was called at that moment (a user's email, a file's or tag's name). */

@@ -33,6 +33,11 @@ builder.globalConnectionField('totalCount', (t) => t.int({ resolve: (c) => c.tot
 export const connectionRef = <T>(node: ObjectRef<Types, T>, name: string) =>
   builder.connectionObject({ type: node, name: `${name}Connection` }, { name: `${name}Edge` });
 
+/** What a description says of a field paged with `pageArgs`. */
+export const PAGED =
+  'Paged: `first` (default 20, at most 100, else BAD_USER_INPUT), `after` (a cursor from ' +
+  '`pageInfo.endCursor`) or `offset` (rows to skip).';
+
 /** The standard paging arguments: `args: { ...pageArgs(t.arg), … }`. */
 export const pageArgs = (arg: ArgBuilder<Types>) => ({
   first: arg.int(),

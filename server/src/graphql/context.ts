@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Client } from '../modules/auth/auth.service.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import type { Services } from '../services.js';
 
@@ -18,6 +19,12 @@ export interface Context {
   /** Adds a Set-Cookie header to the response (sign-in and sign-out). */
   setCookie(cookie: string): void;
 }
+
+/** The client of a request, as the sessions it starts and the sign-in limits record it. */
+export const clientOf = (ctx: Context): Client => ({
+  address: ctx.clientAddress,
+  userAgent: ctx.userAgent,
+});
 
 /** What the HTTP layer hands to Yoga for each request. */
 export interface ServerContext {

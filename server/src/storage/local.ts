@@ -5,14 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
 import { randomBytes } from 'node:crypto';
-import {
-  assertBlobKey,
-  assertDerivedKey,
-  assertTempKey,
-  isBlobKey,
-  isTempKey,
-  newTempKey,
-} from './keys.js';
+import * as keys from './keys.js';
 import { HashMeter } from '../streams/hash-meter.js';
 import { RecyclingFileStream } from '../streams/recycling-read.js';
 import type * as driver from './storage.js';
@@ -48,18 +41,18 @@ export class LocalStorage implements driver.StorageDriver {
   }
 
   #blobPath(sha256: string): string {
-    assertBlobKey(sha256);
+    keys.assertBlobKey(sha256);
     return path.join(this.#blobs, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
   }
 
   #tempPath(tempKey: string): string {
-    assertTempKey(tempKey);
+    keys.assertTempKey(tempKey);
     return path.join(this.#tmp, `${tempKey}.part`);
   }
 
   async putTemp(body: Readable, options: driver.PutOptions): Promise<driver.TempObject> {
     await this.#ensureDirs();
-    const tempKey = newTempKey(this.#instance);
+    const tempKey = keys.newTempKey(this.#instance);
     const file = this.#tempPath(tempKey);
     const meter = new HashMeter(options.maxBytes);
     try {
@@ -88,7 +81,7 @@ export class LocalStorage implements driver.StorageDriver {
   // A partial object lives beside the temp objects as `<tempKey>.upload`: `listTemp` skips it (it
   // may outlive the instance its key names), and `completePartial` renames it to the temp name.
   #partialPath(tempKey: string): string {
-    assertTempKey(tempKey);
+    keys.assertTempKey(tempKey);
     return path.join(this.#tmp, `${tempKey}.upload`);
   }
 
@@ -97,7 +90,7 @@ export class LocalStorage implements driver.StorageDriver {
 
   async createPartial(): Promise<driver.PartialObject> {
     await this.#ensureDirs();
-    const tempKey = newTempKey(this.#instance);
+    const tempKey = keys.newTempKey(this.#instance);
     await (await fs.open(this.#partialPath(tempKey), 'wx')).close();
     return { tempKey, size: 0, state: '{}' };
   }
@@ -195,7 +188,7 @@ export class LocalStorage implements driver.StorageDriver {
 
   // Derived objects under `<root>/derived/ab/<key>`, fanned out by the blob's first byte.
   #derivedPath(key: string): string {
-    assertDerivedKey(key);
+    keys.assertDerivedKey(key);
     return path.join(this.#derived, key.slice(0, 2), key);
   }
 
@@ -222,7 +215,7 @@ export class LocalStorage implements driver.StorageDriver {
   }
 
   async deleteDerived(sha256: string): Promise<void> {
-    assertBlobKey(sha256);
+    keys.assertBlobKey(sha256);
     const dir = path.join(this.#derived, sha256.slice(0, 2));
     for (const name of await listDir(dir)) {
       if (name.startsWith(`${sha256}-`) || name.startsWith(`.${sha256}-`)) {
@@ -236,7 +229,7 @@ export class LocalStorage implements driver.StorageDriver {
     const dir = await fs.opendir(this.#tmp);
     for await (const entry of dir) {
       const key = entry.name.endsWith('.part') ? entry.name.slice(0, -'.part'.length) : '';
-      if (!entry.isFile() || !isTempKey(key)) continue;
+      if (!entry.isFile() || !keys.isTempKey(key)) continue;
       // Gone in between (committed or discarded): not a temp object any more.
       const stat = await fs.stat(path.join(this.#tmp, entry.name)).catch(() => null);
       if (stat) yield { tempKey: key, modifiedAt: stat.mtimeMs };
@@ -250,7 +243,7 @@ export class LocalStorage implements driver.StorageDriver {
       for (const b of await listDir(path.join(this.#blobs, a))) {
         const leaf = path.join(this.#blobs, a, b);
         for (const name of await listDir(leaf)) {
-          if (!isBlobKey(name) || name.slice(0, 2) !== a || name.slice(2, 4) !== b) continue;
+          if (!keys.isBlobKey(name) || name.slice(0, 2) !== a || name.slice(2, 4) !== b) continue;
           const stat = await fs.stat(path.join(leaf, name)).catch(() => null);
           if (stat?.isFile()) yield { sha256: name, size: stat.size };
         }

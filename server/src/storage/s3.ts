@@ -18,14 +18,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../errors.js';
-import {
-  assertBlobKey,
-  assertDerivedKey,
-  assertTempKey,
-  isBlobKey,
-  isTempKey,
-  newTempKey,
-} from './keys.js';
+import * as keys from './keys.js';
 import { HashMeter } from '../streams/hash-meter.js';
 import type * as driver from './storage.js';
 
@@ -106,17 +99,17 @@ export class S3Storage implements driver.StorageDriver {
   }
 
   #tempObject(tempKey: string): string {
-    assertTempKey(tempKey);
+    keys.assertTempKey(tempKey);
     return TEMP_PREFIX + tempKey;
   }
 
   #blobObject(sha256: string): string {
-    assertBlobKey(sha256);
+    keys.assertBlobKey(sha256);
     return BLOB_PREFIX + sha256;
   }
 
   async putTemp(body: Readable, options: driver.PutOptions): Promise<driver.TempObject> {
-    const tempKey = newTempKey(this.#instance);
+    const tempKey = keys.newTempKey(this.#instance);
     const meter = new HashMeter(options.maxBytes, PART_SIZE);
     const out = new PassThrough({ highWaterMark: PART_SIZE });
     const upload = new Upload({
@@ -160,7 +153,7 @@ export class S3Storage implements driver.StorageDriver {
   // up to the kept offset (less the tail), and part numbers follow the kept list, so an append
   // retried after a failure or a crash sends the same part number again and replaces it.
   async createPartial(): Promise<driver.PartialObject> {
-    const tempKey = newTempKey(this.#instance);
+    const tempKey = keys.newTempKey(this.#instance);
     const res = await this.#client.send(
       new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: this.#tempObject(tempKey) }),
     );
@@ -279,7 +272,7 @@ export class S3Storage implements driver.StorageDriver {
   }
 
   #derivedObject(key: string): string {
-    assertDerivedKey(key);
+    keys.assertDerivedKey(key);
     return DERIVED_PREFIX + key;
   }
 
@@ -304,7 +297,7 @@ export class S3Storage implements driver.StorageDriver {
   }
 
   async deleteDerived(sha256: string): Promise<void> {
-    assertBlobKey(sha256);
+    keys.assertBlobKey(sha256);
     for await (const object of this.#list(`${DERIVED_PREFIX}${sha256}-`)) {
       if (object.Key) {
         await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: object.Key }));
@@ -315,7 +308,7 @@ export class S3Storage implements driver.StorageDriver {
   async *listTemp(): AsyncIterable<driver.TempListing> {
     for await (const object of this.#list(TEMP_PREFIX)) {
       const key = object.Key?.slice(TEMP_PREFIX.length) ?? '';
-      if (!isTempKey(key)) continue;
+      if (!keys.isTempKey(key)) continue;
       yield { tempKey: key, modifiedAt: object.LastModified?.getTime() ?? Date.now() };
     }
   }
@@ -323,7 +316,7 @@ export class S3Storage implements driver.StorageDriver {
   async *listBlobs(): AsyncIterable<driver.BlobListing> {
     for await (const object of this.#list(BLOB_PREFIX)) {
       const key = object.Key?.slice(BLOB_PREFIX.length) ?? '';
-      if (isBlobKey(key)) yield { sha256: key, size: object.Size ?? 0 };
+      if (keys.isBlobKey(key)) yield { sha256: key, size: object.Size ?? 0 };
     }
   }
 

@@ -3,6 +3,7 @@ import type { AuditEventRow } from '../../db/database.js';
 import { BadUserInputError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
+import { instant } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { parseField } from '../../validation.js';
 import { User } from '../users/users.graphql.js';
@@ -15,7 +16,7 @@ export const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').impl
     'edited; they are deleted only by retention after AUDIT_DAYS (default 365).',
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier; later events have larger ids.' }),
-    at: t.expose('at', { type: 'DateTime', description: 'When it happened.' }),
+    at: t.expose('at', instant('When it happened.')),
     actor: t.expose('actor_id', {
       type: User,
       nullable: true,

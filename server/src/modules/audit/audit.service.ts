@@ -77,8 +77,37 @@ function row(event: AuditEventInput) {
   };
 }
 
+/**
+ * Appends the event of an action that changed one value of its target, its `details` being
+ * `{ before: { <key>: before }, after: { <key>: after } }`.
+ */
+async function recordChange(
+  trx: Executor,
+  event: Omit<AuditEventInput, 'details'>,
+  change: { key: string; before: unknown; after: unknown },
+): Promise<void> {
+  const { key, before, after } = change;
+  await record(trx, { ...event, details: { before: { [key]: before }, after: { [key]: after } } });
+}
+
 /** `audit.record(trx, {...})`: the one way to write the log (`recordMany` for bulk actions). */
-export const audit = { record, recordMany };
+export const audit = { record, recordMany, recordChange };
+
+type AccountHolder = { id: number; email: string };
+
+/** The target of an event about a user's account. */
+export const userTarget = (user: AccountHolder) => ({
+  type: 'user',
+  id: user.id,
+  label: user.email,
+});
+
+/** An event a user caused on their own account (sign-in, factors, sessions). */
+export const ownAccount = (
+  user: AccountHolder,
+  address: string | null,
+  action: AuditAction,
+): AuditEventInput => ({ actor: { user, address }, action, target: userTarget(user) });
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import type { Context } from '../../graphql/context.js';
+import { clientOf, type Context } from '../../graphql/context.js';
+import { ADMIN_SESSION, SESSION } from '../../graphql/fields.js';
 import { User } from '../users/users.graphql.js';
 import { parseId } from '../../graphql/ids.js';
 import type { AuthResult, Client } from './auth.service.js';
@@ -24,15 +25,17 @@ export const AuthPayload = builder.objectRef<AuthResult>('AuthPayload').implemen
   }),
 });
 
-const clientOf = (ctx: Context): Client => ({
-  address: ctx.clientAddress,
-  userAgent: ctx.userAgent,
-});
-
-export function signedIn(ctx: Context, result: AuthResult): AuthResult {
-  ctx.setCookie(ctx.services.sessions.cookie(result.token, result.expiresAt));
-  return result;
-}
+/**
+ * The resolver of a mutation that starts a session (`register`, `login`, `resetPassword`,
+ * `finishPasskeyLogin`): the service signs in, then the session's cookie is set.
+ */
+export const signingIn =
+  <Args>(start: (ctx: Context, args: Args, client: Client) => Promise<AuthResult>) =>
+  async (_root: unknown, args: Args, ctx: Context): Promise<AuthResult> => {
+    const result = await start(ctx, args, clientOf(ctx));
+    ctx.setCookie(ctx.services.sessions.cookie(result.token, result.expiresAt));
+    return result;
+  };
 
 builder.mutationFields((t) => ({
   register: t.field({
@@ -59,8 +62,7 @@ builder.mutationFields((t) => ({
         description: '8 to 256 characters; stored only as an argon2id hash.',
       }),
     },
-    resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.register(args, clientOf(ctx))),
+    resolve: signingIn((ctx, args, client) => ctx.services.auth.register(args, client)),
   }),
   login: t.field({
     type: AuthPayload,
@@ -81,15 +83,14 @@ builder.mutationFields((t) => ({
           'answers TOTP_REQUIRED once the password is right; a wrong code is UNAUTHENTICATED.',
       }),
     },
-    resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.login(args, clientOf(ctx))),
+    resolve: signingIn((ctx, args, client) => ctx.services.auth.login(args, client)),
   }),
   createPasswordResetLink: t.string({
     description:
       'Admin only: a one-time link (`<origin>/reset-password#<token>`) with which the user sets ' +
       'a new password, for handing over by hand (no mail server needed). Valid for one hour, ' +
       'used once; a new link replaces the user’s earlier one. NOT_FOUND for an unknown user.',
-    authScopes: { $all: { admin: true, session: true } },
+    authScopes: ADMIN_SESSION,
     args: {
       userId: t.arg.id({ required: true, description: 'The user whose password to reset.' }),
     },
@@ -119,8 +120,7 @@ builder.mutationFields((t) => ({
           '(TOTP_REQUIRED without one; the link stays usable until a reset succeeds).',
       }),
     },
-    resolve: async (_root, args, ctx) =>
-      signedIn(ctx, await ctx.services.auth.resetPassword(args, clientOf(ctx))),
+    resolve: signingIn((ctx, args, client) => ctx.services.auth.resetPassword(args, client)),
   }),
   logout: t.boolean({
     description:
@@ -136,7 +136,7 @@ builder.mutationFields((t) => ({
     description:
       'Ends every session of the signed-in user, on every device, and clears the cookie. Needs a ' +
       'session; API tokens stay valid.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     resolve: async (_root, _args, ctx) => {
       await ctx.services.auth.logoutEverywhere(ctx.viewer!.user.id);
       ctx.setCookie(ctx.services.sessions.blankCookie());

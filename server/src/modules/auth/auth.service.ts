@@ -20,7 +20,7 @@ import {
 } from '../users/users.repository.js';
 import { hashPassword, verifyDummy, verifyPassword } from './password.js';
 import { SignInLockedError, type AuthRateLimits } from './rate-limit.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, ownAccount, userTarget } from '../audit/audit.service.js';
 import {
   consumePasswordReset,
   deleteExpiredPasswordResets,
@@ -172,7 +172,7 @@ export function createAuthService(
         audit.record(db, {
           actor: { user: null, address: client.address, claimed: address },
           action,
-          target: user ? { type: 'user', id: user.id, label: user.email } : null,
+          target: user ? userTarget(user) : null,
           details: { reason },
         });
       try {
@@ -225,11 +225,7 @@ export function createAuthService(
       if (!/^[0-9a-f]{64}$/.test(sessionId) || !(await sessions.revoke(user.id, sessionId))) {
         throw new NotFoundError('No such session.');
       }
-      await audit.record(db, {
-        actor: { user, address },
-        action: 'auth.session_revoked',
-        target: { type: 'user', id: user.id, label: user.email },
-      });
+      await audit.record(db, ownAccount(user, address, 'auth.session_revoked'));
     },
 
     /**
@@ -260,11 +256,7 @@ export function createAuthService(
       await db.transaction().execute(async (trx) => {
         await setPasswordHash(trx, user.id, hash);
         await deleteUserPasswordResets(trx, user.id);
-        await audit.record(trx, {
-          actor: { user, address: client.address },
-          action: 'auth.password_changed',
-          target: { type: 'user', id: user.id, label: user.email },
-        });
+        await audit.record(trx, ownAccount(user, client.address, 'auth.password_changed'));
       });
       await sessions.invalidateOthers(user.id, currentSessionId);
     },
@@ -296,7 +288,7 @@ export function createAuthService(
         await audit.record(trx, {
           actor: { user: admin, address },
           action: 'auth.password_reset',
-          target: { type: 'user', id: user.id, label: user.email },
+          target: userTarget(user),
           details: { link: 'created' },
         });
       });
@@ -337,9 +329,7 @@ export function createAuthService(
         if (id !== undefined) {
           await setPasswordHash(trx, id, hash);
           await audit.record(trx, {
-            actor: { user: { id: user.id, email: user.email }, address: client.address },
-            action: 'auth.password_reset',
-            target: { type: 'user', id: user.id, label: user.email },
+            ...ownAccount(user, client.address, 'auth.password_reset'),
             details: { link: 'used' },
           });
         }
@@ -391,11 +381,7 @@ export function createAuthService(
           codes.map(hashRecoveryCode),
         ).then(async (confirmed) => {
           if (confirmed) {
-            await audit.record(trx, {
-              actor: { user, address: client.address },
-              action: 'auth.totp_enabled',
-              target: { type: 'user', id: user.id, label: user.email },
-            });
+            await audit.record(trx, ownAccount(user, client.address, 'auth.totp_enabled'));
           }
           return confirmed;
         }),
@@ -413,11 +399,7 @@ export function createAuthService(
       await limits.succeededSignIn(user.email);
       await db.transaction().execute(async (trx) => {
         await clearTotp(trx, user.id);
-        await audit.record(trx, {
-          actor: { user, address: client.address },
-          action: 'auth.totp_disabled',
-          target: { type: 'user', id: user.id, label: user.email },
-        });
+        await audit.record(trx, ownAccount(user, client.address, 'auth.totp_disabled'));
       });
     },
 
@@ -448,11 +430,10 @@ export function createAuthService(
           ))
         )
           return false;
-        await audit.record(trx, {
-          actor: { user, address: client.address },
-          action: 'auth.recovery_codes_regenerated',
-          target: { type: 'user', id: user.id, label: user.email },
-        });
+        await audit.record(
+          trx,
+          ownAccount(user, client.address, 'auth.recovery_codes_regenerated'),
+        );
         return true;
       });
       if (!replaced) throw new ConflictError('Two-factor sign-in was turned off meanwhile.');
@@ -479,7 +460,7 @@ export function createAuthService(
           await audit.record(trx, {
             actor: { user: admin, address },
             action: 'auth.totp_disabled',
-            target: { type: 'user', id: user.id, label: user.email },
+            target: userTarget(user),
             details: { by: 'admin' },
           });
         }

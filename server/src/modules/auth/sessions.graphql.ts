@@ -1,5 +1,7 @@
 import type { SessionRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
+import { clientOf } from '../../graphql/context.js';
+import { idArg, instant, ownListQuery, SESSION } from '../../graphql/fields.js';
 import { describeDevice } from './device.js';
 
 const Session = builder.objectRef<SessionRow>('Session').implement({
@@ -14,7 +16,7 @@ const Session = builder.objectRef<SessionRow>('Session').implement({
       description: 'True for the session this request was made with.',
       resolve: (s, _args, ctx) => ctx.viewer?.kind === 'session' && ctx.viewer.sessionId === s.id,
     }),
-    createdAt: t.expose('created_at', { type: 'DateTime', description: 'When it was started.' }),
+    createdAt: t.expose('created_at', instant('When it was started.')),
     lastActiveAt: t.field({
       type: 'DateTime',
       description: 'Its last request, recorded at most once a minute.',
@@ -39,24 +41,21 @@ const Session = builder.objectRef<SessionRow>('Session').implement({
   }),
 });
 
-builder.queryFields((t) => ({
-  sessions: t.field({
-    type: [Session],
-    description:
-      'The signed-in user’s live sessions, the most recently used first. Needs a session (API ' +
-      'tokens get FORBIDDEN).',
-    authScopes: { session: true },
-    resolve: (_root, _args, ctx) => ctx.services.auth.sessions(ctx.viewer!.user.id),
-  }),
-}));
+ownListQuery(
+  'sessions',
+  Session,
+  'The signed-in user’s live sessions, the most recently used first. Needs a session (API ' +
+    'tokens get FORBIDDEN).',
+  (ctx, userId) => ctx.services.auth.sessions(userId),
+);
 
 builder.mutationFields((t) => ({
   revokeSession: t.boolean({
     description:
       'Ends one of the signed-in user’s sessions at once, on every instance; NOT_FOUND for an ' +
       'id that is not one of theirs. Ending the current session also clears its cookie.',
-    authScopes: { session: true },
-    args: { id: t.arg.id({ required: true, description: 'A `Session.id`.' }) },
+    authScopes: SESSION,
+    args: idArg(t.arg, 'A `Session.id`.'),
     resolve: async (_root, args, ctx) => {
       const viewer = ctx.viewer!;
       const id = String(args.id);
@@ -73,7 +72,7 @@ builder.mutationFields((t) => ({
       'current one stays signed in). A wrong current password is BAD_USER_INPUT on ' +
       '`currentPassword` and counts as a failed sign-in (RATE_LIMITED past the limits); the new ' +
       'one follows the registration rules (8 to 256 characters). Needs a session.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: {
       currentPassword: t.arg.string({ required: true, description: 'The password in use.' }),
       newPassword: t.arg.string({ required: true, description: '8 to 256 characters.' }),
@@ -81,10 +80,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const viewer = ctx.viewer!;
       if (viewer.kind !== 'session') return false;
-      await ctx.services.auth.changePassword(viewer.user, viewer.sessionId, args, {
-        address: ctx.clientAddress,
-        userAgent: ctx.userAgent,
-      });
+      await ctx.services.auth.changePassword(viewer.user, viewer.sessionId, args, clientOf(ctx));
       return true;
     },
   }),

@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import type { Context } from '../../graphql/context.js';
+import { clientOf, type Context } from '../../graphql/context.js';
+import { ADMIN_SESSION, SESSION } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { User } from '../users/users.graphql.js';
 
@@ -50,7 +51,7 @@ builder.mutationFields((t) => ({
     description:
       'Starts turning on two-factor sign-in: a new secret, pending until `confirmTotp`. Calling ' +
       'again replaces the pending one. CONFLICT when two-factor is already on. Needs a session.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     resolve: (_root, _args, ctx) => ctx.services.auth.startTotpSetup(ctx.viewer!.user),
   }),
   confirmTotp: t.stringList({
@@ -59,25 +60,19 @@ builder.mutationFields((t) => ({
       'recovery codes, shown this once (only their hashes are kept). BAD_USER_INPUT on `code` ' +
       'for a wrong code or when no setup was started; wrong codes count toward the sign-in ' +
       'limits. From then on `login` needs `totp`. Needs a session.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: { code: t.arg.string({ required: true, description: 'Six digits.' }) },
     resolve: (_root, args, ctx) =>
-      ctx.services.auth.confirmTotp(ctx.viewer!.user, args.code, {
-        address: ctx.clientAddress,
-        userAgent: ctx.userAgent,
-      }),
+      ctx.services.auth.confirmTotp(ctx.viewer!.user, args.code, clientOf(ctx)),
   }),
   disableTotp: t.boolean({
     description:
       'Turns two-factor sign-in off and deletes the recovery codes, after checking the password ' +
       '(BAD_USER_INPUT on `password` when wrong; counts as a failed sign-in). Needs a session.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: { password: t.arg.string({ required: true, description: 'The account’s password.' }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.services.auth.disableTotp(ctx.viewer!.user, args.password, {
-        address: ctx.clientAddress,
-        userAgent: ctx.userAgent,
-      });
+      await ctx.services.auth.disableTotp(ctx.viewer!.user, args.password, clientOf(ctx));
       return true;
     },
   }),
@@ -87,7 +82,7 @@ builder.mutationFields((t) => ({
       '(only their hashes are kept), after a current code from the authenticator app. ' +
       'BAD_USER_INPUT on `code` for a wrong or already used code (counts toward the sign-in ' +
       'limits), CONFLICT when two-factor is off. Audited. Needs a session.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: {
       code: t.arg.string({
         required: true,
@@ -95,10 +90,7 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_root, args, ctx) =>
-      ctx.services.auth.regenerateRecoveryCodes(ctx.viewer!.user, args.code, {
-        address: ctx.clientAddress,
-        userAgent: ctx.userAgent,
-      }),
+      ctx.services.auth.regenerateRecoveryCodes(ctx.viewer!.user, args.code, clientOf(ctx)),
   }),
   disableUserTotp: t.field({
     type: User,
@@ -107,7 +99,7 @@ builder.mutationFields((t) => ({
       'recovery codes (a lost phone); their password and sessions stay. Audited as ' +
       '`auth.totp_disabled` by the admin. FORBIDDEN for yourself (use `disableTotp`), NOT_FOUND ' +
       'for an unknown user; a user without two-factor is answered unchanged.',
-    authScopes: { $all: { admin: true, session: true } },
+    authScopes: ADMIN_SESSION,
     args: { userId: t.arg.id({ required: true, description: 'The user.' }) },
     resolve: (_root, args, ctx) =>
       ctx.services.auth.disableUserTotp(

@@ -3,10 +3,12 @@ import { builder } from '../../graphql/builder.js';
 import {
   connectionRef,
   offsetConnection,
+  PAGED,
   pageArgs,
   type PageArgs,
 } from '../../graphql/connection.js';
 import type { Context } from '../../graphql/context.js';
+import { instant } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -27,10 +29,7 @@ export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement(
       nullable: true,
       description: 'Who downloaded; null when that account no longer exists.',
     }),
-    at: t.expose('at', {
-      type: 'DateTime',
-      description: 'When the download started.',
-    }),
+    at: t.expose('at', instant('When the download started.')),
   }),
 });
 
@@ -74,10 +73,10 @@ builder.queryFields((t) => ({
     type: DownloadConnection,
     description:
       'The signed-in user’s downloads, newest first (session or READ token). A file since ' +
-      'deleted or hidden shows as `file: null` with its `fileName`. Paged: `first` (default 20, ' +
-      'at most 100, else BAD_USER_INPUT), `after` (a cursor from `pageInfo.endCursor`) or ' +
-      '`offset` (rows to skip). `fileId` narrows it to one file: a file the user never downloaded ' +
-      '(an unknown id, another user’s file) answers an empty page, never an error.',
+      'deleted or hidden shows as `file: null` with its `fileName`. ' +
+      PAGED +
+      ' `fileId` narrows it to one file: a file the user never downloaded (an unknown id, ' +
+      'another user’s file) answers an empty page, never an error.',
     authScopes: { tokenScope: 'READ' },
     args: {
       fileId: t.arg.id({
@@ -100,8 +99,7 @@ builder.queryFields((t) => ({
     type: DownloadConnection,
     description:
       'Admin (or an admin’s STATS token): download history, newest first, optionally narrowed to ' +
-      'a file, a user and a time range. Paged: `first` (default 20, at most 100, else ' +
-      'BAD_USER_INPUT), `after` (a cursor from `pageInfo.endCursor`) or `offset` (rows to skip).',
+      `a file, a user and a time range. ${PAGED}`,
     authScopes: HISTORY_SCOPES,
     args: {
       fileId: t.arg.id({

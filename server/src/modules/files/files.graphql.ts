@@ -11,6 +11,7 @@ import {
   pageArgs,
   type Connection,
 } from '../../graphql/connection.js';
+import { byId, idArg, instant, instantOrNull, NAME_ORDER, SESSION } from '../../graphql/fields.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -40,10 +41,7 @@ export const FileOrderEnum = builder.enumType('FileOrder', {
   values: {
     NEWEST: { description: 'Most recently uploaded first (the default).' },
     OLDEST: { description: 'Earliest uploaded first.' },
-    NAME: {
-      description:
-        'By name, A to Z, as people read names: ignoring case and accents, numbers by value (“file 2” before “file 10”).',
-    },
+    NAME: { description: `${NAME_ORDER} (“file 2” before “file 10”).` },
     LARGEST: { description: 'Largest `size` first.' },
     MOST_DOWNLOADED: { description: 'Highest `downloadCount` first.' },
   } as const,
@@ -100,10 +98,7 @@ export const FileRef = builder.loadableObject('File', {
       nullable: true,
       description: 'Null once the uploader’s account is gone.',
     }),
-    createdAt: t.expose('created_at', {
-      type: 'DateTime',
-      description: 'When the upload was committed.',
-    }),
+    createdAt: t.expose('created_at', instant('When the upload was committed.')),
     updatedAt: t.expose('updated_at', {
       type: 'DateTime',
       description: 'When the name, tags or status last changed (`createdAt` until then).',
@@ -113,11 +108,10 @@ export const FileRef = builder.loadableObject('File', {
         'Downloads of this file: GETs of the download route starting at byte 0 (not HEAD, 304 ' +
         'or later Range parts).',
     }),
-    lastDownloadedAt: t.expose('last_downloaded_at', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it was last downloaded; null if never.',
-    }),
+    lastDownloadedAt: t.expose(
+      'last_downloaded_at',
+      instantOrNull('When it was last downloaded; null if never.'),
+    ),
     deletedAt: t.field({
       type: 'DateTime',
       nullable: true,
@@ -239,7 +233,7 @@ builder.queryFields((t) => ({
       'TRASH_DAYS (default 30) after deletion. Their `tags` are the tags they had when deleted ' +
       '(those that still exist: what `restoreFile` brings back); `tagCounts` is empty, as ' +
       'trashed files count in no tag. Paged like `files`.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: pageArgs(t.arg),
     resolve: (_root, args, ctx): Promise<FileListing> => {
       const trash = ctx.services.files.trash(ctx.viewer!);
@@ -287,9 +281,9 @@ builder.mutationFields((t) => ({
       'Renames, retags (exactly the given tags, created when missing) or, for admins, ' +
       'hides/shows a file. The uploader or an admin, with a session: FORBIDDEN for anyone else, ' +
       'NOT_FOUND for a file the caller cannot see, BAD_USER_INPUT for an invalid name or tag.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: {
-      id: t.arg.id({ required: true, description: 'The file to change.' }),
+      ...idArg(t.arg, 'The file to change.'),
       name: t.arg.string({
         description:
           'A new name: 1 to 255 characters after trimming, no control characters. Omitted or ' +
@@ -305,8 +299,9 @@ builder.mutationFields((t) => ({
         description: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
       }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.update(ctx.viewer!, parseIdOrNotFound(args.id), args, actorOf(ctx)),
+    resolve: byId((id, ctx, args) =>
+      ctx.services.files.update(ctx.viewer!, id, args, actorOf(ctx)),
+    ),
   }),
   deleteFile: t.boolean({
     description:
@@ -315,10 +310,9 @@ builder.mutationFields((t) => ({
       '(lists, counts, search, downloads; `Download.file` is null, `fileName` kept) except ' +
       '`trash`, `restoreFile` and `purgeFile`; it still counts in the uploader’s `usedBytes`. ' +
       'Purged after TRASH_DAYS; with TRASH_DAYS 0 it is deleted for good at once.',
-    authScopes: { session: true },
-    args: { id: t.arg.id({ required: true, description: 'The file to delete.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.delete(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+    authScopes: SESSION,
+    args: idArg(t.arg, 'The file to delete.'),
+    resolve: byId((id, ctx) => ctx.services.files.delete(ctx.viewer!, id, actorOf(ctx))),
   }),
   restoreFile: t.field({
     type: FileRef,
@@ -326,19 +320,17 @@ builder.mutationFields((t) => ({
       'Brings a file back from the trash: its id, name, status, counters, download history and ' +
       'the tags that still exist. The uploader or an admin, with a session; NOT_FOUND for a ' +
       'file not in the trash (or purged meanwhile), FORBIDDEN for anyone else.',
-    authScopes: { session: true },
-    args: { id: t.arg.id({ required: true, description: 'The trashed file.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.restore(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+    authScopes: SESSION,
+    args: idArg(t.arg, 'The trashed file.'),
+    resolve: byId((id, ctx) => ctx.services.files.restore(ctx.viewer!, id, actorOf(ctx))),
   }),
   purgeFile: t.boolean({
     description:
       'Deletes a file in the trash for good: its download history keeps the name, the stored ' +
       'bytes go with the last file using them, and it stops counting in `usedBytes`. The ' +
       'uploader or an admin, with a session; NOT_FOUND for a file not in the trash.',
-    authScopes: { session: true },
-    args: { id: t.arg.id({ required: true, description: 'The trashed file.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.files.purge(ctx.viewer!, parseIdOrNotFound(args.id), actorOf(ctx)),
+    authScopes: SESSION,
+    args: idArg(t.arg, 'The trashed file.'),
+    resolve: byId((id, ctx) => ctx.services.files.purge(ctx.viewer!, id, actorOf(ctx))),
   }),
 }));

@@ -334,12 +334,9 @@ export function createFilesService(deps: {
             );
           }
           if (row && input.status != null && before && before.status !== row.status) {
-            await audit.record(trx, {
-              actor,
-              action: 'file.status',
-              target: { type: 'file', id, label: before.name },
-              details: { before: { status: before.status }, after: { status: row.status } },
-            });
+            const target = { type: 'file', id, label: before.name };
+            const change = { key: 'status', before: before.status, after: row.status };
+            await audit.recordChange(trx, { actor, action: 'file.status', target }, change);
           }
           return row;
         }),

@@ -4,7 +4,7 @@ import type { OidcConfig } from '../../config.js';
 import type { Db, UserRow } from '../../db/database.js';
 import { hashToken } from '../../secrets.js';
 import { requestLog } from '../../request-log.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, ownAccount, userTarget } from '../audit/audit.service.js';
 import type { Client } from '../auth/auth.service.js';
 import { hashPassword } from '../auth/password.js';
 import type { Sessions } from '../auth/sessions.js';
@@ -121,9 +121,7 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
         created_at: now,
       });
       await audit.record(trx, {
-        actor: { user: { id: user.id, email: user.email }, address },
-        action: 'auth.oidc_login',
-        target: { type: 'user', id: user.id, label: user.email },
+        ...ownAccount(user, address, 'auth.oidc_login'),
         details: { account: existing ? 'linked' : 'created', issuer, subject: claims.sub },
       });
       return user;
@@ -148,7 +146,7 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
       await audit.record(trx, {
         actor: SIGN_ON_ACTOR(address),
         action: 'user.role',
-        target: { type: 'user', id: user.id, label: user.email },
+        target: userTarget(user),
         details: { before: user.role, after: role },
       });
       return updated;
@@ -232,7 +230,7 @@ export function createOidcService(db: Db, sessions: Sessions, config: OidcConfig
         await audit.record(db, {
           actor: { user: null, address: who.address, claimed: user.email },
           action: 'auth.login_failed',
-          target: { type: 'user', id: user.id, label: user.email },
+          target: userTarget(user),
           details: { reason: 'banned', method: 'sign-on' },
         });
         throw new OidcSignInError(

@@ -1,6 +1,8 @@
 import type { PasskeyRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
-import { AuthPayload, signedIn } from '../auth/auth.graphql.js';
+import { clientOf } from '../../graphql/context.js';
+import { idArg, instant, instantOrNull, ownListQuery, SESSION } from '../../graphql/fields.js';
+import { AuthPayload, signingIn } from '../auth/auth.graphql.js';
 
 const Passkey = builder.objectRef<PasskeyRow>('Passkey').implement({
   description:
@@ -11,28 +13,17 @@ const Passkey = builder.objectRef<PasskeyRow>('Passkey').implement({
     name: t.exposeString('name', {
       description: 'A name to tell passkeys apart, 1–100 characters.',
     }),
-    createdAt: t.expose('created_at', { type: 'DateTime', description: 'When it was added.' }),
-    lastUsedAt: t.expose('last_used_at', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'Its last sign-in; null if never used.',
-    }),
+    createdAt: t.expose('created_at', instant('When it was added.')),
+    lastUsedAt: t.expose('last_used_at', instantOrNull('Its last sign-in; null if never used.')),
   }),
 });
 
-const clientOf = (ctx: { clientAddress: string; userAgent: string | null }) => ({
-  address: ctx.clientAddress,
-  userAgent: ctx.userAgent,
-});
-
-builder.queryFields((t) => ({
-  passkeys: t.field({
-    type: [Passkey],
-    description: 'The signed-in user’s passkeys, newest first. Needs a session.',
-    authScopes: { session: true },
-    resolve: (_root, _args, ctx) => ctx.services.passkeys.list(ctx.viewer!.user.id),
-  }),
-}));
+ownListQuery(
+  'passkeys',
+  Passkey,
+  'The signed-in user’s passkeys, newest first. Needs a session.',
+  (ctx, userId) => ctx.services.passkeys.list(userId),
+);
 
 builder.mutationFields((t) => ({
   startPasskeyRegistration: t.string({
@@ -40,7 +31,7 @@ builder.mutationFields((t) => ({
       'Begins adding a passkey: PublicKeyCredentialCreationOptionsJSON as JSON text, for ' +
       '`startRegistration` of @simplewebauthn/browser (or navigator.credentials.create). Its ' +
       'challenge is valid five minutes, once. Needs a session.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     resolve: (_root, _args, ctx) =>
       ctx.services.passkeys.startRegistration(ctx.viewer!.user, ctx.origin),
   }),
@@ -49,7 +40,7 @@ builder.mutationFields((t) => ({
     description:
       'Adds the passkey from the browser’s registration response (JSON text). BAD_USER_INPUT on ' +
       '`response` when it does not verify (wrong origin, unknown or used challenge, malformed).',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: {
       response: t.arg.string({ required: true, description: 'RegistrationResponseJSON as text.' }),
       name: t.arg.string({ required: false, description: '1–100 characters; default "Passkey".' }),
@@ -65,9 +56,9 @@ builder.mutationFields((t) => ({
   renamePasskey: t.field({
     type: Passkey,
     description: 'Renames one of your passkeys; NOT_FOUND for one that is not yours.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: {
-      id: t.arg.id({ required: true, description: 'A `Passkey.id`.' }),
+      ...idArg(t.arg, 'A `Passkey.id`.'),
       name: t.arg.string({ required: true, description: '1–100 characters.' }),
     },
     resolve: (_root, args, ctx) =>
@@ -75,8 +66,8 @@ builder.mutationFields((t) => ({
   }),
   deletePasskey: t.boolean({
     description: 'Removes one of your passkeys; NOT_FOUND for one that is not yours.',
-    authScopes: { session: true },
-    args: { id: t.arg.id({ required: true, description: 'A `Passkey.id`.' }) },
+    authScopes: SESSION,
+    args: idArg(t.arg, 'A `Passkey.id`.'),
     resolve: async (_root, args, ctx) => {
       await ctx.services.passkeys.delete(ctx.viewer!.user, String(args.id), ctx.clientAddress);
       return true;
@@ -102,10 +93,8 @@ builder.mutationFields((t) => ({
         description: 'AuthenticationResponseJSON as text.',
       }),
     },
-    resolve: async (_root, args, ctx) =>
-      signedIn(
-        ctx,
-        await ctx.services.passkeys.finishLogin(args.response, ctx.origin, clientOf(ctx)),
-      ),
+    resolve: signingIn((ctx, args, client) =>
+      ctx.services.passkeys.finishLogin(args.response, ctx.origin, client),
+    ),
   }),
 }));

@@ -14,7 +14,7 @@ import { displayName, parseInput } from '../../validation.js';
 import type { AuthResult, Client } from '../auth/auth.service.js';
 import type { AuthRateLimits } from '../auth/rate-limit.js';
 import type { Sessions } from '../auth/sessions.js';
-import { audit } from '../audit/audit.service.js';
+import { audit, ownAccount, userTarget } from '../audit/audit.service.js';
 import { findUserById } from '../users/users.repository.js';
 import {
   consumeChallenge,
@@ -153,9 +153,7 @@ export function createPasskeysService(
       await db.transaction().execute(async (trx) => {
         await insertPasskey(trx, row);
         await audit.record(trx, {
-          actor: { user, address },
-          action: 'auth.passkey_added',
-          target: { type: 'user', id: user.id, label: user.email },
+          ...ownAccount(user, address, 'auth.passkey_added'),
           details: { passkey: label },
         });
       });
@@ -193,7 +191,7 @@ export function createPasskeysService(
           await audit.record(db, {
             actor: { user: null, address: client.address, claimed: owner.email },
             action: 'auth.login_failed',
-            target: { type: 'user', id: owner.id, label: owner.email },
+            target: userTarget(owner),
             details: { reason, method: 'passkey', passkey: passkey.name },
           });
         }
@@ -251,11 +249,7 @@ export function createPasskeysService(
         if (!isCredentialId(id) || !(await deletePasskey(trx, user.id, id))) {
           throw new NotFoundError('No such passkey.');
         }
-        await audit.record(trx, {
-          actor: { user, address },
-          action: 'auth.passkey_deleted',
-          target: { type: 'user', id: user.id, label: user.email },
-        });
+        await audit.record(trx, ownAccount(user, address, 'auth.passkey_deleted'));
       });
     },
   };

@@ -1,7 +1,8 @@
 import type { FileRow, ShareLinkRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
-import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
+import { byId, idArg, instant, instantOrNull } from '../../graphql/fields.js';
+import { parseId } from '../../graphql/ids.js';
 import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
@@ -53,12 +54,8 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
       nullable: true,
       description: 'Who made it; null once that account is gone (the link then stops).',
     }),
-    createdAt: t.expose('created_at', { type: 'DateTime', description: 'When it was made.' }),
-    expiresAt: t.expose('expires_at', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it stops working; null: never.',
-    }),
+    createdAt: t.expose('created_at', instant('When it was made.')),
+    expiresAt: t.expose('expires_at', instantOrNull('When it stops working; null: never.')),
     hasPassword: t.boolean({
       description: 'Whether recipients must give a password first.',
       resolve: (link) => link.password_hash !== null,
@@ -71,11 +68,10 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
     downloadCount: t.exposeInt('download_count', {
       description: 'Downloads made through it: GETs starting at byte 0, one per file of a ZIP.',
     }),
-    lastUsedAt: t.expose('last_used_at', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'The last download through it; null if none.',
-    }),
+    lastUsedAt: t.expose(
+      'last_used_at',
+      instantOrNull('The last download through it; null if none.'),
+    ),
     state: t.loadable({
       type: ShareLinkStateEnum,
       description:
@@ -295,8 +291,7 @@ builder.mutationFields((t) => ({
       'Stops a share link for good (its creator or an admin; session or SHARE token). NOT_FOUND ' +
       'for a link the caller may not manage. Revoking twice is fine.',
     authScopes: { tokenScope: 'SHARE' },
-    args: { id: t.arg.id({ required: true, description: 'The link’s `id`.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.shares.revoke(ctx.viewer!, parseIdOrNotFound(args.id), signedInActor(ctx)),
+    args: idArg(t.arg, 'The link’s `id`.'),
+    resolve: byId((id, ctx) => ctx.services.shares.revoke(ctx.viewer!, id, signedInActor(ctx))),
   }),
 }));

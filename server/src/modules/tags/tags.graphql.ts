@@ -3,9 +3,9 @@ import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
+import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
+import { ADMIN_SESSION, byId, idArg, NAME_ORDER } from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
-import { parseIdOrNotFound } from '../../graphql/ids.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
 
 const seesHidden = (ctx: Context) => seesHiddenFiles(ctx.viewer);
@@ -64,10 +64,7 @@ const TagConnection = connectionRef(Tag, 'Tag');
 export const TagOrder = builder.enumType('TagOrder', {
   description: 'Orders of the tag list. Counts are those the viewer sees; ties go by name.',
   values: {
-    NAME: {
-      description:
-        'By name, A to Z, as people read names: ignoring case and accents, numbers by value (“tag 2” before “tag 10”). The default.',
-    },
+    NAME: { description: `${NAME_ORDER} (“tag 2” before “tag 10”). The default.` },
     NEWEST: { description: 'Most recently created first.' },
     OLDEST: { description: 'Earliest created first.' },
     MOST_FILES: { description: 'Highest `fileCount` first.' },
@@ -80,8 +77,7 @@ builder.queryFields((t) => ({
     type: TagConnection,
     description:
       'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`. Session or ' +
-      'READ token. Paged: `first` (default 20, at most 100, else BAD_USER_INPUT), `after` (a ' +
-      'cursor from `pageInfo.endCursor`) or `offset` (rows to skip).',
+      `READ token. ${PAGED}`,
     authScopes: { tokenScope: 'READ' },
     args: {
       query: t.arg.string({
@@ -111,7 +107,7 @@ builder.mutationFields((t) => ({
     description:
       'Admin, with a session: a new tag; a name taken case-insensitively is CONFLICT, an invalid ' +
       'one BAD_USER_INPUT.',
-    authScopes: { $all: { admin: true, session: true } },
+    authScopes: ADMIN_SESSION,
     args: {
       name: t.arg.string({
         required: true,
@@ -125,24 +121,22 @@ builder.mutationFields((t) => ({
     description:
       'Admin, with a session: renames a tag (its files keep it); renaming onto another tag’s ' +
       'name is CONFLICT, an unknown tag NOT_FOUND.',
-    authScopes: { $all: { admin: true, session: true } },
+    authScopes: ADMIN_SESSION,
     args: {
-      id: t.arg.id({ required: true, description: 'The tag to rename.' }),
+      ...idArg(t.arg, 'The tag to rename.'),
       name: t.arg.string({
         required: true,
         description: 'The new name: 1 to 40 characters after trimming, no control characters.',
       }),
     },
-    resolve: (_root, args, ctx) =>
-      ctx.services.tags.rename(actorOf(ctx), parseIdOrNotFound(args.id), args.name),
+    resolve: byId((id, ctx, args) => ctx.services.tags.rename(actorOf(ctx), id, args.name)),
   }),
   deleteTag: t.boolean({
     description:
       'Admin, with a session: deletes a tag and detaches it from every file (the files stay). ' +
       'NOT_FOUND for an unknown tag.',
-    authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true, description: 'The tag to delete.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.tags.delete(actorOf(ctx), parseIdOrNotFound(args.id)),
+    authScopes: ADMIN_SESSION,
+    args: idArg(t.arg, 'The tag to delete.'),
+    resolve: byId((id, ctx) => ctx.services.tags.delete(actorOf(ctx), id)),
   }),
 }));

@@ -79,12 +79,9 @@ export function createTagsService(db: Db) {
           const [before] = await findTagsByIds(trx, [id]);
           const after = before && (await renameTag(trx, id, name, key));
           if (!before || !after) return undefined;
-          await audit.record(trx, {
-            actor,
-            action: 'tag.update',
-            target: { type: 'tag', id, label: before.name },
-            details: { before: { name: before.name }, after: { name: after.name } },
-          });
+          const target = { type: 'tag', id, label: before.name };
+          const change = { key: 'name', before: before.name, after: after.name };
+          await audit.recordChange(trx, { actor, action: 'tag.update', target }, change);
           return after;
         });
       } catch (error) {

@@ -1,6 +1,13 @@
 import { signedInActor } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { parseIdOrNotFound } from '../../graphql/ids.js';
+import {
+  byId,
+  idArg,
+  instant,
+  instantOrNull,
+  ownListQuery,
+  SESSION,
+} from '../../graphql/fields.js';
 import type { ApiScope } from './scopes.js';
 import type { ApiToken } from './tokens.service.js';
 
@@ -45,20 +52,17 @@ const ApiTokenRef = builder.objectRef<ApiToken>('ApiToken').implement({
       type: [ApiScopeEnum],
       description: 'What the token may do, sorted, without duplicates.',
     }),
-    createdAt: t.expose('created_at', {
-      type: 'DateTime',
-      description: 'When it was created.',
-    }),
-    expiresAt: t.expose('expires_at', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it stops working; null: never (until revoked).',
-    }),
-    lastUsedAt: t.expose('last_used_at', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'The last request made with it, recorded at most once a minute; null if unused.',
-    }),
+    createdAt: t.expose('created_at', instant('When it was created.')),
+    expiresAt: t.expose(
+      'expires_at',
+      instantOrNull('When it stops working; null: never (until revoked).'),
+    ),
+    lastUsedAt: t.expose(
+      'last_used_at',
+      instantOrNull(
+        'The last request made with it, recorded at most once a minute; null if unused.',
+      ),
+    ),
   }),
 });
 
@@ -79,15 +83,12 @@ const NewApiToken = builder
     }),
   });
 
-builder.queryField('apiTokens', (t) =>
-  t.field({
-    type: [ApiTokenRef],
-    description:
-      'The signed-in user’s API tokens, newest first (expired ones too, until revoked). Needs a ' +
-      'session.',
-    authScopes: { session: true },
-    resolve: (_root, _args, ctx) => ctx.services.tokens.list(ctx.viewer!.user.id),
-  }),
+ownListQuery(
+  'apiTokens',
+  ApiTokenRef,
+  'The signed-in user’s API tokens, newest first (expired ones too, until revoked). Needs a ' +
+    'session.',
+  (ctx, userId) => ctx.services.tokens.list(userId),
 );
 
 builder.mutationFields((t) => ({
@@ -96,7 +97,7 @@ builder.mutationFields((t) => ({
     description:
       'Creates an API token for the signed-in user and shows its secret once. Needs a session. ' +
       'BAD_USER_INPUT with `extensions.fields` for an invalid name, no scope or a past expiry.',
-    authScopes: { session: true },
+    authScopes: SESSION,
     args: {
       name: t.arg.string({
         required: true,
@@ -118,9 +119,8 @@ builder.mutationFields((t) => ({
     description:
       'Deletes one of the signed-in user’s API tokens; it stops working at once. Needs a ' +
       'session. NOT_FOUND for a token that is not the caller’s or does not exist.',
-    authScopes: { session: true },
-    args: { id: t.arg.id({ required: true, description: 'The token’s `id`.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.tokens.revoke(signedInActor(ctx), parseIdOrNotFound(args.id)),
+    authScopes: SESSION,
+    args: idArg(t.arg, 'The token’s `id`.'),
+    resolve: byId((id, ctx) => ctx.services.tokens.revoke(signedInActor(ctx), id)),
   }),
 }));

@@ -1,9 +1,11 @@
 import { parseSearchText } from '../../graphql/search-text.js';
 import type { UserRow } from '../../db/database.js';
-import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
+import { builder, type Types } from '../../graphql/builder.js';
+import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
+import { ADMIN_SESSION, idArg, instant, NAME_ORDER } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
-import { actorOf } from '../audit/audit.service.js';
+import { actorOf, type Actor } from '../audit/audit.service.js';
+import type { UsersService } from './users.service.js';
 
 export const Role = builder.enumType('Role', {
   description: 'What a user may do. The first account registered in an empty library is ADMIN.',
@@ -42,10 +44,7 @@ export const User = builder.loadableObject('User', {
         'neither sign in nor register again.',
       resolve: (u) => u.banned === 1,
     }),
-    createdAt: t.expose('created_at', {
-      type: 'DateTime',
-      description: 'When the account was registered.',
-    }),
+    createdAt: t.expose('created_at', instant('When the account was registered.')),
     lastActiveAt: t.expose('last_active_at', {
       type: 'DateTime',
       nullable: true,
@@ -97,10 +96,7 @@ export const UserOrder = builder.enumType('UserOrder', {
   values: {
     NEWEST: { description: 'Most recently registered first (the default).' },
     OLDEST: { description: 'Earliest registered first.' },
-    NAME: {
-      description:
-        'By name, A to Z, as people read names: ignoring case and accents, numbers by value.',
-    },
+    NAME: { description: `${NAME_ORDER}.` },
     EMAIL: { description: 'By email, A to Z.' },
     LAST_ACTIVE: { description: 'Most recently active first; never-active users last.' },
     MOST_UPLOADS: { description: 'Highest `uploadCount` (as an admin sees it) first.' },
@@ -127,9 +123,8 @@ builder.queryFields((t) => ({
     type: UserConnection,
     description:
       'Admin, with a session: users whose email or name contains `query`, in `orderBy` order. ' +
-      'Paged: `first` (default 20, at most 100, else BAD_USER_INPUT), `after` (a cursor from ' +
-      '`pageInfo.endCursor`) or `offset` (rows to skip).',
-    authScopes: { $all: { admin: true, session: true } },
+      PAGED,
+    authScopes: ADMIN_SESSION,
     args: {
       query: t.arg.string({
         description:
@@ -150,25 +145,42 @@ builder.queryFields((t) => ({
   }),
 }));
 
-builder.mutationFields((t) => ({
-  banUser: t.field({
+/**
+ * An admin's mutation on one user that takes nothing but the user's `id` (a malformed one is
+ * BAD_USER_INPUT) and answers the user as it is now.
+ */
+const onUser = (
+  t: PothosSchemaTypes.MutationFieldBuilder<Types, object>,
+  field: {
+    description: string;
+    id: string;
+    resolve: (users: UsersService, actor: Actor, id: number) => Promise<UserRow>;
+  },
+) =>
+  t.field({
     type: User,
+    description: field.description,
+    authScopes: ADMIN_SESSION,
+    args: idArg(t.arg, field.id),
+    resolve: (_root, args, ctx) =>
+      field.resolve(ctx.services.users, actorOf(ctx), parseId(args.id)),
+  });
+
+builder.mutationFields((t) => ({
+  banUser: onUser(t, {
     description:
       'Admin, with a session: ends the user’s sessions and API tokens now and blocks the email ' +
       'from signing in or registering. FORBIDDEN for yourself, NOT_FOUND for an unknown user, ' +
       'BAD_USER_INPUT for a malformed id.',
-    authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true, description: 'The user to ban.' }) },
-    resolve: (_root, args, ctx) => ctx.services.users.ban(actorOf(ctx), parseId(args.id)),
+    id: 'The user to ban.',
+    resolve: (users, actor, id) => users.ban(actor, id),
   }),
-  unbanUser: t.field({
-    type: User,
+  unbanUser: onUser(t, {
     description:
       'Admin, with a session: lifts a ban; the user may sign in again (old sessions and tokens ' +
       'stay ended). FORBIDDEN for yourself, NOT_FOUND for an unknown user.',
-    authScopes: { $all: { admin: true, session: true } },
-    args: { id: t.arg.id({ required: true, description: 'The user to unban.' }) },
-    resolve: (_root, args, ctx) => ctx.services.users.unban(actorOf(ctx), parseId(args.id)),
+    id: 'The user to unban.',
+    resolve: (users, actor, id) => users.unban(actor, id),
   }),
   setUserQuota: t.field({
     type: User,
@@ -177,7 +189,7 @@ builder.mutationFields((t) => ({
       'null returns them to DEFAULT_QUOTA_BYTES. Files already stored stay; uploads that would ' +
       'pass it fail with QUOTA_EXCEEDED. BAD_USER_INPUT for a negative number, NOT_FOUND for an ' +
       'unknown user.',
-    authScopes: { $all: { admin: true, session: true } },
+    authScopes: ADMIN_SESSION,
     args: {
       id: t.arg.id({ required: true, description: 'The user.' }),
       quotaBytes: t.arg({
@@ -193,7 +205,7 @@ builder.mutationFields((t) => ({
     description:
       'Admin, with a session: makes a user ADMIN or USER; takes effect on their next request. ' +
       'FORBIDDEN for yourself (an admin cannot demote themselves), NOT_FOUND for an unknown user.',
-    authScopes: { $all: { admin: true, session: true } },
+    authScopes: ADMIN_SESSION,
     args: {
       id: t.arg.id({ required: true, description: 'The user whose role changes.' }),
       role: t.arg({ type: Role, required: true, description: 'The new role.' }),

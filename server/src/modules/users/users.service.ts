@@ -2,7 +2,7 @@ import type { Db, UserRow } from '../../db/database.js';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { AuditAction } from '../audit/actions.js';
-import { audit, type Actor } from '../audit/audit.service.js';
+import { audit, userTarget, type Actor } from '../audit/audit.service.js';
 import {
   countUsers,
   findUserById,
@@ -43,12 +43,8 @@ export function createUsersService(
       if (!before || !user) throw new NotFoundError('No such user.');
       const shown = (v: UserRow[K]) => (field === 'banned' ? v === 1 : v);
       const key = field === 'quota_bytes' ? 'quotaBytes' : field;
-      await audit.record(trx, {
-        actor,
-        action,
-        target: { type: 'user', id, label: before.email },
-        details: { before: { [key]: shown(before[field]) }, after: { [key]: shown(value) } },
-      });
+      const change = { key, before: shown(before[field]), after: shown(value) };
+      await audit.recordChange(trx, { actor, action, target: userTarget(before) }, change);
       return user;
     });
   }
@@ -114,3 +110,5 @@ export function createUsersService(
     },
   };
 }
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,57 @@
+import type { ArgBuilder, ObjectRef } from '@pothos/core';
+import { builder, type Types } from './builder.js';
+import type { Context } from './context.js';
+import { parseIdOrNotFound } from './ids.js';
+
+// The field shapes that recur across the domains' *.graphql.ts files, written once.
+
+/** Account, token and library management: a browser or CLI session, never an API token. */
+export const SESSION = { session: true } as const;
+
+/** Administration: an admin, with a session. */
+export const ADMIN_SESSION = { $all: { admin: true, session: true } } as const;
+
+/** Options of a DateTime field: when something happened. */
+export const instant = (description: string) => ({ type: 'DateTime', description }) as const;
+
+/** Options of a DateTime field that is null until (or unless) it happens. */
+export const instantOrNull = (description: string) =>
+  ({ type: 'DateTime', nullable: true, description }) as const;
+
+/** The `id: ID!` argument of a field that acts on one thing: `args: idArg(t.arg, …)`. */
+export const idArg = (arg: ArgBuilder<Types>, description: string) => ({
+  id: arg.id({ required: true, description }),
+});
+
+/**
+ * The resolver of a field acting on one thing by its `id` argument (`idArg`): a malformed id is
+ * NOT_FOUND, as an unknown one.
+ */
+export const byId =
+  <Args extends { id: string | number }, R>(act: (id: number, ctx: Context, args: Args) => R) =>
+  (_root: unknown, args: Args, ctx: Context): R =>
+    act(parseIdOrNotFound(args.id), ctx, args);
+
+/**
+ * A session-only query of the signed-in user's own things (sessions, API tokens, passkeys): a
+ * list, never another user's.
+ */
+export function ownListQuery<T>(
+  name: string,
+  type: ObjectRef<Types, T>,
+  description: string,
+  list: (ctx: Context, userId: number) => Promise<readonly T[]>,
+): void {
+  builder.queryField(name, (t) =>
+    t.field({
+      type: [type],
+      description,
+      authScopes: SESSION,
+      resolve: (_root, _args, ctx) => list(ctx, ctx.viewer!.user.id),
+    }),
+  );
+}
+
+/** How the NAME orders sort (db/sort-key.ts), for their descriptions. */
+export const NAME_ORDER =
+  'By name, A to Z, as people read names: ignoring case and accents, numbers by value';
