@@ -24,9 +24,3 @@ export const TrashQuery = graphql(`
     }
   }
 `);
-
-export const PurgeFileMutation = graphql(`
-  mutation PurgeFile($id: ID!) {
-    purgeFile(id: $id)
-  }
-`);
