@@ -12,7 +12,14 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 // contribution and adds its new one (a row whose relevant columns did not change nets zero, and is
 // filtered out only to save work). PostgreSQL forbids column lists (`after update of status`) and
 // WHEN on triggers with transition tables, so the update trigger fires on every update of `files`
-// and filters in its body.
+// and checks in its body which columns changed. The one hot single-row update, a download bumping
+// a file's count, keeps a row trigger for its tags' download counts (cheaper by the row than the
+// statement trigger's join); the statement trigger counts the rows whose status changed.
+//
+// The download rollup triggers (already statement-level) upserted every key they touched even
+// when the net change was zero: an update of downloads subtracted and re-added the user's keys
+// when only file_id moved, and an unlink after the trash had zeroed a file's rollups upserted
+// zeros. Both now skip keys whose change sums to zero.
 //
 // `files_before_delete` stays a row trigger (BEFORE triggers have no transition tables; it must
 // run while the file row still exists, since the link triggers read the file's status and
@@ -73,53 +80,70 @@ const filesDelete = sql.raw(`
 
 const pairs = `old_rows o join new_rows n on n.id = o.id`;
 
+/** `statements` when some row of the update changed one of `cols`: most change none of them. */
+const ifChanged = (cols: string[], statements: string) => `
+    if exists (select 1 from ${pairs} where ${changedWhere(cols)}) then ${statements}
+    end if;`;
+
 const filesUpdate = sql.raw(`
   create function files_rows_update() returns trigger language plpgsql as $$
   begin
-    insert into file_name_changes (file_id, at)
-      select n.id, ${nowMs} from ${pairs}
-      where ${changedWhere(['name', 'status', 'uploaded_by'])} order by n.id;
-    update file_search s set name_lower = lower(n.name), status = n.status,
-        uploaded_by = n.uploaded_by
-      from ${pairs}
-      where s.id = n.id and (${changedWhere(['name', 'status', 'uploaded_by'])});
-    -- One statement for every link of every file whose status changed (file_tags's own
-    -- statement triggers then fire once).
-    update file_tags l set active = (n.status = 'ACTIVE')::int
-      from ${pairs}
-      where l.file_id = n.id and o.status is distinct from n.status;
-    update tags t set
-        files_active = t.files_active + d.fa, files_hidden = t.files_hidden + d.fh,
-        downloads_active = t.downloads_active + d.da, downloads_hidden = t.downloads_hidden + d.dh
-      from (
-        select l.tag_id,
-          sum((n.status = 'ACTIVE')::int - (o.status = 'ACTIVE')::int) as fa,
-          sum((n.status <> 'ACTIVE')::int - (o.status <> 'ACTIVE')::int) as fh,
-          sum(case when n.status = 'ACTIVE' then n.download_count else 0 end
-            - case when o.status = 'ACTIVE' then o.download_count else 0 end) as da,
-          sum(case when n.status <> 'ACTIVE' then n.download_count else 0 end
-            - case when o.status <> 'ACTIVE' then o.download_count else 0 end) as dh
-        from ${pairs} join file_tags l on l.file_id = n.id
-        where ${changedWhere(['status', 'download_count'])}
-        group by l.tag_id
-      ) d
-      where t.id = d.tag_id and (d.fa <> 0 or d.fh <> 0 or d.da <> 0 or d.dh <> 0);
-    update file_totals t set files = t.files + d.n
-      from (
-        select status, sum(sign) as n from (
-          select n.status, 1 as sign from ${pairs} where o.status <> n.status
-          union all
-          select o.status, -1 from ${pairs} where o.status <> n.status
-        ) x group by status
-      ) d
-      where t.status = d.status and d.n <> 0;
-    ${usersUpdate(
-      `select o.uploaded_by, -1 as sign, o.status, o.size from ${pairs}
-          where ${changedWhere(['status', 'uploaded_by', 'size'])}
-         union all
-         select n.uploaded_by, 1, n.status, n.size from ${pairs}
-          where ${changedWhere(['status', 'uploaded_by', 'size'])}`,
-      true,
+    ${ifChanged(
+      ['name', 'status', 'uploaded_by'],
+      `insert into file_name_changes (file_id, at)
+        select n.id, ${nowMs} from ${pairs}
+        where ${changedWhere(['name', 'status', 'uploaded_by'])} order by n.id;
+      update file_search s set name_lower = lower(n.name), status = n.status,
+          uploaded_by = n.uploaded_by
+        from ${pairs}
+        where s.id = n.id and (${changedWhere(['name', 'status', 'uploaded_by'])});`,
+    )}
+    ${ifChanged(
+      ['status'],
+      // One statement for every link of every file whose status changed (file_tags's own
+      // statement triggers then fire once).
+      `update file_tags l set active = (n.status = 'ACTIVE')::int
+        from ${pairs}
+        where l.file_id = n.id and o.status is distinct from n.status;
+      update file_totals t set files = t.files + d.n
+        from (
+          select status, sum(sign) as n from (
+            select n.status, 1 as sign from ${pairs} where o.status <> n.status
+            union all
+            select o.status, -1 from ${pairs} where o.status <> n.status
+          ) x group by status
+        ) d
+        where t.status = d.status and d.n <> 0;`,
+    )}
+    ${ifChanged(
+      ['status'],
+      `update tags t set
+          files_active = t.files_active + d.fa, files_hidden = t.files_hidden + d.fh,
+          downloads_active = t.downloads_active + d.da, downloads_hidden = t.downloads_hidden + d.dh
+        from (
+          select l.tag_id,
+            sum((n.status = 'ACTIVE')::int - (o.status = 'ACTIVE')::int) as fa,
+            sum((n.status <> 'ACTIVE')::int - (o.status <> 'ACTIVE')::int) as fh,
+            sum(case when n.status = 'ACTIVE' then n.download_count else 0 end
+              - case when o.status = 'ACTIVE' then o.download_count else 0 end) as da,
+            sum(case when n.status <> 'ACTIVE' then n.download_count else 0 end
+              - case when o.status <> 'ACTIVE' then o.download_count else 0 end) as dh
+          from ${pairs} join file_tags l on l.file_id = n.id
+          where o.status is distinct from n.status
+          group by l.tag_id
+        ) d
+        where t.id = d.tag_id and (d.fa <> 0 or d.fh <> 0 or d.da <> 0 or d.dh <> 0);`,
+    )}
+    ${ifChanged(
+      ['status', 'uploaded_by', 'size'],
+      usersUpdate(
+        `select o.uploaded_by, -1 as sign, o.status, o.size from ${pairs}
+            where ${changedWhere(['status', 'uploaded_by', 'size'])}
+           union all
+           select n.uploaded_by, 1, n.status, n.size from ${pairs}
+            where ${changedWhere(['status', 'uploaded_by', 'size'])}`,
+        true,
+      ),
     )}
     return null;
   end $$`);
@@ -131,15 +155,17 @@ const trashedChange = sql.raw(`
       ${usersUpdate(`select uploaded_by, 1 as sign, status, size from new_rows`, false)}
     elsif tg_op = 'DELETE' then
       ${usersUpdate(`select uploaded_by, -1 as sign, status, size from old_rows`, false)}
-    else
-      ${usersUpdate(
+    else ${ifChanged(
+      ['uploaded_by', 'size'],
+      usersUpdate(
         `select o.uploaded_by, -1 as sign, o.status, o.size from ${pairs}
             where ${changedWhere(['uploaded_by', 'size'])}
            union all
            select n.uploaded_by, 1, n.status, n.size from ${pairs}
             where ${changedWhere(['uploaded_by', 'size'])}`,
         false,
-      )}
+      ),
+    )}
     end if;
     return null;
   end $$`);
@@ -316,6 +342,13 @@ export async function up(db: Db): Promise<void> {
     create trigger trashed_files_rows_update after update on trashed_files
     referencing old table as old_rows new table as new_rows
     for each statement execute function trashed_files_rows_change()`.execute(db);
+  // A download changes one file's count at a time: its tags' counts by the row, as before (the
+  // statement trigger takes the rows whose status changed, counts included).
+  await sql`
+    create trigger files_tag_downloads after update of download_count on files
+    for each row when (old.status is not distinct from new.status
+      and old.download_count is distinct from new.download_count)
+    execute function files_tag_counts()`.execute(db);
   await sql`
     create or replace function files_before_delete() returns trigger language plpgsql as $$
     begin
@@ -333,7 +366,12 @@ export async function down(db: Db): Promise<void> {
   await sql`
     create or replace function files_before_delete() returns trigger language plpgsql as $$
     begin delete from file_tags where file_id = old.id; return old; end $$`.execute(db);
-  for (const name of ['files_rows_insert', 'files_rows_delete', 'files_rows_update']) {
+  for (const name of [
+    'files_rows_insert',
+    'files_rows_delete',
+    'files_rows_update',
+    'files_tag_downloads',
+  ]) {
     await sql`drop trigger ${sql.id(name)} on files`.execute(db);
   }
   for (const name of ['insert', 'delete', 'update']) {
