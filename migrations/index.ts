@@ -23,6 +23,7 @@ import * as passkeys from './2026-12-04T0400_3_passkeys.js';
 import * as oidc from './2026-12-04T0800_oidc.js';
 import * as auditFamily from './2026-12-05T0100d_audit_family.js';
 import * as downloadDaysCovering from './2026-12-05T0930s_download_days_covering.js';
+import * as statementTriggers from './2026-12-06T1000b_statement_triggers.js';
 import * as downloadTagHours from './2026-12-06T1100s_download_tag_hours.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
@@ -52,5 +53,6 @@ export const migrations: Record<string, Migration> = {
   '2026-12-04T0800_oidc': oidc,
   '2026-12-05T0100d_audit_family': auditFamily,
   '2026-12-05T0930s_download_days_covering': downloadDaysCovering,
+  '2026-12-06T1000b_statement_triggers': statementTriggers,
   '2026-12-06T1100s_download_tag_hours': downloadTagHours,
 };

@@ -20,13 +20,13 @@ export async function addBlobRef(
 }
 
 /**
- * One file fewer uses the blob. Deletes the blob row when that was the last reference and
+ * `count` files fewer use the blob. Deletes the blob row when those were the last references and
  * resolves to true then: the caller removes the stored object.
  */
-export async function releaseBlobRef(db: Executor, sha256: string): Promise<boolean> {
+export async function releaseBlobRef(db: Executor, sha256: string, count = 1): Promise<boolean> {
   await db
     .updateTable('blobs')
-    .set({ ref_count: sql<number>`ref_count - 1` })
+    .set({ ref_count: sql<number>`ref_count - ${count}` })
     .where('sha256', '=', sha256)
     .execute();
   const gone = await db

@@ -1,6 +1,8 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { insertDownloads, insertFiles } from '../../../test/library.js';
+import { runDoctor } from '../maintenance/doctor.js';
 
 const SET_STATUS = `mutation($ids: [ID!]!, $status: FileStatus!) {
   setFilesStatus(ids: $ids, status: $status) { id status } }`;
@@ -10,6 +12,7 @@ const DELETE_MANY = `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`;
 const RESTORE_MANY = `mutation($ids: [ID!]!) { restoreFiles(ids: $ids) { id tags { name } } }`;
 const PURGE_MANY = `mutation($ids: [ID!]!) { purgeFiles(ids: $ids) }`;
 const DELETE_ONE = `mutation($id: ID!) { deleteFile(id: $id) }`;
+const DAY = 86_400_000;
 const EVENTS = `query($action: String) { auditEvents(action: $action, first: 100) { totalCount
   edges { node { action targetId actor { id } details } } } }`;
 
@@ -357,5 +360,128 @@ describe('bulk file actions', () => {
       .where('tags.name_key', '=', 'race')
       .execute();
     expect(left.length).toBe(trashed.rows.length);
+  });
+
+  /** The doctor's findings about counters and the search index (test files have no objects). */
+  const counterFindings = async () => {
+    const { db, dialect } = t.server.connection;
+    const report = await runDoctor({ db, dialect, storage: t.server.storage }, { repair: false });
+    return report.checks
+      .filter((c) => c.id === 'counters' || c.id === 'search-index')
+      .flatMap((c) => c.findings.map((f) => f.message))
+      .sort();
+  };
+
+  /** download_days and download_totals as stored (zero rows left out) and recounted. */
+  const rollups = async () => {
+    const db = t.server.connection.db;
+    type Key = { kind: string; id: number; day: number; n: number };
+    const recount = (byDay: boolean) => sql<Key>`
+      select kind, id, ${byDay ? sql`day` : sql`0`} as day, count(*) as n from (
+        select 'file' as kind, file_id as id, at - at % ${DAY} as day from downloads
+          where file_id is not null
+        union all
+        select 'user', user_id, at - at % ${DAY} from downloads where user_id is not null
+        union all
+        select 'tag', ft.tag_id, d.at - d.at % ${DAY} from downloads d
+          join file_tags ft on ft.file_id = d.file_id
+      ) x group by kind, id${byDay ? sql`, day` : sql``}`;
+    const norm = (rows: Key[]) =>
+      rows
+        .filter((r) => Number(r.n) !== 0)
+        .map((r) => `${r.kind} ${r.id} ${r.day} ${r.n}`)
+        .sort();
+    const days = await db
+      .selectFrom('download_days')
+      .select(['kind', 'id', 'day', 'downloads as n'])
+      .execute();
+    const totals = await db
+      .selectFrom('download_totals')
+      .select(['kind', 'id', sql<number>`0`.as('day'), 'downloads as n'])
+      .execute();
+    return {
+      stored: { days: norm(days), totals: norm(totals) },
+      counted: {
+        days: norm((await recount(true).execute(db)).rows),
+        totals: norm((await recount(false).execute(db)).rows),
+      },
+    };
+  };
+
+  // On PostgreSQL each bulk statement fires statement-level triggers that aggregate over all its
+  // rows (migration 2026-12-06T1000b), on SQLite row triggers: either way every counter must
+  // equal a count over the rows afterwards.
+  it('keeps every counter exact through hide, show, retag, trash, restore and purge', async () => {
+    const db = t.server.connection.db;
+    const ids = (
+      await Promise.all([
+        files({ n: 8, owner: alice.id, tags: ['Red', 'Blue'] }),
+        files({ n: 6, owner: bob.id, status: 'HIDDEN', tags: ['Red'] }),
+        files({ n: 4, owner: alice.id }),
+        files({ n: 6, owner: bob.id, tags: ['Blue', 'Green'] }),
+      ])
+    ).flat();
+    // 0–3 downloads a file over several days by several people, each file's and user's own
+    // counters set to match in one statement (the update trigger moves the tags' counts).
+    const now = Date.now();
+    await insertDownloads(
+      t,
+      ids.flatMap((fileId, i) =>
+        Array.from({ length: i % 4 }, (_, k) => ({
+          fileId: Number(fileId),
+          userId: [null, Number(alice.id), Number(bob.id)][k % 3]!,
+          at: now - ((i + k) % 5) * DAY,
+        })),
+      ),
+    );
+    const count = (col: 'file_id' | 'user_id', of: 'files' | 'users') =>
+      sql<number>`(select count(*) from downloads d where d.${sql.ref(col)} = ${sql.ref(`${of}.id`)})`;
+    await db
+      .updateTable('files')
+      .set({
+        download_count: count('file_id', 'files'),
+        last_downloaded_at: sql`(select max(at) from downloads d where d.file_id = files.id)`,
+      })
+      .where('id', 'in', ids.map(Number))
+      .execute();
+    await db
+      .updateTable('users')
+      .set({ download_count: count('user_id', 'users') })
+      .where('id', 'in', [Number(alice.id), Number(bob.id)])
+      .execute();
+    // Earlier tests left drift of their own (downloads without counters): none may come or go.
+    const before = await counterFindings();
+    const pick = (keep: (i: number) => boolean) => ids.filter((_, i) => keep(i));
+
+    await gql(SET_STATUS, { ids: pick((i) => i % 2 === 0), status: 'HIDDEN' }, admin.token);
+    await gql(SET_STATUS, { ids: pick((i) => i % 3 === 0), status: 'ACTIVE' }, admin.token);
+    await gql(
+      TAG,
+      { ids: pick((i) => i % 5 !== 1), add: ['Green', 'Yellow'], remove: ['Red'] },
+      admin.token,
+    );
+    expect(await counterFindings()).toEqual(before);
+    const trashed = pick((i) => i % 3 !== 2);
+    await gql(DELETE_MANY, { ids: trashed }, admin.token);
+    expect(await counterFindings()).toEqual(before);
+    await gql(RESTORE_MANY, { ids: trashed.filter((_, i) => i % 2 === 0) }, admin.token);
+    const purged = trashed.filter((_, i) => i % 2 === 1);
+    // All of them share one blob: one transaction releases all their references.
+    expect(await gql(PURGE_MANY, { ids: purged }, admin.token)).toEqual({
+      purgeFiles: purged.length,
+    });
+    expect(await counterFindings()).toEqual(before);
+    const { stored, counted } = await rollups();
+    expect(stored).toEqual(counted);
+    // Not vacuous: tags' downloads were counted, and both owners still have hidden files.
+    expect(counted.totals.filter((k) => k.startsWith('tag ')).length).toBeGreaterThan(1);
+    const hidden = await db
+      .selectFrom('files')
+      .select('uploaded_by')
+      .where('status', '=', 'HIDDEN')
+      .where('id', 'in', ids.map(Number))
+      .groupBy('uploaded_by')
+      .execute();
+    expect(hidden.length).toBe(2);
   });
 });

@@ -18,13 +18,13 @@ import {
   updateFileRows,
 } from './files.repository.js';
 import { MAX_TAGS_PER_FILE, parseTagNames } from './files.rules.js';
-import { moveToTrash } from './trash.js';
+import { fileEvent, moveToTrash } from './trash.js';
 import {
   deleteTrashedFiles,
   existingTagIds,
   findTrashedFiles,
   lockTrashedFiles,
-  reattachDownloadsOf,
+  moveDownloads,
   reinsertFiles,
 } from './trash.repository.js';
 
@@ -76,10 +76,11 @@ export function createBulkFiles(deps: {
   db: Db;
   dialect: Dialect;
   /**
-   * Purges one trashed file under its blob's lock, as `purgeFile` does (files.service.ts); false
-   * when a restore or another purge took it first.
+   * Purges trashed files, one transaction per blob under its lock, as `purgeFile` does for one
+   * (trash.ts, `purgeTrashed`); resolves to how many, skipping those a restore or another purge
+   * took first.
    */
-  purgeOne: (id: number, sha256: string, actor: Actor) => Promise<boolean>;
+  purge: (files: readonly { id: number; sha256: string }[], actor: Actor) => Promise<number>;
   /** TRASH_DAYS 0: a file moved to the trash is purged at once. */
   purgeAtOnce: boolean;
 }) {
@@ -128,13 +129,15 @@ export function createBulkFiles(deps: {
         if (changed.size !== changing.length) throw new NotFoundError('No such file.');
         await audit.recordMany(
           trx,
-          changing.map((file) => ({
-            actor,
-            action: 'file.status',
-            target: { type: 'file', id: file.id, label: file.name },
-            details: { before: { status: file.status }, after: { status }, bulk: true },
-            at: now,
-          })),
+          changing.map((file) =>
+            fileEvent(
+              actor,
+              file,
+              'file.status',
+              { before: { status: file.status }, after: { status }, bulk: true },
+              now,
+            ),
+          ),
         );
         return files.map((f) => changed.get(f.id) ?? f);
       });
@@ -189,13 +192,15 @@ export function createBulkFiles(deps: {
           }
           changed.push(file.id);
           for (const t of added) links.push({ file_id: file.id, tag_id: t.id });
-          events.push({
-            actor,
-            action: 'file.tags',
-            target: { type: 'file', id: file.id, label: file.name },
-            details: { added: added.map((t) => t.name), removed: removed.map((t) => t.name) },
-            at: now,
-          });
+          events.push(
+            fileEvent(
+              actor,
+              file,
+              'file.tags',
+              { added: added.map((t) => t.name), removed: removed.map((t) => t.name) },
+              now,
+            ),
+          );
         }
         // Only the links that change: the link triggers keep the tags' counters by the row.
         await deleteFileTags(trx, changed, [...removeIds]);
@@ -218,9 +223,7 @@ export function createBulkFiles(deps: {
         await moveToTrash(trx, files, actor, now, true);
         return files;
       });
-      if (deps.purgeAtOnce) {
-        for (const f of trashed) await deps.purgeOne(f.id, f.sha256, actor);
-      }
+      if (deps.purgeAtOnce) await deps.purge(trashed, actor);
       return trashed.length;
     },
 
@@ -263,17 +266,13 @@ export function createBulkFiles(deps: {
               .map((tagId) => ({ file_id: row.id, tag_id: tagId })),
           ),
         );
-        await reattachDownloadsOf(trx, restoredIds);
+        await moveDownloads(trx, restoredIds, 'back');
         await deleteTrashedFiles(trx, restoredIds);
         await audit.recordMany(
           trx,
-          rows.map((row) => ({
-            actor,
-            action: 'file.restore',
-            target: { type: 'file', id: row.id, label: row.name },
-            details: { deletedAt: row.deleted_at, bulk: true },
-            at: now,
-          })),
+          rows.map((row) =>
+            fileEvent(actor, row, 'file.restore', { deletedAt: row.deleted_at, bulk: true }, now),
+          ),
         );
         return out;
       });
@@ -281,10 +280,10 @@ export function createBulkFiles(deps: {
 
     /**
      * Deletes trashed files for good, as `purgeFile` does for one. Every file is checked first
-     * (all or nothing: NOT_FOUND or FORBIDDEN with `extensions.ids`, nothing purged); then each
-     * is purged under its blob's lock, since the blob goes with its last file and uploads of the
-     * same bytes wait on that lock. A file restored or purged by someone else in between is
-     * skipped. Resolves to how many this call purged.
+     * (all or nothing: NOT_FOUND or FORBIDDEN with `extensions.ids`, nothing purged); then the
+     * files of each blob are purged together under that blob's lock, since the blob goes with its
+     * last file and uploads of the same bytes wait on that lock. A file restored or purged by
+     * someone else in between is skipped. Resolves to how many this call purged.
      */
     async purge(viewer: Viewer, rawIds: readonly number[], actor: Actor): Promise<number> {
       const ids = parseBulkIds(rawIds);
@@ -294,9 +293,7 @@ export function createBulkFiles(deps: {
         await findTrashedFiles(db, ids),
         'No such file in the trash.',
       );
-      let purged = 0;
-      for (const row of rows) if (await deps.purgeOne(row.id, row.sha256, actor)) purged++;
-      return purged;
+      return deps.purge(rows, actor);
     },
   };
 }

@@ -53,17 +53,29 @@ export async function lockFileRow(db: Executor, id: number): Promise<void> {
   await db.selectFrom('files').select('id').where('id', '=', id).forUpdate().execute();
 }
 
-/** PostgreSQL: locks tag rows in id order, before triggers lock them in any order. */
-export async function lockTagRows(db: Executor, tagIds: readonly number[]): Promise<void> {
-  if (!tagIds.length) return;
-  await db
-    .selectFrom('tags')
-    .select('id')
-    .where('id', 'in', tagIds)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
+/**
+ * PostgreSQL: locks rows of `table` by id in id order (the lock order, db/lock-order.ts), before
+ * statements and triggers lock them in their plans' order.
+ */
+export async function lockRowsInOrder(
+  db: Executor,
+  table: 'files' | 'tags' | 'trashed_files',
+  ids: readonly number[],
+): Promise<void> {
+  for (const part of chunks([...ids].sort((a, b) => a - b))) {
+    await db
+      .selectFrom(table)
+      .select('id')
+      .where('id', 'in', part)
+      .orderBy('id')
+      .forUpdate()
+      .execute();
+  }
 }
+
+/** PostgreSQL: locks tag rows in id order, before triggers lock them in any order. */
+export const lockTagRows = (db: Executor, tagIds: readonly number[]): Promise<void> =>
+  lockRowsInOrder(db, 'tags', tagIds);
 
 export async function tagIdsOfFile(db: Executor, fileId: number): Promise<number[]> {
   const rows = await db
@@ -90,16 +102,8 @@ export async function replaceFileTags(
 }
 
 /** PostgreSQL: locks many file rows in id order (bulk actions; see db/lock-order.ts). */
-export async function lockFileRows(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
-  await db
-    .selectFrom('files')
-    .select('id')
-    .where('id', 'in', ids)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-}
+export const lockFileRows = (db: Executor, ids: readonly number[]): Promise<void> =>
+  lockRowsInOrder(db, 'files', ids);
 
 /**
  * `items` in slices small enough for one statement: SQLite takes at most 32,766 parameters a

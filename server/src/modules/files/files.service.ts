@@ -40,7 +40,7 @@ import {
 import { createSearchService } from '../search/search.service.js';
 import { createQuota } from './quota.js';
 import { createBulkFiles } from './files.bulk.js';
-import { moveToTrash, recordFileDelete } from './trash.js';
+import { moveToTrash, purgeTrashed, recordFileDelete, type PurgeDeps } from './trash.js';
 import { audit, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import {
   countTrashedFiles,
@@ -48,10 +48,9 @@ import {
   existingTagIds,
   expiredTrashedFiles,
   findTrashedFile,
-  forgetDownloads,
   listTrashedFiles,
-  lockTrashedFile,
-  reattachDownloads,
+  lockTrashedFiles,
+  moveDownloads,
   reinsertFile,
   type TrashScope,
 } from './trash.repository.js';
@@ -95,6 +94,7 @@ export function createFilesService(deps: {
   const { db, storage } = deps;
   const withBlobLock = createBlobLock(db, deps.dialect);
   const pg = deps.dialect === 'postgres';
+  const purgeDeps: PurgeDeps = { dialect: deps.dialect, withBlobLock, removeBlob };
   const search = createSearchService({ reads, db, dialect: deps.dialect });
   const quota = createQuota(deps.defaultQuotaBytes ?? null);
 
@@ -236,7 +236,7 @@ export function createFilesService(deps: {
     bulk: createBulkFiles({
       db,
       dialect: deps.dialect,
-      purgeOne,
+      purge: (files, actor) => purgeTrashed(purgeDeps, files, actor),
       purgeAtOnce: deps.trashDays === 0,
     }),
 
@@ -387,13 +387,13 @@ export function createFilesService(deps: {
         db.transaction().execute(async (trx) => {
           // In lock order: the trashed row (restore and purge race for it), tags, then the
           // file's insertion (file_totals, users); the trashed row's deletion last (users again).
-          if (pg) await lockTrashedFile(trx, id);
+          if (pg) await lockTrashedFiles(trx, [id]);
           const row = await trashedFileFor(viewer, trx, id);
           const tagIds = await existingTagIds(trx, JSON.parse(row.tag_ids) as number[]);
           if (pg) await lockTagRows(trx, tagIds);
           const file = await reinsertFile(trx, row);
           await replaceFileTags(trx, id, tagIds);
-          await reattachDownloads(trx, id);
+          await moveDownloads(trx, [id], 'back');
           await deleteTrashedFile(trx, id);
           await audit.record(trx, {
             actor,
@@ -409,7 +409,7 @@ export function createFilesService(deps: {
     /** Deletes a trashed file for good; its blob goes with the last file using it. */
     async purge(viewer: Viewer, id: number, actor: Actor): Promise<true> {
       const row = await trashedFileFor(viewer, db, id);
-      if (!(await purgeOne(row.id, row.sha256, actor)))
+      if (!(await purgeTrashed(purgeDeps, [row], actor)))
         throw new NotFoundError('No such file in the trash.');
       return true;
     },
@@ -424,7 +424,7 @@ export function createFilesService(deps: {
       let purged = 0;
       for (;;) {
         const batch = await expiredTrashedFiles(db, before, PURGE_BATCH);
-        for (const f of batch) if (await purgeOne(f.id, f.sha256, SYSTEM_ACTOR)) purged++;
+        purged += await purgeTrashed(purgeDeps, batch, SYSTEM_ACTOR);
         if (batch.length < PURGE_BATCH) return purged;
       }
     },
@@ -438,35 +438,6 @@ export function createFilesService(deps: {
     }
     assertMayEdit(viewer, row, null);
     return row;
-  }
-
-  /**
-   * Deletes one trashed file for good, under its blob's lock: the row, its downloads' link, one
-   * blob reference (and the stored object with the last). False when another purge or a restore
-   * took the row first.
-   */
-  async function purgeOne(id: number, sha256: string, actor: Actor): Promise<boolean> {
-    return withBlobLock(sha256, async (conn) => {
-      // In lock order: users (the trashed row's trigger), then blobs.
-      const result = await retryOnDeadlock(deps.dialect, () =>
-        conn.transaction().execute(async (trx) => {
-          const row = await deleteTrashedFile(trx, id);
-          if (!row) return null;
-          await forgetDownloads(trx, id);
-          await audit.record(trx, {
-            actor,
-            action: 'file.purge',
-            target: { type: 'file', id, label: row.name },
-            details: {
-              before: { size: row.size, uploadedBy: row.uploaded_by, deletedAt: row.deleted_at },
-            },
-          });
-          return { last: await releaseBlobRef(trx, row.sha256) };
-        }),
-      );
-      if (result?.last) await removeBlob(sha256);
-      return result !== null;
-    });
   }
 
   /** The rows are gone for good; a failure here leaves only an unreferenced object. */

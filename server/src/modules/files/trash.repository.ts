@@ -1,27 +1,9 @@
 import type { Executor, FileRow, TrashedFileRow } from '../../db/database.js';
 import { sortKey } from '../../db/sort-key.js';
-import { chunks } from './files.repository.js';
+import { chunks, lockRowsInOrder } from './files.repository.js';
 
 // All SQL of the trash (migration 2026-12-04T0300b_trash_quotas): moving a file row into
 // `trashed_files` and back, and the download rows that follow it.
-
-/** Links a restored file's downloads back. */
-export async function reattachDownloads(db: Executor, fileId: number): Promise<void> {
-  await db
-    .updateTable('downloads')
-    .set({ file_id: fileId, trashed_file_id: null })
-    .where('trashed_file_id', '=', fileId)
-    .execute();
-}
-
-/** A purged file's downloads keep only their name, as after a deletion. */
-export async function forgetDownloads(db: Executor, fileId: number): Promise<void> {
-  await db
-    .updateTable('downloads')
-    .set({ trashed_file_id: null })
-    .where('trashed_file_id', '=', fileId)
-    .execute();
-}
 
 export const findTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
   db.selectFrom('trashed_files').selectAll().where('id', '=', id).executeTakeFirst();
@@ -36,21 +18,8 @@ export const findTrashedFiles = (
     : Promise.resolve([]);
 
 /** PostgreSQL: locks the trashed rows in id order (the lock order, db/lock-order.ts). */
-export async function lockTrashedFiles(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
-  await db
-    .selectFrom('trashed_files')
-    .select('id')
-    .where('id', 'in', ids)
-    .orderBy('id')
-    .forUpdate()
-    .execute();
-}
-
-/** PostgreSQL: locks the trashed row for this transaction (restore and purge race for it). */
-export async function lockTrashedFile(db: Executor, id: number): Promise<void> {
-  await db.selectFrom('trashed_files').select('id').where('id', '=', id).forUpdate().execute();
-}
+export const lockTrashedFiles = (db: Executor, ids: readonly number[]): Promise<void> =>
+  lockRowsInOrder(db, 'trashed_files', ids);
 
 /** Deletes the trashed row and returns it; undefined when another purge or restore took it. */
 export const deleteTrashedFile = (db: Executor, id: number): Promise<TrashedFileRow | undefined> =>
@@ -130,24 +99,25 @@ export async function expiredTrashedFiles(
     .execute();
 }
 
-/** Moves the files' downloads aside (file_id null, as after a deletion; trashed_file_id kept). */
-export async function detachDownloadsOf(db: Executor, fileIds: readonly number[]): Promise<void> {
+/**
+ * Where the downloads of trashed files point. 'aside': a file goes to the trash, its downloads
+ * keep its id in trashed_file_id with file_id null (as after a deletion); 'back': a restore links
+ * them to the file again; 'forget': a purge leaves them only their name.
+ */
+export async function moveDownloads(
+  db: Executor,
+  fileIds: readonly number[],
+  to: 'aside' | 'back' | 'forget',
+): Promise<void> {
   for (const part of chunks(fileIds)) {
     await db
       .updateTable('downloads')
-      .set((eb) => ({ trashed_file_id: eb.ref('file_id'), file_id: null }))
-      .where('file_id', 'in', part)
-      .execute();
-  }
-}
-
-/** Links the downloads of many restored files back, as `reattachDownloads` does for one. */
-export async function reattachDownloadsOf(db: Executor, fileIds: readonly number[]): Promise<void> {
-  for (const part of chunks(fileIds)) {
-    await db
-      .updateTable('downloads')
-      .set((eb) => ({ file_id: eb.ref('trashed_file_id'), trashed_file_id: null }))
-      .where('trashed_file_id', 'in', part)
+      .set((eb) =>
+        to === 'aside'
+          ? { trashed_file_id: eb.ref('file_id'), file_id: null }
+          : { file_id: to === 'back' ? eb.ref('trashed_file_id') : null, trashed_file_id: null },
+      )
+      .where(to === 'aside' ? 'file_id' : 'trashed_file_id', 'in', part)
       .execute();
   }
 }
@@ -171,6 +141,29 @@ export async function insertTrashedFiles(
   const perRow = values.length ? Object.keys(values[0]!).length : 1;
   for (const part of chunks(values, perRow))
     await db.insertInto('trashed_files').values(part).execute();
+}
+
+/**
+ * Deletes the trashed rows of `ids` that still use the blob `sha256` and are still there (a
+ * restore or another purge may have taken some); the deleted rows.
+ */
+export async function deleteTrashedRowsOfBlob(
+  db: Executor,
+  ids: readonly number[],
+  sha256: string,
+): Promise<TrashedFileRow[]> {
+  const out: TrashedFileRow[] = [];
+  for (const part of chunks(ids)) {
+    out.push(
+      ...(await db
+        .deleteFrom('trashed_files')
+        .where('id', 'in', part)
+        .where('sha256', '=', sha256)
+        .returningAll()
+        .execute()),
+    );
+  }
+  return out;
 }
 
 /** Deletes many trashed rows (the caller holds their locks, so all are there). */
