@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.js';
+import { deleteRows } from '../../db/rows.js';
 
 // All SQL of two-factor sign-in: the TOTP columns of users and the recovery_codes table.
 
@@ -92,18 +93,8 @@ export async function claimTotpStep(db: Executor, userId: number, step: number):
 }
 
 /** Uses a recovery code up: true when it existed (and is now gone). */
-export async function consumeRecoveryCode(
-  db: Executor,
-  userId: number,
-  codeHash: string,
-): Promise<boolean> {
-  const result = await db
-    .deleteFrom('recovery_codes')
-    .where('user_id', '=', userId)
-    .where('code_hash', '=', codeHash)
-    .executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
+export const consumeRecoveryCode = (db: Executor, userId: number, codeHash: string) =>
+  deleteRows(db, 'recovery_codes', { user_id: userId, code_hash: codeHash });
 
 export async function countRecoveryCodes(db: Executor, userId: number): Promise<number> {
   const row = await db

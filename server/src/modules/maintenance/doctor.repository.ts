@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
+import { rowExists } from '../../db/rows.js';
 
 // All SQL of `npm run doctor` (doctor.ts): integrity checks, every counter that triggers or code
 // keep next to the rows it summarises, and the repairs that recompute them from those rows.
@@ -527,11 +528,4 @@ export async function filesOfBlob(
     .execute();
 }
 
-export async function blobRowExists(db: Executor, sha256: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('blobs')
-    .select('sha256')
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+export const blobRowExists = (db: Executor, sha256: string) => rowExists(db, 'blobs', { sha256 });
