@@ -9,8 +9,11 @@ import type { Executor } from './database.js';
 export async function touchTimestamp(
   db: Executor,
   target:
-    { table: 'users'; column: 'last_active_at' } | { table: 'api_tokens'; column: 'last_used_at' },
-  id: number,
+    | { table: 'users'; column: 'last_active_at' }
+    | { table: 'api_tokens'; column: 'last_used_at' }
+    | { table: 'sessions'; column: 'last_active_at' },
+  /** The row's id: a number, or for sessions the SHA-256 of the token. */
+  id: number | string,
   now: number,
   olderThan: number,
 ): Promise<void> {

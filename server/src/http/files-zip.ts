@@ -66,9 +66,9 @@ export async function handleFilesZip(
     logContext: { userId, files: ids.length },
     missingText: 'A file of this selection cannot be read now.',
     record: async () =>
-      (await services.downloads.recordMany(ids, userId, !seesHiddenFiles(viewer)))
-        ? null
-        : new NotFoundError('No such file.'),
+      (await services.downloads.recordMany(ids, userId, !seesHiddenFiles(viewer))) ??
+      new NotFoundError('No such file.'),
+    release: (unsent) => services.downloads.releaseMany(userId, unsent),
     refuse: (status, text) => refuse(req, res, status, text),
   });
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RecordedDownload } from '../modules/shares/shares.repository.js';
 import { PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
 import type { Services } from '../services.js';
 import { refuse, serveFile } from './download.js';
@@ -81,7 +80,6 @@ function sendShareZip(
   log: Logger,
   turnAway: (status: number, text: string) => void,
 ): Promise<void> {
-  let recorded: RecordedDownload[] | null = null;
   return sendZip(req, res, {
     files: opened.files,
     fileName: 'shared-files.zip',
@@ -89,23 +87,13 @@ function sendShareZip(
     log,
     logContext: { linkId: opened.link.id },
     missingText: 'A file of this link cannot be read now.',
-    record: async () => {
-      recorded = await services.shares.recordDownloads(
+    record: async () =>
+      (await services.shares.recordDownloads(
         opened.link.id,
         opened.files.map((f) => f.id),
-      );
-      return recorded
-        ? null
-        : new NotFoundError('This link has fewer downloads left than it has files.');
-    },
+      )) ?? new NotFoundError('This link has fewer downloads left than it has files.'),
     // The link's limit gets back the downloads of files storage failed to give.
-    release: async (unsent) => {
-      const ids = new Set(unsent);
-      await services.shares.releaseDownloads(
-        opened.link.id,
-        (recorded ?? []).filter((d) => ids.has(d.fileId)),
-      );
-    },
+    release: (unsent) => services.shares.releaseDownloads(opened.link.id, unsent),
     refuse: turnAway,
   });
 }

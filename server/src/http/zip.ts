@@ -5,8 +5,9 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import type { FileRow } from '../db/database.js';
-import type { AppError } from '../errors.js';
+import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RecordedDownload } from '../modules/downloads/downloads.repository.js';
 import type { Services } from '../services.js';
 import { contentDisposition } from './download.js';
 
@@ -51,16 +52,17 @@ export interface ZipOptions {
   /** The answer (404) when a file's bytes are missing from storage. */
   missingText: string;
   /**
-   * Counts one download per file, all or none, before the first byte goes out; an AppError when
-   * they may not be counted (then that refusal is all that is sent). Not called for HEAD.
+   * Counts one download per file, all or none, before the first byte goes out, and answers the
+   * history rows written; an AppError when they may not be counted (then that refusal is all
+   * that is sent). Not called for HEAD.
    */
-  record(): Promise<AppError | null>;
+  record(): Promise<AppError | readonly RecordedDownload[]>;
   /**
-   * Takes back the downloads of `unsentFileIds`: files counted but never begun because storage
-   * failed mid-way (a blob gone after the check). Without it their counts stay. A client that
-   * goes away keeps every count, as a download from byte 0 does.
+   * Takes back `unsent`: downloads counted for files never begun because storage failed mid-way
+   * (a blob gone after the check). A client that goes away keeps every count, as a download
+   * from byte 0 does.
    */
-  release?(unsentFileIds: readonly number[]): Promise<void>;
+  release(unsent: readonly RecordedDownload[]): Promise<void>;
   refuse(status: number, text: string): void;
 }
 
@@ -135,8 +137,8 @@ export async function sendZip(
     res.writeHead(200, { ...headers, ...sized });
     return void res.end();
   }
-  const refusal = await options.record();
-  if (refusal) return options.refuse(refusal.status, refusal.message);
+  const recorded = await options.record();
+  if (recorded instanceof AppError) return options.refuse(recorded.status, recorded.message);
   res.writeHead(200, { ...headers, ...sized });
   go();
   try {
@@ -145,8 +147,8 @@ export async function sendZip(
     if ((err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
       log.warn({ err, ...options.logContext }, 'zip stream failed');
     }
-    if (storageFailed && options.release) {
-      const unsent = files.filter((f) => !started.has(f.id)).map((f) => f.id);
+    if (storageFailed) {
+      const unsent = recorded.filter((d) => !started.has(d.fileId));
       try {
         await options.release(unsent);
       } catch (releaseErr) {

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.js';
+import { deleteExpired, findLive, takeLive } from '../../db/rows.js';
 
 // All SQL of admin-made password-reset links. Only the SHA-256 of a link's token is stored.
 
@@ -18,45 +19,19 @@ export async function replacePasswordReset(
 }
 
 /** The user a live link stands for, without using it up. */
-export async function findPasswordReset(
-  db: Executor,
-  tokenHash: string,
-  now: number,
-): Promise<number | undefined> {
-  const row = await db
-    .selectFrom('password_resets')
-    .select('user_id')
-    .where('token_hash', '=', tokenHash)
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  return row?.user_id;
-}
+export const findPasswordReset = async (db: Executor, tokenHash: string, now: number) =>
+  (await findLive(db, 'password_resets', { token_hash: tokenHash }, now))?.user_id;
 
-/**
- * Uses a live link up: deletes it and answers its user, or undefined when it is unknown, expired
- * or already used. One DELETE … RETURNING, so of two requests racing with one link only one wins.
- */
-export async function consumePasswordReset(
-  db: Executor,
-  tokenHash: string,
-  now: number,
-): Promise<number | undefined> {
-  const row = await db
-    .deleteFrom('password_resets')
-    .where('token_hash', '=', tokenHash)
-    .where('expires_at', '>', now)
-    .returning('user_id')
-    .executeTakeFirst();
-  return row?.user_id;
-}
+/** Uses a live link up: its user, or undefined when it is unknown, expired or already used. */
+export const consumePasswordReset = async (db: Executor, tokenHash: string, now: number) =>
+  (await takeLive(db, 'password_resets', { token_hash: tokenHash }, now))?.user_id;
 
 export async function deleteUserPasswordResets(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom('password_resets').where('user_id', '=', userId).execute();
 }
 
-export async function deleteExpiredPasswordResets(db: Executor, now: number): Promise<void> {
-  await db.deleteFrom('password_resets').where('expires_at', '<=', now).execute();
-}
+export const deleteExpiredPasswordResets = (db: Executor, now: number) =>
+  deleteExpired(db, 'password_resets', now);
 
 /** Sets a user's password hash (the users table's other columns belong to the users module). */
 export async function setPasswordHash(db: Executor, userId: number, hash: string): Promise<void> {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor, SessionRow, UserRow } from '../../db/database.js';
+import type { Executor, SessionRow } from '../../db/database.js';
+import { deleteExpired, deleteRows } from '../../db/rows.js';
+import { touchTimestamp } from '../../db/touch.js';
 import { findWithUser } from '../../db/with-user.js';
 
 // All SQL of sessions. A session's id is the SHA-256 of its token (sessions.ts).
@@ -14,14 +16,9 @@ const SESSION_COLUMNS = [
   'last_active_at',
 ] as const;
 
-/** The session with its user, or undefined. */
-export async function findSessionWithUser(
-  db: Executor,
-  sessionId: string,
-): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-  const found = await findWithUser(db, 'sessions', SESSION_COLUMNS, 'id', sessionId);
-  return found && { session: found.row, user: found.user };
-}
+/** The session (`row`) with its user, or undefined. */
+export const findSessionWithUser = (db: Executor, sessionId: string) =>
+  findWithUser(db, 'sessions', SESSION_COLUMNS, 'id', sessionId);
 
 export const findUserSessions = (db: Executor, userId: number): Promise<SessionRow[]> =>
   db.selectFrom('sessions').selectAll().where('user_id', '=', userId).execute();
@@ -42,18 +39,8 @@ export const listUserSessions = (
     .execute();
 
 /** Deletes one session of the user; false when the user has no such session. */
-export async function deleteUserSession(
-  db: Executor,
-  userId: number,
-  sessionId: string,
-): Promise<boolean> {
-  const result = await db
-    .deleteFrom('sessions')
-    .where('id', '=', sessionId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
+export const deleteUserSession = (db: Executor, userId: number, sessionId: string) =>
+  deleteRows(db, 'sessions', { id: sessionId, user_id: userId });
 
 /** Deletes every session of the user but `keepId` (null: all of them). */
 export async function deleteOtherUserSessions(
@@ -66,23 +53,9 @@ export async function deleteOtherUserSessions(
   await query.execute();
 }
 
-/**
- * Marks the session used at `now` unless it already was after `before`; the check sits in the
- * WHERE clause so instances sharing the database write at most once per interval.
- */
-export async function touchSession(
-  db: Executor,
-  sessionId: string,
-  now: number,
-  before: number,
-): Promise<void> {
-  await db
-    .updateTable('sessions')
-    .set({ last_active_at: now })
-    .where('id', '=', sessionId)
-    .where((eb) => eb.or([eb('last_active_at', 'is', null), eb('last_active_at', '<', before)]))
-    .execute();
-}
+/** The session's last_active_at, at most once per interval (db/touch.ts). */
+export const touchSession = (db: Executor, sessionId: string, now: number, before: number) =>
+  touchTimestamp(db, { table: 'sessions', column: 'last_active_at' }, sessionId, now, before);
 
 export async function insertSession(db: Executor, session: SessionRow): Promise<void> {
   await db.insertInto('sessions').values(session).execute();
@@ -108,6 +81,5 @@ export async function deleteUserSessions(db: Executor, userId: number): Promise<
   await db.deleteFrom('sessions').where('user_id', '=', userId).execute();
 }
 
-export async function deleteExpiredSessions(db: Executor, now: number): Promise<void> {
-  await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
-}
+export const deleteExpiredSessions = (db: Executor, now: number) =>
+  deleteExpired(db, 'sessions', now);

@@ -141,7 +141,7 @@ function kyselyAdapter(db: Db): Adapter {
     async getSessionAndUser(sessionId): Promise<[DatabaseSession | null, DatabaseUser | null]> {
       const found = await findSessionWithUser(db, sessionId);
       if (!found) return [null, null];
-      return [toSession(found.session), { id: found.user.id, attributes: found.user }];
+      return [toSession(found.row), { id: found.user.id, attributes: found.user }];
     },
     getUserSessions: async (userId) => (await findUserSessions(db, userId)).map(toSession),
     setSession: (session) =>

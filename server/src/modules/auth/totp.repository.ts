@@ -1,18 +1,26 @@
+import type { UpdateResult } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import { deleteRows } from '../../db/rows.js';
 
 // All SQL of two-factor sign-in: the TOTP columns of users and the recovery_codes table.
 
-/** Makes `codeHashes` the user's only recovery codes. */
+/**
+ * Makes `codeHashes` the user's only recovery codes, provided `guard` (an UPDATE of the user's
+ * row checking two-factor's state) changed the row: false, with nothing stored, when it did not.
+ */
 async function storeRecoveryCodes(
   db: Executor,
+  guard: Promise<UpdateResult>,
   userId: number,
   codeHashes: string[],
-): Promise<void> {
+): Promise<boolean> {
+  if ((await guard).numUpdatedRows === 0n) return false;
   await db.deleteFrom('recovery_codes').where('user_id', '=', userId).execute();
   await db
     .insertInto('recovery_codes')
     .values(codeHashes.map((code_hash) => ({ user_id: userId, code_hash })))
     .execute();
+  return true;
 }
 
 export async function setPendingTotp(db: Executor, userId: number, secret: string): Promise<void> {
@@ -31,16 +39,14 @@ export async function confirmPendingTotp(
   step: number,
   codeHashes: string[],
 ): Promise<boolean> {
-  const result = await db
+  const confirm = db
     .updateTable('users')
     .set({ totp_secret: secret, totp_pending: null, totp_last_step: step })
     .where('id', '=', userId)
     .where('totp_pending', '=', secret)
     .where('totp_secret', 'is', null)
     .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) return false;
-  await storeRecoveryCodes(db, userId, codeHashes);
-  return true;
+  return storeRecoveryCodes(db, confirm, userId, codeHashes);
 }
 
 /**
@@ -55,15 +61,13 @@ export async function replaceRecoveryCodes(
 ): Promise<boolean> {
   // An UPDATE that changes nothing, not a SELECT: on PostgreSQL it holds the user's row until
   // commit, so a `disableTotp` racing it waits and then deletes these codes too.
-  const still = await db
+  const still = db
     .updateTable('users')
     .set({ totp_secret: secret })
     .where('id', '=', userId)
     .where('totp_secret', '=', secret)
     .executeTakeFirst();
-  if (still.numUpdatedRows === 0n) return false;
-  await storeRecoveryCodes(db, userId, codeHashes);
-  return true;
+  return storeRecoveryCodes(db, still, userId, codeHashes);
 }
 
 export async function clearTotp(db: Executor, userId: number): Promise<void> {
@@ -92,18 +96,8 @@ export async function claimTotpStep(db: Executor, userId: number, step: number):
 }
 
 /** Uses a recovery code up: true when it existed (and is now gone). */
-export async function consumeRecoveryCode(
-  db: Executor,
-  userId: number,
-  codeHash: string,
-): Promise<boolean> {
-  const result = await db
-    .deleteFrom('recovery_codes')
-    .where('user_id', '=', userId)
-    .where('code_hash', '=', codeHash)
-    .executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
+export const consumeRecoveryCode = (db: Executor, userId: number, codeHash: string) =>
+  deleteRows(db, 'recovery_codes', { user_id: userId, code_hash: codeHash });
 
 export async function countRecoveryCodes(db: Executor, userId: number): Promise<number> {
   const row = await db

@@ -52,17 +52,18 @@ export async function resolveViewer(
   if (token.startsWith(API_TOKEN_PREFIX)) {
     const found = await findApiTokenWithUser(db, hashToken(token));
     if (!found || found.user.banned) return null;
-    if (found.token.expires_at !== null && found.token.expires_at <= now) return null;
-    if (found.token.last_used_at === null || found.token.last_used_at < now - TOUCH_INTERVAL_MS) {
-      await touchApiToken(db, found.token.id, now, now - TOUCH_INTERVAL_MS);
+    const apiToken = found.row;
+    if (apiToken.expires_at !== null && apiToken.expires_at <= now) return null;
+    if (apiToken.last_used_at === null || apiToken.last_used_at < now - TOUCH_INTERVAL_MS) {
+      await touchApiToken(db, apiToken.id, now, now - TOUCH_INTERVAL_MS);
     }
     await touchUser(db, found.user, now);
     return {
       kind: 'token',
       user: effectiveUser(found.user, options),
       heldAdmin: isHeld(found.user, options),
-      tokenId: found.token.id,
-      scopes: toApiToken(found.token).scopes,
+      tokenId: apiToken.id,
+      scopes: toApiToken(apiToken).scopes,
     };
   }
   const session = await sessions.validate(token);

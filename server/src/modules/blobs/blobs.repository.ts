@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import { deleteRows, rowExists } from '../../db/rows.js';
 
 // All SQL of stored blobs' bookkeeping: the rows that count a blob's files, the advisory lock that
 // serializes commits and deletions of one blob across instances, and the intents that let a
@@ -70,18 +71,8 @@ export async function addBlobIntent(
     .execute();
 }
 
-export async function removeBlobIntent(
-  db: Executor,
-  instance: string,
-  sha256: string,
-): Promise<boolean> {
-  const res = await db
-    .deleteFrom('blob_intents')
-    .where('instance_id', '=', instance)
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return res.numDeletedRows > 0n;
-}
+export const removeBlobIntent = (db: Executor, instance: string, sha256: string) =>
+  deleteRows(db, 'blob_intents', { instance_id: instance, sha256 });
 
 export interface BlobIntent {
   instance: string;
@@ -103,16 +94,5 @@ export async function listBlobIntents(db: Executor): Promise<BlobIntent[]> {
   }));
 }
 
-export async function blobIntentExists(
-  db: Executor,
-  instance: string,
-  sha256: string,
-): Promise<boolean> {
-  const row = await db
-    .selectFrom('blob_intents')
-    .select('sha256')
-    .where('instance_id', '=', instance)
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+export const blobIntentExists = (db: Executor, instance: string, sha256: string) =>
+  rowExists(db, 'blob_intents', { instance_id: instance, sha256 });

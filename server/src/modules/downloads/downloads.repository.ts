@@ -1,11 +1,67 @@
 import { sql } from 'kysely';
-import type { Db, DownloadRow } from '../../db/database.js';
+import type { Db, DownloadRow, Executor } from '../../db/database.js';
 import { newestFirstLog, type TimeRange } from '../../db/newest-first.js';
 
 export interface DownloadFilter extends TimeRange {
   fileId?: number | null;
   userId?: number | null;
 }
+
+/** A history row written by `recordDownloads` or `recordShareDownloads`, to take back. */
+export interface RecordedDownload {
+  id: number;
+  fileId: number;
+}
+
+/**
+ * Counts one download of the file at `at` and answers its name at this moment; undefined when
+ * the file is gone (or, `activeOnly`, not ACTIVE). Every way of downloading counts through here,
+ * so the file's row is the first lock each of them takes (db/lock-order.ts).
+ */
+export async function countFileDownload(
+  trx: Executor,
+  download: { fileId: number; at: number; activeOnly: boolean },
+): Promise<string | undefined> {
+  let q = trx
+    .updateTable('files')
+    .set({
+      download_count: sql<number>`download_count + 1`,
+      // The later of the two: concurrent downloads may commit in the opposite order of their
+      // timestamps (found by the crash drill on PostgreSQL).
+      last_downloaded_at: sql<number>`case when last_downloaded_at is null
+        or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
+    })
+    .where('id', '=', download.fileId);
+  if (download.activeOnly) q = q.where('status', '=', 'ACTIVE');
+  const file = await q.returning('name').executeTakeFirst();
+  return file?.name;
+}
+
+/**
+ * Takes back one counted download that never happened: its history row goes (with it, by
+ * trigger, the hourly and rolled-up counts) and the file's counter drops by one; the file's
+ * last-download time is set again from the rows that remain, so it names no download that did
+ * not take place. Callers hold the file rows in id order, as `countFileDownload`.
+ */
+export async function uncountFileDownload(
+  trx: Executor,
+  download: RecordedDownload,
+): Promise<void> {
+  await trx
+    .updateTable('files')
+    .set({
+      download_count: sql<number>`download_count - 1`,
+      last_downloaded_at: sql<number | null>`(select max(d.at) from downloads d
+        where d.file_id = ${download.fileId} and d.id <> ${download.id})`,
+    })
+    .where('id', '=', download.fileId)
+    .execute();
+  await trx.deleteFrom('downloads').where('id', '=', download.id).execute();
+}
+
+/** The downloads in the lock order of their file rows. */
+export const byFile = (downloads: readonly RecordedDownload[]): RecordedDownload[] =>
+  [...downloads].sort((a, b) => a.fileId - b.fileId);
 
 /**
  * Writes one history row and bumps the file's and the user's counters, in one transaction and
@@ -19,24 +75,13 @@ export async function recordDownload(
   download: { fileId: number; userId: number; at: number },
 ): Promise<DownloadRow | null> {
   return db.transaction().execute(async (trx) => {
-    const file = await trx
-      .updateTable('files')
-      .set({
-        download_count: sql<number>`download_count + 1`,
-        // The later of the two: concurrent downloads may commit in the opposite order of their
-        // timestamps (found by the crash drill on PostgreSQL).
-        last_downloaded_at: sql<number>`case when last_downloaded_at is null
-          or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
-      })
-      .where('id', '=', download.fileId)
-      .returning('name')
-      .executeTakeFirst();
-    if (!file) return null;
+    const name = await countFileDownload(trx, { ...download, activeOnly: false });
+    if (name === undefined) return null;
     const row = await trx
       .insertInto('downloads')
       .values({
         file_id: download.fileId,
-        file_name: file.name,
+        file_name: name,
         user_id: download.userId,
         at: download.at,
       })
@@ -52,7 +97,7 @@ export async function recordDownload(
 }
 
 /**
- * One download of each of `fileIds` by one user, all or none (a ZIP of the selection): false,
+ * One download of each of `fileIds` by one user, all or none (a ZIP of the selection): null,
  * with nothing written, when any file is gone or (`activeOnly`, for a USER) no longer ACTIVE.
  * In lock order, as `recordDownload`: every file row (in id order), then the download rows,
  * then the user.
@@ -60,26 +105,17 @@ export async function recordDownload(
 export async function recordDownloads(
   db: Db,
   download: { fileIds: readonly number[]; userId: number; at: number; activeOnly: boolean },
-): Promise<boolean> {
+): Promise<RecordedDownload[] | null> {
   const gone = new Error('rolled back');
   try {
     return await db.transaction().execute(async (trx) => {
       const names = new Map<number, string>();
       for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
-        let q = trx
-          .updateTable('files')
-          .set({
-            download_count: sql<number>`download_count + 1`,
-            last_downloaded_at: sql<number>`case when last_downloaded_at is null
-              or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
-          })
-          .where('id', '=', fileId);
-        if (download.activeOnly) q = q.where('status', '=', 'ACTIVE');
-        const file = await q.returning('name').executeTakeFirst();
-        if (!file) throw gone;
-        names.set(fileId, file.name);
+        const name = await countFileDownload(trx, { ...download, fileId });
+        if (name === undefined) throw gone;
+        names.set(fileId, name);
       }
-      await trx
+      const rows = await trx
         .insertInto('downloads')
         .values(
           [...names].map(([fileId, name]) => ({
@@ -89,18 +125,40 @@ export async function recordDownloads(
             at: download.at,
           })),
         )
+        .returning(['id', 'file_id'])
         .execute();
       await trx
         .updateTable('users')
         .set({ download_count: sql<number>`download_count + ${names.size}` })
         .where('id', '=', download.userId)
         .execute();
-      return true;
+      // file_id goes null only when its file is deleted, and this transaction holds those rows.
+      return rows.map((r) => ({ id: r.id, fileId: r.file_id! }));
     });
   } catch (err) {
-    if (err === gone) return false;
+    if (err === gone) return null;
     throw err;
   }
+}
+
+/**
+ * Takes back downloads by one user that never happened (a ZIP of the selection whose later files
+ * could not be read), in one transaction and in the lock order of `recordDownloads`: the files,
+ * their download rows, then the user, whose counter drops by as much.
+ */
+export async function releaseDownloads(
+  db: Db,
+  release: { userId: number; downloads: readonly RecordedDownload[] },
+): Promise<void> {
+  if (release.downloads.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    for (const d of byFile(release.downloads)) await uncountFileDownload(trx, d);
+    await trx
+      .updateTable('users')
+      .set({ download_count: sql<number>`download_count - ${release.downloads.length}` })
+      .where('id', '=', release.userId)
+      .execute();
+  });
 }
 
 /** Newest first; ties (same millisecond) by id, newest first. */

@@ -1,6 +1,7 @@
 import type { Insertable } from 'kysely';
 import type { Executor, FileRow, FileStatus, FilesTable } from '../../db/database.js';
-import { sortKey } from '../../db/sort-key.js';
+import { lockRows } from '../../db/rows.js';
+import { insertNamed, updateNamed } from '../../db/named-rows.js';
 
 // All SQL of the files domain: file rows and the tag links an upload or an edit writes (tags
 // themselves: tags.repository.ts; blob rows: blobs/blobs.repository.ts). Listing and search:
@@ -21,56 +22,33 @@ export const findFilesByIds = (
   return q.execute();
 };
 
-/** Inserts a file row; its name_sort comes from the name (db/sort-key.ts). */
-export const insertFile = (
-  db: Executor,
-  file: Omit<Insertable<FilesTable>, 'name_sort'>,
-): Promise<FileRow> =>
-  db
-    .insertInto('files')
-    .values({ ...file, name_sort: sortKey(file.name) })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** Inserts a file row; its name_sort comes from the name (db/named-rows.ts). */
+export const insertFile = (db: Executor, file: Omit<Insertable<FilesTable>, 'name_sort'>) =>
+  insertNamed(db, 'files', file);
 
 export const updateFileRow = (
   db: Executor,
   id: number,
   patch: { name?: string; status?: FileStatus; updated_at: number },
-): Promise<FileRow | undefined> =>
-  db
-    .updateTable('files')
-    .set(patch.name !== undefined ? { ...patch, name_sort: sortKey(patch.name) } : patch)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst();
+) => updateNamed(db, 'files', id, patch);
 
 /** Deletes the row (its tag links cascade; download rows keep their name with file_id null). */
 export const deleteFileRow = (db: Executor, id: number): Promise<FileRow | undefined> =>
   db.deleteFrom('files').where('id', '=', id).returningAll().executeTakeFirst();
 
 /** PostgreSQL: locks the file's row for this transaction (see db/lock-order.ts). */
-export async function lockFileRow(db: Executor, id: number): Promise<void> {
-  await db.selectFrom('files').select('id').where('id', '=', id).forUpdate().execute();
-}
+export const lockFileRow = (db: Executor, id: number) => lockRows(db, 'files', [id]);
 
 /**
  * PostgreSQL: locks rows of `table` by id in id order (the lock order, db/lock-order.ts), before
- * statements and triggers lock them in their plans' order.
+ * statements and triggers lock them in their plans' order; in slices under the parameter limits.
  */
 export async function lockRowsInOrder(
   db: Executor,
   table: 'files' | 'tags' | 'trashed_files',
   ids: readonly number[],
 ): Promise<void> {
-  for (const part of chunks([...ids].sort((a, b) => a - b))) {
-    await db
-      .selectFrom(table)
-      .select('id')
-      .where('id', 'in', part)
-      .orderBy('id')
-      .forUpdate()
-      .execute();
-  }
+  for (const part of chunks([...ids].sort((a, b) => a - b))) await lockRows(db, table, part);
 }
 
 /** PostgreSQL: locks tag rows in id order, before triggers lock them in any order. */

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
 import { unzip } from '../../../test/unzip.js';
-import { findFile, uploadOk, type UploadedFile } from '../../../test/uploads.js';
+import { eventually, findFile, uploadOk, type UploadedFile } from '../../../test/uploads.js';
 
 // GET/HEAD /files/zip?ids=… (docs/api.md, "A selection as one ZIP"): the selection's files as
 // one ZIP with the download route's credentials and visibility, one download counted per file,
@@ -14,6 +16,7 @@ describe('the selection as one ZIP', () => {
   let admin: { token: string; id: string };
   let alice: { token: string; id: string };
   let bob: { token: string; id: string };
+  let carol: { token: string; id: string };
 
   const zip = (ids: readonly string[] | string, token?: string, method = 'GET') =>
     fetch(`${t.url}/files/zip?ids=${typeof ids === 'string' ? ids : ids.join(',')}`, {
@@ -47,6 +50,7 @@ describe('the selection as one ZIP', () => {
     admin = await t.signUp('admin@example.com');
     alice = await t.signUp('alice@example.com');
     bob = await t.signUp('bob@example.com');
+    carol = await t.signUp('carol@example.com');
   });
   afterAll(() => t.close());
 
@@ -201,6 +205,74 @@ describe('the selection as one ZIP', () => {
       expect((await zip([a.id, b.id, '99999999'], alice.token)).status).toBe(404);
     }
     expect(await openHandles(blob)).toBe(0);
+  });
+
+  it('takes back the counts of files whose blob went after the check, keeping the sent one', async () => {
+    const downloadsOf = async (email: string) =>
+      Number(
+        (
+          await t.server.connection.db
+            .selectFrom('users')
+            .select('download_count')
+            .where('email', '=', email)
+            .executeTakeFirstOrThrow()
+        ).download_count,
+      );
+    const before = await downloadsOf('carol@example.com');
+    // The first file is larger than every buffer between server and client, so while the client
+    // reads nothing, the ZIP stays inside it and the next blob has not been opened.
+    const big = await uploadOk(t, randomBytes(32 << 20), {
+      token: carol.token,
+      filename: 'big.bin',
+    });
+    const lost = await put('gone mid-way', 'lost.txt', carol.token);
+    const after = await put('never reached', 'after.txt', carol.token);
+    const ids = [big.id, lost.id, after.id];
+
+    const cut = await new Promise<{ received: number; length: number; complete: boolean }>(
+      (resolve, reject) => {
+        const req = http.get(
+          `${t.url}/files/zip?ids=${ids.join(',')}`,
+          { headers: { authorization: `Bearer ${carol.token}` } },
+          (res) => {
+            if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+            res.pause();
+            let received = 0;
+            // Counted by now (before the first byte), then the blob goes, then the client reads.
+            void findFile(t.dir, lost.sha256)
+              .then((blob) => fs.rm(blob!))
+              .then(() => {
+                res.on('data', (chunk: Buffer) => (received += chunk.length));
+                const done = () =>
+                  resolve({
+                    received,
+                    length: Number(res.headers['content-length']),
+                    complete: res.complete,
+                  });
+                res.on('end', done);
+                res.on('close', done);
+                res.resume();
+              }, reject);
+          },
+        );
+        req.on('error', () => undefined);
+      },
+    );
+    // A broken download, not a short valid ZIP: the big file's entry came whole, no more.
+    expect(cut.complete).toBe(false);
+    expect(cut.received).toBeGreaterThan(32 << 20);
+    expect(cut.received).toBeLessThan(cut.length);
+
+    // Only the file whose bytes went out is still a download, for the file and for its taker.
+    await eventually(async () => (await counts([lost.id])).rows === 0, 20_000);
+    expect(await counts(ids)).toEqual({ files: [1, 0, 0], rows: 1 });
+    expect(await downloadsOf('carol@example.com')).toBe(before + 1);
+    const lostRow = await t.server.connection.db
+      .selectFrom('files')
+      .select('last_downloaded_at')
+      .where('id', '=', Number(lost.id))
+      .executeTakeFirstOrThrow();
+    expect(lostRow.last_downloaded_at).toBeNull();
   });
 });
 

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
+import { rowExists } from '../../db/rows.js';
 
 // All SQL of `npm run doctor` (doctor.ts): integrity checks, every counter that triggers or code
 // keep next to the rows it summarises, and the repairs that recompute them from those rows.
@@ -10,6 +11,22 @@ import type { Executor } from '../../db/database.js';
 
 const num = (v: unknown) => Number(v ?? 0);
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+/**
+ * The repairs of counters: sets `assignments` (each a column recomputed from the rows it
+ * summarises) on the rows of `table` whose `key` is in `ids`.
+ */
+async function recompute(
+  db: Executor,
+  table: 'files' | 'users' | 'tags' | 'file_tags',
+  ids: readonly number[],
+  assignments: RawBuilder<unknown>,
+  key = 'id',
+): Promise<void> {
+  if (!ids.length) return;
+  await sql`update ${sql.table(table)} set ${assignments}
+    where ${sql.ref(key)} in (${sql.join(ids)})`.execute(db);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Integrity
@@ -121,14 +138,15 @@ export async function fileDownloadDrift(db: Executor): Promise<FileDownloadDrift
 }
 
 /** Recomputes both from the download rows (the tags' download sums follow by trigger). */
-export async function repairFileDownloads(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
-  await sql`
-    update files set
+export const repairFileDownloads = (db: Executor, ids: readonly number[]) =>
+  recompute(
+    db,
+    'files',
+    ids,
+    sql`
       download_count = (select count(*) from downloads d where d.file_id = files.id),
-      last_downloaded_at = (select max(at) from downloads d where d.file_id = files.id)
-    where id in (${sql.join(ids)})`.execute(db);
-}
+      last_downloaded_at = (select max(at) from downloads d where d.file_id = files.id)`,
+  );
 
 export interface UserCounterDrift {
   id: number;
@@ -149,13 +167,16 @@ async function userCounterDrift(
     from users u left join (${counted}) c on c.owner_id = u.id
     where ${stored} <> coalesce(c.n, 0)
     order by u.id`.execute(db);
-  return rows.map((r) => ({
-    id: num(r.id),
-    email: String(r.email),
-    stored: num(r.stored),
-    counted: num(r.n ?? 0),
-  }));
+  return rows.map((r) => userDrift(r, r.stored, r.n));
 }
+
+/** A user's row of a drift query: its id and email, and the counter's stored and counted value. */
+const userDrift = (r: Record<string, unknown>, stored: unknown, counted: unknown) => ({
+  id: num(r.id),
+  email: String(r.email),
+  stored: num(stored),
+  counted: num(counted ?? 0),
+});
 
 /** users.download_count against the user's download rows (they stay when files go). */
 export const userDownloadDrift = (db: Executor): Promise<UserCounterDrift[]> =>
@@ -166,12 +187,13 @@ export const userDownloadDrift = (db: Executor): Promise<UserCounterDrift[]> =>
         where user_id is not null group by user_id`,
   );
 
-export async function repairUserDownloads(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
-  await sql`
-    update users set download_count = (select count(*) from downloads d where d.user_id = users.id)
-    where id in (${sql.join(ids)})`.execute(db);
-}
+export const repairUserDownloads = (db: Executor, ids: readonly number[]) =>
+  recompute(
+    db,
+    'users',
+    ids,
+    sql`download_count = (select count(*) from downloads d where d.user_id = users.id)`,
+  );
 
 export interface UserUploadDrift {
   id: number;
@@ -194,10 +216,7 @@ export async function userUploadDrift(db: Executor): Promise<UserUploadDrift[]> 
     where u.upload_count <> coalesce(f.n, 0) or u.uploads_hidden <> coalesce(f.hidden, 0)
     order by u.id`.execute(db);
   return rows.map((r) => ({
-    id: num(r.id),
-    email: String(r.email),
-    stored: num(r.upload_count),
-    counted: num(r.n ?? 0),
+    ...userDrift(r, r.upload_count, r.n),
     storedHidden: num(r.uploads_hidden),
     countedHidden: num(r.hidden ?? 0),
   }));
@@ -217,26 +236,28 @@ export const userBytesDrift = (db: Executor): Promise<UserBytesDrift[]> =>
   );
 
 /** Recounts used_bytes from the user's files and trash. */
-export async function repairUserBytes(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
-  await sql`
-    update users set used_bytes =
+export const repairUserBytes = (db: Executor, ids: readonly number[]) =>
+  recompute(
+    db,
+    'users',
+    ids,
+    sql`used_bytes =
       coalesce((select sum(size) from files f where f.uploaded_by = users.id), 0)
-      + coalesce((select sum(size) from trashed_files f where f.uploaded_by = users.id), 0)
-    where id in (${sql.join(ids)})`.execute(db);
-}
+      + coalesce((select sum(size) from trashed_files f where f.uploaded_by = users.id), 0)`,
+  );
 
 /** Recounts both from the user's files. */
-export async function repairUserUploads(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
-  await sql`
-    update users set
+export const repairUserUploads = (db: Executor, ids: readonly number[]) =>
+  recompute(
+    db,
+    'users',
+    ids,
+    sql`
       upload_count = (select count(*) from files f where f.uploaded_by = users.id),
       uploads_hidden = (
         select count(*) from files f where f.uploaded_by = users.id and f.status = 'HIDDEN'
-      )
-    where id in (${sql.join(ids)})`.execute(db);
-}
+      )`,
+  );
 
 export interface BlobRefDrift {
   sha256: string;
@@ -333,18 +354,20 @@ export async function tagCounterDrift(db: Executor): Promise<TagCounterDrift[]> 
   }));
 }
 
-export async function repairTagCounters(db: Executor, ids: readonly number[]): Promise<void> {
-  if (!ids.length) return;
+export function repairTagCounters(db: Executor, ids: readonly number[]): Promise<void> {
   const of = (where: string, value: string) =>
     sql.raw(`(select coalesce(sum(${value}), 0) from file_tags ft join files f on f.id = ft.file_id
               where ft.tag_id = tags.id and ${where})`);
-  await sql`
-    update tags set
+  return recompute(
+    db,
+    'tags',
+    ids,
+    sql`
       files_active = ${of("f.status = 'ACTIVE'", '1')},
       files_hidden = ${of("f.status <> 'ACTIVE'", '1')},
       downloads_active = ${of("f.status = 'ACTIVE'", 'f.download_count')},
-      downloads_hidden = ${of("f.status <> 'ACTIVE'", 'f.download_count')}
-    where id in (${sql.join(ids)})`.execute(db);
+      downloads_hidden = ${of("f.status <> 'ACTIVE'", 'f.download_count')}`,
+  );
 }
 
 export interface TotalDrift {
@@ -431,13 +454,15 @@ export async function linkActiveDrift(db: Executor): Promise<LinkDrift[]> {
   }));
 }
 
-export async function repairLinkActive(db: Executor, fileIds: readonly number[]): Promise<void> {
-  if (!fileIds.length) return;
-  await sql`
-    update file_tags set active = (
-      select case when f.status = 'ACTIVE' then 1 else 0 end from files f where f.id = file_tags.file_id)
-    where file_id in (${sql.join(fileIds)})`.execute(db);
-}
+export const repairLinkActive = (db: Executor, fileIds: readonly number[]) =>
+  recompute(
+    db,
+    'file_tags',
+    fileIds,
+    sql`active = (
+      select case when f.status = 'ACTIVE' then 1 else 0 end from files f where f.id = file_tags.file_id)`,
+    'file_id',
+  );
 
 /**
  * Files whose row in the trigger-kept search index is missing, extra or out of date: SQLite's two
@@ -527,11 +552,4 @@ export async function filesOfBlob(
     .execute();
 }
 
-export async function blobRowExists(db: Executor, sha256: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('blobs')
-    .select('sha256')
-    .where('sha256', '=', sha256)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+export const blobRowExists = (db: Executor, sha256: string) => rowExists(db, 'blobs', { sha256 });

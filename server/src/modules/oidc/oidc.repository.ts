@@ -1,4 +1,5 @@
 import type { Executor, OidcLoginsTable } from '../../db/database.js';
+import { deleteExpired, takeLive } from '../../db/rows.js';
 
 // All SQL of single sign-on: identities (issuer + subject → user) and started sign-ins.
 
@@ -7,21 +8,11 @@ export async function insertOidcLogin(db: Executor, row: OidcLoginsTable): Promi
 }
 
 /** Takes a started sign-in out (used once): a replayed callback finds nothing. */
-export const takeOidcLogin = (
-  db: Executor,
-  stateHash: string,
-  now: number,
-): Promise<OidcLoginsTable | undefined> =>
-  db
-    .deleteFrom('oidc_logins')
-    .where('state_hash', '=', stateHash)
-    .where('expires_at', '>', now)
-    .returningAll()
-    .executeTakeFirst();
+export const takeOidcLogin = (db: Executor, stateHash: string, now: number) =>
+  takeLive(db, 'oidc_logins', { state_hash: stateHash }, now);
 
-export async function deleteExpiredOidcLogins(db: Executor, now: number): Promise<void> {
-  await db.deleteFrom('oidc_logins').where('expires_at', '<=', now).execute();
-}
+export const deleteExpiredOidcLogins = (db: Executor, now: number) =>
+  deleteExpired(db, 'oidc_logins', now);
 
 export const findOidcIdentityUser = async (
   db: Executor,

@@ -1,4 +1,5 @@
 import type { Executor, PasskeyRow, WebauthnChallengesTable } from '../../db/database.js';
+import { deleteExpired, deleteRows } from '../../db/rows.js';
 
 // All SQL of passkeys and of the challenges of their ceremonies.
 
@@ -53,17 +54,11 @@ export async function usePasskey(
   return result.numUpdatedRows > 0n;
 }
 
-export async function deletePasskey(db: Executor, userId: number, id: string): Promise<boolean> {
-  const result = await db
-    .deleteFrom('passkeys')
-    .where('id', '=', id)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return result.numDeletedRows > 0n;
-}
+export const deletePasskey = (db: Executor, userId: number, id: string) =>
+  deleteRows(db, 'passkeys', { id, user_id: userId });
 
 export async function insertChallenge(db: Executor, row: WebauthnChallengesTable): Promise<void> {
-  await db.deleteFrom('webauthn_challenges').where('expires_at', '<=', Date.now()).execute();
+  await deleteExpired(db, 'webauthn_challenges', Date.now());
   await db.insertInto('webauthn_challenges').values(row).execute();
 }
 

@@ -2,6 +2,12 @@ import { sql, type Insertable } from 'kysely';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
 import { containsText } from '../../db/text-search.js';
 import { NotFoundError } from '../../errors.js';
+import {
+  byFile,
+  countFileDownload,
+  uncountFileDownload,
+  type RecordedDownload,
+} from '../downloads/downloads.repository.js';
 
 // All SQL of share links: the links, their files, and the downloads made through them.
 
@@ -264,23 +270,13 @@ export async function recordShareDownloads(
       if (!link) return null;
       const recorded: RecordedDownload[] = [];
       for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
-        const file = await trx
-          .updateTable('files')
-          .set({
-            download_count: sql<number>`download_count + 1`,
-            last_downloaded_at: sql<number>`case when last_downloaded_at is null
-              or last_downloaded_at < ${download.at} then ${download.at} else last_downloaded_at end`,
-          })
-          .where('id', '=', fileId)
-          .where('status', '=', 'ACTIVE')
-          .returning('name')
-          .executeTakeFirst();
-        if (!file) throw gone;
+        const name = await countFileDownload(trx, { fileId, at: download.at, activeOnly: true });
+        if (name === undefined) throw gone;
         const row = await trx
           .insertInto('downloads')
           .values({
             file_id: fileId,
-            file_name: file.name,
+            file_name: name,
             user_id: null,
             share_link_id: download.linkId,
             at: download.at,
@@ -295,12 +291,6 @@ export async function recordShareDownloads(
     if (err === gone) return null;
     throw err;
   }
-}
-
-/** A history row written by `recordShareDownloads`. */
-export interface RecordedDownload {
-  id: number;
-  fileId: number;
 }
 
 /**
@@ -326,17 +316,6 @@ export async function releaseShareDownloads(
       })
       .where('id', '=', release.linkId)
       .execute();
-    for (const { id, fileId } of [...release.downloads].sort((a, b) => a.fileId - b.fileId)) {
-      await trx
-        .updateTable('files')
-        .set({
-          download_count: sql<number>`download_count - 1`,
-          last_downloaded_at: sql<number | null>`(select max(d.at) from downloads d
-            where d.file_id = ${fileId} and d.id <> ${id})`,
-        })
-        .where('id', '=', fileId)
-        .execute();
-      await trx.deleteFrom('downloads').where('id', '=', id).execute();
-    }
+    for (const d of byFile(release.downloads)) await uncountFileDownload(trx, d);
   });
 }

@@ -28,12 +28,12 @@ import {
   recordShareDownloads,
   releaseShareDownloads,
   revokeShareLinkRow,
-  type RecordedDownload,
   shareLinkStates,
   type ShareLinkFilter,
   type ShareLinkState,
   type ShareLinkWithCreator,
 } from './shares.repository.js';
+import type { RecordedDownload } from '../downloads/downloads.repository.js';
 
 /** A link's files are at most this many (a ZIP of them is one request). */
 export const MAX_SHARE_FILES = 1000;

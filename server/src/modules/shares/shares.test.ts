@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
-import { apiToken } from '../../../test/library.js';
+import { apiToken, countRows } from '../../../test/library.js';
 import { eventually, uploadOk, type UploadedFile } from '../../../test/uploads.js';
 import { unzip } from '../../../test/unzip.js';
 import { zipEntryNames } from '../../http/zip.js';
@@ -211,6 +212,42 @@ describe('share links', () => {
       expect(errorCode(res), JSON.stringify(vars).slice(0, 80)).toBe('BAD_USER_INPUT');
       expect(res.errors![0]!.extensions!.fields).toHaveProperty(field);
     }
+  });
+
+  it('answers NOT_FOUND, writing nothing, for a file deleted between the check and the insert', async () => {
+    const db = t.server.connection.db;
+    const vanishing = await uploadOk(t, 'about to go', { token: alice.token });
+    // The race made certain: a trigger deletes the file just as its row in the link is written,
+    // after createShareLink has checked it. The delete is rolled back with the failed insert.
+    const id = Number(vanishing.id);
+    const sqlite = t.server.connection.dialect === 'sqlite';
+    if (sqlite) {
+      await sql`create trigger vanish before insert on share_link_files
+        when new.file_id = ${sql.lit(id)}
+        begin delete from files where id = new.file_id; end`.execute(db);
+    } else {
+      await sql`create function vanish() returns trigger language plpgsql as $$
+        begin delete from files where id = new.file_id; return new; end $$`.execute(db);
+      await sql`create trigger vanish before insert on share_link_files for each row
+        when (new.file_id = ${sql.lit(id)}) execute function vanish()`.execute(db);
+    }
+    try {
+      const links = await countRows(t, 'share_links');
+      const events = await countRows(t, 'audit_events');
+      const res = await t.gql(
+        CREATE,
+        { fileIds: [report.id, vanishing.id] },
+        { token: alice.token },
+      );
+      expect(errorCode(res)).toBe('NOT_FOUND');
+      expect(await countRows(t, 'share_links')).toBe(links);
+      expect(await countRows(t, 'audit_events')).toBe(events);
+    } finally {
+      // On PostgreSQL the trigger goes with its function.
+      await (sqlite ? sql`drop trigger vanish` : sql`drop function vanish() cascade`).execute(db);
+    }
+    // Without the trigger the same files make a link.
+    expect((await create({ fileIds: [report.id, vanishing.id] })).files).toHaveLength(2);
   });
 
   it('takes API tokens with SHARE only', async () => {

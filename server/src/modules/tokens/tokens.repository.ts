@@ -1,4 +1,4 @@
-import type { ApiTokenRow, Executor, UserRow } from '../../db/database.js';
+import type { ApiTokenRow, Executor } from '../../db/database.js';
 import { touchTimestamp } from '../../db/touch.js';
 import { findWithUser } from '../../db/with-user.js';
 
@@ -45,14 +45,9 @@ const TOKEN_COLUMNS = [
   'last_used_at',
 ] as const;
 
-/** The token whose SHA-256 is `tokenHash`, with its user, or undefined. */
-export async function findApiTokenWithUser(
-  db: Executor,
-  tokenHash: string,
-): Promise<{ token: ApiTokenRow; user: UserRow } | undefined> {
-  const found = await findWithUser(db, 'api_tokens', TOKEN_COLUMNS, 'token_hash', tokenHash);
-  return found && { token: found.row, user: found.user };
-}
+/** The token (`row`) whose SHA-256 is `tokenHash`, with its user, or undefined. */
+export const findApiTokenWithUser = (db: Executor, tokenHash: string) =>
+  findWithUser(db, 'api_tokens', TOKEN_COLUMNS, 'token_hash', tokenHash);
 
 /** The last_used_at of a request, at most once per interval (db/touch.ts). */
 export const touchApiToken = (db: Executor, id: number, now: number, olderThan: number) =>

@@ -1,6 +1,6 @@
 import type { Executor, NewUser, UserRow, UserUpdate } from '../../db/database.js';
 import { touchTimestamp } from '../../db/touch.js';
-import { sortKey } from '../../db/sort-key.js';
+import { insertNamed, updateNamed } from '../../db/named-rows.js';
 import { containsText } from '../../db/text-search.js';
 
 export const findUserById = (db: Executor, id: number): Promise<UserRow | undefined> =>
@@ -18,24 +18,11 @@ export async function hasAnyUser(db: Executor): Promise<boolean> {
   return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
 
-export const insertUser = (db: Executor, user: NewUser): Promise<UserRow> =>
-  db
-    .insertInto('users')
-    .values({ ...user, name_sort: sortKey(user.name) })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+/** Inserts a user row; its name_sort comes from the name (db/named-rows.ts). */
+export const insertUser = (db: Executor, user: NewUser) => insertNamed(db, 'users', user);
 
-export const updateUser = (
-  db: Executor,
-  id: number,
-  patch: UserUpdate,
-): Promise<UserRow | undefined> =>
-  db
-    .updateTable('users')
-    .set(typeof patch.name === 'string' ? { ...patch, name_sort: sortKey(patch.name) } : patch)
-    .where('id', '=', id)
-    .returningAll()
-    .executeTakeFirst();
+export const updateUser = (db: Executor, id: number, patch: UserUpdate) =>
+  updateNamed(db, 'users', id, patch);
 
 /** The last_active_at of a request, at most once per interval (db/touch.ts). */
 export const touchLastActive = (db: Executor, id: number, now: number, olderThan: number) =>
