@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { Executor, FileStatus } from '../../db/database.js';
 import { EMPTY, type IdSet } from './postings.js';
 import {
@@ -30,8 +31,11 @@ import {
 // the log as the snapshot sees it with what the index applied and re-reads the files that differ
 // inside the snapshot, so a listing's count, page and tag counts agree.
 
-/** Chunks of the initial read, so no single message or statement carries a million rows. */
-const CHUNK = 50_000;
+/**
+ * Chunks of the initial read: the main thread receives each chunk's rows in one piece (from the
+ * SQLite read pool's thread or PostgreSQL's socket), so a chunk is what it may be held for.
+ */
+const CHUNK = 10_000;
 /** Changed ids answered beside the postings before the index is built anew. */
 const REBUILD_AFTER = 100_000;
 /** Log entries written this recently are read again: on PostgreSQL they may commit late. */
@@ -41,14 +45,6 @@ const KEEP_CHANGES_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 const STATUS_CODE: Record<FileStatus, number> = { ACTIVE: 1, HIDDEN: 2 };
-
-/** The one- and two-character substrings of a lower-cased name, by code point. */
-export function shortSubstrings(lowered: string): Set<string> {
-  const chars = [...lowered];
-  const out = new Set<string>(chars);
-  for (let i = 0; i + 1 < chars.length; i++) out.add(chars[i]! + chars[i + 1]!);
-  return out;
-}
 
 /** The keys whose postings hold every file containing `lowered`: itself, or its pieces. */
 function keysOf(lowered: string): string[] {
@@ -61,36 +57,17 @@ function keysOf(lowered: string): string[] {
 
 /**
  * A key's files: a sorted id list while it is sparse, one bit per possible id once it holds more
- * than one id in 32 (then the bits take less room than the list).
+ * than one id in 32 (then the bits take less room than the list). Built on a worker thread
+ * (name-index-worker.cjs); both are views into the buffers it hands back.
  */
 class Posting {
-  ids: Int32Array = new Int32Array(4);
-  n = 0;
-  bits: Uint32Array | null = null;
+  constructor(
+    readonly ids: Int32Array,
+    readonly bits: Uint32Array | null,
+  ) {}
 
-  add(id: number, capacity: number) {
-    if (this.bits) {
-      this.bits[id >>> 5]! |= 1 << (id & 31);
-      return;
-    }
-    if (this.n === this.ids.length) {
-      if (this.n * 32 > capacity) {
-        this.bits = new Uint32Array((capacity >>> 5) + 1);
-        for (let i = 0; i < this.n; i++) this.bits[this.ids[i]! >>> 5]! |= 1 << (this.ids[i]! & 31);
-        this.ids = EMPTY;
-        this.add(id, capacity);
-        return;
-      }
-      const grown = new Int32Array(this.n * 2);
-      grown.set(this.ids);
-      this.ids = grown;
-    }
-    this.ids[this.n++] = id;
-  }
-
-  /** Drops the growth slack once the build is done. */
-  trim() {
-    if (!this.bits && this.ids.length !== this.n) this.ids = this.ids.slice(0, this.n);
+  get n(): number {
+    return this.ids.length;
   }
 
   has(id: number): boolean {
@@ -379,48 +356,49 @@ export class NameIndex {
     const lastSeq = await readLastNameChange(this.reads);
     // Files added after this are in the log past lastSeq: the next sync adds them.
     const capacity = (await readMaxFileId(this.reads)) + 1;
-    const postings = new Map<string, Posting>();
     const names = new Array<string>(capacity);
     const status = new Uint8Array(capacity);
     const uploader = new Int32Array(capacity);
     const words = (capacity >>> 5) + 1;
     const activeBits = new Uint32Array(words);
     const hiddenBits = new Uint32Array(words);
-    for (let after = 0; ;) {
-      const chunk = await readIndexedFiles(this.reads, after, CHUNK);
-      if (!chunk.length) break;
-      after = chunk[chunk.length - 1]!.id;
-      for (const f of chunk) {
-        if (f.id >= capacity) break;
-        status[f.id] = STATUS_CODE[f.status];
-        (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
-        uploader[f.id] = f.uploaded_by ?? 0;
-        const lowered = f.name.toLowerCase();
-        names[f.id] = lowered;
-        for (const key of shortSubstrings(lowered)) {
-          let p = postings.get(key);
-          if (!p) postings.set(key, (p = new Posting()));
-          p.add(f.id, capacity);
+    const worker = new PostingsWorker(capacity);
+    try {
+      for (let after = 0; after < capacity - 1;) {
+        const chunk = await readIndexedFiles(this.reads, after, CHUNK);
+        if (!chunk.length) break;
+        after = chunk[chunk.length - 1]!.id;
+        const ids = new Int32Array(chunk.length);
+        const lowered = new Array<string>(chunk.length);
+        let n = 0;
+        for (const f of chunk) {
+          if (f.id >= capacity) break;
+          status[f.id] = STATUS_CODE[f.status];
+          (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
+          uploader[f.id] = f.uploaded_by ?? 0;
+          ids[n] = f.id;
+          lowered[n++] = names[f.id] = f.name.toLowerCase();
         }
+        worker.add(ids.subarray(0, n), lowered.slice(0, n));
       }
-      // A million names take a few seconds: let other requests through between chunks.
-      await new Promise((resolve) => setImmediate(resolve));
+      const postings = await worker.finish();
+      this.#ready = true;
+      return {
+        postings,
+        names,
+        status,
+        uploader,
+        changed: new Map(),
+        dirty: new Uint8Array(capacity),
+        activeBits,
+        hiddenBits,
+        dirtyBits: new Uint32Array(words),
+        lastSeq,
+        applied: new Map(),
+      };
+    } finally {
+      void worker.terminate();
     }
-    for (const p of postings.values()) p.trim();
-    this.#ready = true;
-    return {
-      postings,
-      names,
-      status,
-      uploader,
-      changed: new Map(),
-      dirty: new Uint8Array(capacity),
-      activeBits,
-      hiddenBits,
-      dirtyBits: new Uint32Array(words),
-      lastSeq,
-      applied: new Map(),
-    };
   }
 
   async #sync(b: Built): Promise<void> {
@@ -479,6 +457,61 @@ export class NameIndex {
         this.#rebuilding = false;
       },
     );
+  }
+}
+
+/** What name-index-worker.cjs hands back: every posting, in two buffers. */
+interface Packed {
+  sparseKeys: string[];
+  /** Where each sparse key's ids start in `sparse` (one more entry: the end). */
+  offsets: Int32Array;
+  sparse: Int32Array;
+  denseKeys: string[];
+  /** `words` 32-bit words per dense key, in the order of `denseKeys`. */
+  dense: Uint32Array;
+  words: number;
+}
+
+/** One build's worker thread (name-index-worker.cjs): names in, postings out. */
+class PostingsWorker {
+  readonly #worker: Worker;
+  readonly #result: Promise<Packed>;
+
+  constructor(capacity: number) {
+    this.#worker = new Worker(new URL('./name-index-worker.cjs', import.meta.url), {
+      workerData: { capacity },
+    });
+    // A build left behind by a closing server must not keep the process alive.
+    this.#worker.unref();
+    this.#result = new Promise<Packed>((resolve, reject) => {
+      this.#worker.once('message', resolve);
+      this.#worker.once('error', reject);
+      this.#worker.once('exit', (code) => reject(new Error(`name index worker exited: ${code}`)));
+    });
+    // Failures surface through finish(); until then they must not count as unhandled.
+    this.#result.catch(() => {});
+  }
+
+  add(ids: Int32Array<ArrayBuffer>, names: string[]) {
+    this.#worker.postMessage({ ids, names }, [ids.buffer]);
+  }
+
+  async finish(): Promise<Map<string, Posting>> {
+    this.#worker.postMessage({ done: true });
+    const packed = await this.#result;
+    const postings = new Map<string, Posting>();
+    const { offsets, sparse, dense, words } = packed;
+    packed.sparseKeys.forEach((key, i) => {
+      postings.set(key, new Posting(sparse.subarray(offsets[i]!, offsets[i + 1]!), null));
+    });
+    packed.denseKeys.forEach((key, i) => {
+      postings.set(key, new Posting(EMPTY, dense.subarray(i * words, (i + 1) * words)));
+    });
+    return postings;
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
   }
 }
 
