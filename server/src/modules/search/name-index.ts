@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Executor, FileStatus } from '../../db/database.js';
-import { EMPTY, type IdSet } from './postings.js';
+import { EMPTY, bitsetOf, type IdSet } from './postings.js';
 import {
   pruneNameChanges,
   readIndexedFiles,
@@ -43,6 +43,9 @@ const LATE_COMMIT_MS = 60_000;
 /** Log entries are pruned after a day; a process that has not synced for that long rebuilds. */
 const KEEP_CHANGES_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
+
+/** Ids held by kept answers at most (4 bytes each, and their bits). */
+const CACHE_IDS = 4_000_000;
 
 const STATUS_CODE: Record<FileStatus, number> = { ACTIVE: 1, HIDDEN: 2 };
 
@@ -126,8 +129,20 @@ interface Built {
   dirtyBits: Uint32Array;
   /** The last log entry the index reflects. */
   lastSeq: number;
+  /**
+   * Moves whenever a sync changes what the index answers (a late-committed entry can do so
+   * without moving lastSeq): kept answers of an older generation are not used.
+   */
+  generation: number;
   /** Log entries applied lately (written in the last 2 × LATE_COMMIT_MS), by seq. */
   applied: Map<number, { fileId: number; at: number }>;
+}
+
+/** An answer of `matches`, valid while the index is `built` at `generation`. */
+interface Answer {
+  built: Built;
+  generation: number;
+  ids: IdSet;
 }
 
 /** A test of whether a file exists with the status (null: either) and uploader (null: anyone). */
@@ -179,6 +194,13 @@ export class NameIndex {
   #rebuilding = false;
   #syncing: Promise<void> | null = null;
   #prunedAt = 0;
+  /**
+   * Recent answers, least recently used first. What typing produces repeats across people
+   * ("a", "an", "re" …) and a one-character answer holds a large share of the library, so it is
+   * kept while the index and the tags it added are as they were (see `matches`).
+   */
+  readonly #answers = new Map<string, Answer>();
+  #answerIds = 0;
 
   constructor(
     /** Where the index reads (the read pool on SQLite). */
@@ -231,10 +253,57 @@ export class NameIndex {
     uploadedBy: number | null,
     /** Sets of ids (of the wanted status) to add, such as the files of tags whose name matches. */
     also: readonly IdSet[] = [],
+    /**
+     * What `also` holds (such as the tags' ids and versions), so the answer may be kept and
+     * served again while the index has not moved; null: not kept.
+     */
+    alsoKey: string | null = null,
   ): Promise<IdSet> {
     const inSnapshot = snapshot.isTransaction;
     const b = inSnapshot ? await this.#current() : await this.#ready_();
     const overlay = inSnapshot ? await this.#overlay(snapshot, b) : null;
+    // Kept only when the snapshot sees exactly what the index has applied.
+    const key =
+      alsoKey !== null && !overlay?.size
+        ? `${lowered}\u0000${status}\u0000${uploadedBy}\u0000${alsoKey}`
+        : null;
+    if (key !== null) {
+      const hit = this.#answers.get(key);
+      if (hit && hit.built === b && hit.generation === b.generation) {
+        this.#answers.delete(key); // most recently used last
+        this.#answers.set(key, hit);
+        return hit.ids;
+      }
+    }
+    const ids = this.#compute(b, overlay, lowered, status, uploadedBy, also);
+    if (key !== null) this.#keep(key, { built: b, generation: b.generation, ids });
+    return ids;
+  }
+
+  #keep(key: string, answer: Answer) {
+    const old = this.#answers.get(key);
+    if (old) {
+      this.#answers.delete(key);
+      this.#answerIds -= old.ids.length;
+    }
+    if (answer.ids.length > CACHE_IDS / 4) return;
+    this.#answers.set(key, answer);
+    this.#answerIds += answer.ids.length;
+    for (const [k, a] of this.#answers) {
+      if (this.#answerIds <= CACHE_IDS) break;
+      this.#answers.delete(k);
+      this.#answerIds -= a.ids.length;
+    }
+  }
+
+  #compute(
+    b: Built,
+    overlay: Map<number, IndexedFile | null> | null,
+    lowered: string,
+    status: FileStatus | null,
+    uploadedBy: number | null,
+    also: readonly IdSet[],
+  ): IdSet {
     const { dirty } = b;
     const ok = visibleIn(b, status, uploadedBy);
     const want = status ? STATUS_CODE[status] : 0;
@@ -297,7 +366,10 @@ export class NameIndex {
         }
       }
     }
-    return bitsToIds(bits);
+    const ids = bitsToIds(bits);
+    // The bits are those of the answer exactly: pages and tag counts test against them.
+    bitsetOf(ids, bits);
+    return ids;
   }
 
   /**
@@ -394,6 +466,7 @@ export class NameIndex {
         hiddenBits,
         dirtyBits: new Uint32Array(words),
         lastSeq,
+        generation: 0,
         applied: new Map(),
       };
     } finally {
@@ -433,6 +506,7 @@ export class NameIndex {
       // Marked applied only now that the files were read: a snapshot meanwhile re-reads them.
       for (const c of fresh) b.applied.set(c.seq, { fileId: c.file_id, at: c.at });
       b.lastSeq = fresh.reduce((max, c) => Math.max(max, c.seq), b.lastSeq);
+      b.generation++;
     }
     for (const [seq, a] of b.applied) if (a.at < now - 2 * LATE_COMMIT_MS) b.applied.delete(seq);
     if (b.changed.size > REBUILD_AFTER && !this.#rebuilding) this.#rebuildInBackground();

@@ -214,6 +214,82 @@ describe.each([
     expect(await count({ ...both, query: 'budget' })).toBe(0);
   });
 
+  it('serves kept answers only while the names, links and tags they came from are unchanged', async () => {
+    // Answers of the name index, their tag filters and their tag counts are kept between
+    // requests (searchTuning.keepAnswers); each write below changes what they must say.
+    const db = t.server.connection.db;
+    const state = async () => {
+      const shapes = [
+        { query: 'e' },
+        { query: 'e', tagIds: [tagIds.Finance!, tagIds.Maps!], tagMatch: 'ANY' },
+        { query: 'e', tagIds: [tagIds.Finance!, tagIds.Maps!] },
+      ];
+      const out = [];
+      for (const v of shapes) {
+        const r = await search(v);
+        out.push(r.edges.map((e) => e.node.name).sort(), r.tagCounts);
+      }
+      return out;
+    };
+    /** Asked twice (the second from what the first kept), and once computing everything. */
+    const check = async () => {
+      const first = await state();
+      expect(await state()).toEqual(first);
+      searchTuning.keepAnswers = false;
+      try {
+        expect(await state()).toEqual(first);
+      } finally {
+        searchTuning.keepAnswers = true;
+      }
+      return first;
+    };
+    const budget = await db
+      .selectFrom('files')
+      .select('id')
+      .where('name', '=', 'Budget 2026.xlsx')
+      .executeTakeFirstOrThrow();
+    const link = { file_id: budget.id, tag_id: Number(tagIds.Maps) };
+    const steps: [() => Promise<unknown>, () => Promise<unknown>][] = [
+      [
+        () => db.insertInto('file_tags').values(link).execute(),
+        () =>
+          db
+            .deleteFrom('file_tags')
+            .where('file_id', '=', link.file_id)
+            .where('tag_id', '=', link.tag_id)
+            .execute(),
+      ],
+      [
+        () =>
+          db.updateTable('tags').set({ name: 'Photoes' }).where('name', '=', 'Photos').execute(),
+        () =>
+          db.updateTable('tags').set({ name: 'Photos' }).where('name', '=', 'Photoes').execute(),
+      ],
+      [
+        () =>
+          db
+            .updateTable('files')
+            .set({ status: 'HIDDEN' })
+            .where('name', '=', 'STRASSE plan.png')
+            .execute(),
+        () =>
+          db
+            .updateTable('files')
+            .set({ status: 'ACTIVE' })
+            .where('name', '=', 'STRASSE plan.png')
+            .execute(),
+      ],
+    ];
+    let before = await check();
+    for (const [write] of steps) {
+      await write();
+      const after = await check();
+      expect(after).not.toEqual(before);
+      before = after;
+    }
+    for (const [, undo] of steps.reverse()) await undo();
+  });
+
   it('answers name queries from memory exactly after another instance writes', async () => {
     // They come from a per-process index (name-index.ts) that learns of writes only through
     // the change log the triggers keep: a write straight to the database is one it never saw.
