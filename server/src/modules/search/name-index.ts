@@ -5,8 +5,7 @@ import {
   pruneNameChanges,
   readIndexedFiles,
   readIndexedFilesByIds,
-  readLastNameChange,
-  readMaxFileId,
+  readIndexStart,
   readNameChanges,
   type IndexedFile,
 } from './search.repository.js';
@@ -424,10 +423,10 @@ export class NameIndex {
   }
 
   async #build(): Promise<Built> {
-    // The log position first: whatever changes after it is applied again by the next sync.
-    const lastSeq = await readLastNameChange(this.reads);
-    // Files added after this are in the log past lastSeq: the next sync adds them.
-    const capacity = (await readMaxFileId(this.reads)) + 1;
+    // Whatever changes after this log position is applied by the next sync, files added after
+    // the highest id included.
+    const { lastSeq, maxId } = await readIndexStart(this.reads);
+    const capacity = maxId + 1;
     const names = new Array<string>(capacity);
     const status = new Uint8Array(capacity);
     const uploader = new Int32Array(capacity);

@@ -71,6 +71,12 @@ describe.each([
   };
   const names = async (variables: Record<string, unknown>, token = user.token) =>
     (await search(variables, token)).edges.map((e) => e.node.name).sort();
+  const fileNamed = (name: string) =>
+    t.server.connection.db
+      .selectFrom('files')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
 
   beforeAll(async () => {
     t = await startTestServer();
@@ -195,11 +201,7 @@ describe.each([
     expect(await count(both)).toBe(1);
     expect(await count({ ...both, tagMatch: 'ANY' })).toBe(3);
     const db = t.server.connection.db;
-    const budget = await db
-      .selectFrom('files')
-      .select('id')
-      .where('name', '=', 'Budget 2026.xlsx')
-      .executeTakeFirstOrThrow();
+    const budget = await fileNamed('Budget 2026.xlsx');
     const link = { file_id: budget.id, tag_id: Number(tagIds.Reports) };
     await db.insertInto('file_tags').values(link).execute();
     expect(await count(both)).toBe(2);
@@ -243,11 +245,7 @@ describe.each([
       }
       return first;
     };
-    const budget = await db
-      .selectFrom('files')
-      .select('id')
-      .where('name', '=', 'Budget 2026.xlsx')
-      .executeTakeFirstOrThrow();
+    const budget = await fileNamed('Budget 2026.xlsx');
     const link = { file_id: budget.id, tag_id: Number(tagIds.Maps) };
     const steps: [() => Promise<unknown>, () => Promise<unknown>][] = [
       [
@@ -498,12 +496,17 @@ describe('files and tags by NAME', () => {
       { token: admin.token },
     );
     expect(rename.errors).toBeUndefined();
-    const files = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
-      `{ files(orderBy: NAME, first: 20) { edges { node { name } } } }`,
-      {},
-      { token: admin.token },
-    );
-    expect(files.data!.files.edges.map((e) => e.node.name)).toEqual([
+    /** Names of the first page by NAME, with the query if any, as the admin sees them. */
+    const byName = async (query?: string) => {
+      const res = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
+        `query($query: String) { files(query: $query, orderBy: NAME, first: 20) {
+          edges { node { name } } } }`,
+        query ? { query } : {},
+        { token: admin.token },
+      );
+      return res.data!.files.edges.map((e) => e.node.name);
+    };
+    expect(await byName()).toEqual([
       'apple.txt',
       'big-random.bin',
       'Board minutes.pdf',
@@ -514,12 +517,7 @@ describe('files and tags by NAME', () => {
       'Team photo.jpg',
     ]);
     // The same order for a one-character query (answered from the in-memory index).
-    const short = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
-      `{ files(query: "i", orderBy: NAME, first: 20) { edges { node { name } } } }`,
-      {},
-      { token: admin.token },
-    );
-    expect(short.data!.files.edges.map((e) => e.node.name)).toEqual([
+    expect(await byName('i')).toEqual([
       'big-random.bin',
       'Board minutes.pdf',
       'Éclair.png',
