@@ -25,6 +25,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const RUNTIME_FILES = {
   'src/db/read-pool.ts': ['src/db/sqlite-read-worker.cjs'],
   'src/streams/sha256-worker.ts': ['src/streams/sha256-worker.cjs'],
+  'src/modules/search/name-index.ts': ['src/modules/search/name-index-worker.cjs'],
 };
 const serverOnly = process.argv.includes('--server');
 const started = performance.now();

@@ -1,11 +1,11 @@
+import { Worker } from 'node:worker_threads';
 import type { Executor, FileStatus } from '../../db/database.js';
-import { EMPTY, type IdSet } from './postings.js';
+import { EMPTY, bitsetOf, type IdSet } from './postings.js';
 import {
   pruneNameChanges,
   readIndexedFiles,
   readIndexedFilesByIds,
-  readLastNameChange,
-  readMaxFileId,
+  readIndexStart,
   readNameChanges,
   type IndexedFile,
 } from './search.repository.js';
@@ -30,8 +30,11 @@ import {
 // the log as the snapshot sees it with what the index applied and re-reads the files that differ
 // inside the snapshot, so a listing's count, page and tag counts agree.
 
-/** Chunks of the initial read, so no single message or statement carries a million rows. */
-const CHUNK = 50_000;
+/**
+ * Chunks of the initial read: the main thread receives each chunk's rows in one piece (from the
+ * SQLite read pool's thread or PostgreSQL's socket), so a chunk is what it may be held for.
+ */
+const CHUNK = 10_000;
 /** Changed ids answered beside the postings before the index is built anew. */
 const REBUILD_AFTER = 100_000;
 /** Log entries written this recently are read again: on PostgreSQL they may commit late. */
@@ -40,15 +43,10 @@ const LATE_COMMIT_MS = 60_000;
 const KEEP_CHANGES_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
-const STATUS_CODE: Record<FileStatus, number> = { ACTIVE: 1, HIDDEN: 2 };
+/** Ids held by kept answers at most (4 bytes each, and their bits). */
+const CACHE_IDS = 4_000_000;
 
-/** The one- and two-character substrings of a lower-cased name, by code point. */
-export function shortSubstrings(lowered: string): Set<string> {
-  const chars = [...lowered];
-  const out = new Set<string>(chars);
-  for (let i = 0; i + 1 < chars.length; i++) out.add(chars[i]! + chars[i + 1]!);
-  return out;
-}
+const STATUS_CODE: Record<FileStatus, number> = { ACTIVE: 1, HIDDEN: 2 };
 
 /** The keys whose postings hold every file containing `lowered`: itself, or its pieces. */
 function keysOf(lowered: string): string[] {
@@ -61,36 +59,17 @@ function keysOf(lowered: string): string[] {
 
 /**
  * A key's files: a sorted id list while it is sparse, one bit per possible id once it holds more
- * than one id in 32 (then the bits take less room than the list).
+ * than one id in 32 (then the bits take less room than the list). Built on a worker thread
+ * (name-index-worker.cjs); both are views into the buffers it hands back.
  */
 class Posting {
-  ids: Int32Array = new Int32Array(4);
-  n = 0;
-  bits: Uint32Array | null = null;
+  constructor(
+    readonly ids: Int32Array,
+    readonly bits: Uint32Array | null,
+  ) {}
 
-  add(id: number, capacity: number) {
-    if (this.bits) {
-      this.bits[id >>> 5]! |= 1 << (id & 31);
-      return;
-    }
-    if (this.n === this.ids.length) {
-      if (this.n * 32 > capacity) {
-        this.bits = new Uint32Array((capacity >>> 5) + 1);
-        for (let i = 0; i < this.n; i++) this.bits[this.ids[i]! >>> 5]! |= 1 << (this.ids[i]! & 31);
-        this.ids = EMPTY;
-        this.add(id, capacity);
-        return;
-      }
-      const grown = new Int32Array(this.n * 2);
-      grown.set(this.ids);
-      this.ids = grown;
-    }
-    this.ids[this.n++] = id;
-  }
-
-  /** Drops the growth slack once the build is done. */
-  trim() {
-    if (!this.bits && this.ids.length !== this.n) this.ids = this.ids.slice(0, this.n);
+  get n(): number {
+    return this.ids.length;
   }
 
   has(id: number): boolean {
@@ -149,8 +128,20 @@ interface Built {
   dirtyBits: Uint32Array;
   /** The last log entry the index reflects. */
   lastSeq: number;
+  /**
+   * Moves whenever a sync changes what the index answers (a late-committed entry can do so
+   * without moving lastSeq): kept answers of an older generation are not used.
+   */
+  generation: number;
   /** Log entries applied lately (written in the last 2 × LATE_COMMIT_MS), by seq. */
   applied: Map<number, { fileId: number; at: number }>;
+}
+
+/** An answer of `matches`, valid while the index is `built` at `generation`. */
+interface Answer {
+  built: Built;
+  generation: number;
+  ids: IdSet;
 }
 
 /** A test of whether a file exists with the status (null: either) and uploader (null: anyone). */
@@ -202,6 +193,13 @@ export class NameIndex {
   #rebuilding = false;
   #syncing: Promise<void> | null = null;
   #prunedAt = 0;
+  /**
+   * Recent answers, least recently used first. What typing produces repeats across people
+   * ("a", "an", "re" …) and a one-character answer holds a large share of the library, so it is
+   * kept while the index and the tags it added are as they were (see `matches`).
+   */
+  readonly #answers = new Map<string, Answer>();
+  #answerIds = 0;
 
   constructor(
     /** Where the index reads (the read pool on SQLite). */
@@ -254,10 +252,57 @@ export class NameIndex {
     uploadedBy: number | null,
     /** Sets of ids (of the wanted status) to add, such as the files of tags whose name matches. */
     also: readonly IdSet[] = [],
+    /**
+     * What `also` holds (such as the tags' ids and versions), so the answer may be kept and
+     * served again while the index has not moved; null: not kept.
+     */
+    alsoKey: string | null = null,
   ): Promise<IdSet> {
     const inSnapshot = snapshot.isTransaction;
     const b = inSnapshot ? await this.#current() : await this.#ready_();
     const overlay = inSnapshot ? await this.#overlay(snapshot, b) : null;
+    // Kept only when the snapshot sees exactly what the index has applied.
+    const key =
+      alsoKey !== null && !overlay?.size
+        ? `${lowered}\u0000${status}\u0000${uploadedBy}\u0000${alsoKey}`
+        : null;
+    if (key !== null) {
+      const hit = this.#answers.get(key);
+      if (hit && hit.built === b && hit.generation === b.generation) {
+        this.#answers.delete(key); // most recently used last
+        this.#answers.set(key, hit);
+        return hit.ids;
+      }
+    }
+    const ids = this.#compute(b, overlay, lowered, status, uploadedBy, also);
+    if (key !== null) this.#keep(key, { built: b, generation: b.generation, ids });
+    return ids;
+  }
+
+  #keep(key: string, answer: Answer) {
+    const old = this.#answers.get(key);
+    if (old) {
+      this.#answers.delete(key);
+      this.#answerIds -= old.ids.length;
+    }
+    if (answer.ids.length > CACHE_IDS / 4) return;
+    this.#answers.set(key, answer);
+    this.#answerIds += answer.ids.length;
+    for (const [k, a] of this.#answers) {
+      if (this.#answerIds <= CACHE_IDS) break;
+      this.#answers.delete(k);
+      this.#answerIds -= a.ids.length;
+    }
+  }
+
+  #compute(
+    b: Built,
+    overlay: Map<number, IndexedFile | null> | null,
+    lowered: string,
+    status: FileStatus | null,
+    uploadedBy: number | null,
+    also: readonly IdSet[],
+  ): IdSet {
     const { dirty } = b;
     const ok = visibleIn(b, status, uploadedBy);
     const want = status ? STATUS_CODE[status] : 0;
@@ -320,7 +365,10 @@ export class NameIndex {
         }
       }
     }
-    return bitsToIds(bits);
+    const ids = bitsToIds(bits);
+    // The bits are those of the answer exactly: pages and tag counts test against them.
+    bitsetOf(ids, bits);
+    return ids;
   }
 
   /**
@@ -375,52 +423,54 @@ export class NameIndex {
   }
 
   async #build(): Promise<Built> {
-    // The log position first: whatever changes after it is applied again by the next sync.
-    const lastSeq = await readLastNameChange(this.reads);
-    // Files added after this are in the log past lastSeq: the next sync adds them.
-    const capacity = (await readMaxFileId(this.reads)) + 1;
-    const postings = new Map<string, Posting>();
+    // Whatever changes after this log position is applied by the next sync, files added after
+    // the highest id included.
+    const { lastSeq, maxId } = await readIndexStart(this.reads);
+    const capacity = maxId + 1;
     const names = new Array<string>(capacity);
     const status = new Uint8Array(capacity);
     const uploader = new Int32Array(capacity);
     const words = (capacity >>> 5) + 1;
     const activeBits = new Uint32Array(words);
     const hiddenBits = new Uint32Array(words);
-    for (let after = 0; ;) {
-      const chunk = await readIndexedFiles(this.reads, after, CHUNK);
-      if (!chunk.length) break;
-      after = chunk[chunk.length - 1]!.id;
-      for (const f of chunk) {
-        if (f.id >= capacity) break;
-        status[f.id] = STATUS_CODE[f.status];
-        (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
-        uploader[f.id] = f.uploaded_by ?? 0;
-        const lowered = f.name.toLowerCase();
-        names[f.id] = lowered;
-        for (const key of shortSubstrings(lowered)) {
-          let p = postings.get(key);
-          if (!p) postings.set(key, (p = new Posting()));
-          p.add(f.id, capacity);
+    const worker = new PostingsWorker(capacity);
+    try {
+      for (let after = 0; after < capacity - 1;) {
+        const chunk = await readIndexedFiles(this.reads, after, CHUNK);
+        if (!chunk.length) break;
+        after = chunk[chunk.length - 1]!.id;
+        const ids = new Int32Array(chunk.length);
+        const lowered = new Array<string>(chunk.length);
+        let n = 0;
+        for (const f of chunk) {
+          if (f.id >= capacity) break;
+          status[f.id] = STATUS_CODE[f.status];
+          (f.status === 'ACTIVE' ? activeBits : hiddenBits)[f.id >>> 5]! |= 1 << (f.id & 31);
+          uploader[f.id] = f.uploaded_by ?? 0;
+          ids[n] = f.id;
+          lowered[n++] = names[f.id] = f.name.toLowerCase();
         }
+        worker.add(ids.subarray(0, n), lowered.slice(0, n));
       }
-      // A million names take a few seconds: let other requests through between chunks.
-      await new Promise((resolve) => setImmediate(resolve));
+      const postings = await worker.finish();
+      this.#ready = true;
+      return {
+        postings,
+        names,
+        status,
+        uploader,
+        changed: new Map(),
+        dirty: new Uint8Array(capacity),
+        activeBits,
+        hiddenBits,
+        dirtyBits: new Uint32Array(words),
+        lastSeq,
+        generation: 0,
+        applied: new Map(),
+      };
+    } finally {
+      void worker.terminate();
     }
-    for (const p of postings.values()) p.trim();
-    this.#ready = true;
-    return {
-      postings,
-      names,
-      status,
-      uploader,
-      changed: new Map(),
-      dirty: new Uint8Array(capacity),
-      activeBits,
-      hiddenBits,
-      dirtyBits: new Uint32Array(words),
-      lastSeq,
-      applied: new Map(),
-    };
   }
 
   async #sync(b: Built): Promise<void> {
@@ -455,6 +505,7 @@ export class NameIndex {
       // Marked applied only now that the files were read: a snapshot meanwhile re-reads them.
       for (const c of fresh) b.applied.set(c.seq, { fileId: c.file_id, at: c.at });
       b.lastSeq = fresh.reduce((max, c) => Math.max(max, c.seq), b.lastSeq);
+      b.generation++;
     }
     for (const [seq, a] of b.applied) if (a.at < now - 2 * LATE_COMMIT_MS) b.applied.delete(seq);
     if (b.changed.size > REBUILD_AFTER && !this.#rebuilding) this.#rebuildInBackground();
@@ -479,6 +530,61 @@ export class NameIndex {
         this.#rebuilding = false;
       },
     );
+  }
+}
+
+/** What name-index-worker.cjs hands back: every posting, in two buffers. */
+interface Packed {
+  sparseKeys: string[];
+  /** Where each sparse key's ids start in `sparse` (one more entry: the end). */
+  offsets: Int32Array;
+  sparse: Int32Array;
+  denseKeys: string[];
+  /** `words` 32-bit words per dense key, in the order of `denseKeys`. */
+  dense: Uint32Array;
+  words: number;
+}
+
+/** One build's worker thread (name-index-worker.cjs): names in, postings out. */
+class PostingsWorker {
+  readonly #worker: Worker;
+  readonly #result: Promise<Packed>;
+
+  constructor(capacity: number) {
+    this.#worker = new Worker(new URL('./name-index-worker.cjs', import.meta.url), {
+      workerData: { capacity },
+    });
+    // A build left behind by a closing server must not keep the process alive.
+    this.#worker.unref();
+    this.#result = new Promise<Packed>((resolve, reject) => {
+      this.#worker.once('message', resolve);
+      this.#worker.once('error', reject);
+      this.#worker.once('exit', (code) => reject(new Error(`name index worker exited: ${code}`)));
+    });
+    // Failures surface through finish(); until then they must not count as unhandled.
+    this.#result.catch(() => {});
+  }
+
+  add(ids: Int32Array<ArrayBuffer>, names: string[]) {
+    this.#worker.postMessage({ ids, names }, [ids.buffer]);
+  }
+
+  async finish(): Promise<Map<string, Posting>> {
+    this.#worker.postMessage({ done: true });
+    const packed = await this.#result;
+    const postings = new Map<string, Posting>();
+    const { offsets, sparse, dense, words } = packed;
+    packed.sparseKeys.forEach((key, i) => {
+      postings.set(key, new Posting(sparse.subarray(offsets[i]!, offsets[i + 1]!), null));
+    });
+    packed.denseKeys.forEach((key, i) => {
+      postings.set(key, new Posting(EMPTY, dense.subarray(i * words, (i + 1) * words)));
+    });
+    return postings;
+  }
+
+  terminate(): Promise<number> {
+    return this.#worker.terminate();
   }
 }
 

@@ -70,7 +70,12 @@ export function intersect(a: IdSet, b: IdSet): IdSet {
 export class IdBitset {
   readonly #bits: Uint32Array;
 
-  constructor(ids: IdSet) {
+  /** From ascending ids, or from the bits of exactly those ids when the caller has them. */
+  constructor(ids: IdSet, bits?: Uint32Array) {
+    if (bits) {
+      this.#bits = bits;
+      return;
+    }
     const max = ids.length ? ids[ids.length - 1]! : 0;
     this.#bits = new Uint32Array((max >>> 5) + 1);
     for (const id of ids) this.#bits[id >>> 5]! |= 1 << (id & 31);
@@ -93,6 +98,20 @@ export class IdBitset {
     }
     return n;
   }
+}
+
+/**
+ * Bitsets kept with the sets they were made from, for as long as those live: a search result
+ * served from a cache (name-index.ts) or a tag's postings is tested against many times, and
+ * building the bits of 500,000 ids each time costs more than the test.
+ */
+const bitsets = new WeakMap<IdSet, IdBitset>();
+
+/** The bitset of `ids` (made once per set; `bits`, when given, must hold exactly `ids`). */
+export function bitsetOf(ids: IdSet, bits?: Uint32Array): IdBitset {
+  let b = bitsets.get(ids);
+  if (!b) bitsets.set(ids, (b = new IdBitset(ids, bits)));
+  return b;
 }
 
 /** The ids in every set (none for no sets is never asked for: callers pass at least one). */

@@ -459,22 +459,16 @@ export const readIndexedFiles = (db: Executor, afterId: number, limit: number) =
 export const readIndexedFilesByIds = (db: Executor, ids: readonly number[]) =>
   indexedFiles(db).where('id', 'in', ids).execute() as Promise<IndexedFile[]>;
 
-/** The highest file id (0: no files). */
-export async function readMaxFileId(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('files')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .executeTakeFirst();
-  return Number(row?.id ?? 0);
-}
-
-/** The last entry of the change log (0 when it is empty). */
-export async function readLastNameChange(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('file_name_changes')
-    .select((eb) => eb.fn.max('seq').as('seq'))
-    .executeTakeFirst();
-  return Number(row?.seq ?? 0);
+/**
+ * Where a build of the name index starts: the last entry of the change log and the highest file
+ * id (each 0 when there is none), read together so they describe one moment.
+ */
+export async function readIndexStart(db: Executor): Promise<{ lastSeq: number; maxId: number }> {
+  const row = await sql<{ seq: number | null; id: number | null }>`
+    select (select max(seq) from file_name_changes) as seq, (select max(id) from files) as id`.execute(
+    db,
+  );
+  return { lastSeq: Number(row.rows[0]?.seq ?? 0), maxId: Number(row.rows[0]?.id ?? 0) };
 }
 
 /**

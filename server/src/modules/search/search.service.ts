@@ -6,8 +6,8 @@ import type { Viewer } from '../auth/viewer.js';
 import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
 import { matchingTagIds, matchingTagVersions } from '../tags/tags.repository.js';
 import {
-  IdBitset,
   TagPostings,
+  bitsetOf,
   firstInOrder,
   intersectAll,
   toIdSet,
@@ -84,6 +84,11 @@ export const searchTuning = {
    * always from it (waiting for its build), or always from the database's trigram index.
    */
   longQueries: 'auto' as 'auto' | 'memory' | 'database',
+  /**
+   * Whether answers are kept between requests while nothing they depend on moved (name-index.ts,
+   * and the tag filters and tag counts of such an answer here). Off: every request computes.
+   */
+  keepAnswers: true,
 };
 
 export type TagCounts = { tag: TagRow; count: number }[];
@@ -108,6 +113,12 @@ export interface Search {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+/** Which postings a set of tags stands for: the status, each tag and its links' version. */
+const versionsKey = (
+  status: FileStatus | null,
+  tags: readonly { id: number; links_version: number | null }[],
+) => `${status} ${tags.map((t) => `${t.id}.${t.links_version}`).join(',')}`;
+
 const unfiltered = (p: Plan) =>
   p.uploadedBy == null && !p.candidates && !p.all.length && !p.any.length;
 
@@ -125,6 +136,10 @@ export function createSearchService(deps: {
   const postings = new TagPostings((conn, tagId, active) =>
     readTagFileIds(conn, dialect, tagId, active),
   );
+  // Kept with a kept answer of the name index (searchTuning.keepAnswers), for as long as it
+  // lives: its tag-filtered results by filter, and its tag counts.
+  const filtered = new WeakMap<IdSet, Map<string, IdSet>>();
+  const counted = new WeakMap<IdSet, { key: string; counts: TagCounts }>();
 
   /** Null when nothing can match (a status the viewer may not see, an unknown ALL tag). */
   async function makePlan(
@@ -206,9 +221,26 @@ export function createSearchService(deps: {
     const lowered = query.toLowerCase();
     if (fromMemory) {
       // All in memory: names from the name index, tags' files from their postings.
-      const tagged = await postings.filesOf(db, await matchingTagVersions(db, query), p.status);
-      let ids = await names.matches(db, lowered, p.status, p.uploadedBy, tagged);
-      if (ids.length && p.listed.length) ids = await filterByListedTags(db, p, ids);
+      const matching = await matchingTagVersions(db, query);
+      const tagged = await postings.filesOf(db, matching, p.status);
+      const alsoKey = searchTuning.keepAnswers ? versionsKey(p.status, matching) : null;
+      let ids = await names.matches(db, lowered, p.status, p.uploadedBy, tagged, alsoKey);
+      if (ids.length && p.listed.length) {
+        const key = `${p.all.length ? 'all' : 'any'} ${versionsKey(p.status, p.listed)}`;
+        const kept = searchTuning.keepAnswers ? filtered.get(ids) : undefined;
+        const hit = kept?.get(key);
+        if (hit) return { ids: hit, keys: null };
+        const result = await filterByListedTags(db, p, ids);
+        if (searchTuning.keepAnswers) {
+          if (!kept) filtered.set(ids, new Map([[key, result]]));
+          else {
+            // A few tag filters per kept answer: the newest replace the oldest.
+            if (kept.size >= 8) kept.delete(kept.keys().next().value!);
+            kept.set(key, result);
+          }
+        }
+        ids = result;
+      }
       return { ids, keys: null };
     }
     // file_search holds the immutable order keys (created_at, size).
@@ -245,7 +277,7 @@ export function createSearchService(deps: {
     if (!ids) return unionAll(sets);
     // ANY: each id of the result tested against the listed tags' bitsets, without building
     // their union first (two popular tags: 100,000s of ids merged for nothing).
-    const bitsets = sets.map((s) => new IdBitset(s));
+    const bitsets = sets.map((s) => bitsetOf(s));
     const out = new Int32Array(ids.length);
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
@@ -304,7 +336,7 @@ export function createSearchService(deps: {
     limit: number,
     offset: number,
   ): Promise<FileRow[]> {
-    const inSet = new IdBitset(candidates);
+    const inSet = bitsetOf(candidates);
     const need = offset + limit;
     const density = candidates.length / Math.max(1, p.libraryFiles);
     let batch = Math.min(200_000, Math.ceil((need / density) * 1.25) + 64);
@@ -379,11 +411,17 @@ export function createSearchService(deps: {
       tags.map((t) => ({ id: t.id, links_version: Number(t.links_version) })),
       status,
     );
-    const inResult = new IdBitset(result);
-    return tags
+    // A kept answer's counts hold while every tag (its row, links and size) is as it was.
+    const key = searchTuning.keepAnswers ? `${status} ${JSON.stringify(tags)}` : null;
+    const kept = counted.get(result);
+    if (key !== null && kept?.key === key) return kept.counts;
+    const inResult = bitsetOf(result);
+    const counts = tags
       .map(({ files: _files, ...tag }, i) => ({ tag, count: inResult.countIn(sets[i]!) }))
       .filter((c) => c.count > 0)
       .sort((a, b) => b.count - a.count);
+    if (key !== null) counted.set(result, { key, counts });
+    return counts;
   }
 
   const snapshot = <T>(read: (conn: Executor) => Promise<T>) => readSnapshot(deps, read);

@@ -71,6 +71,12 @@ describe.each([
   };
   const names = async (variables: Record<string, unknown>, token = user.token) =>
     (await search(variables, token)).edges.map((e) => e.node.name).sort();
+  const fileNamed = (name: string) =>
+    t.server.connection.db
+      .selectFrom('files')
+      .select('id')
+      .where('name', '=', name)
+      .executeTakeFirstOrThrow();
 
   beforeAll(async () => {
     t = await startTestServer();
@@ -195,11 +201,7 @@ describe.each([
     expect(await count(both)).toBe(1);
     expect(await count({ ...both, tagMatch: 'ANY' })).toBe(3);
     const db = t.server.connection.db;
-    const budget = await db
-      .selectFrom('files')
-      .select('id')
-      .where('name', '=', 'Budget 2026.xlsx')
-      .executeTakeFirstOrThrow();
+    const budget = await fileNamed('Budget 2026.xlsx');
     const link = { file_id: budget.id, tag_id: Number(tagIds.Reports) };
     await db.insertInto('file_tags').values(link).execute();
     expect(await count(both)).toBe(2);
@@ -212,6 +214,78 @@ describe.each([
       .execute();
     expect(await count(both)).toBe(1);
     expect(await count({ ...both, query: 'budget' })).toBe(0);
+  });
+
+  it('serves kept answers only while the names, links and tags they came from are unchanged', async () => {
+    // Answers of the name index, their tag filters and their tag counts are kept between
+    // requests (searchTuning.keepAnswers); each write below changes what they must say.
+    const db = t.server.connection.db;
+    const state = async () => {
+      const shapes = [
+        { query: 'e' },
+        { query: 'e', tagIds: [tagIds.Finance!, tagIds.Maps!], tagMatch: 'ANY' },
+        { query: 'e', tagIds: [tagIds.Finance!, tagIds.Maps!] },
+      ];
+      const out = [];
+      for (const v of shapes) {
+        const r = await search(v);
+        out.push(r.edges.map((e) => e.node.name).sort(), r.tagCounts);
+      }
+      return out;
+    };
+    /** Asked twice (the second from what the first kept), and once computing everything. */
+    const check = async () => {
+      const first = await state();
+      expect(await state()).toEqual(first);
+      searchTuning.keepAnswers = false;
+      try {
+        expect(await state()).toEqual(first);
+      } finally {
+        searchTuning.keepAnswers = true;
+      }
+      return first;
+    };
+    const budget = await fileNamed('Budget 2026.xlsx');
+    const link = { file_id: budget.id, tag_id: Number(tagIds.Maps) };
+    const steps: [() => Promise<unknown>, () => Promise<unknown>][] = [
+      [
+        () => db.insertInto('file_tags').values(link).execute(),
+        () =>
+          db
+            .deleteFrom('file_tags')
+            .where('file_id', '=', link.file_id)
+            .where('tag_id', '=', link.tag_id)
+            .execute(),
+      ],
+      [
+        () =>
+          db.updateTable('tags').set({ name: 'Photoes' }).where('name', '=', 'Photos').execute(),
+        () =>
+          db.updateTable('tags').set({ name: 'Photos' }).where('name', '=', 'Photoes').execute(),
+      ],
+      [
+        () =>
+          db
+            .updateTable('files')
+            .set({ status: 'HIDDEN' })
+            .where('name', '=', 'STRASSE plan.png')
+            .execute(),
+        () =>
+          db
+            .updateTable('files')
+            .set({ status: 'ACTIVE' })
+            .where('name', '=', 'STRASSE plan.png')
+            .execute(),
+      ],
+    ];
+    let before = await check();
+    for (const [write] of steps) {
+      await write();
+      const after = await check();
+      expect(after).not.toEqual(before);
+      before = after;
+    }
+    for (const [, undo] of steps.reverse()) await undo();
   });
 
   it('answers name queries from memory exactly after another instance writes', async () => {
@@ -422,12 +496,17 @@ describe('files and tags by NAME', () => {
       { token: admin.token },
     );
     expect(rename.errors).toBeUndefined();
-    const files = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
-      `{ files(orderBy: NAME, first: 20) { edges { node { name } } } }`,
-      {},
-      { token: admin.token },
-    );
-    expect(files.data!.files.edges.map((e) => e.node.name)).toEqual([
+    /** Names of the first page by NAME, with the query if any, as the admin sees them. */
+    const byName = async (query?: string) => {
+      const res = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
+        `query($query: String) { files(query: $query, orderBy: NAME, first: 20) {
+          edges { node { name } } } }`,
+        query ? { query } : {},
+        { token: admin.token },
+      );
+      return res.data!.files.edges.map((e) => e.node.name);
+    };
+    expect(await byName()).toEqual([
       'apple.txt',
       'big-random.bin',
       'Board minutes.pdf',
@@ -438,12 +517,7 @@ describe('files and tags by NAME', () => {
       'Team photo.jpg',
     ]);
     // The same order for a one-character query (answered from the in-memory index).
-    const short = await t.gql<{ files: { edges: { node: { name: string } }[] } }>(
-      `{ files(query: "i", orderBy: NAME, first: 20) { edges { node { name } } } }`,
-      {},
-      { token: admin.token },
-    );
-    expect(short.data!.files.edges.map((e) => e.node.name)).toEqual([
+    expect(await byName('i')).toEqual([
       'big-random.bin',
       'Board minutes.pdf',
       'Éclair.png',
