@@ -106,8 +106,11 @@ export async function purgeTrashed(
   for (const f of files) byBlob.set(f.sha256, [...(byBlob.get(f.sha256) ?? []), f.id]);
   let purged = 0;
   for (const [sha256, ids] of byBlob) {
-    const result = await deps.withBlobLock(sha256, (conn) =>
-      retryOnDeadlock(deps.dialect, () =>
+    // The stored object goes inside the blob's lock, as every release does: the lock's intent
+    // row lets the doctor finish a removal a crash cut short, and an upload of the same bytes
+    // waits for the lock, so it never has its new object deleted under it.
+    purged += await deps.withBlobLock(sha256, async (conn) => {
+      const result = await retryOnDeadlock(deps.dialect, () =>
         conn.transaction().execute(async (trx) => {
           // In lock order: the trashed rows (restores race for them), users (their trigger),
           // then blobs.
@@ -125,10 +128,10 @@ export async function purgeTrashed(
           );
           return { n: rows.length, last: await releaseBlobRef(trx, sha256, rows.length) };
         }),
-      ),
-    );
-    purged += result.n;
-    if (result.last) await deps.removeBlob(sha256);
+      );
+      if (result.last) await deps.removeBlob(sha256);
+      return result.n;
+    });
   }
   return purged;
 }
