@@ -303,6 +303,25 @@ describe('resumable uploads (tus)', () => {
     expect(await partialFiles(t)).toEqual([]);
   });
 
+  it('answers a finishing PATCH whose bytes were handed on before a crash with NOT_FOUND, leaving nothing', async () => {
+    // As a kill -9 in the middle of finishing leaves it: every byte saved (offset = length), the
+    // partial file already handed on to be the file, no file made. The client's empty PATCH to
+    // finish must get a coded answer and the upload must go, not a 500 on every retry.
+    const url = await createUpload(t, user, 100);
+    expect((await patch(url, user, 0, Buffer.alloc(60, 7))).status).toBe(204);
+    const id = url.split('/').pop()!;
+    await t.server.connection.db
+      .updateTable('upload_sessions')
+      .set({ length: 60 })
+      .where('id', '=', id)
+      .execute();
+    for (const name of await partialFiles(t)) await fs.rm(path.join(t.dir, 'files', 'tmp', name));
+    const res = await patch(url, user, 60, Buffer.alloc(0));
+    expect(res.status).toBe(404);
+    expect((await head(url, user)).status).toBe(404);
+    expect(await partialFiles(t)).toEqual([]);
+  });
+
   it('sweeps expired uploads with their bytes', async () => {
     const url = await createUpload(t, user, 100);
     expect((await patch(url, user, 0, Buffer.alloc(30, 1))).status).toBe(204);

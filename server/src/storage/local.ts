@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -117,9 +118,14 @@ export class LocalStorage implements driver.StorageDriver {
   }
 
   async openPartial(partial: driver.PartialObject): Promise<driver.PartialAppender> {
-    const handle = await fs.open(this.#partialPath(partial.tempKey), 'r+');
+    const file = this.#partialPath(partial.tempKey);
+    // Opened at the first bytes, not before: a request with nothing to write (the empty PATCH
+    // that finishes an upload whose bytes had all arrived before a crash) must not need the
+    // partial file, which finishing may already have handed on.
+    let opened: Promise<FileHandle> | null = null;
     return {
       async append(at, chunks) {
+        const handle = await (opened ??= fs.open(file, 'r+'));
         // Written at the kept offset, as appendPartial.
         let position = at.size;
         let rest = chunks.filter((c) => c.length);
@@ -139,7 +145,12 @@ export class LocalStorage implements driver.StorageDriver {
         }
         return { ...at, size: position };
       },
-      close: () => handle.close(),
+      async close() {
+        await opened?.then(
+          (handle) => handle.close(),
+          () => undefined,
+        );
+      },
     };
   }
 
