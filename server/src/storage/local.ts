@@ -1,6 +1,5 @@
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -118,14 +117,17 @@ export class LocalStorage implements driver.StorageDriver {
   }
 
   async openPartial(partial: driver.PartialObject): Promise<driver.PartialAppender> {
-    const file = this.#partialPath(partial.tempKey);
-    // Opened at the first bytes, not before: a request with nothing to write (the empty PATCH
-    // that finishes an upload whose bytes had all arrived before a crash) must not need the
-    // partial file, which finishing may already have handed on.
-    let opened: Promise<FileHandle> | null = null;
+    // A missing partial file is no error yet: the empty PATCH that finishes an upload whose bytes
+    // had all arrived before a crash writes nothing, and finishing then says the upload was lost.
+    const handle = await fs
+      .open(this.#partialPath(partial.tempKey), 'r+')
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return null;
+        throw err;
+      });
     return {
       async append(at, chunks) {
-        const handle = await (opened ??= fs.open(file, 'r+'));
+        if (!handle) throw new NotFoundError('The upload was lost; start again.');
         // Written at the kept offset, as appendPartial.
         let position = at.size;
         let rest = chunks.filter((c) => c.length);
@@ -146,10 +148,7 @@ export class LocalStorage implements driver.StorageDriver {
         return { ...at, size: position };
       },
       async close() {
-        await opened?.then(
-          (handle) => handle.close(),
-          () => undefined,
-        );
+        await handle?.close();
       },
     };
   }
