@@ -207,6 +207,18 @@ test('"all N matching" above 1,000 goes in requests of 1,000 with a progress bar
       sizes.push((JSON.parse(body) as { variables: { ids: string[] } }).variables.ids.length);
     }
   });
+  // The first request is held until the progress bar is seen: on a quick machine both requests
+  // finish before a check of the bar could find it.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let holding = true;
+  await page.route('**/graphql', async (route) => {
+    if (holding && (route.request().postData() ?? '').includes('tagFiles(')) {
+      holding = false;
+      await held;
+    }
+    await route.continue();
+  });
   await signIn(page, cabinet.admin);
   await page.goto('/admin/files');
   await page.getByTestId('files-select-page').check();
@@ -216,6 +228,7 @@ test('"all N matching" above 1,000 goes in requests of 1,000 with a progress bar
   await bar.getByTestId('bulk-tag-input').fill('Batch');
   await bar.getByRole('button', { name: 'Add tag' }).click();
   await expect(page.getByTestId('bulk-progress')).toBeVisible();
+  release();
   await expect(page.getByText('Tagged 1,005 files “Batch”.')).toBeVisible();
   await expect(page.getByTestId('bulk-progress')).toHaveCount(0);
   expect(sizes).toEqual([1000, 5]);
