@@ -1,3 +1,4 @@
+import http from 'node:http';
 import yauzl from 'yauzl';
 
 /** CRC-32 as ZIP defines it, bit by bit: an oracle independent of what the server uses. */
@@ -33,5 +34,36 @@ export function unzip(bytes: Buffer): Promise<[string, Buffer][]> {
       });
       zip.readEntry();
     });
+  });
+}
+
+/**
+ * GETs a ZIP, holds the response once its headers came (every file counted by then), runs
+ * `meanwhile` (a blob removed, say), then reads on to the end or the cut.
+ */
+export function readZipAfter(
+  url: string,
+  headers: Record<string, string>,
+  meanwhile: () => Promise<unknown>,
+): Promise<{ received: number; length: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+      res.pause();
+      let received = 0;
+      void meanwhile().then(() => {
+        res.on('data', (chunk: Buffer) => (received += chunk.length));
+        const done = () =>
+          resolve({
+            received,
+            length: Number(res.headers['content-length']),
+            complete: res.complete,
+          });
+        res.on('end', done);
+        res.on('close', done);
+        res.resume();
+      }, reject);
+    });
+    req.on('error', () => undefined);
   });
 }

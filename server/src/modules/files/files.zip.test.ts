@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken } from '../../../test/library.js';
-import { unzip } from '../../../test/unzip.js';
+import { readZipAfter, unzip } from '../../../test/unzip.js';
 import { eventually, findFile, uploadOk, type UploadedFile } from '../../../test/uploads.js';
 
 // GET/HEAD /files/zip?ids=… (docs/api.md, "A selection as one ZIP"): the selection's files as
@@ -229,34 +228,11 @@ describe('the selection as one ZIP', () => {
     const after = await put('never reached', 'after.txt', carol.token);
     const ids = [big.id, lost.id, after.id];
 
-    const cut = await new Promise<{ received: number; length: number; complete: boolean }>(
-      (resolve, reject) => {
-        const req = http.get(
-          `${t.url}/files/zip?ids=${ids.join(',')}`,
-          { headers: { authorization: `Bearer ${carol.token}` } },
-          (res) => {
-            if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
-            res.pause();
-            let received = 0;
-            // Counted by now (before the first byte), then the blob goes, then the client reads.
-            void findFile(t.dir, lost.sha256)
-              .then((blob) => fs.rm(blob!))
-              .then(() => {
-                res.on('data', (chunk: Buffer) => (received += chunk.length));
-                const done = () =>
-                  resolve({
-                    received,
-                    length: Number(res.headers['content-length']),
-                    complete: res.complete,
-                  });
-                res.on('end', done);
-                res.on('close', done);
-                res.resume();
-              }, reject);
-          },
-        );
-        req.on('error', () => undefined);
-      },
+    // Counted by now (before the first byte), then the blob goes, then the client reads on.
+    const cut = await readZipAfter(
+      `${t.url}/files/zip?ids=${ids.join(',')}`,
+      { authorization: `Bearer ${carol.token}` },
+      async () => fs.rm((await findFile(t.dir, lost.sha256))!),
     );
     // A broken download, not a short valid ZIP: the big file's entry came whole, no more.
     expect(cut.complete).toBe(false);

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import http from 'node:http';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
 import { eventually, findFile, uploadOk, type UploadedFile } from '../../../test/uploads.js';
+import { readZipAfter } from '../../../test/unzip.js';
 
 // The share link routes beyond plain downloads: thumbnails, alike answers for every link that
 // does not work, files leaving links for good, and a ZIP whose blob is missing.
@@ -305,30 +305,9 @@ describe('share link routes', () => {
     const link = await create({ fileIds: [big.id, lost.id, after.id], maxDownloads: 5 });
     const token = tokenOf(link);
 
-    const cut = await new Promise<{ received: number; length: number; complete: boolean }>(
-      (resolve, reject) => {
-        const req = http.get(`${t.url}/s/${token}/zip`, (res) => {
-          if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
-          res.pause();
-          let received = 0;
-          // Counted by now (before the first byte), then the blob goes, then the client reads on.
-          void findFile(t.dir, lost.sha256)
-            .then((blob) => fs.rm(blob!))
-            .then(() => {
-              res.on('data', (chunk: Buffer) => (received += chunk.length));
-              const done = () =>
-                resolve({
-                  received,
-                  length: Number(res.headers['content-length']),
-                  complete: res.complete,
-                });
-              res.on('end', done);
-              res.on('close', done);
-              res.resume();
-            }, reject);
-        });
-        req.on('error', () => undefined);
-      },
+    // Counted by now (before the first byte), then the blob goes, then the client reads on.
+    const cut = await readZipAfter(`${t.url}/s/${token}/zip`, {}, async () =>
+      fs.rm((await findFile(t.dir, lost.sha256))!),
     );
     // A broken download, not a short valid ZIP: the big file's entry came whole, no more.
     expect(cut.complete).toBe(false);
