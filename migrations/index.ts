@@ -25,6 +25,7 @@ import * as auditFamily from './2026-12-05T0100d_audit_family.js';
 import * as downloadDaysCovering from './2026-12-05T0930s_download_days_covering.js';
 import * as statementTriggers from './2026-12-06T1000b_statement_triggers.js';
 import * as downloadTagHours from './2026-12-06T1100s_download_tag_hours.js';
+import * as triggerChangeChecks from './2026-12-07T0900b_trigger_change_checks.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -55,4 +56,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-05T0930s_download_days_covering': downloadDaysCovering,
   '2026-12-06T1000b_statement_triggers': statementTriggers,
   '2026-12-06T1100s_download_tag_hours': downloadTagHours,
+  '2026-12-07T0900b_trigger_change_checks': triggerChangeChecks,
 };
