@@ -1,6 +1,7 @@
 import type { ArgBuilder, ObjectRef } from '@pothos/core';
 import { builder, type Types } from './builder.js';
 import type { Context } from './context.js';
+import type { ApiScope } from '../modules/tokens/scopes.js';
 import { parseIdOrNotFound } from './ids.js';
 
 // The field shapes that recur across the domains' *.graphql.ts files, written once.
@@ -10,6 +11,13 @@ export const SESSION = { session: true } as const;
 
 /** Administration: an admin, with a session. */
 export const ADMIN_SESSION = { $all: { admin: true, session: true } } as const;
+
+/** Library reads and writes: a session, or an API token carrying `scope` ("session or READ token"). */
+export const sessionOrToken = (scope: ApiScope) => ({ tokenScope: scope }) as const;
+
+/** Statistics and the audit log: an admin, with a session or an API token carrying `scope`. */
+export const adminOrToken = (scope: ApiScope) =>
+  ({ $all: { admin: true, tokenScope: scope } }) as const;
 
 /** Options of a DateTime field: when something happened. */
 export const instant = (description: string) => ({ type: 'DateTime', description }) as const;

@@ -3,7 +3,7 @@ import type { AuditEventRow } from '../../db/database.js';
 import { BadUserInputError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
-import { instant } from '../../graphql/fields.js';
+import { adminOrToken, instant } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { parseField } from '../../validation.js';
 import { User } from '../users/users.graphql.js';
@@ -71,7 +71,7 @@ builder.queryField('auditEvents', (t) =>
       'Admin, or an admin’s API token with the AUDIT scope: the audit log, newest first, ' +
       'filtered by every argument given. Paged: `first` (default 20, at most 100), `after` or ' +
       '`offset`. BAD_USER_INPUT for a malformed filter.',
-    authScopes: { $all: { admin: true, tokenScope: 'AUDIT' } },
+    authScopes: adminOrToken('AUDIT'),
     args: {
       action: t.arg.string({
         description:

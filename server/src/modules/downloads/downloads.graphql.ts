@@ -8,7 +8,7 @@ import {
   type PageArgs,
 } from '../../graphql/connection.js';
 import type { Context } from '../../graphql/context.js';
-import { instant } from '../../graphql/fields.js';
+import { adminOrToken, instant, sessionOrToken } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -44,7 +44,7 @@ const historyConnection = (ctx: Context, filter: DownloadFilter, args: PageArgs)
   );
 
 // Download history is statistics: admins only, and through an API token only with STATS.
-const HISTORY_SCOPES = { $all: { admin: true, tokenScope: 'STATS' } } as const;
+const HISTORY_SCOPES = adminOrToken('STATS');
 
 builder.objectField(FileRef, 'downloads', (t) =>
   t.field({
@@ -77,7 +77,7 @@ builder.queryFields((t) => ({
       PAGED +
       ' `fileId` narrows it to one file: a file the user never downloaded (an unknown id, ' +
       'another user’s file) answers an empty page, never an error.',
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: {
       fileId: t.arg.id({
         description:

@@ -11,7 +11,15 @@ import {
   pageArgs,
   type Connection,
 } from '../../graphql/connection.js';
-import { byId, idArg, instant, instantOrNull, NAME_ORDER, SESSION } from '../../graphql/fields.js';
+import {
+  byId,
+  idArg,
+  instant,
+  instantOrNull,
+  NAME_ORDER,
+  SESSION,
+  sessionOrToken,
+} from '../../graphql/fields.js';
 import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -144,7 +152,7 @@ builder.queryFields((t) => ({
     description:
       'A file by id; null when it does not exist, the id is malformed or the viewer may not see ' +
       'it (a HIDDEN file for a USER). Session or READ token.',
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: { id: t.arg.id({ required: true, description: 'The file’s id.' }) },
     resolve: async (_root, args, ctx) => {
       let id: number;
@@ -163,7 +171,7 @@ builder.queryFields((t) => ({
       'ACTIVE files only, whatever `status` asks. `totalCount` and `tagCounts` describe the ' +
       'whole filtered result, not the page, and are read with the page from one snapshot of ' +
       'the library, so they agree with it. Paging: `first`, then `after` or `offset`.',
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: {
       query: t.arg.string({
         description:
@@ -251,7 +259,7 @@ builder.mutationFields((t) => ({
       'set `status`. Session or UPLOAD token. PAYLOAD_TOO_LARGE (HTTP 413) past ' +
       'MAX_UPLOAD_BYTES, FORBIDDEN for `status` from a USER, BAD_USER_INPUT for an invalid name ' +
       'or tag or a malformed request. An upload that fails or is cut off leaves nothing behind.',
-    authScopes: { tokenScope: 'UPLOAD' },
+    authScopes: sessionOrToken('UPLOAD'),
     args: {
       file: t.arg({
         type: 'Upload',

@@ -1,7 +1,7 @@
 import type { FileRow, ShareLinkRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
-import { byId, idArg, instant, instantOrNull } from '../../graphql/fields.js';
+import { byId, idArg, instant, instantOrNull, sessionOrToken } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
@@ -227,7 +227,7 @@ builder.queryFields((t) => ({
       '`totalCount` counting what matches. BAD_USER_INPUT (with `fields`) for a malformed ' +
       '`fileId` or `createdBy`, or a `query` over 200 characters or with control characters. ' +
       'Paged like `files`.',
-    authScopes: { tokenScope: 'SHARE' },
+    authScopes: sessionOrToken('SHARE'),
     args: {
       fileId: t.arg.id({ description: 'Only links holding this file.' }),
       all: t.arg.boolean({ description: 'Admins: every user’s links.' }),
@@ -269,7 +269,7 @@ builder.mutationFields((t) => ({
       'BAD_USER_INPUT (with `fields`) for a HIDDEN file, no or more than 1000 files, a past ' +
       'expiry, a password outside 4–256 characters, a limit outside 1–1000000, or a note over ' +
       '1000 characters.',
-    authScopes: { tokenScope: 'SHARE' },
+    authScopes: sessionOrToken('SHARE'),
     args: {
       fileIds: t.arg.idList({ required: true, description: 'The files, in the order shown.' }),
       expiresAt: t.arg({ type: 'DateTime', description: 'When it stops working; null: never.' }),
@@ -290,7 +290,7 @@ builder.mutationFields((t) => ({
     description:
       'Stops a share link for good (its creator or an admin; session or SHARE token). NOT_FOUND ' +
       'for a link the caller may not manage. Revoking twice is fine.',
-    authScopes: { tokenScope: 'SHARE' },
+    authScopes: sessionOrToken('SHARE'),
     args: idArg(t.arg, 'The link’s `id`.'),
     resolve: byId((id, ctx) => ctx.services.shares.revoke(ctx.viewer!, id, signedInActor(ctx))),
   }),

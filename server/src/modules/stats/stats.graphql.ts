@@ -1,4 +1,5 @@
 import { builder } from '../../graphql/builder.js';
+import { adminOrToken } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { TagCount } from '../tags/tags.graphql.js';
@@ -107,7 +108,7 @@ builder.queryField('downloadStats', (t) =>
       'Admin, or an API token with the STATS scope whose creator is an admin: downloads in ' +
       '[from, to) (default: the last 30 days), zero-filled per UTC interval. BAD_USER_INPUT when ' +
       '`to` is not after `from` or the range holds more than 1,000 intervals.',
-    authScopes: { $all: { admin: true, tokenScope: 'STATS' } },
+    authScopes: adminOrToken('STATS'),
     args: {
       from: t.arg({
         type: 'DateTime',

@@ -4,7 +4,7 @@ import type { TagRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, byId, idArg, NAME_ORDER } from '../../graphql/fields.js';
+import { ADMIN_SESSION, byId, idArg, NAME_ORDER, sessionOrToken } from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
 
@@ -78,7 +78,7 @@ builder.queryFields((t) => ({
     description:
       'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`. Session or ' +
       `READ token. ${PAGED}`,
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: {
       query: t.arg.string({
         description:
