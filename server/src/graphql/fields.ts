@@ -1,5 +1,6 @@
-import type { ArgBuilder, ObjectRef } from '@pothos/core';
+import type { ArgBuilder, EnumRef, ObjectRef } from '@pothos/core';
 import { builder, type Types } from './builder.js';
+import { pageArgs } from './connection.js';
 import type { Context } from './context.js';
 import type { ApiScope } from '../modules/tokens/scopes.js';
 import { parseIdOrNotFound } from './ids.js';
@@ -59,6 +60,19 @@ export function ownListQuery<T>(
     }),
   );
 }
+
+/**
+ * The arguments of a list searched by text and ordered (`tags`, `users`): `query` (for
+ * `parseSearchText`), `orderBy` with its default, and the paging arguments.
+ */
+export const searchArgs = <Order extends string>(
+  arg: ArgBuilder<Types>,
+  search: { query: string; orderBy: EnumRef<Types, Order>; byDefault: Order },
+) => ({
+  query: arg.string({ description: search.query }),
+  orderBy: arg({ type: search.orderBy, defaultValue: search.byDefault, description: 'The order.' }),
+  ...pageArgs(arg),
+});
 
 /** How the NAME orders sort (db/sort-key.ts), for their descriptions. */
 export const NAME_ORDER =

@@ -20,7 +20,7 @@ import {
   SESSION,
   sessionOrToken,
 } from '../../graphql/fields.js';
-import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
+import { parseId, parseIdOrNotFound, parseOptionalId } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
 import type { FileListArgs, Search } from '../search/search.service.js';
@@ -215,7 +215,7 @@ builder.queryFields((t) => ({
         tagIds: args.tagIds?.map((id) => parseId(id, 'tagIds')),
         tagMatch: args.tagMatch,
         status: args.status,
-        uploadedBy: args.uploadedBy != null ? parseId(args.uploadedBy, 'uploadedBy') : null,
+        uploadedBy: parseOptionalId(args.uploadedBy, 'uploadedBy'),
         orderBy: args.orderBy,
       };
       const search = ctx.services.files.search(ctx.viewer!, listArgs);

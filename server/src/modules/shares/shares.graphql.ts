@@ -1,8 +1,8 @@
 import type { FileRow, ShareLinkRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
+import { connectionRef, filteredList, pageArgs } from '../../graphql/connection.js';
 import { byId, idArg, instant, instantOrNull, sessionOrToken } from '../../graphql/fields.js';
-import { parseId } from '../../graphql/ids.js';
+import { parseId, parseOptionalId } from '../../graphql/ids.js';
 import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
@@ -243,20 +243,17 @@ builder.queryFields((t) => ({
       }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) => {
-      const filter = ctx.services.shares.listFilter(ctx.viewer!, {
-        all: args.all,
-        fileId: args.fileId != null ? parseId(args.fileId, 'fileId') : null,
-        createdBy: args.createdBy != null ? parseId(args.createdBy, 'createdBy') : null,
-        state: args.state ?? null,
-        query: args.query,
-      });
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.shares.list(filter, limit, offset),
-        () => ctx.services.shares.count(filter),
-      );
-    },
+    resolve: filteredList(
+      (ctx) => ctx.services.shares,
+      (args, ctx) =>
+        ctx.services.shares.listFilter(ctx.viewer!, {
+          all: args.all,
+          fileId: parseOptionalId(args.fileId, 'fileId'),
+          createdBy: parseOptionalId(args.createdBy, 'createdBy'),
+          state: args.state ?? null,
+          query: args.query,
+        }),
+    ),
   }),
 }));
 

@@ -1,6 +1,6 @@
 import { builder } from '../../graphql/builder.js';
 import { adminOrToken } from '../../graphql/fields.js';
-import { parseId } from '../../graphql/ids.js';
+import { parseOptionalId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { TagCount } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -139,9 +139,9 @@ builder.queryField('downloadStats', (t) =>
         from: args.from,
         to: args.to,
         interval: args.interval,
-        fileId: args.fileId == null ? null : parseId(args.fileId, 'fileId'),
-        tagId: args.tagId == null ? null : parseId(args.tagId, 'tagId'),
-        userId: args.userId == null ? null : parseId(args.userId, 'userId'),
+        fileId: parseOptionalId(args.fileId, 'fileId'),
+        tagId: parseOptionalId(args.tagId, 'tagId'),
+        userId: parseOptionalId(args.userId, 'userId'),
       }),
   }),
 );

@@ -3,8 +3,15 @@ import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, byId, idArg, NAME_ORDER, sessionOrToken } from '../../graphql/fields.js';
+import { connectionRef, offsetConnection, PAGED } from '../../graphql/connection.js';
+import {
+  ADMIN_SESSION,
+  byId,
+  idArg,
+  NAME_ORDER,
+  searchArgs,
+  sessionOrToken,
+} from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
 
@@ -79,15 +86,13 @@ builder.queryFields((t) => ({
       'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`. Session or ' +
       `READ token. ${PAGED}`,
     authScopes: sessionOrToken('READ'),
-    args: {
-      query: t.arg.string({
-        description:
-          'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
-          'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
-      }),
-      orderBy: t.arg({ type: TagOrder, defaultValue: 'NAME', description: 'The order.' }),
-      ...pageArgs(t.arg),
-    },
+    args: searchArgs(t.arg, {
+      query:
+        'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
+        'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
+      orderBy: TagOrder,
+      byDefault: 'NAME',
+    }),
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);
       const admin = seesHidden(ctx);

@@ -1,8 +1,8 @@
 import { parseSearchText } from '../../graphql/search-text.js';
 import type { UserRow } from '../../db/database.js';
 import { builder, type Types } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, idArg, instant, NAME_ORDER } from '../../graphql/fields.js';
+import { connectionRef, offsetConnection, PAGED } from '../../graphql/connection.js';
+import { ADMIN_SESSION, idArg, instant, NAME_ORDER, searchArgs } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { actorOf, type Actor } from '../audit/audit.service.js';
 import type { UsersService } from './users.service.js';
@@ -125,15 +125,13 @@ builder.queryFields((t) => ({
       'Admin, with a session: users whose email or name contains `query`, in `orderBy` order. ' +
       PAGED,
     authScopes: ADMIN_SESSION,
-    args: {
-      query: t.arg.string({
-        description:
-          'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
-          'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
-      }),
-      orderBy: t.arg({ type: UserOrder, defaultValue: 'NEWEST', description: 'The order.' }),
-      ...pageArgs(t.arg),
-    },
+    args: searchArgs(t.arg, {
+      query:
+        'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
+        'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
+      orderBy: UserOrder,
+      byDefault: 'NEWEST',
+    }),
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);
       return offsetConnection(
