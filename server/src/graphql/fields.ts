@@ -3,7 +3,7 @@ import { builder, type Types } from './builder.js';
 import { pageArgs } from './connection.js';
 import type { Context } from './context.js';
 import type { ApiScope } from '../modules/tokens/scopes.js';
-import { parseIdOrNotFound } from './ids.js';
+import { parseId, parseIdOrNotFound } from './ids.js';
 
 // The field shapes that recur across the domains' *.graphql.ts files, written once.
 
@@ -40,6 +40,19 @@ export const byId =
   <Args extends { id: string | number }, R>(act: (id: number, ctx: Context, args: Args) => R) =>
   (_root: unknown, args: Args, ctx: Context): R =>
     act(parseIdOrNotFound(args.id), ctx, args);
+
+/** The `userId: ID!` argument of an admin's action on a user: `args: userIdArg(t.arg, …)`. */
+export const userIdArg = (arg: ArgBuilder<Types>, description: string) => ({
+  userId: arg.id({ required: true, description }),
+});
+
+/** The resolver of a field acting on a user by `userIdArg`: a malformed id is BAD_USER_INPUT. */
+export const byUserId =
+  <Args extends { userId: string | number }, R>(
+    act: (userId: number, ctx: Context, args: Args) => R,
+  ) =>
+  (_root: unknown, args: Args, ctx: Context): R =>
+    act(parseId(args.userId, 'userId'), ctx, args);
 
 /**
  * A session-only query of the signed-in user's own things (sessions, API tokens, passkeys): a

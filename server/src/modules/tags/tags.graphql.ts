@@ -13,7 +13,11 @@ import {
   sessionOrToken,
 } from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
+import { TAG_NAME_MAX } from './tags.rules.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
+
+/** What a tag name must be (tags.rules.ts), for the arguments that take one. */
+const NAME_RULE = `1 to ${TAG_NAME_MAX} characters after trimming, no control characters.`;
 
 const seesHidden = (ctx: Context) => seesHiddenFiles(ctx.viewer);
 
@@ -114,10 +118,7 @@ builder.mutationFields((t) => ({
       'one BAD_USER_INPUT.',
     authScopes: ADMIN_SESSION,
     args: {
-      name: t.arg.string({
-        required: true,
-        description: '1 to 40 characters after trimming, no control characters.',
-      }),
+      name: t.arg.string({ required: true, description: NAME_RULE }),
     },
     resolve: (_root, args, ctx) => ctx.services.tags.create(actorOf(ctx), args.name),
   }),
@@ -129,10 +130,7 @@ builder.mutationFields((t) => ({
     authScopes: ADMIN_SESSION,
     args: {
       ...idArg(t.arg, 'The tag to rename.'),
-      name: t.arg.string({
-        required: true,
-        description: 'The new name: 1 to 40 characters after trimming, no control characters.',
-      }),
+      name: t.arg.string({ required: true, description: `The new name: ${NAME_RULE}` }),
     },
     resolve: byId((id, ctx, args) => ctx.services.tags.rename(actorOf(ctx), id, args.name)),
   }),
