@@ -27,6 +27,14 @@ export const instant = (description: string) => ({ type: 'DateTime', description
 export const instantOrNull = (description: string) =>
   ({ type: 'DateTime', nullable: true, description }) as const;
 
+/**
+ * How a type of rows loads by id (`builder.loadableObject`): `load` reads many ids in one query a
+ * request, in any order, and each row goes back to the id it has.
+ */
+export const loadedById = <Row extends { id: number }>(
+  load: (ids: number[], ctx: Context) => Promise<readonly Row[]>,
+) => ({ load, sort: (row: Row) => row.id });
+
 /** The `id: ID!` argument of a field that acts on one thing: `args: idArg(t.arg, …)`. */
 export const idArg = (arg: ArgBuilder<Types>, description: string) => ({
   id: arg.id({ required: true, description }),

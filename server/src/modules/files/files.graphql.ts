@@ -16,6 +16,7 @@ import {
   idArg,
   instant,
   instantOrNull,
+  loadedById,
   NAME_ORDER,
   SESSION,
   sessionOrToken,
@@ -66,8 +67,7 @@ export const FileRef = builder.loadableObject('File', {
   description:
     'A stored file. USERs see ACTIVE files only; a HIDDEN file is, for them, a file that does ' +
     'not exist.',
-  load: (ids: number[], ctx) => ctx.services.files.visibleByIds(ctx.viewer, ids),
-  sort: (file: FileRow) => file.id,
+  ...loadedById((ids, ctx) => ctx.services.files.visibleByIds(ctx.viewer, ids)),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier (a positive integer as a string).' }),
     name: t.exposeString('name', {

@@ -1,7 +1,14 @@
-import type { FileRow, ShareLinkRow } from '../../db/database.js';
+import type { FileRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, filteredList, pageArgs } from '../../graphql/connection.js';
-import { byId, idArg, instant, instantOrNull, sessionOrToken } from '../../graphql/fields.js';
+import {
+  byId,
+  idArg,
+  instant,
+  instantOrNull,
+  loadedById,
+  sessionOrToken,
+} from '../../graphql/fields.js';
 import { parseId, parseOptionalId } from '../../graphql/ids.js';
 import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
@@ -32,8 +39,7 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
     'creator and admins see it. It stops working when revoked, expired, used up, or when its ' +
     'creator is banned; a file of it that turns HIDDEN or goes away drops out of it, and the ' +
     'link stops once none is left.',
-  load: (ids: number[], ctx) => ctx.services.shares.visibleByIds(ctx.viewer, ids),
-  sort: (link: ShareLinkRow) => link.id,
+  ...loadedById((ids, ctx) => ctx.services.shares.visibleByIds(ctx.viewer, ids)),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Identifier, for `revokeShareLink`.' }),
     url: t.string({

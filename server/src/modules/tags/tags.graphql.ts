@@ -8,6 +8,7 @@ import {
   ADMIN_SESSION,
   byId,
   idArg,
+  loadedById,
   NAME_ORDER,
   searchArgs,
   sessionOrToken,
@@ -26,8 +27,7 @@ export const Tag = builder.loadableObject('Tag', {
   description:
     'A label files carry, unique by name ignoring case. USERs never see a tag that only HIDDEN ' +
     'files carry; tags without files are listed for everyone.',
-  load: (ids: number[], ctx) => ctx.services.tags.byIds(ids),
-  sort: (tag: TagRow) => tag.id,
+  ...loadedById((ids, ctx) => ctx.services.tags.byIds(ids)),
   fields: (t) => ({
     id: t.exposeID('id', {
       description: 'Stable identifier, for `files(tagIds:)` and the editors.',
