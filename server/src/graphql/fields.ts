@@ -13,7 +13,10 @@ export const SESSION = { session: true } as const;
 /** Administration: an admin, with a session. */
 export const ADMIN_SESSION = { $all: { admin: true, session: true } } as const;
 
-/** Library reads and writes: a session, or an API token carrying `scope` ("session or READ token"). */
+/**
+ * Library reads and writes: a session, or an API token carrying `scope` ("session or READ
+ * token").
+ */
 export const sessionOrToken = (scope: ApiScope) => ({ tokenScope: scope }) as const;
 
 /** Statistics and the audit log: an admin, with a session or an API token carrying `scope`. */
@@ -28,7 +31,7 @@ export const instantOrNull = (description: string) =>
   ({ type: 'DateTime', nullable: true, description }) as const;
 
 /**
- * How a type of rows loads by id (`builder.loadableObject`): `load` reads many ids in one query a
+ * How a type of rows loads by id (`builder.loadableObject`): `load` reads many ids in one query per
  * request, in any order, and each row goes back to the id it has.
  */
 export const loadedById = <Row extends { id: number }>(
