@@ -3,7 +3,8 @@ import { selectedFields } from '../../graphql/selection.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import type { FileRow, TrashedFileRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
-import { builder } from '../../graphql/builder.js';
+import type { ArgBuilder } from '@pothos/core';
+import { builder, type Types } from '../../graphql/builder.js';
 import {
   connectionRef,
   offsetConnection,
@@ -250,6 +251,19 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/**
+ * What `uploadFile` sets and `updateFile` changes of a file: its name, its tags and (admins only)
+ * its status, described for each.
+ */
+const editArgs = (
+  arg: ArgBuilder<Types>,
+  describe: { name: string; tags: string; status: string },
+) => ({
+  name: arg.string({ description: describe.name }),
+  tags: arg.stringList({ description: describe.tags }),
+  status: arg({ type: FileStatusEnum, description: describe.status }),
+});
+
 builder.mutationFields((t) => ({
   uploadFile: t.field({
     type: FileRef,
@@ -266,19 +280,14 @@ builder.mutationFields((t) => ({
         required: true,
         description: 'The file part of the multipart request.',
       }),
-      name: t.arg.string({
-        description:
+      ...editArgs(t.arg, {
+        name:
           'The file’s name: 1 to 255 characters after trimming, no control characters (CR, LF, ' +
           'NUL, …). Default: the uploaded file’s own name.',
-      }),
-      tags: t.arg.stringList({
-        description:
+        tags:
           'Exactly these tags, each created when missing: names trimmed, 1 to 40 characters, ' +
           'matched ignoring case, at most 50. Omitted: the type tag. An empty list: no tags.',
-      }),
-      status: t.arg({
-        type: FileStatusEnum,
-        description: 'Admins only (FORBIDDEN for USERs); default ACTIVE.',
+        status: 'Admins only (FORBIDDEN for USERs); default ACTIVE.',
       }),
     },
     resolve: (_root, args, ctx) => ctx.services.files.upload(ctx.viewer!, args),
@@ -292,19 +301,14 @@ builder.mutationFields((t) => ({
     authScopes: SESSION,
     args: {
       ...idArg(t.arg, 'The file to change.'),
-      name: t.arg.string({
-        description:
+      ...editArgs(t.arg, {
+        name:
           'A new name: 1 to 255 characters after trimming, no control characters. Omitted or ' +
           'null: unchanged.',
-      }),
-      tags: t.arg.stringList({
-        description:
+        tags:
           'The file’s new tags, replacing all of them (same rules as `uploadFile`). Omitted or ' +
           'null: unchanged; an empty list removes every tag.',
-      }),
-      status: t.arg({
-        type: FileStatusEnum,
-        description: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
+        status: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
       }),
     },
     resolve: byId((id, ctx, args) =>
