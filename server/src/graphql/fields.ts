@@ -87,14 +87,15 @@ export function ownListQuery<T>(
 
 /**
  * The arguments of a list searched by text and ordered (`tags`, `users`): `query` (for
- * `parseSearchText`), `orderBy` with its default, and the paging arguments.
+ * `parseSearchText`) described by `list.query`, `orderBy` (`list.order`, `list.defaultOrder` when
+ * omitted) and the paging arguments.
  */
 export const searchArgs = <Order extends string>(
   arg: ArgBuilder<Types>,
-  search: { query: string; orderBy: EnumRef<Types, Order>; byDefault: Order },
+  list: { query: string; order: EnumRef<Types, Order>; defaultOrder: Order },
 ) => ({
-  query: arg.string({ description: search.query }),
-  orderBy: arg({ type: search.orderBy, defaultValue: search.byDefault, description: 'The order.' }),
+  query: arg.string({ description: list.query }),
+  orderBy: arg({ type: list.order, defaultValue: list.defaultOrder, description: 'The order.' }),
   ...pageArgs(arg),
 });
 

@@ -94,8 +94,8 @@ builder.queryFields((t) => ({
       query:
         'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
         'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
-      orderBy: TagOrder,
-      byDefault: 'NAME',
+      order: TagOrder,
+      defaultOrder: 'NAME',
     }),
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);

@@ -135,8 +135,8 @@ builder.queryFields((t) => ({
       query:
         'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
         'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
-      orderBy: UserOrder,
-      byDefault: 'NEWEST',
+      order: UserOrder,
+      defaultOrder: 'NEWEST',
     }),
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);
