@@ -6,9 +6,9 @@ import type { Context } from './context.js';
 // Relay connections with the exact type names of the public contract (FileConnection, FileEdge,
 // …, PageInfo): the types come from @pothos/plugin-relay, the paging from here. The plugin's own
 // `t.connection` fields would add `before`/`last` arguments and its offset cursors know nothing of
-// `offset`, so fields declare `pageArgs` and resolve with `offsetConnection` (or `filteredList`, for
-// a service's list over a filter). Cursors encode an offset: simple, stable under the sort orders
-// we offer, and `offset` can jump straight to a page.
+// `offset`, so fields declare `pageArgs` and resolve with `offsetConnection` (or `filteredList`,
+// for a service's list over a filter). Cursors encode an offset: simple, stable under the sort
+// orders we offer, and `offset` can jump straight to a page.
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
@@ -68,7 +68,7 @@ export function resolvePage(args: PageArgs, defaultSize = 20): { limit: number; 
   return { limit, offset };
 }
 
-/** What a list filtered by its field's arguments reads: a page of the matching rows, their count. */
+/** What a list filtered by its field's arguments reads: a page of matching rows, their count. */
 export interface Listing<Filter, T> {
   list(filter: Filter, limit: number, offset: number): Promise<T[]>;
   count(filter: Filter): Promise<number>;
