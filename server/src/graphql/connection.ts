@@ -1,12 +1,14 @@
 import type { ArgBuilder, ObjectRef } from '@pothos/core';
 import { BadUserInputError } from '../errors.js';
 import { builder, type Types } from './builder.js';
+import type { Context } from './context.js';
 
 // Relay connections with the exact type names of the public contract (FileConnection, FileEdge,
 // …, PageInfo): the types come from @pothos/plugin-relay, the paging from here. The plugin's own
 // `t.connection` fields would add `before`/`last` arguments and its offset cursors know nothing of
-// `offset`, so fields declare `pageArgs` and resolve with `offsetConnection`. Cursors encode an
-// offset: simple, stable under the sort orders we offer, and `offset` can jump straight to a page.
+// `offset`, so fields declare `pageArgs` and resolve with `offsetConnection` (or `filteredList`,
+// for a service's list over a filter). Cursors encode an offset: simple, stable under the sort
+// orders we offer, and `offset` can jump straight to a page.
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
@@ -65,6 +67,31 @@ export function resolvePage(args: PageArgs, defaultSize = 20): { limit: number; 
   const offset = args.after ? decodeCursor(args.after) + 1 : (args.offset ?? 0);
   return { limit, offset };
 }
+
+/** What a list filtered by its field's arguments reads: a page of matching rows, their count. */
+export interface Listing<Filter, T> {
+  list(filter: Filter, limit: number, offset: number): Promise<T[]>;
+  count(filter: Filter): Promise<number>;
+}
+
+/**
+ * The resolver of a list field filtered by its arguments (and its parent, for a field of an
+ * object): the page of `listing`'s rows that match the filter `filterOf` makes of them.
+ */
+export const filteredList =
+  <Parent, Args extends PageArgs, Filter, T>(
+    listing: (ctx: Context) => Listing<Filter, T>,
+    filterOf: (args: Args, ctx: Context, parent: Parent) => Filter,
+  ) =>
+  (parent: Parent, args: Args, ctx: Context): Promise<Connection<T>> => {
+    const filter = filterOf(args, ctx, parent);
+    const rows = listing(ctx);
+    return offsetConnection(
+      args,
+      (limit, offset) => rows.list(filter, limit, offset),
+      () => rows.count(filter),
+    );
+  };
 
 /**
  * Builds a connection from a page fetcher: fetches one row more than asked to learn whether a

@@ -1,7 +1,9 @@
-import type { ArgBuilder, ObjectRef } from '@pothos/core';
+import type { ArgBuilder, EnumRef, ObjectRef } from '@pothos/core';
 import { builder, type Types } from './builder.js';
+import { pageArgs } from './connection.js';
 import type { Context } from './context.js';
-import { parseIdOrNotFound } from './ids.js';
+import type { ApiScope } from '../modules/tokens/scopes.js';
+import { parseId, parseIdOrNotFound } from './ids.js';
 
 // The field shapes that recur across the domains' *.graphql.ts files, written once.
 
@@ -11,12 +13,30 @@ export const SESSION = { session: true } as const;
 /** Administration: an admin, with a session. */
 export const ADMIN_SESSION = { $all: { admin: true, session: true } } as const;
 
+/**
+ * Library reads and writes: a session, or an API token carrying `scope` ("session or READ
+ * token").
+ */
+export const sessionOrToken = (scope: ApiScope) => ({ tokenScope: scope }) as const;
+
+/** Statistics and the audit log: an admin, with a session or an API token carrying `scope`. */
+export const adminOrToken = (scope: ApiScope) =>
+  ({ $all: { admin: true, tokenScope: scope } }) as const;
+
 /** Options of a DateTime field: when something happened. */
 export const instant = (description: string) => ({ type: 'DateTime', description }) as const;
 
 /** Options of a DateTime field that is null until (or unless) it happens. */
 export const instantOrNull = (description: string) =>
   ({ type: 'DateTime', nullable: true, description }) as const;
+
+/**
+ * How a type of rows loads by id (`builder.loadableObject`): `load` reads many ids in one query per
+ * request, in any order, and each row goes back to the id it has.
+ */
+export const loadedById = <Row extends { id: number }>(
+  load: (ids: number[], ctx: Context) => Promise<readonly Row[]>,
+) => ({ load, sort: (row: Row) => row.id });
 
 /** The `id: ID!` argument of a field that acts on one thing: `args: idArg(t.arg, …)`. */
 export const idArg = (arg: ArgBuilder<Types>, description: string) => ({
@@ -31,6 +51,19 @@ export const byId =
   <Args extends { id: string | number }, R>(act: (id: number, ctx: Context, args: Args) => R) =>
   (_root: unknown, args: Args, ctx: Context): R =>
     act(parseIdOrNotFound(args.id), ctx, args);
+
+/** The `userId: ID!` argument of an admin's action on a user: `args: userIdArg(t.arg, …)`. */
+export const userIdArg = (arg: ArgBuilder<Types>, description: string) => ({
+  userId: arg.id({ required: true, description }),
+});
+
+/** The resolver of a field acting on a user by `userIdArg`: a malformed id is BAD_USER_INPUT. */
+export const byUserId =
+  <Args extends { userId: string | number }, R>(
+    act: (userId: number, ctx: Context, args: Args) => R,
+  ) =>
+  (_root: unknown, args: Args, ctx: Context): R =>
+    act(parseId(args.userId, 'userId'), ctx, args);
 
 /**
  * A session-only query of the signed-in user's own things (sessions, API tokens, passkeys): a
@@ -51,6 +84,20 @@ export function ownListQuery<T>(
     }),
   );
 }
+
+/**
+ * The arguments of a list searched by text and ordered (`tags`, `users`): `query` (for
+ * `parseSearchText`) described by `list.query`, `orderBy` (`list.order`, `list.defaultOrder` when
+ * omitted) and the paging arguments.
+ */
+export const searchArgs = <Order extends string>(
+  arg: ArgBuilder<Types>,
+  list: { query: string; order: EnumRef<Types, Order>; defaultOrder: Order },
+) => ({
+  query: arg.string({ description: list.query }),
+  orderBy: arg({ type: list.order, defaultValue: list.defaultOrder, description: 'The order.' }),
+  ...pageArgs(arg),
+});
 
 /** How the NAME orders sort (db/sort-key.ts), for their descriptions. */
 export const NAME_ORDER =

@@ -7,6 +7,10 @@ export function parseId(id: string | number, field = 'id'): number {
   return n;
 }
 
+/** An optional id argument: null when not given, else parsed as by parseId, named `field`. */
+export const parseOptionalId = (id: string | number | null | undefined, field: string) =>
+  id == null ? null : parseId(id, field);
+
 /** Like parseId, but a malformed id is simply "not found" (lookups by id). */
 export function parseIdOrNotFound(id: string | number): number {
   try {

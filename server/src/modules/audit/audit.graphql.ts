@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { AuditEventRow } from '../../db/database.js';
 import { BadUserInputError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
-import { instant } from '../../graphql/fields.js';
-import { parseId } from '../../graphql/ids.js';
+import { connectionRef, filteredList, pageArgs } from '../../graphql/connection.js';
+import { adminOrToken, instant } from '../../graphql/fields.js';
+import { parseOptionalId } from '../../graphql/ids.js';
 import { parseField } from '../../validation.js';
 import { User } from '../users/users.graphql.js';
 import { AUDIT_ACTIONS } from './actions.js';
@@ -71,7 +71,7 @@ builder.queryField('auditEvents', (t) =>
       'Admin, or an admin’s API token with the AUDIT scope: the audit log, newest first, ' +
       'filtered by every argument given. Paged: `first` (default 20, at most 100), `after` or ' +
       '`offset`. BAD_USER_INPUT for a malformed filter.',
-    authScopes: { $all: { admin: true, tokenScope: 'AUDIT' } },
+    authScopes: adminOrToken('AUDIT'),
     args: {
       action: t.arg.string({
         description:
@@ -83,23 +83,21 @@ builder.queryField('auditEvents', (t) =>
       to: t.arg({ type: 'DateTime', description: 'Events before this instant.' }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) => {
-      const from = args.from?.getTime() ?? null;
-      const to = args.to?.getTime() ?? null;
-      if (from != null && to != null && to < from) {
-        throw BadUserInputError.field('to', 'must not be before from');
-      }
-      const filter = {
-        action: args.action ? parseField('action', actionArg, args.action) : null,
-        actorId: args.actorId != null ? parseId(args.actorId, 'actorId') : null,
-        from,
-        to,
-      };
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.audit.list(filter, limit, offset),
-        () => ctx.services.audit.count(filter),
-      );
-    },
+    resolve: filteredList(
+      (ctx) => ctx.services.audit,
+      (args) => {
+        const from = args.from?.getTime() ?? null;
+        const to = args.to?.getTime() ?? null;
+        if (from != null && to != null && to < from) {
+          throw BadUserInputError.field('to', 'must not be before from');
+        }
+        return {
+          action: args.action ? parseField('action', actionArg, args.action) : null,
+          actorId: parseOptionalId(args.actorId, 'actorId'),
+          from,
+          to,
+        };
+      },
+    ),
   }),
 );

@@ -1,8 +1,7 @@
 import { builder } from '../../graphql/builder.js';
 import { clientOf, type Context } from '../../graphql/context.js';
-import { ADMIN_SESSION, SESSION } from '../../graphql/fields.js';
+import { ADMIN_SESSION, byUserId, SESSION, userIdArg } from '../../graphql/fields.js';
 import { User } from '../users/users.graphql.js';
-import { parseId } from '../../graphql/ids.js';
 import type { AuthResult, Client } from './auth.service.js';
 import './sessions.graphql.js';
 import './totp.graphql.js';
@@ -91,16 +90,15 @@ builder.mutationFields((t) => ({
       'a new password, for handing over by hand (no mail server needed). Valid for one hour, ' +
       'used once; a new link replaces the user’s earlier one. NOT_FOUND for an unknown user.',
     authScopes: ADMIN_SESSION,
-    args: {
-      userId: t.arg.id({ required: true, description: 'The user whose password to reset.' }),
-    },
-    resolve: (_root, args, ctx) =>
+    args: userIdArg(t.arg, 'The user whose password to reset.'),
+    resolve: byUserId((userId, ctx) =>
       ctx.services.auth.createPasswordResetLink(
         ctx.viewer!.user,
-        parseId(args.userId, 'userId'),
+        userId,
         ctx.origin,
         ctx.clientAddress,
       ),
+    ),
   }),
   resetPassword: t.field({
     type: AuthPayload,

@@ -1,7 +1,6 @@
 import { builder } from '../../graphql/builder.js';
 import { clientOf, type Context } from '../../graphql/context.js';
-import { ADMIN_SESSION, SESSION } from '../../graphql/fields.js';
-import { parseId } from '../../graphql/ids.js';
+import { ADMIN_SESSION, byUserId, SESSION, userIdArg } from '../../graphql/fields.js';
 import { User } from '../users/users.graphql.js';
 
 const TotpSetup = builder.objectRef<{ secret: string; uri: string }>('TotpSetup').implement({
@@ -100,12 +99,9 @@ builder.mutationFields((t) => ({
       '`auth.totp_disabled` by the admin. FORBIDDEN for yourself (use `disableTotp`), NOT_FOUND ' +
       'for an unknown user; a user without two-factor is answered unchanged.',
     authScopes: ADMIN_SESSION,
-    args: { userId: t.arg.id({ required: true, description: 'The user.' }) },
-    resolve: (_root, args, ctx) =>
-      ctx.services.auth.disableUserTotp(
-        ctx.viewer!.user,
-        parseId(args.userId, 'userId'),
-        ctx.clientAddress,
-      ),
+    args: userIdArg(t.arg, 'The user.'),
+    resolve: byUserId((userId, ctx) =>
+      ctx.services.auth.disableUserTotp(ctx.viewer!.user, userId, ctx.clientAddress),
+    ),
   }),
 }));

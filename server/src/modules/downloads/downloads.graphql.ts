@@ -2,14 +2,14 @@ import type { DownloadRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import {
   connectionRef,
-  offsetConnection,
+  filteredList,
   PAGED,
   pageArgs,
   type PageArgs,
 } from '../../graphql/connection.js';
 import type { Context } from '../../graphql/context.js';
-import { instant } from '../../graphql/fields.js';
-import { parseId } from '../../graphql/ids.js';
+import { adminOrToken, instant, sessionOrToken } from '../../graphql/fields.js';
+import { parseOptionalId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
 import type { DownloadFilter } from './downloads.service.js';
@@ -35,16 +35,13 @@ export const DownloadRef = builder.objectRef<DownloadRow>('Download').implement(
 
 export const DownloadConnection = connectionRef(DownloadRef, 'Download');
 
-/** One page of the download history matching `filter`, newest first. */
-const historyConnection = (ctx: Context, filter: DownloadFilter, args: PageArgs) =>
-  offsetConnection(
-    args,
-    (limit, offset) => ctx.services.downloads.list(filter, limit, offset),
-    () => ctx.services.downloads.count(filter),
-  );
+/** The resolver of a download history field: the downloads matching a filter, newest first. */
+const history = <Parent, Args extends PageArgs>(
+  filterOf: (args: Args, ctx: Context, parent: Parent) => DownloadFilter,
+) => filteredList((ctx) => ctx.services.downloads, filterOf);
 
 // Download history is statistics: admins only, and through an API token only with STATS.
-const HISTORY_SCOPES = { $all: { admin: true, tokenScope: 'STATS' } } as const;
+const HISTORY_SCOPES = adminOrToken('STATS');
 
 builder.objectField(FileRef, 'downloads', (t) =>
   t.field({
@@ -61,10 +58,7 @@ builder.objectField(FileRef, 'downloads', (t) =>
         description: 'Continue after this cursor (`pageInfo.endCursor` of the previous page).',
       }),
     },
-    resolve: (file, args, ctx) => {
-      const filter: DownloadFilter = { fileId: file.id };
-      return historyConnection(ctx, filter, args);
-    },
+    resolve: history((_args, _ctx, file) => ({ fileId: file.id })),
   }),
 );
 
@@ -77,7 +71,7 @@ builder.queryFields((t) => ({
       PAGED +
       ' `fileId` narrows it to one file: a file the user never downloaded (an unknown id, ' +
       'another user’s file) answers an empty page, never an error.',
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: {
       fileId: t.arg.id({
         description:
@@ -86,14 +80,11 @@ builder.queryFields((t) => ({
       }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) => {
-      // Always within the user's own rows: a file id tells nothing about others' downloads.
-      const filter: DownloadFilter = {
-        userId: ctx.viewer!.user.id,
-        fileId: args.fileId != null ? parseId(args.fileId, 'fileId') : null,
-      };
-      return historyConnection(ctx, filter, args);
-    },
+    // Always within the user's own rows: a file id tells nothing about others' downloads.
+    resolve: history((args, ctx) => ({
+      userId: ctx.viewer!.user.id,
+      fileId: parseOptionalId(args.fileId, 'fileId'),
+    })),
   }),
   downloads: t.field({
     type: DownloadConnection,
@@ -117,14 +108,11 @@ builder.queryFields((t) => ({
       }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) => {
-      const filter: DownloadFilter = {
-        fileId: args.fileId != null ? parseId(args.fileId, 'fileId') : null,
-        userId: args.userId != null ? parseId(args.userId, 'userId') : null,
-        from: args.from?.getTime() ?? null,
-        to: args.to?.getTime() ?? null,
-      };
-      return historyConnection(ctx, filter, args);
-    },
+    resolve: history((args) => ({
+      fileId: parseOptionalId(args.fileId, 'fileId'),
+      userId: parseOptionalId(args.userId, 'userId'),
+      from: args.from?.getTime() ?? null,
+      to: args.to?.getTime() ?? null,
+    })),
   }),
 }));

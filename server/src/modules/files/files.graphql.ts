@@ -3,7 +3,8 @@ import { selectedFields } from '../../graphql/selection.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import type { FileRow, TrashedFileRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
-import { builder } from '../../graphql/builder.js';
+import type { ArgBuilder } from '@pothos/core';
+import { builder, type Types } from '../../graphql/builder.js';
 import {
   connectionRef,
   offsetConnection,
@@ -11,8 +12,17 @@ import {
   pageArgs,
   type Connection,
 } from '../../graphql/connection.js';
-import { byId, idArg, instant, instantOrNull, NAME_ORDER, SESSION } from '../../graphql/fields.js';
-import { parseId, parseIdOrNotFound } from '../../graphql/ids.js';
+import {
+  byId,
+  idArg,
+  instant,
+  instantOrNull,
+  loadedById,
+  NAME_ORDER,
+  SESSION,
+  sessionOrToken,
+} from '../../graphql/fields.js';
+import { parseId, parseIdOrNotFound, parseOptionalId } from '../../graphql/ids.js';
 import { Tag, TagMatchEnum } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
 import type { FileListArgs, Search } from '../search/search.service.js';
@@ -58,8 +68,7 @@ export const FileRef = builder.loadableObject('File', {
   description:
     'A stored file. USERs see ACTIVE files only; a HIDDEN file is, for them, a file that does ' +
     'not exist.',
-  load: (ids: number[], ctx) => ctx.services.files.visibleByIds(ctx.viewer, ids),
-  sort: (file: FileRow) => file.id,
+  ...loadedById((ids, ctx) => ctx.services.files.visibleByIds(ctx.viewer, ids)),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier (a positive integer as a string).' }),
     name: t.exposeString('name', {
@@ -144,7 +153,7 @@ builder.queryFields((t) => ({
     description:
       'A file by id; null when it does not exist, the id is malformed or the viewer may not see ' +
       'it (a HIDDEN file for a USER). Session or READ token.',
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: { id: t.arg.id({ required: true, description: 'The file’s id.' }) },
     resolve: async (_root, args, ctx) => {
       let id: number;
@@ -163,7 +172,7 @@ builder.queryFields((t) => ({
       'ACTIVE files only, whatever `status` asks. `totalCount` and `tagCounts` describe the ' +
       'whole filtered result, not the page, and are read with the page from one snapshot of ' +
       'the library, so they agree with it. Paging: `first`, then `after` or `offset`.',
-    authScopes: { tokenScope: 'READ' },
+    authScopes: sessionOrToken('READ'),
     args: {
       query: t.arg.string({
         description:
@@ -207,7 +216,7 @@ builder.queryFields((t) => ({
         tagIds: args.tagIds?.map((id) => parseId(id, 'tagIds')),
         tagMatch: args.tagMatch,
         status: args.status,
-        uploadedBy: args.uploadedBy != null ? parseId(args.uploadedBy, 'uploadedBy') : null,
+        uploadedBy: parseOptionalId(args.uploadedBy, 'uploadedBy'),
         orderBy: args.orderBy,
       };
       const search = ctx.services.files.search(ctx.viewer!, listArgs);
@@ -242,6 +251,19 @@ builder.queryFields((t) => ({
   }),
 }));
 
+/**
+ * What `uploadFile` sets and `updateFile` changes of a file: its name, its tags and (admins only)
+ * its status, described for each.
+ */
+const editArgs = (
+  arg: ArgBuilder<Types>,
+  describe: { name: string; tags: string; status: string },
+) => ({
+  name: arg.string({ description: describe.name }),
+  tags: arg.stringList({ description: describe.tags }),
+  status: arg({ type: FileStatusEnum, description: describe.status }),
+});
+
 builder.mutationFields((t) => ({
   uploadFile: t.field({
     type: FileRef,
@@ -251,26 +273,21 @@ builder.mutationFields((t) => ({
       'set `status`. Session or UPLOAD token. PAYLOAD_TOO_LARGE (HTTP 413) past ' +
       'MAX_UPLOAD_BYTES, FORBIDDEN for `status` from a USER, BAD_USER_INPUT for an invalid name ' +
       'or tag or a malformed request. An upload that fails or is cut off leaves nothing behind.',
-    authScopes: { tokenScope: 'UPLOAD' },
+    authScopes: sessionOrToken('UPLOAD'),
     args: {
       file: t.arg({
         type: 'Upload',
         required: true,
         description: 'The file part of the multipart request.',
       }),
-      name: t.arg.string({
-        description:
+      ...editArgs(t.arg, {
+        name:
           'The file’s name: 1 to 255 characters after trimming, no control characters (CR, LF, ' +
           'NUL, …). Default: the uploaded file’s own name.',
-      }),
-      tags: t.arg.stringList({
-        description:
+        tags:
           'Exactly these tags, each created when missing: names trimmed, 1 to 40 characters, ' +
           'matched ignoring case, at most 50. Omitted: the type tag. An empty list: no tags.',
-      }),
-      status: t.arg({
-        type: FileStatusEnum,
-        description: 'Admins only (FORBIDDEN for USERs); default ACTIVE.',
+        status: 'Admins only (FORBIDDEN for USERs); default ACTIVE.',
       }),
     },
     resolve: (_root, args, ctx) => ctx.services.files.upload(ctx.viewer!, args),
@@ -284,19 +301,14 @@ builder.mutationFields((t) => ({
     authScopes: SESSION,
     args: {
       ...idArg(t.arg, 'The file to change.'),
-      name: t.arg.string({
-        description:
+      ...editArgs(t.arg, {
+        name:
           'A new name: 1 to 255 characters after trimming, no control characters. Omitted or ' +
           'null: unchanged.',
-      }),
-      tags: t.arg.stringList({
-        description:
+        tags:
           'The file’s new tags, replacing all of them (same rules as `uploadFile`). Omitted or ' +
           'null: unchanged; an empty list removes every tag.',
-      }),
-      status: t.arg({
-        type: FileStatusEnum,
-        description: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
+        status: 'Admins only (FORBIDDEN for USERs). Omitted or null: unchanged.',
       }),
     },
     resolve: byId((id, ctx, args) =>

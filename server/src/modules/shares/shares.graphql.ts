@@ -1,8 +1,15 @@
-import type { FileRow, ShareLinkRow } from '../../db/database.js';
+import type { FileRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, pageArgs } from '../../graphql/connection.js';
-import { byId, idArg, instant, instantOrNull } from '../../graphql/fields.js';
-import { parseId } from '../../graphql/ids.js';
+import { connectionRef, filteredList, pageArgs } from '../../graphql/connection.js';
+import {
+  byId,
+  idArg,
+  instant,
+  instantOrNull,
+  loadedById,
+  sessionOrToken,
+} from '../../graphql/fields.js';
+import { parseId, parseOptionalId } from '../../graphql/ids.js';
 import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
@@ -32,8 +39,7 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
     'creator and admins see it. It stops working when revoked, expired, used up, or when its ' +
     'creator is banned; a file of it that turns HIDDEN or goes away drops out of it, and the ' +
     'link stops once none is left.',
-  load: (ids: number[], ctx) => ctx.services.shares.visibleByIds(ctx.viewer, ids),
-  sort: (link: ShareLinkRow) => link.id,
+  ...loadedById((ids, ctx) => ctx.services.shares.visibleByIds(ctx.viewer, ids)),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Identifier, for `revokeShareLink`.' }),
     url: t.string({
@@ -227,7 +233,7 @@ builder.queryFields((t) => ({
       '`totalCount` counting what matches. BAD_USER_INPUT (with `fields`) for a malformed ' +
       '`fileId` or `createdBy`, or a `query` over 200 characters or with control characters. ' +
       'Paged like `files`.',
-    authScopes: { tokenScope: 'SHARE' },
+    authScopes: sessionOrToken('SHARE'),
     args: {
       fileId: t.arg.id({ description: 'Only links holding this file.' }),
       all: t.arg.boolean({ description: 'Admins: every user’s links.' }),
@@ -243,20 +249,17 @@ builder.queryFields((t) => ({
       }),
       ...pageArgs(t.arg),
     },
-    resolve: (_root, args, ctx) => {
-      const filter = ctx.services.shares.listFilter(ctx.viewer!, {
-        all: args.all,
-        fileId: args.fileId != null ? parseId(args.fileId, 'fileId') : null,
-        createdBy: args.createdBy != null ? parseId(args.createdBy, 'createdBy') : null,
-        state: args.state ?? null,
-        query: args.query,
-      });
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.shares.list(filter, limit, offset),
-        () => ctx.services.shares.count(filter),
-      );
-    },
+    resolve: filteredList(
+      (ctx) => ctx.services.shares,
+      (args, ctx) =>
+        ctx.services.shares.listFilter(ctx.viewer!, {
+          all: args.all,
+          fileId: parseOptionalId(args.fileId, 'fileId'),
+          createdBy: parseOptionalId(args.createdBy, 'createdBy'),
+          state: args.state ?? null,
+          query: args.query,
+        }),
+    ),
   }),
 }));
 
@@ -269,7 +272,7 @@ builder.mutationFields((t) => ({
       'BAD_USER_INPUT (with `fields`) for a HIDDEN file, no or more than 1000 files, a past ' +
       'expiry, a password outside 4–256 characters, a limit outside 1–1000000, or a note over ' +
       '1000 characters.',
-    authScopes: { tokenScope: 'SHARE' },
+    authScopes: sessionOrToken('SHARE'),
     args: {
       fileIds: t.arg.idList({ required: true, description: 'The files, in the order shown.' }),
       expiresAt: t.arg({ type: 'DateTime', description: 'When it stops working; null: never.' }),
@@ -290,7 +293,7 @@ builder.mutationFields((t) => ({
     description:
       'Stops a share link for good (its creator or an admin; session or SHARE token). NOT_FOUND ' +
       'for a link the caller may not manage. Revoking twice is fine.',
-    authScopes: { tokenScope: 'SHARE' },
+    authScopes: sessionOrToken('SHARE'),
     args: idArg(t.arg, 'The link’s `id`.'),
     resolve: byId((id, ctx) => ctx.services.shares.revoke(ctx.viewer!, id, signedInActor(ctx))),
   }),

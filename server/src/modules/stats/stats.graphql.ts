@@ -1,5 +1,6 @@
 import { builder } from '../../graphql/builder.js';
-import { parseId } from '../../graphql/ids.js';
+import { adminOrToken } from '../../graphql/fields.js';
+import { parseOptionalId } from '../../graphql/ids.js';
 import { FileRef } from '../files/files.graphql.js';
 import { TagCount } from '../tags/tags.graphql.js';
 import { User } from '../users/users.graphql.js';
@@ -107,7 +108,7 @@ builder.queryField('downloadStats', (t) =>
       'Admin, or an API token with the STATS scope whose creator is an admin: downloads in ' +
       '[from, to) (default: the last 30 days), zero-filled per UTC interval. BAD_USER_INPUT when ' +
       '`to` is not after `from` or the range holds more than 1,000 intervals.',
-    authScopes: { $all: { admin: true, tokenScope: 'STATS' } },
+    authScopes: adminOrToken('STATS'),
     args: {
       from: t.arg({
         type: 'DateTime',
@@ -138,9 +139,9 @@ builder.queryField('downloadStats', (t) =>
         from: args.from,
         to: args.to,
         interval: args.interval,
-        fileId: args.fileId == null ? null : parseId(args.fileId, 'fileId'),
-        tagId: args.tagId == null ? null : parseId(args.tagId, 'tagId'),
-        userId: args.userId == null ? null : parseId(args.userId, 'userId'),
+        fileId: parseOptionalId(args.fileId, 'fileId'),
+        tagId: parseOptionalId(args.tagId, 'tagId'),
+        userId: parseOptionalId(args.userId, 'userId'),
       }),
   }),
 );

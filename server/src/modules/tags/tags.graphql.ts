@@ -3,10 +3,22 @@ import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, byId, idArg, NAME_ORDER } from '../../graphql/fields.js';
+import { connectionRef, offsetConnection, PAGED } from '../../graphql/connection.js';
+import {
+  ADMIN_SESSION,
+  byId,
+  idArg,
+  loadedById,
+  NAME_ORDER,
+  searchArgs,
+  sessionOrToken,
+} from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
+import { TAG_NAME_MAX } from './tags.rules.js';
 import { tagDownloadCount, tagFileCount } from './tags.service.js';
+
+/** What a tag name must be (tags.rules.ts), for the arguments that take one. */
+const NAME_RULE = `1 to ${TAG_NAME_MAX} characters after trimming, no control characters.`;
 
 const seesHidden = (ctx: Context) => seesHiddenFiles(ctx.viewer);
 
@@ -15,8 +27,7 @@ export const Tag = builder.loadableObject('Tag', {
   description:
     'A label files carry, unique by name ignoring case. USERs never see a tag that only HIDDEN ' +
     'files carry; tags without files are listed for everyone.',
-  load: (ids: number[], ctx) => ctx.services.tags.byIds(ids),
-  sort: (tag: TagRow) => tag.id,
+  ...loadedById((ids, ctx) => ctx.services.tags.byIds(ids)),
   fields: (t) => ({
     id: t.exposeID('id', {
       description: 'Stable identifier, for `files(tagIds:)` and the editors.',
@@ -78,16 +89,14 @@ builder.queryFields((t) => ({
     description:
       'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`. Session or ' +
       `READ token. ${PAGED}`,
-    authScopes: { tokenScope: 'READ' },
-    args: {
-      query: t.arg.string({
-        description:
-          'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
-          'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
-      }),
-      orderBy: t.arg({ type: TagOrder, defaultValue: 'NAME', description: 'The order.' }),
-      ...pageArgs(t.arg),
-    },
+    authScopes: sessionOrToken('READ'),
+    args: searchArgs(t.arg, {
+      query:
+        'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
+        'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
+      order: TagOrder,
+      defaultOrder: 'NAME',
+    }),
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);
       const admin = seesHidden(ctx);
@@ -109,10 +118,7 @@ builder.mutationFields((t) => ({
       'one BAD_USER_INPUT.',
     authScopes: ADMIN_SESSION,
     args: {
-      name: t.arg.string({
-        required: true,
-        description: '1 to 40 characters after trimming, no control characters.',
-      }),
+      name: t.arg.string({ required: true, description: NAME_RULE }),
     },
     resolve: (_root, args, ctx) => ctx.services.tags.create(actorOf(ctx), args.name),
   }),
@@ -124,10 +130,7 @@ builder.mutationFields((t) => ({
     authScopes: ADMIN_SESSION,
     args: {
       ...idArg(t.arg, 'The tag to rename.'),
-      name: t.arg.string({
-        required: true,
-        description: 'The new name: 1 to 40 characters after trimming, no control characters.',
-      }),
+      name: t.arg.string({ required: true, description: `The new name: ${NAME_RULE}` }),
     },
     resolve: byId((id, ctx, args) => ctx.services.tags.rename(actorOf(ctx), id, args.name)),
   }),

@@ -1,8 +1,15 @@
 import { parseSearchText } from '../../graphql/search-text.js';
 import type { UserRow } from '../../db/database.js';
 import { builder, type Types } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, PAGED, pageArgs } from '../../graphql/connection.js';
-import { ADMIN_SESSION, idArg, instant, NAME_ORDER } from '../../graphql/fields.js';
+import { connectionRef, offsetConnection, PAGED } from '../../graphql/connection.js';
+import {
+  ADMIN_SESSION,
+  idArg,
+  instant,
+  loadedById,
+  NAME_ORDER,
+  searchArgs,
+} from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { actorOf, type Actor } from '../audit/audit.service.js';
 import type { UsersService } from './users.service.js';
@@ -27,8 +34,7 @@ export const User = builder.loadableObject('User', {
   description:
     'A person with an account. Everyone signed in can see the uploader of a file they see; the ' +
     'user list itself is for admins.',
-  load: (ids: number[], ctx) => ctx.services.users.byIds(ids),
-  sort: (user: UserRow) => user.id,
+  ...loadedById((ids, ctx) => ctx.services.users.byIds(ids)),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier (a positive integer as a string).' }),
     email: t.exposeString('email', {
@@ -125,15 +131,13 @@ builder.queryFields((t) => ({
       'Admin, with a session: users whose email or name contains `query`, in `orderBy` order. ' +
       PAGED,
     authScopes: ADMIN_SESSION,
-    args: {
-      query: t.arg.string({
-        description:
-          'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
-          'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
-      }),
-      orderBy: t.arg({ type: UserOrder, defaultValue: 'NEWEST', description: 'The order.' }),
-      ...pageArgs(t.arg),
-    },
+    args: searchArgs(t.arg, {
+      query:
+        'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
+        'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
+      order: UserOrder,
+      defaultOrder: 'NEWEST',
+    }),
     resolve: (_root, args, ctx) => {
       const query = parseSearchText(args.query);
       return offsetConnection(
