@@ -1,33 +1,41 @@
 import { ViewerFields } from './documents';
 import { graphql } from './graphql';
 
-// The web app signs in by cookie (HttpOnly): it does not select the session token, so no script
-// of the page ever holds it.
-
-export const LoginMutation = graphql(
+/**
+ * What the page reads from every way of signing in: the user. The web app signs in by cookie
+ * (HttpOnly), so it never selects the session token and no script of the page ever holds it.
+ */
+export const SignedInFields = graphql(
   `
-    mutation Login($email: String!, $password: String!, $totp: String) {
-      login(email: $email, password: $password, totp: $totp) {
-        user {
-          ...ViewerFields
-        }
+    fragment SignedInFields on AuthPayload @_unmask {
+      user {
+        ...ViewerFields
       }
     }
   `,
   [ViewerFields],
 );
 
+export const LoginMutation = graphql(
+  `
+    mutation Login($email: String!, $password: String!, $totp: String) {
+      login(email: $email, password: $password, totp: $totp) {
+        ...SignedInFields
+      }
+    }
+  `,
+  [SignedInFields],
+);
+
 export const RegisterMutation = graphql(
   `
     mutation Register($email: String!, $name: String!, $password: String!) {
       register(email: $email, name: $name, password: $password) {
-        user {
-          ...ViewerFields
-        }
+        ...SignedInFields
       }
     }
   `,
-  [ViewerFields],
+  [SignedInFields],
 );
 
 export const NeedsFirstAccountQuery = graphql(`
@@ -40,13 +48,11 @@ export const ResetPasswordMutation = graphql(
   `
     mutation ResetPassword($token: String!, $password: String!) {
       resetPassword(token: $token, password: $password) {
-        user {
-          ...ViewerFields
-        }
+        ...SignedInFields
       }
     }
   `,
-  [ViewerFields],
+  [SignedInFields],
 );
 
 export const StartPasskeyLoginMutation = graphql(`
@@ -59,13 +65,11 @@ export const FinishPasskeyLoginMutation = graphql(
   `
     mutation FinishPasskeyLogin($response: String!) {
       finishPasskeyLogin(response: $response) {
-        user {
-          ...ViewerFields
-        }
+        ...SignedInFields
       }
     }
   `,
-  [ViewerFields],
+  [SignedInFields],
 );
 
 /** What the sign-in page offers: password, single sign-on, or both (public). */
