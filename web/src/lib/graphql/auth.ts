@@ -1,6 +1,25 @@
 import { ViewerFields } from './documents';
 import { graphql } from './graphql';
 
+/** What the sign-in page offers: password, single sign-on, or both (public). */
+export const AuthConfigQuery = graphql(`
+  query AuthConfig {
+    authConfig {
+      passwordLogin
+      oidc {
+        name
+      }
+    }
+  }
+`);
+
+/** Whether the library has no account yet: its first becomes the admin (public). */
+export const NeedsFirstAccountQuery = graphql(`
+  query NeedsFirstAccount {
+    needsFirstAccount
+  }
+`);
+
 /**
  * What the page reads from every way of signing in: the user. The web app signs in by cookie
  * (HttpOnly), so it never selects the session token and no script of the page ever holds it.
@@ -38,12 +57,6 @@ export const RegisterMutation = graphql(
   [SignedInFields],
 );
 
-export const NeedsFirstAccountQuery = graphql(`
-  query NeedsFirstAccount {
-    needsFirstAccount
-  }
-`);
-
 export const ResetPasswordMutation = graphql(
   `
     mutation ResetPassword($token: String!, $password: String!) {
@@ -71,15 +84,3 @@ export const FinishPasskeyLoginMutation = graphql(
   `,
   [SignedInFields],
 );
-
-/** What the sign-in page offers: password, single sign-on, or both (public). */
-export const AuthConfigQuery = graphql(`
-  query AuthConfig {
-    authConfig {
-      passwordLogin
-      oidc {
-        name
-      }
-    }
-  }
-`);
