@@ -13,59 +13,53 @@ export const AuthConfigQuery = graphql(`
   }
 `);
 
-/** Whether the library has no account yet: its first becomes the admin (public). */
+/** Whether the library has no account yet, so the first to register becomes its admin (public). */
 export const NeedsFirstAccountQuery = graphql(`
   query NeedsFirstAccount {
     needsFirstAccount
   }
 `);
 
-/**
- * What the page reads from every way of signing in: the user. The web app signs in by cookie
- * (HttpOnly), so it never selects the session token and no script of the page ever holds it.
- */
-export const SignedInFields = graphql(
+// Every way of signing in below selects the user only: the web app signs in by cookie (HttpOnly),
+// so it never selects the session token and no script of the page ever holds it.
+
+export const LoginMutation = graphql(
   `
-    fragment SignedInFields on AuthPayload @_unmask {
-      user {
-        ...ViewerFields
+    mutation Login($email: String!, $password: String!, $totp: String) {
+      login(email: $email, password: $password, totp: $totp) {
+        user {
+          ...ViewerFields
+        }
       }
     }
   `,
   [ViewerFields],
 );
 
-export const LoginMutation = graphql(
-  `
-    mutation Login($email: String!, $password: String!, $totp: String) {
-      login(email: $email, password: $password, totp: $totp) {
-        ...SignedInFields
-      }
-    }
-  `,
-  [SignedInFields],
-);
-
 export const RegisterMutation = graphql(
   `
     mutation Register($email: String!, $name: String!, $password: String!) {
       register(email: $email, name: $name, password: $password) {
-        ...SignedInFields
+        user {
+          ...ViewerFields
+        }
       }
     }
   `,
-  [SignedInFields],
+  [ViewerFields],
 );
 
 export const ResetPasswordMutation = graphql(
   `
     mutation ResetPassword($token: String!, $password: String!) {
       resetPassword(token: $token, password: $password) {
-        ...SignedInFields
+        user {
+          ...ViewerFields
+        }
       }
     }
   `,
-  [SignedInFields],
+  [ViewerFields],
 );
 
 export const StartPasskeyLoginMutation = graphql(`
@@ -78,9 +72,11 @@ export const FinishPasskeyLoginMutation = graphql(
   `
     mutation FinishPasskeyLogin($response: String!) {
       finishPasskeyLogin(response: $response) {
-        ...SignedInFields
+        user {
+          ...ViewerFields
+        }
       }
     }
   `,
-  [SignedInFields],
+  [ViewerFields],
 );
