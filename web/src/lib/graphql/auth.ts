@@ -1,8 +1,27 @@
 import { ViewerFields } from './documents';
 import { graphql } from './graphql';
 
-// The web app signs in by cookie (HttpOnly): it does not select the session token, so no script
-// of the page ever holds it.
+/** What the sign-in page offers: password, single sign-on, or both (public). */
+export const AuthConfigQuery = graphql(`
+  query AuthConfig {
+    authConfig {
+      passwordLogin
+      oidc {
+        name
+      }
+    }
+  }
+`);
+
+/** Whether the library has no account yet, so the first to register becomes its admin (public). */
+export const NeedsFirstAccountQuery = graphql(`
+  query NeedsFirstAccount {
+    needsFirstAccount
+  }
+`);
+
+// Every way of signing in below selects the user only: the web app signs in by cookie (HttpOnly),
+// so it never selects the session token and no script of the page ever holds it.
 
 export const LoginMutation = graphql(
   `
@@ -29,12 +48,6 @@ export const RegisterMutation = graphql(
   `,
   [ViewerFields],
 );
-
-export const NeedsFirstAccountQuery = graphql(`
-  query NeedsFirstAccount {
-    needsFirstAccount
-  }
-`);
 
 export const ResetPasswordMutation = graphql(
   `
@@ -67,15 +80,3 @@ export const FinishPasskeyLoginMutation = graphql(
   `,
   [ViewerFields],
 );
-
-/** What the sign-in page offers: password, single sign-on, or both (public). */
-export const AuthConfigQuery = graphql(`
-  query AuthConfig {
-    authConfig {
-      passwordLogin
-      oidc {
-        name
-      }
-    }
-  }
-`);

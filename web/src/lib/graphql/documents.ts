@@ -12,6 +12,17 @@ export const ViewerFields = graphql(`
   }
 `);
 
+/** A tag with a count: of the files in a result that carry it, or of their downloads. */
+export const TagCountFields = graphql(`
+  fragment TagCountFields on TagCount @_unmask {
+    count
+    tag {
+      id
+      name
+    }
+  }
+`);
+
 export const MeQuery = graphql(
   `
     query Me {

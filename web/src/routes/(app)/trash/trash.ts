@@ -1,4 +1,4 @@
 import type { ResultOf } from '$lib/graphql/graphql';
-import type { TrashQuery } from './documents';
+import type { TrashFileFields } from './documents';
 
-export type TrashRow = ResultOf<typeof TrashQuery>['trash']['edges'][number]['node'];
+export type TrashRow = ResultOf<typeof TrashFileFields>;

@@ -1,3 +1,4 @@
+import { TagCountFields } from '$lib/graphql/documents';
 import { FileFields } from '$lib/graphql/files';
 import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
@@ -34,21 +35,13 @@ export const WorkspaceFilesQuery = graphql(
           }
         }
         tagCounts {
-          count
-          tag {
-            id
-            name
-          }
+          ...TagCountFields
         }
       }
       facets: files(query: $query, first: 1) {
         totalCount
         tagCounts {
-          count
-          tag {
-            id
-            name
-          }
+          ...TagCountFields
         }
       }
       library: tags(first: 1) {
@@ -64,7 +57,7 @@ export const WorkspaceFilesQuery = graphql(
       }
     }
   `,
-  [FileFields],
+  [FileFields, TagCountFields],
 );
 
 /** One row of the table. */

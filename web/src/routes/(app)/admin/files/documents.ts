@@ -1,3 +1,4 @@
+import { TagCountFields } from '$lib/graphql/documents';
 import { FileFields } from '$lib/graphql/files';
 import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
@@ -23,11 +24,7 @@ export const AdminFilesQuery = graphql(
       ) {
         totalCount
         tagCounts {
-          count
-          tag {
-            id
-            name
-          }
+          ...TagCountFields
         }
         edges {
           node {
@@ -44,7 +41,7 @@ export const AdminFilesQuery = graphql(
       }
     }
   `,
-  [FileFields],
+  [FileFields, TagCountFields],
 );
 
 export const FileDownloadsQuery = graphql(`

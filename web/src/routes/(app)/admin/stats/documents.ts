@@ -1,55 +1,55 @@
+import { TagCountFields } from '$lib/graphql/documents';
 import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
-export const AdminStatsQuery = graphql(`
-  query AdminStats(
-    $from: DateTime
-    $to: DateTime
-    $interval: StatsInterval
-    $fileId: ID
-    $tagId: ID
-    $userId: ID
-  ) {
-    downloadStats(
-      from: $from
-      to: $to
-      interval: $interval
-      fileId: $fileId
-      tagId: $tagId
-      userId: $userId
+export const AdminStatsQuery = graphql(
+  `
+    query AdminStats(
+      $from: DateTime
+      $to: DateTime
+      $interval: StatsInterval
+      $fileId: ID
+      $tagId: ID
+      $userId: ID
     ) {
-      total
-      uniqueUsers
-      series {
-        start
-        count
-      }
-      topFiles(limit: 8) {
-        count
-        file {
-          id
-          name
-          mimeType
-          status
+      downloadStats(
+        from: $from
+        to: $to
+        interval: $interval
+        fileId: $fileId
+        tagId: $tagId
+        userId: $userId
+      ) {
+        total
+        uniqueUsers
+        series {
+          start
+          count
         }
-      }
-      topTags(limit: 8) {
-        count
-        tag {
-          id
-          name
+        topFiles(limit: 8) {
+          count
+          file {
+            id
+            name
+            mimeType
+            status
+          }
         }
-      }
-      topUsers(limit: 8) {
-        count
-        user {
-          id
-          name
-          email
+        topTags(limit: 8) {
+          ...TagCountFields
+        }
+        topUsers(limit: 8) {
+          count
+          user {
+            id
+            name
+            email
+          }
         }
       }
     }
-  }
-`);
+  `,
+  [TagCountFields],
+);
 
 /** The name of a file picked through the address bar (?file=…). */
 export const StatsFileNameQuery = graphql(`

@@ -78,4 +78,4 @@ export const SetUserQuotaMutation = graphql(
 );
 
 /** One row of the table. */
-export type User = ResultOf<typeof AdminUsersQuery>['users']['edges'][number]['node'];
+export type User = ResultOf<typeof AdminUserFields>;
