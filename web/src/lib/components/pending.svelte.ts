@@ -1,6 +1,5 @@
 import type { CombinedError } from '@urql/core';
-import { toAppError } from '$lib/graphql/errors';
-import { toast } from '$lib/toast.svelte';
+import { failed } from '$lib/mutate';
 
 /**
  * One "are you sure?" step of a list (revoke a link, a token, a session; delete a passkey): which
@@ -32,10 +31,7 @@ export class PendingAction<T> {
     const result = await this.run(target);
     this.busy = false;
     this.open = false;
-    if (result.error) {
-      toast.error(toAppError(result.error).message);
-      return;
-    }
+    if (failed(result)) return;
     await this.done(target);
   }
 }
