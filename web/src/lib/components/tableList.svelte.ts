@@ -1,5 +1,6 @@
-import type { LiveQuery } from '$lib/graphql/query.svelte';
-import type { TableState } from './table.svelte';
+import type { DocumentInput } from '@urql/core';
+import { liveQuery, type LiveQuery } from '$lib/graphql/query.svelte';
+import { TableState, type SortDir } from './table.svelte';
 
 /** The part of a paged GraphQL connection a table shows. */
 interface Connection<T> {
@@ -40,4 +41,38 @@ export function tableList<D, T, K extends string>(
       return found?.totalCount;
     },
   };
+}
+
+/** The key of a `key:dir` sort. */
+type SortKeyOf<S> = S extends `${infer K}:${SortDir}` ? K : never;
+
+/**
+ * The list of a searched, sorted and paged table whose query asks just that: `query`, `first`,
+ * `offset`, and `orderBy`, the server's order for the table's sort. `orders` names that order for
+ * each sort the table offers (`key:dir`); the first is the default. Must be called during
+ * component initialisation.
+ *
+ *   const list = orderedList(AdminTagsQuery, (d) => d.tags, { 'name:asc': 'NAME', … });
+ */
+export function orderedList<D, T, const O extends Record<`${string}:${SortDir}`, string>>(
+  document: DocumentInput<
+    D,
+    { query: string | null; orderBy: O[keyof O]; first: number; offset: number }
+  >,
+  connection: (data: D) => Connection<T> | undefined,
+  orders: O,
+): TableList<T, SortKeyOf<keyof O>> {
+  type K = SortKeyOf<keyof O>;
+  const sorts = Object.keys(orders) as `${K}:${SortDir}`[];
+  const first = sorts[0]!;
+  const [key, dir] = first.split(':') as [K, SortDir];
+  const table = new TableState<K>({ defaultSort: { key, dir }, sorts });
+  const query = liveQuery(document, () => ({
+    query: table.query || null,
+    // The table's sort is always one it offers (the URL's, else the default).
+    orderBy: orders[`${table.sort.key}:${table.sort.dir}` as keyof O],
+    first: table.pageSize,
+    offset: table.offset,
+  }));
+  return tableList(table, query, connection);
 }

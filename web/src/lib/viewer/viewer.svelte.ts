@@ -20,6 +20,14 @@ export function openFile(id: string): void {
   void goto(resolve(target(id)), { state: { viewer: true }, keepFocus: true, noScroll: true });
 }
 
+/**
+ * The attributes of a button that opens a file in the viewer (its name in a table, its card in the
+ * gallery), with the whole name on hover.
+ */
+export function opensFile(file: { id: string; name: string }) {
+  return { type: 'button', title: file.name, onclick: () => openFile(file.id) } as const;
+}
+
 /** Shows another file in the open viewer (arrow keys). */
 export function showFile(id: string): void {
   void goto(resolve(target(id)), {
