@@ -1,5 +1,7 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
+import { listing } from '../../db/listing.js';
+import { rowsByIds } from '../../db/rows.js';
 import { containsText } from '../../db/text-search.js';
 import { NotFoundError } from '../../errors.js';
 import {
@@ -100,10 +102,7 @@ export async function findShareLinkByTokenHash(
 export const findShareLinksByIds = (
   db: Executor,
   ids: readonly number[],
-): Promise<ShareLinkRow[]> =>
-  ids.length
-    ? db.selectFrom('share_links').selectAll().where('id', 'in', ids).execute()
-    : Promise.resolve([]);
+): Promise<ShareLinkRow[]> => rowsByIds(db, 'share_links', ids);
 
 /**
  * The link's files that still exist, in the link's order; with `activeOnly`, HIDDEN ones are left
@@ -187,27 +186,10 @@ function filtered(db: Executor, filter: ShareLinkFilter) {
   return q;
 }
 
-/** Newest first. */
-export const listShareLinks = (
-  db: Executor,
-  filter: ShareLinkFilter,
-  limit: number,
-  offset: number,
-): Promise<ShareLinkRow[]> =>
-  filtered(db, filter)
-    .selectAll('l')
-    .orderBy('l.created_at', 'desc')
-    .orderBy('l.id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-
-export async function countShareLinks(db: Executor, filter: ShareLinkFilter): Promise<number> {
-  const row = await filtered(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+/** The links a page at a time, newest first. */
+export const shareLinkListing = listing(filtered, (q) =>
+  q.selectAll('l').orderBy('l.created_at', 'desc').orderBy('l.id', 'desc'),
+);
 
 /**
  * Marks the link revoked, once (a second revocation keeps the first time); `also` runs in the
