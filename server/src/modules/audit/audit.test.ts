@@ -31,11 +31,10 @@ describe('audit log', () => {
   let user: { token: string; id: string };
 
   const events = async (vars: Record<string, unknown> = {}, token = admin.token) => {
-    const res = await t.gql<{
+    const data = await t.data<{
       auditEvents: { totalCount: number; edges: { node: Event }[] };
     }>(EVENTS, { first: 100, ...vars }, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data.auditEvents.edges.map((e) => e.node);
+    return data.auditEvents.edges.map((e) => e.node);
   };
   const latest = async (action: string) => (await events({ action }))[0];
   const count = () => countRows(t, 'audit_events');
