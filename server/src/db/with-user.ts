@@ -4,8 +4,8 @@ import type { Database, Executor, UserRow } from './database.js';
 /** Tables whose rows a request is authenticated by, each belonging to a user by `user_id`. */
 type Credential = 'sessions' | 'api_tokens';
 
-// The user's columns come back under this prefix: sessions and api_tokens share names (id,
-// created_at, expires_at) with users.
+// The user's columns come back under this prefix: sessions and api_tokens share names with
+// users (id, name, created_at, last_active_at).
 const PREFIX = 'user__';
 
 /** Every column of users: as a Record, the compiler refuses one missing or unknown. */
