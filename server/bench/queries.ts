@@ -5,7 +5,7 @@ import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql, type LogEve
 import { loadConfig, type Config } from '../src/config.js';
 import type { Database, Db } from '../src/db/database.js';
 import { createLogger } from '../src/logger.js';
-import { countTags, listTags } from '../src/modules/tags/tags.repository.js';
+import { tagListing } from '../src/modules/tags/tags.repository.js';
 import { startServer } from '../src/server.js';
 import { searchCases } from './search-cases.js';
 import { statsCases } from './stats-cases.js';
@@ -193,8 +193,8 @@ export async function run(): Promise<void> {
         query: `{ tags(first: 50) { totalCount edges { node { id name fileCount downloadCount } } } }`,
         variables: {},
         async capture(d) {
-          await listTags(d, null, 51, 0, 'NAME', false);
-          await countTags(d, null, false);
+          await tagListing.list(d, { query: null, admin: false }, 51, 0, 'NAME');
+          await tagListing.count(d, { query: null, admin: false });
         },
       },
       // The statistics cases live in stats-cases.ts.

@@ -31,6 +31,12 @@ export interface TestServer {
     variables?: Record<string, unknown>,
     options?: { token?: string | null; headers?: Record<string, string> },
   ): Promise<GraphQLResponse<T>>;
+  /** As `gql`, for a request that must succeed: its data, or an error naming what went wrong. */
+  data<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    options?: { token?: string | null; headers?: Record<string, string> },
+  ): Promise<T>;
   /** Registers a user and returns its session token (the first becomes ADMIN). */
   signUp(
     email: string,
@@ -105,6 +111,15 @@ export async function startTestServer(
     server,
     dir,
     gql,
+    async data<T>(
+      query: string,
+      variables?: Record<string, unknown>,
+      options?: { token?: string | null },
+    ): Promise<T> {
+      const res = await gql<T>(query, variables, options);
+      if (!res.data) throw new Error(JSON.stringify(res.errors));
+      return res.data;
+    },
     async signUp(email, options = {}) {
       const res = await gql<{ register: { token: string; user: { id: string } } }>(
         `mutation($email: String!, $name: String!, $password: String!) {

@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import { expect } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { sortKey } from '../src/db/sort-key.js';
 import type { TestServer } from './harness.js';
@@ -98,6 +100,32 @@ export async function apiToken(t: TestServer, session: string, scopes: string[])
   );
   if (!res.data?.createApiToken) throw new Error(JSON.stringify(res.errors));
   return res.data.createApiToken.token;
+}
+
+/**
+ * Checks a throttled "last used" time (db/touch.ts) of one user or session: `request` writes a
+ * stale one, and leaves one written within the minute alone.
+ */
+export async function expectTouchedOncePerMinute(
+  t: TestServer,
+  row: { table: 'users' | 'sessions'; id: number | string },
+  request: () => Promise<unknown>,
+): Promise<void> {
+  const db = t.server.connection.db;
+  const set = (at: number) =>
+    sql`update ${sql.table(row.table)} set last_active_at = ${at} where id = ${row.id}`.execute(db);
+  const stored = async () =>
+    (
+      await sql<{ last_active_at: number | null }>`
+        select last_active_at from ${sql.table(row.table)} where id = ${row.id}`.execute(db)
+    ).rows[0]?.last_active_at;
+  await set(1000);
+  await request();
+  expect(await stored()).toBeGreaterThan(Date.now() - 10_000);
+  const recent = Date.now() - 30_000;
+  await set(recent);
+  await request();
+  expect(await stored()).toBe(recent);
 }
 
 /** How many rows `table` holds. */

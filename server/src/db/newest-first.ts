@@ -1,5 +1,7 @@
 import { sql, type Compilable, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { Database, Executor } from './database.js';
+import { countRows } from './listing.js';
+import type { TableWith } from './rows.js';
 
 // The logs read newest first a page at a time (the audit log, the download history): rows with
 // an `at` (epoch ms) and an id, narrowed by the log's own filters and a time range, each page
@@ -8,9 +10,7 @@ import type { Database, Executor } from './database.js';
 // the page. Each log's indexes end in (at, id), so a page is an index walk, not a sort.
 
 /** The tables with an `at` and an id. */
-type LogTable = {
-  [T in keyof Database]: Database[T] extends { at: number; id: unknown } ? T : never;
-}[keyof Database];
+type LogTable = TableWith<{ at: number; id: number }>;
 
 export interface TimeRange {
   /** Epoch ms, inclusive. */
@@ -64,11 +64,6 @@ export function newestFirstLog<T extends LogTable, F extends TimeRange>(
     page,
     list: async (db, filter, limit, offset) =>
       (await db.executeQuery(page(db, filter, limit, offset).compile())).rows,
-    async count(db, filter) {
-      const row = await filtered(db, filter)
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
-      return Number(row.n);
-    },
+    count: (db, filter) => countRows(filtered(db, filter)),
   };
 }

@@ -39,10 +39,29 @@ export async function rowExists<T extends Table>(
   return row !== undefined;
 }
 
-/** The tables whose rows have a numeric id. */
-type IdTable = {
-  [T in Table]: Selectable<Database[T]> extends { id: number } ? T : never;
+/** The tables whose rows have (at least) the columns of `Shape`. */
+export type TableWith<Shape> = {
+  [T in Table]: Selectable<Database[T]> extends Shape ? T : never;
 }[Table];
+
+/** The tables whose rows have a numeric id. */
+type IdTable = TableWith<{ id: number }>;
+
+/** The rows of `table` whose id is among `ids`, in any order (none, and no query, for no ids). */
+export async function rowsByIds<T extends IdTable>(
+  db: Executor,
+  table: T,
+  ids: readonly number[],
+): Promise<Selectable<Database[T]>[]> {
+  if (!ids.length) return [];
+  const rows = await db
+    .selectFrom(table as IdTable)
+    .selectAll()
+    .where('id', 'in', ids)
+    .execute();
+  // selectAll of a table that is a type parameter is what Selectable names; Kysely cannot prove it.
+  return rows as Selectable<Database[T]>[];
+}
 
 /**
  * PostgreSQL: locks the rows of `ids` for this transaction, in id order, so two transactions
@@ -64,9 +83,7 @@ export async function lockRows(
 }
 
 /** The tables of single-use or expiring rows: each has an `expires_at` (epoch ms). */
-type ExpiringTable = {
-  [T in Table]: Selectable<Database[T]> extends { expires_at: number } ? T : never;
-}[Table];
+type ExpiringTable = TableWith<{ expires_at: number }>;
 
 /** Deletes the rows of `table` that expired at or before `now`. */
 export async function deleteExpired(
@@ -77,40 +94,37 @@ export async function deleteExpired(
   await db.deleteFrom(table).where('expires_at', '<=', now).execute();
 }
 
-/** The live (unexpired at `now`) row of `table` matching `match`, left in place. */
-export async function findLive<T extends ExpiringTable>(
-  db: Executor,
-  table: T,
-  match: Match<T>,
-  now: number,
-): Promise<Selectable<Database[T]> | undefined> {
-  const row = await db
-    .selectFrom(table as ExpiringTable)
-    .selectAll()
-    .where((eb) => eb.and(match as object))
-    .where('expires_at', '>', now)
-    .executeTakeFirst();
-  // selectAll of a table that is a type parameter is what Selectable names; Kysely cannot prove it.
-  return row as Selectable<Database[T]> | undefined;
-}
-
 /**
- * Uses up the live row of `table` matching `match`: deletes it and answers it, or undefined when
- * it is unknown, expired or already used. One DELETE … RETURNING, so of two requests racing for
- * one row only one gets it.
+ * The live (unexpired at `now`) row of `table` matching `match`: `find` reads it and leaves it in
+ * place; `take` uses it up, deleting and answering it (undefined when it is unknown, expired or
+ * already used) in one DELETE … RETURNING, so of two requests racing for one row only one gets it.
  */
-export async function takeLive<T extends ExpiringTable>(
+export function liveRow<T extends ExpiringTable>(
   db: Executor,
   table: T,
   match: Match<T>,
   now: number,
-): Promise<Selectable<Database[T]> | undefined> {
-  const row = await db
-    .deleteFrom(table as ExpiringTable)
-    .where((eb) => eb.and(match as object))
-    .where('expires_at', '>', now)
-    .returningAll()
-    .executeTakeFirst();
-  // As in findLive: returningAll of a type-parameter table, which Kysely cannot name.
-  return row as Selectable<Database[T]> | undefined;
+): {
+  find(): Promise<Selectable<Database[T]> | undefined>;
+  take(): Promise<Selectable<Database[T]> | undefined>;
+} {
+  // selectAll and returningAll of a table that is a type parameter are what Selectable names;
+  // Kysely cannot prove it.
+  type Row = Selectable<Database[T]> | undefined;
+  return {
+    find: async () =>
+      (await db
+        .selectFrom(table as ExpiringTable)
+        .selectAll()
+        .where((eb) => eb.and(match as object))
+        .where('expires_at', '>', now)
+        .executeTakeFirst()) as Row,
+    take: async () =>
+      (await db
+        .deleteFrom(table as ExpiringTable)
+        .where((eb) => eb.and(match as object))
+        .where('expires_at', '>', now)
+        .returningAll()
+        .executeTakeFirst()) as Row,
+  };
 }

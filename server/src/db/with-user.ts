@@ -4,28 +4,47 @@ import type { Database, Executor, UserRow } from './database.js';
 /** Tables whose rows a request is authenticated by, each belonging to a user by `user_id`. */
 type Credential = 'sessions' | 'api_tokens';
 
-// The credential's columns come back under this prefix: sessions and api_tokens share names
-// (id, created_at, expires_at) with users.
-const PREFIX = 'credential__';
+// The user's columns come back under this prefix: sessions and api_tokens share names with
+// users (id, name, created_at, last_active_at).
+const PREFIX = 'user__';
+
+/** Every column of users: as a Record, the compiler refuses one missing or unknown. */
+const USER_COLUMNS: Record<keyof UserRow, true> = {
+  id: true,
+  email: true,
+  name: true,
+  name_sort: true,
+  password_hash: true,
+  role: true,
+  banned: true,
+  created_at: true,
+  last_active_at: true,
+  upload_count: true,
+  uploads_hidden: true,
+  download_count: true,
+  quota_bytes: true,
+  used_bytes: true,
+  totp_secret: true,
+  totp_pending: true,
+  totp_last_step: true,
+};
 
 /**
  * The row of `table` whose `key` column equals `value`, with its user, in one join (it runs on
- * every authenticated request). `columns` are the row's columns to read; callers list them all,
- * so the row type they return checks that none is missing.
+ * every authenticated request).
  */
-export async function findWithUser<
-  T extends Credential,
-  C extends keyof Selectable<Database[T]> & string,
->(
+export async function findWithUser<T extends Credential>(
   db: Executor,
   table: T,
-  columns: readonly C[],
-  key: C,
+  key: keyof Selectable<Database[T]> & string,
   value: string,
-): Promise<{ row: Pick<Selectable<Database[T]>, C>; user: UserRow } | undefined> {
+): Promise<{ row: Selectable<Database[T]>; user: UserRow } | undefined> {
   // Plain SQL: Kysely cannot type a select list that depends on the table parameter.
+  const userColumns = Object.keys(USER_COLUMNS).map(
+    (c) => sql`${sql.ref(`users.${c}`)} as ${sql.id(PREFIX + c)}`,
+  );
   const found = await sql<Record<string, unknown>>`
-    select users.*, ${sql.join(columns.map((c) => sql`${sql.ref(`${table}.${c}`)} as ${sql.id(PREFIX + c)}`))}
+    select ${sql.table(table)}.*, ${sql.join(userColumns)}
     from ${sql.table(table)} join users on users.id = ${sql.ref(`${table}.user_id`)}
     where ${sql.ref(`${table}.${key}`)} = ${value}`.execute(db);
   const first = found.rows[0];
@@ -33,9 +52,9 @@ export async function findWithUser<
   const row: Record<string, unknown> = {};
   const user: Record<string, unknown> = {};
   for (const [name, v] of Object.entries(first)) {
-    if (name.startsWith(PREFIX)) row[name.slice(PREFIX.length)] = v;
-    else user[name] = v;
+    if (name.startsWith(PREFIX)) user[name.slice(PREFIX.length)] = v;
+    else row[name] = v;
   }
-  // The casts restate what the SQL above selects: `users.*` and the listed columns.
-  return { row: row as Pick<Selectable<Database[T]>, C>, user: user as UserRow };
+  // The casts restate what the SQL above selects: the row's every column and the user's.
+  return { row: row as Selectable<Database[T]>, user: user as UserRow };
 }

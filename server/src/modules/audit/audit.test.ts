@@ -25,20 +25,24 @@ const EVENTS = `query($action: String, $actorId: ID, $from: DateTime, $to: DateT
     edges { node { id at actor { id } actorLabel action targetType targetId targetLabel address
       details } } } }`;
 
+const BAN = `mutation($id: ID!) { banUser(id: $id) { id } }`;
+const UNBAN = `mutation($id: ID!) { unbanUser(id: $id) { id } }`;
+
 describe('audit log', () => {
   let t: TestServer;
   let admin: { token: string; id: string };
   let user: { token: string; id: string };
 
   const events = async (vars: Record<string, unknown> = {}, token = admin.token) => {
-    const res = await t.gql<{
+    const data = await t.data<{
       auditEvents: { totalCount: number; edges: { node: Event }[] };
     }>(EVENTS, { first: 100, ...vars }, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data.auditEvents.edges.map((e) => e.node);
+    return data.auditEvents.edges.map((e) => e.node);
   };
   const latest = async (action: string) => (await events({ action }))[0];
   const count = () => countRows(t, 'audit_events');
+  const ask = (token: string, query: string, variables: Record<string, unknown> = {}) =>
+    t.gql(query, variables, { token });
 
   beforeAll(async () => {
     t = await startTestServer();
@@ -48,13 +52,7 @@ describe('audit log', () => {
   afterAll(() => t.close());
 
   it('records ban, unban and role changes with actor, target, address and before/after', async () => {
-    const ban = await t.gql(
-      `mutation($id: ID!) { banUser(id: $id) { id } }`,
-      { id: user.id },
-      {
-        token: admin.token,
-      },
-    );
+    const ban = await ask(admin.token, BAN, { id: user.id });
     expect(ban.errors).toBeUndefined();
     const event = (await latest('user.ban'))!;
     expect(event).toMatchObject({
@@ -70,13 +68,7 @@ describe('audit log', () => {
       before: { banned: false },
       after: { banned: true },
     });
-    await t.gql(
-      `mutation($id: ID!) { unbanUser(id: $id) { id } }`,
-      { id: user.id },
-      {
-        token: admin.token,
-      },
-    );
+    await ask(admin.token, UNBAN, { id: user.id });
     expect(JSON.parse((await latest('user.unban'))!.details!)).toEqual({
       before: { banned: true },
       after: { banned: false },
@@ -104,39 +96,15 @@ describe('audit log', () => {
 
   it('writes nothing for a refused or failed action', async () => {
     const before = await count();
-    const self = await t.gql(
-      `mutation($id: ID!) { banUser(id: $id) { id } }`,
-      { id: admin.id },
-      {
-        token: admin.token,
-      },
-    );
+    const self = await ask(admin.token, BAN, { id: admin.id });
     expect(errorCode(self)).toBe('FORBIDDEN');
-    const unknown = await t.gql(
-      `mutation { banUser(id: "99999") { id } }`,
-      {},
-      {
-        token: admin.token,
-      },
-    );
+    const unknown = await ask(admin.token, `mutation { banUser(id: "99999") { id } }`);
     expect(errorCode(unknown)).toBe('NOT_FOUND');
-    const byUser = await t.gql(
-      `mutation($id: ID!) { banUser(id: $id) { id } }`,
-      { id: admin.id },
-      {
-        token: user.token,
-      },
-    );
+    const byUser = await ask(user.token, BAN, { id: admin.id });
     expect(errorCode(byUser)).toBe('FORBIDDEN');
-    await t.gql(`mutation { createTag(name: "Taken") { id } }`, {}, { token: admin.token });
+    await ask(admin.token, `mutation { createTag(name: "Taken") { id } }`);
     const afterCreate = await count();
-    const taken = await t.gql(
-      `mutation { createTag(name: "taken") { id } }`,
-      {},
-      {
-        token: admin.token,
-      },
-    );
+    const taken = await ask(admin.token, `mutation { createTag(name: "taken") { id } }`);
     expect(errorCode(taken)).toBe('CONFLICT');
     expect(afterCreate).toBe(before + 1);
     expect(await count()).toBe(afterCreate);
@@ -156,21 +124,9 @@ describe('audit log', () => {
         begin select raise(abort, 'audit refused'); end`.execute(db);
     }
     try {
-      const ban = await t.gql(
-        `mutation($id: ID!) { banUser(id: $id) { id } }`,
-        { id: user.id },
-        {
-          token: admin.token,
-        },
-      );
+      const ban = await ask(admin.token, BAN, { id: user.id });
       expect(errorCode(ban)).toBe('INTERNAL_SERVER_ERROR');
-      const tag = await t.gql(
-        `mutation { createTag(name: "Never") { id } }`,
-        {},
-        {
-          token: admin.token,
-        },
-      );
+      const tag = await ask(admin.token, `mutation { createTag(name: "Never") { id } }`);
       expect(errorCode(tag)).toBe('INTERNAL_SERVER_ERROR');
     } finally {
       await sql`drop trigger refuse_audit${sql.raw(pg ? ' on audit_events' : '')}`.execute(db);
@@ -200,14 +156,10 @@ describe('audit log', () => {
       { token: admin.token },
     );
     const id = created.data!.createTag.id;
-    await t.gql(
-      `mutation($id: ID!) { updateTag(id: $id, name: "Finals") { id } }`,
-      { id },
-      {
-        token: admin.token,
-      },
-    );
-    await t.gql(`mutation($id: ID!) { deleteTag(id: $id) }`, { id }, { token: admin.token });
+    await ask(admin.token, `mutation($id: ID!) { updateTag(id: $id, name: "Finals") { id } }`, {
+      id,
+    });
+    await ask(admin.token, `mutation($id: ID!) { deleteTag(id: $id) }`, { id });
     const tagEvents = (await events({ action: 'tag.' })).filter((e) => e.targetId === id);
     expect(tagEvents.map((e) => [e.action, e.targetLabel, JSON.parse(e.details!)])).toEqual([
       ['tag.delete', 'Finals', { before: { name: 'Finals', files: 0 } }],
@@ -223,13 +175,7 @@ describe('audit log', () => {
       { token: user.token },
     );
     const { token, apiToken: created } = res.data!.createApiToken;
-    await t.gql(
-      `mutation($id: ID!) { revokeApiToken(id: $id) }`,
-      { id: created.id },
-      {
-        token: user.token,
-      },
-    );
+    await ask(user.token, `mutation($id: ID!) { revokeApiToken(id: $id) }`, { id: created.id });
     const made = (await latest('token.create'))!;
     expect(made).toMatchObject({
       actor: { id: user.id },
@@ -256,13 +202,9 @@ describe('audit log', () => {
 
   it('records file status changes and deletions', async () => {
     const [id] = await insertFiles(t, [{ name: 'report.pdf', uploadedBy: Number(user.id) }]);
-    await t.gql(
-      `mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
-      { id },
-      {
-        token: admin.token,
-      },
-    );
+    await ask(admin.token, `mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`, {
+      id,
+    });
     // Renaming is no admin action on status: no event.
     await t.gql(
       `mutation($id: ID!) { updateFile(id: $id, name: "r.pdf", status: HIDDEN) { id } }`,
@@ -275,7 +217,7 @@ describe('audit log', () => {
     expect(status.map((e) => [e.targetLabel, JSON.parse(e.details!)])).toEqual([
       ['report.pdf', { before: { status: 'ACTIVE' }, after: { status: 'HIDDEN' } }],
     ]);
-    await t.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, { token: admin.token });
+    await ask(admin.token, `mutation($id: ID!) { deleteFile(id: $id) }`, { id });
     expect((await latest('file.delete'))!).toMatchObject({
       actor: { id: admin.id },
       targetType: 'file',

@@ -85,13 +85,24 @@ export function createAuthService(
   limits: AuthRateLimits,
   options: { requireAdminTotp: boolean; passwordLogin?: boolean } = { requireAdminTotp: false },
 ) {
-  /** PASSWORD_LOGIN=off: sign-in goes through the provider only (operators keep `npm run user`). */
-  function refuseWithoutPasswordLogin() {
+  /**
+   * A sign-in or sign-up with a password from `client`, counted toward its address's limit.
+   * PASSWORD_LOGIN=off refuses it: sign-in goes through the provider only (operators keep
+   * `npm run user`).
+   */
+  async function passwordAttempt(client: Client) {
     if (options.passwordLogin === false) {
       throw new ForbiddenError(
         'Sign-in with a password is turned off on this server: use single sign-on.',
       );
     }
+    await limits.attempt(client.address);
+  }
+
+  /** Starts a session of `user` for `client`. */
+  async function signIn(user: UserRow, client: Client): Promise<AuthResult> {
+    const session = await sessions.create(user.id, originOf(client));
+    return { ...session, user };
   }
 
   /**
@@ -117,8 +128,7 @@ export function createAuthService(
       input: { email: string; name: string; password: string },
       client: Client,
     ): Promise<AuthResult> {
-      refuseWithoutPasswordLogin();
-      await limits.attempt(client.address);
+      await passwordAttempt(client);
       const data = parseInput(registerInput, input);
       const existing = await findUserByEmail(db, data.email);
       if (existing?.banned) throw new ForbiddenError(BANNED_MESSAGE);
@@ -152,16 +162,14 @@ export function createAuthService(
           }
           throw e;
         });
-      const session = await sessions.create(user.id, originOf(client));
-      return { ...session, user };
+      return signIn(user, client);
     },
 
     async login(
       input: { email: string; password: string; totp?: string | null },
       client: Client,
     ): Promise<AuthResult> {
-      refuseWithoutPasswordLogin();
-      await limits.attempt(client.address);
+      await passwordAttempt(client);
       const address = parseInput(z.object({ email }), { email: input.email }).email;
       // Failed attempts change nothing else, so each event is a statement of its own.
       const failed = (
@@ -208,8 +216,7 @@ export function createAuthService(
       // The failure window is cleared only once both factors passed: TOTP guesses count too.
       await checkSecondFactor(user, input.totp);
       await limits.succeededSignIn(address);
-      const session = await sessions.create(user.id, originOf(client));
-      return { ...session, user };
+      return signIn(user, client);
     },
 
     logout: (token: string) => sessions.invalidate(token),
@@ -303,8 +310,7 @@ export function createAuthService(
       input: { token: string; password: string; totp?: string | null },
       client: Client,
     ): Promise<AuthResult> {
-      refuseWithoutPasswordLogin();
-      await limits.attempt(client.address);
+      await passwordAttempt(client);
       const invalid = () =>
         new BadUserInputError('This reset link is invalid, used or expired.', {
           token: 'is invalid, used or expired',

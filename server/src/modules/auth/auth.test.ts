@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
+import { expectTouchedOncePerMinute } from '../../../test/library.js';
 
 const REGISTER = `mutation($email: String!, $name: String!, $password: String!) {
   register(email: $email, name: $name, password: $password) { token expiresAt user { id email name role } } }`;
@@ -161,37 +162,9 @@ describe('accounts and sessions', () => {
 
   it('records lastActiveAt without writing on every request', async () => {
     const { token, id } = await t.signUp('active@example.com');
-    const db = t.server.connection.db;
-    await db
-      .updateTable('users')
-      .set({ last_active_at: 1000 })
-      .where('id', '=', Number(id))
-      .execute();
-    await t.gql(ME, {}, { token });
-    const after = await db
-      .selectFrom('users')
-      .select('last_active_at')
-      .where('id', '=', Number(id))
-      .executeTakeFirstOrThrow();
-    expect(after.last_active_at).toBeGreaterThan(Date.now() - 10_000);
-    // Within the minute, further requests leave the stored time alone.
-    await db
-      .updateTable('users')
-      .set({ last_active_at: Date.now() - 30_000 })
-      .where('id', '=', Number(id))
-      .execute();
-    const before = await db
-      .selectFrom('users')
-      .select('last_active_at')
-      .where('id', '=', Number(id))
-      .executeTakeFirstOrThrow();
-    await t.gql(ME, {}, { token });
-    const again = await db
-      .selectFrom('users')
-      .select('last_active_at')
-      .where('id', '=', Number(id))
-      .executeTakeFirstOrThrow();
-    expect(again.last_active_at).toBe(before.last_active_at);
+    await expectTouchedOncePerMinute(t, { table: 'users', id: Number(id) }, () =>
+      t.gql(ME, {}, { token }),
+    );
   });
 
   it('masks unexpected errors and keeps the GraphQL codes for bad documents', async () => {

@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/database.js';
-import { deleteExpired, findLive, takeLive } from '../../db/rows.js';
+import { deleteExpired, liveRow } from '../../db/rows.js';
 
 // All SQL of admin-made password-reset links. Only the SHA-256 of a link's token is stored.
 
@@ -18,13 +18,16 @@ export async function replacePasswordReset(
   await db.insertInto('password_resets').values(row).execute();
 }
 
+const liveLink = (db: Executor, tokenHash: string, now: number) =>
+  liveRow(db, 'password_resets', { token_hash: tokenHash }, now);
+
 /** The user a live link stands for, without using it up. */
 export const findPasswordReset = async (db: Executor, tokenHash: string, now: number) =>
-  (await findLive(db, 'password_resets', { token_hash: tokenHash }, now))?.user_id;
+  (await liveLink(db, tokenHash, now).find())?.user_id;
 
 /** Uses a live link up: its user, or undefined when it is unknown, expired or already used. */
 export const consumePasswordReset = async (db: Executor, tokenHash: string, now: number) =>
-  (await takeLive(db, 'password_resets', { token_hash: tokenHash }, now))?.user_id;
+  (await liveLink(db, tokenHash, now).take())?.user_id;
 
 export async function deleteUserPasswordResets(db: Executor, userId: number): Promise<void> {
   await db.deleteFrom('password_resets').where('user_id', '=', userId).execute();

@@ -6,19 +6,9 @@ import { findWithUser } from '../../db/with-user.js';
 
 // All SQL of sessions. A session's id is the SHA-256 of its token (sessions.ts).
 
-const SESSION_COLUMNS = [
-  'id',
-  'user_id',
-  'expires_at',
-  'created_at',
-  'user_agent',
-  'address',
-  'last_active_at',
-] as const;
-
 /** The session (`row`) with its user, or undefined. */
 export const findSessionWithUser = (db: Executor, sessionId: string) =>
-  findWithUser(db, 'sessions', SESSION_COLUMNS, 'id', sessionId);
+  findWithUser(db, 'sessions', 'id', sessionId);
 
 export const findUserSessions = (db: Executor, userId: number): Promise<SessionRow[]> =>
   db.selectFrom('sessions').selectAll().where('user_id', '=', userId).execute();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
-import { apiToken } from '../../../test/library.js';
+import { apiToken, expectTouchedOncePerMinute } from '../../../test/library.js';
 
 const FIREFOX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const SAFARI =
@@ -76,33 +76,10 @@ describe('sessions, password changes and reset links', () => {
 
   it('records a session’s last use at most once a minute', async () => {
     const { token } = await t.signUp('touch@example.com');
-    const db = t.server.connection.db;
     const [session] = await sessionsOf(token);
-    await db
-      .updateTable('sessions')
-      .set({ last_active_at: 1000 })
-      .where('id', '=', session!.id)
-      .execute();
-    await t.gql(ME, {}, { token });
-    const row = await db
-      .selectFrom('sessions')
-      .select('last_active_at')
-      .where('id', '=', session!.id)
-      .executeTakeFirstOrThrow();
-    expect(row.last_active_at).toBeGreaterThan(Date.now() - 60_000);
-    const recent = Date.now() - 30_000;
-    await db
-      .updateTable('sessions')
-      .set({ last_active_at: recent })
-      .where('id', '=', session!.id)
-      .execute();
-    await t.gql(ME, {}, { token });
-    const again = await db
-      .selectFrom('sessions')
-      .select('last_active_at')
-      .where('id', '=', session!.id)
-      .executeTakeFirstOrThrow();
-    expect(again.last_active_at).toBe(recent);
+    await expectTouchedOncePerMinute(t, { table: 'sessions', id: session!.id }, () =>
+      t.gql(ME, {}, { token }),
+    );
   });
 
   it('revokes another session at once, and refuses ids that are not the caller’s', async () => {

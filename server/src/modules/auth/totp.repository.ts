@@ -1,5 +1,6 @@
 import type { UpdateResult } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import { countRows } from '../../db/listing.js';
 import { deleteRows } from '../../db/rows.js';
 
 // All SQL of two-factor sign-in: the TOTP columns of users and the recovery_codes table.
@@ -99,11 +100,5 @@ export async function claimTotpStep(db: Executor, userId: number, step: number):
 export const consumeRecoveryCode = (db: Executor, userId: number, codeHash: string) =>
   deleteRows(db, 'recovery_codes', { user_id: userId, code_hash: codeHash });
 
-export async function countRecoveryCodes(db: Executor, userId: number): Promise<number> {
-  const row = await db
-    .selectFrom('recovery_codes')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+export const countRecoveryCodes = (db: Executor, userId: number): Promise<number> =>
+  countRows(db.selectFrom('recovery_codes').where('user_id', '=', userId));

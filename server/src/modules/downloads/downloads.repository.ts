@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, DownloadRow, Executor } from '../../db/database.js';
+import { allOrNone } from '../../db/all-or-none.js';
 import { newestFirstLog, type TimeRange } from '../../db/newest-first.js';
 
 export interface DownloadFilter extends TimeRange {
@@ -38,30 +39,65 @@ export async function countFileDownload(
 }
 
 /**
- * Takes back one counted download that never happened: its history row goes (with it, by
- * trigger, the hourly and rolled-up counts) and the file's counter drops by one; the file's
- * last-download time is set again from the rows that remain, so it names no download that did
- * not take place. Callers hold the file rows in id order, as `countFileDownload`.
+ * Counts one download of each of `fileIds` and writes its history row, by `user_id` or through
+ * `share_link_id`: the files first, in id order (the lock order), then the rows. Null when any
+ * file is gone (or, `activeOnly`, not ACTIVE), for `allOrNone` to roll back the others.
  */
-export async function uncountFileDownload(
+export async function recordFileDownloads(
   trx: Executor,
-  download: RecordedDownload,
-): Promise<void> {
-  await trx
-    .updateTable('files')
-    .set({
-      download_count: sql<number>`download_count - 1`,
-      last_downloaded_at: sql<number | null>`(select max(d.at) from downloads d
-        where d.file_id = ${download.fileId} and d.id <> ${download.id})`,
-    })
-    .where('id', '=', download.fileId)
+  download: {
+    fileIds: readonly number[];
+    at: number;
+    activeOnly: boolean;
+    by: { user_id: number; share_link_id?: never } | { user_id: null; share_link_id: number };
+  },
+): Promise<RecordedDownload[] | null> {
+  const names = new Map<number, string>();
+  for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
+    const name = await countFileDownload(trx, { ...download, fileId });
+    if (name === undefined) return null;
+    names.set(fileId, name);
+  }
+  if (names.size === 0) return [];
+  const rows = await trx
+    .insertInto('downloads')
+    .values(
+      [...names].map(([fileId, name]) => ({
+        file_id: fileId,
+        file_name: name,
+        at: download.at,
+        ...download.by,
+      })),
+    )
+    .returning(['id', 'file_id'])
     .execute();
-  await trx.deleteFrom('downloads').where('id', '=', download.id).execute();
+  // file_id goes null only when its file is deleted, and this transaction holds those rows.
+  return rows.map((r) => ({ id: r.id, fileId: r.file_id! }));
 }
 
-/** The downloads in the lock order of their file rows. */
-export const byFile = (downloads: readonly RecordedDownload[]): RecordedDownload[] =>
-  [...downloads].sort((a, b) => a.fileId - b.fileId);
+/**
+ * Takes back counted downloads that never happened, in the lock order of their file rows: each
+ * history row goes (with it, by trigger, the hourly and rolled-up counts) and its file's counter
+ * drops by one; the file's last-download time is set again from the rows that remain, so it names
+ * no download that did not take place.
+ */
+export async function uncountFileDownloads(
+  trx: Executor,
+  downloads: readonly RecordedDownload[],
+): Promise<void> {
+  for (const download of [...downloads].sort((a, b) => a.fileId - b.fileId)) {
+    await trx
+      .updateTable('files')
+      .set({
+        download_count: sql<number>`download_count - 1`,
+        last_downloaded_at: sql<number | null>`(select max(d.at) from downloads d
+          where d.file_id = ${download.fileId} and d.id <> ${download.id})`,
+      })
+      .where('id', '=', download.fileId)
+      .execute();
+    await trx.deleteFrom('downloads').where('id', '=', download.id).execute();
+  }
+}
 
 /**
  * Writes one history row and bumps the file's and the user's counters, in one transaction and
@@ -102,44 +138,21 @@ export async function recordDownload(
  * In lock order, as `recordDownload`: every file row (in id order), then the download rows,
  * then the user.
  */
-export async function recordDownloads(
+export const recordDownloads = (
   db: Db,
   download: { fileIds: readonly number[]; userId: number; at: number; activeOnly: boolean },
-): Promise<RecordedDownload[] | null> {
-  const gone = new Error('rolled back');
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const names = new Map<number, string>();
-      for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
-        const name = await countFileDownload(trx, { ...download, fileId });
-        if (name === undefined) throw gone;
-        names.set(fileId, name);
-      }
-      const rows = await trx
-        .insertInto('downloads')
-        .values(
-          [...names].map(([fileId, name]) => ({
-            file_id: fileId,
-            file_name: name,
-            user_id: download.userId,
-            at: download.at,
-          })),
-        )
-        .returning(['id', 'file_id'])
-        .execute();
-      await trx
-        .updateTable('users')
-        .set({ download_count: sql<number>`download_count + ${names.size}` })
-        .where('id', '=', download.userId)
-        .execute();
-      // file_id goes null only when its file is deleted, and this transaction holds those rows.
-      return rows.map((r) => ({ id: r.id, fileId: r.file_id! }));
-    });
-  } catch (err) {
-    if (err === gone) return null;
-    throw err;
-  }
-}
+): Promise<RecordedDownload[] | null> =>
+  allOrNone(db, async (trx) => {
+    const by = { user_id: download.userId };
+    const recorded = await recordFileDownloads(trx, { ...download, by });
+    if (!recorded) return null;
+    await trx
+      .updateTable('users')
+      .set({ download_count: sql<number>`download_count + ${recorded.length}` })
+      .where('id', '=', download.userId)
+      .execute();
+    return recorded;
+  });
 
 /**
  * Takes back downloads by one user that never happened (a ZIP of the selection whose later files
@@ -152,7 +165,7 @@ export async function releaseDownloads(
 ): Promise<void> {
   if (release.downloads.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    for (const d of byFile(release.downloads)) await uncountFileDownload(trx, d);
+    await uncountFileDownloads(trx, release.downloads);
     await trx
       .updateTable('users')
       .set({ download_count: sql<number>`download_count - ${release.downloads.length}` })

@@ -22,11 +22,8 @@ describe('bulk file actions', () => {
   let alice: { token: string; id: string };
   let bob: { token: string; id: string };
 
-  const gql = async <T>(query: string, vars: Record<string, unknown>, token: string) => {
-    const res = await t.gql<T>(query, vars, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data;
-  };
+  const gql = <T>(query: string, vars: Record<string, unknown>, token: string) =>
+    t.data<T>(query, vars, { token });
   const files = (spec: {
     n: number;
     owner: string;

@@ -94,51 +94,43 @@ export function chunks<T>(items: readonly T[], perItem = 1): T[][] {
   return out;
 }
 
+/** Runs `statement` on each of the `chunks` of `items` in turn; the rows of all of them. */
+export async function inChunks<T, R>(
+  items: readonly T[],
+  statement: (part: T[]) => Promise<R[]>,
+  perItem = 1,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (const part of chunks(items, perItem)) out.push(...(await statement(part)));
+  return out;
+}
+
 /** The tag ids of every file of `fileIds` (files without tags map to an empty list). */
 export async function tagIdsOfFiles(
   db: Executor,
   fileIds: readonly number[],
 ): Promise<Map<number, number[]>> {
   const out = new Map<number, number[]>(fileIds.map((id) => [id, []]));
-  for (const part of chunks(fileIds)) {
-    const rows = await db
-      .selectFrom('file_tags')
-      .select(['file_id', 'tag_id'])
-      .where('file_id', 'in', part)
-      .execute();
-    for (const r of rows) out.get(r.file_id)!.push(r.tag_id);
-  }
+  const rows = await inChunks(fileIds, (part) =>
+    db.selectFrom('file_tags').select(['file_id', 'tag_id']).where('file_id', 'in', part).execute(),
+  );
+  for (const r of rows) out.get(r.file_id)!.push(r.tag_id);
   return out;
 }
 
 /** Sets the same columns on many files in one statement a slice; the changed rows (any order). */
-export async function updateFileRows(
+export const updateFileRows = (
   db: Executor,
   ids: readonly number[],
   patch: { status?: FileStatus; updated_at: number },
-): Promise<FileRow[]> {
-  const out: FileRow[] = [];
-  for (const part of chunks(ids)) {
-    out.push(
-      ...(await db
-        .updateTable('files')
-        .set(patch)
-        .where('id', 'in', part)
-        .returningAll()
-        .execute()),
-    );
-  }
-  return out;
-}
+): Promise<FileRow[]> =>
+  inChunks(ids, (part) =>
+    db.updateTable('files').set(patch).where('id', 'in', part).returningAll().execute(),
+  );
 
 /** Deletes many file rows (tag links cascade); the deleted rows (any order). */
-export async function deleteFileRows(db: Executor, ids: readonly number[]): Promise<FileRow[]> {
-  const out: FileRow[] = [];
-  for (const part of chunks(ids)) {
-    out.push(...(await db.deleteFrom('files').where('id', 'in', part).returningAll().execute()));
-  }
-  return out;
-}
+export const deleteFileRows = (db: Executor, ids: readonly number[]): Promise<FileRow[]> =>
+  inChunks(ids, (part) => db.deleteFrom('files').where('id', 'in', part).returningAll().execute());
 
 /** Adds tag links (none of them may exist yet). */
 export async function insertFileTags(

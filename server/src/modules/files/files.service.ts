@@ -43,15 +43,14 @@ import { createBulkFiles } from './files.bulk.js';
 import { moveToTrash, purgeTrashed, recordFileDelete, type PurgeDeps } from './trash.js';
 import { audit, SYSTEM_ACTOR, type Actor } from '../audit/audit.service.js';
 import {
-  countTrashedFiles,
   deleteTrashedFile,
   existingTagIds,
   expiredTrashedFiles,
   findTrashedFile,
-  listTrashedFiles,
   lockTrashedFiles,
   moveDownloads,
   reinsertFile,
+  trashListing,
   type TrashScope,
 } from './trash.repository.js';
 
@@ -373,8 +372,8 @@ export function createFilesService(deps: {
         ? { owner: null, activeOnly: false }
         : { owner: viewer.user.id, activeOnly: true };
       return {
-        page: (limit: number, offset: number) => listTrashedFiles(db, scope, limit, offset),
-        count: () => countTrashedFiles(db, scope),
+        page: (limit: number, offset: number) => trashListing.list(db, scope, limit, offset),
+        count: () => trashListing.count(db, scope),
       };
     },
 

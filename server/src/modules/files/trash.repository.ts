@@ -1,6 +1,8 @@
 import type { Executor, FileRow, TrashedFileRow } from '../../db/database.js';
+import { listing } from '../../db/listing.js';
+import { rowsByIds } from '../../db/rows.js';
 import { sortKey } from '../../db/sort-key.js';
-import { chunks, lockRowsInOrder } from './files.repository.js';
+import { chunks, inChunks, lockRowsInOrder } from './files.repository.js';
 
 // All SQL of the trash (migration 2026-12-04T0300b_trash_quotas): moving a file row into
 // `trashed_files` and back, and the download rows that follow it.
@@ -9,13 +11,8 @@ export const findTrashedFile = (db: Executor, id: number): Promise<TrashedFileRo
   db.selectFrom('trashed_files').selectAll().where('id', '=', id).executeTakeFirst();
 
 /** The trashed files of `ids` that are in the trash (any order). */
-export const findTrashedFiles = (
-  db: Executor,
-  ids: readonly number[],
-): Promise<TrashedFileRow[]> =>
-  ids.length
-    ? db.selectFrom('trashed_files').selectAll().where('id', 'in', ids).execute()
-    : Promise.resolve([]);
+export const findTrashedFiles = (db: Executor, ids: readonly number[]): Promise<TrashedFileRow[]> =>
+  rowsByIds(db, 'trashed_files', ids);
 
 /** PostgreSQL: locks the trashed rows in id order (the lock order, db/lock-order.ts). */
 export const lockTrashedFiles = (db: Executor, ids: readonly number[]): Promise<void> =>
@@ -60,28 +57,10 @@ function trashIn(db: Executor, scope: TrashScope) {
   return q;
 }
 
-/** A page of the trash, newest deletion first. */
-export function listTrashedFiles(
-  db: Executor,
-  scope: TrashScope,
-  limit: number,
-  offset: number,
-): Promise<TrashedFileRow[]> {
-  return trashIn(db, scope)
-    .selectAll()
-    .orderBy('deleted_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-}
-
-export async function countTrashedFiles(db: Executor, scope: TrashScope): Promise<number> {
-  const row = await trashIn(db, scope)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+/** The trash a page at a time, newest deletion first. */
+export const trashListing = listing(trashIn, (q) =>
+  q.selectAll().orderBy('deleted_at', 'desc').orderBy('id', 'desc'),
+);
 
 /** Ids of files trashed before `before`, oldest first: the purge's next batch. */
 export async function expiredTrashedFiles(
@@ -147,24 +126,19 @@ export async function insertTrashedFiles(
  * Deletes the trashed rows of `ids` that still use the blob `sha256` and are still there (a
  * restore or another purge may have taken some); the deleted rows.
  */
-export async function deleteTrashedRowsOfBlob(
+export const deleteTrashedRowsOfBlob = (
   db: Executor,
   ids: readonly number[],
   sha256: string,
-): Promise<TrashedFileRow[]> {
-  const out: TrashedFileRow[] = [];
-  for (const part of chunks(ids)) {
-    out.push(
-      ...(await db
-        .deleteFrom('trashed_files')
-        .where('id', 'in', part)
-        .where('sha256', '=', sha256)
-        .returningAll()
-        .execute()),
-    );
-  }
-  return out;
-}
+): Promise<TrashedFileRow[]> =>
+  inChunks(ids, (part) =>
+    db
+      .deleteFrom('trashed_files')
+      .where('id', 'in', part)
+      .where('sha256', '=', sha256)
+      .returningAll()
+      .execute(),
+  );
 
 /** Deletes many trashed rows (the caller holds their locks, so all are there). */
 export async function deleteTrashedFiles(db: Executor, ids: readonly number[]): Promise<void> {
@@ -182,9 +156,10 @@ export async function reinsertFiles(
     return { ...file, name_sort: sortKey(file.name) };
   });
   const perRow = values.length ? Object.keys(values[0]!).length : 1;
-  const out: FileRow[] = [];
-  for (const part of chunks(values, perRow)) {
-    out.push(...(await db.insertInto('files').values(part).returningAll().execute()));
-  }
+  const out = await inChunks(
+    values,
+    (part) => db.insertInto('files').values(part).returningAll().execute(),
+    perRow,
+  );
   return out.sort((a, b) => a.id - b.id);
 }

@@ -27,11 +27,8 @@ describe('trash', () => {
   let alice: { token: string; id: string };
   let bob: { token: string; id: string };
 
-  const gql = async <T>(query: string, vars: Record<string, unknown>, token: string) => {
-    const res = await t.gql<T>(query, vars, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data;
-  };
+  const gql = <T>(query: string, vars: Record<string, unknown>, token: string) =>
+    t.data<T>(query, vars, { token });
   const trashIds = async (token: string) =>
     (await gql<TrashPage>(TRASH, { first: 100 }, token)).trash.edges.map((e) => e.node.id);
   const download = (id: string, token: string) =>

@@ -1,5 +1,5 @@
 import type { Executor, OidcLoginsTable } from '../../db/database.js';
-import { deleteExpired, takeLive } from '../../db/rows.js';
+import { deleteExpired, liveRow } from '../../db/rows.js';
 
 // All SQL of single sign-on: identities (issuer + subject → user) and started sign-ins.
 
@@ -9,7 +9,7 @@ export async function insertOidcLogin(db: Executor, row: OidcLoginsTable): Promi
 
 /** Takes a started sign-in out (used once): a replayed callback finds nothing. */
 export const takeOidcLogin = (db: Executor, stateHash: string, now: number) =>
-  takeLive(db, 'oidc_logins', { state_hash: stateHash }, now);
+  liveRow(db, 'oidc_logins', { state_hash: stateHash }, now).take();
 
 export const deleteExpiredOidcLogins = (db: Executor, now: number) =>
   deleteExpired(db, 'oidc_logins', now);

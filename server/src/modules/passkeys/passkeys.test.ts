@@ -23,6 +23,26 @@ describe('passkeys', () => {
   });
   afterAll(() => t.close());
 
+  /** A new account with one passkey registered: the account, and the key as `register` made it. */
+  const ownerWithPasskey = async (email: string) => {
+    const owner = await t.signUp(email);
+    const reg = await t.data<{ startPasskeyRegistration: string }>(
+      START_REG,
+      {},
+      { token: owner.token },
+    );
+    const made = register(reg.startPasskeyRegistration, t.url);
+    await t.data(FINISH_REG, { response: made.response }, { token: owner.token });
+    return { owner, made };
+  };
+  /** A new session of the suite's first account, the admin. */
+  const signInAsAdmin = async () =>
+    (
+      await t.data<{ login: { token: string } }>(
+        'mutation { login(email: "keys@example.com", password: "correct horse battery") { token } }',
+      )
+    ).login.token;
+
   it('hands out registration and sign-in options for this host, with stored one-time challenges', async () => {
     const reg = await t.gql<{ startPasskeyRegistration: string }>(
       START_REG,
@@ -178,14 +198,7 @@ describe('passkeys', () => {
   });
 
   it('refuses an assertion whose counter did not move on (a cloned key), audited', async () => {
-    const owner = await t.signUp('counter@example.com');
-    const reg = await t.gql<{ startPasskeyRegistration: string }>(
-      START_REG,
-      {},
-      { token: owner.token },
-    );
-    const made = register(reg.data!.startPasskeyRegistration, t.url);
-    await t.gql(FINISH_REG, { response: made.response }, { token: owner.token });
+    const { made } = await ownerWithPasskey('counter@example.com');
     const signIn = async (counter?: number) => {
       const start = await t.gql<{ startPasskeyLogin: string }>(START_LOGIN);
       const response = authenticate(start.data!.startPasskeyLogin, t.url, made.credential, counter);
@@ -203,15 +216,13 @@ describe('passkeys', () => {
     expect(row.counter).toBe(5);
     expect((await signIn(6)).data?.finishPasskeyLogin.token).toBeTruthy();
 
-    const admin = await t.gql<{ login: { token: string } }>(
-      'mutation { login(email: "keys@example.com", password: "correct horse battery") { token } }',
-    );
+    const admin = await signInAsAdmin();
     const events = await t.gql<{
       auditEvents: { edges: { node: { targetLabel: string; details: string } }[] };
     }>(
       '{ auditEvents(action: "auth.login_failed") { edges { node { targetLabel details } } } }',
       {},
-      { token: admin.data!.login.token },
+      { token: admin },
     );
     const mine = events
       .data!.auditEvents.edges.map((e) => e.node)
@@ -221,21 +232,12 @@ describe('passkeys', () => {
   });
 
   it('refuses a banned owner’s passkey', async () => {
-    const owner = await t.signUp('banned-key@example.com');
-    const reg = await t.gql<{ startPasskeyRegistration: string }>(
-      START_REG,
-      {},
-      { token: owner.token },
-    );
-    const made = register(reg.data!.startPasskeyRegistration, t.url);
-    await t.gql(FINISH_REG, { response: made.response }, { token: owner.token });
-    const admin = await t.gql<{ login: { token: string } }>(
-      'mutation { login(email: "keys@example.com", password: "correct horse battery") { token } }',
-    );
+    const { owner, made } = await ownerWithPasskey('banned-key@example.com');
+    const admin = await signInAsAdmin();
     await t.gql(
       'mutation($id: ID!) { banUser(id: $id) { id } }',
       { id: owner.id },
-      { token: admin.data!.login.token },
+      { token: admin },
     );
     const start = await t.gql<{ startPasskeyLogin: string }>(START_LOGIN);
     const response = authenticate(start.data!.startPasskeyLogin, t.url, made.credential);

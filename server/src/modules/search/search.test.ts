@@ -64,11 +64,8 @@ describe.each([
   let user: { token: string; id: string };
   const tagIds: Record<string, string> = {};
 
-  const search = async (variables: Record<string, unknown>, token = user.token) => {
-    const res = await t.gql<{ files: Listing }>(FILES, { first: 100, ...variables }, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data.files;
-  };
+  const search = async (variables: Record<string, unknown>, token = user.token) =>
+    (await t.data<{ files: Listing }>(FILES, { first: 100, ...variables }, { token })).files;
   const names = async (variables: Record<string, unknown>, token = user.token) =>
     (await search(variables, token)).edges.map((e) => e.node.name).sort();
   const fileNamed = (name: string) =>

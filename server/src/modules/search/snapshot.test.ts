@@ -66,9 +66,10 @@ describe('a files connection reads one snapshot', () => {
       const reader = async () => {
         for (let i = 0; uploading || i < shapes.length; i++) {
           const variables = shapes[i % shapes.length]!;
-          const res = await t.gql<{ files: Listing }>(LISTING, variables, { token: admin.token });
-          if (!res.data) throw new Error(JSON.stringify(res.errors));
-          const { totalCount, edges, tagCounts } = res.data.files;
+          const data = await t.data<{ files: Listing }>(LISTING, variables, {
+            token: admin.token,
+          });
+          const { totalCount, edges, tagCounts } = data.files;
           checked++;
           const fromEdges = new Map<string, number>();
           for (const e of edges) {

@@ -25,20 +25,16 @@ describe('shareLinks filters', () => {
   let carol: { token: string; id: string };
   const links: Record<string, { id: string; url: string }> = {};
 
-  const list = async (vars: Record<string, unknown>, token = admin.token) => {
-    const res = await t.gql<Listed>(LIST, { first: 100, ...vars }, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data.shareLinks;
-  };
+  const list = async (vars: Record<string, unknown>, token = admin.token) =>
+    (await t.data<Listed>(LIST, { first: 100, ...vars }, { token })).shareLinks;
   const ids = async (vars: Record<string, unknown>, token = admin.token) =>
     (await list(vars, token)).edges.map((e) => e.node.id).sort();
   const named = (...names: string[]) => names.map((n) => links[n]!.id).sort();
   const create = async (name: string, token: string, vars: Record<string, unknown>) => {
-    const res = await t.gql<{ createShareLink: { id: string; url: string } }>(CREATE, vars, {
+    const data = await t.data<{ createShareLink: { id: string; url: string } }>(CREATE, vars, {
       token,
     });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    links[name] = res.data.createShareLink;
+    links[name] = data.createShareLink;
   };
   const tokenOf = (name: string) => new URL(links[name]!.url).pathname.split('/')[2]!;
 

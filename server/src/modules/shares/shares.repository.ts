@@ -1,11 +1,13 @@
 import { sql, type Insertable } from 'kysely';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
+import { allOrNone } from '../../db/all-or-none.js';
+import { listing } from '../../db/listing.js';
+import { rowsByIds } from '../../db/rows.js';
 import { containsText } from '../../db/text-search.js';
 import { NotFoundError } from '../../errors.js';
 import {
-  byFile,
-  countFileDownload,
-  uncountFileDownload,
+  recordFileDownloads,
+  uncountFileDownloads,
   type RecordedDownload,
 } from '../downloads/downloads.repository.js';
 
@@ -100,10 +102,7 @@ export async function findShareLinkByTokenHash(
 export const findShareLinksByIds = (
   db: Executor,
   ids: readonly number[],
-): Promise<ShareLinkRow[]> =>
-  ids.length
-    ? db.selectFrom('share_links').selectAll().where('id', 'in', ids).execute()
-    : Promise.resolve([]);
+): Promise<ShareLinkRow[]> => rowsByIds(db, 'share_links', ids);
 
 /**
  * The link's files that still exist, in the link's order; with `activeOnly`, HIDDEN ones are left
@@ -187,27 +186,10 @@ function filtered(db: Executor, filter: ShareLinkFilter) {
   return q;
 }
 
-/** Newest first. */
-export const listShareLinks = (
-  db: Executor,
-  filter: ShareLinkFilter,
-  limit: number,
-  offset: number,
-): Promise<ShareLinkRow[]> =>
-  filtered(db, filter)
-    .selectAll('l')
-    .orderBy('l.created_at', 'desc')
-    .orderBy('l.id', 'desc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-
-export async function countShareLinks(db: Executor, filter: ShareLinkFilter): Promise<number> {
-  const row = await filtered(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+/** The links a page at a time, newest first. */
+export const shareLinkListing = listing(filtered, (q) =>
+  q.selectAll('l').orderBy('l.created_at', 'desc').orderBy('l.id', 'desc'),
+);
 
 /**
  * Marks the link revoked, once (a second revocation keeps the first time); `also` runs in the
@@ -241,57 +223,34 @@ export async function revokeShareLinkRow(
  * id order, per db/lock-order.ts. The history rows written, or null, with nothing written, when
  * the link has no room or a file went away meanwhile.
  */
-export async function recordShareDownloads(
+export const recordShareDownloads = (
   db: Db,
   download: { linkId: number; fileIds: readonly number[]; at: number },
-): Promise<RecordedDownload[] | null> {
-  const n = download.fileIds.length;
-  const gone = new Error('rolled back');
-  try {
-    return await db.transaction().execute(async (trx) => {
-      const link = await trx
-        .updateTable('share_links')
-        .set({
-          download_count: sql<number>`download_count + ${n}`,
-          last_used_at: sql<number>`case when last_used_at is null
-            or last_used_at < ${download.at} then ${download.at} else last_used_at end`,
-        })
-        .where('id', '=', download.linkId)
-        .where('revoked_at', 'is', null)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', download.at)]))
-        .where((eb) =>
-          eb.or([
-            eb('max_downloads', 'is', null),
-            eb(sql<number>`download_count + ${n}`, '<=', eb.ref('max_downloads')),
-          ]),
-        )
-        .returning('id')
-        .executeTakeFirst();
-      if (!link) return null;
-      const recorded: RecordedDownload[] = [];
-      for (const fileId of [...download.fileIds].sort((a, b) => a - b)) {
-        const name = await countFileDownload(trx, { fileId, at: download.at, activeOnly: true });
-        if (name === undefined) throw gone;
-        const row = await trx
-          .insertInto('downloads')
-          .values({
-            file_id: fileId,
-            file_name: name,
-            user_id: null,
-            share_link_id: download.linkId,
-            at: download.at,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        recorded.push({ id: row.id, fileId });
-      }
-      return recorded;
-    });
-  } catch (err) {
-    if (err === gone) return null;
-    throw err;
-  }
-}
+): Promise<RecordedDownload[] | null> =>
+  allOrNone(db, async (trx) => {
+    const n = download.fileIds.length;
+    const link = await trx
+      .updateTable('share_links')
+      .set({
+        download_count: sql<number>`download_count + ${n}`,
+        last_used_at: sql<number>`case when last_used_at is null
+          or last_used_at < ${download.at} then ${download.at} else last_used_at end`,
+      })
+      .where('id', '=', download.linkId)
+      .where('revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', download.at)]))
+      .where((eb) =>
+        eb.or([
+          eb('max_downloads', 'is', null),
+          eb(sql<number>`download_count + ${n}`, '<=', eb.ref('max_downloads')),
+        ]),
+      )
+      .returning('id')
+      .executeTakeFirst();
+    if (!link) return null;
+    const by = { user_id: null, share_link_id: download.linkId };
+    return recordFileDownloads(trx, { ...download, activeOnly: true, by });
+  });
 
 /**
  * Takes back downloads recorded through a link that never happened (a ZIP whose later files
@@ -316,6 +275,6 @@ export async function releaseShareDownloads(
       })
       .where('id', '=', release.linkId)
       .execute();
-    for (const d of byFile(release.downloads)) await uncountFileDownload(trx, d);
+    await uncountFileDownloads(trx, release.downloads);
   });
 }

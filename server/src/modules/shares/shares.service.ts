@@ -19,15 +19,14 @@ import type { Viewer } from '../auth/viewer.js';
 import { seesHiddenFiles } from '../auth/visibility.js';
 import { findFilesByIds } from '../files/files.repository.js';
 import {
-  countShareLinks,
   filesOfShareLink,
   findShareLinkByTokenHash,
   findShareLinksByIds,
   insertShareLink,
-  listShareLinks,
   recordShareDownloads,
   releaseShareDownloads,
   revokeShareLinkRow,
+  shareLinkListing,
   shareLinkStates,
   type ShareLinkFilter,
   type ShareLinkState,
@@ -320,8 +319,8 @@ export function createSharesService(deps: {
       return ids.map((id) => found.get(id) ?? 'STOPPED');
     },
     list: (filter: ShareLinkFilter, limit: number, offset: number) =>
-      listShareLinks(db, filter, limit, offset),
-    count: (filter: ShareLinkFilter) => countShareLinks(db, filter),
+      shareLinkListing.list(db, filter, limit, offset),
+    count: (filter: ShareLinkFilter) => shareLinkListing.count(db, filter),
 
     /** The link's files as its manager sees them: admins every one left, others ACTIVE ones. */
     filesOf: (viewer: Viewer | null, link: ShareLinkRow) =>

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
+import { countRows } from '../../db/listing.js';
 import { DAY_MS, HOUR_MS, WEEK_MS, WEEK_OFFSET_MS, type StatsInterval } from './buckets.js';
 
 // All SQL of download statistics. Times are epoch milliseconds; ranges are [from, to).
@@ -124,28 +125,21 @@ export async function countUniqueUsers(db: Executor, f: StatsFilter): Promise<nu
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
-  const row = await db
-    .selectFrom('users as u')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(({ exists }) =>
+  return countRows(
+    db.selectFrom('users as u').where(({ exists }) =>
       exists(
         filteredDownloads(db, f)
           .select(sql.lit(1).as('one'))
           .where('d.user_id', '=', sql<number>`u.id`),
       ),
-    )
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    ),
+  );
 }
 
 /** Downloads in [from, to) made through share links (downloads_share_link_at serves it). */
 export async function countLinkDownloads(db: Executor, f: StatsFilter): Promise<number> {
   if (f.from >= f.to) return 0;
-  const row = await filteredDownloads(db, f)
-    .where('d.share_link_id', 'is not', null)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countRows(filteredDownloads(db, f).where('d.share_link_id', 'is not', null));
 }
 
 /** The files downloaded most in [from, to), most first, then by id; deleted files left out. */

@@ -39,11 +39,8 @@ describe('downloadStats', () => {
   let admin: { token: string; id: string };
   let user: { token: string; id: string };
   let files: number[];
-  const stats = async (variables: Record<string, unknown>, token = admin.token) => {
-    const res = await t.gql<{ downloadStats: Stats }>(STATS, variables, { token });
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    return res.data.downloadStats;
-  };
+  const stats = async (variables: Record<string, unknown>, token = admin.token) =>
+    (await t.data<{ downloadStats: Stats }>(STATS, variables, { token })).downloadStats;
   /** [from, to) by `interval`. */
   const over = (from: string, to: string, interval: string) => stats({ from, to, interval });
   // The series' points are consecutive intervals: the first start and the counts pin them all.
@@ -147,11 +144,10 @@ describe('downloadStats', () => {
       downloadStats(from: $from, to: $to, userId: $userId) {
         topFiles(limit: $limit) { count file { name status } } } }`;
     const top = async (variables: Record<string, unknown>) => {
-      const res = await t.gql<{
+      const data = await t.data<{
         downloadStats: { topFiles: { count: number; file: { name: string } }[] };
       }>(TOP, variables, { token: admin.token });
-      if (!res.data) throw new Error(JSON.stringify(res.errors));
-      return res.data.downloadStats.topFiles.map((f) => [f.file.name, f.count]);
+      return data.downloadStats.topFiles.map((f) => [f.file.name, f.count]);
     };
     const range = { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' };
     // a: 4, b: 3, c: 3 (ties by file id); the download of a deleted file is left out.
@@ -176,16 +172,15 @@ describe('downloadStats', () => {
         topUsers(limit: $limit) { count user { email } }
         topTags(limit: $limit) { count tag { name } } } }`;
     const top = async (variables: Record<string, unknown>) => {
-      const res = await t.gql<{
+      const data = await t.data<{
         downloadStats: {
           topUsers: { count: number; user: { email: string } }[];
           topTags: { count: number; tag: { name: string } }[];
         };
       }>(TOP, variables, { token: admin.token });
-      if (!res.data) throw new Error(JSON.stringify(res.errors));
       return {
-        users: res.data.downloadStats.topUsers.map((u) => [u.user.email, u.count]),
-        tags: res.data.downloadStats.topTags.map((c) => [c.tag.name, c.count]),
+        users: data.downloadStats.topUsers.map((u) => [u.user.email, u.count]),
+        tags: data.downloadStats.topTags.map((c) => [c.tag.name, c.count]),
       };
     };
     const range = { from: '2026-01-01T00:00:00Z', to: '2026-03-01T00:00:00Z' };

@@ -115,7 +115,7 @@ describe('top lists', () => {
     userId?: number;
     tagId?: number;
   }) {
-    const res = await t.gql<{ downloadStats: Top }>(
+    const data = await t.data<{ downloadStats: Top }>(
       TOP,
       {
         from: new Date(v.from).toISOString(),
@@ -127,8 +127,7 @@ describe('top lists', () => {
       },
       { token: admin.token },
     );
-    if (!res.data) throw new Error(JSON.stringify(res.errors));
-    const s = res.data.downloadStats;
+    const s = data.downloadStats;
     return {
       files: s.topFiles.map((c) => [c.file.id, c.count]),
       users: s.topUsers.map((c) => [c.user.id, c.count]),

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, TagRow } from '../../db/database.js';
+import { listing } from '../../db/listing.js';
+import { rowsByIds } from '../../db/rows.js';
 import { escapeLike } from '../../db/text-search.js';
 import { sortKey } from '../../db/sort-key.js';
 
@@ -10,9 +12,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export const findTagsByIds = (db: Executor, ids: readonly number[]): Promise<TagRow[]> =>
-  ids.length
-    ? db.selectFrom('tags').selectAll().where('id', 'in', ids).execute()
-    : Promise.resolve([]);
+  rowsByIds(db, 'tags', ids);
 
 /**
  * Each count with its tag's row, in the order given; a tag deleted since it was counted is left
@@ -35,11 +35,17 @@ export const findTagsByKeys = (db: Executor, keys: readonly string[]): Promise<T
     ? db.selectFrom('tags').selectAll().where('name_key', 'in', keys).execute()
     : Promise.resolve([]);
 
+/** Tags whose name contains `query`, as an admin (`admin`) or a user sees them. */
+export interface TagFilter {
+  query?: string | null;
+  admin: boolean;
+}
+
 // name_key is the lower-cased name, so a LIKE on it is the same case-insensitive substring match
 // as containsText(name) used by users and files, without calling lower() per row.
 // Non-admins never see a tag that only HIDDEN files carry (its name would reveal them); tags with
 // no file at all stay visible, as admins create them ahead of use.
-function tagSearch(db: Executor, query: string | null | undefined, admin: boolean) {
+function tagSearch(db: Executor, { query, admin }: TagFilter) {
   let q = db.selectFrom('tags');
   if (!admin) q = q.where((eb) => eb.or([eb('files_active', '>', 0), eb('files_hidden', '=', 0)]));
   if (query) {
@@ -56,48 +62,29 @@ export type TagOrder = 'NAME' | 'NEWEST' | 'OLDEST' | 'MOST_FILES' | 'MOST_DOWNL
  * counts include HIDDEN files only when `admin`, as Tag.fileCount and Tag.downloadCount do. Tags
  * number in the hundreds, so sorting on the counter sums needs no index.
  */
-export const listTags = (
-  db: Executor,
-  query: string | null | undefined,
-  limit: number,
-  offset: number,
-  order: TagOrder = 'NAME',
-  admin = false,
-): Promise<TagRow[]> => {
-  let q = tagSearch(db, query, admin).selectAll();
+export const tagListing = listing(tagSearch, (q, { admin }, order: TagOrder = 'NAME') => {
+  const rows = q.selectAll();
   if (order === 'NEWEST' || order === 'OLDEST') {
     const direction = order === 'NEWEST' ? 'desc' : 'asc';
-    q = q.orderBy('created_at', direction).orderBy('id', direction);
-  } else if (order === 'MOST_FILES' || order === 'MOST_DOWNLOADED') {
+    return rows.orderBy('created_at', direction).orderBy('id', direction);
+  }
+  if (order === 'MOST_FILES' || order === 'MOST_DOWNLOADED') {
     const [active, hidden] =
       order === 'MOST_FILES'
         ? [sql.ref('files_active'), sql.ref('files_hidden')]
         : [sql.ref('downloads_active'), sql.ref('downloads_hidden')];
-    q = q
+    return rows
       .orderBy(admin ? sql`${active} + ${hidden}` : active, 'desc')
       .orderBy('name_key')
       .orderBy('id');
-  } else {
-    q = q.orderBy('name_sort').orderBy('id');
   }
-  return q.limit(limit).offset(offset).execute();
-};
-
-export async function countTags(
-  db: Executor,
-  query: string | null | undefined,
-  admin: boolean,
-): Promise<number> {
-  const row = await tagSearch(db, query, admin)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+  return rows.orderBy('name_sort').orderBy('id');
+});
 
 /** Ids of the tags whose name contains `query` (the tag half of a file search). */
 export async function matchingTagIds(db: Executor, query: string): Promise<number[]> {
   // Every tag: the files it leads to are filtered by visibility afterwards.
-  const rows = await tagSearch(db, query, true).select('id').execute();
+  const rows = await tagSearch(db, { query, admin: true }).select('id').execute();
   return rows.map((r) => r.id);
 }
 
@@ -106,7 +93,9 @@ export async function matchingTagVersions(
   db: Executor,
   query: string,
 ): Promise<{ id: number; links_version: number }[]> {
-  const rows = await tagSearch(db, query, true).select(['id', 'links_version']).execute();
+  const rows = await tagSearch(db, { query, admin: true })
+    .select(['id', 'links_version'])
+    .execute();
   return rows.map((r) => ({ id: r.id, links_version: Number(r.links_version) }));
 }
 

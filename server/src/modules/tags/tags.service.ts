@@ -3,13 +3,12 @@ import { normalizeTagName } from './tags.rules.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { audit, type Actor } from '../audit/audit.service.js';
 import {
-  countTags,
   deleteTag,
   findTagsByIds,
   insertTag,
   isUniqueViolation,
-  listTags,
   renameTag,
+  tagListing,
   tagsOfFiles,
   tagsOfTrashedFiles,
   type TagOrder,
@@ -33,8 +32,9 @@ export function createTagsService(db: Db) {
       offset: number,
       order?: TagOrder,
       admin?: boolean,
-    ) => listTags(db, query, limit, offset, order, admin),
-    count: (query: string | null | undefined, admin: boolean) => countTags(db, query, admin),
+    ) => tagListing.list(db, { query, admin: admin ?? false }, limit, offset, order),
+    count: (query: string | null | undefined, admin: boolean) =>
+      tagListing.count(db, { query, admin }),
 
     /** The tags of each of `fileIds`, by name, in the order of `fileIds`. */
     async ofFiles(fileIds: readonly number[]): Promise<TagRow[][]> {

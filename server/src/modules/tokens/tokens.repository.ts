@@ -34,20 +34,9 @@ export async function deleteUserApiTokens(db: Executor, userId: number): Promise
   await db.deleteFrom('api_tokens').where('user_id', '=', userId).execute();
 }
 
-const TOKEN_COLUMNS = [
-  'id',
-  'user_id',
-  'name',
-  'token_hash',
-  'scopes',
-  'created_at',
-  'expires_at',
-  'last_used_at',
-] as const;
-
 /** The token (`row`) whose SHA-256 is `tokenHash`, with its user, or undefined. */
 export const findApiTokenWithUser = (db: Executor, tokenHash: string) =>
-  findWithUser(db, 'api_tokens', TOKEN_COLUMNS, 'token_hash', tokenHash);
+  findWithUser(db, 'api_tokens', 'token_hash', tokenHash);
 
 /** The last_used_at of a request, at most once per interval (db/touch.ts). */
 export const touchApiToken = (db: Executor, id: number, now: number, olderThan: number) =>

@@ -1,4 +1,5 @@
 import type { Executor, UploadSessionRow } from '../../db/database.js';
+import { countRows } from '../../db/listing.js';
 
 // All SQL of resumable uploads (migration 2026-12-03T0240_upload_sessions).
 
@@ -143,11 +144,7 @@ export function listExpiredUnfinished(
 
 /** How many uploads are unfinished and not yet expired (the doctor's note). */
 export async function countLiveUnfinished(db: Executor, now: number): Promise<number> {
-  const row = await db
-    .selectFrom('upload_sessions')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('expires_at', '>=', now)
-    .where('file_id', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+  return countRows(
+    db.selectFrom('upload_sessions').where('expires_at', '>=', now).where('file_id', 'is', null),
+  );
 }

@@ -1,4 +1,6 @@
 import type { Executor, NewUser, UserRow, UserUpdate } from '../../db/database.js';
+import { listing } from '../../db/listing.js';
+import { rowsByIds } from '../../db/rows.js';
 import { touchTimestamp } from '../../db/touch.js';
 import { insertNamed, updateNamed } from '../../db/named-rows.js';
 import { containsText } from '../../db/text-search.js';
@@ -10,9 +12,7 @@ export const findUserByEmail = (db: Executor, email: string): Promise<UserRow | 
   db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
 
 export const findUsersByIds = (db: Executor, ids: readonly number[]): Promise<UserRow[]> =>
-  ids.length
-    ? db.selectFrom('users').selectAll().where('id', 'in', ids).execute()
-    : Promise.resolve([]);
+  rowsByIds(db, 'users', ids);
 
 export async function hasAnyUser(db: Executor): Promise<boolean> {
   return (await db.selectFrom('users').select('id').limit(1).executeTakeFirst()) !== undefined;
@@ -50,34 +50,20 @@ const USER_ORDERS = {
   MOST_DOWNLOADS: ['download_count', 'desc'],
 } as const satisfies Record<Exclude<UserOrder, 'LAST_ACTIVE'>, [string, 'asc' | 'desc']>;
 
-export const listUsers = (
-  db: Executor,
-  query: string | null | undefined,
-  limit: number,
-  offset: number,
-  order: UserOrder = 'NEWEST',
-) => {
-  let q = userSearch(db, query).selectAll();
+/** Users whose email or name contains the query, in `order` (newest first unless told otherwise). */
+export const userListing = listing(userSearch, (q, _query, order: UserOrder = 'NEWEST') => {
+  const rows = q.selectAll();
   // Every order ends with the id so pages never overlap or skip rows with equal keys.
   if (order === 'LAST_ACTIVE') {
     // Never-active users last, on SQLite and PostgreSQL alike.
-    q = q
+    return rows
       .orderBy((eb) => eb.case().when('last_active_at', 'is', null).then(1).else(0).end())
       .orderBy('last_active_at', 'desc')
       .orderBy('id', 'desc');
-  } else {
-    const [column, direction] = USER_ORDERS[order];
-    q = q.orderBy(column, direction).orderBy('id', direction);
   }
-  return q.limit(limit).offset(offset).execute();
-};
-
-export async function countUsers(db: Executor, query: string | null | undefined): Promise<number> {
-  const row = await userSearch(db, query)
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
+  const [column, direction] = USER_ORDERS[order];
+  return rows.orderBy(column, direction).orderBy('id', direction);
+});
 
 /** What the user stores and may store (their own quota; null: the default applies). */
 export const findUserUsage = (

@@ -4,12 +4,11 @@ import type { Viewer } from '../auth/viewer.js';
 import type { AuditAction } from '../audit/actions.js';
 import { audit, userTarget, type Actor } from '../audit/audit.service.js';
 import {
-  countUsers,
   findUserById,
   findUsersByIds,
   hasAnyUser,
-  listUsers,
   updateUser,
+  userListing,
   type UserOrder,
 } from './users.repository.js';
 
@@ -53,8 +52,8 @@ export function createUsersService(
     byId: (id: number) => findUserById(db, id),
     byIds: (ids: readonly number[]) => findUsersByIds(db, ids),
     list: (query: string | null | undefined, limit: number, offset: number, order?: UserOrder) =>
-      listUsers(db, query, limit, offset, order),
-    count: (query: string | null | undefined) => countUsers(db, query),
+      userListing.list(db, query, limit, offset, order),
+    count: (query: string | null | undefined) => userListing.count(db, query),
     /** True until the first account exists (that account becomes the admin). */
     needsFirstAccount: async () => !(await hasAnyUser(db)),
 
