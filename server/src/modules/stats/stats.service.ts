@@ -93,16 +93,19 @@ export function createStatsService(db: Db, dialect: Dialect) {
             count: counts.get(start) ?? 0,
           }));
         }));
+      const total = async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0);
       // Unfiltered top lists walk the rollups (threshold-top.ts); filtered ones, and ranges the
       // walk gives up on, count the range's downloads through the index of their filter.
       const unfiltered = args.fileId == null && args.tagId == null && args.userId == null;
       const top = async (kind: RollupKind, limit: number, direct: () => Promise<Counted[]>) => {
         checkLimit(limit);
-        return (unfiltered ? await thresholdTop(db, kind, from, to, limit) : null) ?? direct();
+        return (
+          (unfiltered ? await thresholdTop(db, kind, from, to, limit, total) : null) ?? direct()
+        );
       };
       return {
         series: loadSeries,
-        total: async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0),
+        total,
         uniqueUsers: () => countUniqueUsers(db, filter),
         viaLinks: () => countLinkDownloads(db, filter),
         topFiles: async (limit) =>

@@ -30,6 +30,7 @@ const before = (a: Counted, b: Counted) => b.count - a.count || a.id - b.id;
 /**
  * The `limit` ids of `kind` with the most downloads in [from, to), most first then by id, counts
  * above zero; null when the range holds no whole day or the walk gives up (see above).
+ * `rangeTotal` answers how many downloads the range holds in all.
  */
 export async function thresholdTop(
   db: Executor,
@@ -37,8 +38,18 @@ export async function thresholdTop(
   from: number,
   to: number,
   limit: number,
+  rangeTotal: () => Promise<number>,
 ): Promise<Counted[] | null> {
   if (Math.ceil(from / DAY_MS) >= Math.floor(to / DAY_MS)) return null;
+  // A quiet range, whose few downloaders are not the all-time leaders, would walk up to
+  // MAX_CANDIDATES (hundreds of ms on PostgreSQL) to find fewer than `limit` of them. A download
+  // counts for one file and one user at most: once the counts found add up to all the range's
+  // downloads, nothing unwalked has any. (A download counts once for each tag of its file, so
+  // for tags only an empty range ends the walk early.)
+  const total = await rangeTotal();
+  if (total === 0) return [];
+  const bounded = kind !== 'tag';
+  let found = 0;
   const { whole: days, edges } = splitRange(from, to, DAY_MS);
 
   // Tags' partial days are counted once for every tag (rawCounts says why).
@@ -63,8 +74,10 @@ export async function thresholdTop(
     if (!batch.length) return best;
     walked += batch.length;
     last = batch.at(-1)!;
-    const counted = await countRange(batch.map((r) => r.id));
-    best = [...best, ...counted.filter((c) => c.count > 0)].sort(before).slice(0, limit);
+    const counted = (await countRange(batch.map((r) => r.id))).filter((c) => c.count > 0);
+    best = [...best, ...counted].sort(before).slice(0, limit);
+    found += counted.reduce((sum, c) => sum + c.count, 0);
+    if (bounded && found >= total) return best;
     // Everything not walked has an all-time total of at most last.total, and at exactly that
     // total an id after last.id: none of it can displace a k-th best that beats that.
     const kth = best[limit - 1];

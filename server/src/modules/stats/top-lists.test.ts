@@ -1,6 +1,8 @@
+import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken, insertDownloads, insertFiles } from '../../../test/library.js';
+import { thresholdTop } from './threshold-top.js';
 
 // The top lists read rollups kept by triggers (threshold-top.ts); this compares every list, over
 // ranges with and without partial days and with each filter, against a brute-force count of the
@@ -200,6 +202,38 @@ describe('top lists', () => {
     files.splice(3, 1);
     await download(500);
     await expectExact();
+  });
+
+  it('stop walking once the range holds no more downloads to find', async () => {
+    // Quiet days after the data: one download of the all-time leader, then nothing.
+    const quiet = T0 + 300 * DAY;
+    await insertDownloads(t, [{ fileId: files[0]!, userId: users[0]!, at: quiet + 1000 }]);
+    let statements = 0;
+    const counting: KyselyPlugin = {
+      transformQuery: (args) => (statements++, args.node),
+      transformResult: (args) => Promise.resolve(args.result),
+    };
+    const db = t.server.connection.db.withPlugin(counting);
+    const walk = async (from: number, to: number, total: number) => {
+      statements = 0;
+      const top = await thresholdTop(db, 'file', from, to, 10, () => Promise.resolve(total));
+      return { top, statements };
+    };
+    // Found in the first round (the leaders, then their days): all the range's downloads, so no
+    // second round over the other files.
+    expect(await walk(quiet, quiet + 2 * DAY, 1)).toEqual({
+      top: [{ id: files[0], count: 1 }],
+      statements: 2,
+    });
+    // A range without downloads reads nothing.
+    expect(await walk(quiet + 10 * DAY, quiet + 40 * DAY, 0)).toEqual({ top: [], statements: 0 });
+    // And through the API, against the raw count.
+    for (const v of [
+      { from: quiet, to: quiet + 2 * DAY },
+      { from: quiet + 10 * DAY, to: quiet + 40 * DAY },
+    ]) {
+      expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
+    }
   });
 
   it('are read only by viewers who see HIDDEN files', async () => {
