@@ -80,6 +80,14 @@ test('screenshots of every page, both themes, desktop and phone', async ({
         // Let the pointer rest away from anything hoverable, and fonts settle.
         await page.mouse.move(0, 0);
         await page.evaluate(() => document.fonts.ready);
+        // Lazy thumbnails in view load after the page shows it has loaded: a photograph taken
+        // before they arrive shows empty boxes that are not what people see.
+        await page.waitForFunction(() =>
+          [...document.images].every((img) => {
+            const box = img.getBoundingClientRect();
+            return img.complete || box.top >= innerHeight || box.bottom <= 0;
+          }),
+        );
         await page.screenshot({
           path: path.join(SCREENSHOT_DIR, 'tour', `${width}-${theme}-${stop.name}.png`),
           fullPage: !stop.overlay,
