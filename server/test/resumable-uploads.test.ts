@@ -215,6 +215,45 @@ describe('resumable uploads (tus)', () => {
     expect(again.headers.get('cabinet-file-id')).toBe(id);
   });
 
+  it('asks a client resuming while the file is being committed to retry (423), not to start again', async () => {
+    const bytes = Buffer.from('0123456789');
+    const url = await createUpload(t, user, bytes.length);
+    expect((await patch(url, user, 0, bytes.subarray(0, 4))).status).toBe(204);
+    // The state of an upload whose last bytes arrived and whose file is being committed.
+    const db = t.server.connection.db;
+    const id = url.split('/').pop()!;
+    const committing = () =>
+      db
+        .updateTable('upload_sessions')
+        .set({ upload_offset: bytes.length, lock_token: 'x', locked_until: Date.now() + 60_000 })
+        .where('id', '=', id)
+        .execute();
+    await committing();
+    const res = await head(url, user);
+    expect(res.status).toBe(423);
+    // tus-js-client takes any other 4xx to a HEAD as "gone" and uploads the file again as a new
+    // upload: it must retry this one. Once it has been told to wait, the commit "fails".
+    let released: Promise<unknown> | null = null;
+    const upload = tusUpload(t, user, bytes, {
+      uploadUrl: url,
+      onShouldRetry: (err) => {
+        if (err.originalResponse?.getStatus() === 423) {
+          released ??= db
+            .updateTable('upload_sessions')
+            .set({ upload_offset: 4, lock_token: null, locked_until: null })
+            .where('id', '=', id)
+            .execute();
+        }
+        return true;
+      },
+    });
+    const fileId = await finish(upload);
+    expect(released).not.toBeNull();
+    expect(upload.url).toBe(url);
+    expect((await download(t, user, fileId)).toString()).toBe('0123456789');
+    expect((await head(url, user)).headers.get('cabinet-file-id')).toBe(fileId);
+  });
+
   it('refuses a PATCH past Upload-Length with 413 and stores nothing', async () => {
     // A PATCH from offset 0 sent without a length (chunked), in these pieces.
     const patchChunked = (url: string, parts: Buffer[]) =>

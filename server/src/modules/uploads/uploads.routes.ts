@@ -110,7 +110,8 @@ function send(res: ServerResponse, status: number, headers: Record<string, strin
 }
 
 function sendError(res: ServerResponse, err: AppError) {
-  const status = err instanceof ProtocolError ? err.httpStatus : err.status;
+  const status =
+    'httpStatus' in err && typeof err.httpStatus === 'number' ? err.httpStatus : err.status;
   const extensions = Object.fromEntries(
     Object.entries(err.extensions()).filter(([key]) => key !== 'http'),
   );

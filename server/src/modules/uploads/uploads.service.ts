@@ -65,6 +65,16 @@ const view = (row: UploadSessionRow): UploadProgressView => ({
 const busy = () =>
   new ConflictError('Another request is sending bytes to this upload; ask for its offset again.');
 
+/**
+ * HEAD while every byte is in and the file is being committed: CONFLICT as 423 Locked, the answer
+ * tus clients retry. Any other 4xx to a HEAD tells tus-js-client the upload is gone, and it starts
+ * the same file again as a new upload (two files, and the new upload's bytes left unfinished when
+ * it is cut in turn).
+ */
+class CommittingError extends ConflictError {
+  readonly httpStatus = 423;
+}
+
 const offsetConflict = (offset: number) =>
   new ConflictError(`The upload is at offset ${offset}.`, {
     offset: `must be ${offset}, the bytes stored so far`,
@@ -408,9 +418,11 @@ export function createUploadsService(deps: {
     async progress(viewer: Viewer, id: string): Promise<UploadProgressView> {
       const row = await owned(viewer, id);
       // Every byte is in but the file is still being committed: "done" without its id would
-      // leave the client nothing to show, so it asks again (tus clients retry a 409).
+      // leave the client nothing to show, so it asks again (CommittingError says how).
       const completing = row.locked_until !== null && row.locked_until >= Date.now();
-      if (row.file_id === null && row.upload_offset === row.length && completing) throw busy();
+      if (row.file_id === null && row.upload_offset === row.length && completing) {
+        throw new CommittingError('The upload is being committed as a file; ask again shortly.');
+      }
       return view(row);
     },
 
