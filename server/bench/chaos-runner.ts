@@ -239,8 +239,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     });
     /**
      * One step of a client's resumable upload: create it, or ask where it is and send the next
-     * piece. 409 (another request, or a killed server's lapsing lock, still holds it) waits for
-     * the next step; a finished upload must carry exactly its bytes. True once it is done.
+     * piece. 409 (another request, or a killed server's lapsing lock, still holds it) and 423 (its
+     * file is being committed, or was when a kill landed, until the lock lapses) wait for the next
+     * step; a finished upload must carry exactly its bytes. True once it is done.
      */
     const tusStep = async (
       slot: number,
@@ -269,7 +270,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         method: 'HEAD',
         headers: tusHeaders(user),
       });
-      if (head.status === 409) return false;
+      if (head.status === 409 || head.status === 423) return false;
       // Lost while finishing when a kill landed in between: nothing of it may remain.
       if (head.status === 404) {
         resumable.delete(slot);
