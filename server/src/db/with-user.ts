@@ -29,6 +29,11 @@ const USER_COLUMNS: Record<keyof UserRow, true> = {
   totp_last_step: true,
 };
 
+/** The user's select list, built once: it is part of every authenticated request. */
+const USER_SELECT = sql.join(
+  Object.keys(USER_COLUMNS).map((c) => sql`${sql.ref(`users.${c}`)} as ${sql.id(PREFIX + c)}`),
+);
+
 /**
  * The row of `table` whose `key` column equals `value`, with its user, in one join (it runs on
  * every authenticated request).
@@ -40,11 +45,8 @@ export async function findWithUser<T extends Credential>(
   value: string,
 ): Promise<{ row: Selectable<Database[T]>; user: UserRow } | undefined> {
   // Plain SQL: Kysely cannot type a select list that depends on the table parameter.
-  const userColumns = Object.keys(USER_COLUMNS).map(
-    (c) => sql`${sql.ref(`users.${c}`)} as ${sql.id(PREFIX + c)}`,
-  );
   const found = await sql<Record<string, unknown>>`
-    select ${sql.table(table)}.*, ${sql.join(userColumns)}
+    select ${sql.table(table)}.*, ${USER_SELECT}
     from ${sql.table(table)} join users on users.id = ${sql.ref(`${table}.user_id`)}
     where ${sql.ref(`${table}.${key}`)} = ${value}`.execute(db);
   const first = found.rows[0];
