@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -55,9 +54,13 @@ export class LocalStorage implements driver.StorageDriver {
     const tempKey = keys.newTempKey(this.#instance);
     const file = this.#tempPath(tempKey);
     const meter = new HashMeter(options.maxBytes);
+    // `wx`: never reuse or follow an existing path; the key is fresh, so one existing is a bug.
+    // Opened here rather than by the write stream: pipeline can reject before all its streams
+    // have closed (an error event counts a stream as finished), and a file stream still opening
+    // then created its file after the rm below had run, leaving it behind (2 in 200 cut uploads).
+    const handle = await fs.open(file, 'wx');
     try {
-      // `wx`: never reuse or follow an existing path; the key is fresh, so one existing is a bug.
-      await pipeline(body, meter, createWriteStream(file, { flags: 'wx' }));
+      await pipeline(body, meter, handle.createWriteStream());
     } catch (err) {
       await fs.rm(file, { force: true });
       throw err;

@@ -17,6 +17,7 @@ describeStorageContract('local', async () => {
     driver: new LocalStorage(root, { instance }),
     instance,
     countTemp: async () => (await fs.readdir(path.join(root, 'tmp'))).length,
+    cutRounds: 1000,
     close: () => fs.rm(root, { recursive: true, force: true }),
   };
 });
