@@ -20,12 +20,25 @@ export async function rankedTotals(
   kind: RollupKind,
   after: Ranked | null,
   limit: number,
+  withinTag: number | null = null,
 ): Promise<Ranked[]> {
   let q = db
     .selectFrom('download_totals')
     .select(['id', 'downloads'])
     .where('kind', '=', kind)
     .where('downloads', '>', 0);
+  if (withinTag !== null) {
+    // Files only: the walk goes on down the same index and probes each file's links (file_tags'
+    // key leads with file_id), so a large tag costs a few probes per candidate it keeps.
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('file_tags as ft')
+          .select(sql.lit(1).as('one'))
+          .whereRef('ft.file_id', '=', 'download_totals.id')
+          .where('ft.tag_id', '=', withinTag),
+      ),
+    );
+  }
   if (after) {
     q = q.where((eb) =>
       eb.or([
@@ -57,6 +70,26 @@ export async function daysCounts(
     .groupBy('id')
     .execute();
   return new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
+}
+
+/** One file's, user's or tag's day rows over the whole UTC days [fromDay, toDay), by day. */
+export async function dayRows(
+  db: Executor,
+  kind: RollupKind,
+  id: number,
+  fromDay: number,
+  toDay: number,
+): Promise<{ day: number; downloads: number }[]> {
+  if (fromDay >= toDay) return [];
+  const rows = await db
+    .selectFrom('download_days')
+    .select(['day', 'downloads'])
+    .where('kind', '=', kind)
+    .where('id', '=', id)
+    .where('day', '>=', fromDay)
+    .where('day', '<', toDay)
+    .execute();
+  return rows.map((r) => ({ day: Number(r.day), downloads: Number(r.downloads) }));
 }
 
 /**

@@ -17,6 +17,8 @@ import {
   type StatsFilter,
 } from './stats.repository.js';
 import { thresholdTop } from './threshold-top.js';
+import { seriesFromDays, singleFilter } from './single-filter.js';
+import { tagIdsOfFile } from '../files/files.repository.js';
 
 export const MAX_POINTS = 1000;
 export const DEFAULT_RANGE_MS = 30 * DAY_MS;
@@ -83,9 +85,13 @@ export function createStatsService(db: Db, dialect: Dialect) {
         tagId: args.tagId,
         userId: args.userId,
       };
+      const one = singleFilter(filter);
+      const bucketRows = async () =>
+        (one && (await seriesFromDays(db, one, interval, from, to))) ??
+        downloadsByBucket(db, dialect, interval, filter);
       let series: Promise<{ start: number; count: number }[]> | undefined;
       const loadSeries = () =>
-        (series ??= downloadsByBucket(db, dialect, interval, filter).then((rows) => {
+        (series ??= bucketRows().then((rows) => {
           const counts = new Map<number, number>();
           for (const r of rows) counts.set(r.start, (counts.get(r.start) ?? 0) + r.count);
           return bucketStarts(from, to, interval).map((start) => ({
@@ -94,19 +100,36 @@ export function createStatsService(db: Db, dialect: Dialect) {
           }));
         }));
       const total = async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0);
-      // Unfiltered top lists walk the rollups (threshold-top.ts); filtered ones, and ranges the
-      // walk gives up on, count the range's downloads through the index of their filter.
+      // Unfiltered top lists, and the files of a tag, walk the rollups (threshold-top.ts); a
+      // list of what the filter names is that one id; the rest, and ranges the walk gives up
+      // on, count the range's downloads through the index of their filter.
       const unfiltered = args.fileId == null && args.tagId == null && args.userId == null;
       const top = async (kind: RollupKind, limit: number, direct: () => Promise<Counted[]>) => {
         checkLimit(limit);
-        return (
-          (unfiltered ? await thresholdTop(db, kind, from, to, limit, total) : null) ?? direct()
-        );
+        if (one?.kind === kind && kind !== 'tag') {
+          const count = await total();
+          return count > 0 ? [{ id: one.id, count }] : [];
+        }
+        if (one?.kind === 'file' && kind === 'tag') return tagsOfOneFile(one.id, limit);
+        const within = one?.kind === 'tag' && kind === 'file' ? one.id : null;
+        const walked =
+          unfiltered || within !== null
+            ? await thresholdTop(db, kind, from, to, limit, total, within)
+            : null;
+        return walked ?? direct();
+      };
+      // Every download of a file counts for each tag it carries now, so they share its count.
+      const tagsOfOneFile = async (fileId: number, limit: number): Promise<Counted[]> => {
+        const count = await total();
+        if (!count) return [];
+        const ids = (await tagIdsOfFile(db, fileId)).sort((a, b) => a - b).slice(0, limit);
+        return ids.map((id) => ({ id, count }));
       };
       return {
         series: loadSeries,
         total,
-        uniqueUsers: () => countUniqueUsers(db, filter),
+        uniqueUsers: async () =>
+          one?.kind === 'user' ? Math.min(await total(), 1) : countUniqueUsers(db, filter),
         viaLinks: () => countLinkDownloads(db, filter),
         topFiles: async (limit) =>
           (await top('file', limit, () => topDownloadedFiles(db, filter, limit))).map((c) => ({

@@ -30,7 +30,9 @@ const before = (a: Counted, b: Counted) => b.count - a.count || a.id - b.id;
 /**
  * The `limit` ids of `kind` with the most downloads in [from, to), most first then by id, counts
  * above zero; null when the range holds no whole day or the walk gives up (see above).
- * `rangeTotal` answers how many downloads the range holds in all.
+ * `rangeTotal` answers how many downloads the range holds in all. With `withinTag` (files only)
+ * the walk reads only the files carrying that tag, and `rangeTotal` must count that tag's
+ * downloads: the files of a tag split its downloads between them as all files split all.
  */
 export async function thresholdTop(
   db: Executor,
@@ -39,6 +41,7 @@ export async function thresholdTop(
   to: number,
   limit: number,
   rangeTotal: () => Promise<number>,
+  withinTag: number | null = null,
 ): Promise<Counted[] | null> {
   if (Math.ceil(from / DAY_MS) >= Math.floor(to / DAY_MS)) return null;
   // A quiet range, whose few downloaders are not the all-time leaders, would walk up to
@@ -70,7 +73,7 @@ export async function thresholdTop(
   let last: Ranked | null = null;
   let walked = 0;
   for (let round = FIRST_ROUND; walked < MAX_CANDIDATES; round = Math.min(round * 2, MAX_ROUND)) {
-    const batch = await rankedTotals(db, kind, last, round);
+    const batch = await rankedTotals(db, kind, last, round, withinTag);
     if (!batch.length) return best;
     walked += batch.length;
     last = batch.at(-1)!;
@@ -89,14 +92,14 @@ export async function thresholdTop(
   return null;
 }
 
-interface Interval {
+export interface Interval {
   from: number;
   to: number;
 }
-type Edge = Interval & { sign: 1 | -1 };
+export type Edge = Interval & { sign: 1 | -1 };
 
 /** `whole`'s count of `id` plus or minus its count in each edge. */
-const signedSum = (
+export const signedSum = (
   id: number,
   whole: Map<number, number>,
   edges: Edge[],
@@ -107,7 +110,7 @@ const signedSum = (
  * Downloads of every tag in an interval of less than a day: its whole UTC hours from the tags'
  * hour rows, the partial hours raw (each under half an hour, by the same split as the days).
  */
-async function tagCounts(db: Executor, range: Interval): Promise<Map<number, number>> {
+export async function tagCounts(db: Executor, range: Interval): Promise<Map<number, number>> {
   const { whole, edges } = splitRange(range.from, range.to, HOUR_MS);
   const [hours, parts] = await Promise.all([
     tagHoursCounts(db, whole.from, whole.to),
@@ -125,7 +128,11 @@ async function tagCounts(db: Executor, range: Interval): Promise<Map<number, num
  * inside one unit comes out right too: its whole part is then empty or the one unit, and the
  * edges make up the rest.
  */
-function splitRange(from: number, to: number, unit: number): { whole: Interval; edges: Edge[] } {
+export function splitRange(
+  from: number,
+  to: number,
+  unit: number,
+): { whole: Interval; edges: Edge[] } {
   const edges: Edge[] = [];
   let wholeFrom = Math.ceil(from / unit) * unit;
   let wholeTo = Math.floor(to / unit) * unit;

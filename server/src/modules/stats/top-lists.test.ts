@@ -2,6 +2,9 @@ import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken, insertDownloads, insertFiles } from '../../../test/library.js';
+import { bucketStart, bucketStarts, type StatsInterval } from './buckets.js';
+import type { Viewer } from '../auth/viewer.js';
+import { createStatsService } from './stats.service.js';
 import { thresholdTop } from './threshold-top.js';
 
 // The top lists read rollups kept by triggers (threshold-top.ts); this compares every list, over
@@ -12,13 +15,18 @@ import { thresholdTop } from './threshold-top.js';
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
-const TOP = `query($from: DateTime, $to: DateTime, $fileId: ID, $userId: ID, $tagId: ID, $limit: Int) {
-  downloadStats(from: $from, to: $to, fileId: $fileId, userId: $userId, tagId: $tagId, interval: DAY) {
+const TOP = `query($from: DateTime, $to: DateTime, $fileId: ID, $userId: ID, $tagId: ID, $limit: Int,
+    $interval: StatsInterval) {
+  downloadStats(from: $from, to: $to, fileId: $fileId, userId: $userId, tagId: $tagId, interval: $interval) {
+    total uniqueUsers series { start count }
     topFiles(limit: $limit) { count file { id } }
     topUsers(limit: $limit) { count user { id } }
     topTags(limit: $limit) { count tag { id } } } }`;
 
 interface Top {
+  total: number;
+  uniqueUsers: number;
+  series: { start: string; count: number }[];
   topFiles: { count: number; file: { id: string } }[];
   topUsers: { count: number; user: { id: string } }[];
   topTags: { count: number; tag: { id: string } }[];
@@ -31,6 +39,15 @@ function random(seed: number) {
     s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
     return s / 2 ** 31;
   };
+}
+
+interface Query {
+  from: number;
+  to: number;
+  fileId?: number;
+  userId?: number;
+  tagId?: number;
+  interval?: StatsInterval;
 }
 
 describe('top lists', () => {
@@ -72,13 +89,7 @@ describe('top lists', () => {
   }
 
   /** The same lists counted from the raw downloads, ties by id. */
-  async function bruteForce(v: {
-    from: number;
-    to: number;
-    fileId?: number;
-    userId?: number;
-    tagId?: number;
-  }) {
+  async function bruteForce(v: Query) {
     const db = t.server.connection.db;
     const downloads = await db
       .selectFrom('downloads')
@@ -103,20 +114,24 @@ describe('top lists', () => {
         .slice(0, 10)
         .map(([id, count]) => [String(id), count]);
     };
+    const perBucket = new Map<number, number>();
+    for (const d of kept) {
+      const start = bucketStart(d.at, v.interval ?? 'DAY');
+      perBucket.set(start, (perBucket.get(start) ?? 0) + 1);
+    }
     return {
+      total: kept.length,
+      uniqueUsers: new Set(kept.flatMap((d) => (d.user_id == null ? [] : [d.user_id]))).size,
+      series: bucketStarts(v.from, v.to, v.interval ?? 'DAY')
+        .map((start): [number, number] => [start, perBucket.get(start) ?? 0])
+        .filter(([, count]) => count > 0),
       files: rank(kept.map((d) => d.file_id)),
       users: rank(kept.map((d) => d.user_id)),
       tags: rank(kept.flatMap((d) => (d.file_id == null ? [] : (tagsOf.get(d.file_id) ?? [])))),
     };
   }
 
-  async function served(v: {
-    from: number;
-    to: number;
-    fileId?: number;
-    userId?: number;
-    tagId?: number;
-  }) {
+  async function served(v: Query) {
     const data = await t.data<{ downloadStats: Top }>(
       TOP,
       {
@@ -126,11 +141,17 @@ describe('top lists', () => {
         userId: v.userId == null ? null : String(v.userId),
         tagId: v.tagId == null ? null : String(v.tagId),
         limit: 10,
+        interval: v.interval ?? 'DAY',
       },
       { token: admin.token },
     );
     const s = data.downloadStats;
     return {
+      total: s.total,
+      uniqueUsers: s.uniqueUsers,
+      series: s.series
+        .map((p): [number, number] => [Date.parse(p.start), p.count])
+        .filter(([, count]) => count > 0),
       files: s.topFiles.map((c) => [c.file.id, c.count]),
       users: s.topUsers.map((c) => [c.user.id, c.count]),
       tags: s.topTags.map((c) => [c.tag.id, c.count]),
@@ -148,10 +169,21 @@ describe('top lists', () => {
       { from: T0 + 10 * DAY + 5_000, to: T0 + 10 * DAY + 9 * 3_600_000 }, // inside one day
       { from: T0 - 30 * DAY, to: T0 + 400 * DAY }, // beyond the data
     ];
+    const filters = [
+      {},
+      { fileId: files[1] },
+      { userId: users[2] },
+      { tagId: tagIds[0] },
+      { fileId: files[0], userId: users[1] },
+    ];
     for (const range of ranges) {
-      for (const filter of [{}, { fileId: files[1] }, { userId: users[2] }, { tagId: tagIds[0] }]) {
-        const v = { ...range, ...filter };
-        expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
+      for (const filter of filters) {
+        for (const interval of ['DAY', 'WEEK', 'MONTH'] as const) {
+          // Every interval for the series; the top lists do not depend on it.
+          if (interval !== 'DAY' && range.to - range.from > 100 * DAY) continue;
+          const v = { ...range, ...filter, interval };
+          expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
+        }
       }
     }
   }
@@ -234,6 +266,36 @@ describe('top lists', () => {
     ]) {
       expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
     }
+  });
+
+  it("read one file, user or tag from its day rows, and a tag's files from the ranking", async () => {
+    const tables: string[][] = [];
+    const base = t.server.connection.db;
+    const recording: KyselyPlugin = {
+      transformQuery: (args) => {
+        const { sql } = base.getExecutor().compileQuery(args.node, args.queryId);
+        tables.push(['download_days', 'download_totals'].filter((n) => sql.includes(`"${n}"`)));
+        return args.node;
+      },
+      transformResult: (args) => Promise.resolve(args.result),
+    };
+    const stats = createStatsService(base.withPlugin(recording), t.server.connection.dialect);
+    const admin = await base
+      .selectFrom('users')
+      .selectAll()
+      .where('role', '=', 'ADMIN')
+      .executeTakeFirstOrThrow();
+    const viewer: Viewer = { kind: 'token', user: admin, tokenId: 0, scopes: ['STATS'] };
+    const tagId = (await base.selectFrom('tags').select('id').executeTakeFirstOrThrow()).id;
+    const range = { from: new Date(T0 + 3 * DAY + 5000), to: new Date(T0 + 60 * DAY + 5000) };
+    for (const filter of [{ fileId: files[0] }, { userId: users[1] }, { tagId }]) {
+      tables.length = 0;
+      await stats.downloadStats(viewer, { ...range, interval: 'WEEK', ...filter }).series();
+      expect(tables.flat(), JSON.stringify(filter)).toEqual(['download_days']);
+    }
+    tables.length = 0;
+    await stats.downloadStats(viewer, { ...range, tagId }).topFiles(5);
+    expect(tables.flat()).toContain('download_totals');
   });
 
   it('are read only by viewers who see HIDDEN files', async () => {
