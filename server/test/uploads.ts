@@ -198,6 +198,48 @@ export function rawRequest(
   });
 }
 
+/**
+ * A multipart upload of `content` with no Content-Length (chunked), sent in parts of `partBytes`
+ * by `rawRequest`: the server learns the size only by reading, so a limit must stop it mid-stream.
+ */
+export async function chunkedUpload(
+  t: TestServer,
+  token: string,
+  content: Buffer,
+  partBytes: number,
+): Promise<RawResponse> {
+  const { body, contentType } = await multipartBody(content);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < body.length; i += partBytes) parts.push(body.subarray(i, i + partBytes));
+  return rawRequest(`${t.url}/graphql`, {
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    parts,
+  });
+}
+
+/**
+ * An upload whose Content-Length claims `declaredBytes`, followed by `filler.parts` parts of
+ * `filler.partBytes` sent by `rawRequest` for as long as the server reads: for refusals the server
+ * must make on the declared length alone (a `partsSent` below `filler.parts` shows it did not wait
+ * for the body).
+ */
+export async function declaredUpload(
+  t: TestServer,
+  token: string,
+  declaredBytes: number,
+  filler: { parts: number; partBytes: number },
+): Promise<RawResponse> {
+  const { contentType } = await multipartBody('x');
+  return rawRequest(`${t.url}/graphql`, {
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': contentType,
+      'content-length': declaredBytes,
+    },
+    parts: Array.from({ length: filler.parts }, () => Buffer.alloc(filler.partBytes, 7)),
+  });
+}
+
 export type StorageKind = 'local' | 's3';
 
 /** A started S3 stand-in (or nothing for local storage) and ways to look inside the store. */

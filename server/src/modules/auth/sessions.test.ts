@@ -49,6 +49,16 @@ describe('sessions, password changes and reset links', () => {
     (await t.gql<{ sessions: SessionView[] }>(SESSIONS, {}, { token })).data!.sessions;
   const signedIn = async (token: string) =>
     ((await t.gql<{ me: { id: string } | null }>(ME, {}, { token })).data?.me ?? null) !== null;
+  /** The one-time reset link an admin makes for `userId`. */
+  const resetLink = async (userId: string) => {
+    const link = await t.data<{ createPasswordResetLink: string }>(
+      RESET_LINK,
+      { userId },
+      { token: admin.token },
+    );
+    return new URL(link.createPasswordResetLink);
+  };
+  const resetToken = async (userId: string) => (await resetLink(userId)).hash.slice(1);
 
   it('lists each session with its device, address and times, and marks the current one', async () => {
     await t.signUp('list@example.com');
@@ -184,12 +194,7 @@ describe('sessions, password changes and reset links', () => {
 
   it('admins make one-time reset links that end the user’s sessions and sign in', async () => {
     const user = await t.signUp('reset@example.com');
-    const link = await t.gql<{ createPasswordResetLink: string }>(
-      RESET_LINK,
-      { userId: user.id },
-      { token: admin.token },
-    );
-    const url = new URL(link.data!.createPasswordResetLink);
+    const url = await resetLink(user.id);
     expect(url.origin).toBe(t.url);
     expect(url.pathname).toBe('/reset-password');
     const token = url.hash.slice(1);
@@ -231,18 +236,8 @@ describe('sessions, password changes and reset links', () => {
       'BAD_USER_INPUT',
     );
 
-    const make = async () =>
-      new URL(
-        (
-          await t.gql<{ createPasswordResetLink: string }>(
-            RESET_LINK,
-            { userId: user.id },
-            { token: admin.token },
-          )
-        ).data!.createPasswordResetLink,
-      ).hash.slice(1);
-    const first = await make();
-    const second = await make();
+    const first = await resetToken(user.id);
+    const second = await resetToken(user.id);
     const invalid = { token: 'is invalid, used or expired' };
     const fieldsOf = async (token: string) =>
       (await t.gql(RESET, { token, password: 'good password' })).errors?.[0]?.extensions?.fields;
@@ -257,7 +252,7 @@ describe('sessions, password changes and reset links', () => {
     expect(await fieldsOf(second)).toEqual(invalid);
 
     // A banned user's link signs nobody in.
-    const third = await make();
+    const third = await resetToken(user.id);
     await t.gql(
       `mutation($id: ID!) { banUser(id: $id) { id } }`,
       { id: user.id },
@@ -270,12 +265,7 @@ describe('sessions, password changes and reset links', () => {
 
   it('lets one of two simultaneous resets with the same link win', async () => {
     const user = await t.signUp('race@example.com');
-    const link = await t.gql<{ createPasswordResetLink: string }>(
-      RESET_LINK,
-      { userId: user.id },
-      { token: admin.token },
-    );
-    const token = new URL(link.data!.createPasswordResetLink).hash.slice(1);
+    const token = await resetToken(user.id);
     const results = await Promise.all(
       ['first racing password', 'second racing password', 'third racing password'].map((password) =>
         t.gql<{ resetPassword: { token: string } }>(RESET, { token, password }),
@@ -298,12 +288,7 @@ describe('sessions, password changes and reset links', () => {
       { currentPassword: 'correct horse battery', newPassword: 'audited new password' },
       { token: user.token },
     );
-    const link = await t.gql<{ createPasswordResetLink: string }>(
-      RESET_LINK,
-      { userId: user.id },
-      { token: admin.token },
-    );
-    const token = new URL(link.data!.createPasswordResetLink).hash.slice(1);
+    const token = await resetToken(user.id);
     await t.gql(RESET, { token, password: 'audited reset password' });
     expect(await signedIn(other)).toBe(false);
     const AUDIT = `query($action: String) { auditEvents(action: $action) { edges { node {

@@ -5,9 +5,10 @@ import { errorCode, startTestServer, type TestServer } from '../../../test/harne
 import { apiToken, countRows } from '../../../test/library.js';
 import {
   PNG,
+  chunkedUpload,
+  declaredUpload,
   eventually,
   multipartBody,
-  rawRequest,
   serverCaughtUp,
   storageUnderTest,
   upload,
@@ -221,13 +222,7 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
 
   it('stops an upload with no declared length (chunked) at the limit too', async () => {
     const before = await rowCounts(t);
-    const { body, contentType } = await multipartBody(Buffer.alloc(LIMIT * 3, 3));
-    const parts: Buffer[] = [];
-    for (let i = 0; i < body.length; i += 16 * 1024) parts.push(body.subarray(i, i + 16 * 1024));
-    const res = await rawRequest(`${t.url}/graphql`, {
-      headers: { authorization: `Bearer ${alice.token}`, 'content-type': contentType },
-      parts,
-    });
+    const res = await chunkedUpload(t, alice.token, Buffer.alloc(LIMIT * 3, 3), 16 * 1024);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');
     await expectClean(before);
@@ -235,15 +230,10 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
 
   it('answers a declared-too-large upload before reading its body, and closes the connection', async () => {
     const before = await rowCounts(t);
-    const { contentType } = await multipartBody('x');
-    const res = await rawRequest(`${t.url}/graphql`, {
-      headers: {
-        authorization: `Bearer ${alice.token}`,
-        'content-type': contentType,
-        'content-length': 10 * 1024 ** 3,
-      },
-      // The client keeps sending (about 64 MiB) unless the server stops it.
-      parts: Array.from({ length: 1024 }, () => Buffer.alloc(64 * 1024, 7)),
+    // The client keeps sending (about 64 MiB) unless the server stops it.
+    const res = await declaredUpload(t, alice.token, 10 * 1024 ** 3, {
+      parts: 1024,
+      partBytes: 64 * 1024,
     });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).errors[0].extensions.code).toBe('PAYLOAD_TOO_LARGE');

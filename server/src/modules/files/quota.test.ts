@@ -2,10 +2,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import {
+  chunkedUpload,
   countFilesUnder,
+  declaredUpload,
   eventually,
-  multipartBody,
-  rawRequest,
   upload,
   uploadOk,
 } from '../../../test/uploads.js';
@@ -114,14 +114,9 @@ describe('quotas', () => {
   it('refuses a declared upload past the quota before reading its body, keeping nothing', async () => {
     await setQuota(alice.id, 100 * KIB);
     const before = await stored();
-    const { contentType } = await multipartBody('x');
-    const res = await rawRequest(`${t.url}/graphql`, {
-      headers: {
-        authorization: `Bearer ${alice.token}`,
-        'content-type': contentType,
-        'content-length': 2 * 1024 ** 2,
-      },
-      parts: Array.from({ length: 256 }, () => Buffer.alloc(8 * KIB, 7)),
+    const res = await declaredUpload(t, alice.token, 2 * 1024 ** 2, {
+      parts: 256,
+      partBytes: 8 * KIB,
     });
     expect(res.status).toBe(413);
     const error = JSON.parse(res.body).errors[0];
@@ -133,13 +128,7 @@ describe('quotas', () => {
   it('stops an upload of undeclared length while it streams, keeping nothing', async () => {
     await setQuota(alice.id, 100 * KIB);
     const before = await stored();
-    const { body, contentType } = await multipartBody(Buffer.alloc(300 * KIB, 3));
-    const parts: Buffer[] = [];
-    for (let i = 0; i < body.length; i += 16 * KIB) parts.push(body.subarray(i, i + 16 * KIB));
-    const res = await rawRequest(`${t.url}/graphql`, {
-      headers: { authorization: `Bearer ${alice.token}`, 'content-type': contentType },
-      parts,
-    });
+    const res = await chunkedUpload(t, alice.token, Buffer.alloc(300 * KIB, 3), 16 * KIB);
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).errors[0].extensions.code).toBe('QUOTA_EXCEEDED');
     await eventually(async () => (await stored()).objects === before.objects);
