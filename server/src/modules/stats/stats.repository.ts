@@ -125,12 +125,27 @@ export async function countUniqueUsers(db: Executor, f: StatsFilter): Promise<nu
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+  const tagId = f.tagId;
   return countRows(
     db.selectFrom('users as u').where(({ exists }) =>
       exists(
-        filteredDownloads(db, f)
-          .select(sql.lit(1).as('one'))
-          .where('d.user_id', '=', sql<number>`u.id`),
+        tagId == null
+          ? filteredDownloads(db, f)
+              .select(sql.lit(1).as('one'))
+              .where('d.user_id', '=', sql<number>`u.id`)
+          : // The user's downloads of the range through (user_id, at), each probing its file's
+            // links, stopping at the first of the tag. Written as filteredDownloads writes a tag
+            // (file_id in the tag's files), SQLite walked every file of the tag for every user:
+            // 23 s for a tag of 300,000 files in the bench library, against 0.13 s.
+            db
+              .selectFrom('downloads as d')
+              .crossJoin('file_tags as ft')
+              .select(sql.lit(1).as('one'))
+              .where('d.user_id', '=', sql<number>`u.id`)
+              .where('d.at', '>=', f.from)
+              .where('d.at', '<', f.to)
+              .whereRef('ft.file_id', '=', 'd.file_id')
+              .where('ft.tag_id', '=', tagId),
       ),
     ),
   );
