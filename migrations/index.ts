@@ -26,6 +26,7 @@ import * as downloadDaysCovering from './2026-12-05T0930s_download_days_covering
 import * as statementTriggers from './2026-12-06T1000b_statement_triggers.js';
 import * as downloadTagHours from './2026-12-06T1100s_download_tag_hours.js';
 import * as triggerChangeChecks from './2026-12-07T0900b_trigger_change_checks.js';
+import * as downloadsCovering from './2026-12-08T0900_downloads_covering.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -57,4 +58,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-06T1000b_statement_triggers': statementTriggers,
   '2026-12-06T1100s_download_tag_hours': downloadTagHours,
   '2026-12-07T0900b_trigger_change_checks': triggerChangeChecks,
+  '2026-12-08T0900_downloads_covering': downloadsCovering,
 };
