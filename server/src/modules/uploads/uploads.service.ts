@@ -3,6 +3,7 @@ import type { Db, FileStatus, UploadSessionRow } from '../../db/database.js';
 import { ConflictError, NotFoundError, PayloadTooLargeError } from '../../errors.js';
 import type { PartialAppender, PartialObject, StorageDriver } from '../../storage/storage.js';
 import { HEAD_BYTES } from '../../streams/hash-meter.js';
+import { givePiece, takePiece } from '../../streams/piece-pool.js';
 import { openUploadHash, type UploadHash } from '../../streams/upload-hash.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { TagName } from '../files/files.rules.js';
@@ -33,8 +34,6 @@ export const SEGMENT_BYTES = 8 * 1024 * 1024;
 const MAX_BYTES_IN_FLIGHT = 2 * SEGMENT_BYTES;
 /** Saves of progress queued behind a slow database before the socket waits for them. */
 const MAX_SAVES_IN_FLIGHT = 2;
-/** Chunks of one piece past which they are gathered into one buffer. */
-const MAX_PIECE_CHUNKS = 256;
 /** SHA-256 of no bytes (an upload of length 0). */
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
@@ -162,10 +161,10 @@ export function createUploadsService(deps: {
   }
 
   /**
-   * Reads a request's body into the upload at its offset. The socket's chunks are gathered, not
-   * copied, into pieces (`partialPieceBytes` where the storage takes small appends: the local
-   * disk; else 8 MiB segments); each piece is written and hashed at once, both off the event
-   * loop and side by side, while the next one arrives. Every 8 MiB and at the end of the body the
+   * Reads a request's body into the upload at its offset. The socket's chunks are copied into
+   * pooled pieces (`partialPieceBytes` where the storage takes small appends: the local disk;
+   * else 8 MiB segments; streams/piece-pool.ts says why a copy); each piece is written and
+   * hashed at once, both off the event loop and side by side, while the next one arrives. Every 8 MiB and at the end of the body the
    * offset, the storage state and the hash state after exactly the bytes written are saved
    * together, in order. A body cut off keeps what arrived; one that passes the length keeps
    * what was saved before. The save at the end also lets go of the lock when the upload is still
@@ -192,8 +191,9 @@ export function createUploadsService(deps: {
       : SEGMENT_BYTES;
     let head = Buffer.from(row.head, 'base64');
     let received = row.upload_offset;
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
+    /** The piece being filled from the socket's chunks, and how much of it is. */
+    let piece: Buffer | null = null;
+    let filled = 0;
     /** Bytes handed to `writes` and the hash since the last save. */
     let unsaved = 0;
     // Appends run one after another, each from where the one before left the partial object; a
@@ -210,25 +210,23 @@ export function createUploadsService(deps: {
     const quiet = () => undefined;
 
     const dispatch = () => {
-      if (!batchBytes) return;
-      // Many tiny chunks (a body sent in small HTTP chunks) are gathered into one buffer: a list
-      // of thousands of buffers costs more to write and hash than a copy.
-      const chunks = batch.length > MAX_PIECE_CHUNKS ? [Buffer.concat(batch, batchBytes)] : batch;
-      const bytes = batchBytes;
-      batch = [];
-      batchBytes = 0;
+      if (!filled) return;
+      const owned = piece!;
+      const bytes = filled;
+      const chunks = [owned.subarray(0, bytes)];
+      piece = null;
+      filled = 0;
       if (head.length < HEAD_BYTES) {
-        const wanted = HEAD_BYTES - head.length;
-        head = Buffer.concat([
-          head,
-          Buffer.concat(chunks, Math.min(bytes, wanted)).subarray(0, wanted),
-        ]);
+        head = Buffer.concat([head, chunks[0]!.subarray(0, HEAD_BYTES - head.length)]);
       }
       const hashed = hash.update(chunks);
       writes = writes.then((at) => appender.append(at, chunks));
-      const done = Promise.all([hashed, writes]);
+      const written = writes;
+      const done = Promise.all([hashed, written]);
       // Awaited below (or the failure shows in a save); until then not unhandled.
       done.catch(quiet);
+      // Reused only once neither the hash nor the disk reads it, whichever of them failed.
+      void Promise.allSettled([hashed, written]).then(() => givePiece(owned));
       pieces.push({ bytes, done });
       piecesBytes += bytes;
       unsaved += bytes;
@@ -276,19 +274,24 @@ export function createUploadsService(deps: {
           throw new PayloadTooLargeError(row.length, 'The body goes past the Upload-Length.');
         }
         received += chunk.length;
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        // A piece ends at its size, or where a segment since the last save is complete.
-        if (batchBytes < pieceBytes && unsaved + batchBytes < SEGMENT_BYTES) continue;
-        dispatch();
-        if (unsaved >= SEGMENT_BYTES) save(false);
-        // The socket waits while the disk or the hash is behind, or the database (saves).
-        while (piecesBytes > MAX_BYTES_IN_FLIGHT) {
-          const oldest = pieces.shift()!;
-          piecesBytes -= oldest.bytes;
-          await oldest.done;
+        for (let at = 0; at < chunk.length;) {
+          piece ??= takePiece(pieceBytes);
+          // A piece ends at its size, or where a segment since the last save is complete.
+          const room = Math.min(pieceBytes, SEGMENT_BYTES - unsaved) - filled;
+          const copied = chunk.copy(piece, filled, at, Math.min(chunk.length, at + room));
+          filled += copied;
+          at += copied;
+          if (copied < room) break;
+          dispatch();
+          if (unsaved >= SEGMENT_BYTES) save(false);
+          // The socket waits while the disk or the hash is behind, or the database (saves).
+          while (piecesBytes > MAX_BYTES_IN_FLIGHT) {
+            const oldest = pieces.shift()!;
+            piecesBytes -= oldest.bytes;
+            await oldest.done;
+          }
+          while (savesPending.length > MAX_SAVES_IN_FLIGHT) await savesPending.shift();
         }
-        while (savesPending.length > MAX_SAVES_IN_FLIGHT) await savesPending.shift();
       }
     } catch (err) {
       failure = err;
