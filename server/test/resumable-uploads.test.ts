@@ -402,6 +402,25 @@ describe('resumable uploads (tus)', () => {
     expect(await partialFiles(t)).toEqual([]);
   });
 
+  it('finishes on a HEAD an upload whose bytes were all saved before a crash, so a tus client gets its file', async () => {
+    // What a kill -9 between saving the last bytes and making the file leaves: offset = length,
+    // the partial file whole, its hash state saved, no file, no lock. tus-js-client resuming it
+    // sees offset = length, calls it done and sends nothing more: the HEAD must make the file.
+    const bytes = randomBytes(60);
+    const url = await createUpload(t, user, 100);
+    expect((await patch(url, user, 0, bytes)).status).toBe(204);
+    await t.server.connection.db
+      .updateTable('upload_sessions')
+      .set({ length: 60 })
+      .where('id', '=', url.split('/').pop()!)
+      .execute();
+    const id = await finish(tusUpload(t, user, bytes, { uploadUrl: url }));
+    expect(id).toMatch(/^\d+$/);
+    expect((await download(t, user, id)).equals(bytes)).toBe(true);
+    expect((await head(url, user)).headers.get('cabinet-file-id')).toBe(id);
+    expect(await partialFiles(t)).toEqual([]);
+  });
+
   it('sweeps expired uploads with their bytes', async () => {
     const url = await createUpload(t, user, 100);
     expect((await patch(url, user, 0, Buffer.alloc(30, 1))).status).toBe(204);

@@ -371,7 +371,7 @@ export function createUploadsService(deps: {
   const withLock = <T>(id: string, fn: (token: string) => Promise<T>): Promise<T> =>
     track(() => withUploadLock(db, deps.lockMs, id, fn));
 
-  return {
+  const service = {
     /** QUOTA_EXCEEDED when an upload of `length` bytes would pass the viewer's quota (tus creation). */
     quotaRefusal: (viewer: Viewer, length: number) => files.quotaRefusal(viewer, length),
 
@@ -418,11 +418,20 @@ export function createUploadsService(deps: {
       const row = await owned(viewer, id);
       // Every byte is in but the file is still being committed: "done" without its id would
       // leave the client nothing to show, so it asks again (CommittingError says how).
-      const completing = row.locked_until !== null && row.locked_until >= Date.now();
-      if (row.file_id === null && row.upload_offset === row.length && completing) {
-        throw new CommittingError('The upload is being committed as a file; ask again shortly.');
+      if (row.file_id !== null || row.upload_offset < row.length) return view(row);
+      const committing = () =>
+        new CommittingError('The upload is being committed as a file; ask again shortly.');
+      if (row.locked_until !== null && row.locked_until >= Date.now()) throw committing();
+      // Every byte was saved but no file made, and nobody holds the upload: the process stopped
+      // in between (a kill, a crash). A tus client takes offset = length for done and sends
+      // nothing more, so this HEAD finishes it, as the empty PATCH that would have followed.
+      try {
+        return await service.append(viewer, id, row.length, emptyBody(), 0);
+      } catch (err) {
+        // Another request took the upload first and is finishing it.
+        if (err instanceof ConflictError) throw committing();
+        throw err;
       }
-      return view(row);
     },
 
     /**
@@ -504,6 +513,10 @@ export function createUploadsService(deps: {
     /** Removes expired uploads with their bytes (sweepExpiredUploads); how many went. */
     sweepExpired: async (now = Date.now()) => (await sweepExpiredUploads(deps, now)).length,
   };
+  return service;
 }
+
+/** A request body of no bytes. */
+async function* emptyBody(): AsyncIterable<Buffer> {}
 
 export type UploadsService = ReturnType<typeof createUploadsService>;
