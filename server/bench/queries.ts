@@ -73,9 +73,11 @@ const loopFigures = (h: IntervalHistogram) =>
   `max ${(h.max / 1e6).toFixed(1)} ms`;
 
 /**
- * /healthz once, in milliseconds. Retried once on a reset: after a read that held the event loop
- * for seconds, the server's keep-alive timer closes idle sockets the moment the loop is free, and
- * the client may have reused one of them an instant before (as browsers do, it asks again).
+ * /healthz once, in milliseconds. Retried once on a reset: after the bench's own bare SQL held
+ * this process's event loop for seconds (the server's reads run on its read pool, but the bench
+ * shares the process), the server's keep-alive timer closes idle sockets the moment the loop is
+ * free, and the client may have reused one of them an instant before (as browsers do, it asks
+ * again).
  */
 async function healthz(url: string): Promise<number> {
   const start = performance.now();
