@@ -421,6 +421,29 @@ describe('resumable uploads (tus)', () => {
     expect(await partialFiles(t)).toEqual([]);
   });
 
+  it('makes one file when several HEADs find such an upload at once', async () => {
+    const bytes = randomBytes(40);
+    const url = await createUpload(t, user, 100, `filename ${b64('heads.bin')}`);
+    expect((await patch(url, user, 0, bytes)).status).toBe(204);
+    await t.server.connection.db
+      .updateTable('upload_sessions')
+      .set({ length: 40 })
+      .where('id', '=', url.split('/').pop()!)
+      .execute();
+    const answers = await Promise.all(Array.from({ length: 6 }, () => head(url, user)));
+    // Each finished it, found it finished, or was told to ask again while another finished it.
+    for (const res of answers) expect([200, 423]).toContain(res.status);
+    const ids = new Set(answers.map((r) => r.headers.get('cabinet-file-id')).filter(Boolean));
+    expect(ids.size).toBe(1);
+    const files = await t.server.connection.db
+      .selectFrom('files')
+      .select('id')
+      .where('name', '=', 'heads.bin')
+      .execute();
+    expect(files.map((f) => String(f.id))).toEqual([...ids]);
+    expect(await partialFiles(t)).toEqual([]);
+  });
+
   it('sweeps expired uploads with their bytes', async () => {
     const url = await createUpload(t, user, 100);
     expect((await patch(url, user, 0, Buffer.alloc(30, 1))).status).toBe(204);
