@@ -131,6 +131,27 @@ const patch = (url: string, token: string, offset: number, body: Buffer) =>
     body: new Uint8Array(body),
   });
 
+/**
+ * An upload as a kill -9 between storing its last byte and making its file leaves it: every byte
+ * saved (offset = length, the hash state after them), no file, no lock. Made by sending `bytes`
+ * to a longer upload and then shortening it to them; resolves with the upload's URL.
+ */
+async function leftCompleteByCrash(
+  t: TestServer,
+  token: string,
+  bytes: Buffer,
+  filename = 'a.bin',
+): Promise<string> {
+  const url = await createUpload(t, token, bytes.length + 40, `filename ${b64(filename)}`);
+  expect((await patch(url, token, 0, bytes)).status).toBe(204);
+  await t.server.connection.db
+    .updateTable('upload_sessions')
+    .set({ length: bytes.length })
+    .where('id', '=', url.split('/').pop()!)
+    .execute();
+  return url;
+}
+
 const head = (url: string, token: string) =>
   fetch(url, { method: 'HEAD', headers: tusHeaders(token) });
 
@@ -387,14 +408,7 @@ describe('resumable uploads (tus)', () => {
     // As a kill -9 in the middle of finishing leaves it: every byte saved (offset = length), the
     // partial file already handed on to be the file, no file made. The client's empty PATCH to
     // finish must get a coded answer and the upload must go, not a 500 on every retry.
-    const url = await createUpload(t, user, 100);
-    expect((await patch(url, user, 0, Buffer.alloc(60, 7))).status).toBe(204);
-    const id = url.split('/').pop()!;
-    await t.server.connection.db
-      .updateTable('upload_sessions')
-      .set({ length: 60 })
-      .where('id', '=', id)
-      .execute();
+    const url = await leftCompleteByCrash(t, user, Buffer.alloc(60, 7));
     for (const name of await partialFiles(t)) await fs.rm(path.join(t.dir, 'files', 'tmp', name));
     const res = await patch(url, user, 60, Buffer.alloc(0));
     expect(res.status).toBe(404);
@@ -407,13 +421,7 @@ describe('resumable uploads (tus)', () => {
     // the partial file whole, its hash state saved, no file, no lock. tus-js-client resuming it
     // sees offset = length, calls it done and sends nothing more: the HEAD must make the file.
     const bytes = randomBytes(60);
-    const url = await createUpload(t, user, 100);
-    expect((await patch(url, user, 0, bytes)).status).toBe(204);
-    await t.server.connection.db
-      .updateTable('upload_sessions')
-      .set({ length: 60 })
-      .where('id', '=', url.split('/').pop()!)
-      .execute();
+    const url = await leftCompleteByCrash(t, user, bytes);
     const id = await finish(tusUpload(t, user, bytes, { uploadUrl: url }));
     expect(id).toMatch(/^\d+$/);
     expect((await download(t, user, id)).equals(bytes)).toBe(true);
@@ -423,13 +431,7 @@ describe('resumable uploads (tus)', () => {
 
   it('makes one file when several HEADs find such an upload at once', async () => {
     const bytes = randomBytes(40);
-    const url = await createUpload(t, user, 100, `filename ${b64('heads.bin')}`);
-    expect((await patch(url, user, 0, bytes)).status).toBe(204);
-    await t.server.connection.db
-      .updateTable('upload_sessions')
-      .set({ length: 40 })
-      .where('id', '=', url.split('/').pop()!)
-      .execute();
+    const url = await leftCompleteByCrash(t, user, bytes, 'heads.bin');
     const answers = await Promise.all(Array.from({ length: 6 }, () => head(url, user)));
     // Each finished it, found it finished, or was told to ask again while another finished it.
     for (const res of answers) expect([200, 423]).toContain(res.status);
