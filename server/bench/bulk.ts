@@ -3,7 +3,6 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import type { Db, FileRow } from '../src/db/database.js';
 import { sortKey } from '../src/db/sort-key.js';
@@ -234,11 +233,6 @@ export async function run(): Promise<void> {
           const tagsOf = new Map<number, number[]>();
           for (const l of links)
             tagsOf.set(l.file_id, [...(tagsOf.get(l.file_id) ?? []), l.tag_id]);
-          await trx
-            .updateTable('downloads')
-            .set({ trashed_file_id: sql<number>`file_id`, file_id: null })
-            .where('file_id', 'in', list)
-            .execute();
           await trx.deleteFrom('files').where('id', 'in', list).execute();
           // Each trashed row carries every column of files: 100 rows a statement stays within
           // SQLite's parameter limit.

@@ -203,14 +203,16 @@ export interface FileTagsTable {
 
 export interface DownloadsTable {
   id: Id;
+  /**
+   * The file, in `files` or, while it is in the trash, in `trashed_files` (no foreign key for
+   * that reason); null once it is deleted for good.
+   */
   file_id: number | null;
   file_name: string;
   user_id: number | null;
   at: number;
   /** The share link a download came through (its user_id is null); null for signed-in ones. */
   share_link_id: Defaulted<number | null>;
-  /** While the file is in the trash: its id (file_id is null then), so a restore relinks it. */
-  trashed_file_id: Defaulted<number | null>;
 }
 
 /** A share link (migration 2026-12-04T0100_share_links, modules/shares). */

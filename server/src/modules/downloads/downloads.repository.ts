@@ -176,7 +176,15 @@ export async function releaseDownloads(
 
 /** Newest first; ties (same millisecond) by id, newest first. */
 const history = newestFirstLog('downloads', (q, f: DownloadFilter) => {
-  if (f.fileId != null) q = q.where('file_id', '=', f.fileId);
+  if (f.fileId != null) {
+    // A trashed file's downloads keep its id; for the history it is deleted, so none match.
+    const fileId = f.fileId;
+    q = q
+      .where('file_id', '=', fileId)
+      .where(({ exists, selectFrom }) =>
+        exists(selectFrom('files').select('files.id').where('files.id', '=', fileId)),
+      );
+  }
   return f.userId != null ? q.where('user_id', '=', f.userId) : q;
 });
 

@@ -260,19 +260,22 @@ describe('bulk file actions', () => {
 
     expect(await gql(DELETE_MANY, { ids }, alice.token)).toEqual({ deleteFiles: 4 });
     expect(await counted()).toEqual({ fileCount: 0 });
-    const parked = await t.server.connection.db
+    // In the trash the downloads stay under their file's id (a restore has nothing to move
+    // back), while every reader takes the file for deleted.
+    const kept = await t.server.connection.db
       .selectFrom('downloads')
-      .select(['trashed_file_id'])
+      .select(['file_id'])
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('trashed_file_id', 'in', ids.map(Number))
-      .groupBy('trashed_file_id')
-      .orderBy('trashed_file_id')
+      .where('file_id', 'in', ids.map(Number))
+      .groupBy('file_id')
+      .orderBy('file_id')
       .execute();
-    expect(parked.map((r) => [String(r.trashed_file_id), Number(r.n)])).toEqual([
+    expect(kept.map((r) => [String(r.file_id), Number(r.n)])).toEqual([
       [ids[0], 3],
       [ids[1], 2],
       [ids[2], 1],
     ]);
+    expect(await look()).toEqual(ids.map(() => ({ file: null, downloads: { totalCount: 0 } })));
 
     await gql(RESTORE_MANY, { ids }, alice.token);
     expect(await look()).toEqual(before);

@@ -24,7 +24,6 @@ import {
   existingTagIds,
   findTrashedFiles,
   lockTrashedFiles,
-  moveDownloads,
   reinsertFiles,
 } from './trash.repository.js';
 
@@ -266,7 +265,6 @@ export function createBulkFiles(deps: {
               .map((tagId) => ({ file_id: row.id, tag_id: tagId })),
           ),
         );
-        await moveDownloads(trx, restoredIds, 'back');
         await deleteTrashedFiles(trx, restoredIds);
         await audit.recordMany(
           trx,

@@ -48,7 +48,7 @@ import {
   expiredTrashedFiles,
   findTrashedFile,
   lockTrashedFiles,
-  moveDownloads,
+  forgetDownloads,
   reinsertFile,
   trashListing,
   type TrashScope,
@@ -392,7 +392,6 @@ export function createFilesService(deps: {
           if (pg) await lockTagRows(trx, tagIds);
           const file = await reinsertFile(trx, row);
           await replaceFileTags(trx, id, tagIds);
-          await moveDownloads(trx, [id], 'back');
           await deleteTrashedFile(trx, id);
           await audit.record(trx, {
             actor,
@@ -463,6 +462,7 @@ export function createFilesService(deps: {
         conn.transaction().execute(async (trx) => {
           const row = await deleteFileRow(trx, id);
           if (!row) return null;
+          await forgetDownloads(trx, [id]);
           await recordFileDelete(trx, actor, row, { trash: false });
           return { last: await releaseBlobRef(trx, row.sha256) };
         }),

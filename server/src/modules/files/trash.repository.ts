@@ -79,26 +79,12 @@ export async function expiredTrashedFiles(
 }
 
 /**
- * Where the downloads of trashed files point. 'aside': a file goes to the trash, its downloads
- * keep its id in trashed_file_id with file_id null (as after a deletion); 'back': a restore links
- * them to the file again; 'forget': a purge leaves them only their name.
+ * Downloads keep their file's id while it is in the trash (so a restore has nothing to relink);
+ * a file deleted for good leaves them only their name.
  */
-export async function moveDownloads(
-  db: Executor,
-  fileIds: readonly number[],
-  to: 'aside' | 'back' | 'forget',
-): Promise<void> {
-  for (const part of chunks(fileIds)) {
-    await db
-      .updateTable('downloads')
-      .set((eb) =>
-        to === 'aside'
-          ? { trashed_file_id: eb.ref('file_id'), file_id: null }
-          : { file_id: to === 'back' ? eb.ref('trashed_file_id') : null, trashed_file_id: null },
-      )
-      .where(to === 'aside' ? 'file_id' : 'trashed_file_id', 'in', part)
-      .execute();
-  }
+export async function forgetDownloads(db: Executor, fileIds: readonly number[]): Promise<void> {
+  for (const part of chunks(fileIds))
+    await db.updateTable('downloads').set({ file_id: null }).where('file_id', 'in', part).execute();
 }
 
 /** Inserts the trashed rows of files leaving `files`, with the tags each carried. */

@@ -8,7 +8,7 @@ import {
   deleteTrashedRowsOfBlob,
   insertTrashedFiles,
   lockTrashedFiles,
-  moveDownloads,
+  forgetDownloads,
 } from './trash.repository.js';
 
 // The steps of deleting and purging files, shared by the single mutations (files.service.ts) and
@@ -48,7 +48,8 @@ export function recordFileDelete(
 
 /**
  * Moves the files to the trash (the caller holds their row locks): their tags are remembered,
- * their downloads keep their name with file null, their links and then their `files` rows go
+ * their downloads stay as they are (file_id names the trashed row), their links and then their
+ * `files` rows go
  * (the triggers of a deletion run) into trashed_files; one `file.delete` event each. Set-based:
  * a handful of statements whatever the number of files. The links go first in one statement, so
  * the row trigger `files_before_delete` finds none to delete file by file.
@@ -63,7 +64,6 @@ export async function moveToTrash(
   if (!rows.length) return;
   const ids = rows.map((r) => r.id);
   const tagIds = await tagIdsOfFiles(trx, ids);
-  await moveDownloads(trx, ids, 'aside');
   await deleteFileTags(trx, ids, [...new Set([...tagIds.values()].flat())]);
   await deleteFileRows(trx, ids);
   const deletedBy = actor.user?.id ?? null;
@@ -117,10 +117,9 @@ export async function purgeTrashed(
           if (deps.dialect === 'postgres') await lockTrashedFiles(trx, ids);
           const rows = await deleteTrashedRowsOfBlob(trx, ids, sha256);
           if (!rows.length) return { n: 0, last: false };
-          await moveDownloads(
+          await forgetDownloads(
             trx,
             rows.map((r) => r.id),
-            'forget',
           );
           await audit.recordMany(
             trx,

@@ -77,15 +77,16 @@ export async function pgUnvalidatedConstraints(db: Executor): Promise<string[]> 
 
 // The references the schema declares, checked by query on both databases: SQLite enforces them
 // only on connections that turned foreign keys on, and a restore or manual edit may not have.
-const REFERENCES: [table: string, column: string, target: string, targetColumn: string][] = [
-  ['files', 'sha256', 'blobs', 'sha256'],
-  ['files', 'uploaded_by', 'users', 'id'],
-  ['file_tags', 'file_id', 'files', 'id'],
-  ['file_tags', 'tag_id', 'tags', 'id'],
-  ['downloads', 'file_id', 'files', 'id'],
-  ['downloads', 'user_id', 'users', 'id'],
-  ['sessions', 'user_id', 'users', 'id'],
-  ['api_tokens', 'user_id', 'users', 'id'],
+const REFERENCES: [table: string, column: string, targets: string[], targetColumn: string][] = [
+  ['files', 'sha256', ['blobs'], 'sha256'],
+  ['files', 'uploaded_by', ['users'], 'id'],
+  ['file_tags', 'file_id', ['files'], 'id'],
+  ['file_tags', 'tag_id', ['tags'], 'id'],
+  // A download keeps its file's id while the file is in the trash (no declared key for that).
+  ['downloads', 'file_id', ['files', 'trashed_files'], 'id'],
+  ['downloads', 'user_id', ['users'], 'id'],
+  ['sessions', 'user_id', ['users'], 'id'],
+  ['api_tokens', 'user_id', ['users'], 'id'],
 ];
 
 /** Rows whose reference points nowhere, per declared reference. */
@@ -93,14 +94,18 @@ export async function danglingReferences(
   db: Executor,
 ): Promise<{ reference: string; rows: number }[]> {
   const found: { reference: string; rows: number }[] = [];
-  for (const [table, column, target, targetColumn] of REFERENCES) {
+  for (const [table, column, targets, targetColumn] of REFERENCES) {
+    const nowhere = targets.map(
+      (target) => sql`not exists (
+        select 1 from ${sql.table(target)} r where r.${sql.ref(targetColumn)} = t.${sql.ref(column)})`,
+    );
     const { rows } = await sql<{ n: number }>`
       select count(*) as n from ${sql.table(table)} t
-      where t.${sql.ref(column)} is not null and not exists (
-        select 1 from ${sql.table(target)} r where r.${sql.ref(targetColumn)} = t.${sql.ref(column)})
+      where t.${sql.ref(column)} is not null and ${sql.join(nowhere, sql` and `)}
     `.execute(db);
     const n = num(rows[0]?.n);
-    if (n) found.push({ reference: `${table}.${column} → ${target}.${targetColumn}`, rows: n });
+    const target = targets.map((t) => `${t}.${targetColumn}`).join(' or ');
+    if (n) found.push({ reference: `${table}.${column} → ${target}`, rows: n });
   }
   return found;
 }

@@ -27,6 +27,15 @@ export async function rankedTotals(
     .select(['id', 'downloads'])
     .where('kind', '=', kind)
     .where('downloads', '>', 0);
+  if (kind === 'file') {
+    // A file in the trash keeps its rollups (and its downloads their file_id) until the purge;
+    // for the lists it is deleted. One primary-key probe per candidate.
+    q = q.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('files').select('files.id').whereRef('files.id', '=', 'download_totals.id'),
+      ),
+    );
+  }
   if (withinTag !== null) {
     // Files only: the walk goes on down the same index and probes each file's links (file_tags'
     // key leads with file_id), so a large tag costs a few probes per candidate it keeps.

@@ -18,7 +18,7 @@ import {
 } from './stats.repository.js';
 import { thresholdTop } from './threshold-top.js';
 import { seriesFromDays, singleFilter } from './single-filter.js';
-import { tagIdsOfFile } from '../files/files.repository.js';
+import { findFileById, tagIdsOfFile } from '../files/files.repository.js';
 
 export const MAX_POINTS = 1000;
 export const DEFAULT_RANGE_MS = 30 * DAY_MS;
@@ -86,9 +86,23 @@ export function createStatsService(db: Db, dialect: Dialect) {
         userId: args.userId,
       };
       const one = singleFilter(filter);
-      const bucketRows = async () =>
-        (one && (await seriesFromDays(db, one, interval, from, to))) ??
-        downloadsByBucket(db, dialect, interval, filter);
+      // A file in the trash keeps its downloads' file_id until the purge; like a deleted file
+      // (or an unknown id) it has no downloads here.
+      const fileId = args.fileId;
+      let noFile: Promise<boolean> | undefined;
+      const unlessNoFile =
+        <T>(none: T, read: () => Promise<T>) =>
+        async (): Promise<T> => {
+          if (fileId != null && (await (noFile ??= findFileById(db, fileId).then((f) => !f))))
+            return none;
+          return read();
+        };
+      const bucketRows = unlessNoFile(
+        [],
+        async () =>
+          (one && (await seriesFromDays(db, one, interval, from, to))) ??
+          downloadsByBucket(db, dialect, interval, filter),
+      );
       let series: Promise<{ start: number; count: number }[]> | undefined;
       const loadSeries = () =>
         (series ??= bucketRows().then((rows) => {
@@ -128,16 +142,23 @@ export function createStatsService(db: Db, dialect: Dialect) {
       return {
         series: loadSeries,
         total,
-        uniqueUsers: async () =>
+        uniqueUsers: unlessNoFile(0, async () =>
           one?.kind === 'user' ? Math.min(await total(), 1) : countUniqueUsers(db, filter),
-        viaLinks: () => countLinkDownloads(db, filter),
+        ),
+        viaLinks: unlessNoFile(0, () => countLinkDownloads(db, filter)),
         topFiles: async (limit) =>
           (await top('file', limit, () => topDownloadedFiles(db, filter, limit))).map((c) => ({
             fileId: c.id,
             count: c.count,
           })),
         topUsers: async (limit) =>
-          (await top('user', limit, () => topDownloaders(db, filter, limit))).map((c) => ({
+          (
+            await top(
+              'user',
+              limit,
+              unlessNoFile([], () => topDownloaders(db, filter, limit)),
+            )
+          ).map((c) => ({
             userId: c.id,
             count: c.count,
           })),

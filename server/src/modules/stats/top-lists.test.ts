@@ -10,7 +10,7 @@ import { thresholdTop } from './threshold-top.js';
 // The top lists read rollups kept by triggers (threshold-top.ts); this compares every list, over
 // ranges with and without partial days and with each filter, against a brute-force count of the
 // raw downloads, after the changes that move counts: new downloads, retagging, hiding, deleting
-// a file (its downloads keep their rows with no file) and deleting download rows.
+// a file to the trash and for good (its downloads keep their rows) and deleting download rows.
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -55,6 +55,8 @@ describe('top lists', () => {
   let admin: { token: string; id: string };
   let users: number[];
   let files: number[];
+  /** A file moved to the trash by the test that deletes one. */
+  let trashedFile: number | undefined;
   const rand = random(7);
 
   beforeAll(async () => {
@@ -97,12 +99,16 @@ describe('top lists', () => {
       .where('at', '>=', v.from)
       .where('at', '<', v.to)
       .execute();
+    // A trashed file's downloads keep its id; for the statistics it is deleted.
+    const live = new Set((await db.selectFrom('files').select('id').execute()).map((r) => r.id));
+    const fileOf = (d: { file_id: number | null }) =>
+      d.file_id != null && live.has(d.file_id) ? d.file_id : null;
     const links = await db.selectFrom('file_tags').select(['file_id', 'tag_id']).execute();
     const tagsOf = new Map<number, number[]>();
     for (const l of links) tagsOf.set(l.file_id, [...(tagsOf.get(l.file_id) ?? []), l.tag_id]);
     const kept = downloads.filter(
       (d) =>
-        (v.fileId == null || d.file_id === v.fileId) &&
+        (v.fileId == null || fileOf(d) === v.fileId) &&
         (v.userId == null || d.user_id === v.userId) &&
         (v.tagId == null || (d.file_id != null && tagsOf.get(d.file_id)?.includes(v.tagId))),
     );
@@ -125,7 +131,7 @@ describe('top lists', () => {
       series: bucketStarts(v.from, v.to, v.interval ?? 'DAY')
         .map((start): [number, number] => [start, perBucket.get(start) ?? 0])
         .filter(([, count]) => count > 0),
-      files: rank(kept.map((d) => d.file_id)),
+      files: rank(kept.map(fileOf)),
       users: rank(kept.map((d) => d.user_id)),
       tags: rank(kept.flatMap((d) => (d.file_id == null ? [] : (tagsOf.get(d.file_id) ?? [])))),
     };
@@ -175,6 +181,9 @@ describe('top lists', () => {
       { userId: users[2] },
       { tagId: tagIds[0] },
       { fileId: files[0], userId: users[1] },
+      ...(trashedFile == null
+        ? []
+        : [{ fileId: trashedFile }, { fileId: trashedFile, userId: users[1] }]),
     ];
     for (const range of ranges) {
       for (const filter of filters) {
@@ -206,10 +215,12 @@ describe('top lists', () => {
     await gql(update, { id: String(files[0]), tags: ['Gray', 'Purple'] });
     await gql(update, { id: String(files[1]), tags: [] });
     await gql(update, { id: String(files[2]), status: 'HIDDEN' });
-    // Delete a busy file: its downloads stay, with no file. (insertFiles shares one blob row
-    // among its files without counting them; count them so the blob outlives this file.)
+    // Delete a busy file to the trash: its downloads keep its id until the purge, yet it counts
+    // as deleted. (insertFiles shares one blob row among its files without counting them; count
+    // them so the blob outlives this file.)
     await db.updateTable('blobs').set({ ref_count: files.length }).execute();
     await gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: String(files[3]) });
+    trashedFile = files[3];
     await gql(`mutation($id: ID!) { deleteTag(id: $id) }`, {
       id: String(
         (
@@ -233,6 +244,12 @@ describe('top lists', () => {
       .execute();
     files.splice(3, 1);
     await download(500);
+    await expectExact();
+    // Purged, its downloads keep only their name.
+    await gql(`mutation($id: ID!) { purgeFile(id: $id) }`, { id: String(trashedFile) });
+    expect(
+      await db.selectFrom('downloads').select('id').where('file_id', '=', trashedFile!).execute(),
+    ).toEqual([]);
     await expectExact();
   });
 

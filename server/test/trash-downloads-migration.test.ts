@@ -1,0 +1,183 @@
+import { Migrator, sql, type Kysely } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { migrations } from '../../migrations/index.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Connection } from '../src/db/connection.js';
+import { createPostgresDatabase } from './harness.js';
+
+// Migration 2026-12-09T0900_trash_keeps_downloads: the downloads the old trash had set aside
+// (file_id null, the id in trashed_file_id) go back under their file's id, downloads.file_id
+// loses its foreign key (it may name a trashed file now), and the table keeps its indexes,
+// triggers and rows; down() puts all of it back.
+
+const BEFORE = '2026-12-08T0900_downloads_covering';
+const MIGRATION = '2026-12-09T0900_trash_keeps_downloads';
+
+let connection: Connection;
+let dropDatabase: (() => Promise<void>) | undefined;
+
+beforeAll(async () => {
+  const pg = await createPostgresDatabase();
+  dropDatabase = pg?.drop;
+  connection = openDatabase(
+    loadConfig({ DATABASE_URL: pg?.url ?? 'sqlite::memory:', WEB_DIR: '' }).database,
+  );
+});
+
+afterAll(async () => {
+  await connection?.close();
+  await dropDatabase?.();
+});
+
+it('moves set-aside downloads back under their trashed file, drops the key, and reverses', async () => {
+  const { db, dialect } = connection;
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  expect((await migrator.migrateTo(BEFORE)).error).toBeUndefined();
+
+  // Rows of the schema as it stood then (downloads.trashed_file_id), which today's types lack.
+  const old = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  const now = Date.now();
+  const user = await old
+    .insertInto('users')
+    .values({
+      email: 'u@example.com',
+      name: 'U',
+      password_hash: 'x',
+      role: 'USER',
+      created_at: now,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await old
+    .insertInto('blobs')
+    .values({ sha256: 'a'.repeat(64), size: 1, ref_count: 2, created_at: now })
+    .execute();
+  const file = (name: string) =>
+    old
+      .insertInto('files')
+      .values({
+        name,
+        name_sort: name,
+        original_name: name,
+        size: 1,
+        mime_type: 'text/plain',
+        sha256: 'a'.repeat(64),
+        uploaded_by: user.id,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  const kept = await file('kept');
+  const trashed = await file('trashed');
+  const download = (fileId: unknown, at: number) =>
+    old
+      .insertInto('downloads')
+      .values({ file_id: fileId, file_name: 'x', user_id: user.id, at })
+      .execute();
+  for (let i = 0; i < 3; i++) await download(kept.id, now - i);
+  for (let i = 0; i < 2; i++) await download(trashed.id, now - i);
+  // What the old trash did: the downloads aside, the row out of `files` into `trashed_files`.
+  await sql`
+    update downloads set trashed_file_id = file_id, file_id = null
+    where file_id = ${trashed.id}`.execute(db);
+  await old.deleteFrom('files').where('id', '=', trashed.id).execute();
+  await old
+    .insertInto('trashed_files')
+    .values({ ...trashed, deleted_at: now, deleted_by: null, tag_ids: '[]' })
+    .execute();
+
+  const perFile = async () => {
+    const rows = await old
+      .selectFrom('downloads')
+      .select(['file_id'])
+      .select((eb) => eb.fn.countAll().as('n'))
+      .groupBy('file_id')
+      .execute();
+    // Null first, then by id (the two databases sort null at opposite ends).
+    return rows
+      .map((r) => [r.file_id === null ? null : Number(r.file_id), Number(r.n)])
+      .sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+  };
+  const fileTotal = async (id: unknown) => {
+    const row = await old
+      .selectFrom('download_totals')
+      .select('downloads')
+      .where('kind', '=', 'file')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return Number(row?.downloads ?? 0);
+  };
+  const fileKeyCount = async () => {
+    if (dialect === 'postgres') {
+      const { rows } = await sql<{ n: number }>`
+        select count(*)::int as n from pg_constraint c
+        join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any (c.conkey)
+        where c.conrelid = 'downloads'::regclass and c.contype = 'f' and a.attname = 'file_id'`.execute(
+        db,
+      );
+      return rows[0]!.n;
+    }
+    const { rows } = await sql<{ from: string }>`pragma foreign_key_list(downloads)`.execute(db);
+    return rows.filter((r) => r.from === 'file_id').length;
+  };
+  expect(await perFile()).toEqual([
+    [null, 2],
+    [Number(kept.id), 3],
+  ]);
+  expect(await fileTotal(trashed.id)).toBe(0);
+  expect(await fileKeyCount()).toBe(1);
+
+  expect((await migrator.migrateTo(MIGRATION)).error).toBeUndefined();
+  expect(await perFile()).toEqual([
+    [Number(kept.id), 3],
+    [Number(trashed.id), 2],
+  ]);
+  expect(await fileTotal(trashed.id)).toBe(2);
+  expect(await fileKeyCount()).toBe(0);
+  // The rebuilt table kept its triggers and its AUTOINCREMENT position: a new download is
+  // counted, and takes the next id.
+  const last = await old
+    .selectFrom('downloads')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirstOrThrow();
+  await download(kept.id, now);
+  expect(await fileTotal(kept.id)).toBe(4);
+  const next = await old
+    .selectFrom('downloads')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirstOrThrow();
+  expect(Number(next.id)).toBe(Number(last.id) + 1);
+  const { rows: indexes } =
+    dialect === 'postgres'
+      ? await sql<{ name: string }>`
+          select indexname as name from pg_indexes where tablename = 'downloads' order by 1`.execute(
+          db,
+        )
+      : await sql<{ name: string }>`
+          select name from sqlite_master where type = 'index' and tbl_name = 'downloads'
+          and sql is not null order by 1`.execute(db);
+  expect(indexes.map((r) => r.name)).toEqual(
+    expect.arrayContaining([
+      'downloads_at',
+      'downloads_file_at_user',
+      'downloads_share_link_at',
+      'downloads_user_at_file',
+    ]),
+  );
+  expect(indexes.map((r) => r.name)).not.toContain('downloads_trashed_file');
+
+  expect((await migrator.migrateTo(BEFORE)).error).toBeUndefined();
+  expect(await perFile()).toEqual([
+    [null, 2],
+    [Number(kept.id), 4],
+  ]);
+  expect(await fileTotal(trashed.id)).toBe(0);
+  expect(await fileKeyCount()).toBe(1);
+  const aside = await old
+    .selectFrom('downloads')
+    .select('trashed_file_id')
+    .where('trashed_file_id', 'is not', null)
+    .execute();
+  expect(aside.map((r) => Number(r.trashed_file_id))).toEqual([trashed.id, trashed.id].map(Number));
+});
