@@ -26,7 +26,16 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
 const FILE_ID_PLAIN = '"file_id" integer';
 const FILE_ID_REFERENCES = '"file_id" integer references "files" ("id") on delete set null';
 
-export async function up(db: Db): Promise<void> {
+// Kysely runs PostgreSQL's migrations in a transaction but not SQLite's; the rebuild drops the
+// table it copied, so on SQLite each direction runs in one transaction of its own: a failure or a
+// crash half-way leaves `downloads` as it was.
+export const up = (db: Db): Promise<void> =>
+  isPostgres(db) ? upIn(db) : db.transaction().execute(upIn);
+
+export const down = (db: Db): Promise<void> =>
+  isPostgres(db) ? downIn(db) : db.transaction().execute(downIn);
+
+async function upIn(db: Db): Promise<void> {
   if (isPostgres(db)) {
     const { rows } = await sql<{ name: string }>`
       select c.conname as name from pg_constraint c
@@ -48,7 +57,7 @@ export async function up(db: Db): Promise<void> {
   await db.schema.alterTable('downloads').dropColumn('trashed_file_id').execute();
 }
 
-export async function down(db: Db): Promise<void> {
+async function downIn(db: Db): Promise<void> {
   await db.schema.alterTable('downloads').addColumn('trashed_file_id', 'integer').execute();
   await sql`
     create index downloads_trashed_file on downloads (trashed_file_id)
