@@ -67,6 +67,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
+  // After listening: a large library's search index builds beside the first requests.
+  void app.services.files.warmUpSearch();
+
   const sessionSweep = setInterval(
     () =>
       app.services.sessions

@@ -257,6 +257,9 @@ export function createFilesService(deps: {
 
     /** The listing and search of one `files` request (search/search.service.ts). */
     search: search.open,
+    /** Search's start-up work (search/search.service.ts, `warmUp`). */
+    warmUpSearch: search.warmUp,
+    nameIndexReady: search.nameIndexReady,
 
     /**
      * Stores an upload: checks what can be checked before reading a byte (permissions, name and

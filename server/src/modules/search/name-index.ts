@@ -226,6 +226,24 @@ export class NameIndex {
     return this.#ready;
   }
 
+  /** Whether a build has finished (queries of any length are answered from memory). */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /**
+   * Starts the build in the background, if none was started, so the first queries after a start
+   * neither wait for it (one or two characters) nor fall back to the database (longer ones). A
+   * failed build is left to the next query to retry.
+   */
+  warm(): Promise<void> {
+    this.#built ??= this.#build();
+    return this.#built.then(
+      () => undefined,
+      () => void (this.#built = null),
+    );
+  }
+
   /**
    * Readies the index for a query before the request's snapshot begins: builds it when needed
    * (see `answers`) and applies the change log. Outside the snapshot on purpose: on PostgreSQL a

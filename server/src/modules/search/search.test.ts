@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errorCode, startTestServer, type TestServer } from '../../../test/harness.js';
 import { apiToken, insertFiles } from '../../../test/library.js';
 import { searchTuning } from './search.service.js';
@@ -527,5 +527,34 @@ describe('files and tags by NAME', () => {
       { token: admin.token },
     );
     expect(tags.data!.tags.edges.map((e) => e.node.name)).toEqual(['alpha', 'Tag 2', 'tag 10']);
+  });
+});
+
+describe('the name index at start', () => {
+  const saved = searchTuning.warmAbove;
+  afterAll(() => void (searchTuning.warmAbove = saved));
+
+  it('is built in the background, before any search, on a library larger than warmAbove', async () => {
+    searchTuning.warmAbove = -1;
+    const t = await startTestServer();
+    try {
+      await vi.waitFor(() => expect(t.server.app.services.files.nameIndexReady()).toBe(true), {
+        timeout: 20_000,
+        interval: 20,
+      });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('is left to the first query on a smaller library', async () => {
+    searchTuning.warmAbove = saved;
+    const t = await startTestServer();
+    try {
+      await t.server.app.services.files.warmUpSearch();
+      expect(t.server.app.services.files.nameIndexReady()).toBe(false);
+    } finally {
+      await t.close();
+    }
   });
 });
