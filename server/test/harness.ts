@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../src/config.js';
+import { openDatabase, type Connection } from '../src/db/connection.js';
 import { createLogger } from '../src/logger.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
@@ -175,6 +177,33 @@ export async function createPostgresDatabase(): Promise<{
       }
       await c.query(`drop database if exists ${name} with (force)`);
       await c.end();
+    },
+  };
+}
+
+/**
+ * For a test file that works on a database without a server (migration tests): a connection,
+ * opened before the file's tests and closed after them, to an empty SQLite database in memory or,
+ * with TEST_DATABASE_URL, a fresh PostgreSQL database dropped at the end.
+ */
+export function bareDatabase(): { readonly connection: Connection } {
+  let connection: Connection | undefined;
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const pg = await createPostgresDatabase();
+    drop = pg?.drop;
+    connection = openDatabase(
+      loadConfig({ DATABASE_URL: pg?.url ?? 'sqlite::memory:', WEB_DIR: '' }).database,
+    );
+  });
+  afterAll(async () => {
+    await connection?.close();
+    await drop?.();
+  });
+  return {
+    get connection() {
+      if (!connection) throw new Error('bareDatabase: used outside a test');
+      return connection;
     },
   };
 }

@@ -1,9 +1,7 @@
 import { Migrator, sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase, type Connection } from '../src/db/connection.js';
-import { createPostgresDatabase } from './harness.js';
+import { bareDatabase } from './harness.js';
 
 // Migration 2026-12-09T0900_trash_keeps_downloads: the downloads the old trash had set aside
 // (file_id null, the id in trashed_file_id) go back under their file's id, downloads.file_id
@@ -13,24 +11,10 @@ import { createPostgresDatabase } from './harness.js';
 const BEFORE = '2026-12-08T0900_downloads_covering';
 const MIGRATION = '2026-12-09T0900_trash_keeps_downloads';
 
-let connection: Connection;
-let dropDatabase: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  const pg = await createPostgresDatabase();
-  dropDatabase = pg?.drop;
-  connection = openDatabase(
-    loadConfig({ DATABASE_URL: pg?.url ?? 'sqlite::memory:', WEB_DIR: '' }).database,
-  );
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await dropDatabase?.();
-});
+const bare = bareDatabase();
 
 it('moves set-aside downloads back under their trashed file, drops the key, and reverses', async () => {
-  const { db, dialect } = connection;
+  const { db, dialect } = bare.connection;
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   expect((await migrator.migrateTo(BEFORE)).error).toBeUndefined();
 

@@ -1,32 +1,16 @@
 import { Migrator, sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
-import { loadConfig } from '../src/config.js';
-import { openDatabase, type Connection } from '../src/db/connection.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { createPostgresDatabase } from './harness.js';
+import { bareDatabase } from './harness.js';
 
 // Migration 2026-12-03T0220_upload_counts recounts what older versions stored: upload_count
 // counted uploads made, deleted files included, and HIDDEN files were not told apart.
 
-let connection: Connection;
-let dropDatabase: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  const pg = await createPostgresDatabase();
-  dropDatabase = pg?.drop;
-  connection = openDatabase(
-    loadConfig({ DATABASE_URL: pg?.url ?? 'sqlite::memory:', WEB_DIR: '' }).database,
-  );
-});
-
-afterAll(async () => {
-  await connection?.close();
-  await dropDatabase?.();
-});
+const bare = bareDatabase();
 
 it('recounts upload_count from the files that exist and uploads_hidden from the HIDDEN ones', async () => {
-  const { db } = connection;
+  const { db } = bare.connection;
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const before = await migrator.migrateTo('2026-12-02T1000_rate_limit_windows');
   expect(before.error).toBeUndefined();
