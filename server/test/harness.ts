@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -206,6 +207,19 @@ export function bareDatabase(): { readonly connection: Connection } {
       return connection;
     },
   };
+}
+
+/** A database at an older migration, whose rows today's row types no longer describe. */
+export type UntypedDb = Kysely<Record<string, Record<string, unknown>>>;
+
+/** Inserts a USER with the columns every migration since the first accepts; its id. */
+export async function insertBareUser(db: UntypedDb, at: number): Promise<number> {
+  const row = await db
+    .insertInto('users')
+    .values({ email: 'u@example.com', name: 'U', password_hash: 'x', role: 'USER', created_at: at })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return Number(row.id);
 }
 
 /** The `extensions.code` of the first error, for terse assertions. */

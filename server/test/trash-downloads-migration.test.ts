@@ -1,7 +1,7 @@
-import { Migrator, sql, type Kysely } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
-import { bareDatabase } from './harness.js';
+import { bareDatabase, insertBareUser, type UntypedDb } from './harness.js';
 
 // Migration 2026-12-09T0900_trash_keeps_downloads: the downloads the old trash had set aside
 // (file_id null, the id in trashed_file_id) go back under their file's id, downloads.file_id
@@ -19,19 +19,9 @@ it('moves set-aside downloads back under their trashed file, drops the key, and 
   expect((await migrator.migrateTo(BEFORE)).error).toBeUndefined();
 
   // Rows of the schema as it stood then (downloads.trashed_file_id), which today's types lack.
-  const old = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  const old = db as unknown as UntypedDb;
   const now = Date.now();
-  const user = await old
-    .insertInto('users')
-    .values({
-      email: 'u@example.com',
-      name: 'U',
-      password_hash: 'x',
-      role: 'USER',
-      created_at: now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const userId = await insertBareUser(old, now);
   await old
     .insertInto('blobs')
     .values({ sha256: 'a'.repeat(64), size: 1, ref_count: 2, created_at: now })
@@ -46,7 +36,7 @@ it('moves set-aside downloads back under their trashed file, drops the key, and 
         size: 1,
         mime_type: 'text/plain',
         sha256: 'a'.repeat(64),
-        uploaded_by: user.id,
+        uploaded_by: userId,
         created_at: now,
         updated_at: now,
       })
@@ -57,7 +47,7 @@ it('moves set-aside downloads back under their trashed file, drops the key, and 
   const download = (fileId: unknown, at: number) =>
     old
       .insertInto('downloads')
-      .values({ file_id: fileId, file_name: 'x', user_id: user.id, at })
+      .values({ file_id: fileId, file_name: 'x', user_id: userId, at })
       .execute();
   for (let i = 0; i < 3; i++) await download(kept.id, now - i);
   for (let i = 0; i < 2; i++) await download(trashed.id, now - i);

@@ -1,8 +1,8 @@
-import { Migrator, sql, type Kysely } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { bareDatabase } from './harness.js';
+import { bareDatabase, insertBareUser, type UntypedDb } from './harness.js';
 
 // Migration 2026-12-03T0220_upload_counts recounts what older versions stored: upload_count
 // counted uploads made, deleted files included, and HIDDEN files were not told apart.
@@ -16,20 +16,9 @@ it('recounts upload_count from the files that exist and uploads_hidden from the 
   expect(before.error).toBeUndefined();
 
   // Rows of the schema as it stood then (no name_sort yet), which today's row types describe no more.
-  const old = db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+  const old = db as unknown as UntypedDb;
   const now = Date.now();
-  const { id: userId } = await old
-    .insertInto('users')
-    .values({
-      email: 'u@example.com',
-      name: 'U',
-      password_hash: 'x',
-      role: 'USER',
-      created_at: now,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const id = Number(userId);
+  const id = await insertBareUser(old, now);
   // Ten uploads made, one of them since deleted: the old counter says 10.
   await sql`update users set upload_count = 10 where id = ${id}`.execute(db);
   await db
