@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db, DownloadRow, Executor } from '../../db/database.js';
 import { allOrNone } from '../../db/all-or-none.js';
 import { newestFirstLog, type TimeRange } from '../../db/newest-first.js';
+import { isInFiles } from '../files/files.repository.js';
 
 export interface DownloadFilter extends TimeRange {
   fileId?: number | null;
@@ -179,11 +180,7 @@ const history = newestFirstLog('downloads', (q, f: DownloadFilter) => {
   if (f.fileId != null) {
     // A trashed file's downloads keep its id; for the history it is deleted, so none match.
     const fileId = f.fileId;
-    q = q
-      .where('file_id', '=', fileId)
-      .where(({ exists, selectFrom }) =>
-        exists(selectFrom('files').select('files.id').where('files.id', '=', fileId)),
-      );
+    q = q.where('file_id', '=', fileId).where(isInFiles(sql.val(fileId)));
   }
   return f.userId != null ? q.where('user_id', '=', f.userId) : q;
 });

@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { sql, type Expression, type Insertable, type RawBuilder, type SqlBool } from 'kysely';
 import type { Executor, FileRow, FileStatus, FilesTable } from '../../db/database.js';
 import { lockRows } from '../../db/rows.js';
 import { insertNamed, updateNamed } from '../../db/named-rows.js';
@@ -155,3 +155,12 @@ export async function deleteFileTags(
       .execute();
   }
 }
+
+/**
+ * The condition that `id` names a row of `files`. A download keeps its file's id while the file
+ * is in the trash (until the purge), so a reader of downloads that must take a trashed file for
+ * deleted (the statistics' file lists, a filter by file) asks this of the id; one primary-key
+ * probe.
+ */
+export const isInFiles = (id: Expression<number | null>): RawBuilder<SqlBool> =>
+  sql<SqlBool>`exists (select 1 from files where files.id = ${id})`;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Executor, RollupKind } from '../../db/database.js';
+import { isInFiles } from '../files/files.repository.js';
 
 // The SQL that reads the download rollups (migration 2026-12-03T0210_download_rollups):
 // download_totals, every file's, user's and tag's downloads of all time, and download_days, the
@@ -30,11 +31,7 @@ export async function rankedTotals(
   if (kind === 'file') {
     // A file in the trash keeps its rollups (and its downloads their file_id) until the purge;
     // for the lists it is deleted. One primary-key probe per candidate.
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('files').select('files.id').whereRef('files.id', '=', 'download_totals.id'),
-      ),
-    );
+    q = q.where(isInFiles(sql.ref('download_totals.id')));
   }
   if (withinTag !== null) {
     // Files only: the walk goes on down the same index and probes each file's links (file_tags'

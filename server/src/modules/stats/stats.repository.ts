@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
+import { isInFiles } from '../files/files.repository.js';
 import { countRows } from '../../db/listing.js';
 import { DAY_MS, HOUR_MS, WEEK_MS, WEEK_OFFSET_MS, type StatsInterval } from './buckets.js';
 
@@ -180,9 +181,7 @@ async function topBy(
   if (column === 'd.file_id') {
     // Downloads of a trashed file keep its id until the purge; here it counts as deleted. The
     // probe runs once a group, not once a download.
-    q = q.having(({ exists, selectFrom }) =>
-      exists(selectFrom('files').select('files.id').whereRef('files.id', '=', 'd.file_id')),
-    );
+    q = q.having(isInFiles(sql.ref('d.file_id')));
   }
   const rows = await q.orderBy('count', 'desc').orderBy(column).limit(limit).execute();
   return rows.map((r) => ({ id: Number(r.id), count: Number(r.count) }));
