@@ -50,9 +50,8 @@ export function recordFileDelete(
  * Moves the files to the trash (the caller holds their row locks): their tags are remembered,
  * their downloads stay as they are (file_id names the trashed row), their links and then their
  * `files` rows go (the triggers of a deletion run) into trashed_files; one `file.delete` event
- * each. Set-based:
- * a handful of statements whatever the number of files. The links go first in one statement, so
- * the row trigger `files_before_delete` finds none to delete file by file.
+ * each. Set-based: a handful of statements whatever the number of files. The links go first in
+ * one statement, so the row trigger `files_before_delete` finds none to delete file by file.
  */
 export async function moveToTrash(
   trx: Executor,
