@@ -478,7 +478,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       };
 
       // Thumbnails made, cut by the kill mid-way, and made again after it (modules/previews): an
-      // image, a 404 for other types or a 503 while a dead instance's claim lapses; never a 500.
+      // image, a 404 for other types (or bytes purged meanwhile) or a 503 while a dead instance's
+      // claim lapses; never a 500.
       const thumbnail = async (user: User, { pick }: Rng) => {
         const file = known.length ? pick(known) : null;
         if (!file) return;

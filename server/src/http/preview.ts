@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeExtended } from 'content-disposition';
 import type { FileRow } from '../db/database.js';
+import { AppError } from '../errors.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import {
   previewKind,
@@ -65,7 +66,15 @@ export async function serveThumbnail(
   const etag = `"${file.sha256}-${size}"`;
   // The thumbnail's bytes follow from the blob's: a matching ETag needs no thumbnail at all.
   if (answeredNotModified(req, res, etag, CACHE)) return;
-  const thumb = await services.previews.thumbnail(file, size);
+  let thumb: Awaited<ReturnType<Services['previews']['thumbnail']>>;
+  try {
+    thumb = await services.previews.thumbnail(file, size);
+  } catch (err) {
+    // The blob went while it was read (the file deleted for good meanwhile, or a store that lost
+    // it): turned away as the download route turns such a read away.
+    if (err instanceof AppError) return refuseWith(err.status, err.message);
+    throw err;
+  }
   if (thumb === 'busy') {
     return sendText(res, 503, 'The thumbnail is being made; try again shortly.', {
       'retry-after': '5',

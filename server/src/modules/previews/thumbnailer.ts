@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sharp, SharpOptions } from 'sharp';
+import { NotFoundError } from '../../errors.js';
 
 // Making thumbnails, off the main thread: sharp decodes and resizes in libuv's thread pool;
 // PDFs (Debian's poppler-utils, `pdftoppm`) and videos (Debian's `ffmpeg`) in child processes.
@@ -137,7 +138,11 @@ export async function makeThumbnail(
   return fromImage(raster, px, limits, deadline);
 }
 
-/** `fromImage` of a file libvips opens itself; a file gone meanwhile is the store's failure. */
+/**
+ * `fromImage` of a file libvips opens itself. A file gone meanwhile (its last file deleted for
+ * good, or a store that lost it) rejects as the store's own read does: NOT_FOUND, the content is
+ * missing, which the routes answer with 404 as a download does; nothing is remembered.
+ */
 async function fromFile(
   file: string,
   px: number,
@@ -151,7 +156,7 @@ async function fromFile(
       () => false,
       () => true,
     );
-    if (gone) throw new Error(`the stored bytes went while being read: ${(err as Error).message}`);
+    if (gone) throw new NotFoundError('The file content is missing.');
     throw err;
   }
 }
