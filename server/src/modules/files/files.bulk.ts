@@ -219,7 +219,7 @@ export function createBulkFiles(deps: {
       const now = Date.now();
       const trashed = await run(async (trx) => {
         const files = await editableFiles(trx, viewer, ids);
-        await moveToTrash(trx, files, actor, now, true);
+        await moveToTrash(trx, deps.dialect, files, actor, now, true);
         return files;
       });
       if (deps.purgeAtOnce) await deps.purge(trashed, actor);

@@ -128,10 +128,6 @@ export const updateFileRows = (
     db.updateTable('files').set(patch).where('id', 'in', part).returningAll().execute(),
   );
 
-/** Deletes many file rows (tag links cascade); the deleted rows (any order). */
-export const deleteFileRows = (db: Executor, ids: readonly number[]): Promise<FileRow[]> =>
-  inChunks(ids, (part) => db.deleteFrom('files').where('id', 'in', part).returningAll().execute());
-
 /** Adds tag links (none of them may exist yet). */
 export async function insertFileTags(
   db: Executor,

@@ -363,7 +363,7 @@ export function createFilesService(deps: {
           if (pg) await lockFileRow(trx, id);
           const row = await findFileById(trx, id);
           if (!row) throw new NotFoundError('No such file.');
-          await moveToTrash(trx, [row], actor, Date.now());
+          await moveToTrash(trx, deps.dialect, [row], actor, Date.now());
         }),
       );
       return true;

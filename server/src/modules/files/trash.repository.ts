@@ -1,4 +1,6 @@
-import type { Executor, FileRow, TrashedFileRow } from '../../db/database.js';
+import { sql } from 'kysely';
+import type { Dialect } from '../../db/connection.js';
+import type { Executor, FileRow, FilesTable, TrashedFileRow } from '../../db/database.js';
 import { listing } from '../../db/listing.js';
 import { rowsByIds } from '../../db/rows.js';
 import { sortKey } from '../../db/sort-key.js';
@@ -87,25 +89,67 @@ export async function forgetDownloads(db: Executor, fileIds: readonly number[]):
     await db.updateTable('downloads').set({ file_id: null }).where('file_id', 'in', part).execute();
 }
 
-/** Inserts the trashed rows of files leaving `files`, with the tags each carried. */
-export async function insertTrashedFiles(
+/** Every column of `files`; `trashed_files` repeats them (the compiler checks the list is whole). */
+const FILE_COLUMNS = [
+  'id',
+  'name',
+  'name_sort',
+  'original_name',
+  'size',
+  'mime_type',
+  'sha256',
+  'status',
+  'uploaded_by',
+  'created_at',
+  'updated_at',
+  'download_count',
+  'last_downloaded_at',
+] as const satisfies readonly (keyof FilesTable)[];
+type Unlisted = Exclude<keyof FilesTable, (typeof FILE_COLUMNS)[number]>;
+const everyColumnListed: [Unlisted] extends [never] ? true : Unlisted = true;
+void everyColumnListed;
+
+/**
+ * Moves the rows of `ids` from `files` into `trashed_files`, stamped with when and by whom, with
+ * the tags each carried (`tagIds`, read before their links went). The rows are copied inside the
+ * database, never sent to the server and back: at 1,000 files the values insert spent more time
+ * binding its ~16,000 parameters than PostgreSQL spent storing them.
+ *
+ * PostgreSQL deletes and inserts in one statement (a data-modifying WITH), so the triggers of
+ * both run after the links' as before, in the lock order (db/lock-order.ts); the tags travel as
+ * two array parameters. SQLite (one writer, no lock order) copies the rows, then deletes them.
+ */
+export async function moveFileRowsToTrash(
   db: Executor,
-  rows: readonly {
-    file: FileRow;
-    deletedAt: number;
-    deletedBy: number | null;
-    tagIds: readonly number[];
-  }[],
+  dialect: Dialect,
+  ids: readonly number[],
+  stamp: { at: number; by: number | null },
+  tagIds: ReadonlyMap<number, readonly number[]>,
 ): Promise<void> {
-  const values = rows.map(({ file, deletedAt, deletedBy, tagIds }) => ({
-    ...file,
-    deleted_at: deletedAt,
-    deleted_by: deletedBy,
-    tag_ids: JSON.stringify(tagIds),
-  }));
-  const perRow = values.length ? Object.keys(values[0]!).length : 1;
-  for (const part of chunks(values, perRow))
-    await db.insertInto('trashed_files').values(part).execute();
+  const columns = sql.join(FILE_COLUMNS.map((c) => sql.ref(c)));
+  const into = sql`trashed_files (${columns}, deleted_at, deleted_by, tag_ids)`;
+  if (dialect === 'postgres') {
+    for (const part of chunks(ids, 3)) {
+      const tags = part.map((id) => JSON.stringify(tagIds.get(id) ?? []));
+      await sql`
+        with gone as (delete from files where id = any(${part}::int[]) returning *)
+        insert into ${into}
+        select ${sql.join(FILE_COLUMNS.map((c) => sql.ref(`gone.${c}`)))}, ${stamp.at}::bigint,
+          ${stamp.by}::int, t.tags
+        from gone join unnest(${part}::int[], ${tags}::text[]) as t(id, tags) on t.id = gone.id`.execute(
+        db,
+      );
+    }
+    return;
+  }
+  for (const part of chunks(ids, 3)) {
+    const tags = JSON.stringify(Object.fromEntries(part.map((id) => [id, tagIds.get(id) ?? []])));
+    await sql`
+      insert into ${into}
+      select ${columns}, ${stamp.at}, ${stamp.by}, json_extract(${tags}, '$."' || id || '"')
+      from files where id in (${sql.join(part)})`.execute(db);
+    await db.deleteFrom('files').where('id', 'in', part).execute();
+  }
 }
 
 /**

@@ -3,10 +3,10 @@ import type { Dialect } from '../../db/connection.js';
 import { retryOnDeadlock } from '../../db/lock-order.js';
 import { audit, type Actor, type AuditEventInput } from '../audit/audit.service.js';
 import { releaseBlobRef } from '../blobs/blobs.repository.js';
-import { deleteFileRows, deleteFileTags, tagIdsOfFiles } from './files.repository.js';
+import { deleteFileTags, tagIdsOfFiles } from './files.repository.js';
 import {
   deleteTrashedRowsOfBlob,
-  insertTrashedFiles,
+  moveFileRowsToTrash,
   lockTrashedFiles,
   forgetDownloads,
 } from './trash.repository.js';
@@ -55,6 +55,7 @@ export function recordFileDelete(
  */
 export async function moveToTrash(
   trx: Executor,
+  dialect: Dialect,
   rows: readonly FileRow[],
   actor: Actor,
   at: number,
@@ -64,12 +65,7 @@ export async function moveToTrash(
   const ids = rows.map((r) => r.id);
   const tagIds = await tagIdsOfFiles(trx, ids);
   await deleteFileTags(trx, ids, [...new Set([...tagIds.values()].flat())]);
-  await deleteFileRows(trx, ids);
-  const deletedBy = actor.user?.id ?? null;
-  await insertTrashedFiles(
-    trx,
-    rows.map((file) => ({ file, deletedAt: at, deletedBy, tagIds: tagIds.get(file.id)! })),
-  );
+  await moveFileRowsToTrash(trx, dialect, ids, { at, by: actor.user?.id ?? null }, tagIds);
   await audit.recordMany(
     trx,
     rows.map((row) => fileDeleteEvent(actor, row, { trash: true, bulk, at })),
