@@ -4,6 +4,7 @@ import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { openDatabase, type Connection } from './db/connection.js';
 import { migrateToLatest } from './db/migrate.js';
+import { answerClientError } from './http/client-error.js';
 import type { Logger } from './logger.js';
 import { limiterFactoryFor } from './modules/auth/rate-limit.js';
 import { acquireLease } from './modules/maintenance/lease.js';
@@ -60,6 +61,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   server.headersTimeout = config.headersTimeoutMs;
   server.timeout = config.idleTimeoutMs;
   server.keepAliveTimeout = 5_000;
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);

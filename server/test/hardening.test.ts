@@ -423,6 +423,44 @@ describe('hardening: slow and stalled connections', () => {
     expect(await healthy(t)).toBe(true);
   });
 
+  it('answers what the HTTP parser refuses with a coded JSON error, then closes', async () => {
+    /** Everything the server sent back before it closed the connection. */
+    const exchange = (text: string) =>
+      new Promise<{ status: number; code: unknown }>((resolve, reject) => {
+        const url = new URL(t.url);
+        const chunks: Buffer[] = [];
+        const socket = net.connect(Number(url.port), url.hostname, () => socket.write(text));
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('error', reject);
+        socket.once('close', () => {
+          const [head = '', body = ''] = Buffer.concat(chunks).toString().split('\r\n\r\n');
+          const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+          if (!/content-type: application\/json/i.test(head)) {
+            reject(new Error(`HTTP ${status} without a JSON body: ${JSON.stringify(head)}`));
+            return;
+          }
+          const parsed = JSON.parse(body) as { errors: { extensions: { code: unknown } }[] };
+          resolve({ status, code: parsed.errors[0]?.extensions.code });
+        });
+      });
+    // A cookie grown past Node's 16 KiB of headers (a browser sends such ones).
+    expect(
+      await exchange(
+        `GET /auth/oidc/callback?state=x HTTP/1.1\r\nHost: x\r\nCookie: a=${'b'.repeat(20_000)}\r\n\r\n`,
+      ),
+    ).toEqual({ status: 431, code: 'PAYLOAD_TOO_LARGE' });
+    expect(await exchange('GET / HTTP/1.1\r\nHo st: x\r\n\r\n')).toEqual({
+      status: 400,
+      code: 'BAD_USER_INPUT',
+    });
+    // HEADERS_TIMEOUT_SECONDS is 1 here.
+    expect(await exchange('GET /healthz HTTP/1.1\r\nHost: x\r\n')).toEqual({
+      status: 408,
+      code: 'BAD_USER_INPUT',
+    });
+    expect(await healthy(t)).toBe(true);
+  });
+
   it('keeps a slow upload that keeps sending', async () => {
     const token = (await t.signUp('slow@example.com')).token;
     const { body, contentType } = await multipartBody(Buffer.alloc(64 * 1024, 3));
