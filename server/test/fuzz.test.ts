@@ -23,12 +23,14 @@ import { countFilesUnder, PNG, upload, uploadOk } from './uploads.js';
 // and no file row for an upload that did not succeed; it must stay up throughout.
 //
 // Seeded and bounded: FUZZ_SEED picks the run, FUZZ_CASES the number of cases per section, and
-// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17, share:17, files:17, zip:17, oidc:17) replays one case of a run. Every case draws from its own
-// PRNG seeded by (seed, section, index), so a replay needs nothing else.
+// FUZZ_ONLY=multipart:17 (or graphql:17, tus:17, share:17, files:17, zip:17, oidc:17) replays one
+// case of a run, FUZZ_ONLY=multipart:200-251 a stretch of it (a failure may need what earlier cases
+// left behind). Every case draws from its own PRNG seeded by (seed, section, index), so a replay
+// needs nothing else.
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202) >>> 0;
 const CASES = Math.max(1, Number(process.env.FUZZ_CASES ?? 400));
-const ONLY = /^(multipart|graphql|tus|share|files|zip|oidc):(\d+)$/.exec(
+const ONLY = /^(multipart|graphql|tus|share|files|zip|oidc):(\d+)(?:-(\d+))?$/.exec(
   process.env.FUZZ_ONLY ?? '',
 );
 /** Small, so that "over the limit" cases are cheap to send. */
@@ -51,7 +53,12 @@ interface Failure {
 }
 
 function indices(section: Section): number[] {
-  if (ONLY) return ONLY[1] === section ? [Number(ONLY[2])] : [];
+  if (ONLY) {
+    if (ONLY[1] !== section) return [];
+    const first = Number(ONLY[2]);
+    const last = Number(ONLY[3] ?? first);
+    return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
+  }
   return Array.from({ length: CASES }, (_, i) => i);
 }
 

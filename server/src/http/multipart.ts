@@ -188,9 +188,13 @@ export function parseMultipart(req: IncomingMessage, limits: MultipartLimits): P
     });
 
     // Node reports a client that went away as an 'aborted' error, then 'close'; either ends every
-    // part still open. A request whose body arrived whole is not cut: its parts end as parsed.
+    // part still open. A request whose body was read to its end is not cut: its parts end as
+    // parsed. `req.complete` is no test of that: it says the HTTP parser saw the whole body, yet
+    // bytes of it may still wait in the request stream (the file's reader applying backpressure)
+    // when the connection drops, and a destroyed request never delivers them: the parser and the
+    // file's stream would wait for them forever, and the upload with its temp file.
     const cancel = () => {
-      if (failure || req.complete) return;
+      if (failure || req.readableEnded) return;
       limits.onCancel?.();
       fail(new UploadCancelledError());
     };
