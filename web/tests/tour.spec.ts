@@ -1,7 +1,15 @@
 import type { Browser, Page } from '@playwright/test';
 import path from 'node:path';
 import { SCREENSHOT_DIR, expect, signIn, test } from './fixtures';
-import { noHorizontalOverflow, resetView, seed, stops, type Seeded, type Stop } from './tour';
+import {
+  noHorizontalOverflow,
+  noTableScroll,
+  resetView,
+  seed,
+  stops,
+  type Seeded,
+  type Stop,
+} from './tour';
 
 // Every page of the app on a seeded library of its own (see tour.ts for what is in it).
 test.use({ ownServer: true });
@@ -61,6 +69,14 @@ test('no page is wider than a phone', async ({ browser, api, cabinet }) => {
   await walk(browser, cabinet.url, seeded, 390, 'light', async (page, stop) => {
     await noHorizontalOverflow(page, stop.name);
     await stop.onPhone?.(page);
+  });
+});
+
+test('no table scrolls sideways on a desktop window', async ({ browser, api, cabinet }) => {
+  test.setTimeout(300_000);
+  const seeded = await seed(api, cabinet, browser);
+  await walk(browser, cabinet.url, seeded, 1280, 'light', async (page, stop) => {
+    await noTableScroll(page, stop.name);
   });
 });
 

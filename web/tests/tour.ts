@@ -322,6 +322,22 @@ export function stops(s: Seeded): Stop[] {
   ];
 }
 
+/**
+ * Fails when a table's box scrolls sideways on a desktop window: its right-hand columns (often the
+ * row's actions) would sit out of sight, behind a scrollbar nobody looks for.
+ */
+export async function noTableScroll(page: Page, what: string) {
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('.scroll')]
+      .filter((el) => el.querySelector('table') && el.scrollWidth > el.clientWidth + 1)
+      .map((el) => {
+        const heads = [...el.querySelectorAll('th')].map((th) => (th.textContent ?? '').trim());
+        return `${el.scrollWidth - el.clientWidth} px too wide (${heads.join(', ')})`;
+      }),
+  );
+  expect(wide, `tables scrolling sideways on ${what}`).toEqual([]);
+}
+
 /** Puts the table view back after a gallery stop (the choice is remembered per browser). */
 export async function resetView(page: Page) {
   await page.evaluate(() => {
