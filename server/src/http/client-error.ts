@@ -40,6 +40,8 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy();
     return;
   }
+  // Ended rather than destroyed, so a client still sending gets to read the answer; one that
+  // never closes its side is cut by the server's idle timeout (IDLE_TIMEOUT_SECONDS).
   const { status, code, message } = answerFor(err);
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
   socket.end(
