@@ -467,7 +467,9 @@ describe('hardening: slow and stalled connections', () => {
         const chunks: Buffer[] = [];
         const socket = net.connect(Number(url.port), url.hostname, () => socket.write(text));
         socket.on('data', (c: Buffer) => chunks.push(c));
-        socket.on('error', reject);
+        // The server reads no further than it must: closing with our unread rest of a large
+        // head may reset the connection after its answer arrived. The answer is what counts.
+        socket.on('error', () => undefined);
         socket.once('close', () => {
           const [head = '', body = ''] = Buffer.concat(chunks).toString().split('\r\n\r\n');
           const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
