@@ -129,7 +129,7 @@ export async function moveFileRowsToTrash(
   const columns = sql.join(FILE_COLUMNS.map((c) => sql.ref(c)));
   const into = sql`trashed_files (${columns}, deleted_at, deleted_by, tag_ids)`;
   if (dialect === 'postgres') {
-    for (const part of chunks(ids, 3)) {
+    for (const part of chunks(ids)) {
       const tags = part.map((id) => JSON.stringify(tagIds.get(id) ?? []));
       await sql`
         with gone as (delete from files where id = any(${part}::int[]) returning *)
@@ -142,7 +142,7 @@ export async function moveFileRowsToTrash(
     }
     return;
   }
-  for (const part of chunks(ids, 3)) {
+  for (const part of chunks(ids)) {
     const tags = JSON.stringify(Object.fromEntries(part.map((id) => [id, tagIds.get(id) ?? []])));
     await sql`
       insert into ${into}
