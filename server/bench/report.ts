@@ -1,5 +1,5 @@
 // What the benches print with: percentiles and a Markdown table (first column left-aligned,
-// the figures right-aligned), so their output pastes into the README as it is.
+// the figures right-aligned), so their output pastes into docs/benchmarks.md as it is.
 
 /** The p-th percentile of values sorted ascending (nearest rank). */
 export const percentile = (sorted: number[], p: number) =>

@@ -184,7 +184,7 @@ describe('HashMeter', () => {
 
   it('passes small chunks on in batches of the given size', async () => {
     // Sockets deliver 64 KiB at a time; a file write per chunk ran at a third of the speed of
-    // writes of 1 MiB (README, Benchmarks).
+    // writes of 1 MiB (docs/benchmarks.md, Transfer).
     const bytes = randomBytes(3 * MiB + 5);
     const chunks = Array.from({ length: Math.ceil(bytes.length / 65536) }, (_, i) =>
       bytes.subarray(i * 65536, (i + 1) * 65536),
