@@ -511,32 +511,59 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
   );
 
   it(
-    'answers mutated thumbnail and preview requests with codes, counting no download',
+    'answers mutated thumbnail, preview and download requests with codes, counting a download only for a GET from byte 0',
     async () => {
       const db = t.server.connection.db;
-      const downloads = () => rows('downloads');
       // Images to make thumbnails of, besides the text fixtures (which have none).
       const images = await Promise.all([
         upload(t, PNG, { token: tokens.user, filename: 'pixel.png' }),
         upload(t, PNG, { token: tokens.admin, filename: 'hidden.png', status: 'HIDDEN' }),
       ]);
       const fileIds = [...ids.files, ...images.map((r) => r.data?.uploadFile?.id ?? '0')];
-      const before = await downloads();
+      // The target of cut download GETs, which may or may not be recorded.
+      const cutTarget = (await uploadOk(t, 'cut download bytes', { token: tokens.user })).id;
+      const downloadsOf = async (cutOnes: boolean) => {
+        const n = await db
+          .selectFrom('downloads')
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
+          .where('file_id', cutOnes ? '=' : '!=', Number(cutTarget))
+          .executeTakeFirstOrThrow();
+        return Number(n.n);
+      };
+      const before = await downloadsOf(false);
+      const cutBefore = await downloadsOf(true);
+      // Downloads the download route must have recorded: a GET answered with the bytes from
+      // byte 0.
+      let served = 0;
+      let cuts = 0;
       for (const index of indices('files')) {
         const rng = new Random(hashSeed(SEED, 'files', index));
-        const c = fileRouteCase(rng, fileIds);
+        const c = fileRouteCase(rng, fileIds, [cutTarget]);
         const req = c.request(tokens);
         // A status line then a close (the request asked for one) is the whole answer.
         const outcome = headAnswer(req, await sendWire(port, req), /^HTTP\/1\.1 (\d{3}) /);
         const { problems } = judge(outcome, { mustAnswer: c.mustAnswer });
+        if (c.route === 'download' && c.method === 'GET') {
+          if (!c.mustAnswer) cuts += 1;
+          else if (
+            outcome.kind === 'answered' &&
+            (outcome.status === 200 ||
+              (outcome.status === 206 && /^bytes 0-/.test(outcome.headers['content-range'] ?? '')))
+          )
+            served += 1;
+        }
         if (!(await closeCase('files', index, c.labels, req, outcome, problems))) break;
       }
-      if ((await downloads()) !== before) {
+      const added = (await downloadsOf(false)) - before;
+      const cutAdded = (await downloadsOf(true)) - cutBefore;
+      if (added !== served || cutAdded > cuts) {
         recordAfter('files', 'after all cases', {
-          signature: 'a thumbnail or preview was recorded as a download',
-          detail: `${(await downloads()) - before} download row(s) added`,
+          signature: 'downloads recorded do not match the GETs served from byte 0',
+          detail: `${added} row(s) added for ${served} GETs served from byte 0; ${cutAdded} for ${cuts} cut GETs`,
         });
       }
+      // Enough cases are plain valid GETs of the download route that some must be served.
+      if (!ONLY && CASES >= 100) expect(served).toBeGreaterThan(0);
       const pending = await db
         .selectFrom('derived_objects')
         .select('sha256')

@@ -1,14 +1,16 @@
 import type { Random } from './random.js';
 import type { WireRequest } from './wire.js';
 
-// Mutated requests for /files/:id/thumbnail and /files/:id/preview: a valid GET of a random
-// fixture file with its path, query, method, validators, range and credentials damaged one at a
-// time, sometimes cut. Labelled like the other sections.
+// Mutated requests for /files/:id/thumbnail, /files/:id/preview and /files/:id/download: a valid
+// GET of a random fixture file with its path, query, method, validators, range and credentials
+// damaged one at a time, sometimes cut. Labelled like the other sections.
 
 export type FileRouteTokens = Record<'user' | 'admin' | 'readToken', string>;
 
 export interface FileRouteCase {
   labels: string[];
+  route: 'thumbnail' | 'preview' | 'download';
+  method: string;
   request(tokens: FileRouteTokens): WireRequest;
   mustAnswer: boolean;
 }
@@ -58,11 +60,17 @@ const RANGES = [
   `bytes=0-${'9'.repeat(40)}`,
 ];
 
-export function fileRouteCase(rng: Random, ids: string[]): FileRouteCase {
+/**
+ * A case for one of the routes. A cut GET of the download route may or may not be recorded (that
+ * depends on when the server notices), so when `cutIds` is given those cases target its files
+ * only, and every other file's download count stays exact.
+ */
+export function fileRouteCase(rng: Random, ids: string[], cutIds?: string[]): FileRouteCase {
   const labels: string[] = [];
-  const route = rng.pick(['thumbnail', 'preview'] as const);
+  const route = rng.pick(['thumbnail', 'preview', 'download'] as const);
   labels.push(route);
-  let id: string = rng.pick(ids);
+  const cut = rng.chance(0.1);
+  let id: string = rng.pick(cut && route === 'download' && cutIds ? cutIds : ids);
   const idKind = rng.weighted([
     [6, 'valid'],
     [1, 'zero'],
@@ -117,9 +125,10 @@ export function fileRouteCase(rng: Random, ids: string[]): FileRouteCase {
   }
   if (rng.chance(0.1)) headers.push(['Accept', 'text/html']);
   if (rng.chance(0.05)) headers.push(['Sec-Fetch-Dest', 'document']);
-  const cut = rng.chance(0.1);
   return {
     labels,
+    route,
+    method,
     mustAnswer: !cut,
     request(tokens) {
       const all = wireHeaders(rng, auth, tokens, headers);
