@@ -5,7 +5,7 @@ import { retryOnDeadlock } from '../../db/lock-order.js';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '../../errors.js';
 import { parseField } from '../../validation.js';
 import type { Viewer } from '../auth/viewer.js';
-import { canSeeStatus } from '../auth/visibility.js';
+import { canSeeStatus, isAdmin, mayChangeFile } from '../auth/visibility.js';
 import { audit, type Actor, type AuditEventInput } from '../audit/audit.service.js';
 import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
 import {
@@ -39,8 +39,6 @@ const bulkIds = z
 
 export const parseBulkIds = (ids: readonly number[]): number[] => parseField('ids', bulkIds, ids);
 
-const isAdmin = (viewer: Viewer) => viewer.user.role === 'ADMIN';
-
 /**
  * `rows` (the files or trashed files found for `ids`) in id order once the viewer may change
  * every one. Else NOT_FOUND listing the ids that do not exist or that the viewer may not see
@@ -56,9 +54,7 @@ function checked<T extends Pick<FileRow, 'id' | 'status' | 'uploaded_by'>>(
   const visible = new Map(rows.filter((f) => canSeeStatus(viewer, f.status)).map((f) => [f.id, f]));
   const missing = ids.filter((id) => !visible.has(id));
   if (missing.length) throw new NotFoundError(notFound, missing);
-  const others = isAdmin(viewer)
-    ? []
-    : ids.filter((id) => visible.get(id)!.uploaded_by !== viewer.user.id);
+  const others = ids.filter((id) => !mayChangeFile(viewer, visible.get(id)!));
   if (others.length) {
     throw new ForbiddenError('Only the uploader or an admin may change these files.', others);
   }

@@ -12,7 +12,7 @@ import {
 import { requestLog } from '../../request-log.js';
 import type { ByteRange, StorageDriver, TempObject } from '../../storage/storage.js';
 import type { Viewer } from '../auth/viewer.js';
-import { canSeeStatus, seesHiddenFiles } from '../auth/visibility.js';
+import { canSeeStatus, isAdmin, mayChangeFile, seesHiddenFiles } from '../auth/visibility.js';
 import { ensureTags } from '../tags/tags.repository.js';
 import { retryOnDeadlock } from '../../db/lock-order.js';
 import { createBlobLock } from '../blobs/blob-lock.js';
@@ -73,7 +73,6 @@ export interface FileUpdateInput {
 }
 
 /** Admins may change any file and its status (a permission; who sees what: auth/visibility.ts). */
-const isAdmin = (viewer: Viewer | null) => viewer?.user.role === 'ADMIN';
 
 export const canSee = (viewer: Viewer | null, file: FileRow) => canSeeStatus(viewer, file.status);
 
@@ -111,7 +110,7 @@ export function createFilesService(deps: {
     if (status != null && !isAdmin(viewer)) {
       throw new ForbiddenError('Only an admin may change the status of a file.');
     }
-    if (!isAdmin(viewer) && file.uploaded_by !== viewer.user.id) {
+    if (!mayChangeFile(viewer, file)) {
       throw new ForbiddenError('Only the uploader or an admin may change this file.');
     }
   }

@@ -16,7 +16,7 @@ import { hashPassword, verifyDummy, verifyPassword } from '../auth/password.js';
 import type { LimiterFactory } from '../auth/rate-limit.js';
 import { audit, type Actor } from '../audit/audit.service.js';
 import type { Viewer } from '../auth/viewer.js';
-import { seesHiddenFiles } from '../auth/visibility.js';
+import { isAdmin, mayChangeFile, seesHiddenFiles } from '../auth/visibility.js';
 import { findFilesByIds } from '../files/files.repository.js';
 import {
   filesOfShareLink,
@@ -120,8 +120,6 @@ const createInput = z.object({
     .nullish(),
 });
 
-const isAdmin = (viewer: Viewer) => viewer.user.role === 'ADMIN';
-
 /** Whether the viewer may read and revoke this link: its creator or an admin. */
 export const mayManage = (viewer: Viewer | null, link: ShareLinkRow) =>
   viewer !== null && (isAdmin(viewer) || link.created_by === viewer.user.id);
@@ -223,7 +221,7 @@ export function createSharesService(deps: {
       if (files.some((f) => f.status !== 'ACTIVE')) {
         throw BadUserInputError.field('fileIds', 'must name ACTIVE files only');
       }
-      if (!isAdmin(viewer) && files.some((f) => f.uploaded_by !== viewer.user.id)) {
+      if (files.some((f) => !mayChangeFile(viewer, f))) {
         throw new ForbiddenError('You may share only files you uploaded.');
       }
       const token = randomBytes(24).toString('base64url'); // 192 random bits

@@ -10,6 +10,7 @@ import {
 import { passesCsrfCheck } from '../../http/credentials.js';
 import { lingerIfBodyUnread } from '../../streams/linger.js';
 import type { Viewer } from '../auth/viewer.js';
+import { isAdmin } from '../auth/visibility.js';
 import { parseFileName, parseTagNames } from '../files/files.rules.js';
 import type { UploadMeta, UploadProgressView, UploadsService } from './uploads.service.js';
 
@@ -80,7 +81,7 @@ function uploadMeta(viewer: Viewer, metadata: Map<string, string>): UploadMeta {
   if (rawStatus !== undefined) {
     status = STATUSES.find((s) => s === rawStatus) ?? null;
     if (!status) throw BadUserInputError.field('status', 'must be ACTIVE or HIDDEN');
-    if (viewer.user.role !== 'ADMIN') {
+    if (!isAdmin(viewer)) {
       throw new ForbiddenError('Only an admin may set the status of a file.');
     }
   }
