@@ -30,6 +30,19 @@ export default tseslint.config(
     },
   },
   {
+    // A promise nobody awaits or catches rejects into Node's unhandled-rejection handler, which
+    // ends the process: on the server every promise is awaited, caught or marked `void` on
+    // purpose. Type-aware, so for the server's TypeScript only.
+    files: ['server/{src,test,bench}/**/*.ts', 'migrations/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: 'server/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     // Worker threads' plain CommonJS entry points (loaded by path, untransformed, everywhere).
     files: ['**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

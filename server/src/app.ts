@@ -182,7 +182,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
         (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
       const log = deps.log.child({ reqId: requestId });
       res.setHeader('x-request-id', requestId);
-      runWithRequestLog(log, () =>
+      void runWithRequestLog(log, () =>
         route(req, res, log).catch((err: unknown) => {
           log.error({ err, method: req.method, url: req.url }, 'request failed');
           if (!res.headersSent) sendText(res, 500, 'Internal server error');

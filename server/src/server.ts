@@ -73,17 +73,19 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   void app.services.files.warmUpSearch();
 
   const sessionSweep = setInterval(
-    () =>
+    () => {
       app.services.sessions
         .deleteExpired()
-        .catch((err: unknown) => log.warn({ err }, 'session sweep failed')),
+        .catch((err: unknown) => log.warn({ err }, 'session sweep failed'));
+    },
     60 * 60 * 1000,
   );
   sessionSweep.unref();
   // Unfinished resumable uploads past UPLOAD_EXPIRY_HOURS go with their bytes.
   const uploadSweep = setInterval(
-    () =>
-      app.uploads.sweepExpired().catch((err: unknown) => log.warn({ err }, 'upload sweep failed')),
+    () => {
+      app.uploads.sweepExpired().catch((err: unknown) => log.warn({ err }, 'upload sweep failed'));
+    },
     10 * 60 * 1000,
   );
   uploadSweep.unref();

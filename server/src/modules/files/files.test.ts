@@ -300,13 +300,14 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
       });
       req.on('error', () => undefined);
       req.on('response', () => reject(new Error('the server answered a half-sent upload')));
-      req.write(body.subarray(0, body.length / 2), async () => {
+      req.write(body.subarray(0, body.length / 2), () => {
         // The server has the first half; on disk its temp file exists once the file part streams
         // into storage (S3 writes an object this small in one request at its end: nothing to see).
-        await eventually(async () => serverCaughtUp(req));
-        if (kind === 'local') await eventually(async () => (await store.countTemp(t)) > 0);
-        req.destroy();
-        resolve();
+        void (async () => {
+          await eventually(async () => serverCaughtUp(req));
+          if (kind === 'local') await eventually(async () => (await store.countTemp(t)) > 0);
+          req.destroy();
+        })().then(resolve, reject);
       });
     });
     await expectClean(before);
