@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer, type RunningServer } from './server.js';
+import { explainStartError } from './start-errors.js';
 
 // Reads the config, starts the server, and stops cleanly on SIGINT/SIGTERM: nothing else.
 try {
@@ -27,7 +28,14 @@ try {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 
-  server = await startServer(config, log);
+  try {
+    server = await startServer(config, log);
+  } catch (error) {
+    const why = explainStartError(error, config);
+    if (!why) throw error;
+    console.error(`\n  Cabinet could not start: ${why}\n`);
+    process.exit(1);
+  }
   log.info({ url: server.url }, 'Cabinet is listening');
   console.log(
     `\n  Cabinet is running at ${server.url}\n  The first account you register becomes the admin.\n`,

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import net from 'node:net';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -83,5 +84,64 @@ it('the built server starts on a fresh database and answers /healthz and GraphQL
     child.kill('SIGTERM');
     // A clean stop on SIGTERM: exit code 0.
     expect(await exited).toBe(0);
+  }
+}, 120_000);
+
+/** Runs the built server with `env` until it exits; its exit code and its output. */
+function startFails(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [MAIN], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: `sqlite:${path.join(dir, 'fails.sqlite')}`,
+        FILES_DIR: path.join(dir, 'fails'),
+        WEB_DIR: '',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('close', (code) => resolve({ code, out }));
+    // A server that started after all is the failure this test looks for: stop it.
+    child.stdout.on('data', () => {
+      if (out.includes('Cabinet is running')) child.kill('SIGTERM');
+    });
+  });
+}
+
+it('a start that cannot work says why in one line and exits 1, without a stack trace', async () => {
+  await fs.access(MAIN);
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const { port } = taken.address() as net.AddressInfo;
+  const aFile = path.join(dir, 'a-file');
+  await fs.writeFile(aFile, 'not a folder');
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: String(port) }, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*set PORT`)],
+    [{ PORT: '0', FILES_DIR: path.join(aFile, 'files') }, /Cannot write .*a-file.*Check FILES_DIR/],
+    [
+      { PORT: '0', DATABASE_URL: `sqlite:${path.join(aFile, 'db.sqlite')}` },
+      /Cannot write .*a-file.*DATABASE_URL/,
+    ],
+    // Port 1 of this machine: nothing listens there, so PostgreSQL is refused at once.
+    [
+      { PORT: '0', DATABASE_URL: 'postgres://cabinet@127.0.0.1:1/cabinet' },
+      /Cannot reach PostgreSQL at 127\.0\.0\.1:1, database "cabinet" \(ECONNREFUSED\)/,
+    ],
+  ];
+  try {
+    for (const [env, why] of cases) {
+      const { code, out } = await startFails(env);
+      expect(out).toMatch(new RegExp(`Cabinet could not start: ${why.source}`));
+      expect(out).not.toMatch(/^\s+at /m);
+      expect(code).toBe(1);
+    }
+  } finally {
+    taken.close();
   }
 }, 120_000);
