@@ -72,8 +72,6 @@ export interface FileUpdateInput {
   status?: FileStatus | null;
 }
 
-/** Admins may change any file and its status (a permission; who sees what: auth/visibility.ts). */
-
 export const canSee = (viewer: Viewer | null, file: FileRow) => canSeeStatus(viewer, file.status);
 
 export function createFilesService(deps: {
