@@ -87,10 +87,13 @@ it('the built server starts on a fresh database and answers /healthz and GraphQL
   }
 }, 120_000);
 
-/** Runs the built server with `env` until it exits; its exit code and its output. */
-function startFails(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+/** Runs the built server (or `script`) with `env` until it exits; its exit code and output. */
+function startFails(
+  env: Record<string, string>,
+  script: string[] = [MAIN],
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, script, {
       cwd: ROOT,
       env: {
         ...process.env,
@@ -114,7 +117,7 @@ function startFails(env: Record<string, string>): Promise<{ code: number | null;
   });
 }
 
-it('a start that cannot work says why in one line and exits 1, without a stack trace', async () => {
+it('a start (or a CLI) that cannot work says why in one line and exits 1, without a stack trace', async () => {
   await fs.access(MAIN);
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
@@ -141,6 +144,15 @@ it('a start that cannot work says why in one line and exits 1, without a stack t
       expect(out).not.toMatch(/^\s+at /m);
       expect(code).toBe(1);
     }
+    // The operator's tools say the same.
+    const cli = await startFails(cases[3]![0], [
+      path.join(ROOT, 'server/dist/cli/user.js'),
+      'promote',
+      'someone@example.test',
+    ]);
+    expect(cli.out).toMatch(cases[3]![1]);
+    expect(cli.out).not.toMatch(/^\s+at /m);
+    expect(cli.code).toBe(1);
   } finally {
     taken.close();
   }

@@ -1,9 +1,10 @@
-import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { formatReport, runDoctor } from '../modules/maintenance/doctor.js';
 import { listLeases } from '../modules/maintenance/instances.repository.js';
+import { explainStartError } from '../start-errors.js';
 import { createStorage } from '../storage/index.js';
+import { cliConfig } from './setup.js';
 
 // `npm run doctor [-- --repair] [--json]`: checks the database, the counters and the blob store
 // against each other (modules/maintenance/doctor.ts). Exit code 0 when nothing is wrong (or
@@ -19,14 +20,7 @@ if (unknown.length) {
 const repair = args.includes('--repair');
 const json = args.includes('--json');
 
-let config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err;
-  console.error(err.message);
-  process.exit(2);
-}
+const config = cliConfig();
 const connection = openDatabase(config.database);
 let code = 2;
 try {
@@ -48,7 +42,7 @@ try {
   console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
   code = report.remaining ? 1 : 0;
 } catch (err) {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(explainStartError(err, config) ?? (err instanceof Error ? err.message : err));
 } finally {
   await connection.close();
 }

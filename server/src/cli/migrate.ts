@@ -1,8 +1,8 @@
-import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { cliConfig, explainOrThrow } from './setup.js';
 
-const config = loadConfig();
+const config = cliConfig();
 const connection = openDatabase(config.database);
 try {
   const result = await migrateToLatest(connection.db);
@@ -12,6 +12,8 @@ try {
       ? applied.map((r) => `${r.status}: ${r.migrationName}`).join('\n')
       : 'Already up to date.',
   );
+} catch (err) {
+  explainOrThrow(err, config);
 } finally {
   await connection.close();
 }

@@ -1,8 +1,8 @@
-import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { clearTotp } from '../modules/auth/totp.repository.js';
 import { findUserByEmail, updateUser } from '../modules/users/users.repository.js';
+import { cliConfig, explainOrThrow } from './setup.js';
 
 // Operator commands that need no running server: `npm run user -- promote <email>`.
 const [command, email] = process.argv.slice(2);
@@ -20,7 +20,8 @@ if (!command || !email || !(command in roles)) {
   console.error(usage);
   process.exit(2);
 }
-const connection = openDatabase(loadConfig().database);
+const config = cliConfig();
+const connection = openDatabase(config.database);
 try {
   await migrateToLatest(connection.db);
   const user = await findUserByEmail(connection.db, email.trim().toLowerCase());
@@ -33,6 +34,8 @@ try {
     else await clearTotp(connection.db, user.id);
     console.log(`${command}: done for ${user.email}.`);
   }
+} catch (err) {
+  explainOrThrow(err, config);
 } finally {
   await connection.close();
 }
