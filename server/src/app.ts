@@ -207,6 +207,11 @@ function serveWeb(dir: string) {
       }
       res.setHeader('x-content-type-options', 'nosniff');
       res.setHeader('referrer-policy', 'same-origin');
+      // No other site may show Cabinet's pages in a frame and trick a signed-in user into
+      // clicking (clickjacking): the session cookie is SameSite=Lax, which a sibling subdomain
+      // of the same site still gets. The app frames none of its own pages either.
+      res.setHeader('content-security-policy', "frame-ancestors 'none'");
+      res.setHeader('x-frame-options', 'DENY');
     },
   });
 }

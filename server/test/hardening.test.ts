@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendWire } from './fuzz/wire.js';
@@ -270,6 +271,26 @@ describe('hardening: multipart requests', () => {
     const next = await uploadOk(t, 'after the resets', { token });
     expect(next.size).toBeGreaterThan(0);
     expect(await healthy(t)).toBe(true);
+  });
+});
+
+describe('hardening: the web app in frames', () => {
+  it("forbids framing the app's pages, the index and the fallback alike", async () => {
+    const web = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-web-'));
+    await fs.writeFile(path.join(web, 'index.html'), '<!doctype html><title>Cabinet</title>');
+    const t = await startTestServer({ WEB_DIR: web });
+    try {
+      for (const page of ['/', '/workspace', '/admin/users']) {
+        const res = await fetch(`${t.url}${page}`);
+        expect(res.status).toBe(200);
+        expect(await res.text()).toContain('<title>Cabinet</title>');
+        expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
+      }
+    } finally {
+      await t.close();
+      await fs.rm(web, { recursive: true, force: true });
+    }
   });
 });
 
