@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import sirv from 'sirv';
 import fs from 'node:fs';
 import { ForbiddenError } from './errors.js';
 import type { Context, ServerContext } from './graphql/context.js';
@@ -14,6 +13,7 @@ import { handlePreview, handleThumbnail } from './http/preview.js';
 import { sendGraphQLError, sendText } from './http/respond.js';
 import { requestOrigin } from './http/request-origin.js';
 import { handleShareRoute, SHARE_ROUTE } from './http/share-routes.js';
+import { serveWebApp } from './http/web-app.js';
 import {
   createUploadYoga,
   isMultipart,
@@ -62,7 +62,9 @@ export function createApp(deps: Deps & { log: Logger }): App {
   const yoga = createYogaServer({ maxRequestBodySize: MAX_JSON_BODY, ...cors });
   const uploadYoga = createUploadYoga(cors);
   const web =
-    deps.config.webDir && fs.existsSync(deps.config.webDir) ? serveWeb(deps.config.webDir) : null;
+    deps.config.webDir && fs.existsSync(deps.config.webDir)
+      ? serveWebApp(deps.config.webDir)
+      : null;
 
   async function authenticate(req: IncomingMessage): Promise<RequestAuth> {
     const credentials = readCredentials(req);
@@ -191,27 +193,4 @@ export function createApp(deps: Deps & { log: Logger }): App {
       );
     },
   };
-}
-
-/** The built SPA: hashed assets cached for good, every other path falls back to index.html. */
-function serveWeb(dir: string) {
-  return sirv(dir, {
-    single: true,
-    etag: true,
-    gzip: false,
-    setHeaders(res, pathname) {
-      if (pathname.startsWith('/_app/immutable/')) {
-        res.setHeader('cache-control', 'public, max-age=31536000, immutable');
-      } else {
-        res.setHeader('cache-control', 'no-cache');
-      }
-      res.setHeader('x-content-type-options', 'nosniff');
-      res.setHeader('referrer-policy', 'same-origin');
-      // No other site may show Cabinet's pages in a frame and trick a signed-in user into
-      // clicking (clickjacking): the session cookie is SameSite=Lax, which a sibling subdomain
-      // of the same site still gets. The app frames none of its own pages either.
-      res.setHeader('content-security-policy', "frame-ancestors 'none'");
-      res.setHeader('x-frame-options', 'DENY');
-    },
-  });
 }

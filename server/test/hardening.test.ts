@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -275,16 +276,25 @@ describe('hardening: multipart requests', () => {
 });
 
 describe('hardening: the web app in frames', () => {
-  it("forbids framing the app's pages, the index and the fallback alike", async () => {
+  it("sends the app's pages with its Content-Security-Policy: no framing, scripts by hash", async () => {
     const web = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-web-'));
-    await fs.writeFile(path.join(web, 'index.html'), '<!doctype html><title>Cabinet</title>');
+    const boot = 'window.started = true';
+    await fs.writeFile(
+      path.join(web, 'index.html'),
+      `<!doctype html><title>Cabinet</title><script>${boot}</script><script src="/a.js"></script>`,
+    );
+    const bootHash = createHash('sha256').update(boot).digest('base64');
     const t = await startTestServer({ WEB_DIR: web });
     try {
       for (const page of ['/', '/workspace', '/admin/users']) {
         const res = await fetch(`${t.url}${page}`);
         expect(res.status).toBe(200);
         expect(await res.text()).toContain('<title>Cabinet</title>');
-        expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+        const policy = res.headers.get('content-security-policy') ?? '';
+        expect(policy).toContain("frame-ancestors 'none'");
+        // Scripts: Cabinet's own files, and the inline script of index.html by its hash only.
+        expect(policy).toContain(`script-src 'self' 'sha256-${bootHash}';`);
+        expect(policy).toContain("connect-src 'self'");
         expect(res.headers.get('x-frame-options')).toBe('DENY');
       }
     } finally {

@@ -207,6 +207,10 @@ export async function uploadFile(
  */
 export async function signIn(page: Page, user: Pick<TestUser, 'email' | 'password'>) {
   const response = await page.request.post('/graphql', {
+    // page.request keeps its connection open, and reusing it after the server's 5 s keep-alive
+    // can meet the server closing it (ECONNRESET): requests that a test may follow with another
+    // only seconds later close theirs.
+    headers: { connection: 'close' },
     data: {
       query: `mutation ($email: String!, $password: String!) { login(email: $email, password: $password) { token } }`,
       variables: { email: user.email, password: user.password },
@@ -275,10 +279,33 @@ export const test = base.extend<
     api: Api;
     /** A private server with an empty database (the first sign-up becomes admin). */
     freshServer: { url: string; api: Api };
+    /**
+     * Whether the test may make the Content-Security-Policy refuse something. Off: any refusal
+     * fails the test, so the policy cannot quietly break a feature.
+     */
+    allowCspRefusals: boolean;
+    /** What the policy refused on `page` so far (the browser's console messages). */
+    cspRefusals: string[];
   },
   { server: CabinetServer; lazyServer: { get(): Promise<CabinetServer> } }
 >({
   ownServer: [false, { option: true }],
+  allowCspRefusals: [false, { option: true }],
+  // eslint-disable-next-line no-empty-pattern -- Playwright requires the destructuring form
+  cspRefusals: async ({}, use) => {
+    await use([]);
+  },
+  page: async ({ page, allowCspRefusals, cspRefusals }, use) => {
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/.test(message.text())) {
+        cspRefusals.push(message.text());
+      }
+    });
+    await use(page);
+    if (!allowCspRefusals) {
+      expect(cspRefusals, 'what the Content-Security-Policy refused').toEqual([]);
+    }
+  },
   serverEnv: [{}, { option: true }],
   // The worker's shared server, started on first use only (tests with a server of their own never
   // pay for it).

@@ -6,7 +6,7 @@ import { expect, PASSWORD, screenshot, signIn, test, uniqueEmail } from './fixtu
 
 async function createToken(page: Page, token: string, name: string) {
   const response = await page.request.post('/graphql', {
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}`, connection: 'close' },
     data: {
       query: `mutation($name: String!) { createApiToken(name: $name, scopes: [READ, DOWNLOAD]) { token } }`,
       variables: { name },

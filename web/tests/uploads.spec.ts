@@ -14,6 +14,9 @@ const FIND = `query ($q: String!) { files(query: $q) { totalCount edges { node {
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const tray = (page: Page) => page.getByTestId('upload-tray');
+/** What the server holds of an upload; on a connection of its own (see signIn in fixtures.ts). */
+const tusHead = (page: Page, url: string) =>
+  page.request.head(url, { headers: { 'tus-resumable': '1.0.0', connection: 'close' } });
 const item = (page: Page, name: string) =>
   tray(page).getByTestId('upload-item').filter({ hasText: name });
 
@@ -146,7 +149,7 @@ test('pause keeps what the server stored; resume goes on from there', async ({ p
   // The server holds the three requests that went through, and the upload is remembered.
   const [url] = await rememberedUrls(page);
   expect(url).toBeTruthy();
-  const head = await page.request.head(url!, { headers: { 'tus-resumable': '1.0.0' } });
+  const head = await tusHead(page, url!);
   expect(head.headers()['upload-offset']).toBe(String(3 * CHUNK));
 
   const before = hold.offsets.length;
@@ -186,7 +189,7 @@ test('cancel ends the upload on the server and leaves nothing', async ({ page, a
   expect((await deleted).status()).toBe(204);
   hold.release();
 
-  const head = await page.request.head(url!, { headers: { 'tus-resumable': '1.0.0' } });
+  const head = await tusHead(page, url!);
   expect(head.status()).toBe(404);
   const found = await api.gql<{ files: { totalCount: number } }>(
     FIND,
@@ -211,7 +214,7 @@ test('after a reload mid-upload the same file continues from the server’s offs
   await page.reload();
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   // What the server kept: at least the three requests let through, not the whole file.
-  const head = await page.request.head(url!, { headers: { 'tus-resumable': '1.0.0' } });
+  const head = await tusHead(page, url!);
   const stored = Number(head.headers()['upload-offset']);
   expect(stored).toBeGreaterThanOrEqual(3 * CHUNK);
   expect(stored).toBeLessThan(bytes.length);
@@ -254,7 +257,7 @@ test('after a reload, Discard ends the unfinished uploads on the server', async 
   await resume.getByRole('button', { name: 'Discard' }).click();
   expect((await deleted).status()).toBe(204);
   await expect(tray(page)).toBeHidden();
-  const head = await page.request.head(url!, { headers: { 'tus-resumable': '1.0.0' } });
+  const head = await tusHead(page, url!);
   expect(head.status()).toBe(404);
   expect(await rememberedUrls(page)).toEqual([]);
   // Another reload offers nothing.
@@ -278,7 +281,7 @@ test('an unfinished upload the server no longer has is not offered after a reloa
     .poll(async () =>
       (
         await page.request.delete(url!, {
-          headers: { 'tus-resumable': '1.0.0', 'x-requested-with': 'cabinet' },
+          headers: { 'tus-resumable': '1.0.0', 'x-requested-with': 'cabinet', connection: 'close' },
         })
       ).status(),
     )
