@@ -296,6 +296,7 @@ describe('hardening: the web app in frames', () => {
         expect(policy).toContain(`script-src 'self' 'sha256-${bootHash}';`);
         expect(policy).toContain("connect-src 'self'");
         expect(res.headers.get('x-frame-options')).toBe('DENY');
+        expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
       }
     } finally {
       await t.close();

@@ -59,6 +59,9 @@ export function serveWebApp(dir: string) {
       res.setHeader('referrer-policy', 'same-origin');
       res.setHeader('content-security-policy', policy);
       res.setHeader('x-frame-options', 'DENY');
+      // A page of another site that Cabinet opened, or that opened Cabinet, gets no handle on
+      // its window (a link followed from a shared Markdown file cannot rewrite the app's tab).
+      res.setHeader('cross-origin-opener-policy', 'same-origin');
     },
   });
 }
