@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import type { Db } from '../db/database.js';
 import { sortKey } from '../db/sort-key.js';
@@ -10,6 +9,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { hashPassword } from '../modules/auth/password.js';
 import { createStorage } from '../storage/index.js';
 import { mulberry32 } from './mulberry32.js';
+import { cliConfig } from './setup.js';
 import { EXTENSIONS, TAG_BASES, TAG_QUALIFIERS, WORDS } from './seed-words.js';
 
 // `npm run seed -- --files N --users U --downloads D [--tags T] [--blobs B] [--seed S]`
@@ -132,7 +132,7 @@ async function inBatches<T>(
   }
 }
 
-const config = loadConfig();
+const config = cliConfig();
 const connection = openDatabase(config.database);
 const { db, dialect } = connection;
 try {
