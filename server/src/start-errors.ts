@@ -17,13 +17,16 @@ function field(err: unknown, name: string): string | undefined {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
 }
 
-/** Where PostgreSQL was looked for, without the password of the URL. */
-function postgresTarget(url: string): string {
+/** Where PostgreSQL was looked for (the URL without its password), for the messages. */
+function postgresTarget(url: string): { server: string; database: string } {
   try {
     const u = new URL(url);
-    return `${u.hostname || 'localhost'}:${u.port || '5432'}, database "${u.pathname.slice(1)}"`;
+    return {
+      server: `${u.hostname || 'localhost'}:${u.port || '5432'}`,
+      database: `database "${decodeURIComponent(u.pathname.slice(1))}"`,
+    };
   } catch {
-    return 'DATABASE_URL';
+    return { server: 'DATABASE_URL', database: 'the database of DATABASE_URL' };
   }
 }
 
@@ -60,12 +63,13 @@ function explainOne(err: unknown, config: Config): string | null {
     }
   }
   if (config.database.kind === 'postgres') {
-    const where = postgresTarget(config.database.url);
+    const { server, database } = postgresTarget(config.database.url);
+    const where = `${server}, ${database}`;
     if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       return `Cannot reach PostgreSQL at ${where} (${code}). Is it running? Check DATABASE_URL.`;
     }
     if (code === '3D000') {
-      return `PostgreSQL has no ${where.split(', ')[1]}: create it (createdb), or check DATABASE_URL.`;
+      return `PostgreSQL has no ${database}: create it (createdb), or check DATABASE_URL.`;
     }
     if (code === '28P01' || code === '28000') {
       return `PostgreSQL at ${where} refused the user or password of DATABASE_URL.`;
