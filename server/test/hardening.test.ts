@@ -297,6 +297,9 @@ describe('hardening: the web app in frames', () => {
         expect(policy).toContain("connect-src 'self'");
         expect(res.headers.get('x-frame-options')).toBe('DENY');
         expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+        const permissions = res.headers.get('permissions-policy') ?? '';
+        expect(permissions).toContain('camera=()');
+        expect(permissions).toContain('publickey-credentials-get=(self)');
       }
     } finally {
       await t.close();

@@ -36,6 +36,34 @@ export function webAppPolicy(indexHtml: string | null): string {
   ].join('; ');
 }
 
+/**
+ * The powerful browser features the app uses, on its own origin only: passkeys, copying links and
+ * tokens, full-screen video. Every other one named here is off, for the app and anything it
+ * frames, so a page that got a script in anyway could not reach a camera, a microphone or the
+ * person's location either. Only features Chromium knows are named: an unknown one is a console
+ * error on every page.
+ */
+export const WEB_APP_PERMISSIONS = [
+  'accelerometer=()',
+  'camera=()',
+  'display-capture=()',
+  'geolocation=()',
+  'gyroscope=()',
+  'hid=()',
+  'magnetometer=()',
+  'microphone=()',
+  'midi=()',
+  'payment=()',
+  'serial=()',
+  'usb=()',
+  'xr-spatial-tracking=()',
+  'browsing-topics=()',
+  'clipboard-write=(self)',
+  'fullscreen=(self)',
+  'publickey-credentials-create=(self)',
+  'publickey-credentials-get=(self)',
+].join(', ');
+
 /** Serves the app built into `dir`. */
 export function serveWebApp(dir: string) {
   let index: string | null = null;
@@ -59,6 +87,7 @@ export function serveWebApp(dir: string) {
       res.setHeader('referrer-policy', 'same-origin');
       res.setHeader('content-security-policy', policy);
       res.setHeader('x-frame-options', 'DENY');
+      res.setHeader('permissions-policy', WEB_APP_PERMISSIONS);
       // A page of another site that Cabinet opened, or that opened Cabinet, gets no handle on
       // its window (a link followed from a shared Markdown file cannot rewrite the app's tab).
       res.setHeader('cross-origin-opener-policy', 'same-origin');
