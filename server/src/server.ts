@@ -11,6 +11,7 @@ import { acquireLease } from './modules/maintenance/lease.js';
 import { createStorage } from './storage/index.js';
 import type { StorageDriver } from './storage/storage.js';
 import { startHashThread } from './streams/sha256-worker.js';
+import { foldTagLinkMoves } from './modules/stats/tag-moves.js';
 
 export interface RunningServer {
   url: string;
@@ -103,6 +104,18 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     10 * 60 * 1000,
   );
   retention.unref();
+  // PostgreSQL: the tags' rollups catch up with retags and trash soon after, so that a statistics
+  // read seldom has moves left to fold (modules/stats/tag-moves.ts).
+  let folding: Promise<unknown> = Promise.resolve();
+  const tagMoves =
+    connection.dialect === 'postgres'
+      ? setInterval(() => {
+          folding = foldTagLinkMoves(connection.db, connection.dialect).catch((err: unknown) =>
+            log.warn({ err }, 'folding tag moves failed'),
+          );
+        }, 2_000)
+      : undefined;
+  tagMoves?.unref();
 
   return {
     url: `http://${host}:${port}`,
@@ -114,6 +127,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       clearInterval(sessionSweep);
       clearInterval(uploadSweep);
       clearInterval(retention);
+      clearInterval(tagMoves);
+      await folding;
       server.closeIdleConnections();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -16,6 +16,7 @@ import { createFilesService } from './modules/files/files.service.js';
 import { createSharesService } from './modules/shares/shares.service.js';
 import { createPreviewsService } from './modules/previews/previews.service.js';
 import { createStatsService } from './modules/stats/stats.service.js';
+import { foldTagLinkMoves } from './modules/stats/tag-moves.js';
 import { createTagsService } from './modules/tags/tags.service.js';
 import { createTokensService } from './modules/tokens/tokens.service.js';
 import { createUsersService } from './modules/users/users.service.js';
@@ -90,7 +91,7 @@ export function createServices(deps: Deps) {
       limits: { timeoutMs: config.thumbnailTimeoutMs },
     }),
     // Statistics only read, and a year of them is heavy: all through `reads`.
-    stats: createStatsService(reads, deps.dialect),
+    stats: createStatsService(reads, deps.dialect, () => foldTagLinkMoves(db, deps.dialect)),
     audit: createAuditService(db, { auditDays: config.auditDays }),
   };
 }

@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { Db, DownloadRow, Executor } from '../../db/database.js';
 import { allOrNone } from '../../db/all-or-none.js';
 import { newestFirstLog, type TimeRange } from '../../db/newest-first.js';
-import { isInFiles } from '../files/files.repository.js';
+import type { Dialect } from '../../db/connection.js';
+import { isInFiles, lockRowsInOrder } from '../files/files.repository.js';
 
 export interface DownloadFilter extends TimeRange {
   fileId?: number | null;
@@ -80,14 +81,17 @@ export async function recordFileDownloads(
  * Takes back counted downloads that never happened, in the lock order of their file rows: each
  * history row goes (with it, by trigger, the hourly and rolled-up counts) and its file's counter
  * drops by one; the file's last-download time is set again from the rows that remain, so it names
- * no download that did not take place.
+ * no download that did not take place. A file moved to the trash meanwhile has no row to update:
+ * on PostgreSQL its trashed row is locked instead, as the fold of the tags' moves locks it
+ * (modules/stats/tag-moves.ts), so the two never count the same download apart.
  */
 export async function uncountFileDownloads(
   trx: Executor,
+  dialect: Dialect,
   downloads: readonly RecordedDownload[],
 ): Promise<void> {
   for (const download of [...downloads].sort((a, b) => a.fileId - b.fileId)) {
-    await trx
+    const updated = await trx
       .updateTable('files')
       .set({
         download_count: sql<number>`download_count - 1`,
@@ -95,7 +99,10 @@ export async function uncountFileDownloads(
           where d.file_id = ${download.fileId} and d.id <> ${download.id})`,
       })
       .where('id', '=', download.fileId)
-      .execute();
+      .executeTakeFirst();
+    if (dialect === 'postgres' && updated.numUpdatedRows === 0n) {
+      await lockRowsInOrder(trx, 'trashed_files', [download.fileId]);
+    }
     await trx.deleteFrom('downloads').where('id', '=', download.id).execute();
   }
 }
@@ -162,11 +169,12 @@ export const recordDownloads = (
  */
 export async function releaseDownloads(
   db: Db,
+  dialect: Dialect,
   release: { userId: number; downloads: readonly RecordedDownload[] },
 ): Promise<void> {
   if (release.downloads.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    await uncountFileDownloads(trx, release.downloads);
+    await uncountFileDownloads(trx, dialect, release.downloads);
     await trx
       .updateTable('users')
       .set({ download_count: sql<number>`download_count - ${release.downloads.length}` })

@@ -1,4 +1,5 @@
 import { sql, type Insertable } from 'kysely';
+import type { Dialect } from '../../db/connection.js';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
 import { allOrNone } from '../../db/all-or-none.js';
 import { listing } from '../../db/listing.js';
@@ -261,6 +262,7 @@ export const recordShareDownloads = (
  */
 export async function releaseShareDownloads(
   db: Db,
+  dialect: Dialect,
   release: { linkId: number; downloads: readonly RecordedDownload[] },
 ): Promise<void> {
   if (release.downloads.length === 0) return;
@@ -275,6 +277,6 @@ export async function releaseShareDownloads(
       })
       .where('id', '=', release.linkId)
       .execute();
-    await uncountFileDownloads(trx, release.downloads);
+    await uncountFileDownloads(trx, dialect, release.downloads);
   });
 }

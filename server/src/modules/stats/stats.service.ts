@@ -72,7 +72,15 @@ function resolveStatsRange(args: StatsArgs, now = Date.now()) {
   return { interval, from, to };
 }
 
-export function createStatsService(db: Db, dialect: Dialect) {
+/**
+ * `fold` brings the tags' rollups up to date with their links (tag-moves.ts) before a request
+ * reads any of them; it writes, so it gets the writing connection.
+ */
+export function createStatsService(
+  db: Db,
+  dialect: Dialect,
+  fold: () => Promise<unknown> = async () => {},
+) {
   return {
     downloadStats(viewer: Viewer | null, args: StatsArgs): DownloadStats {
       // Every count here includes HIDDEN files: only a viewer who sees them may read any.
@@ -86,6 +94,9 @@ export function createStatsService(db: Db, dialect: Dialect) {
         userId: args.userId,
       };
       const one = singleFilter(filter);
+      // Once per request, before the first read of rollups.
+      let folded: Promise<unknown> | undefined;
+      const upToDate = () => (folded ??= fold());
       // A file in the trash keeps its downloads' file_id until the purge; like a deleted file
       // (or an unknown id) it has no downloads here.
       const fileId = args.fileId;
@@ -97,12 +108,13 @@ export function createStatsService(db: Db, dialect: Dialect) {
             return none;
           return read();
         };
-      const bucketRows = unlessNoFile(
-        [],
-        async () =>
+      const bucketRows = unlessNoFile([], async () => {
+        await upToDate();
+        return (
           (one && (await seriesFromDays(db, one, interval, from, to))) ??
-          downloadsByBucket(db, dialect, interval, filter),
-      );
+          downloadsByBucket(db, dialect, interval, filter)
+        );
+      });
       let series: Promise<{ start: number; count: number }[]> | undefined;
       const loadSeries = () =>
         (series ??= bucketRows().then((rows) => {
@@ -120,6 +132,7 @@ export function createStatsService(db: Db, dialect: Dialect) {
       const unfiltered = args.fileId == null && args.tagId == null && args.userId == null;
       const top = async (kind: RollupKind, limit: number, direct: () => Promise<Counted[]>) => {
         checkLimit(limit);
+        await upToDate();
         if (one?.kind === kind && kind !== 'tag') {
           const count = await total();
           return count > 0 ? [{ id: one.id, count }] : [];
