@@ -21,6 +21,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 // trashed rows) first, as every download and every link change does: with those locks no
 // download of the file can be half-counted, and the statement after them sees every one that
 // committed. SQLite keeps its row triggers, which move a link's downloads at once (cheap there).
+// `down` folds what is left and puts the link triggers back to moving at once.
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations are frozen in time and must not depend on the app's evolving Database type
 type Db = Kysely<any>;
@@ -30,13 +31,21 @@ const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapt
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** The tags that a downloads transition table's rows count toward, with the links' weights. */
-const tagsOf = (changed: string) =>
-  `${changed} c join tag_link_weights(array(select distinct file_id from ${changed}
-      where file_id is not null)) l on l.file_id = c.file_id`;
+/**
+ * How the download triggers find the tags a download counts toward: `folded` (from now on) by the
+ * links' folded weights, `immediate` (before, and after `down`) by the links as they are.
+ */
+type Mode = 'folded' | 'immediate';
+
+/** The rows of a downloads transition table `c` with the tags `l` they count toward, `l.w` each. */
+const tagsOf = (changed: string, mode: Mode) =>
+  mode === 'folded'
+    ? `${changed} c join tag_link_weights(array(select distinct file_id from ${changed}
+      where file_id is not null)) l on l.file_id = c.file_id`
+    : `${changed} c join (select file_id, tag_id, 1 as w from file_tags) l on l.file_id = c.file_id`;
 
 /** The rollup keys of a downloads transition table, each with its weight times `sign`. */
-const rollupKeys = (changed: string, day: boolean, sign: string) => {
+const rollupKeys = (changed: string, day: boolean, sign: string, mode: Mode) => {
   const at = day ? `, c.at - c.at % ${DAY_MS}` : '';
   return `
   select 'file' as kind, c.file_id as id${day ? `${at} as day` : ''}, ${sign} as w
@@ -44,7 +53,7 @@ const rollupKeys = (changed: string, day: boolean, sign: string) => {
   union all
   select 'user', c.user_id${at}, ${sign} from ${changed} c where c.user_id is not null
   union all
-  select 'tag', l.tag_id${at}, ${sign} * l.w from ${tagsOf(changed)}`;
+  select 'tag', l.tag_id${at}, ${sign} * l.w from ${tagsOf(changed, mode)}`;
 };
 
 /** Upserts the summed weights of `keys` (rollup keys) into download_days and download_totals. */
@@ -59,28 +68,78 @@ const rollups = (keys: (day: boolean) => string) => `
       on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads;`;
 
 /** Upserts the tags' hours of a downloads transition table, weighted, times `sign`. */
-const tagHours = (changed: string, sign: string) => `
+const tagHours = (changed: string, sign: string, mode: Mode) => `
     insert into download_tag_hours (hour, tag_id, downloads)
-      select c.at - c.at % ${HOUR_MS}, l.tag_id, ${sign} * sum(l.w) from ${tagsOf(changed)}
+      select c.at - c.at % ${HOUR_MS}, l.tag_id, ${sign} * sum(l.w) from ${tagsOf(changed, mode)}
       group by 1, 2 having sum(l.w) <> 0 order by 1, 2
       on conflict (hour, tag_id) do update
         set downloads = download_tag_hours.downloads + excluded.downloads;`;
 
-const NEW_BODIES: Record<string, string> = {
-  download_rollups_insert: rollups((day) => rollupKeys('inserted', day, '1')),
-  download_rollups_delete: rollups((day) => rollupKeys('removed', day, '-1')),
-  // An update applies the net change per key once (keys that cancel out are skipped).
-  download_rollups_update: rollups(
-    (day) => `${rollupKeys('removed', day, '-1')} union all ${rollupKeys('inserted', day, '1')}`,
-  ),
-  download_tag_hours_insert: tagHours('inserted', '1'),
-  download_tag_hours_delete: tagHours('removed', '-1'),
-  download_tag_hours_update: tagHours('removed', '-1') + tagHours('inserted', '1'),
-  download_rollups_link: `
-    insert into tag_link_moves (file_id, tag_id, sign) select file_id, tag_id, 1 from linked;`,
-  download_rollups_unlink: `
-    insert into tag_link_moves (file_id, tag_id, sign) select file_id, tag_id, -1 from unlinked;`,
+/**
+ * Moves files' downloads into or out of tags: `links` is a FROM item `n (file_id, tag_id, w)`,
+ * each file's rollups times `w` going to the tag's days and total (`days`) and hours (`hours`).
+ * The fold's work, and (for `down`) the link triggers' as they were.
+ */
+const moveLinks = {
+  days: (links: string) => `
+    insert into download_days (kind, id, day, downloads)
+      select 'tag', n.tag_id, d.day, sum(n.w * d.downloads) from ${links}
+      join download_days d on d.kind = 'file' and d.id = n.file_id
+      group by n.tag_id, d.day having sum(n.w * d.downloads) <> 0 order by n.tag_id, d.day
+      on conflict (kind, id, day) do update set downloads = download_days.downloads + excluded.downloads;
+    insert into download_totals (kind, id, downloads)
+      select 'tag', n.tag_id, sum(n.w * t.downloads) from ${links}
+      join download_totals t on t.kind = 'file' and t.id = n.file_id
+      group by n.tag_id having sum(n.w * t.downloads) <> 0 order by n.tag_id
+      on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads;`,
+  hours: (links: string) => `
+    insert into download_tag_hours (hour, tag_id, downloads)
+      select d.at - d.at % ${HOUR_MS}, n.tag_id, sum(n.w) from ${links}
+      join downloads d on d.file_id = n.file_id
+      group by 1, 2 having sum(n.w) <> 0 order by 1, 2
+      on conflict (hour, tag_id) do update
+        set downloads = download_tag_hours.downloads + excluded.downloads;`,
 };
+
+/** The fold's net moves, from the arrays it gathers them in. */
+const NET = 'unnest(net_files, net_tags, net_weights) as n (file_id, tag_id, w)';
+
+/** The link triggers that moved the hours at once, dropped by `up` and put back by `down`. */
+const HOUR_LINK_TRIGGERS = [
+  ['download_tag_hours_link', 'insert', 'new table as linked', 'linked', 1],
+  ['download_tag_hours_unlink', 'delete', 'old table as unlinked', 'unlinked', -1],
+] as const;
+
+/** The bodies of the trigger functions on `downloads` and `file_tags` in either mode. */
+function triggerBodies(mode: Mode): Record<string, string> {
+  const link = (table: 'linked' | 'unlinked', sign: 1 | -1) =>
+    mode === 'folded'
+      ? `
+    insert into tag_link_moves (file_id, tag_id, sign) select file_id, tag_id, ${sign} from ${table};`
+      : moveLinks.days(`(select file_id, tag_id, ${sign} as w from ${table}) n`);
+  return {
+    download_rollups_insert: rollups((day) => rollupKeys('inserted', day, '1', mode)),
+    download_rollups_delete: rollups((day) => rollupKeys('removed', day, '-1', mode)),
+    // An update applies the net change per key once (keys that cancel out are skipped).
+    download_rollups_update: rollups(
+      (day) =>
+        `${rollupKeys('removed', day, '-1', mode)} union all ${rollupKeys('inserted', day, '1', mode)}`,
+    ),
+    download_tag_hours_insert: tagHours('inserted', '1', mode),
+    download_tag_hours_delete: tagHours('removed', '-1', mode),
+    download_tag_hours_update: tagHours('removed', '-1', mode) + tagHours('inserted', '1', mode),
+    download_rollups_link: link('linked', 1),
+    download_rollups_unlink: link('unlinked', -1),
+  };
+}
+
+async function replaceTriggerBodies(db: Db, mode: Mode) {
+  for (const [fn, body] of Object.entries(triggerBodies(mode))) {
+    await sql`
+      create or replace function ${sql.id(fn)}() returns trigger language plpgsql as $$
+      begin ${sql.raw(body)} return null; end $$`.execute(db);
+  }
+}
 
 export async function up(db: Db): Promise<void> {
   if (!isPostgres(db)) return;
@@ -105,12 +164,9 @@ export async function up(db: Db): Promise<void> {
         select m.file_id, m.tag_id, -m.sign from tag_link_moves m where m.file_id = any(ids)
       ) x group by file_id, tag_id having sum(w) <> 0
     $$`.execute(db);
-  for (const [fn, body] of Object.entries(NEW_BODIES)) {
-    await sql`
-      create or replace function ${sql.id(fn)}() returns trigger language plpgsql as $$
-      begin ${sql.raw(body)} return null; end $$`.execute(db);
-  }
-  for (const fn of ['download_tag_hours_link', 'download_tag_hours_unlink']) {
+  await replaceTriggerBodies(db, 'folded');
+  // The fold moves the hours too.
+  for (const [fn] of HOUR_LINK_TRIGGERS) {
     await sql`drop trigger ${sql.id(fn)} on file_tags`.execute(db);
     await sql`drop function ${sql.id(fn)}()`.execute(db);
   }
@@ -124,6 +180,9 @@ export async function up(db: Db): Promise<void> {
     declare
       ids integer[];
       held integer[];
+      net_files integer[];
+      net_tags integer[];
+      net_weights integer[];
       folded integer;
     begin
       select array_agg(file_id) into ids from (
@@ -134,7 +193,7 @@ export async function up(db: Db): Promise<void> {
       -- Lock order: the files' rows, then trashed rows, each in id order. A download updates its
       -- file's row before it writes, a retag or trash locks the rows it changes, a restore or
       -- purge locks the trashed row: while these are held, none of that is half done for these
-      -- files, and the statement after them sees every one that committed.
+      -- files, and the statements after them see every one that committed.
       select coalesce(array_agg(id), '{}') into held from (
         select id from files where id = any(ids) order by id for share) f;
       held := held || coalesce((select array_agg(id) from (
@@ -148,34 +207,15 @@ export async function up(db: Db): Promise<void> {
           and not exists (select 1 from trashed_files t where t.id = m.file_id)))
         returning m.file_id, m.tag_id, m.sign
       ), net as (
-        select file_id, tag_id, sum(sign)::integer as w from moved
-        group by file_id, tag_id having sum(sign) <> 0
-      ), days as (
-        insert into download_days (kind, id, day, downloads)
-          select 'tag', n.tag_id, d.day, sum(n.w * d.downloads) from net n
-          join download_days d on d.kind = 'file' and d.id = n.file_id
-          group by n.tag_id, d.day having sum(n.w * d.downloads) <> 0 order by n.tag_id, d.day
-          on conflict (kind, id, day) do update
-            set downloads = download_days.downloads + excluded.downloads
-          returning 1
-      ), totals as (
-        insert into download_totals (kind, id, downloads)
-          select 'tag', n.tag_id, sum(n.w * t.downloads) from net n
-          join download_totals t on t.kind = 'file' and t.id = n.file_id
-          group by n.tag_id having sum(n.w * t.downloads) <> 0 order by n.tag_id
-          on conflict (kind, id) do update
-            set downloads = download_totals.downloads + excluded.downloads
-          returning 1
-      ), hours as (
-        insert into download_tag_hours (hour, tag_id, downloads)
-          select d.at - d.at % ${sql.raw(String(HOUR_MS))}, n.tag_id, sum(n.w) from net n
-          join downloads d on d.file_id = n.file_id
-          group by 1, 2 having sum(n.w) <> 0 order by 1, 2
-          on conflict (hour, tag_id) do update
-            set downloads = download_tag_hours.downloads + excluded.downloads
-          returning 1
+        select file_id, tag_id, sum(sign)::integer as w from moved group by file_id, tag_id
       )
-      select count(*) into folded from moved;
+      select (select count(*) from moved), array_agg(file_id), array_agg(tag_id), array_agg(w)
+        into folded, net_files, net_tags, net_weights from net where w <> 0;
+      ${sql.raw(
+        Object.values(moveLinks)
+          .map((move) => move(NET))
+          .join(''),
+      )}
       return folded;
     end $$`.execute(db);
 }
@@ -183,224 +223,20 @@ export async function up(db: Db): Promise<void> {
 export async function down(db: Db): Promise<void> {
   if (!isPostgres(db)) return;
   await sql`select fold_tag_link_moves(null, null)`.execute(db);
-  for (const def of Object.values(OLD_DEFINITIONS)) await sql.raw(def).execute(db);
-  for (const [name, event, table] of [
-    ['link', 'insert', 'new table as linked'],
-    ['unlink', 'delete', 'old table as unlinked'],
-  ] as const) {
-    const fn = sql.raw(`download_tag_hours_${name}`);
+  await replaceTriggerBodies(db, 'immediate');
+  for (const [fn, event, transition, table, sign] of HOUR_LINK_TRIGGERS) {
+    const body = moveLinks.hours(`(select file_id, tag_id, ${sign} as w from ${table}) n`);
     await sql`
-      create trigger ${fn} after ${sql.raw(event)} on file_tags
-        referencing ${sql.raw(table)} for each statement execute function ${fn}()`.execute(db);
+      create function ${sql.id(fn)}() returns trigger language plpgsql as $$
+      begin ${sql.raw(body)} return null; end $$`.execute(db);
+    await sql`
+      create trigger ${sql.id(fn)} after ${sql.raw(event)} on file_tags
+        referencing ${sql.raw(transition)} for each statement execute function ${sql.id(fn)}()`.execute(
+      db,
+    );
   }
   await sql`drop function fold_tag_link_moves(integer[], integer)`.execute(db);
-  await sql`alter table files reset (fillfactor)`.execute(db);
   await sql`drop function tag_link_weights(integer[])`.execute(db);
   await sql`drop table tag_link_moves`.execute(db);
+  await sql`alter table files reset (fillfactor)`.execute(db);
 }
-
-/** The functions as they were before (pg_get_functiondef), for `down`. */
-const OLD_DEFINITIONS: Record<string, string> = {
-  download_rollups_insert: `
-CREATE OR REPLACE FUNCTION public.download_rollups_insert()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_days (kind, id, day, downloads)
-      select kind, id, day, 1 * count(*) from (
-        select 'file' as kind, c.file_id as id, c.at - c.at % 86400000 as day
-          from inserted c where c.file_id is not null
-        union all
-        select 'user', c.user_id, c.at - c.at % 86400000
-          from inserted c where c.user_id is not null
-        union all
-        select 'tag', ft.tag_id, c.at - c.at % 86400000
-          from inserted c join file_tags ft on ft.file_id = c.file_id) x
-      group by kind, id, day order by kind, id, day
-      on conflict (kind, id, day) do update set downloads = download_days.downloads + excluded.downloads;
-    insert into download_totals (kind, id, downloads)
-      select kind, id, 1 * count(*) from (
-        select 'file' as kind, c.file_id as id
-          from inserted c where c.file_id is not null
-        union all
-        select 'user', c.user_id
-          from inserted c where c.user_id is not null
-        union all
-        select 'tag', ft.tag_id
-          from inserted c join file_tags ft on ft.file_id = c.file_id) x
-      group by kind, id order by kind, id
-      on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads; return null; end $function$`,
-  download_rollups_update: `
-CREATE OR REPLACE FUNCTION public.download_rollups_update()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_days (kind, id, day, downloads)
-      select kind, id, day, sum(sign) from (
-        
-  select 'file' as kind, c.file_id as id, c.at - c.at % 86400000 as day, -1 as sign
-    from removed c where c.file_id is not null
-  union all
-  select 'user', c.user_id, c.at - c.at % 86400000, -1
-    from removed c where c.user_id is not null
-  union all
-  select 'tag', ft.tag_id, c.at - c.at % 86400000, -1
-    from removed c join file_tags ft on ft.file_id = c.file_id union all 
-  select 'file' as kind, c.file_id as id, c.at - c.at % 86400000 as day, 1 as sign
-    from inserted c where c.file_id is not null
-  union all
-  select 'user', c.user_id, c.at - c.at % 86400000, 1
-    from inserted c where c.user_id is not null
-  union all
-  select 'tag', ft.tag_id, c.at - c.at % 86400000, 1
-    from inserted c join file_tags ft on ft.file_id = c.file_id) x
-      group by kind, id, day having sum(sign) <> 0 order by kind, id, day
-      on conflict (kind, id, day) do update set downloads = download_days.downloads + excluded.downloads;
-    insert into download_totals (kind, id, downloads)
-      select kind, id, sum(sign) from (
-        
-  select 'file' as kind, c.file_id as id, -1 as sign
-    from removed c where c.file_id is not null
-  union all
-  select 'user', c.user_id, -1
-    from removed c where c.user_id is not null
-  union all
-  select 'tag', ft.tag_id, -1
-    from removed c join file_tags ft on ft.file_id = c.file_id union all 
-  select 'file' as kind, c.file_id as id, 1 as sign
-    from inserted c where c.file_id is not null
-  union all
-  select 'user', c.user_id, 1
-    from inserted c where c.user_id is not null
-  union all
-  select 'tag', ft.tag_id, 1
-    from inserted c join file_tags ft on ft.file_id = c.file_id) x
-      group by kind, id having sum(sign) <> 0 order by kind, id
-      on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads; return null; end $function$`,
-  download_rollups_delete: `
-CREATE OR REPLACE FUNCTION public.download_rollups_delete()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_days (kind, id, day, downloads)
-      select kind, id, day, -1 * count(*) from (
-        select 'file' as kind, c.file_id as id, c.at - c.at % 86400000 as day
-          from removed c where c.file_id is not null
-        union all
-        select 'user', c.user_id, c.at - c.at % 86400000
-          from removed c where c.user_id is not null
-        union all
-        select 'tag', ft.tag_id, c.at - c.at % 86400000
-          from removed c join file_tags ft on ft.file_id = c.file_id) x
-      group by kind, id, day order by kind, id, day
-      on conflict (kind, id, day) do update set downloads = download_days.downloads + excluded.downloads;
-    insert into download_totals (kind, id, downloads)
-      select kind, id, -1 * count(*) from (
-        select 'file' as kind, c.file_id as id
-          from removed c where c.file_id is not null
-        union all
-        select 'user', c.user_id
-          from removed c where c.user_id is not null
-        union all
-        select 'tag', ft.tag_id
-          from removed c join file_tags ft on ft.file_id = c.file_id) x
-      group by kind, id order by kind, id
-      on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads; return null; end $function$`,
-  download_tag_hours_insert: `
-CREATE OR REPLACE FUNCTION public.download_tag_hours_insert()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % 3600000, t.tag_id, 1 * count(*) from inserted d join file_tags t on t.file_id = d.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads; return null; end $function$`,
-  download_tag_hours_update: `
-CREATE OR REPLACE FUNCTION public.download_tag_hours_update()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % 3600000, t.tag_id, -1 * count(*) from removed d join file_tags t on t.file_id = d.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads;
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % 3600000, t.tag_id, 1 * count(*) from inserted d join file_tags t on t.file_id = d.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads; return null; end $function$`,
-  download_tag_hours_delete: `
-CREATE OR REPLACE FUNCTION public.download_tag_hours_delete()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % 3600000, t.tag_id, -1 * count(*) from removed d join file_tags t on t.file_id = d.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads; return null; end $function$`,
-  download_rollups_link: `
-CREATE OR REPLACE FUNCTION public.download_rollups_link()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_days (kind, id, day, downloads)
-      select 'tag', l.tag_id, d.day, 1 * sum(d.downloads) from linked l
-      join download_days d on d.kind = 'file' and d.id = l.file_id
-      group by l.tag_id, d.day having sum(d.downloads) <> 0
-      order by l.tag_id, d.day
-      on conflict (kind, id, day) do update set downloads = download_days.downloads + excluded.downloads;
-    insert into download_totals (kind, id, downloads)
-      select 'tag', l.tag_id, 1 * sum(t.downloads) from linked l
-      join download_totals t on t.kind = 'file' and t.id = l.file_id
-      group by l.tag_id having sum(t.downloads) <> 0 order by l.tag_id
-      on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads; return null; end $function$`,
-  download_rollups_unlink: `
-CREATE OR REPLACE FUNCTION public.download_rollups_unlink()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_days (kind, id, day, downloads)
-      select 'tag', l.tag_id, d.day, -1 * sum(d.downloads) from unlinked l
-      join download_days d on d.kind = 'file' and d.id = l.file_id
-      group by l.tag_id, d.day having sum(d.downloads) <> 0
-      order by l.tag_id, d.day
-      on conflict (kind, id, day) do update set downloads = download_days.downloads + excluded.downloads;
-    insert into download_totals (kind, id, downloads)
-      select 'tag', l.tag_id, -1 * sum(t.downloads) from unlinked l
-      join download_totals t on t.kind = 'file' and t.id = l.file_id
-      group by l.tag_id having sum(t.downloads) <> 0 order by l.tag_id
-      on conflict (kind, id) do update set downloads = download_totals.downloads + excluded.downloads; return null; end $function$`,
-  download_tag_hours_link: `
-CREATE OR REPLACE FUNCTION public.download_tag_hours_link()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % 3600000, t.tag_id, 1 * count(*) from linked t join downloads d on d.file_id = t.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads; return null; end $function$`,
-  download_tag_hours_unlink: `
-CREATE OR REPLACE FUNCTION public.download_tag_hours_unlink()
- RETURNS trigger
- LANGUAGE plpgsql
-AS $function$
-      begin 
-    insert into download_tag_hours (hour, tag_id, downloads)
-      select d.at - d.at % 3600000, t.tag_id, -1 * count(*) from unlinked t join downloads d on d.file_id = t.file_id
-      group by 1, 2 order by 1, 2
-      on conflict (hour, tag_id) do update
-        set downloads = download_tag_hours.downloads + excluded.downloads; return null; end $function$`,
-};

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { expect } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { sortKey } from '../src/db/sort-key.js';
+import { lockRowsInOrder } from '../src/modules/files/files.repository.js';
 import type { TestServer } from './harness.js';
 
 // Direct inserts for tests that need many files, tags or downloads in a given shape (search,
@@ -78,17 +79,27 @@ export async function insertDownloads(
   rows: { fileId: number | null; userId?: number | null; at: number; fileName?: string }[],
 ): Promise<void> {
   if (!rows.length) return;
-  await t.server.connection.db
-    .insertInto('downloads')
-    .values(
-      rows.map((r) => ({
-        file_id: r.fileId,
-        file_name: r.fileName ?? `file ${r.fileId}`,
-        user_id: r.userId ?? null,
-        at: r.at,
-      })),
-    )
-    .execute();
+  const { db, dialect } = t.server.connection;
+  await db.transaction().execute(async (trx) => {
+    // As the server's own downloads do, the files' rows first: on PostgreSQL a fold of the tags'
+    // moves (modules/stats/tag-moves.ts) must not run beside downloads of the same files.
+    if (dialect === 'postgres') {
+      const ids = [...new Set(rows.flatMap((r) => (r.fileId === null ? [] : [r.fileId])))];
+      await lockRowsInOrder(trx, 'files', ids);
+      await lockRowsInOrder(trx, 'trashed_files', ids);
+    }
+    await trx
+      .insertInto('downloads')
+      .values(
+        rows.map((r) => ({
+          file_id: r.fileId,
+          file_name: r.fileName ?? `file ${r.fileId}`,
+          user_id: r.userId ?? null,
+          at: r.at,
+        })),
+      )
+      .execute();
+  });
 }
 
 /** Makes an API token for a signed-in user. */

@@ -1,3 +1,4 @@
+import { foldTagLinkMoves } from '../modules/stats/tag-moves.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -343,6 +344,10 @@ try {
     },
     'tag links',
   );
+  // PostgreSQL: the links' moves into the tags' rollups, folded before any download is written
+  // without the files' row locks the server's downloads take (modules/stats/tag-moves.ts): a
+  // running server's fold then never meets these inserts halfway.
+  await foldTagLinkMoves(db, dialect);
 
   await inBatches(
     db,
