@@ -222,5 +222,40 @@ export async function insertBareUser(db: UntypedDb, at: number): Promise<number>
   return Number(row.id);
 }
 
+/**
+ * Inserts `names` as one-byte text files of `userId` sharing one blob (with its row), with the
+ * columns every migration since the first accepts; their rows, in order.
+ */
+export async function insertBareFiles(
+  db: UntypedDb,
+  userId: number,
+  at: number,
+  names: string[],
+): Promise<Record<string, unknown>[]> {
+  const sha256 = 'a'.repeat(64);
+  await db
+    .insertInto('blobs')
+    .values({ sha256, size: 1, ref_count: names.length, created_at: at })
+    .execute();
+  const rows: Record<string, unknown>[] = [];
+  for (const name of names) {
+    const file = { name, name_sort: name, original_name: name, size: 1, sha256 };
+    rows.push(
+      await db
+        .insertInto('files')
+        .values({
+          ...file,
+          mime_type: 'text/plain',
+          uploaded_by: userId,
+          created_at: at,
+          updated_at: at,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
+  }
+  return rows;
+}
+
 /** The `extensions.code` of the first error, for terse assertions. */
 export const errorCode = (res: GraphQLResponse<unknown>) => res.errors?.[0]?.extensions?.code;

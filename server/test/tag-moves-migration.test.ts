@@ -1,7 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
-import { bareDatabase, insertBareUser, type UntypedDb } from './harness.js';
+import { bareDatabase, insertBareFiles, insertBareUser, type UntypedDb } from './harness.js';
 
 // Migration 2026-12-10T0900_tag_link_moves (PostgreSQL): links record their moves, a fold applies
 // them. Its down() folds what waits and puts the link triggers back to moving at once; both ways
@@ -24,29 +24,9 @@ it.runIf(process.env.TEST_DATABASE_URL)(
 
     const now = Date.now();
     const userId = await insertBareUser(old, now);
-    await old
-      .insertInto('blobs')
-      .values({ sha256: 'a'.repeat(64), size: 1, ref_count: 4, created_at: now })
-      .execute();
-    const fileIds: number[] = [];
-    for (const name of ['a', 'b', 'c', 'd']) {
-      const row = await old
-        .insertInto('files')
-        .values({
-          name,
-          name_sort: name,
-          original_name: name,
-          size: 1,
-          mime_type: 'text/plain',
-          sha256: 'a'.repeat(64),
-          uploaded_by: userId,
-          created_at: now,
-          updated_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      fileIds.push(Number(row.id));
-    }
+    const fileIds = (await insertBareFiles(old, userId, now, ['a', 'b', 'c', 'd'])).map((f) =>
+      Number(f.id),
+    );
     const tagIds: number[] = [];
     for (const name of ['red', 'blue']) {
       const row = await old

@@ -1,7 +1,7 @@
 import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
-import { bareDatabase, insertBareUser, type UntypedDb } from './harness.js';
+import { bareDatabase, insertBareFiles, insertBareUser, type UntypedDb } from './harness.js';
 
 // Migration 2026-12-09T0900_trash_keeps_downloads: the downloads the old trash had set aside
 // (file_id null, the id in trashed_file_id) go back under their file's id, downloads.file_id
@@ -22,28 +22,10 @@ it('moves set-aside downloads back under their trashed file, drops the key, and 
   const old = db as unknown as UntypedDb;
   const now = Date.now();
   const userId = await insertBareUser(old, now);
-  await old
-    .insertInto('blobs')
-    .values({ sha256: 'a'.repeat(64), size: 1, ref_count: 2, created_at: now })
-    .execute();
-  const file = (name: string) =>
-    old
-      .insertInto('files')
-      .values({
-        name,
-        name_sort: name,
-        original_name: name,
-        size: 1,
-        mime_type: 'text/plain',
-        sha256: 'a'.repeat(64),
-        uploaded_by: userId,
-        created_at: now,
-        updated_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-  const kept = await file('kept');
-  const trashed = await file('trashed');
+  const [kept, trashed] = (await insertBareFiles(old, userId, now, ['kept', 'trashed'])) as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
   const download = (fileId: unknown, at: number) =>
     old
       .insertInto('downloads')
