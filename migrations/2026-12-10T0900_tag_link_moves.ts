@@ -170,12 +170,12 @@ export async function up(db: Db): Promise<void> {
     await sql`drop trigger ${sql.id(fn)} on file_tags`.execute(db);
     await sql`drop function ${sql.id(fn)}()`.execute(db);
   }
-  // Folds the recorded moves of up to `max_files` files (the lowest ids first), of `only_files`
-  // only unless it is null: each file's net move per tag times the file's rollups as they are now,
-  // into the tag's days, total and hours. Returns how many moves it folded. A bound on the files
-  // keeps its row locks short beside the requests that want them.
+  // Folds the recorded moves of up to `max_files` files (the lowest ids first; all when null):
+  // each file's net move per tag times the file's rollups as they are now, into the tag's days,
+  // total and hours. Returns how many moves it folded. A bound on the files keeps its row locks
+  // short beside the requests that want them.
   await sql`
-    create function fold_tag_link_moves(only_files integer[], max_files integer)
+    create function fold_tag_link_moves(max_files integer)
       returns integer language plpgsql as $$
     declare
       ids integer[];
@@ -186,9 +186,7 @@ export async function up(db: Db): Promise<void> {
       folded integer;
     begin
       select array_agg(file_id) into ids from (
-        select distinct m.file_id from tag_link_moves m
-        where only_files is null or m.file_id = any(only_files)
-        order by m.file_id limit max_files) f;
+        select distinct m.file_id from tag_link_moves m order by m.file_id limit max_files) f;
       if ids is null then return 0; end if;
       -- Lock order: the files' rows, then trashed rows, each in id order. A download updates its
       -- file's row before it writes, a retag or trash locks the rows it changes, a restore or
@@ -222,7 +220,7 @@ export async function up(db: Db): Promise<void> {
 
 export async function down(db: Db): Promise<void> {
   if (!isPostgres(db)) return;
-  await sql`select fold_tag_link_moves(null, null)`.execute(db);
+  await sql`select fold_tag_link_moves(null)`.execute(db);
   await replaceTriggerBodies(db, 'immediate');
   for (const [fn, event, transition, table, sign] of HOUR_LINK_TRIGGERS) {
     const body = moveLinks.hours(`(select file_id, tag_id, ${sign} as w from ${table}) n`);
@@ -235,7 +233,7 @@ export async function down(db: Db): Promise<void> {
       db,
     );
   }
-  await sql`drop function fold_tag_link_moves(integer[], integer)`.execute(db);
+  await sql`drop function fold_tag_link_moves(integer)`.execute(db);
   await sql`drop function tag_link_weights(integer[])`.execute(db);
   await sql`drop table tag_link_moves`.execute(db);
   await sql`alter table files reset (fillfactor)`.execute(db);

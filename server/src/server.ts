@@ -106,13 +106,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   retention.unref();
   // PostgreSQL: the tags' rollups catch up with retags and trash soon after, so that a statistics
   // read seldom has moves left to fold (modules/stats/tag-moves.ts).
-  let folding: Promise<unknown> = Promise.resolve();
+  // One fold at a time: a backlog longer than the period is not folded twice over.
+  let folding: Promise<unknown> | null = null;
   const tagMoves =
     connection.dialect === 'postgres'
       ? setInterval(() => {
-          folding = foldTagLinkMoves(connection.db, connection.dialect).catch((err: unknown) =>
-            log.warn({ err }, 'folding tag moves failed'),
-          );
+          folding ??= foldTagLinkMoves(connection.db, connection.dialect)
+            .catch((err: unknown) => log.warn({ err }, 'folding tag moves failed'))
+            .finally(() => (folding = null));
         }, 2_000)
       : undefined;
   tagMoves?.unref();

@@ -92,7 +92,7 @@ it.runIf(process.env.TEST_DATABASE_URL)(
     await unlink(fileIds[0]!, red);
     await link(fileIds[2]!, blue);
     expect(await pending()).toBe(5);
-    await sql`select fold_tag_link_moves(null, null)`.execute(db);
+    await sql`select fold_tag_link_moves(null)`.execute(db);
     let { stored, counted } = await rollups();
     expect(counted.length).toBeGreaterThan(4);
     expect(stored).toEqual(counted);
@@ -114,7 +114,7 @@ it.runIf(process.env.TEST_DATABASE_URL)(
     await link(fileIds[3]!, blue);
     await download(fileIds[3]!, 3 * HOUR);
     expect(await pending()).toBe(1);
-    await sql`select fold_tag_link_moves(null, null)`.execute(db);
+    await sql`select fold_tag_link_moves(null)`.execute(db);
     ({ stored, counted } = await rollups());
     expect(stored).toEqual(counted);
   },

@@ -14,23 +14,15 @@ import { retryOnDeadlock } from '../../db/lock-order.js';
 /** Files a fold transaction takes at most: each holds their rows' locks while it runs. */
 const FOLD_FILES = 500;
 
-/**
- * Folds every recorded move (those of `fileIds` only, when given), 500 files a transaction;
- * resolves to how many moves it applied.
- */
-export async function foldTagLinkMoves(
-  db: Executor,
-  dialect: Dialect,
-  fileIds: readonly number[] | null = null,
-): Promise<number> {
+/** Folds every recorded move, 500 files a transaction; resolves to how many it applied. */
+export async function foldTagLinkMoves(db: Executor, dialect: Dialect): Promise<number> {
   if (dialect !== 'postgres') return 0;
   let total = 0;
   for (;;) {
     // One statement, its own transaction: the function's row locks last until it returns.
     const folded = await retryOnDeadlock(dialect, async () => {
       const { rows } = await sql<{ folded: number }>`
-        select fold_tag_link_moves(${fileIds ? [...fileIds] : null}::integer[], ${FOLD_FILES})
-          as folded`.execute(db);
+        select fold_tag_link_moves(${FOLD_FILES}) as folded`.execute(db);
       return Number(rows[0]?.folded ?? 0);
     });
     total += folded;
@@ -40,7 +32,7 @@ export async function foldTagLinkMoves(
   }
 }
 
-/** How many moves wait to be folded (the doctor's and the tests' view). */
+/** How many moves wait to be folded. */
 export async function pendingTagLinkMoves(db: Executor, dialect: Dialect): Promise<number> {
   if (dialect !== 'postgres') return 0;
   const { rows } = await sql<{ n: number }>`select count(*) as n from tag_link_moves`.execute(db);
