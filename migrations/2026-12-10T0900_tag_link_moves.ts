@@ -8,9 +8,9 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 // rows of their tags' rollups inside the request (the unlink took 176 of a ~220 ms request); it
 // now writes 2,600 small rows, and the request takes ~110–150 ms.
 //
-// `files` also gets a fillfactor of 85: a change that touches no indexed column (a retag or a
-// rename bumps `updated_at`) can then stay in its page as a HOT update instead of writing an
-// entry in each of the table's 13 indexes. It applies to pages written from now on.
+// `files` also gets a fillfactor of 85: a change that touches no indexed column (a retag bumps
+// only `updated_at`) can then stay in its page as a HOT update instead of writing an entry in
+// each of the table's 13 indexes. It applies to pages written from now on.
 //
 // What stays exact, and how. A tag's rollups always hold, for each file, the file's downloads
 // times the link's *folded* weight: 1 while the link exists and its moves are folded, 0 once it is
@@ -18,7 +18,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 // (`tag_link_weights`). Every download trigger adds or subtracts its rows by those weights instead
 // of by the links as they are, so a download of a file whose new tag is not folded yet is left to
 // the fold, which adds the file's rollups as they are then. The fold locks the files' rows (and
-// trashed rows) first, as every download and every link change does: with those locks no
+// trashed rows) first, as every download, retag, trash and restore does: with those locks no
 // download of the file can be half-counted, and the statement after them sees every one that
 // committed. SQLite keeps its row triggers, which move a link's downloads at once (cheap there).
 // `down` folds what is left and puts the link triggers back to moving at once.
