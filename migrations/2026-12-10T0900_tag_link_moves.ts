@@ -35,7 +35,7 @@ const HOUR_MS = 3_600_000;
  * How the download triggers find the tags a download counts toward: `folded` (from now on) by the
  * links' folded weights, `immediate` (before, and after `down`) by the links as they are.
  */
-type Mode = 'folded' | 'immediate';
+export type Mode = 'folded' | 'immediate';
 
 /** The rows of a downloads transition table `c` with the tags `l` they count toward, `l.w` each. */
 const tagsOf = (changed: string, mode: Mode) =>
@@ -110,8 +110,11 @@ const HOUR_LINK_TRIGGERS = [
   ['download_tag_hours_unlink', 'delete', 'old table as unlinked', 'unlinked', -1],
 ] as const;
 
-/** The bodies of the trigger functions on `downloads` and `file_tags` in either mode. */
-function triggerBodies(mode: Mode): Record<string, string> {
+/**
+ * The bodies of the trigger functions on `downloads` and `file_tags` in either mode (also read by
+ * 2026-12-11T0900_download_triggers_fast_path, which picks between the two per statement).
+ */
+export function triggerBodies(mode: Mode): Record<string, string> {
   const link = (table: 'linked' | 'unlinked', sign: 1 | -1) =>
     mode === 'folded'
       ? `

@@ -31,6 +31,7 @@ import * as trashKeepsDownloads from './2026-12-09T0900_trash_keeps_downloads.js
 import * as downloadDaysOneIndex from './2026-12-09T1000_download_days_one_index.js';
 import * as downloadTagHoursHot from './2026-12-09T1100_download_tag_hours_hot.js';
 import * as tagLinkMoves from './2026-12-10T0900_tag_link_moves.js';
+import * as downloadTriggersFastPath from './2026-12-11T0900_download_triggers_fast_path.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -67,4 +68,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-09T1000_download_days_one_index': downloadDaysOneIndex,
   '2026-12-09T1100_download_tag_hours_hot': downloadTagHoursHot,
   '2026-12-10T0900_tag_link_moves': tagLinkMoves,
+  '2026-12-11T0900_download_triggers_fast_path': downloadTriggersFastPath,
 };

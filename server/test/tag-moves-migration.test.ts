@@ -5,10 +5,12 @@ import { bareDatabase, insertBareFiles, insertBareUser, type UntypedDb } from '.
 
 // Migration 2026-12-10T0900_tag_link_moves (PostgreSQL): links record their moves, a fold applies
 // them. Its down() folds what waits and puts the link triggers back to moving at once; both ways
-// every tag rollup equals a recount of the downloads of the files that carry the tag.
+// every tag rollup equals a recount of the downloads of the files that carry the tag. The same
+// holds through 2026-12-11T0900_download_triggers_fast_path, up and down.
 
 const MIGRATION = '2026-12-10T0900_tag_link_moves';
 const BEFORE = '2026-12-09T1100_download_tag_hours_hot';
+const FAST_PATH = '2026-12-11T0900_download_triggers_fast_path';
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
@@ -114,6 +116,20 @@ it.runIf(process.env.TEST_DATABASE_URL)(
     await link(fileIds[3]!, blue);
     await download(fileIds[3]!, 3 * HOUR);
     expect(await pending()).toBe(1);
+    await sql`select fold_tag_link_moves(null)`.execute(db);
+    ({ stored, counted } = await rollups());
+    expect(stored).toEqual(counted);
+
+    // The next migration's check (join the links when no move waits) and its way down.
+    expect((await migrator.migrateTo(FAST_PATH)).error).toBeUndefined();
+    await download(fileIds[2]!, 4 * HOUR);
+    await unlink(fileIds[2]!, blue);
+    await download(fileIds[2]!, 5 * HOUR);
+    await download(fileIds[1]!, 5 * HOUR);
+    expect((await migrator.migrateTo(MIGRATION)).error).toBeUndefined();
+    await link(fileIds[1]!, blue);
+    await download(fileIds[1]!, 6 * HOUR);
+    expect(await pending()).toBe(2);
     await sql`select fold_tag_link_moves(null)`.execute(db);
     ({ stored, counted } = await rollups());
     expect(stored).toEqual(counted);
