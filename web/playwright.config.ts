@@ -20,7 +20,10 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [['list']],
   use: {
-    trace: 'retain-on-failure',
+    // Recording a trace of every test, kept only for failures, made the suite ~15 % slower
+    // (workspace and uploads specs: 133–134 s with it, 114–115 s without). To see a failure
+    // step by step, run it again with `--trace retain-on-failure`.
+    trace: 'off',
     screenshot: 'only-on-failure',
     actionTimeout: 30_000,
     navigationTimeout: 45_000,
