@@ -1,0 +1,150 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Dialect } from '../../db/connection.js';
+import type { Executor, RollupKind } from '../../db/database.js';
+
+// The doctor's check of the statistics rollups (modules/stats/STATS.md): download_totals and
+// download_days (every file's, user's and tag's downloads, of all time and per UTC day) and
+// download_tag_hours (every tag's per UTC hour), each against a recount of the download rows.
+// A tag counts a file's downloads by the link's folded weight, as the triggers do: on
+// PostgreSQL a link whose move waits in tag_link_moves is not in the tag's rollups yet, and a
+// removed link still is. Each comparison is one statement, so it reads one snapshot, and
+// running servers cannot make it see a drift that is not there.
+
+export const ROLLUP_TABLES = ['download_totals', 'download_days', 'download_tag_hours'] as const;
+export type RollupTable = (typeof ROLLUP_TABLES)[number];
+
+export interface RollupDrift {
+  table: RollupTable;
+  kind: RollupKind;
+  id: number;
+  /** The UTC day or hour of the row (epoch ms); 0 for download_totals. */
+  at: number;
+  stored: number;
+  counted: number;
+}
+
+/** Restricts a comparison to these ids of each kind (a repair's batch). */
+export type RollupKeys = Record<RollupKind, number[]>;
+
+const BUCKET: Record<RollupTable, number> = {
+  download_totals: 0,
+  download_days: 86_400_000,
+  download_tag_hours: 3_600_000,
+};
+
+const inList = (column: RawBuilder<unknown>, ids: number[] | undefined) =>
+  ids === undefined
+    ? sql``
+    : ids.length
+      ? sql`and ${column} in (${sql.join(ids)})`
+      : sql`and 1 = 0`;
+
+/** The links as the tags' rollups count them: `(file_id, tag_id, w)`. */
+function links(dialect: Dialect, tags: number[] | undefined) {
+  const only = inList(sql.ref('tag_id'), tags);
+  if (dialect === 'sqlite')
+    return sql`(select file_id, tag_id, 1 as w from file_tags where 1 = 1 ${only})`;
+  return sql`(select file_id, tag_id, sum(w) as w from (
+      select file_id, tag_id, 1 as w from file_tags where true ${only}
+      union all
+      select file_id, tag_id, -sign as w from tag_link_moves where true ${only}
+    ) x group by file_id, tag_id having sum(w) <> 0)`;
+}
+
+/** `(kind, id, at, n)`: what the rows of `table` should hold, recounted from the downloads. */
+function recount(dialect: Dialect, table: RollupTable, only: RollupKeys | undefined) {
+  const bucket = BUCKET[table];
+  const at = bucket ? sql`d.at - d.at % ${sql.lit(bucket)}` : sql`0`;
+  // A constant in GROUP BY would be read as a column's position.
+  const byAt = bucket ? sql`, ${at}` : sql``;
+  const tags = sql`select 'tag' as kind, l.tag_id as id, ${at} as at, sum(l.w) as n
+    from downloads d join ${links(dialect, only?.tag)} l on l.file_id = d.file_id
+    group by l.tag_id ${byAt}`;
+  if (table === 'download_tag_hours') return tags;
+  return sql`select 'file' as kind, d.file_id as id, ${at} as at, count(*) as n from downloads d
+      where d.file_id is not null ${inList(sql.ref('d.file_id'), only?.file)}
+      group by d.file_id ${byAt}
+    union all
+    select 'user', d.user_id, ${at}, count(*) from downloads d
+      where d.user_id is not null ${inList(sql.ref('d.user_id'), only?.user)}
+      group by d.user_id ${byAt}
+    union all
+    ${tags}`;
+}
+
+/** `(kind, id, at, downloads)`: the rows of `table` as stored. */
+function stored(table: RollupTable, only: RollupKeys | undefined) {
+  const rows =
+    table === 'download_totals'
+      ? sql`select kind, id, 0 as at, downloads from download_totals`
+      : table === 'download_days'
+        ? sql`select kind, id, day as at, downloads from download_days`
+        : sql`select 'tag' as kind, tag_id as id, hour as at, downloads from download_tag_hours`;
+  if (!only) return rows;
+  const kinds = (['file', 'user', 'tag'] as const).map(
+    (kind) => sql`(r.kind = ${sql.lit(kind)} ${inList(sql.ref('r.id'), only[kind])})`,
+  );
+  return sql`select * from (${rows}) r where ${sql.join(kinds, sql` or `)}`;
+}
+
+/**
+ * The rows of `table` that differ from their recount (a row the recount lacks counts 0: rows
+ * of ids whose downloads all went stay at 0), in key order, at most `limit`; with `only`, just
+ * those ids' rows.
+ */
+export async function rollupDrift(
+  db: Executor,
+  dialect: Dialect,
+  table: RollupTable,
+  options: { limit: number; only?: RollupKeys },
+): Promise<RollupDrift[]> {
+  const { rows } = await sql<Record<string, unknown>>`
+    select coalesce(s.kind, c.kind) as kind, coalesce(s.id, c.id) as id, coalesce(s.at, c.at) as at,
+      coalesce(s.downloads, 0) as stored, coalesce(c.n, 0) as counted
+    from (${stored(table, options.only)}) s
+    full join (${recount(dialect, table, options.only)}) c
+      on c.kind = s.kind and c.id = s.id and c.at = s.at
+    where coalesce(s.downloads, 0) <> coalesce(c.n, 0)
+    order by 1, 2, 3
+    limit ${sql.lit(options.limit)}`.execute(db);
+  return rows.map((r) => ({
+    table,
+    kind: String(r.kind) as RollupKind,
+    id: Number(r.id),
+    at: Number(r.at),
+    stored: Number(r.stored),
+    counted: Number(r.counted),
+  }));
+}
+
+/** Sets each drifted row of `table` to its recount, as `rollupDrift` found it. */
+export async function writeRollups(
+  db: Executor,
+  table: RollupTable,
+  drift: readonly RollupDrift[],
+): Promise<void> {
+  // 100 rows of at most 4 values a statement: far below SQLite's bound on variables.
+  for (let i = 0; i < drift.length; i += 100) {
+    const part = drift.slice(i, i + 100);
+    const values = (d: RollupDrift) =>
+      table === 'download_totals'
+        ? sql`(${d.kind}, ${d.id}, ${d.counted})`
+        : table === 'download_days'
+          ? sql`(${d.kind}, ${d.id}, ${d.at}, ${d.counted})`
+          : sql`(${d.at}, ${d.id}, ${d.counted})`;
+    const into =
+      table === 'download_totals'
+        ? sql`download_totals (kind, id, downloads)`
+        : table === 'download_days'
+          ? sql`download_days (kind, id, day, downloads)`
+          : sql`download_tag_hours (hour, tag_id, downloads)`;
+    const key =
+      table === 'download_totals'
+        ? sql`(kind, id)`
+        : table === 'download_days'
+          ? sql`(kind, id, day)`
+          : sql`(hour, tag_id)`;
+    await sql`insert into ${into} values ${sql.join(part.map(values))}
+      on conflict ${key} do update set downloads = excluded.downloads`.execute(db);
+  }
+}
