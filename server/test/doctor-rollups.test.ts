@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../src/db/connection.js';
@@ -16,6 +18,7 @@ import { uploadOk, type UploadedFile } from './uploads.js';
 // move may wait to be folded), must name each damaged row, and --repair must recount them.
 
 const HOUR = 3_600_000;
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const rollupKinds = (report: DoctorReport) =>
   report.checks
@@ -27,6 +30,7 @@ describe('doctor: statistics rollups', () => {
   let t: TestServer;
   let dir: string;
   let database: { url: string; drop(): Promise<void> } | null;
+  let env: Record<string, string>;
   let db: Db;
   let dialect: Dialect;
   let admin: { token: string; id: string };
@@ -43,11 +47,12 @@ describe('doctor: statistics rollups', () => {
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-doctor-rollups-'));
     database = await createPostgresDatabase();
-    t = await startTestServer({
+    env = {
       DATABASE_URL: database?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
       FILES_DIR: path.join(dir, 'files'),
       LOG_LEVEL: 'silent',
-    });
+    };
+    t = await startTestServer(env);
     db = t.server.connection.db;
     dialect = t.server.connection.dialect;
     admin = await t.signUp('admin@example.com');
@@ -164,5 +169,51 @@ describe('doctor: statistics rollups', () => {
     expect(
       Object.fromEntries(stats.data!.downloadStats.topTags.map((r) => [r.tag.name, r.count])),
     ).toEqual({ red: 2, blue: 2, green: 3, Other: 2 });
+  });
+
+  it('lists the first 1,000 rows that differ, whole in --json, and a second repair takes the rest', async () => {
+    // A repair recounts every row of the ids it lists: 1,000 rows of one tag would all be
+    // repaired at once, so these are rows of 1,500 ids.
+    // 1,500 files that were never downloaded (nor exist) with a download each, of all time and
+    // on a day.
+    for (let i = 0; i < 1500; i += 100) {
+      const ids = Array.from({ length: 100 }, (_, j) => 1_000_000 + i + j);
+      await sql`insert into download_totals (kind, id, downloads) values ${sql.join(
+        ids.map((id) => sql`('file', ${id}, 1)`),
+      )}`.execute(db);
+      await sql`insert into download_days (kind, id, day, downloads) values ${sql.join(
+        ids.map((id) => sql`('file', ${id}, 0, 1)`),
+      )}`.execute(db);
+    }
+    // The real command, its report read through a pipe as a script would.
+    const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'server/src/cli/doctor.ts', '--json'],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+          maxBuffer: 64 << 20,
+        },
+        (err, stdout) => {
+          resolve({ code: err ? ((err as { code?: unknown }).code as number) : 0, stdout });
+        },
+      );
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout.length).toBeGreaterThan(65_536);
+    const report = JSON.parse(run.stdout) as DoctorReport;
+    const rollups = report.checks.find((c) => c.id === 'rollups')!;
+    expect(rollups.findings).toHaveLength(2000);
+    expect(rollups.notes.join('\n')).toContain('only the first 1000 rows');
+
+    expect((await doctor(true)).repaired).toBe(2000);
+    const second = await doctor(true);
+    expect(rollupKinds(second)).toEqual([
+      ...Array<string>(500).fill('download_days.file'),
+      ...Array<string>(500).fill('download_totals.file'),
+    ]);
+    expect(second.remaining).toBe(0);
+    expect(rollupKinds(await doctor())).toEqual([]);
   });
 });

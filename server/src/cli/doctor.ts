@@ -39,7 +39,14 @@ try {
   }
   const storage = await createStorage(config.storage);
   const report = await runDoctor({ db, dialect, storage }, { repair });
-  console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
+  // Written before the exit below, and waited for: a pipe takes a large report in parts, and
+  // exiting with parts left cut `--json` at 64 KiB.
+  await new Promise((resolve) =>
+    process.stdout.write(
+      `${json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`,
+      resolve,
+    ),
+  );
   code = report.remaining ? 1 : 0;
 } catch (err) {
   console.error(explainStartError(err, config) ?? (err instanceof Error ? err.message : err));

@@ -313,7 +313,7 @@ export async function runDoctor(
     const drift = await rollupDrift(db, dialect, table, { limit: ROLLUPS_LISTED });
     if (drift.length === ROLLUPS_LISTED) {
       rollups.notes.push(
-        `${table}: only the first ${ROLLUPS_LISTED} rows that differ are listed (and repaired); run again for the rest`,
+        `${table}: only the first ${ROLLUPS_LISTED} rows that differ are listed; --repair recounts every row of their ids, and a second run finds any others`,
       );
     }
     const fs = drift.map((d) =>
