@@ -1,8 +1,3 @@
-import { execFile } from 'node:child_process';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../src/db/connection.js';
@@ -10,7 +5,8 @@ import type { Db } from '../src/db/database.js';
 import { runDoctor, type DoctorReport } from '../src/modules/maintenance/doctor.js';
 import { ROLLUP_TABLES, rollupDrift } from '../src/modules/maintenance/rollup-drift.repository.js';
 import { foldTagLinkMoves } from '../src/modules/stats/tag-moves.js';
-import { createPostgresDatabase, startTestServer, type TestServer } from './harness.js';
+import type { TestServer } from './harness.js';
+import { runDoctorCli, startDoctorServer, type DoctorSetup } from './doctor-setup.js';
 import { uploadOk, type UploadedFile } from './uploads.js';
 
 // The doctor's statistics check: download_totals, download_days and download_tag_hours against
@@ -18,7 +14,6 @@ import { uploadOk, type UploadedFile } from './uploads.js';
 // move may wait to be folded), must name each damaged row, and --repair must recount them.
 
 const HOUR = 3_600_000;
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const rollupKinds = (report: DoctorReport) =>
   report.checks
@@ -27,10 +22,8 @@ const rollupKinds = (report: DoctorReport) =>
     .sort();
 
 describe('doctor: statistics rollups', () => {
+  let setup: DoctorSetup;
   let t: TestServer;
-  let dir: string;
-  let database: { url: string; drop(): Promise<void> } | null;
-  let env: Record<string, string>;
   let db: Db;
   let dialect: Dialect;
   let admin: { token: string; id: string };
@@ -45,14 +38,8 @@ describe('doctor: statistics rollups', () => {
     );
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-doctor-rollups-'));
-    database = await createPostgresDatabase();
-    env = {
-      DATABASE_URL: database?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
-      FILES_DIR: path.join(dir, 'files'),
-      LOG_LEVEL: 'silent',
-    };
-    t = await startTestServer(env);
+    setup = await startDoctorServer('cabinet-doctor-rollups-');
+    t = setup.t;
     db = t.server.connection.db;
     dialect = t.server.connection.dialect;
     admin = await t.signUp('admin@example.com');
@@ -85,9 +72,7 @@ describe('doctor: statistics rollups', () => {
   });
 
   afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('finds no drift after ordinary use, even while a link waits to be folded', async () => {
@@ -186,20 +171,7 @@ describe('doctor: statistics rollups', () => {
       )}`.execute(db);
     }
     // The real command, its report read through a pipe as a script would.
-    const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'server/src/cli/doctor.ts', '--json'],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-          maxBuffer: 64 << 20,
-        },
-        (err, stdout) => {
-          resolve({ code: err ? ((err as { code?: unknown }).code as number) : 0, stdout });
-        },
-      );
-    });
+    const run = await runDoctorCli(setup.env, '--json');
     expect(run.code).toBe(1);
     expect(run.stdout.length).toBeGreaterThan(65_536);
     const report = JSON.parse(run.stdout) as DoctorReport;

@@ -1,17 +1,15 @@
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/database.js';
 import type { Dialect } from '../src/db/connection.js';
 import { runDoctor, type DoctorReport } from '../src/modules/maintenance/doctor.js';
 import type { StorageDriver } from '../src/storage/storage.js';
-import { createPostgresDatabase, startTestServer, type TestServer } from './harness.js';
+import type { TestServer } from './harness.js';
+import { runDoctorCli, startDoctorServer, type DoctorSetup } from './doctor-setup.js';
 import { uploadOk, type UploadedFile } from './uploads.js';
 
 // npm run doctor (modules/maintenance/doctor.ts) against a real server's data: clean after
@@ -19,7 +17,6 @@ import { uploadOk, type UploadedFile } from './uploads.js';
 // careless operator would; each damage must be reported, --repair must fix what can be fixed
 // without guessing, and a second run must be clean.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEAD = 'dead0000dead0000';
 
 const kinds = (report: DoctorReport) =>
@@ -28,8 +25,7 @@ const kinds = (report: DoctorReport) =>
 describe('doctor', () => {
   let t: TestServer;
   let dir: string;
-  let database: { url: string; drop(): Promise<void> } | null;
-  let env: Record<string, string>;
+  let setup: DoctorSetup;
   let db: Db;
   let dialect: Dialect;
   let storage: StorageDriver;
@@ -45,32 +41,11 @@ describe('doctor', () => {
     expect(res.status).toBe(200);
   };
 
-  /** The real CLI in a child process, as an operator runs it. */
-  const cli = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'server/src/cli/doctor.ts', ...args],
-        {
-          cwd: ROOT,
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-        },
-        (err, stdout, stderr) => {
-          const code = err ? ((err as { code?: unknown }).code as number) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+  const cli = (...args: string[]) => runDoctorCli(setup.env, ...args);
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cabinet-doctor-'));
-    database = await createPostgresDatabase();
-    env = {
-      DATABASE_URL: database?.url ?? `sqlite:${path.join(dir, 'cabinet.sqlite')}`,
-      FILES_DIR: path.join(dir, 'files'),
-      LOG_LEVEL: 'silent',
-    };
-    t = await startTestServer(env);
+    setup = await startDoctorServer('cabinet-doctor-');
+    ({ t, dir } = setup);
     db = t.server.connection.db;
     dialect = t.server.connection.dialect;
     storage = t.server.storage;
@@ -89,9 +64,7 @@ describe('doctor', () => {
   });
 
   afterAll(async () => {
-    await t?.close();
-    await database?.drop();
-    await fs.rm(dir, { recursive: true, force: true });
+    await setup?.close();
   });
 
   it('finds nothing wrong after ordinary use', async () => {
