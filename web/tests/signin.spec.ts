@@ -34,6 +34,13 @@ test('account page lists sessions, revokes one, and changing the password ends t
   await expect(current).toHaveCount(1);
   await expect(current).toContainText('Chrome');
   await expect(current).toContainText('127.0.0.1');
+  // Dates as the rest of the app writes them ("Dec 4, 17:11"), the full one on hover.
+  const signedIn = current.locator('time').first();
+  await expect(signedIn).toHaveText(/^[A-Z][a-z]{2} \d{1,2}, \d{2}:\d{2}$/);
+  await expect(signedIn).toHaveAttribute(
+    'title',
+    /^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{2}:\d{2}:\d{2}$/,
+  );
 
   // Revoke one that is not this browser: it stops working at once.
   await rows

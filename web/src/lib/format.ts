@@ -25,9 +25,9 @@ export function formatDate(iso: string): string {
   return isThisYear(date) ? format(date, 'MMM d, HH:mm') : format(date, 'MMM d, yyyy');
 }
 
-/** Full date and time, for titles and tooltips. */
+/** "Mar 4, 2026, 14:05:09": full date and time, for titles and tooltips (24-hour, as elsewhere). */
 export function formatDateTime(iso: string): string {
-  return format(new Date(iso), 'PPpp');
+  return format(new Date(iso), 'PP, HH:mm:ss');
 }
 
 /** "just now", "5 minutes ago", "in 3 days". */
