@@ -157,3 +157,24 @@ it('a start (or a CLI) that cannot work says why in one line and exits 1, withou
     taken.close();
   }
 }, 120_000);
+
+it('the operator commands answer --help with their usage, and an unknown option with it too, in one line', async () => {
+  const cli = (name: string) => path.join(ROOT, `server/dist/cli/${name}.js`);
+  for (const name of ['seed', 'doctor', 'user']) {
+    await fs.access(cli(name));
+    const help = await startFails({}, [cli(name), '--help']);
+    expect(help.out).toMatch(new RegExp(`^usage: npm run ${name} `));
+    expect(help.code).toBe(0);
+  }
+  for (const [name, option, why] of [
+    ['seed', '--bogus', /Unknown option '--bogus'/],
+    ['seed', '--files', /Option '--files <value>' argument missing/],
+    ['doctor', '--bogus', /unknown argument\(s\): --bogus/],
+  ] as const) {
+    const run = await startFails({}, [cli(name), option]);
+    expect(run.out).toMatch(new RegExp(`^usage: npm run ${name} `));
+    expect(run.out).toMatch(why);
+    expect(run.out).not.toMatch(/^\s+at /m);
+    expect(run.code).toBe(2);
+  }
+}, 60_000);

@@ -12,6 +12,10 @@ import { cliConfig } from './setup.js';
 
 const args = process.argv.slice(2);
 const usage = 'usage: npm run doctor [-- --repair] [--json]';
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(usage);
+  process.exit(0);
+}
 const unknown = args.filter((a) => a !== '--repair' && a !== '--json');
 if (unknown.length) {
   console.error(`${usage}\nunknown argument(s): ${unknown.join(' ')}`);

@@ -25,16 +25,31 @@ import { EXTENSIONS, TAG_BASES, TAG_QUALIFIERS, WORDS } from './seed-words.js';
 // Speed: rows are computed in memory first, then inserted in multi-row statements inside
 // transactions of ~50,000 rows; files get explicit ids so links and downloads need no lookups.
 
-const { values: opts } = parseArgs({
-  options: {
-    files: { type: 'string', default: '10000' },
-    users: { type: 'string', default: '50' },
-    downloads: { type: 'string' },
-    tags: { type: 'string', default: '200' },
-    blobs: { type: 'string', default: '500' },
-    seed: { type: 'string', default: '1' },
-  },
-});
+const usage =
+  'usage: npm run seed -- [--files N] [--users U] [--downloads D] [--tags T] [--blobs B] [--seed S]';
+const opts = (() => {
+  try {
+    return parseArgs({
+      options: {
+        files: { type: 'string', default: '10000' },
+        users: { type: 'string', default: '50' },
+        downloads: { type: 'string' },
+        tags: { type: 'string', default: '200' },
+        blobs: { type: 'string', default: '500' },
+        seed: { type: 'string', default: '1' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    // An unknown or incomplete option: say which, without a stack trace.
+    console.error(`${usage}\n${err instanceof Error ? err.message : String(err)}`);
+    process.exit(2);
+  }
+})();
+if (opts.help) {
+  console.log(usage);
+  process.exit(0);
+}
 
 const count = (name: string, value: string | undefined, min = 0) => {
   const n = Number(value);

@@ -16,6 +16,10 @@ const roles = {
   'disable-totp': null,
 } as const;
 
+if (command === '--help' || command === '-h') {
+  console.log(usage);
+  process.exit(0);
+}
 if (!command || !email || !(command in roles)) {
   console.error(usage);
   process.exit(2);
