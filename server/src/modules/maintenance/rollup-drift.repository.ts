@@ -98,15 +98,21 @@ export async function rollupDrift(
   table: RollupTable,
   options: { limit: number; only?: RollupKeys },
 ): Promise<RollupDrift[]> {
-  const { rows } = await sql<Record<string, unknown>>`
-    select coalesce(s.kind, c.kind) as kind, coalesce(s.id, c.id) as id, coalesce(s.at, c.at) as at,
-      coalesce(s.downloads, 0) as stored, coalesce(c.n, 0) as counted
-    from (${stored(table, options.only)}) s
-    full join (${recount(dialect, table, options.only)}) c
-      on c.kind = s.kind and c.id = s.id and c.at = s.at
-    where coalesce(s.downloads, 0) <> coalesce(c.n, 0)
-    order by 1, 2, 3
-    limit ${sql.lit(options.limit)}`.execute(db);
+  const rows =
+    dialect === 'postgres'
+      ? (
+          await sql<Record<string, unknown>>`
+            select coalesce(s.kind, c.kind) as kind, coalesce(s.id, c.id) as id,
+              coalesce(s.at, c.at) as at, coalesce(s.downloads, 0) as stored,
+              coalesce(c.n, 0) as counted
+            from (${stored(table, options.only)}) s
+            full join (${recount(dialect, table, options.only)}) c
+              on c.kind = s.kind and c.id = s.id and c.at = s.at
+            where coalesce(s.downloads, 0) <> coalesce(c.n, 0)
+            order by 1, 2, 3
+            limit ${sql.lit(options.limit)}`.execute(db)
+        ).rows
+      : await sqliteDrift(db, table, options);
   return rows.map((r) => ({
     table,
     kind: String(r.kind) as RollupKind,
@@ -115,6 +121,48 @@ export async function rollupDrift(
     stored: Number(r.stored),
     counted: Number(r.counted),
   }));
+}
+
+/**
+ * SQLite joins a subquery to another only by scanning it, or by an index on one of its columns:
+ * a full join of a million-row recount with its table took longer than ten minutes. So the
+ * recount goes into a temp table keyed like the rollups, which both sides of the comparison
+ * then probe by key. In one transaction, so the two read one snapshot (the temp table is the
+ * connection's own; writing it takes no lock on the library).
+ */
+async function sqliteDrift(
+  db: Executor,
+  table: RollupTable,
+  options: { limit: number; only?: RollupKeys },
+): Promise<Record<string, unknown>[]> {
+  const key =
+    table === 'download_totals'
+      ? sql`t.kind = c.kind and t.id = c.id`
+      : table === 'download_days'
+        ? sql`t.kind = c.kind and t.id = c.id and t.day = c.at`
+        : sql`t.tag_id = c.id and t.hour = c.at`;
+  const compare = async (trx: Executor) => {
+    await sql`create temp table if not exists rollup_recount (
+      kind text not null, id integer not null, at integer not null, n integer not null,
+      primary key (kind, id, at)) without rowid`.execute(trx);
+    await sql`delete from temp.rollup_recount`.execute(trx);
+    await sql`insert into temp.rollup_recount (kind, id, at, n)
+      select kind, id, at, n from (${recount('sqlite', table, options.only)}) r`.execute(trx);
+    const { rows } = await sql<Record<string, unknown>>`
+      select s.kind as kind, s.id as id, s.at as at, s.downloads as stored,
+        coalesce(c.n, 0) as counted
+      from (${stored(table, options.only)}) s
+      left join temp.rollup_recount c on c.kind = s.kind and c.id = s.id and c.at = s.at
+      where s.downloads <> coalesce(c.n, 0)
+      union all
+      select c.kind, c.id, c.at, 0, c.n from temp.rollup_recount c
+      where c.n <> 0 and not exists (select 1 from ${sql.table(table)} t where ${key})
+      order by 1, 2, 3
+      limit ${sql.lit(options.limit)}`.execute(trx);
+    await sql`delete from temp.rollup_recount`.execute(trx);
+    return rows;
+  };
+  return db.isTransaction ? compare(db) : db.transaction().execute(compare);
 }
 
 /** Sets each drifted row of `table` to its recount, as `rollupDrift` found it. */
