@@ -81,9 +81,10 @@ const ROLLUPS_LISTED = 1000;
 
 /** The ids of each kind among drifted rollup rows. */
 function keysOf(drift: readonly RollupDrift[]): RollupKeys {
-  const keys: RollupKeys = { file: [], user: [], tag: [] };
-  for (const d of drift) if (!keys[d.kind].includes(d.id)) keys[d.kind].push(d.id);
-  return keys;
+  const ids = (kind: RollupDrift['kind']) => [
+    ...new Set(drift.filter((d) => d.kind === kind).map((d) => d.id)),
+  ];
+  return { file: ids('file'), user: ids('user'), tag: ids('tag') };
 }
 
 const quote = (s: string) => JSON.stringify(s);

@@ -7,8 +7,8 @@ import type { Executor, RollupKind } from '../../db/database.js';
 // download_tag_hours (every tag's per UTC hour), each against a recount of the download rows.
 // A tag counts a file's downloads by the link's folded weight, as the triggers do: on
 // PostgreSQL a link whose move waits in tag_link_moves is not in the tag's rollups yet, and a
-// removed link still is. Each comparison is one statement, so it reads one snapshot, and
-// running servers cannot make it see a drift that is not there.
+// removed link still is. Each comparison reads one snapshot (one statement on PostgreSQL, one
+// transaction on SQLite), so running servers cannot make it see a drift that is not there.
 
 export const ROLLUP_TABLES = ['download_totals', 'download_days', 'download_tag_hours'] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
@@ -26,10 +26,45 @@ export interface RollupDrift {
 /** Restricts a comparison to these ids of each kind (a repair's batch). */
 export type RollupKeys = Record<RollupKind, number[]>;
 
-const BUCKET: Record<RollupTable, number> = {
-  download_totals: 0,
-  download_days: 86_400_000,
-  download_tag_hours: 3_600_000,
+/** How each table keeps its rows, in the comparison's terms `(kind, id, at, downloads)`. */
+const SHAPES: Record<
+  RollupTable,
+  {
+    /** The width of the row's time bucket in ms; 0 for all time. */
+    bucket: number;
+    rows: RawBuilder<unknown>;
+    /** A stored row `t` with the key of a comparison row `c`. */
+    match: RawBuilder<unknown>;
+    /** The key and value columns, and a comparison row's values for them. */
+    columns: RawBuilder<unknown>;
+    key: RawBuilder<unknown>;
+    values: (d: RollupDrift) => RawBuilder<unknown>;
+  }
+> = {
+  download_totals: {
+    bucket: 0,
+    rows: sql`select kind, id, 0 as at, downloads from download_totals`,
+    match: sql`t.kind = c.kind and t.id = c.id`,
+    columns: sql`(kind, id, downloads)`,
+    key: sql`(kind, id)`,
+    values: (d) => sql`(${d.kind}, ${d.id}, ${d.counted})`,
+  },
+  download_days: {
+    bucket: 86_400_000,
+    rows: sql`select kind, id, day as at, downloads from download_days`,
+    match: sql`t.kind = c.kind and t.id = c.id and t.day = c.at`,
+    columns: sql`(kind, id, day, downloads)`,
+    key: sql`(kind, id, day)`,
+    values: (d) => sql`(${d.kind}, ${d.id}, ${d.at}, ${d.counted})`,
+  },
+  download_tag_hours: {
+    bucket: 3_600_000,
+    rows: sql`select 'tag' as kind, tag_id as id, hour as at, downloads from download_tag_hours`,
+    match: sql`t.tag_id = c.id and t.hour = c.at`,
+    columns: sql`(hour, tag_id, downloads)`,
+    key: sql`(hour, tag_id)`,
+    values: (d) => sql`(${d.at}, ${d.id}, ${d.counted})`,
+  },
 };
 
 const inList = (column: RawBuilder<unknown>, ids: number[] | undefined) =>
@@ -53,7 +88,7 @@ function links(dialect: Dialect, tags: number[] | undefined) {
 
 /** `(kind, id, at, n)`: what the rows of `table` should hold, recounted from the downloads. */
 function recount(dialect: Dialect, table: RollupTable, only: RollupKeys | undefined) {
-  const bucket = BUCKET[table];
+  const { bucket } = SHAPES[table];
   const at = bucket ? sql`d.at - d.at % ${sql.lit(bucket)}` : sql`0`;
   // A constant in GROUP BY would be read as a column's position.
   const byAt = bucket ? sql`, ${at}` : sql``;
@@ -74,12 +109,7 @@ function recount(dialect: Dialect, table: RollupTable, only: RollupKeys | undefi
 
 /** `(kind, id, at, downloads)`: the rows of `table` as stored. */
 function stored(table: RollupTable, only: RollupKeys | undefined) {
-  const rows =
-    table === 'download_totals'
-      ? sql`select kind, id, 0 as at, downloads from download_totals`
-      : table === 'download_days'
-        ? sql`select kind, id, day as at, downloads from download_days`
-        : sql`select 'tag' as kind, tag_id as id, hour as at, downloads from download_tag_hours`;
+  const { rows } = SHAPES[table];
   if (!only) return rows;
   const kinds = (['file', 'user', 'tag'] as const).map(
     (kind) => sql`(r.kind = ${sql.lit(kind)} ${inList(sql.ref('r.id'), only[kind])})`,
@@ -135,12 +165,6 @@ async function sqliteDrift(
   table: RollupTable,
   options: { limit: number; only?: RollupKeys },
 ): Promise<Record<string, unknown>[]> {
-  const key =
-    table === 'download_totals'
-      ? sql`t.kind = c.kind and t.id = c.id`
-      : table === 'download_days'
-        ? sql`t.kind = c.kind and t.id = c.id and t.day = c.at`
-        : sql`t.tag_id = c.id and t.hour = c.at`;
   const compare = async (trx: Executor) => {
     await sql`create temp table if not exists rollup_recount (
       kind text not null, id integer not null, at integer not null, n integer not null,
@@ -156,7 +180,7 @@ async function sqliteDrift(
       where s.downloads <> coalesce(c.n, 0)
       union all
       select c.kind, c.id, c.at, 0, c.n from temp.rollup_recount c
-      where c.n <> 0 and not exists (select 1 from ${sql.table(table)} t where ${key})
+      where c.n <> 0 and not exists (select 1 from ${sql.table(table)} t where ${SHAPES[table].match})
       order by 1, 2, 3
       limit ${sql.lit(options.limit)}`.execute(trx);
     await sql`delete from temp.rollup_recount`.execute(trx);
@@ -171,28 +195,11 @@ export async function writeRollups(
   table: RollupTable,
   drift: readonly RollupDrift[],
 ): Promise<void> {
+  const { columns, key, values } = SHAPES[table];
   // 100 rows of at most 4 values a statement: far below SQLite's bound on variables.
   for (let i = 0; i < drift.length; i += 100) {
-    const part = drift.slice(i, i + 100);
-    const values = (d: RollupDrift) =>
-      table === 'download_totals'
-        ? sql`(${d.kind}, ${d.id}, ${d.counted})`
-        : table === 'download_days'
-          ? sql`(${d.kind}, ${d.id}, ${d.at}, ${d.counted})`
-          : sql`(${d.at}, ${d.id}, ${d.counted})`;
-    const into =
-      table === 'download_totals'
-        ? sql`download_totals (kind, id, downloads)`
-        : table === 'download_days'
-          ? sql`download_days (kind, id, day, downloads)`
-          : sql`download_tag_hours (hour, tag_id, downloads)`;
-    const key =
-      table === 'download_totals'
-        ? sql`(kind, id)`
-        : table === 'download_days'
-          ? sql`(kind, id, day)`
-          : sql`(hour, tag_id)`;
-    await sql`insert into ${into} values ${sql.join(part.map(values))}
+    await sql`insert into ${sql.table(table)} ${columns}
+      values ${sql.join(drift.slice(i, i + 100).map(values))}
       on conflict ${key} do update set downloads = excluded.downloads`.execute(db);
   }
 }
