@@ -113,6 +113,24 @@ test('a member on an admin page sees "Admins only"', async ({ page, api }) => {
   await expect(page.getByRole('link', { name: 'Go to the workspace' })).toBeVisible();
 });
 
+test('a change of the system theme while the app still loads is not missed', async ({ page }) => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/_app/immutable/**', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/login', { waitUntil: 'commit' });
+  const html = page.locator('html');
+  // The inline script painted the system's theme; the app's own scripts have not run yet.
+  await expect(html).toHaveAttribute('data-theme', 'dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  release();
+  await expect(page.getByRole('button', { name: 'Sign in' })).toBeVisible();
+  await expect(html).toHaveAttribute('data-theme', 'light');
+});
+
 test('the theme follows the system, switches, and is remembered without a flash', async ({
   page,
 }) => {

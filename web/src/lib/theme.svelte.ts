@@ -26,8 +26,12 @@ function chosen(): Theme | null {
 }
 
 if (typeof window !== 'undefined') {
+  const system = window.matchMedia('(prefers-color-scheme: dark)');
+  // The inline script chose before this module loaded, and a change of the system's theme in
+  // between fired no event here: look again.
+  if (chosen() === null) apply(system.matches ? 'dark' : 'light');
   // Until the user picks a theme, follow the system as it changes.
-  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', (event) => {
+  system.addEventListener('change', (event) => {
     if (chosen() === null) apply(event.matches ? 'dark' : 'light');
   });
   // Another tab switched themes.
