@@ -1,4 +1,13 @@
-import { expect, gqlOk, PASSWORD, screenshot, signIn, test, uniqueEmail } from './fixtures';
+import {
+  expect,
+  gqlOk,
+  holdRequests,
+  PASSWORD,
+  screenshot,
+  signIn,
+  test,
+  uniqueEmail,
+} from './fixtures';
 
 test('the first sign-up becomes admin, the next one a member', async ({ page, freshServer }) => {
   await page.goto(`${freshServer.url}/register`);
@@ -115,12 +124,7 @@ test('a member on an admin page sees "Admins only"', async ({ page, api }) => {
 
 test('a change of the system theme while the app still loads is not missed', async ({ page }) => {
   await page.emulateMedia({ colorScheme: 'dark' });
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/_app/immutable/**', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdRequests(page, '**/_app/immutable/**');
   await page.goto('/login', { waitUntil: 'commit' });
   const html = page.locator('html');
   // The inline script painted the system's theme; the app's own scripts have not run yet.
@@ -149,12 +153,7 @@ test('the theme follows the system, switches, and is remembered without a flash'
 
   // Reload with the app's scripts and styles held back: the inline script and style of app.html
   // alone must already paint the remembered theme.
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/_app/immutable/**', async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await holdRequests(page, '**/_app/immutable/**');
   await page.goto('/login', { waitUntil: 'commit' });
   await page.waitForFunction(() => document.body !== null);
   expect(await html.getAttribute('data-theme')).toBe('dark');

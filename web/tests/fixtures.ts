@@ -348,3 +348,17 @@ export const test = base.extend<
 });
 
 export { expect };
+
+/**
+ * Holds every request matching `pattern` until the returned function is called: to look at the
+ * page while what it waits for is "on its way".
+ */
+export async function holdRequests(page: Page, pattern: string): Promise<() => void> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(pattern, async (route) => {
+    await released;
+    await route.continue();
+  });
+  return release;
+}

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, PASSWORD, screenshot, signIn, test, uniqueEmail } from './fixtures';
+import { expect, holdRequests, PASSWORD, screenshot, signIn, test, uniqueEmail } from './fixtures';
 
 // The account, shell and sign-in defects of the new-user walkthrough (issue 12: 7, 8, 10, 11, 13
 // and 14), each checked in the browser the way the user met it.
@@ -138,12 +138,7 @@ test('a slow connection shows the app shell with loading rows at once (14)', asy
   const user = await api.register();
   await signIn(page, user);
   // Hold every API answer until the shell has been seen: the page's data is "on its way".
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  await page.route('**/graphql', async (route) => {
-    await released;
-    await route.continue();
-  });
+  const release = await holdRequests(page, '**/graphql');
   await page.goto('/workspace', { waitUntil: 'domcontentloaded' });
   const shell = page.getByTestId('boot-shell');
   await expect(shell).toBeVisible();
