@@ -31,6 +31,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 // output file that contains its module.
 const RUNTIME_FILES = {
   'src/db/read-pool.ts': ['src/db/sqlite-read-worker.cjs'],
+  'src/db/wal-checkpointer.ts': ['src/db/sqlite-checkpoint-worker.cjs'],
   'src/streams/sha256-worker.ts': ['src/streams/sha256-worker.cjs'],
   'src/modules/search/name-index.ts': ['src/modules/search/name-index-worker.cjs'],
 };

@@ -7,6 +7,7 @@ import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import type { Config } from '../config.js';
 import type { Database, Db } from './database.js';
 import { readPoolDb } from './read-pool.js';
+import { startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -20,6 +21,8 @@ export interface Connection {
   dialect: Dialect;
   /** PostgreSQL's pool (the one Kysely uses), for libraries that query pg themselves. */
   pgPool: pg.Pool | null;
+  /** SQLite on a file: the thread that checkpoints its write-ahead log (wal-checkpointer.ts). */
+  checkpointer: WalCheckpointer | null;
   close(): Promise<void>;
 }
 
@@ -42,7 +45,14 @@ export function openDatabase(config: Config['database']): Connection {
     const pg = loadPg();
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, reads: db, dialect: 'postgres', pgPool: pool, close: () => db.destroy() };
+    return {
+      db,
+      reads: db,
+      dialect: 'postgres',
+      pgPool: pool,
+      checkpointer: null,
+      close: () => db.destroy(),
+    };
   }
   if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
@@ -64,13 +74,18 @@ export function openDatabase(config: Config['database']): Connection {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   // An in-memory database exists on its own connection only: no other thread can read it.
   const reads = config.file === ':memory:' ? db : readPoolDb(config.file);
+  const checkpointer =
+    config.file === ':memory:' ? null : startWalCheckpointer(config.file, sqlite);
   return {
     db,
     reads,
     dialect: 'sqlite',
     pgPool: null,
+    checkpointer,
     async close() {
       if (reads !== db) await reads.destroy();
+      // Before the writer: the last connection to close checkpoints the log and removes it.
+      await checkpointer?.close();
       await db.destroy();
     },
   };
