@@ -1,3 +1,4 @@
+import type { Dialect } from '../../db/connection.js';
 import type { Db, Executor } from '../../db/database.js';
 import type { Viewer } from '../auth/viewer.js';
 import type { AuditAction } from './actions.js';
@@ -58,8 +59,12 @@ export async function record(trx: Executor, event: AuditEventInput): Promise<voi
  * Appends many events, in order, as `record` does one: a bulk action's events in a few
  * statements (on PostgreSQL each statement also updates the day counts once, not per event).
  */
-export async function recordMany(trx: Executor, events: AuditEventInput[]): Promise<void> {
-  await insertAuditEvents(trx, events.map(row));
+export async function recordMany(
+  trx: Executor,
+  dialect: Dialect,
+  events: AuditEventInput[],
+): Promise<void> {
+  await insertAuditEvents(trx, dialect, events.map(row));
 }
 
 function row(event: AuditEventInput) {

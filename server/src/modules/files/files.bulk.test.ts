@@ -109,6 +109,38 @@ describe('bulk file actions', () => {
     expect(events.auditEvents.edges[0]!.node.actor.id).toBe(admin.id);
   });
 
+  it('answers a retag with the files as stored: new updatedAt on those it changed, the old on the rest', async () => {
+    const [tagged, plain] = await Promise.all([
+      files({ n: 2, owner: alice.id, tags: ['Done'] }),
+      files({ n: 2, owner: alice.id }),
+    ]);
+    const ids = [...tagged!, ...plain!];
+    // A second in the past, so "later" cannot fall in the same millisecond.
+    await t.server.connection.db
+      .updateTable('files')
+      .set((eb) => ({ updated_at: eb('updated_at', '-', 1000) }))
+      .where('id', 'in', ids.map(Number))
+      .execute();
+    const before = await state(ids);
+    const res = await gql<{
+      tagFiles: { id: string; updatedAt: string; tags: { name: string }[] }[];
+    }>(
+      `mutation($ids: [ID!]!) { tagFiles(ids: $ids, add: ["Done"]) { id updatedAt tags { name } } }`,
+      { ids },
+      alice.token,
+    );
+    const after = await state(ids);
+    // What the mutation answered is what a fresh read finds, in id order.
+    expect(res.tagFiles.map((f) => [f.id, Date.parse(f.updatedAt)])).toEqual(
+      after.rows.map((r) => [String(r.id), r.updated_at]),
+    );
+    const stamp = (rows: typeof before.rows, id: string) =>
+      rows.find((r) => String(r.id) === id)!.updated_at;
+    for (const id of tagged!) expect(stamp(after.rows, id)).toBe(stamp(before.rows, id));
+    for (const id of plain!) expect(stamp(after.rows, id)).toBeGreaterThan(stamp(before.rows, id));
+    expect(res.tagFiles.every((f) => f.tags.some((x) => x.name === 'Done'))).toBe(true);
+  });
+
   it('changes nothing when one file in the middle is forbidden or unseen', async () => {
     const mine = await files({ n: 4, owner: alice.id, tags: ['Keep'] });
     const [bobs] = await files({ n: 1, owner: bob.id });

@@ -11,8 +11,8 @@ import { ensureTags, findTagsByKeys } from '../tags/tags.repository.js';
 import {
   deleteFileTags,
   findFilesByIds,
+  findFilesForUpdate,
   insertFileTags,
-  lockFileRows,
   lockTagRows,
   tagIdsOfFiles,
   updateFileRows,
@@ -88,8 +88,7 @@ export function createBulkFiles(deps: {
     viewer: Viewer,
     ids: readonly number[],
   ): Promise<FileRow[]> {
-    if (pg) await lockFileRows(trx, ids);
-    const rows = await findFilesByIds(trx, ids, false);
+    const rows = pg ? await findFilesForUpdate(trx, ids) : await findFilesByIds(trx, ids, false);
     return checked(viewer, ids, rows, 'No such file.');
   }
 
@@ -124,6 +123,7 @@ export function createBulkFiles(deps: {
         if (changed.size !== changing.length) throw new NotFoundError('No such file.');
         await audit.recordMany(
           trx,
+          deps.dialect,
           changing.map((file) =>
             fileEvent(
               actor,
@@ -200,9 +200,12 @@ export function createBulkFiles(deps: {
         // Only the links that change: the link triggers keep the tags' counters by the row.
         await deleteFileTags(trx, changed, [...removeIds]);
         await insertFileTags(trx, links);
-        await updateFileRows(trx, changed, { updated_at: now });
-        await audit.recordMany(trx, events);
-        return findFilesByIds(trx, ids, false).then((r) => r.sort((a, b) => a.id - b.id));
+        const updated = new Map(
+          (await updateFileRows(trx, changed, { updated_at: now })).map((r) => [r.id, r]),
+        );
+        await audit.recordMany(trx, deps.dialect, events);
+        // `files` is in id order; the changed ones as the update left them.
+        return files.map((f) => updated.get(f.id) ?? f);
       });
     },
 
@@ -264,6 +267,7 @@ export function createBulkFiles(deps: {
         await deleteTrashedFiles(trx, restoredIds);
         await audit.recordMany(
           trx,
+          deps.dialect,
           rows.map((row) =>
             fileEvent(actor, row, 'file.restore', { deletedAt: row.deleted_at, bulk: true }, now),
           ),

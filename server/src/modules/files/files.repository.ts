@@ -22,6 +22,24 @@ export const findFilesByIds = (
   return q.execute();
 };
 
+/**
+ * PostgreSQL: the files of `ids`, locked in id order (db/lock-order.ts) by the statement that reads
+ * them: one round trip where locking then reading took two. The ids travel as one array, not one
+ * parameter each.
+ */
+export const findFilesForUpdate = (db: Executor, ids: readonly number[]): Promise<FileRow[]> =>
+  inChunks(
+    [...ids].sort((a, b) => a - b),
+    (part) =>
+      db
+        .selectFrom('files')
+        .selectAll()
+        .where(sql<SqlBool>`id = any(${part}::int[])`)
+        .orderBy('id')
+        .forUpdate()
+        .execute(),
+  );
+
 /** Inserts a file row; its name_sort comes from the name (db/named-rows.ts). */
 export const insertFile = (db: Executor, file: Omit<Insertable<FilesTable>, 'name_sort'>) =>
   insertNamed(db, 'files', file);
@@ -78,10 +96,6 @@ export async function replaceFileTags(
       .execute();
   }
 }
-
-/** PostgreSQL: locks many file rows in id order (bulk actions; see db/lock-order.ts). */
-export const lockFileRows = (db: Executor, ids: readonly number[]): Promise<void> =>
-  lockRowsInOrder(db, 'files', ids);
 
 /**
  * `items` in slices small enough for one statement: SQLite takes at most 32,766 parameters a

@@ -68,6 +68,7 @@ export async function moveToTrash(
   await moveFileRowsToTrash(trx, dialect, ids, { at, by: actor.user?.id ?? null }, tagIds);
   await audit.recordMany(
     trx,
+    dialect,
     rows.map((row) => fileDeleteEvent(actor, row, { trash: true, bulk, at })),
   );
 }
@@ -118,6 +119,7 @@ export async function purgeTrashed(
           );
           await audit.recordMany(
             trx,
+            deps.dialect,
             rows.map((r) => filePurgeEvent(actor, r)),
           );
           return { n: rows.length, last: await releaseBlobRef(trx, sha256, rows.length) };
