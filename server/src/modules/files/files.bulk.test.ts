@@ -109,6 +109,30 @@ describe('bulk file actions', () => {
     expect(events.auditEvents.edges[0]!.node.actor.id).toBe(admin.id);
   });
 
+  it("records each file's name in its audit event exactly, whatever characters it holds", async () => {
+    // On PostgreSQL the events travel as arrays: quotes, backslashes, braces, commas and the
+    // word NULL are what an array literal would get wrong.
+    const names = ['say "hi"', 'back\\slash', '{braces},comma', 'NULL', 'ünï 🗂️', "it's"];
+    const ids = (
+      await insertFiles(
+        t,
+        names.map((name) => ({ name, uploadedBy: Number(alice.id), status: 'ACTIVE', tags: [] })),
+      )
+    ).map(String);
+    await gql(DELETE_MANY, { ids }, alice.token);
+    const events = await gql<{
+      auditEvents: { edges: { node: { targetId: string; targetLabel: string | null } }[] };
+    }>(
+      `{ auditEvents(action: "file.delete", first: 100) { edges { node { targetId targetLabel } } } }`,
+      {},
+      admin.token,
+    );
+    const labels = new Map(
+      events.auditEvents.edges.map((e) => [e.node.targetId, e.node.targetLabel]),
+    );
+    expect(ids.map((id) => labels.get(id))).toEqual(names);
+  });
+
   it('answers a retag with the files as stored: new updatedAt on those it changed, the old on the rest', async () => {
     const [tagged, plain] = await Promise.all([
       files({ n: 2, owner: alice.id, tags: ['Done'] }),
