@@ -129,3 +129,21 @@ test('the one file table: at 390 px the actions never cover a name; at 1280 px A
     card.x + card.width,
   );
 });
+
+test("an admin's bottom bar on a phone shows every label whole", async ({ page, cabinet }) => {
+  await signIn(page, cabinet.admin);
+  for (const width of [360, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.goto('/workspace');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect(nav.getByRole('link')).toHaveCount(6);
+    // Each visible label fits its box (text width / box width when not): no "Worksp…", "Downlo…".
+    const cut = await nav.locator('a span').evaluateAll((spans) =>
+      spans
+        .filter((s) => s.getClientRects().length > 0)
+        .filter((s) => s.scrollWidth > s.clientWidth + 0.5)
+        .map((s) => `${s.textContent} ${s.scrollWidth}/${s.clientWidth}`),
+    );
+    expect(cut, `labels cut at ${width} px`).toEqual([]);
+  }
+});
