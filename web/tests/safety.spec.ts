@@ -40,6 +40,8 @@ test('delete to the trash, undo from the toast, restore and delete forever', asy
   const trashRows = page.getByTestId('trash-row');
   await expect(trashRows).toHaveCount(1);
   await expect(page.getByTestId('trash-name')).toHaveText('keep-me.txt');
+  // When it goes for good: TRASH_DAYS (30 by default) after the delete.
+  await expect(page.getByTestId('trash-purge')).toHaveText('gone for good in 30 days');
   await trashRows.getByRole('button', { name: 'Restore' }).click();
   await confirm.getByRole('button', { name: 'Restore file' }).click();
   await expect(page.getByTestId('empty-trash')).toBeVisible();

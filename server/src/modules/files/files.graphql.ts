@@ -129,6 +129,16 @@ export const FileRef = builder.loadableObject('File', {
         '`trash` lists trashed files).',
       resolve: (f) => ('deleted_at' in f ? (f as TrashedFileRow).deleted_at : null),
     }),
+    purgeAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description:
+        'When a file in the trash is deleted for good: `deletedAt` plus TRASH_DAYS (the purge ' +
+        'runs every 10 minutes and takes it at its first run after that); null for a file that ' +
+        'is not in the trash.',
+      resolve: (f, _args, ctx) =>
+        'deleted_at' in f ? ctx.services.files.purgeAt((f as TrashedFileRow).deleted_at) : null,
+    }),
     downloadUrl: t.string({
       description:
         'Path of the download route, `/files/<id>/download` (GET/HEAD with the session cookie or ' +

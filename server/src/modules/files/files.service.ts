@@ -299,6 +299,12 @@ export function createFilesService(deps: {
     /** QUOTA_EXCEEDED when `bytes` more would take the viewer past their quota, else null. */
     quotaRefusal: (viewer: Viewer, bytes: number) => quota.refusal(db, viewer.user.id, bytes),
 
+    /**
+     * When a file trashed at `deletedAt` is due for purging: TRASH_DAYS later (the retention job,
+     * every 10 minutes, takes it at its first run after that).
+     */
+    purgeAt: (deletedAt: number): number => deletedAt + deps.trashDays * DAY_MS,
+
     async update(
       viewer: Viewer,
       id: number,

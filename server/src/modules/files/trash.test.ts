@@ -12,12 +12,14 @@ const RESTORE = `mutation($id: ID!) { restoreFile(id: $id) { id name status down
   tags { name } } }`;
 const PURGE = `mutation($id: ID!) { purgeFile(id: $id) }`;
 const TRASH = `query($first: Int) { trash(first: $first) { totalCount tagCounts { count }
-  edges { node { id name deletedAt uploadedBy { id } } } } }`;
+  edges { node { id name deletedAt purgeAt uploadedBy { id } } } } }`;
 
 interface TrashPage {
   trash: {
     totalCount: number;
-    edges: { node: { id: string; name: string; deletedAt: string | null } }[];
+    edges: {
+      node: { id: string; name: string; deletedAt: string | null; purgeAt: string | null };
+    }[];
   };
 }
 
@@ -101,7 +103,10 @@ describe('trash', () => {
     const trash = await gql<TrashPage>(TRASH, { first: 10 }, alice.token);
     expect(trash.trash.totalCount).toBe(1);
     expect(trash.trash.edges[0]!.node).toMatchObject({ id: file.id, name: 'zebra-report.txt' });
-    expect(Date.parse(trash.trash.edges[0]!.node.deletedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    const trashed = trash.trash.edges[0]!.node;
+    expect(Date.parse(trashed.deletedAt!)).toBeGreaterThan(Date.now() - 60_000);
+    // Due TRASH_DAYS (30 here) after the delete.
+    expect(Date.parse(trashed.purgeAt!) - Date.parse(trashed.deletedAt!)).toBe(30 * 86_400_000);
 
     const restored = await gql<{ restoreFile: unknown }>(RESTORE, { id: file.id }, alice.token);
     expect(restored.restoreFile).toEqual({
@@ -112,6 +117,14 @@ describe('trash', () => {
       tags: [{ name: 'Finance' }, { name: 'Reports' }],
     });
     expect(await gql(view, { id: file.id }, admin.token)).toEqual(seen);
+    // Out of the trash, a file has neither date.
+    expect(
+      await gql(
+        `query($id: ID!) { file(id: $id) { deletedAt purgeAt } }`,
+        { id: file.id },
+        alice.token,
+      ),
+    ).toEqual({ file: { deletedAt: null, purgeAt: null } });
     const relinked = await gql<{ myDownloads: { edges: { node: unknown }[] } }>(
       `{ myDownloads { edges { node { fileName file { id } } } } }`,
       {},

@@ -8,6 +8,7 @@ export const TrashFileFields = graphql(`
     size
     mimeType
     deletedAt
+    purgeAt
     tags {
       id
       name
