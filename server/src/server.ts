@@ -29,7 +29,13 @@ export interface RunningServer {
  * (temp uploads, half-done blob commits) and listens.
  */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const connection = openDatabase(config.database);
+  const connection = openDatabase(config.database, {
+    onCheckpointerStop: (err) =>
+      log.warn(
+        { err },
+        'the SQLite checkpoint thread stopped; commits checkpoint on their own again',
+      ),
+  });
   await migrateToLatest(connection.db);
   // Before the first upload can start: temp keys and blob intents name this lease.
   const lease = await acquireLease(connection.db, connection.dialect, {

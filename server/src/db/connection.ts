@@ -40,7 +40,13 @@ function loadPg(): typeof pg {
   return driver;
 }
 
-export function openDatabase(config: Config['database']): Connection {
+export function openDatabase(
+  config: Config['database'],
+  options: {
+    /** SQLite: the log checkpointer's thread failed (the writer checkpoints on its own again). */
+    onCheckpointerStop?: (error: Error) => void;
+  } = {},
+): Connection {
   if (config.kind === 'postgres') {
     const pg = loadPg();
     const pool = new pg.Pool({ connectionString: config.url, max: 10 });
@@ -75,7 +81,9 @@ export function openDatabase(config: Config['database']): Connection {
   // An in-memory database exists on its own connection only: no other thread can read it.
   const reads = config.file === ':memory:' ? db : readPoolDb(config.file);
   const checkpointer =
-    config.file === ':memory:' ? null : startWalCheckpointer(config.file, sqlite);
+    config.file === ':memory:'
+      ? null
+      : startWalCheckpointer(config.file, sqlite, { onStop: options.onCheckpointerStop });
   return {
     db,
     reads,

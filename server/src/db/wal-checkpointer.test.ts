@@ -67,4 +67,19 @@ describe('SQLite WAL checkpoints', () => {
       writer.close();
     }
   });
+
+  it('give the writer its own checkpoints back, and say so, when the worker fails', async () => {
+    const writer = new SQLite(file);
+    try {
+      const stopped: Error[] = [];
+      // A database the worker cannot open: it fails at its start.
+      startWalCheckpointer(path.join(dir, 'missing', 'cabinet.sqlite'), writer, {
+        onStop: (error) => stopped.push(error),
+      });
+      await eventually(async () => stopped.length === 1, 60_000);
+      expect(autocheckpoint(writer)).toBe(CHECKPOINT_FRAMES);
+    } finally {
+      writer.close();
+    }
+  });
 });

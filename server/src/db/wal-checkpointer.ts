@@ -25,7 +25,12 @@ export interface WalCheckpointer {
 export function startWalCheckpointer(
   file: string,
   writer: SQLite.Database,
-  options: { intervalMs?: number; frames?: number } = {},
+  options: {
+    intervalMs?: number;
+    frames?: number;
+    /** Told when the worker stops on its own (it failed); the writer checkpoints again. */
+    onStop?: (error: Error) => void;
+  } = {},
 ): WalCheckpointer {
   writer.pragma(`wal_autocheckpoint = ${BACKSTOP_FRAMES}`);
   const worker = new Worker(new URL('./sqlite-checkpoint-worker.cjs', import.meta.url), {
@@ -40,14 +45,18 @@ export function startWalCheckpointer(
   let checkpoints = 0;
   let closing = false;
   worker.on('message', () => checkpoints++);
+  let failure: Error | null = null;
+  // An error ends the worker; its exit then gives the writer its checkpoints back.
+  worker.on('error', (error) => (failure = error));
   const exited = new Promise<void>((resolve) => {
-    worker.once('exit', () => {
-      if (!closing && writer.open) writer.pragma(`wal_autocheckpoint = ${CHECKPOINT_FRAMES}`);
+    worker.once('exit', (code) => {
+      if (!closing) {
+        if (writer.open) writer.pragma(`wal_autocheckpoint = ${CHECKPOINT_FRAMES}`);
+        options.onStop?.(failure ?? new Error(`the checkpoint worker exited with code ${code}`));
+      }
       resolve();
     });
   });
-  // An error ends the worker (its exit restores the writer's checkpoints); nothing else to do.
-  worker.on('error', () => {});
   return {
     get checkpoints() {
       return checkpoints;
