@@ -60,7 +60,8 @@ export function openDatabase(
       close: () => db.destroy(),
     };
   }
-  if (config.file !== ':memory:') fs.mkdirSync(path.dirname(config.file), { recursive: true });
+  const inMemory = config.file === ':memory:';
+  if (!inMemory) fs.mkdirSync(path.dirname(config.file), { recursive: true });
   const sqlite = new SQLite(config.file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
@@ -79,11 +80,10 @@ export function openDatabase(
   );
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   // An in-memory database exists on its own connection only: no other thread can read it.
-  const reads = config.file === ':memory:' ? db : readPoolDb(config.file);
-  const checkpointer =
-    config.file === ':memory:'
-      ? null
-      : startWalCheckpointer(config.file, sqlite, { onStop: options.onCheckpointerStop });
+  const reads = inMemory ? db : readPoolDb(config.file);
+  const checkpointer = inMemory
+    ? null
+    : startWalCheckpointer(config.file, sqlite, { onStop: options.onCheckpointerStop });
   return {
     db,
     reads,

@@ -24,20 +24,32 @@ const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
 const header = Buffer.alloc(100);
 const little = os.endianness() === 'LE';
 
+// The index file lives as long as a connection to the database is open, this worker's own
+// included, so it is opened once and read at every tick; opened again only after a failed read.
+let shm = null;
+
 /** Frames in the log not yet copied into the database, or 0 when it cannot tell. */
 function pending() {
-  let fd;
   try {
-    fd = fs.openSync(`${file}-shm`, 'r');
-    if (fs.readSync(fd, header, 0, header.length, 0) < header.length) return 0;
+    shm ??= fs.openSync(`${file}-shm`, 'r');
+    if (fs.readSync(shm, header, 0, header.length, 0) < header.length) return 0;
   } catch {
-    return 0; // no log yet, or the database was closed and its index removed
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    closeShm();
+    return 0; // no log yet
   }
   const mxFrame = little ? header.readUInt32LE(16) : header.readUInt32BE(16);
   const nBackfill = little ? header.readUInt32LE(96) : header.readUInt32BE(96);
   return mxFrame > nBackfill ? mxFrame - nBackfill : 0;
+}
+
+function closeShm() {
+  if (shm === null) return;
+  try {
+    fs.closeSync(shm);
+  } catch {
+    // already gone
+  }
+  shm = null;
 }
 
 const timer = setInterval(() => {
@@ -53,6 +65,7 @@ const timer = setInterval(() => {
 parentPort.on('message', (message) => {
   if (message !== 'close') return;
   clearInterval(timer);
+  closeShm();
   db.close();
   parentPort.close();
 });
