@@ -12,6 +12,7 @@ import { createStorage } from './storage/index.js';
 import type { StorageDriver } from './storage/storage.js';
 import { startHashThread } from './streams/sha256-worker.js';
 import { foldTagLinkMoves } from './modules/stats/tag-moves.js';
+import { PURGE_EVERY_MS } from './modules/files/files.service.js';
 
 export interface RunningServer {
   url: string;
@@ -98,17 +99,12 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
   uploadSweep.unref();
   // Retention: trashed files past TRASH_DAYS, audit events past AUDIT_DAYS. Every step deletes
   // only what is still there, so instances sharing a database may run them at the same moment.
-  const retention = setInterval(
-    () => {
-      app.services.files
-        .purgeExpired()
-        .catch((err: unknown) => log.warn({ err }, 'trash purge failed'));
-      app.services.audit
-        .prune()
-        .catch((err: unknown) => log.warn({ err }, 'audit retention failed'));
-    },
-    10 * 60 * 1000,
-  );
+  const retention = setInterval(() => {
+    app.services.files
+      .purgeExpired()
+      .catch((err: unknown) => log.warn({ err }, 'trash purge failed'));
+    app.services.audit.prune().catch((err: unknown) => log.warn({ err }, 'audit retention failed'));
+  }, PURGE_EVERY_MS);
   retention.unref();
   // PostgreSQL: the tags' rollups catch up with retags and trash soon after, so that a statistics
   // read seldom has moves left to fold (modules/stats/tag-moves.ts).

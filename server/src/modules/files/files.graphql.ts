@@ -3,6 +3,7 @@ import { selectedFields } from '../../graphql/selection.js';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import type { FileRow, TrashedFileRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
+import { PURGE_EVERY_MS } from './files.service.js';
 import type { ArgBuilder } from '@pothos/core';
 import { builder, type Types } from '../../graphql/builder.js';
 import {
@@ -134,8 +135,8 @@ export const FileRef = builder.loadableObject('File', {
       nullable: true,
       description:
         'When a file in the trash is deleted for good: `deletedAt` plus TRASH_DAYS (the purge ' +
-        'runs every 10 minutes and takes it at its first run after that); null for a file that ' +
-        'is not in the trash.',
+        `runs every ${PURGE_EVERY_MS / 60_000} minutes and takes it at its first run after ` +
+        'that); null for a file that is not in the trash.',
       resolve: (f, _args, ctx) =>
         'deleted_at' in f ? ctx.services.files.purgeAt((f as TrashedFileRow).deleted_at) : null,
     }),

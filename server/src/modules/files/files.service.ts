@@ -93,6 +93,9 @@ export function createFilesService(deps: {
   const purgeDeps: PurgeDeps = { dialect: deps.dialect, withBlobLock, removeBlob };
   const search = createSearchService({ reads, db, dialect: deps.dialect });
   const quota = createQuota(deps.defaultQuotaBytes ?? null);
+  // One rule for when a trashed file goes: what the trash shows (purgeAt) and what the job takes.
+  const retentionMs = deps.trashDays * DAY_MS;
+  const purgeAt = (deletedAt: number): number => deletedAt + retentionMs;
 
   async function visibleFile(viewer: Viewer, id: number): Promise<FileRow> {
     const file = await findFileById(db, id);
@@ -301,9 +304,9 @@ export function createFilesService(deps: {
 
     /**
      * When a file trashed at `deletedAt` is due for purging: TRASH_DAYS later (the retention job,
-     * every 10 minutes, takes it at its first run after that).
+     * every PURGE_EVERY_MS, takes it at its first run from then on).
      */
-    purgeAt: (deletedAt: number): number => deletedAt + deps.trashDays * DAY_MS,
+    purgeAt,
 
     async update(
       viewer: Viewer,
@@ -424,10 +427,11 @@ export function createFilesService(deps: {
      * blob handled under the blob's lock. Resolves to how many this call purged.
      */
     async purgeExpired(now = Date.now()): Promise<number> {
-      const before = now - deps.trashDays * DAY_MS;
+      // The files whose purgeAt has come: deleted at or before this instant.
+      const deletedBy = now - retentionMs;
       let purged = 0;
       for (;;) {
-        const batch = await expiredTrashedFiles(db, before, PURGE_BATCH);
+        const batch = await expiredTrashedFiles(db, deletedBy, PURGE_BATCH);
         purged += await purgeTrashed(purgeDeps, batch, SYSTEM_ACTOR);
         if (batch.length < PURGE_BATCH) return purged;
       }
@@ -481,6 +485,8 @@ export function createFilesService(deps: {
 }
 
 const DAY_MS = 86_400_000;
+/** How often each instance runs the retention job (trash purge, audit retention). */
+export const PURGE_EVERY_MS = 10 * 60 * 1000;
 const PURGE_BATCH = 100;
 
 export type FilesService = ReturnType<typeof createFilesService>;

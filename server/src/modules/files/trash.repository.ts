@@ -64,16 +64,16 @@ export const trashListing = listing(trashIn, (q) =>
   q.selectAll().orderBy('deleted_at', 'desc').orderBy('id', 'desc'),
 );
 
-/** Ids of files trashed before `before`, oldest first: the purge's next batch. */
+/** Ids of files trashed at or before `deletedBy`, oldest first: the purge's next batch. */
 export async function expiredTrashedFiles(
   db: Executor,
-  before: number,
+  deletedBy: number,
   limit: number,
 ): Promise<{ id: number; sha256: string }[]> {
   return db
     .selectFrom('trashed_files')
     .select(['id', 'sha256'])
-    .where('deleted_at', '<', before)
+    .where('deleted_at', '<=', deletedBy)
     .orderBy('deleted_at')
     .orderBy('id')
     .limit(limit)

@@ -209,6 +209,21 @@ describe('trash', () => {
     await gql(PURGE, { id: f.id }, alice.token);
   });
 
+  it('purges a file at the purgeAt the trash shows for it, not a millisecond earlier', async () => {
+    const file = await uploadOk(t, `due ${Date.now()}`, { token: alice.token });
+    await gql(DELETE, { id: file.id }, alice.token);
+    const shown = (await gql<TrashPage>(TRASH, { first: 50 }, alice.token)).trash.edges.find(
+      (e) => e.node.id === file.id,
+    )!.node;
+    const due = Date.parse(shown.purgeAt!);
+    const files = t.server.app.services.files;
+    // Other tests' files may be due by then too; only whether this one went matters.
+    await files.purgeExpired(due - 1);
+    expect(await trashIds(alice.token)).toContain(file.id);
+    await files.purgeExpired(due);
+    expect(await trashIds(alice.token)).not.toContain(file.id);
+  });
+
   it('purges after TRASH_DAYS, keeping a blob another file still uses', async () => {
     const blobsBefore = await blobCount();
     const used = async () =>
