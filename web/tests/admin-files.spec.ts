@@ -109,3 +109,38 @@ test('add a hidden file, publish it, and follow its download', async ({
   await page.getByText('Show the numbers as a table').click();
   await expect(page.locator('details table td.end').filter({ hasText: /^1$/ })).toHaveCount(1);
 });
+
+test('statistics: the chart and the other lists do not wait for a slow top list', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const run = Date.now().toString(36);
+  const user = await api.register({ name: `Slow Lister ${run}` });
+  const file = await api.upload(user.token, { name: `counted-${run}.txt`, content: 'c' });
+  const got = await page.request.get(`${cabinet.url}/files/${file.id}/download`, {
+    headers: { authorization: `Bearer ${user.token}` },
+  });
+  expect(got.status()).toBe(200);
+
+  // Hold every request that would count the top users: on a large tag that list takes seconds.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/graphql', async (route) => {
+    const body = route.request().postData() ?? '';
+    if (body.includes('topUsers') && !body.includes('"users":false')) await held;
+    await route.continue();
+  });
+  await signIn(page, cabinet.admin);
+  await page.goto(`/admin/stats?file=${file.id}`);
+  await expect(page.getByTestId('stats-total')).toHaveText('1');
+  await expect(page.getByTestId('stats-chart')).toHaveAttribute('aria-label', /1 in total/);
+  await expect(page.getByTestId('top-files')).toContainText(`counted-${run}.txt`);
+  const users = page.getByTestId('top-users');
+  await expect(users).toHaveAttribute('aria-busy', 'true');
+  await expect(users.locator('li.loading')).toHaveCount(4);
+
+  release();
+  await expect(users).toContainText(`Slow Lister ${run}`);
+  await expect(users).toHaveAttribute('aria-busy', 'false');
+});

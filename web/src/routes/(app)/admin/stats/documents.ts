@@ -1,6 +1,11 @@
 import { TagCountFields } from '$lib/graphql/documents';
 import { graphql, type ResultOf } from '$lib/graphql/graphql';
 
+/**
+ * One answer of `downloadStats`, asked in parts: the page sends it once per part with one flag
+ * set, so the chart and the headline figures do not wait for the slowest top list (a large tag's
+ * top users take seconds where its series takes milliseconds).
+ */
 export const AdminStatsQuery = graphql(
   `
     query AdminStats(
@@ -10,6 +15,10 @@ export const AdminStatsQuery = graphql(
       $fileId: ID
       $tagId: ID
       $userId: ID
+      $headline: Boolean!
+      $files: Boolean!
+      $tags: Boolean!
+      $users: Boolean!
     ) {
       downloadStats(
         from: $from
@@ -19,13 +28,13 @@ export const AdminStatsQuery = graphql(
         tagId: $tagId
         userId: $userId
       ) {
-        total
-        uniqueUsers
-        series {
+        total @include(if: $headline)
+        uniqueUsers @include(if: $headline)
+        series @include(if: $headline) {
           start
           count
         }
-        topFiles(limit: 8) {
+        topFiles(limit: 8) @include(if: $files) {
           count
           file {
             id
@@ -34,10 +43,10 @@ export const AdminStatsQuery = graphql(
             status
           }
         }
-        topTags(limit: 8) {
+        topTags(limit: 8) @include(if: $tags) {
           ...TagCountFields
         }
-        topUsers(limit: 8) {
+        topUsers(limit: 8) @include(if: $users) {
           count
           user {
             id
@@ -51,6 +60,24 @@ export const AdminStatsQuery = graphql(
   [TagCountFields],
 );
 
+/** The parts of the statistics page, each one request of AdminStatsQuery. */
+export const STATS_PARTS = ['headline', 'files', 'tags', 'users'] as const;
+export type StatsPart = (typeof STATS_PARTS)[number];
+
+/** The flags of AdminStatsQuery that ask for `part` alone. */
+export const partFlags = (part: StatsPart): Record<StatsPart, boolean> => ({
+  headline: part === 'headline',
+  files: part === 'files',
+  tags: part === 'tags',
+  users: part === 'users',
+});
+
+type Answer = ResultOf<typeof AdminStatsQuery>['downloadStats'];
+/** The headline part: the range's total, its unique users and its series. */
+export type StatsHeadline = Required<Pick<Answer, 'total' | 'uniqueUsers' | 'series'>>;
+/** The three top lists, each present once its own part has arrived. */
+export type StatsTopLists = Pick<Answer, 'topFiles' | 'topTags' | 'topUsers'>;
+
 /** The name of a file picked through the address bar (?file=…). */
 export const StatsFileNameQuery = graphql(`
   query StatsFileName($id: ID!) {
@@ -60,6 +87,3 @@ export const StatsFileNameQuery = graphql(`
     }
   }
 `);
-
-/** What the statistics page draws: one answer of `downloadStats`. */
-export type StatsData = ResultOf<typeof AdminStatsQuery>['downloadStats'];
