@@ -107,5 +107,10 @@ export async function statsCases(
     statsCase('a year, busiest file + top lists', year, all, { fileId }),
     statsCase('a year, busiest user + top lists', year, all, { userId }),
     statsCase(`a year, tag ${tag.name} + top lists`, year, all, { tagId: tag.id }),
+    // The statistics page asks for its figures and each list apart: what it waits for per part.
+    statsCase('a year, busiest user: series alone', year, ['series'], { userId }),
+    ...(['series', 'topFiles', 'topUsers', 'topTags'] as const).map((part) =>
+      statsCase(`a year, tag ${tag.name}: ${part} alone`, year, [part], { tagId: tag.id }),
+    ),
   ];
 }
