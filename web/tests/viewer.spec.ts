@@ -286,6 +286,10 @@ test('the viewer panel edits tags, lists my downloads of the file, shares and do
   await page.keyboard.press('Enter');
   await page.getByTestId('viewer-tags-form').getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('viewer-tags')).toContainText('final');
+  // Shown as the chips tags are everywhere else, not as bare words run together.
+  const chip = page.getByTestId('viewer-tag').filter({ hasText: 'final' });
+  await expect(chip).toHaveCSS('border-radius', '999px');
+  await expect(chip).not.toHaveCSS('border-top-width', '0px');
   await expect
     .poll(async () => {
       const r = await api.gql<{ file: { tags: { name: string }[] } }>(
