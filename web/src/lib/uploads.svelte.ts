@@ -1,4 +1,5 @@
 import { toast } from './toast.svelte';
+import { folderTags, type Picked } from './uploads/folders';
 import { forgetPending, readPending, rememberPending, type PendingUpload } from './uploads/pending';
 import { startTus, storedBytes, terminate, type TusUpload } from './uploads/tus';
 
@@ -85,6 +86,8 @@ class Uploads {
   finishedCount = $state(0);
   /** The signed-in user the remembered uploads belong to. */
   #owner: string | null = null;
+  /** Staged files that came from folders: the folders' names (set once, when staged). */
+  #folders = new WeakMap<File, string[]>();
 
   constructor() {
     // A laptop that slept or a Wi-Fi that dropped: uploads wait for the network, then go on.
@@ -112,23 +115,46 @@ class Uploads {
     return this.items.filter((i) => RUNNING.includes(i.status)).length;
   }
 
-  /** Adds files to the dialog and opens it. */
-  stage(files: Iterable<File>): void {
-    const list = [...files];
+  /** Adds files (picked alone, or from folders) to the dialog and opens it. */
+  stage(files: Iterable<File | Picked>): void {
+    const list: File[] = [];
+    for (const item of files) {
+      if (item instanceof File) list.push(item);
+      else {
+        list.push(item.file);
+        if (item.folders.length) this.#folders.set(item.file, item.folders);
+      }
+    }
     if (list.length === 0) return;
     this.staged.push(...list);
     this.dialogOpen = true;
+  }
+
+  /** The folders a staged file came from, outermost first; empty for a file picked alone. */
+  foldersOf(file: File): string[] {
+    return this.#folders.get(file) ?? [];
   }
 
   unstage(index: number): void {
     this.staged.splice(index, 1);
   }
 
-  /** Starts the staged files with the given tags (undefined: the server picks the type tag). */
-  startStaged(tags: string[] | undefined): void {
+  /**
+   * Starts the staged files with the given tags, and with `withFolders` each file also gets its
+   * folders' names; a file left with no tag at all gets its type tag from the server.
+   */
+  startStaged(tags: string[] | undefined, withFolders = false): void {
     const files = this.staged.splice(0);
     this.dialogOpen = false;
-    this.enqueue(files.map((file) => ({ file, tags })));
+    this.enqueue(
+      files.map((file) => {
+        const extra = withFolders ? folderTags(this.foldersOf(file)) : [];
+        const all = [...(tags ?? [])];
+        for (const t of extra)
+          if (!all.some((a) => a.toLowerCase() === t.toLowerCase())) all.push(t);
+        return { file, tags: all.length ? all : undefined };
+      }),
+    );
   }
 
   /** Queues files with their names, tags and status; they start as slots free up. */
