@@ -125,3 +125,43 @@ test('a dropped folder is read to the bottom, past the 100 entries a read gives'
   await expect(dialog).toContainText('(Photos, Trip)');
   await expect(page.getByText('1 system file (like .DS_Store) left out.')).toBeVisible();
 });
+
+test('Admin → Add files takes a folder: each file keeps its type tag and gains its folders', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const run = Date.now().toString(36);
+  const root = mkdtempSync(path.join(tmpdir(), 'cabinet-folder-'));
+  const folder = path.join(root, 'Brand kit');
+  try {
+    mkdirSync(path.join(folder, 'Logos'), { recursive: true });
+    writeFileSync(path.join(folder, 'Logos', `mark-${run}.txt`), 'mark');
+    writeFileSync(path.join(folder, `guide-${run}.txt`), 'guide');
+
+    await signIn(page, cabinet.admin);
+    await page.goto('/admin/files');
+    await page.getByTestId('add-files').click();
+    const dialog = page.getByTestId('add-files-dialog');
+    await dialog.getByTestId('add-files-input-folder').setInputFiles(folder);
+    const items = dialog.getByRole('list', { name: 'Files to add' }).locator(':scope > li');
+    await expect(items).toHaveCount(2);
+    await dialog.getByRole('button', { name: /^Add 2 files/ }).click();
+    await expect(dialog).toBeHidden();
+
+    await expect
+      .poll(async () => {
+        const res = await api.gql<{
+          files: { edges: { node: { name: string; tags: { name: string }[] } }[] };
+        }>(FIND, { q: run }, cabinet.admin.token);
+        return res
+          .data!.files.edges.map(
+            ({ node }) => `${node.name}: ${node.tags.map((t) => t.name).sort()}`,
+          )
+          .sort();
+      })
+      .toEqual([`guide-${run}.txt: Brand kit,Other`, `mark-${run}.txt: Brand kit,Logos,Other`]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

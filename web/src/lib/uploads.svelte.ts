@@ -1,4 +1,5 @@
 import { toast } from './toast.svelte';
+import { allTags } from './components/TagInput.svelte';
 import { folderTags, type Picked } from './uploads/folders';
 import { forgetPending, readPending, rememberPending, type PendingUpload } from './uploads/pending';
 import { startTus, storedBytes, terminate, type TusUpload } from './uploads/tus';
@@ -149,9 +150,7 @@ class Uploads {
     this.enqueue(
       files.map((file) => {
         const extra = withFolders ? folderTags(this.foldersOf(file)) : [];
-        const all = [...(tags ?? [])];
-        for (const t of extra)
-          if (!all.some((a) => a.toLowerCase() === t.toLowerCase())) all.push(t);
+        const all = allTags([...(tags ?? []), ...extra], '');
         return { file, tags: all.length ? all : undefined };
       }),
     );

@@ -1,4 +1,5 @@
 import { tagLength, TAG_MAX } from '$lib/tags';
+import { toast } from '$lib/toast.svelte';
 
 /**
  * Folders dropped or picked for upload: their files, each with the names of the folders it sat in
@@ -103,4 +104,25 @@ export function folderTags(folders: readonly string[]): string[] {
       tags.push(tag);
   }
   return tags;
+}
+
+/**
+ * The files of a drop, folders read through. Must be called while the drop is dispatched: the
+ * browser empties the drop's items once the event is over.
+ */
+export function droppedFiles(transfer: DataTransfer): Promise<FolderFiles> {
+  const items = [...transfer.items].filter((item) => item.kind === 'file');
+  const entries = items.map((item) => item.webkitGetAsEntry?.() ?? null);
+  if (!entries.some((entry) => entry?.isDirectory)) {
+    const picked = [...transfer.files].map((file) => ({ file, folders: [] }));
+    return Promise.resolve({ picked, skipped: 0, cut: false });
+  }
+  return pickedFromEntries(entries.filter((entry) => entry !== null));
+}
+
+/** Tells what a drop or pick of folders left out. */
+export function sayLeftOut({ picked, skipped, cut }: FolderFiles): void {
+  if (cut) toast.info(`Only the first ${picked.length} files of the folder were added.`);
+  if (skipped)
+    toast.info(`${skipped} system ${skipped === 1 ? 'file' : 'files'} (like .DS_Store) left out.`);
 }
