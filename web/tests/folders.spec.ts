@@ -99,9 +99,14 @@ test('a dropped folder is read to the bottom, past the 100 entries a read gives'
         };
       },
     });
+    // Twelve folders deep: only the outer ten become tags. A name over 40 characters: none.
+    let deep: unknown = fileEntry('deep.jpg');
+    for (let level = 12; level >= 1; level--) deep = dirEntry(`d${level}`, [deep]);
     const photos = dirEntry('Photos', [
       ...Array.from({ length: 150 }, (_, i) => fileEntry(`img-${i}.jpg`)),
       dirEntry('Trip', [fileEntry('beach.jpg'), fileEntry('Thumbs.db')]),
+      deep,
+      dirEntry('x'.repeat(41), [fileEntry('long.jpg')]),
     ]);
     const drop = new Event('drop', { bubbles: true, cancelable: true });
     Object.defineProperty(drop, 'dataTransfer', {
@@ -115,14 +120,15 @@ test('a dropped folder is read to the bottom, past the 100 entries a read gives'
   });
 
   const dialog = page.getByTestId('upload-dialog');
-  await expect(dialog).toContainText('151 files');
+  await expect(dialog).toContainText('153 files');
   await expect(
     dialog.getByTestId('staged-name').filter({ hasText: 'Photos/img-149.jpg' }),
   ).toHaveCount(1);
   await expect(
     dialog.getByTestId('staged-name').filter({ hasText: 'Photos/Trip/beach.jpg' }),
   ).toHaveCount(1);
-  await expect(dialog).toContainText('(Photos, Trip)');
+  // Photos, d1 … d9 (Photos is the first of the deep file's ten) and Trip, in path order.
+  await expect(dialog).toContainText('(Photos, d1, d2, d3, and 7 more)');
   await expect(page.getByText('1 system file (like .DS_Store) left out.')).toBeVisible();
 });
 

@@ -88,13 +88,16 @@ export async function pickedFromEntries(entries: FileSystemEntry[]): Promise<Fol
   return collect(found);
 }
 
+/** At most this many folders, outermost first, tag a file (the server takes 50 tags a file). */
+export const MAX_FOLDER_TAGS = 10;
+
 /**
  * The tags a file's folders give: each folder's name as a tag, where it can be one (1 to TAG_MAX
  * characters; a comma, which separates tags, becomes a space), without repeats.
  */
 export function folderTags(folders: readonly string[]): string[] {
   const tags: string[] = [];
-  for (const folder of folders) {
+  for (const folder of folders.slice(0, MAX_FOLDER_TAGS)) {
     const tag = folder.replace(/,/g, ' ').replace(/\s+/g, ' ').trim();
     if (
       tag &&
