@@ -51,6 +51,7 @@ export function createApp(deps: Deps & { log: Logger }): App {
   const services = createServices(deps);
   const uploads = createUploadsService({
     db: deps.db,
+    dialect: deps.dialect,
     storage: deps.storage,
     files: services.files,
     maxUploadBytes: deps.config.maxUploadBytes,

@@ -129,8 +129,11 @@ export class UploadCancelledError extends AppError {
 export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';
   readonly status = 429;
-  constructor(readonly retryAfter: number) {
-    super(`Too many attempts. Try again in ${retryAfter} seconds.`);
+  constructor(
+    readonly retryAfter: number,
+    message = `Too many attempts. Try again in ${retryAfter} seconds.`,
+  ) {
+    super(message);
   }
 
   override extensions(): Record<string, unknown> {
@@ -145,10 +148,16 @@ export class QuotaExceededError extends AppError {
   constructor(
     readonly quotaBytes: number,
     readonly usedBytes: number,
+    /** Bytes the user's unfinished resumable uploads may still store (counted at their creation). */
+    readonly pendingBytes = 0,
   ) {
     super(
       `This upload would pass your storage quota of ${quotaBytes} bytes (${usedBytes} used, ` +
-        'trash included). Empty the trash or ask an admin for more room.',
+        'trash included' +
+        (pendingBytes ? `, and ${pendingBytes} held by your unfinished uploads` : '') +
+        '). Empty the trash' +
+        (pendingBytes ? ', cancel unfinished uploads' : '') +
+        ' or ask an admin for more room.',
     );
   }
 
@@ -157,6 +166,7 @@ export class QuotaExceededError extends AppError {
       code: this.code,
       quotaBytes: this.quotaBytes,
       usedBytes: this.usedBytes,
+      ...(this.pendingBytes ? { pendingBytes: this.pendingBytes } : {}),
       http: { status: 413 },
     };
   }

@@ -7,6 +7,7 @@ import { Upload, type HttpRequest, type UploadOptions } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDatabase, startTestServer, type TestServer } from './harness.js';
 import { countFilesUnder, eventually, PNG, rawRequest, storageUnderTest } from './uploads.js';
+import { MAX_OPEN_UPLOADS } from '../src/modules/uploads/uploads.service.js';
 
 // Resumable uploads over tus, driven by the real client library (tus-js-client) where a client
 // would, and by raw requests for what a well-behaved client never sends.
@@ -456,6 +457,66 @@ describe('resumable uploads (tus)', () => {
     expect(await t.server.app.uploads.sweepExpired(expires + 1_000)).toBeGreaterThanOrEqual(1);
     expect((await head(url, user)).status).toBe(404);
     expect(await partialFiles(t)).toEqual([]);
+  });
+
+  it('holds at most MAX_OPEN_UPLOADS unfinished uploads a user, then answers 429 until one ends', async () => {
+    const hoarder = (await t.signUp('hoarder@example.com')).token;
+    const open: string[] = [];
+    // In batches: each creation makes a partial object, and the limit holds however they arrive.
+    while (open.length < MAX_OPEN_UPLOADS) {
+      const batch = Math.min(20, MAX_OPEN_UPLOADS - open.length);
+      open.push(
+        ...(await Promise.all(Array.from({ length: batch }, () => createUpload(t, hoarder, 10)))),
+      );
+    }
+    const more = () =>
+      fetch(`${t.url}/uploads`, {
+        method: 'POST',
+        headers: tusHeaders(hoarder, {
+          'upload-length': '10',
+          'upload-metadata': `filename ${b64('more.bin')}`,
+        }),
+      });
+    const refused = await Promise.all(Array.from({ length: 5 }, more));
+    for (const res of refused) {
+      expect(res.status).toBe(429);
+      const retryAfter = Number(res.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      const body = (await res.json()) as { errors: { extensions: Record<string, unknown> }[] };
+      expect(body.errors[0]!.extensions).toEqual({ code: 'RATE_LIMITED', retryAfter });
+    }
+    const sessions = async () =>
+      (
+        await t.server.connection.db
+          .selectFrom('upload_sessions')
+          .innerJoin('users', 'users.id', 'upload_sessions.user_id')
+          .select('upload_sessions.id')
+          .where('users.email', '=', 'hoarder@example.com')
+          .execute()
+      ).length;
+    expect(await sessions()).toBe(MAX_OPEN_UPLOADS);
+    // A finished upload no longer counts; neither does a cancelled one.
+    expect((await patch(open[0]!, hoarder, 0, Buffer.alloc(10, 1))).status).toBe(204);
+    expect((await fetch(open[1]!, { method: 'DELETE', headers: tusHeaders(hoarder) })).status).toBe(
+      204,
+    );
+    const again = [await more(), await more()];
+    expect(again.map((r) => r.status)).toEqual([201, 201]);
+    expect((await more()).status).toBe(429);
+    // Another user is not held by the first one's uploads.
+    await fetch(await createUpload(t, user, 10), { method: 'DELETE', headers: tusHeaders(user) });
+
+    // Ended, every one leaves nothing behind (the later tests count what is left).
+    const urls = [
+      ...open.slice(2),
+      ...again.map((r) => new URL(r.headers.get('location')!, t.url).toString()),
+    ];
+    for (const url of urls) {
+      expect((await fetch(url, { method: 'DELETE', headers: tusHeaders(hoarder) })).status).toBe(
+        204,
+      );
+    }
+    expect(await sessions()).toBe(1); // the finished one, kept for its HEAD until it expires
   });
 
   it('keeps uploads private to their owner', async () => {

@@ -299,8 +299,12 @@ export function createFilesService(deps: {
 
     commitReceived,
 
-    /** QUOTA_EXCEEDED when `bytes` more would take the viewer past their quota, else null. */
-    quotaRefusal: (viewer: Viewer, bytes: number) => quota.refusal(db, viewer.user.id, bytes),
+    /**
+     * QUOTA_EXCEEDED when `bytes` more, beyond `pending` bytes promised to unfinished uploads,
+     * would take the viewer past their quota, else null. `conn`: inside a caller's transaction.
+     */
+    quotaRefusal: (viewer: Viewer, bytes: number, pending = 0, conn: Executor = db) =>
+      quota.refusal(conn, viewer.user.id, bytes, pending),
 
     /**
      * When a file trashed at `deletedAt` is due for purging: TRASH_DAYS later (the retention job,

@@ -176,6 +176,48 @@ describe('quotas', () => {
     expect(await stored()).toEqual(before);
   });
 
+  it('counts what unfinished resumable uploads may still store, even when they are created at once', async () => {
+    const dave = await t.signUp('dave@example.com');
+    await setQuota(dave.id, 10 * KIB);
+    const create = () =>
+      fetch(`${t.url}/uploads`, {
+        method: 'POST',
+        headers: {
+          'tus-resumable': '1.0.0',
+          authorization: `Bearer ${dave.token}`,
+          'upload-length': String(3 * KIB),
+          'upload-metadata': `filename ${Buffer.from('part.bin').toString('base64')}`,
+        },
+      });
+    // Three of 3 KiB fit in 10 KiB; without counting the unfinished ones, all eight would start
+    // and put 24 KiB on the disk of a user allowed 10.
+    const answers = await Promise.all(Array.from({ length: 8 }, create));
+    const created = answers.filter((r) => r.status === 201);
+    expect(created).toHaveLength(3);
+    for (const refused of answers.filter((r) => r.status !== 201)) {
+      expect(refused.status).toBe(413);
+      const body = (await refused.json()) as {
+        errors: { message: string; extensions: Record<string, unknown> }[];
+      };
+      expect(body.errors[0]!.extensions).toMatchObject({
+        code: 'QUOTA_EXCEEDED',
+        quotaBytes: 10 * KIB,
+        usedBytes: 0,
+        pendingBytes: 9 * KIB,
+      });
+      expect(body.errors[0]!.message).toMatch(/held by your unfinished uploads/);
+    }
+    // Cancelling one gives its room back.
+    const url = new URL(created[0]!.headers.get('location')!, t.url);
+    const ended = await fetch(url, {
+      method: 'DELETE',
+      headers: { 'tus-resumable': '1.0.0', authorization: `Bearer ${dave.token}` },
+    });
+    expect(ended.status).toBe(204);
+    expect((await create()).status).toBe(201);
+    expect((await create()).status).toBe(413);
+  });
+
   it('stays exact under 20 concurrent uploads and deletions, and never lets the quota be passed', async () => {
     const carol = await t.signUp('carol@example.com');
     const size = 4 * KIB;

@@ -24,10 +24,20 @@ export function createQuota(defaultQuotaBytes: number | null) {
       return quota === null ? null : Math.max(0, quota - used);
     },
 
-    /** The error for `bytes` more than the user may add, or null when they fit. */
-    async refusal(db: Executor, userId: number, bytes: number): Promise<QuotaExceededError | null> {
+    /**
+     * The error for `bytes` more than the user may add, on top of `pending` bytes already promised
+     * to their unfinished resumable uploads, or null when they fit.
+     */
+    async refusal(
+      db: Executor,
+      userId: number,
+      bytes: number,
+      pending = 0,
+    ): Promise<QuotaExceededError | null> {
       const { used, quota } = await usage(db, userId);
-      return quota !== null && used + bytes > quota ? new QuotaExceededError(quota, used) : null;
+      return quota !== null && used + pending + bytes > quota
+        ? new QuotaExceededError(quota, used, pending)
+        : null;
     },
 
     /**

@@ -7,6 +7,33 @@ export async function insertUploadSession(db: Executor, row: UploadSessionRow): 
   await db.insertInto('upload_sessions').values(row).execute();
 }
 
+/**
+ * A user's unfinished uploads that have not expired: how many, the bytes they declared, and when
+ * the first of them expires (read through upload_sessions_user).
+ */
+export async function openUploadsOf(
+  db: Executor,
+  userId: number,
+  now: number,
+): Promise<{ count: number; bytes: number; firstExpiry: number }> {
+  const row = await db
+    .selectFrom('upload_sessions')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('count'),
+      eb.fn.sum<number | null>('length').as('bytes'),
+      eb.fn.min<number | null>('expires_at').as('first_expiry'),
+    ])
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now)
+    .where('file_id', 'is', null)
+    .executeTakeFirstOrThrow();
+  return {
+    count: Number(row.count),
+    bytes: Number(row.bytes ?? 0),
+    firstExpiry: Number(row.first_expiry ?? now),
+  };
+}
+
 export function findUploadSession(db: Executor, id: string): Promise<UploadSessionRow | undefined> {
   return db.selectFrom('upload_sessions').selectAll().where('id', '=', id).executeTakeFirst();
 }

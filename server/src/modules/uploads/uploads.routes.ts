@@ -5,6 +5,7 @@ import {
   BadUserInputError,
   ForbiddenError,
   PayloadTooLargeError,
+  RateLimitedError,
   UnauthenticatedError,
 } from '../../errors.js';
 import { passesCsrfCheck } from '../../http/credentials.js';
@@ -124,6 +125,7 @@ function sendError(res: ServerResponse, err: AppError) {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),
     'cache-control': 'no-store',
+    ...(err instanceof RateLimitedError ? { 'retry-after': String(err.retryAfter) } : {}),
   });
   res.end(body);
 }
@@ -194,8 +196,6 @@ export async function handleUploads(
       const length = count(req.headers['upload-length'], 'Upload-Length');
       if (length === null) throw BadUserInputError.field('Upload-Length', 'is required');
       if (length > deps.maxUploadBytes) throw new PayloadTooLargeError(deps.maxUploadBytes);
-      const overQuota = await deps.uploads.quotaRefusal(viewer, length);
-      if (overQuota) throw overQuota;
       const meta = uploadMeta(viewer, parseUploadMetadata(header(req, 'upload-metadata')));
       const declared = count(req.headers['content-length'], 'Content-Length');
       const withBody = (req.headers['content-type'] ?? '').toLowerCase() === OFFSET_TYPE;

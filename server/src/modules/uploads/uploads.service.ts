@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import type { Db, FileStatus, UploadSessionRow } from '../../db/database.js';
-import { ConflictError, NotFoundError, PayloadTooLargeError } from '../../errors.js';
+import type { Db, Executor, FileStatus, UploadSessionRow } from '../../db/database.js';
+import type { Dialect } from '../../db/connection.js';
+import { lockRows } from '../../db/rows.js';
+import {
+  ConflictError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+} from '../../errors.js';
 import type { PartialAppender, PartialObject, StorageDriver } from '../../storage/storage.js';
 import { HEAD_BYTES } from '../../streams/hash-meter.js';
 import { givePiece, takePiece } from '../../streams/piece-pool.js';
@@ -16,6 +23,7 @@ import {
   lockUploadForAppend,
   lockUploadSession,
   markUploadComplete,
+  openUploadsOf,
   saveUploadProgress,
   unlockUploadSession,
 } from './uploads.repository.js';
@@ -27,6 +35,12 @@ import {
  * update per 8 MiB costs nothing measurable.)
  */
 export const SEGMENT_BYTES = 8 * 1024 * 1024;
+/**
+ * Unfinished uploads a user may hold at once. Each holds a row and a partial object until it
+ * completes, is cancelled or expires; the web app runs three at a time, so only a client that
+ * starts uploads and abandons them meets the limit (RATE_LIMITED until one ends or expires).
+ */
+export const MAX_OPEN_UPLOADS = 100;
 /**
  * Bytes a request holds while they are written and hashed: past it the socket waits. Two
  * segments, so one is read while the one before is written and hashed.
@@ -142,6 +156,7 @@ export async function sweepExpiredUploads(
  */
 export function createUploadsService(deps: {
   db: Db;
+  dialect: Dialect;
   storage: StorageDriver;
   files: FilesService;
   maxUploadBytes: number;
@@ -371,11 +386,32 @@ export function createUploadsService(deps: {
   const withLock = <T>(id: string, fn: (token: string) => Promise<T>): Promise<T> =>
     track(() => withUploadLock(db, deps.lockMs, id, fn));
 
-  const service = {
-    /** QUOTA_EXCEEDED when an upload of `length` bytes would pass the viewer's quota (tus creation). */
-    quotaRefusal: (viewer: Viewer, length: number) => files.quotaRefusal(viewer, length),
+  /**
+   * Whether the viewer may start one more upload of `length` bytes, in the transaction that would
+   * record it: at most MAX_OPEN_UPLOADS unfinished at once, and the quota counts the bytes every
+   * unfinished one may still store (they are on disk before they count as used). On PostgreSQL
+   * the user's row is locked first, so that two creations at once cannot both take the last room.
+   */
+  async function admit(trx: Executor, viewer: Viewer, length: number, now: number) {
+    if (deps.dialect === 'postgres') await lockRows(trx, 'users', [viewer.user.id]);
+    const open = await openUploadsOf(trx, viewer.user.id, now);
+    if (open.count >= MAX_OPEN_UPLOADS) {
+      const wait = Math.max(1, Math.ceil((open.firstExpiry - now) / 1000));
+      throw new RateLimitedError(
+        wait,
+        `You have ${open.count} unfinished uploads: finish or cancel some before starting more ` +
+          `(the oldest expires in ${wait} seconds).`,
+      );
+    }
+    const refusal = await files.quotaRefusal(viewer, length, open.bytes, trx);
+    if (refusal) throw refusal;
+  }
 
-    /** Starts an upload of `length` bytes (size and metadata already checked by the caller). */
+  const service = {
+    /**
+     * Starts an upload of `length` bytes (metadata already checked by the caller); refused when
+     * too large, past the quota or past MAX_OPEN_UPLOADS, before any byte is stored.
+     */
     async create(viewer: Viewer, length: number, meta: UploadMeta): Promise<UploadProgressView> {
       if (length > deps.maxUploadBytes) throw new PayloadTooLargeError(deps.maxUploadBytes);
       const partial = await storage.createPartial();
@@ -400,7 +436,10 @@ export function createUploadsService(deps: {
         locked_until: null,
       };
       try {
-        await insertUploadSession(db, row);
+        await db.transaction().execute(async (trx) => {
+          await admit(trx, viewer, length, now);
+          await insertUploadSession(trx, row);
+        });
       } catch (err) {
         await storage.discardPartial(partial).catch(() => undefined);
         throw err;
