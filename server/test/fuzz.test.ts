@@ -10,6 +10,7 @@ import { judge, normalizeMessage, showOutcome, showRequest, type Problem } from 
 import { hashSeed, Random } from './fuzz/random.js';
 import { shareCase, type ShareFixture } from './fuzz/share.js';
 import { tusCase, type FreshUpload } from './fuzz/tus.js';
+import { MAX_OPEN_UPLOADS } from '../src/modules/uploads/uploads.service.js';
 import { sendWire, type WireOutcome, type WireRequest } from './fuzz/wire.js';
 import { zipCase } from './fuzz/zip.js';
 import { countRows, insertFiles } from './library.js';
@@ -362,15 +363,23 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
     async () => {
       const filesBefore = await rows('files');
       const finishedBefore = await rows('upload_sessions', true);
+      // A case leaves up to two uploads unfinished, and a user may hold MAX_OPEN_UPLOADS: the
+      // cases take turns among uploaders, a new one every CASES_PER_UPLOADER cases.
+      const CASES_PER_UPLOADER = Math.floor(MAX_OPEN_UPLOADS / 2) - 5;
+      let uploader = tokens.user;
+      let cases = 0;
       for (const index of indices('tus')) {
         const rng = new Random(hashSeed(SEED, 'tus', index));
+        if (++cases % CASES_PER_UPLOADER === 0) {
+          uploader = (await t.signUp(`tus-fuzz-${cases}@example.com`)).token;
+        }
         // A fresh upload for the case to append to, query or end.
         const length = rng.int(1, LIMIT);
         const created = await fetch(`${t.url}/uploads`, {
           method: 'POST',
           headers: {
             'tus-resumable': '1.0.0',
-            authorization: `Bearer ${tokens.user}`,
+            authorization: `Bearer ${uploader}`,
             'upload-length': String(length),
             'upload-metadata': `filename ${Buffer.from('fuzz.bin').toString('base64')}`,
           },
@@ -380,7 +389,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
           length,
         };
         const c = tusCase(rng, LIMIT, fresh);
-        const req = c.request(tokens);
+        const req = c.request({ user: uploader });
         // A whole head block before the close is the answer.
         const outcome = headAnswer(
           req,
