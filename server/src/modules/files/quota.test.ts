@@ -53,6 +53,18 @@ describe('quotas', () => {
     };
   };
 
+  /** A tus creation (POST /uploads) of `length` bytes, answered as it comes. */
+  const createResumable = (token: string, length: number) =>
+    fetch(`${t.url}/uploads`, {
+      method: 'POST',
+      headers: {
+        'tus-resumable': '1.0.0',
+        authorization: `Bearer ${token}`,
+        'upload-length': String(length),
+        'upload-metadata': `filename ${Buffer.from('part.bin').toString('base64')}`,
+      },
+    });
+
   beforeAll(async () => {
     t = await startTestServer({ DEFAULT_QUOTA_BYTES: String(64 * KIB), TRASH_DAYS: '30' });
     admin = await t.signUp('admin@example.com');
@@ -163,15 +175,7 @@ describe('quotas', () => {
   it('refuses a resumable upload past the quota at creation', async () => {
     await setQuota(alice.id, (await me(alice.token)).usedBytes + 5 * KIB);
     const before = await stored();
-    const res = await fetch(`${t.url}/uploads`, {
-      method: 'POST',
-      headers: {
-        'tus-resumable': '1.0.0',
-        authorization: `Bearer ${alice.token}`,
-        'upload-length': String(6 * KIB),
-        'upload-metadata': `filename ${Buffer.from('big.bin').toString('base64')}`,
-      },
-    });
+    const res = await createResumable(alice.token, 6 * KIB);
     expect(res.status).toBe(413);
     expect(await stored()).toEqual(before);
   });
@@ -179,16 +183,7 @@ describe('quotas', () => {
   it('counts what unfinished resumable uploads may still store, even when they are created at once', async () => {
     const dave = await t.signUp('dave@example.com');
     await setQuota(dave.id, 10 * KIB);
-    const create = () =>
-      fetch(`${t.url}/uploads`, {
-        method: 'POST',
-        headers: {
-          'tus-resumable': '1.0.0',
-          authorization: `Bearer ${dave.token}`,
-          'upload-length': String(3 * KIB),
-          'upload-metadata': `filename ${Buffer.from('part.bin').toString('base64')}`,
-        },
-      });
+    const create = () => createResumable(dave.token, 3 * KIB);
     // Three of 3 KiB fit in 10 KiB; without counting the unfinished ones, all eight would start
     // and put 24 KiB on the disk of a user allowed 10.
     const answers = await Promise.all(Array.from({ length: 8 }, create));
