@@ -1,4 +1,4 @@
-import { tagLength, TAG_MAX } from '$lib/tags';
+import { parseTags, tagLength, TAG_MAX } from '$lib/tags';
 import { toast } from '$lib/toast.svelte';
 
 /**
@@ -93,20 +93,11 @@ export const MAX_FOLDER_TAGS = 10;
 
 /**
  * The tags a file's folders give: each folder's name as a tag, where it can be one (1 to TAG_MAX
- * characters; a comma, which separates tags, becomes a space), without repeats.
+ * characters; a comma, which separates tags, becomes a space), without repeats (parseTags).
  */
 export function folderTags(folders: readonly string[]): string[] {
-  const tags: string[] = [];
-  for (const folder of folders.slice(0, MAX_FOLDER_TAGS)) {
-    const tag = folder.replace(/,/g, ' ').replace(/\s+/g, ' ').trim();
-    if (
-      tag &&
-      tagLength(tag) <= TAG_MAX &&
-      !tags.some((t) => t.toLowerCase() === tag.toLowerCase())
-    )
-      tags.push(tag);
-  }
-  return tags;
+  const names = folders.slice(0, MAX_FOLDER_TAGS).map((f) => f.replace(/[,\s]+/g, ' '));
+  return parseTags(names.join(',')).filter((tag) => tagLength(tag) <= TAG_MAX);
 }
 
 /**
