@@ -2,6 +2,7 @@ import type { Browser, Page } from '@playwright/test';
 import path from 'node:path';
 import { SCREENSHOT_DIR, expect, signIn, test } from './fixtures';
 import {
+  accessibilityViolations,
   noHorizontalOverflow,
   noTableScroll,
   resetView,
@@ -63,21 +64,38 @@ async function walk(
   }
 }
 
-test('no page is wider than a phone', async ({ browser, api, cabinet }) => {
+// Each walk also asks axe about every stop: the phone walk in the light theme and the desktop
+// walk in the dark one, so each theme's colours and each width's layout are checked once.
+
+test('no page is wider than a phone, and axe finds nothing on one in the light theme', async ({
+  browser,
+  api,
+  cabinet,
+}) => {
   test.setTimeout(300_000);
   const seeded = await seed(api, cabinet, browser);
+  const broken: string[] = [];
   await walk(browser, cabinet.url, seeded, 390, 'light', async (page, stop) => {
     await noHorizontalOverflow(page, stop.name);
     await stop.onPhone?.(page);
+    broken.push(...(await accessibilityViolations(page, stop.name)));
   });
+  expect(broken, broken.join('\n')).toEqual([]);
 });
 
-test('no table scrolls sideways on a desktop window', async ({ browser, api, cabinet }) => {
+test('no table scrolls sideways on a desktop window, and axe finds nothing there in the dark theme', async ({
+  browser,
+  api,
+  cabinet,
+}) => {
   test.setTimeout(300_000);
   const seeded = await seed(api, cabinet, browser);
-  await walk(browser, cabinet.url, seeded, 1280, 'light', async (page, stop) => {
+  const broken: string[] = [];
+  await walk(browser, cabinet.url, seeded, 1280, 'dark', async (page, stop) => {
     await noTableScroll(page, stop.name);
+    broken.push(...(await accessibilityViolations(page, stop.name)));
   });
+  expect(broken, broken.join('\n')).toEqual([]);
 });
 
 // Slow (about a hundred full-page pictures): run on purpose, then look at every picture.
