@@ -187,6 +187,23 @@ export function stops(s: Seeded): Stop[] {
       await ready(page);
     },
   });
+  /** A dialog opened over a page: pictured as the window shows it, checked with the page. */
+  const dialog = (
+    name: string,
+    as: Stop['as'],
+    path: string,
+    testid: string,
+    openIt: (page: Page) => Promise<void>,
+  ): Stop => ({
+    name: `dialog-${name}`,
+    as,
+    overlay: true,
+    async open(page) {
+      await page.goto(path);
+      await openIt(page);
+      await expect(page.getByTestId(testid)).toBeVisible();
+    },
+  });
   return [
     {
       name: 'login',
@@ -245,6 +262,20 @@ export function stops(s: Seeded): Stop[] {
     viewer('markdown', s.ids.markdown, async (page) => {
       await expect(page.getByTestId('viewer-text').getByRole('heading')).toBeVisible();
     }),
+    dialog('upload', 'user', '/workspace', 'duplicate-notice', async (page) => {
+      await page.getByTestId('upload-button').click();
+      // One name the library has already, so that the dialog's notice shows too.
+      await page.getByTestId('upload-input').setInputFiles([
+        { name: 'resize.ts', mimeType: 'text/plain', buffer: Buffer.from('new') },
+        { name: 'minutes.txt', mimeType: 'text/plain', buffer: Buffer.from('a') },
+      ]);
+    }),
+    dialog('edit-file', 'user', '/workspace', 'edit-file-dialog', async (page) => {
+      await page.getByRole('button', { name: 'Edit Board deck Q3.pdf' }).click();
+    }),
+    dialog('share', 'user', '/workspace', 'share-dialog', async (page) => {
+      await page.getByRole('button', { name: 'Share Board deck Q3.pdf' }).click();
+    }),
     {
       name: 'history',
       as: 'user',
@@ -281,6 +312,9 @@ export function stops(s: Seeded): Stop[] {
         expect(key!.y).toBeGreaterThanOrEqual(qr!.y + qr!.height);
       },
     },
+    dialog('revoke-token', 'user', '/account', 'confirm-dialog', async (page) => {
+      await page.getByRole('button', { name: 'Revoke token Nightly backup' }).click();
+    }),
     { name: 'trash', as: 'user', open: visit('/trash', (p) => p.getByTestId('trash-row').first()) },
     {
       name: 'admin-users',
@@ -306,6 +340,12 @@ export function stops(s: Seeded): Stop[] {
       as: 'admin',
       open: visit('/admin/tags', (p) => p.getByTestId('tags-row').first()),
     },
+    dialog('new-tag', 'admin', '/admin/tags', 'tag-dialog', async (page) => {
+      await page.getByTestId('new-tag').click();
+    }),
+    dialog('add-files', 'admin', '/admin/files', 'add-files-dialog', async (page) => {
+      await page.getByRole('button', { name: 'Add files' }).first().click();
+    }),
     {
       name: 'admin-links',
       as: 'admin',
