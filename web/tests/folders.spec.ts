@@ -63,6 +63,54 @@ test('a chosen folder uploads its files, tagged with their folders', async ({ pa
   }
 });
 
+test('unticking folder tags is remembered in this browser', async ({ page, api }) => {
+  const run = Date.now().toString(36);
+  const root = mkdtempSync(path.join(tmpdir(), 'cabinet-folder-'));
+  const folder = path.join(root, 'Scans');
+  try {
+    mkdirSync(folder);
+    writeFileSync(path.join(folder, `receipt-${run}.txt`), 'paid');
+    const me = await api.register();
+    await signIn(page, me);
+    await page.goto('/workspace');
+    const dialog = page.getByTestId('upload-dialog');
+    const pickFolder = async () => {
+      await page.getByRole('button', { name: 'Upload', exact: true }).click();
+      await dialog.getByTestId('upload-input-folder').setInputFiles(folder);
+      await expect(dialog.getByTestId('staged-name')).toHaveText([`Scans/receipt-${run}.txt`]);
+    };
+
+    await pickFolder();
+    await dialog.getByTestId('upload-folder-tags').uncheck();
+    await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect
+      .poll(async () => {
+        const res = await api.gql<{
+          files: { edges: { node: { tags: { name: string }[] } }[] };
+        }>(FIND, { q: run }, me.token);
+        return res.data!.files.edges.map(({ node }) =>
+          node.tags.map((t) => t.name.toLowerCase()).join(),
+        );
+      })
+      .toEqual(['other']);
+
+    // The next folder, and the next visit, start unticked.
+    await pickFolder();
+    await expect(dialog.getByTestId('upload-folder-tags')).not.toBeChecked();
+    await page.reload();
+    await pickFolder();
+    await expect(dialog.getByTestId('upload-folder-tags')).not.toBeChecked();
+    // Ticked again, it stays ticked.
+    await dialog.getByTestId('upload-folder-tags').check();
+    await page.reload();
+    await pickFolder();
+    await expect(dialog.getByTestId('upload-folder-tags')).toBeChecked();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('a dropped folder is read to the bottom, past the 100 entries a read gives', async ({
   page,
   api,

@@ -1,3 +1,5 @@
+import { recall, remember } from './remembered';
+
 export type Theme = 'light' | 'dark';
 
 // Keep in sync with the inline script in src/app.html, which applies the theme before paint.
@@ -17,12 +19,8 @@ function apply(theme: Theme) {
 }
 
 function chosen(): Theme | null {
-  try {
-    const value = localStorage.getItem(STORAGE_KEY);
-    return value === 'light' || value === 'dark' ? value : null;
-  } catch {
-    return null;
-  }
+  const value = recall(STORAGE_KEY);
+  return value === 'light' || value === 'dark' ? value : null;
 }
 
 if (typeof window !== 'undefined') {
@@ -48,11 +46,7 @@ export const theme = {
   },
   set(next: Theme): void {
     apply(next);
-    try {
-      localStorage.setItem(STORAGE_KEY, next);
-    } catch {
-      // Private mode without storage: the choice lasts for this page only.
-    }
+    remember(STORAGE_KEY, next);
   },
   toggle(): void {
     theme.set(current === 'dark' ? 'light' : 'dark');

@@ -3,6 +3,7 @@ import { resolve } from '$app/paths';
 import { page } from '$app/state';
 import type { Pathname } from '$app/types';
 import { withParams } from '$lib/components/url';
+import { recall, remember } from '$lib/remembered';
 
 // The file viewer lives in the URL (`?file=<id>` on the page that lists the file): a link to it
 // opens the file, and Back closes it. Opening pushes one history entry; moving to the next or
@@ -57,24 +58,14 @@ export type FileView = 'table' | 'gallery';
 class ViewChoice {
   #value = $state<FileView>('table');
   constructor() {
-    try {
-      if (typeof localStorage !== 'undefined' && localStorage.getItem(VIEW_KEY) === 'gallery') {
-        this.#value = 'gallery';
-      }
-    } catch {
-      // Storage may be off (private mode, policies): the table it is.
-    }
+    if (recall(VIEW_KEY) === 'gallery') this.#value = 'gallery';
   }
   get value(): FileView {
     return this.#value;
   }
   set value(next: FileView) {
     this.#value = next;
-    try {
-      localStorage.setItem(VIEW_KEY, next);
-    } catch {
-      // Not remembered, still switched.
-    }
+    remember(VIEW_KEY, next);
   }
 }
 
