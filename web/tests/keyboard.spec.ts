@@ -2,7 +2,9 @@ import type { Page } from '@playwright/test';
 import { expect, signIn, test } from './fixtures';
 
 // A person with a keyboard and no mouse: every step below is a key press, and after each one
-// the focus is where that person would look for it.
+// the focus is where that person would look for it. Each test has a library of its own, so the
+// rows it counts are its own.
+test.use({ ownServer: true });
 
 /** What has the keyboard's focus: its accessible name as a screen reader would start to read it. */
 function focused(page: Page) {
@@ -111,4 +113,40 @@ test('menus open, move and close from the keyboard, and give the focus back', as
   await page.keyboard.press('Escape');
   await expect(menu).toBeHidden();
   expect(await focused(page)).toMatch(/^button Actions for menu-file\.txt/);
+});
+
+test('a keyboard alone uploads a file: the dialog, the file chooser, the upload', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register({ name: 'Una Upload' });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await expect(page.getByTestId('upload-button')).toBeVisible();
+
+  // Listening for the chooser turns on Playwright's interception of it, which takes a round
+  // trip to the browser: started only right before the key press, it can come too late.
+  const chooser = page.waitForEvent('filechooser');
+  await tabTo(page, /^button Upload$/);
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('upload-dialog');
+  await expect(dialog).toBeVisible();
+  await expect.poll(() => dialog.evaluate((d) => d.contains(document.activeElement))).toBe(true);
+  await tabTo(page, /^button Choose files/);
+  await page.keyboard.press('Enter');
+  await (
+    await chooser
+  ).setFiles({ name: 'typed-notes.txt', mimeType: 'text/plain', buffer: Buffer.from('notes') });
+  await expect(dialog.getByTestId('staged-name')).toHaveText(['typed-notes.txt']);
+  // In the tags field Enter makes the typed word a chip; Enter on an empty field sends the form.
+  await tabTo(page, /^input Tags/);
+  await page.keyboard.type('typed');
+  await page.keyboard.press('Enter');
+  await expect(dialog.getByRole('button', { name: 'Remove tag typed' })).toBeVisible();
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  const row = page.getByTestId('file-row').filter({ hasText: 'typed-notes.txt' });
+  await expect(row).toContainText('typed-notes.txt');
+  await expect(row.getByText('typed', { exact: true })).toBeVisible();
+  expect(await focused(page)).not.toBe('body');
 });
