@@ -343,6 +343,11 @@ export function stops(s: Seeded): Stop[] {
     dialog('new-tag', 'admin', '/admin/tags', 'tag-dialog', async (page) => {
       await page.getByTestId('new-tag').click();
     }),
+    dialog('file-history', 'admin', '/admin/files', 'file-history', async (page) => {
+      const row = page.getByTestId('files-row').filter({ hasText: 'team-offsite.png' });
+      await row.getByTestId('download-count').click();
+      await expect(page.getByTestId('history-row')).toHaveCount(2);
+    }),
     dialog('add-files', 'admin', '/admin/files', 'add-files-dialog', async (page) => {
       await page.getByRole('button', { name: 'Add files' }).first().click();
     }),
@@ -419,8 +424,9 @@ export async function noHorizontalOverflow(page: Page, what: string) {
 }
 
 /**
- * What axe (Deque's accessibility engine) finds against WCAG 2.2 A and AA on the page as it is,
- * one line per rule broken with the elements that break it; empty when it finds nothing.
+ * What axe (Deque's accessibility engine) finds against WCAG 2.2 A and AA and its own best
+ * practices (one banner, landmarks told apart, headings in order) on the page as it is, one line
+ * per rule broken with the elements that break it; empty when it finds nothing.
  */
 export async function accessibilityViolations(page: Page, what: string): Promise<string[]> {
   // From the top: a stop that scrolled down (a card opened further down the page) would leave
@@ -432,7 +438,7 @@ export async function accessibilityViolations(page: Page, what: string): Promise
   // no frames from other origins, the one thing only the default would reach.
   const { violations } = await new AxeBuilder({ page })
     .setLegacyMode()
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
     .analyze();
   return violations.map(
     (v) =>
