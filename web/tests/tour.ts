@@ -347,6 +347,11 @@ export function stops(s: Seeded): Stop[] {
       const row = page.getByTestId('files-row').filter({ hasText: 'team-offsite.png' });
       await row.getByTestId('download-count').click();
       await expect(page.getByTestId('history-row')).toHaveCount(2);
+      // The pager at its foot keeps the drawer's inset, as the rows above it do.
+      const drawer = page.getByTestId('file-history');
+      const left = (await drawer.boundingBox())!.x;
+      const totals = (await drawer.getByTestId('table-totals').boundingBox())!;
+      expect(totals.x - left).toBeGreaterThanOrEqual(16);
     }),
     dialog('add-files', 'admin', '/admin/files', 'add-files-dialog', async (page) => {
       await page.getByRole('button', { name: 'Add files' }).first().click();
