@@ -113,6 +113,19 @@ test('menus open, move and close from the keyboard, and give the focus back', as
   await page.keyboard.press('Escape');
   await expect(menu).toBeHidden();
   expect(await focused(page)).toMatch(/^button Actions for menu-file\.txt/);
+
+  // A destructive item asks first, and the question opens on its harmless answer.
+  await page.keyboard.press('Enter');
+  await expect(items.first()).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(items.last()).toHaveText(/Delete/);
+  await page.keyboard.press('Enter');
+  const confirm = page.getByTestId('confirm-dialog');
+  await expect(confirm).toBeVisible();
+  await expect(confirm.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(confirm).toBeHidden();
+  await expect(page.getByTestId('files-row').filter({ hasText: 'menu-file.txt' })).toBeVisible();
 });
 
 test('a keyboard alone uploads a file: the dialog, the file chooser, the upload', async ({
