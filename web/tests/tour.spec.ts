@@ -66,37 +66,40 @@ async function walk(
 
 // Each walk also asks axe about every stop: the phone walk in the light theme and the desktop
 // walk in the dark one, so each theme's colours and each width's layout are checked once.
+const CHECKED_WALKS = [
+  {
+    title: 'no page is wider than a phone, and axe finds nothing on one in the light theme',
+    width: 390,
+    theme: 'light',
+    async check(page: Page, stop: Stop) {
+      await noHorizontalOverflow(page, stop.name);
+      await stop.onPhone?.(page);
+    },
+  },
+  {
+    title:
+      'no table scrolls sideways on a desktop window, and axe finds nothing there in the dark theme',
+    width: 1280,
+    theme: 'dark',
+    async check(page: Page, stop: Stop) {
+      await noTableScroll(page, stop.name);
+    },
+  },
+] as const;
 
-test('no page is wider than a phone, and axe finds nothing on one in the light theme', async ({
-  browser,
-  api,
-  cabinet,
-}) => {
-  test.setTimeout(300_000);
-  const seeded = await seed(api, cabinet, browser);
-  const broken: string[] = [];
-  await walk(browser, cabinet.url, seeded, 390, 'light', async (page, stop) => {
-    await noHorizontalOverflow(page, stop.name);
-    await stop.onPhone?.(page);
-    broken.push(...(await accessibilityViolations(page, stop.name)));
+for (const { title, width, theme, check } of CHECKED_WALKS) {
+  test(title, async ({ browser, api, cabinet }) => {
+    test.setTimeout(300_000);
+    const seeded = await seed(api, cabinet, browser);
+    // Every stop's axe findings, reported together at the end rather than at the first.
+    const broken: string[] = [];
+    await walk(browser, cabinet.url, seeded, width, theme, async (page, stop) => {
+      await check(page, stop);
+      broken.push(...(await accessibilityViolations(page, stop.name)));
+    });
+    expect(broken, broken.join('\n')).toEqual([]);
   });
-  expect(broken, broken.join('\n')).toEqual([]);
-});
-
-test('no table scrolls sideways on a desktop window, and axe finds nothing there in the dark theme', async ({
-  browser,
-  api,
-  cabinet,
-}) => {
-  test.setTimeout(300_000);
-  const seeded = await seed(api, cabinet, browser);
-  const broken: string[] = [];
-  await walk(browser, cabinet.url, seeded, 1280, 'dark', async (page, stop) => {
-    await noTableScroll(page, stop.name);
-    broken.push(...(await accessibilityViolations(page, stop.name)));
-  });
-  expect(broken, broken.join('\n')).toEqual([]);
-});
+}
 
 // Slow (about a hundred full-page pictures): run on purpose, then look at every picture.
 //   npm run build -w web && CABINET_SCREENS=1 npx playwright test -c web/playwright.config.ts tour
