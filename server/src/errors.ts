@@ -3,21 +3,28 @@
  * anything that is not an AppError reaching the client is masked as INTERNAL_SERVER_ERROR and
  * logged.
  */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'CONFLICT'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'RATE_LIMITED'
-  | 'QUOTA_EXCEEDED'
-  | 'TOTP_REQUIRED';
+/** Every `extensions.code` with the HTTP status it answers when it ends a whole request. */
+const HTTP_STATUS = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  QUOTA_EXCEEDED: 413,
+  TOTP_REQUIRED: 401,
+} as const;
+
+export type ErrorCode = keyof typeof HTTP_STATUS;
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
+
   /** HTTP status used when the error ends a whole request (download route, 413, CSRF). */
-  abstract readonly status: number;
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
 
   extensions(): Record<string, unknown> {
     return { code: this.code };
@@ -26,7 +33,6 @@ export abstract class AppError extends Error {
 
 export class UnauthenticatedError extends AppError {
   readonly code = 'UNAUTHENTICATED';
-  readonly status = 401;
   constructor(message = 'You need to sign in first.') {
     super(message);
   }
@@ -52,7 +58,6 @@ abstract class ErrorWithIds extends AppError {
 
 export class ForbiddenError extends ErrorWithIds {
   readonly code = 'FORBIDDEN';
-  readonly status = 403;
   /** `ids`: the files of a bulk request the caller may see but not change. */
   constructor(message = 'You are not allowed to do that.', ids?: readonly number[]) {
     super(message, ids);
@@ -61,7 +66,6 @@ export class ForbiddenError extends ErrorWithIds {
 
 export class NotFoundError extends ErrorWithIds {
   readonly code = 'NOT_FOUND';
-  readonly status = 404;
   /** `ids`: the files of a bulk request that do not exist or the caller may not see, alike. */
   constructor(message = 'Not found.', ids?: readonly number[]) {
     super(message, ids);
@@ -86,7 +90,6 @@ abstract class FieldsError extends AppError {
 
 export class BadUserInputError extends FieldsError {
   readonly code = 'BAD_USER_INPUT';
-  readonly status = 400;
 
   /** One invalid field, with its message used for the whole error too. */
   static field(field: string, message: string): BadUserInputError {
@@ -96,12 +99,10 @@ export class BadUserInputError extends FieldsError {
 
 export class ConflictError extends FieldsError {
   readonly code = 'CONFLICT';
-  readonly status = 409;
 }
 
 export class PayloadTooLargeError extends AppError {
   readonly code = 'PAYLOAD_TOO_LARGE';
-  readonly status = 413;
   constructor(
     readonly limit: number,
     message = `The upload is larger than the limit of ${limit} bytes.`,
@@ -110,7 +111,7 @@ export class PayloadTooLargeError extends AppError {
   }
 
   override extensions(): Record<string, unknown> {
-    return { code: this.code, limit: this.limit, http: { status: 413 } };
+    return { code: this.code, limit: this.limit, http: { status: this.status } };
   }
 }
 
@@ -120,7 +121,6 @@ export class PayloadTooLargeError extends AppError {
  */
 export class UploadCancelledError extends AppError {
   readonly code = 'BAD_USER_INPUT';
-  readonly status = 400;
   constructor() {
     super('The upload was cancelled before it arrived.');
   }
@@ -128,7 +128,6 @@ export class UploadCancelledError extends AppError {
 
 export class RateLimitedError extends AppError {
   readonly code = 'RATE_LIMITED';
-  readonly status = 429;
   constructor(
     readonly retryAfter: number,
     message = `Too many attempts. Try again in ${retryAfter} seconds.`,
@@ -144,7 +143,6 @@ export class RateLimitedError extends AppError {
 /** An upload that would take its uploader past their quota (HTTP 413 on the upload routes). */
 export class QuotaExceededError extends AppError {
   readonly code = 'QUOTA_EXCEEDED';
-  readonly status = 413;
   constructor(
     readonly quotaBytes: number,
     readonly usedBytes: number,
@@ -167,7 +165,7 @@ export class QuotaExceededError extends AppError {
       quotaBytes: this.quotaBytes,
       usedBytes: this.usedBytes,
       ...(this.pendingBytes ? { pendingBytes: this.pendingBytes } : {}),
-      http: { status: 413 },
+      http: { status: this.status },
     };
   }
 }
@@ -175,7 +173,6 @@ export class QuotaExceededError extends AppError {
 /** The password was right, but the account has two-factor on: `login` again with `totp`. */
 export class TotpRequiredError extends AppError {
   readonly code = 'TOTP_REQUIRED';
-  readonly status = 401;
   constructor(message = 'Enter the code from your authenticator app, or a recovery code.') {
     super(message);
   }
