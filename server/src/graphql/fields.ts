@@ -1,6 +1,8 @@
 import type { ArgBuilder, EnumRef, ObjectRef } from '@pothos/core';
+import type { AuthScopeMap } from '@pothos/plugin-scope-auth';
 import { builder, type Types } from './builder.js';
-import { pageArgs } from './connection.js';
+import { connectionRef, offsetConnection, pageArgs, type PageArgs } from './connection.js';
+import { parseSearchText } from './search-text.js';
 import type { Context } from './context.js';
 import type { ApiScope } from '../modules/tokens/scopes.js';
 import { parseId, parseIdOrNotFound } from './ids.js';
@@ -102,3 +104,48 @@ export const searchArgs = <Order extends string>(
 /** How the NAME orders sort (db/sort-key.ts), for their descriptions. */
 export const NAME_ORDER =
   'By name, A to Z, as people read names: ignoring case and accents, numbers by value';
+
+/** The arguments `searchArgs` declares, as a resolver reads them. */
+type SearchArgs<Order extends string> = PageArgs & {
+  query?: string | null;
+  orderBy?: Order | null;
+};
+
+/** What a list searched by `searchedListQuery` reads: a page of rows matching `query` in `order`. */
+export interface SearchedListing<Order extends string, T> {
+  list(query: string | null, limit: number, offset: number, order: Order): Promise<T[]>;
+  count(query: string | null): Promise<number>;
+}
+
+/**
+ * A query of a list searched by text and ordered (`tags`, `users`): a connection of `node` with
+ * the `searchArgs` of `list`, whose `query` is checked by `parseSearchText` and whose order,
+ * omitted, is `list.defaultOrder`, the same one the argument declares.
+ */
+export function searchedListQuery<Order extends string, T>(
+  name: string,
+  node: ObjectRef<Types, T>,
+  field: { description: string; authScopes: AuthScopeMap<Types> },
+  list: Parameters<typeof searchArgs<Order>>[1] & {
+    listing: (ctx: Context) => SearchedListing<NoInfer<Order>, NoInfer<T>>;
+  },
+): void {
+  const connection = connectionRef(node, node.name);
+  builder.queryField(name, (t) =>
+    t.field({
+      type: connection,
+      ...field,
+      args: searchArgs(t.arg, list),
+      resolve: (_root, args: SearchArgs<Order>, ctx) => {
+        const query = parseSearchText(args.query);
+        const order = args.orderBy ?? list.defaultOrder;
+        const rows = list.listing(ctx);
+        return offsetConnection(
+          args,
+          (limit, offset) => rows.list(query, limit, offset, order),
+          () => rows.count(query),
+        );
+      },
+    }),
+  );
+}

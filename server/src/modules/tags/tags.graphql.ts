@@ -1,16 +1,15 @@
 import { seesHiddenFiles } from '../auth/visibility.js';
-import { parseSearchText } from '../../graphql/search-text.js';
 import type { TagRow } from '../../db/database.js';
 import { actorOf } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, PAGED } from '../../graphql/connection.js';
+import { PAGED } from '../../graphql/connection.js';
 import {
   ADMIN_SESSION,
   byId,
   idArg,
   loadedById,
   NAME_ORDER,
-  searchArgs,
+  searchedListQuery,
   sessionOrToken,
 } from '../../graphql/fields.js';
 import type { Context } from '../../graphql/context.js';
@@ -70,8 +69,6 @@ export const TagCount = builder.objectRef<{ tag: TagRow; count: number }>('TagCo
   }),
 });
 
-const TagConnection = connectionRef(Tag, 'Tag');
-
 export const TagOrder = builder.enumType('TagOrder', {
   description: 'Orders of the tag list. Counts are those the viewer sees; ties go by name.',
   values: {
@@ -83,32 +80,31 @@ export const TagOrder = builder.enumType('TagOrder', {
   } as const,
 });
 
-builder.queryFields((t) => ({
-  tags: t.field({
-    type: TagConnection,
+searchedListQuery(
+  'tags',
+  Tag,
+  {
     description:
       'Tags whose name contains `query` (case-insensitive), by name unless `orderBy`. Session or ' +
       `READ token. ${PAGED}`,
     authScopes: sessionOrToken('READ'),
-    args: searchArgs(t.arg, {
-      query:
-        'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
-        'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
-      order: TagOrder,
-      defaultOrder: 'NAME',
-    }),
-    resolve: (_root, args, ctx) => {
-      const query = parseSearchText(args.query);
+  },
+  {
+    query:
+      'Case-insensitive substring of the name (`%` and `_` are literal); at most 255 ' +
+      'characters, no control characters (else BAD_USER_INPUT). Null or empty lists all.',
+    order: TagOrder,
+    defaultOrder: 'NAME',
+    listing: (ctx) => {
       const admin = seesHidden(ctx);
-      return offsetConnection(
-        args,
-        (limit, offset) =>
-          ctx.services.tags.list(query, limit, offset, args.orderBy ?? 'NAME', admin),
-        () => ctx.services.tags.count(query, admin),
-      );
+      return {
+        list: (query, limit, offset, order) =>
+          ctx.services.tags.list(query, limit, offset, order, admin),
+        count: (query) => ctx.services.tags.count(query, admin),
+      };
     },
-  }),
-}));
+  },
+);
 
 builder.mutationFields((t) => ({
   createTag: t.field({

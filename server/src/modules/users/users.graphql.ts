@@ -1,14 +1,13 @@
-import { parseSearchText } from '../../graphql/search-text.js';
 import type { UserRow } from '../../db/database.js';
 import { builder, type Types } from '../../graphql/builder.js';
-import { connectionRef, offsetConnection, PAGED } from '../../graphql/connection.js';
+import { PAGED } from '../../graphql/connection.js';
 import {
   ADMIN_SESSION,
   idArg,
   instant,
   loadedById,
   NAME_ORDER,
-  searchArgs,
+  searchedListQuery,
 } from '../../graphql/fields.js';
 import { parseId } from '../../graphql/ids.js';
 import { actorOf, type Actor } from '../audit/audit.service.js';
@@ -95,8 +94,6 @@ export const User = builder.loadableObject('User', {
   }),
 });
 
-const UserConnection = connectionRef(User, 'User');
-
 export const UserOrder = builder.enumType('UserOrder', {
   description: 'Orders of the admin user list. Ties are broken by id.',
   values: {
@@ -125,29 +122,26 @@ builder.queryFields((t) => ({
       'Public, so that a fresh install can lead its first visitor to registration.',
     resolve: (_root, _args, ctx) => ctx.services.users.needsFirstAccount(),
   }),
-  users: t.field({
-    type: UserConnection,
+}));
+
+searchedListQuery(
+  'users',
+  User,
+  {
     description:
       'Admin, with a session: users whose email or name contains `query`, in `orderBy` order. ' +
       PAGED,
     authScopes: ADMIN_SESSION,
-    args: searchArgs(t.arg, {
-      query:
-        'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
-        'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
-      order: UserOrder,
-      defaultOrder: 'NEWEST',
-    }),
-    resolve: (_root, args, ctx) => {
-      const query = parseSearchText(args.query);
-      return offsetConnection(
-        args,
-        (limit, offset) => ctx.services.users.list(query, limit, offset, args.orderBy ?? 'NEWEST'),
-        () => ctx.services.users.count(query),
-      );
-    },
-  }),
-}));
+  },
+  {
+    query:
+      'Case-insensitive substring of the email or name; at most 255 characters, no control ' +
+      'characters (else BAD_USER_INPUT). Null or empty lists everyone.',
+    order: UserOrder,
+    defaultOrder: 'NEWEST',
+    listing: (ctx) => ctx.services.users,
+  },
+);
 
 /**
  * An admin's mutation on one user that takes nothing but the user's `id` (a malformed one is
