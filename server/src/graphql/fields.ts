@@ -1,4 +1,12 @@
-import type { ArgBuilder, EnumRef, ObjectRef } from '@pothos/core';
+import type {
+  ArgBuilder,
+  CompatibleTypes,
+  EnumRef,
+  FieldRef,
+  ObjectFieldBuilder,
+  ObjectRef,
+  ShapeFromTypeParam,
+} from '@pothos/core';
 import type { AuthScopeMap } from '@pothos/plugin-scope-auth';
 import { builder, type Types } from './builder.js';
 import { connectionRef, offsetConnection, pageArgs, type PageArgs } from './connection.js';
@@ -148,4 +156,42 @@ export function searchedListQuery<Order extends string, T>(
       },
     }),
   );
+}
+
+/** A scalar a stored column is exposed as by `exposedColumns`. */
+type ColumnScalar = 'String' | 'ID' | 'Boolean' | 'Int';
+
+/**
+ * Columns of `Shape` exposed as they are stored, `{ field: [column, description] }`, all as one
+ * scalar `type`, nullable or not. Each column is checked as Pothos' `expose` checks one: it must
+ * hold that type, and may hold null only when `nullable`.
+ */
+export function exposedColumns<
+  Shape,
+  Type extends ColumnScalar,
+  Nullable extends boolean,
+  const Fields extends Record<
+    string,
+    readonly [CompatibleTypes<Types, Shape, Type, Nullable>, string]
+  >,
+>(
+  t: ObjectFieldBuilder<Types, Shape>,
+  type: Type,
+  nullable: Nullable,
+  fields: Fields,
+): { [F in keyof Fields]: FieldRef<Types, ShapeFromTypeParam<Types, Type, Nullable>, 'Object'> } {
+  // Pothos types `expose` for a name it can see; here the name is only known to be compatible
+  // (the constraint on Fields above), which its conditional types cannot follow.
+  const expose = t.expose as (
+    name: string,
+    options: { type: Type; nullable: Nullable; description: string },
+  ) => FieldRef<Types, ShapeFromTypeParam<Types, Type, Nullable>, 'Object'>;
+  return Object.fromEntries(
+    Object.entries(fields).map(([field, [column, description]]) => [
+      field,
+      expose.call(t, column, { type, nullable, description }),
+    ]),
+  ) as {
+    [F in keyof Fields]: FieldRef<Types, ShapeFromTypeParam<Types, Type, Nullable>, 'Object'>;
+  };
 }

@@ -3,7 +3,7 @@ import type { AuditEventRow } from '../../db/database.js';
 import { BadUserInputError } from '../../errors.js';
 import { builder } from '../../graphql/builder.js';
 import { connectionRef, filteredList, pageArgs } from '../../graphql/connection.js';
-import { adminOrToken, instant } from '../../graphql/fields.js';
+import { adminOrToken, exposedColumns, instant } from '../../graphql/fields.js';
 import { parseOptionalId } from '../../graphql/ids.js';
 import { parseField } from '../../validation.js';
 import { User } from '../users/users.graphql.js';
@@ -24,35 +24,30 @@ export const AuditEventRef = builder.objectRef<AuditEventRow>('AuditEvent').impl
         'Who did it; null for an anonymous caller (a failed sign-in) or the server itself (the ' +
         'trash purge).',
     }),
-    actorLabel: t.exposeString('actor_label', {
-      description:
+    ...exposedColumns(t, 'String', false, {
+      actorLabel: [
+        'actor_label',
         'The actor’s email at that moment; for an anonymous caller the email it tried, ' +
-        '`system` for the server itself.',
-    }),
-    action: t.exposeString('action', {
-      description: `What happened, as \`<target>.<verb>\`: ${AUDIT_ACTIONS.join(', ')}.`,
-    }),
-    targetType: t.exposeString('target_type', {
-      nullable: true,
-      description: 'What it happened to: `user`, `file`, `tag`, `token`, `share`, `session`…',
+          '`system` for the server itself.',
+      ],
+      action: ['action', `What happened, as \`<target>.<verb>\`: ${AUDIT_ACTIONS.join(', ')}.`],
     }),
     targetId: t.exposeID('target_id', {
       nullable: true,
       description: 'The target’s id (it may no longer exist).',
     }),
-    targetLabel: t.exposeString('target_label', {
-      nullable: true,
-      description: 'The target’s name or email at that moment.',
-    }),
-    address: t.exposeString('address', {
-      nullable: true,
-      description: 'The client address of the request; null for the server’s own jobs.',
-    }),
-    details: t.exposeString('details', {
-      nullable: true,
-      description:
+    ...exposedColumns(t, 'String', true, {
+      targetType: [
+        'target_type',
+        'What it happened to: `user`, `file`, `tag`, `token`, `share`, `session`…',
+      ],
+      targetLabel: ['target_label', 'The target’s name or email at that moment.'],
+      address: ['address', 'The client address of the request; null for the server’s own jobs.'],
+      details: [
+        'details',
         'JSON text: `before` and `after` values of what changed (e.g. ' +
-        '`{"before":{"role":"USER"},"after":{"role":"ADMIN"}}`) and other facts of the event.',
+          '`{"before":{"role":"USER"},"after":{"role":"ADMIN"}}`) and other facts of the event.',
+      ],
     }),
   }),
 });

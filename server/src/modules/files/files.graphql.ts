@@ -15,6 +15,7 @@ import {
 } from '../../graphql/connection.js';
 import {
   byId,
+  exposedColumns,
   idArg,
   instant,
   instantOrNull,
@@ -72,27 +73,29 @@ export const FileRef = builder.loadableObject('File', {
   ...loadedById((ids, ctx) => ctx.services.files.visibleByIds(ctx.viewer, ids)),
   fields: (t) => ({
     id: t.exposeID('id', { description: 'Stable identifier (a positive integer as a string).' }),
-    name: t.exposeString('name', {
-      description:
+    ...exposedColumns(t, 'String', false, {
+      name: [
+        'name',
         'The name shown and used for downloads: 1 to 255 characters, trimmed, any characters ' +
-        'but control characters.',
-    }),
-    originalName: t.exposeString('original_name', {
-      description:
+          'but control characters.',
+      ],
+      originalName: [
+        'original_name',
         'The file name the uploading client sent (control characters replaced by `_`), kept ' +
-        'when the file is renamed.',
+          'when the file is renamed.',
+      ],
+      mimeType: [
+        'mime_type',
+        'Content type sniffed from the bytes, else guessed from the extension, else ' +
+          '`application/octet-stream`; the type the client declared is ignored.',
+      ],
+      sha256: [
+        'sha256',
+        'SHA-256 of the content, lower-case hex; the download route’s ETag. Identical content ' +
+          'uploaded twice shares one stored blob.',
+      ],
     }),
     size: t.expose('size', { type: 'SafeInt', description: 'Size in bytes.' }),
-    mimeType: t.exposeString('mime_type', {
-      description:
-        'Content type sniffed from the bytes, else guessed from the extension, else ' +
-        '`application/octet-stream`; the type the client declared is ignored.',
-    }),
-    sha256: t.exposeString('sha256', {
-      description:
-        'SHA-256 of the content, lower-case hex; the download route’s ETag. Identical content ' +
-        'uploaded twice shares one stored blob.',
-    }),
     status: t.expose('status', {
       type: FileStatusEnum,
       description: 'ACTIVE or HIDDEN; only admins ever see HIDDEN files.',
