@@ -1,6 +1,12 @@
 import { builder } from '../../graphql/builder.js';
 import { clientOf, type Context } from '../../graphql/context.js';
-import { ADMIN_SESSION, byUserId, SESSION, userIdArg } from '../../graphql/fields.js';
+import {
+  ADMIN_SESSION,
+  byUserId,
+  exposedColumns,
+  SESSION,
+  userIdArg,
+} from '../../graphql/fields.js';
 import { User } from '../users/users.graphql.js';
 
 const TotpSetup = builder.objectRef<{ secret: string; uri: string }>('TotpSetup').implement({
@@ -8,11 +14,13 @@ const TotpSetup = builder.objectRef<{ secret: string; uri: string }>('TotpSetup'
     'A two-factor secret being set up: show `uri` as a QR code (or `secret` for typing in) to an ' +
     'authenticator app, then call `confirmTotp` with a code it shows.',
   fields: (t) => ({
-    secret: t.exposeString('secret', { description: 'The shared secret, base32.' }),
-    uri: t.exposeString('uri', {
-      description:
-        'An otpauth://totp/ URI (RFC 6238: SHA-1, 6 digits, 30 seconds, issuer Cabinet) for the QR ' +
-        'code.',
+    ...exposedColumns(t, 'String', false, {
+      secret: ['secret', 'The shared secret, base32.'],
+      uri: [
+        'uri',
+        'An otpauth://totp/ URI (RFC 6238: SHA-1, 6 digits, 30 seconds, issuer Cabinet) for the ' +
+          'QR code.',
+      ],
     }),
   }),
 });

@@ -53,7 +53,7 @@ export function createBlobLock(db: Db, dialect: Dialect) {
     const instance = instanceByDb.get(db);
     const withIntent = async (conn: Executor): Promise<T> => {
       if (!instance) return fn(conn);
-      await addBlobIntent(conn, { instance, sha256, now: Date.now() });
+      await addBlobIntent(conn, instance, sha256, Date.now());
       try {
         return await fn(conn);
       } finally {

@@ -62,11 +62,13 @@ export async function unlockBlobKey(db: Executor, key: string): Promise<void> {
 /** Records that `instance` is about to commit the blob `sha256` to storage. */
 export async function addBlobIntent(
   db: Executor,
-  intent: { instance: string; sha256: string; now: number },
+  instance: string,
+  sha256: string,
+  now: number,
 ): Promise<void> {
   await db
     .insertInto('blob_intents')
-    .values({ instance_id: intent.instance, sha256: intent.sha256, created_at: intent.now })
+    .values({ instance_id: instance, sha256, created_at: now })
     .onConflict((oc) => oc.columns(['instance_id', 'sha256']).doNothing())
     .execute();
 }
