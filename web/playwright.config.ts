@@ -3,10 +3,12 @@ import { defineConfig, devices } from '@playwright/test';
 /**
  * Browser tests against the real server (tests/fixtures.ts starts one per worker on a random port
  * with a temp SQLite database, serving web/build). Debian's Chromium only: never a download.
- * Run with `npm run test:web` from the repository root (builds the web app first).
+ * The global setup builds the web app and the server when their sources changed since the last
+ * build, so `npx playwright test -c web/playwright.config.ts` always tests the sources as they are.
  */
 export default defineConfig({
   testDir: 'tests',
+  globalSetup: './tests/global-setup.ts',
   outputDir: 'test-results',
   fullyParallel: true,
   workers: 2,

@@ -54,13 +54,16 @@ export function uniqueEmail(prefix = 'user'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}@example.test`;
 }
 
-/** Starts `server/src/main.ts` as a child process and waits until it listens. */
+/**
+ * Starts the built server (`server/dist/main.js`, what `npm start` runs; the global setup builds
+ * it) as a child process and waits until it listens.
+ */
 export async function startCabinet(
   env: Record<string, string> = {},
 ): Promise<{ url: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(path.join(tmpdir(), 'cabinet-e2e-'));
   await mkdir(path.join(dir, 'files'), { recursive: true });
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['server/dist/main.js'], {
     cwd: ROOT,
     env: {
       ...process.env,
