@@ -11,6 +11,14 @@ import { recall, remember } from '$lib/remembered';
 
 export const VIEWER_PARAM = 'file';
 
+/** What the viewer hands each of its previews (PDF, text): the same file, whichever draws it. */
+export interface PreviewProps {
+  /** The file's preview address (a sandboxed response). */
+  url: string;
+  name: string;
+  mimeType: string;
+}
+
 function target(id: string | null): Pathname {
   const search = withParams(page.url.search, { [VIEWER_PARAM]: id });
   return `${page.url.pathname}${search}` as Pathname;
