@@ -144,3 +144,30 @@ test('statistics: the chart and the other lists do not wait for a slow top list'
   await expect(users).toContainText(`Slow Lister ${run}`);
   await expect(users).toHaveAttribute('aria-busy', 'false');
 });
+
+test('files dropped anywhere on the open Add files dialog join its list', async ({
+  page,
+  cabinet,
+}) => {
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  await page.getByTestId('add-files').click();
+  await page.getByTestId('add-files-input').setInputFiles([
+    { name: 'Site photos.png', mimeType: 'image/png', buffer: Buffer.from('not really a PNG') },
+    { name: 'Interview.mp3', mimeType: 'audio/mpeg', buffer: Buffer.from('ID3') },
+  ]);
+  await page.evaluate(() => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File(['notes'], 'Dropped notes.txt', { type: 'text/plain' }));
+    for (const type of ['dragenter', 'dragover', 'drop']) {
+      document
+        .querySelector('[data-testid="add-files-dialog"]')!
+        .dispatchEvent(
+          new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }),
+        );
+    }
+  });
+  await expect(page.getByTestId('add-file-item')).toHaveCount(3);
+  await expect(page.getByTestId('add-file-name').nth(2)).toHaveValue('Dropped notes.txt');
+  await expect(page.getByTestId('add-files-submit')).toHaveText(/Add 3 files/);
+});

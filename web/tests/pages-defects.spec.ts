@@ -170,29 +170,3 @@ test('the statistics view lives in the address bar and survives a reload', async
   await expect(page.getByTestId('interval-HOUR')).toBeDisabled();
   await expect(page).toHaveURL(/[?&]range=12m$/);
 });
-
-test('screenshots: account, statistics, sign-in, register and the unavailable file', async ({
-  page,
-  cabinet,
-}) => {
-  await createToken(page, cabinet.admin.token, 'Nightly backup');
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    for (const theme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: theme });
-      await page.context().clearCookies();
-      for (const path of ['/login', '/register', '/file-unavailable?status=404']) {
-        await page.goto(path);
-        await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-        await screenshot(page, `h-web2-${width}${path.replace(/[/?=]+/g, '-')}`);
-      }
-      await signIn(page, cabinet.admin);
-      await page.goto('/account');
-      await expect(page.getByTestId('token-row').first()).toBeVisible();
-      await screenshot(page, `h-web2-${width}-account`);
-      await page.goto('/admin/stats');
-      await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-      await screenshot(page, `h-web2-${width}-stats`);
-    }
-  }
-});

@@ -102,7 +102,7 @@ for (const { title, width, theme, check } of CHECKED_WALKS) {
 }
 
 // Slow (about a hundred full-page pictures): run on purpose, then look at every picture.
-//   npm run build -w web && CABINET_SCREENS=1 npx playwright test -c web/playwright.config.ts tour
+//   CABINET_SCREENS=1 npx playwright test -c web/playwright.config.ts tour
 test('screenshots of every page, both themes, desktop and phone', async ({
   browser,
   api,

@@ -236,6 +236,16 @@ export function stops(s: Seeded): Stop[] {
       open: visit(s.shares.dead, (p) => p.getByTestId('share-gone')),
     },
     {
+      name: 'file-unavailable',
+      as: 'anonymous',
+      open: visit('/file-unavailable?status=404', (p) => p.getByRole('heading', { level: 1 })),
+    },
+    {
+      name: 'admins-only',
+      as: 'user',
+      open: visit('/admin', (p) => p.getByText('Admins only').first()),
+    },
+    {
       name: 'workspace',
       as: 'user',
       open: visit('/workspace', (p) => p.getByTestId('file-row').first()),
@@ -348,10 +358,16 @@ export function stops(s: Seeded): Stop[] {
       await row.getByTestId('download-count').click();
       await expect(page.getByTestId('history-row')).toHaveCount(2);
       // The pager at its foot keeps the drawer's inset, as the rows above it do.
-      const drawer = page.getByTestId('file-history');
-      const left = (await drawer.boundingBox())!.x;
-      const totals = (await drawer.getByTestId('table-totals').boundingBox())!;
-      expect(totals.x - left).toBeGreaterThanOrEqual(16);
+      // Both edges are read in one frame: the drawer slides in, so two reads apart could see it
+      // at two places.
+      const inset = await page
+        .getByTestId('file-history')
+        .evaluate(
+          (drawer) =>
+            drawer.querySelector('[data-testid="table-totals"]')!.getBoundingClientRect().left -
+            drawer.getBoundingClientRect().left,
+        );
+      expect(inset).toBeGreaterThanOrEqual(16);
     }),
     dialog('add-files', 'admin', '/admin/files', 'add-files-dialog', async (page) => {
       await page.getByRole('button', { name: 'Add files' }).first().click();
