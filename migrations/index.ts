@@ -33,6 +33,7 @@ import * as downloadTagHoursHot from './2026-12-09T1100_download_tag_hours_hot.j
 import * as tagLinkMoves from './2026-12-10T0900_tag_link_moves.js';
 import * as downloadTriggersFastPath from './2026-12-11T0900_download_triggers_fast_path.js';
 import * as uploadSessionsByUser from './2026-12-12T0900_upload_sessions_by_user.js';
+import * as foldWalksFiles from './2026-12-13T0900_fold_walks_files.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -71,4 +72,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-10T0900_tag_link_moves': tagLinkMoves,
   '2026-12-11T0900_download_triggers_fast_path': downloadTriggersFastPath,
   '2026-12-12T0900_upload_sessions_by_user': uploadSessionsByUser,
+  '2026-12-13T0900_fold_walks_files': foldWalksFiles,
 };

@@ -39,6 +39,8 @@ const SHAPES: Record<
     columns: RawBuilder<unknown>;
     key: RawBuilder<unknown>;
     values: (d: RollupDrift) => RawBuilder<unknown>;
+    /** The recount's columns `r.(kind, id, at, n)` in the order of `columns`. */
+    recounted: RawBuilder<unknown>;
   }
 > = {
   download_totals: {
@@ -48,6 +50,7 @@ const SHAPES: Record<
     columns: sql`(kind, id, downloads)`,
     key: sql`(kind, id)`,
     values: (d) => sql`(${d.kind}, ${d.id}, ${d.counted})`,
+    recounted: sql`r.kind, r.id, r.n`,
   },
   download_days: {
     bucket: 86_400_000,
@@ -56,6 +59,7 @@ const SHAPES: Record<
     columns: sql`(kind, id, day, downloads)`,
     key: sql`(kind, id, day)`,
     values: (d) => sql`(${d.kind}, ${d.id}, ${d.at}, ${d.counted})`,
+    recounted: sql`r.kind, r.id, r.at, r.n`,
   },
   download_tag_hours: {
     bucket: 3_600_000,
@@ -64,6 +68,7 @@ const SHAPES: Record<
     columns: sql`(hour, tag_id, downloads)`,
     key: sql`(hour, tag_id)`,
     values: (d) => sql`(${d.at}, ${d.id}, ${d.counted})`,
+    recounted: sql`r.at, r.id, r.n`,
   },
 };
 
@@ -86,22 +91,32 @@ function links(dialect: Dialect, tags: number[] | undefined) {
     ) x group by file_id, tag_id having sum(w) <> 0)`;
 }
 
-/** `(kind, id, at, n)`: what the rows of `table` should hold, recounted from the downloads. */
-function recount(dialect: Dialect, table: RollupTable, only: RollupKeys | undefined) {
+/**
+ * `(kind, id, at, n)`: what the rows of `table` should hold, recounted from the downloads (with
+ * `fromId`, only those with ids from it on).
+ */
+function recount(
+  dialect: Dialect,
+  table: RollupTable,
+  only: RollupKeys | undefined,
+  fromId?: number,
+) {
   const { bucket } = SHAPES[table];
   const at = bucket ? sql`d.at - d.at % ${sql.lit(bucket)}` : sql`0`;
   // A constant in GROUP BY would be read as a column's position.
   const byAt = bucket ? sql`, ${at}` : sql``;
+  const since = fromId === undefined ? sql`` : sql`and d.id >= ${fromId}`;
   const tags = sql`select 'tag' as kind, l.tag_id as id, ${at} as at, sum(l.w) as n
     from downloads d join ${links(dialect, only?.tag)} l on l.file_id = d.file_id
+    where 1 = 1 ${since}
     group by l.tag_id ${byAt}`;
   if (table === 'download_tag_hours') return tags;
   return sql`select 'file' as kind, d.file_id as id, ${at} as at, count(*) as n from downloads d
-      where d.file_id is not null ${inList(sql.ref('d.file_id'), only?.file)}
+      where d.file_id is not null ${inList(sql.ref('d.file_id'), only?.file)} ${since}
       group by d.file_id ${byAt}
     union all
     select 'user', d.user_id, ${at}, count(*) from downloads d
-      where d.user_id is not null ${inList(sql.ref('d.user_id'), only?.user)}
+      where d.user_id is not null ${inList(sql.ref('d.user_id'), only?.user)} ${since}
       group by d.user_id ${byAt}
     union all
     ${tags}`;
@@ -201,5 +216,28 @@ export async function writeRollups(
     await sql`insert into ${sql.table(table)} ${columns}
       values ${sql.join(drift.slice(i, i + 100).map(values))}
       on conflict ${key} do update set downloads = excluded.downloads`.execute(db);
+  }
+}
+
+/**
+ * Adds the downloads with ids from `fromId` on to every rollup, each table in one grouped
+ * statement: for a writer that inserted them with the downloads triggers off (the seed, on
+ * PostgreSQL, where the triggers probe each statement's links file by file), in the same
+ * transaction. Links are counted by their folded weight, as the triggers count them.
+ */
+export async function addToRollups(db: Executor, dialect: Dialect, fromId: number) {
+  await sql`insert into download_hours (hour, downloads)
+    select d.at - d.at % 3600000, count(*) from downloads d where d.id >= ${fromId} group by 1
+    on conflict (hour) do update set downloads = download_hours.downloads + excluded.downloads`.execute(
+    db,
+  );
+  for (const table of ROLLUP_TABLES) {
+    const { columns, key, recounted } = SHAPES[table];
+    // `where true` settles SQLite's parse of `on conflict` after a select.
+    await sql`insert into ${sql.table(table)} ${columns}
+      select ${recounted} from (${recount(dialect, table, undefined, fromId)}) r where true
+      on conflict ${key} do update set downloads = ${sql.table(table)}.downloads + excluded.downloads`.execute(
+      db,
+    );
   }
 }
