@@ -15,6 +15,9 @@ type Id = Generated<number>;
 /** A column with a database default: optional on insert (Kysely's Generated covers defaults). */
 type Defaulted<T> = Generated<T>;
 
+/** Columns that all have a database default. */
+type AllDefaulted<Columns> = { [C in keyof Columns]: Defaulted<Columns[C]> };
+
 /** A column only the database writes (triggers, generated columns): read, never written. */
 type DbWritten<T> = ColumnType<T, never, never>;
 
@@ -76,17 +79,25 @@ export interface RecoveryCodesTable {
   code_hash: string;
 }
 
-export interface SessionsTable {
+/**
+ * What a session keeps besides its id, user and times: lucia's attributes of a session
+ * (auth/sessions.ts), stored in the sessions columns of the same names (migration
+ * 2026-12-04T0400_1), each with a default.
+ */
+export interface SessionAttributes {
+  /** The User-Agent header the session was started with. */
+  user_agent: string | null;
+  /** The client address the session was started from. */
+  address: string | null;
+  /** Written at most once a minute while the session is used. */
+  last_active_at: number | null;
+}
+
+export interface SessionsTable extends AllDefaulted<SessionAttributes> {
   id: string;
   user_id: number;
   expires_at: number;
   created_at: number;
-  /** The User-Agent header the session was started with (migration 2026-12-04T0400_1). */
-  user_agent: Defaulted<string | null>;
-  /** The client address the session was started from. */
-  address: Defaulted<string | null>;
-  /** Written at most once a minute while the session is used. */
-  last_active_at: Defaulted<number | null>;
 }
 
 /** An admin-made one-time password-reset link; only its token's SHA-256 is kept. */

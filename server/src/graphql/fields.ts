@@ -76,21 +76,43 @@ export const byUserId =
     act(parseId(args.userId, 'userId'), ctx, args);
 
 /**
- * A session-only query of the signed-in user's own things (sessions, API tokens, passkeys): a
- * list, never another user's.
+ * The signed-in user's own things of one kind (sessions, API tokens, passkeys), as two
+ * session-only fields: the query `list.name` of their list, never another user's, and the
+ * mutation `revoke.name` that takes one back by its `id` argument (described by `revoke.id`) and
+ * answers true. `revoke.resolve` gets the id as sent and throws NOT_FOUND for one that is not
+ * theirs, malformed or not.
  */
-export function ownListQuery<T>(
-  name: string,
+export function ownRevocableList<T>(
   type: ObjectRef<Types, T>,
-  description: string,
-  list: (ctx: Context, userId: number) => Promise<readonly T[]>,
+  list: {
+    name: string;
+    description: string;
+    resolve: (ctx: Context, userId: number) => Promise<readonly T[]>;
+  },
+  revoke: {
+    name: string;
+    description: string;
+    id: string;
+    resolve: (ctx: Context, id: string) => Promise<unknown>;
+  },
 ): void {
-  builder.queryField(name, (t) =>
+  builder.queryField(list.name, (t) =>
     t.field({
       type: [type],
-      description,
+      description: list.description,
       authScopes: SESSION,
-      resolve: (_root, _args, ctx) => list(ctx, ctx.viewer!.user.id),
+      resolve: (_root, _args, ctx) => list.resolve(ctx, ctx.viewer!.user.id),
+    }),
+  );
+  builder.mutationField(revoke.name, (t) =>
+    t.boolean({
+      description: revoke.description,
+      authScopes: SESSION,
+      args: idArg(t.arg, revoke.id),
+      resolve: async (_root, args, ctx) => {
+        await revoke.resolve(ctx, String(args.id));
+        return true;
+      },
     }),
   );
 }

@@ -1,7 +1,7 @@
 import type { SessionRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { clientOf } from '../../graphql/context.js';
-import { idArg, instant, ownListQuery, SESSION } from '../../graphql/fields.js';
+import { instant, ownRevocableList, SESSION } from '../../graphql/fields.js';
 import { describeDevice } from './device.js';
 
 const Session = builder.objectRef<SessionRow>('Session').implement({
@@ -41,31 +41,32 @@ const Session = builder.objectRef<SessionRow>('Session').implement({
   }),
 });
 
-ownListQuery(
-  'sessions',
+ownRevocableList(
   Session,
-  'The signed-in user’s live sessions, the most recently used first. Needs a session (API ' +
-    'tokens get FORBIDDEN).',
-  (ctx, userId) => ctx.services.auth.sessions(userId),
-);
-
-builder.mutationFields((t) => ({
-  revokeSession: t.boolean({
+  {
+    name: 'sessions',
+    description:
+      'The signed-in user’s live sessions, the most recently used first. Needs a session (API ' +
+      'tokens get FORBIDDEN).',
+    resolve: (ctx, userId) => ctx.services.auth.sessions(userId),
+  },
+  {
+    name: 'revokeSession',
     description:
       'Ends one of the signed-in user’s sessions at once, on every instance; NOT_FOUND for an ' +
       'id that is not one of theirs. Ending the current session also clears its cookie.',
-    authScopes: SESSION,
-    args: idArg(t.arg, 'A `Session.id`.'),
-    resolve: async (_root, args, ctx) => {
+    id: 'A `Session.id`.',
+    resolve: async (ctx, id) => {
       const viewer = ctx.viewer!;
-      const id = String(args.id);
       await ctx.services.auth.revokeSession(viewer.user, id, ctx.clientAddress);
       if (viewer.kind === 'session' && viewer.sessionId === id) {
         ctx.setCookie(ctx.services.sessions.blankCookie());
       }
-      return true;
     },
-  }),
+  },
+);
+
+builder.mutationFields((t) => ({
   changePassword: t.boolean({
     description:
       'Changes the signed-in user’s password and ends every other session of theirs (the ' +

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hashToken } from '../../secrets.js';
 import { Lucia, TimeSpan, type Adapter, type DatabaseSession, type DatabaseUser } from 'lucia';
-import type { Db, SessionRow, UserRow } from '../../db/database.js';
+import type { Db, SessionAttributes, SessionRow, UserRow } from '../../db/database.js';
 import {
   deleteExpiredSessions,
   deleteOtherUserSessions,
@@ -37,12 +37,7 @@ declare module 'lucia' {
 }
 
 /** Where a session was started from, shown in the account's list of sessions. */
-export interface SessionOrigin {
-  user_agent: string | null;
-  address: string | null;
-}
-
-type SessionAttributes = SessionOrigin & { last_active_at: number | null };
+export type SessionOrigin = Pick<SessionAttributes, 'user_agent' | 'address'>;
 
 export interface ValidSession {
   user: UserRow;

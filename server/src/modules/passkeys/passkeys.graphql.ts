@@ -1,7 +1,7 @@
 import type { PasskeyRow } from '../../db/database.js';
 import { builder } from '../../graphql/builder.js';
 import { clientOf } from '../../graphql/context.js';
-import { idArg, instant, instantOrNull, ownListQuery, SESSION } from '../../graphql/fields.js';
+import { idArg, instant, instantOrNull, ownRevocableList, SESSION } from '../../graphql/fields.js';
 import { AuthPayload, signingIn } from '../auth/auth.graphql.js';
 
 const Passkey = builder.objectRef<PasskeyRow>('Passkey').implement({
@@ -18,11 +18,19 @@ const Passkey = builder.objectRef<PasskeyRow>('Passkey').implement({
   }),
 });
 
-ownListQuery(
-  'passkeys',
+ownRevocableList(
   Passkey,
-  'The signed-in user’s passkeys, newest first. Needs a session.',
-  (ctx, userId) => ctx.services.passkeys.list(userId),
+  {
+    name: 'passkeys',
+    description: 'The signed-in user’s passkeys, newest first. Needs a session.',
+    resolve: (ctx, userId) => ctx.services.passkeys.list(userId),
+  },
+  {
+    name: 'deletePasskey',
+    description: 'Removes one of your passkeys; NOT_FOUND for one that is not yours.',
+    id: 'A `Passkey.id`.',
+    resolve: (ctx, id) => ctx.services.passkeys.delete(ctx.viewer!.user, id, ctx.clientAddress),
+  },
 );
 
 builder.mutationFields((t) => ({
@@ -63,15 +71,6 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       ctx.services.passkeys.rename(ctx.viewer!.user.id, String(args.id), args.name),
-  }),
-  deletePasskey: t.boolean({
-    description: 'Removes one of your passkeys; NOT_FOUND for one that is not yours.',
-    authScopes: SESSION,
-    args: idArg(t.arg, 'A `Passkey.id`.'),
-    resolve: async (_root, args, ctx) => {
-      await ctx.services.passkeys.delete(ctx.viewer!.user, String(args.id), ctx.clientAddress);
-      return true;
-    },
   }),
   startPasskeyLogin: t.string({
     description:

@@ -154,14 +154,11 @@ function filtered(db: Executor, filter: ShareLinkFilter) {
   let q = db.selectFrom('share_links as l');
   if (filter.createdBy != null) q = q.where('l.created_by', '=', filter.createdBy);
   if (filter.fileId != null) {
-    const fileId = filter.fileId;
-    q = q.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('share_link_files as s')
-          .select(sql.lit(1).as('one'))
-          .whereRef('s.link_id', '=', 'l.id')
-          .where('s.file_id', '=', fileId),
-      ),
+    // The file's links, read once off share_link_files' file_id index.
+    q = q.where(
+      'l.id',
+      'in',
+      db.selectFrom('share_link_files').select('link_id').where('file_id', '=', filter.fileId),
     );
   }
   if (filter.state) {

@@ -1,13 +1,7 @@
 import { signedInActor } from '../audit/audit.service.js';
 import { builder } from '../../graphql/builder.js';
-import {
-  byId,
-  idArg,
-  instant,
-  instantOrNull,
-  ownListQuery,
-  SESSION,
-} from '../../graphql/fields.js';
+import { instant, instantOrNull, ownRevocableList, SESSION } from '../../graphql/fields.js';
+import { parseIdOrNotFound } from '../../graphql/ids.js';
 import type { ApiScope } from './scopes.js';
 import type { ApiToken } from './tokens.service.js';
 
@@ -83,12 +77,23 @@ const NewApiToken = builder
     }),
   });
 
-ownListQuery(
-  'apiTokens',
+ownRevocableList(
   ApiTokenRef,
-  'The signed-in user’s API tokens, newest first (expired ones too, until revoked). Needs a ' +
-    'session.',
-  (ctx, userId) => ctx.services.tokens.list(userId),
+  {
+    name: 'apiTokens',
+    description:
+      'The signed-in user’s API tokens, newest first (expired ones too, until revoked). Needs a ' +
+      'session.',
+    resolve: (ctx, userId) => ctx.services.tokens.list(userId),
+  },
+  {
+    name: 'revokeApiToken',
+    description:
+      'Deletes one of the signed-in user’s API tokens; it stops working at once. Needs a ' +
+      'session. NOT_FOUND for a token that is not the caller’s or does not exist.',
+    id: 'The token’s `id`.',
+    resolve: (ctx, id) => ctx.services.tokens.revoke(signedInActor(ctx), parseIdOrNotFound(id)),
+  },
 );
 
 builder.mutationFields((t) => ({
@@ -114,13 +119,5 @@ builder.mutationFields((t) => ({
       }),
     },
     resolve: (_root, args, ctx) => ctx.services.tokens.create(signedInActor(ctx), args),
-  }),
-  revokeApiToken: t.boolean({
-    description:
-      'Deletes one of the signed-in user’s API tokens; it stops working at once. Needs a ' +
-      'session. NOT_FOUND for a token that is not the caller’s or does not exist.',
-    authScopes: SESSION,
-    args: idArg(t.arg, 'The token’s `id`.'),
-    resolve: byId((id, ctx) => ctx.services.tokens.revoke(signedInActor(ctx), id)),
   }),
 }));
