@@ -1,6 +1,6 @@
-import type { DocumentInput } from '@urql/core';
+import type { AnyVariables, DocumentInput, RequestPolicy } from '@urql/core';
 import { liveQuery, type LiveQuery } from '$lib/graphql/query.svelte';
-import { TableState, type SortDir } from './table.svelte';
+import { TableState, type SortDir, type TableOptions } from './table.svelte';
 
 /** The part of a paged GraphQL connection a table shows. */
 interface Connection<T> {
@@ -74,5 +74,43 @@ export function orderedList<D, T, const O extends Record<`${string}:${SortDir}`,
     first: table.pageSize,
     offset: table.offset,
   }));
+  return tableList(table, query, connection);
+}
+
+/** The variables by which a query asks for one page of a table. */
+interface Paging {
+  first?: number | null;
+  offset?: number | null;
+}
+
+/**
+ * The list of a paged table in the one order its query knows, newest first by `key` (the trash,
+ * the downloads, the audit log): `first` and `offset` come from the table, `filters` adds what else
+ * the query asks. Must be called during component initialisation.
+ *
+ *   const list = newestFirstList('deleted', TrashQuery, (d) => d.trash);
+ */
+export function newestFirstList<D, V extends AnyVariables & Paging, T, K extends string>(
+  key: K,
+  document: DocumentInput<D, V>,
+  connection: (data: D) => Connection<T> | undefined,
+  options: {
+    filters?: () => Omit<V, keyof Paging>;
+    requestPolicy?: RequestPolicy;
+    history?: TableOptions<K>['history'];
+  } = {},
+): TableList<T, K> {
+  const { filters, requestPolicy, history } = options;
+  const table = new TableState<K>({
+    defaultSort: { key, dir: 'desc' },
+    sorts: [`${key}:desc`],
+    history,
+  });
+  const query = liveQuery(
+    document,
+    // The filters with the page are all of V; TypeScript cannot follow an Omit back to its type.
+    () => ({ ...filters?.(), first: table.pageSize, offset: table.offset }) as V,
+    { requestPolicy },
+  );
   return tableList(table, query, connection);
 }

@@ -37,30 +37,17 @@ export const UpdateFileMutation = graphql(
   [FileFields],
 );
 
-export const DeleteFileMutation = graphql(`
-  mutation DeleteFile($id: ID!) {
-    deleteFile(id: $id)
-  }
-`);
-
-/** Brings a file back from the trash (the trash page, and the undo after a delete). */
-export const RestoreFileMutation = graphql(`
-  mutation RestoreFile($id: ID!) {
-    restoreFile(id: $id) {
-      id
-      name
-    }
-  }
-`);
-
-/** Bulk actions over selected files: each all or nothing on the server. */
+/**
+ * Moving to the trash and back, of one file (its Delete dialog and Undo) or of selected files (bulk
+ * bars), and the other bulk actions: each all or nothing on the server, which does for one id what
+ * `deleteFile` and `restoreFile` do, so one path serves both.
+ */
 export const DeleteFilesMutation = graphql(`
   mutation DeleteFiles($ids: [ID!]!) {
     deleteFiles(ids: $ids)
   }
 `);
 
-/** Brings many files back from the trash in one request (the trash page, a bulk undo). */
 export const RestoreFilesMutation = graphql(`
   mutation RestoreFiles($ids: [ID!]!) {
     restoreFiles(ids: $ids) {
