@@ -119,6 +119,7 @@ test('a member on an admin page sees "Admins only"', async ({ page, api }) => {
   await signIn(page, user);
   await page.goto('/admin');
   await expect(page.getByRole('heading', { name: 'Admins only' })).toBeVisible();
+  await expect(page.getByTestId('error-status')).toHaveText(/^403 · Forbidden$/i);
   await expect(page.getByRole('link', { name: 'Go to the workspace' })).toBeVisible();
 });
 

@@ -97,6 +97,7 @@ test('a stale download link opens the app’s own page, signed in or not (11)', 
   await expect(page).toHaveURL(/\/file-unavailable\?status=404$/);
   const view = page.getByTestId('file-unavailable');
   await expect(view.getByRole('heading', { name: 'This file is not available' })).toBeVisible();
+  await expect(view.getByTestId('error-status')).toHaveText(/^404 · Not found$/i);
   await view.getByRole('link', { name: 'Go to the workspace' }).click();
   await expect(page).toHaveURL(/\/workspace/);
 
@@ -104,6 +105,7 @@ test('a stale download link opens the app’s own page, signed in or not (11)', 
   await page.goto(`/files/${file.id}/download`);
   await expect(page).toHaveURL(/\/file-unavailable\?status=401$/);
   await expect(page.getByRole('heading', { name: 'Sign in to download' })).toBeVisible();
+  await expect(page.getByTestId('error-status')).toHaveText(/^401 · Unauthorized$/i);
 });
 
 test('a fresh install leads its first visitor to create the admin account (13)', async ({

@@ -38,6 +38,16 @@ test('share a file from the workspace, copy the link, and revoke it in My links'
   const dialog = page.getByTestId('share-dialog');
   await expect(dialog).toBeVisible();
   await dialog.getByText('1 day', { exact: true }).click();
+  // The legend's text starts where the other labels' text starts (read in one frame: the
+  // dialog may still be settling).
+  const edges = await dialog.evaluate((d) =>
+    ['legend', 'label[for="share-note"]'].map((s) => {
+      const text = document.createRange();
+      text.selectNodeContents(d.querySelector(s)!);
+      return text.getBoundingClientRect().left;
+    }),
+  );
+  expect(edges[0]).toBe(edges[1]);
   await dialog.getByLabel('Download limit (optional)').fill('3');
   await dialog.getByLabel('Note for the recipient (optional)').fill('Signed copy, as promised');
   await dialog.getByTestId('share-create').click();
