@@ -148,6 +148,10 @@ export function createSearchService(deps: {
   // lives: its tag-filtered results by filter, and its tag counts.
   const filtered = new WeakMap<IdSet, Map<string, IdSet>>();
   const counted = new WeakMap<IdSet, { key: string; counts: TagCounts }>();
+  // Results of tag filters without a query, by filter, kept while the tags' links are as they
+  // were (their versions are in the key, as for `filtered`): the next page of a filter, and its
+  // tag counts (kept by result above), reuse them instead of merging 100,000s of ids again.
+  const tagFiltered = new Map<string, IdSet>();
 
   /** Null when nothing can match (a status the viewer may not see, an unknown ALL tag). */
   async function makePlan(
@@ -303,7 +307,21 @@ export function createSearchService(deps: {
   /** Tags alone (no query, no uploader): the whole result from the postings, once per request. */
   function tagFilterResult(db: Executor, p: Plan): Promise<IdSet> | null {
     if (p.candidates || p.uploadedBy != null || !p.listed.length) return null;
-    p.tagResult ??= filterByListedTags(db, p);
+    if (p.tagResult) return p.tagResult;
+    const key = searchTuning.keepAnswers
+      ? `${p.all.length ? 'all' : 'any'} ${versionsKey(p.status, p.listed)}`
+      : null;
+    const kept = key !== null ? tagFiltered.get(key) : undefined;
+    p.tagResult = kept
+      ? Promise.resolve(kept)
+      : filterByListedTags(db, p).then((result) => {
+          if (key !== null) {
+            // A few filters at a time: the newest replace the oldest.
+            if (tagFiltered.size >= 8) tagFiltered.delete(tagFiltered.keys().next().value!);
+            tagFiltered.set(key, result);
+          }
+          return result;
+        });
     return p.tagResult;
   }
 

@@ -222,6 +222,8 @@ describe.each([
         { query: 'e' },
         { query: 'e', tagIds: [tagIds.Finance!, tagIds.Maps!], tagMatch: 'ANY' },
         { query: 'e', tagIds: [tagIds.Finance!, tagIds.Maps!] },
+        { tagIds: [tagIds.Finance!, tagIds.Maps!], tagMatch: 'ANY' },
+        { tagIds: [tagIds.Finance!, tagIds.Maps!] },
       ];
       const out = [];
       for (const v of shapes) {
