@@ -210,7 +210,8 @@ test('after a reload mid-upload the same file continues from the server’s offs
   await startHeld(page, 'reloaded.bin', bytes, 3);
   const [url] = await rememberedUrls(page);
   // The reload cancels the held PATCH first: unrouted while still held, it would go on to the
-  // server and move the offset after it was read below.
+  // server (the browser lets held requests go once nothing intercepts) and move the offset after
+  // it was read below. Every test here leaves the page before unrouting, for the same reason.
   await page.reload();
   await page.unrouteAll({ behavior: 'ignoreErrors' });
   // What the server kept: at least the three requests let through, not the whole file.
@@ -249,8 +250,8 @@ test('after a reload, Discard ends the unfinished uploads on the server', async 
   await openWorkspace(page, api);
   await startHeld(page, 'dropped.bin', randomBytes(4 * CHUNK), 1);
   const [url] = await rememberedUrls(page);
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.reload();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
   const resume = page.getByTestId('upload-resume');
   await expect(resume).toBeVisible();
   const deleted = page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url() === url);
@@ -273,8 +274,8 @@ test('an unfinished upload the server no longer has is not offered after a reloa
   await openWorkspace(page, api);
   await startHeld(page, 'expired.bin', randomBytes(3 * CHUNK), 1);
   const [url] = await rememberedUrls(page);
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.goto('about:blank');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
   // Ended elsewhere (as expiry would): the remembered upload points at nothing. The PATCH cut by
   // leaving the page may still hold the upload's lock on a busy machine (409): ask until it let go.
   await expect
@@ -301,8 +302,8 @@ test('another account in the same browser is not offered someone else’s unfini
   await signIn(page, first);
   await page.goto('/workspace');
   await startHeld(page, 'mine.bin', randomBytes(3 * CHUNK), 1);
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
   await page.goto('about:blank');
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
   await signIn(page, second);
   await page.goto('/workspace');
   await expect(page.getByTestId('upload-button')).toBeVisible();
