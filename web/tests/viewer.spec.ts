@@ -210,6 +210,54 @@ test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', a
   expect(problems).toEqual([]);
 });
 
+test('a PDF’s text lies over its page: selectable with the mouse, and read out with the page', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  // One page, 300 × 400 pt, with a line of Helvetica at 24 pt whose baseline is 300 pt up.
+  const pdf = [
+    '%PDF-1.4',
+    '1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj',
+    '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
+    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents 4 0 R',
+    '/Resources<</Font<</F1 5 0 R>>>>>>endobj',
+    '4 0 obj<</Length 47>>stream',
+    'BT /F1 24 Tf 40 300 Td (Quarterly budget) Tj ET',
+    'endstream endobj',
+    '5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj',
+    'trailer<</Root 1 0 R>>',
+    '',
+  ].join('\n');
+  await api.upload(me.token, { name: 'budget.pdf', content: Buffer.from(pdf) });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'budget.pdf' }).click();
+  const shown = page.getByTestId('viewer-pdf');
+  await expect(shown).toHaveAttribute('data-state', 'ready');
+  const sheet = shown.getByRole('group', { name: 'Page 1 of 1' });
+  await expect(sheet).toContainText('Quarterly budget');
+  const line = shown.getByTestId('pdf-text').getByText('Quarterly budget');
+  await expect(line).toHaveCSS('color', 'rgba(0, 0, 0, 0)');
+  // Over the glyphs the canvas drew: 40 pt from the left, its top at most a line above the
+  // baseline, 100 pt from the top.
+  const canvas = await shown.locator('canvas[data-page="1"]').boundingBox();
+  const box = await line.boundingBox();
+  const scale = canvas!.width / 300;
+  expect(Math.abs(box!.x - (canvas!.x + 40 * scale))).toBeLessThan(3);
+  expect(box!.y).toBeGreaterThan(canvas!.y + (100 - 24 - 4) * scale);
+  expect(box!.y + box!.height).toBeLessThan(canvas!.y + (100 + 8) * scale);
+  expect(box!.width).toBeGreaterThan(100 * scale);
+  // A drag across it selects the words.
+  await page.mouse.move(box!.x + 2, box!.y + box!.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box!.x + box!.width - 1, box!.y + box!.height / 2, { steps: 5 });
+  await page.mouse.up();
+  expect(await page.evaluate(() => window.getSelection()?.toString())).toContain(
+    'Quarterly budget',
+  );
+});
+
 test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({
   page,
   api,
