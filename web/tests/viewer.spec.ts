@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import sharp from 'sharp';
-import { expect, signIn, test } from './fixtures';
+import { expect, signIn, test, type Api } from './fixtures';
 
 // The file viewer (?file=<id>) and the gallery view of the workspace.
 test.use({ ownServer: true });
@@ -166,25 +166,46 @@ test('admins open any file, hidden ones too, from the files admin', async ({
   await expect(page).toHaveURL(/\/admin\/files$/);
 });
 
+/**
+ * A PDF of 300 × 400 pt pages, one content stream each, with Helvetica as /F1. No xref table:
+ * pdf.js finds the objects by scanning. `catalog` adds entries to the catalog; the `extra`
+ * objects are numbered from 4 + 2 × pages on.
+ */
+function pdfOf(contents: string[], catalog = '', extra: string[] = []): string {
+  const objects = [
+    `<</Type/Catalog/Pages 2 0 R${catalog}>>`,
+    `<</Type/Pages/Kids[${contents.map((_, i) => `${4 + 2 * i} 0 R`).join(' ')}]/Count ${contents.length}>>`,
+    '<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>',
+    ...contents.flatMap((stream, i) => [
+      `<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents ${5 + 2 * i} 0 R/Resources<</Font<</F1 3 0 R>>>>>>`,
+      `<</Length ${stream.length}>>stream\n${stream}\nendstream`,
+    ]),
+    ...extra,
+  ];
+  return ['%PDF-1.4', ...objects.map((body, i) => `${i + 1} 0 obj ${body} endobj`)]
+    .concat('trailer<</Root 1 0 R>>', '')
+    .join('\n');
+}
+
+/** A line of 24 pt text whose baseline starts 40 pt from the left and 300 pt up. */
+const line = (text: string) => `BT /F1 24 Tf 40 300 Td (${text}) Tj ET`;
+
+/** A new account uploads `pdf` as `name` and opens it in the viewer: its box, once drawn. */
+async function openPdf(page: Page, api: Api, name: string, pdf: string) {
+  const me = await api.register();
+  await api.upload(me.token, { name, content: Buffer.from(pdf) });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: name }).click();
+  const shown = page.getByTestId('viewer-pdf');
+  await expect(shown).toHaveAttribute('data-state', 'ready');
+  return shown;
+}
+
 test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', async ({
   page,
   api,
 }) => {
-  const me = await api.register();
-  // One red page, with a script that would mark the window if anything ran it.
-  const pdf = [
-    '%PDF-1.4',
-    '1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 5 0 R>>endobj',
-    '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
-    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents 4 0 R>>endobj',
-    '4 0 obj<</Length 30>>stream',
-    '1 0 0 rg 0 0 300 400 re f',
-    'endstream endobj',
-    '5 0 obj<</S/JavaScript/JS(window.top.__pdf = 1; app.alert(1);)>>endobj',
-    'trailer<</Root 1 0 R>>',
-    '',
-  ].join('\n');
-  await api.upload(me.token, { name: 'report.pdf', content: Buffer.from(pdf) });
   const problems: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(m.text());
@@ -193,11 +214,15 @@ test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', a
     problems.push(`dialog: ${d.message()}`);
     void d.dismiss();
   });
-  await signIn(page, me);
-  await page.goto('/workspace');
-  await page.getByTestId('file-name').filter({ hasText: 'report.pdf' }).click();
-  const shown = page.getByTestId('viewer-pdf');
-  await expect(shown).toHaveAttribute('data-state', 'ready');
+  // One red page, with a script that would mark the window if anything ran it.
+  const shown = await openPdf(
+    page,
+    api,
+    'report.pdf',
+    pdfOf(['1 0 0 rg 0 0 300 400 re f'], '/OpenAction 6 0 R', [
+      '<</S/JavaScript/JS(window.top.__pdf = 1; app.alert(1);)>>',
+    ]),
+  );
   const canvas = shown.locator('canvas[data-page="1"]');
   await expect(canvas).toBeVisible();
   // The page is painted: its middle pixel is the PDF's red.
@@ -214,35 +239,15 @@ test('a PDF’s text lies over its page: selectable with the mouse, and read out
   page,
   api,
 }) => {
-  const me = await api.register();
-  // One page, 300 × 400 pt, with a line of Helvetica at 24 pt whose baseline is 300 pt up.
-  const pdf = [
-    '%PDF-1.4',
-    '1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj',
-    '2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj',
-    '3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents 4 0 R',
-    '/Resources<</Font<</F1 5 0 R>>>>>>endobj',
-    '4 0 obj<</Length 47>>stream',
-    'BT /F1 24 Tf 40 300 Td (Quarterly budget) Tj ET',
-    'endstream endobj',
-    '5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj',
-    'trailer<</Root 1 0 R>>',
-    '',
-  ].join('\n');
-  await api.upload(me.token, { name: 'budget.pdf', content: Buffer.from(pdf) });
-  await signIn(page, me);
-  await page.goto('/workspace');
-  await page.getByTestId('file-name').filter({ hasText: 'budget.pdf' }).click();
-  const shown = page.getByTestId('viewer-pdf');
-  await expect(shown).toHaveAttribute('data-state', 'ready');
+  const shown = await openPdf(page, api, 'budget.pdf', pdfOf([line('Quarterly budget')]));
   const sheet = shown.getByRole('group', { name: 'Page 1 of 1' });
   await expect(sheet).toContainText('Quarterly budget');
-  const line = shown.getByTestId('pdf-text').getByText('Quarterly budget');
-  await expect(line).toHaveCSS('color', 'rgba(0, 0, 0, 0)');
+  const text = shown.getByTestId('pdf-text').getByText('Quarterly budget');
+  await expect(text).toHaveCSS('color', 'rgba(0, 0, 0, 0)');
   // Over the glyphs the canvas drew: 40 pt from the left, its top at most a line above the
   // baseline, 100 pt from the top.
   const canvas = await shown.locator('canvas[data-page="1"]').boundingBox();
-  const box = await line.boundingBox();
+  const box = await text.boundingBox();
   const scale = canvas!.width / 300;
   expect(Math.abs(box!.x - (canvas!.x + 40 * scale))).toBeLessThan(3);
   expect(box!.y).toBeGreaterThan(canvas!.y + (100 - 24 - 4) * scale);
@@ -256,6 +261,29 @@ test('a PDF’s text lies over its page: selectable with the mouse, and read out
   expect(await page.evaluate(() => window.getSelection()?.toString())).toContain(
     'Quarterly budget',
   );
+});
+
+test('a long PDF opens at once and draws only the pages near the view', async ({ page, api }) => {
+  const pages = Array.from({ length: 120 }, (_, i) => line(`Page ${i + 1} text`));
+  const shown = await openPdf(page, api, 'manual.pdf', pdfOf(pages));
+  const sheet = (n: number) => shown.getByRole('group', { name: `Page ${n} of 120` });
+  // Every page has its place, and only the first few are drawn.
+  await expect(shown.getByRole('group', { name: /^Page \d+ of 120$/ })).toHaveCount(120);
+  await expect(sheet(1)).toContainText('Page 1 text');
+  await expect(shown.locator('canvas[data-page="1"]')).toBeVisible();
+  expect(await shown.locator('canvas').count()).toBeLessThan(12);
+  await expect(sheet(120)).not.toContainText('text');
+  // At the end: the last page is drawn with its text, the first has let go of its pixels, and
+  // no more pages are drawn than near the view.
+  await shown.evaluate((box) => box.scrollTo(0, box.scrollHeight));
+  await expect(sheet(120)).toContainText('Page 120 text');
+  await expect(shown.locator('canvas[data-page="120"]')).toBeVisible();
+  await expect(shown.locator('canvas[data-page="1"]')).toHaveCount(0);
+  expect(await shown.locator('canvas').count()).toBeLessThan(12);
+  // Back at the top, page 1 is drawn again; its text was kept all along.
+  await shown.evaluate((box) => box.scrollTo(0, 0));
+  await expect(shown.locator('canvas[data-page="1"]')).toBeVisible();
+  await expect(sheet(1)).toContainText('Page 1 text');
 });
 
 test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({

@@ -1,0 +1,124 @@
+import type { PDFDocumentProxy } from 'pdfjs-dist';
+
+type PdfJs = typeof import('pdfjs-dist');
+
+/** Pages laid out at most; past that the preview says to download the file. */
+export const MAX_PAGES = 2000;
+
+/**
+ * Lays out every page of a PDF as an empty sheet of its size and draws a page only while it is
+ * within a screen or so of the view: a 500-page manual opens as fast as a one-page letter, and
+ * holds a few pages' pixels instead of all of them (a page is ~4 MB of canvas at 1,000 px wide on
+ * a 2× screen). A page's text layer stays once made, so Find keeps finding what was seen.
+ */
+export class PdfPages {
+  readonly #sheets: HTMLDivElement[] = [];
+  /** Pages whose sheet is in or near the view. */
+  readonly #near = new Set<number>();
+  readonly #drawn = new Map<number, HTMLCanvasElement>();
+  readonly #texts = new Set<number>();
+  readonly #observer: IntersectionObserver;
+  #drawing = false;
+  #stopped = false;
+
+  constructor(
+    readonly pdfjs: PdfJs,
+    readonly doc: PDFDocumentProxy,
+    /** The box that scrolls; "near" is within one and a half of its heights. */
+    scroller: HTMLElement,
+    into: HTMLElement,
+    /** CSS pixels a page is drawn wide. */
+    readonly width: number,
+    /** Page 1's size at scale 1: every sheet's size until its own page is read. */
+    first: { width: number; height: number },
+    /** After each page is drawn (n: its number). */
+    readonly onDrawn: (n: number) => void,
+  ) {
+    const count = Math.min(doc.numPages, MAX_PAGES);
+    const height = (first.height * width) / first.width;
+    for (let n = 1; n <= count; n++) {
+      const sheet = document.createElement('div');
+      sheet.className = 'sheet';
+      sheet.dataset.sheet = String(n);
+      sheet.setAttribute('role', 'group');
+      sheet.setAttribute('aria-label', `Page ${n} of ${doc.numPages}`);
+      sheet.style.width = `${width}px`;
+      sheet.style.height = `${height}px`;
+      this.#sheets.push(sheet);
+    }
+    into.append(...this.#sheets);
+    this.#observer = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const n = Number((e.target as HTMLElement).dataset.sheet);
+          if (e.isIntersecting) this.#near.add(n);
+          else this.#near.delete(n);
+        }
+        void this.#draw();
+      },
+      { root: scroller, rootMargin: '150% 0px' },
+    );
+    for (const sheet of this.#sheets) this.#observer.observe(sheet);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#observer.disconnect();
+  }
+
+  /** One page at a time, nearest the top first; pages that left the view lose their pixels. */
+  async #draw(): Promise<void> {
+    if (this.#drawing) return;
+    this.#drawing = true;
+    try {
+      while (!this.#stopped) {
+        for (const [n, canvas] of this.#drawn) {
+          if (this.#near.has(n)) continue;
+          canvas.width = 0; // frees its pixels now, not when the collector gets to it
+          canvas.remove();
+          this.#drawn.delete(n);
+        }
+        const next = [...this.#near].sort((a, b) => a - b).find((n) => !this.#drawn.has(n));
+        if (next === undefined) break;
+        await this.#drawPage(next);
+      }
+    } finally {
+      this.#drawing = false;
+    }
+  }
+
+  async #drawPage(n: number): Promise<void> {
+    const sheet = this.#sheets[n - 1]!;
+    const page = await this.doc.getPage(n);
+    if (this.#stopped) return;
+    const shown = page.getViewport({ scale: this.width / page.getViewport({ scale: 1 }).width });
+    const viewport = page.getViewport({ scale: shown.scale * (window.devicePixelRatio || 1) });
+    sheet.style.height = `${shown.height}px`;
+    sheet.style.setProperty('--total-scale-factor', String(shown.scale));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.floor(viewport.width);
+    canvas.height = Math.floor(viewport.height);
+    canvas.dataset.page = String(n);
+    sheet.prepend(canvas);
+    this.#drawn.set(n, canvas);
+    // A page that failed to draw stays an empty sheet; the others still show.
+    await page
+      .render({ canvas, viewport })
+      .promise.catch(() => undefined)
+      .then(() => this.onDrawn(n));
+    if (this.#texts.has(n) || this.#stopped) return;
+    this.#texts.add(n);
+    const text = document.createElement('div');
+    text.className = 'text-layer';
+    text.dataset.testid = 'pdf-text';
+    sheet.append(text);
+    // A page without text, or text pdf.js cannot read, still shows as drawn.
+    await new this.pdfjs.TextLayer({
+      textContentSource: page.streamTextContent(),
+      container: text,
+      viewport: shown,
+    })
+      .render()
+      .catch(() => undefined);
+  }
+}
