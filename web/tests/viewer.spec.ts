@@ -273,10 +273,15 @@ test('a long PDF opens at once and draws only the pages near the view', async ({
   await expect(shown.locator('canvas[data-page="1"]')).toBeVisible();
   expect(await shown.locator('canvas').count()).toBeLessThan(12);
   await expect(sheet(120)).not.toContainText('text');
+  await expect(shown.getByTestId('pdf-page')).toHaveText('Page 1 of 120');
+  // Half-way down, the label names the page in the middle of the view.
+  await shown.evaluate((box) => box.scrollTo(0, box.scrollHeight / 2));
+  await expect(shown.getByTestId('pdf-page')).toHaveText(/^Page (59|60|61|62) of 120$/);
   // At the end: the last page is drawn with its text, the first has let go of its pixels, and
   // no more pages are drawn than near the view.
   await shown.evaluate((box) => box.scrollTo(0, box.scrollHeight));
   await expect(sheet(120)).toContainText('Page 120 text');
+  await expect(shown.getByTestId('pdf-page')).toHaveText('Page 120 of 120');
   await expect(shown.locator('canvas[data-page="120"]')).toBeVisible();
   await expect(shown.locator('canvas[data-page="1"]')).toHaveCount(0);
   expect(await shown.locator('canvas').count()).toBeLessThan(12);
@@ -284,6 +289,22 @@ test('a long PDF opens at once and draws only the pages near the view', async ({
   await shown.evaluate((box) => box.scrollTo(0, 0));
   await expect(shown.locator('canvas[data-page="1"]')).toBeVisible();
   await expect(sheet(1)).toContainText('Page 1 text');
+  // Down to page 80, then the window becomes a phone: the pages are laid out again to fit, and
+  // page 80 is still the one in view, its text over its glyphs.
+  await shown.evaluate((box) => box.scrollTo(0, box.scrollHeight * (79.2 / 120)));
+  await expect(shown.getByTestId('pdf-page')).toHaveText(/^Page (79|80|81) of 120$/);
+  const before = await shown.getByTestId('pdf-page').textContent();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect
+    .poll(() => shown.evaluate((box) => box.querySelector('canvas')?.clientWidth ?? 0))
+    .toBeLessThan(390);
+  expect(await shown.evaluate((box) => box.scrollWidth <= box.clientWidth)).toBe(true);
+  await expect(shown.getByTestId('pdf-page')).toHaveText(before!);
+  const n = Number(/Page (\d+)/.exec(before!)![1]);
+  await expect(sheet(n)).toContainText(`Page ${n} text`);
+  const canvas = await shown.locator(`canvas[data-page="${n}"]`).boundingBox();
+  const text = await sheet(n).getByText(`Page ${n} text`).boundingBox();
+  expect(Math.abs(text!.x - (canvas!.x + (40 * canvas!.width) / 300))).toBeLessThan(3);
 });
 
 test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({

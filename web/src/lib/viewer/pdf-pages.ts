@@ -61,6 +61,28 @@ export class PdfPages {
     for (const sheet of this.#sheets) this.#observer.observe(sheet);
   }
 
+  /** The page at the middle of the scrolling box's view (1 when there is none yet). */
+  pageInView(scroller: HTMLElement): number {
+    const box = scroller.getBoundingClientRect();
+    const middle = box.top + box.height / 2;
+    // Sheets go down the box in order: the last one starting above the middle holds it.
+    let [lo, hi] = [0, this.#sheets.length - 1];
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#sheets[mid]!.getBoundingClientRect().top <= middle) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+
+  /** Scrolls `scroller` so that page `n` starts at the top of its view. */
+  scrollTo(scroller: HTMLElement, n: number): void {
+    const sheet = this.#sheets[n - 1];
+    if (!sheet || n === 1) return;
+    scroller.scrollTop +=
+      sheet.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 16;
+  }
+
   stop(): void {
     this.#stopped = true;
     this.#observer.disconnect();
