@@ -263,6 +263,23 @@ test('a PDF’s text lies over its page: selectable with the mouse, and read out
   );
 });
 
+test('a PDF page 800 times taller than wide is drawn coarser, not at the cost of the tab', async ({
+  page,
+  api,
+}) => {
+  // 50 × 40,000 pt, red: at the viewer's width that is ~760,000 px tall, gigabytes as pixels.
+  const pdf = pdfOf(['1 0 0 rg 0 0 50 40000 re f']).replace('[0 0 300 400]', '[0 0 50 40000]');
+  const shown = await openPdf(page, api, 'strip.pdf', pdf);
+  const canvas = shown.locator('canvas[data-page="1"]');
+  const size = await canvas.evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+  expect(size[0]! * size[1]!).toBeLessThanOrEqual(2 ** 25);
+  expect(Math.max(...size)).toBeLessThanOrEqual(32_767);
+  const pixel = await canvas.evaluate((c: HTMLCanvasElement) =>
+    Array.from(c.getContext('2d')!.getImageData(c.width / 2, 10, 1, 1).data),
+  );
+  expect(pixel.slice(0, 3)).toEqual([255, 0, 0]);
+});
+
 test('a long PDF opens at once and draws only the pages near the view', async ({ page, api }) => {
   const pages = Array.from({ length: 120 }, (_, i) => line(`Page ${i + 1} text`));
   const shown = await openPdf(page, api, 'manual.pdf', pdfOf(pages));
@@ -289,6 +306,12 @@ test('a long PDF opens at once and draws only the pages near the view', async ({
   await shown.evaluate((box) => box.scrollTo(0, 0));
   await expect(shown.locator('canvas[data-page="1"]')).toBeVisible();
   await expect(sheet(1)).toContainText('Page 1 text');
+  // Read through page by page: text layers stay for the last 50 pages drawn only.
+  for (let n = 3; n <= 120; n += 3) {
+    await shown.evaluate((box, at) => box.scrollTo(0, box.scrollHeight * at), (n - 1) / 120);
+    await expect(sheet(n)).toContainText(`Page ${n} text`);
+  }
+  expect(await shown.getByTestId('pdf-text').count()).toBeLessThanOrEqual(50);
   // Down to page 80, then the window becomes a phone: the pages are laid out again to fit, and
   // page 80 is still the one in view, its text over its glyphs.
   await shown.evaluate((box) => box.scrollTo(0, box.scrollHeight * (79.2 / 120)));

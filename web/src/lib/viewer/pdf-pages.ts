@@ -4,19 +4,30 @@ type PdfJs = typeof import('pdfjs-dist');
 
 /** Pages laid out at most; past that the preview says to download the file. */
 export const MAX_PAGES = 2000;
+/**
+ * One page's canvas at most: pixels (pdf.js's viewer uses the same bound) and the longest side
+ * Chromium draws. A page far taller than wide, which a hostile PDF may declare, is drawn coarser
+ * rather than not at all, and never asks the tab for gigabytes.
+ */
+const MAX_CANVAS_PIXELS = 2 ** 25;
+const MAX_CANVAS_SIDE = 32_767;
+/** Text layers kept at most, the most recently drawn: a long dense document stays light. */
+const MAX_TEXT_LAYERS = 50;
 
 /**
  * Lays out every page of a PDF as an empty sheet of its size and draws a page only while it is
  * within a screen or so of the view: a 500-page manual opens as fast as a one-page letter, and
  * holds a few pages' pixels instead of all of them (a page is ~4 MB of canvas at 1,000 px wide on
- * a 2× screen). A page's text layer stays once made, so Find keeps finding what was seen.
+ * a 2× screen). Text layers stay for the last 50 pages drawn, so Find keeps finding what was
+ * just seen.
  */
 export class PdfPages {
   readonly #sheets: HTMLDivElement[] = [];
   /** Pages whose sheet is in or near the view. */
   readonly #near = new Set<number>();
   readonly #drawn = new Map<number, HTMLCanvasElement>();
-  readonly #texts = new Set<number>();
+  /** Pages with a text layer, least recently drawn first. */
+  readonly #texts = new Map<number, HTMLElement>();
   readonly #observer: IntersectionObserver;
   #drawing = false;
   #stopped = false;
@@ -114,7 +125,12 @@ export class PdfPages {
     const page = await this.doc.getPage(n);
     if (this.#stopped) return;
     const shown = page.getViewport({ scale: this.width / page.getViewport({ scale: 1 }).width });
-    const viewport = page.getViewport({ scale: shown.scale * (window.devicePixelRatio || 1) });
+    const ratio = Math.min(
+      window.devicePixelRatio || 1,
+      Math.sqrt(MAX_CANVAS_PIXELS / (shown.width * shown.height)),
+      MAX_CANVAS_SIDE / Math.max(shown.width, shown.height),
+    );
+    const viewport = page.getViewport({ scale: shown.scale * ratio });
     sheet.style.height = `${shown.height}px`;
     sheet.style.setProperty('--total-scale-factor', String(shown.scale));
     const canvas = document.createElement('canvas');
@@ -128,12 +144,23 @@ export class PdfPages {
       .render({ canvas, viewport })
       .promise.catch(() => undefined)
       .then(() => this.onDrawn(n));
-    if (this.#texts.has(n) || this.#stopped) return;
-    this.#texts.add(n);
+    const kept = this.#texts.get(n);
+    if (kept) {
+      this.#texts.delete(n);
+      this.#texts.set(n, kept); // most recently drawn last
+      return;
+    }
+    if (this.#stopped) return;
     const text = document.createElement('div');
     text.className = 'text-layer';
     text.dataset.testid = 'pdf-text';
     sheet.append(text);
+    this.#texts.set(n, text);
+    for (const [old, layer] of this.#texts) {
+      if (this.#texts.size <= MAX_TEXT_LAYERS) break;
+      layer.remove();
+      this.#texts.delete(old);
+    }
     // A page without text, or text pdf.js cannot read, still shows as drawn.
     await new this.pdfjs.TextLayer({
       textContentSource: page.streamTextContent(),
