@@ -4,8 +4,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { openDatabase } from '../db/connection.js';
-import type { Db } from '../db/database.js';
+import { openDatabase, type Dialect } from '../db/connection.js';
+import type { Db, Executor } from '../db/database.js';
 import { sortKey } from '../db/sort-key.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { hashPassword } from '../modules/auth/password.js';
@@ -130,6 +130,31 @@ function tagNames(n: number): string[] {
 const log = (message: string) => console.error(`[seed ${elapsed()}] ${message}`);
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+
+/**
+ * Runs `write` in `trx` with the triggers of `downloads` off. SQLite cannot turn a trigger off:
+ * they are dropped and made again from their own SQL, in the same transaction, so a failure
+ * leaves them as they were.
+ */
+async function withoutDownloadTriggers(
+  trx: Executor,
+  dialect: Dialect,
+  write: () => Promise<void>,
+) {
+  if (dialect === 'postgres') {
+    await sql`alter table downloads disable trigger user`.execute(trx);
+    await write();
+    await sql`alter table downloads enable trigger user`.execute(trx);
+    return;
+  }
+  const { rows: triggers } = await sql<{ name: string; sql: string }>`
+    select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'downloads'`.execute(
+    trx,
+  );
+  for (const t of triggers) await sql`drop trigger ${sql.id(t.name)}`.execute(trx);
+  await write();
+  for (const t of triggers) await sql.raw(t.sql).execute(trx);
+}
 
 async function inBatches<T>(
   db: Db,
@@ -383,17 +408,17 @@ try {
     }
     return rows;
   };
-  if (dialect === 'postgres') {
-    // The downloads' statement triggers probe each statement's files' links one by one, which
-    // took 40–90 s per 100,000 downloads here. So the seed writes them with those triggers off
-    // and adds them to the rollups once, grouped, in the same transaction: the table stays locked
-    // until then, so a server beside it waits instead of writing uncounted downloads.
-    const { next } = await sql<{ next: number }>`
-      select coalesce(max(id), 0) + 1 as next from downloads`
-      .execute(db)
-      .then((r) => r.rows[0]!);
-    await db.transaction().execute(async (trx) => {
-      await sql`alter table downloads disable trigger user`.execute(trx);
+  // The downloads triggers count each row into every rollup as it is written (on PostgreSQL,
+  // probing each statement's files' links one by one: 40–90 s per 100,000 downloads here; on
+  // SQLite ~10 upserts a row). So the seed writes the downloads with those triggers off and adds
+  // them to the rollups once, grouped, in the same transaction: the table stays locked until
+  // then, so a server beside it waits instead of writing uncounted downloads.
+  const { next } = await sql<{ next: number }>`
+    select coalesce(max(id), 0) + 1 as next from downloads`
+    .execute(db)
+    .then((r) => r.rows[0]!);
+  await db.transaction().execute(async (trx) => {
+    await withoutDownloadTriggers(trx, dialect, async () => {
       for (let b = 0; b < DOWNLOADS; b += 5000) {
         await trx
           .insertInto('downloads')
@@ -403,20 +428,8 @@ try {
       }
       log('downloads: rollups');
       await addToRollups(trx, dialect, Number(next));
-      await sql`alter table downloads enable trigger user`.execute(trx);
     });
-  } else {
-    await inBatches(
-      db,
-      DOWNLOADS,
-      5000,
-      100_000,
-      async (trx, from, to) => {
-        await trx.insertInto('downloads').values(downloadRows(from, to)).execute();
-      },
-      'downloads',
-    );
-  }
+  });
 
   await db.transaction().execute(async (trx) => {
     for (const id of userIds) {
