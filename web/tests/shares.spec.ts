@@ -106,9 +106,10 @@ test('the public page: several files, ZIP, password, both themes and phone width
   const me = await api.register({ name: 'Petra Private' });
   const a = await api.upload(me.token, { name: 'Bericht Ä.txt', content: 'alpha' });
   const b = await api.upload(me.token, { name: 'photo.png', content: PNG, type: 'image/png' });
+  const c = await api.upload(me.token, { name: 'second.png', content: PNG, type: 'image/png' });
   const created = await api.gql<{ createShareLink: { url: string } }>(
     CREATE,
-    { fileIds: [a.id, b.id], password: 'letmein!', note: 'Two files for you' },
+    { fileIds: [a.id, b.id, c.id], password: 'letmein!', note: 'Three files for you' },
     me.token,
   );
   const url = created.data!.createShareLink.url;
@@ -122,16 +123,43 @@ test('the public page: several files, ZIP, password, both themes and phone width
   await expect(form).toContainText('That password is not right');
   await form.getByRole('textbox', { name: 'Password' }).fill('letmein!');
   await form.getByRole('button', { name: 'Open' }).click();
-  await expect(page.getByTestId('share-file')).toHaveCount(2);
-  await expect(page.getByTestId('share-page')).toContainText('Petra Private shared 2 files');
-  // The picture's thumbnail comes through the link (with the password's proof); the text file
+  await expect(page.getByTestId('share-file')).toHaveCount(3);
+  await expect(page.getByTestId('share-page')).toContainText('Petra Private shared 3 files');
+  // The pictures' thumbnails come through the link (with the password's proof); the text file
   // keeps its icon.
-  const thumb = page.getByTestId('share-thumb');
-  await expect(thumb).toHaveCount(1);
+  const thumb = page.getByTestId('share-thumb').first();
+  await expect(page.getByTestId('share-thumb')).toHaveCount(2);
   await expect(thumb).toHaveAttribute('src', /\/files\/\d+\/thumbnail\?size=256&key=/);
   await expect
     .poll(() => thumb.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
     .toBeGreaterThan(0);
+  // A picture opens large (the 1024 px thumbnail), ← and → go through the pictures, Escape
+  // closes and gives the focus back; looking is not downloading.
+  const look = page.getByRole('button', { name: 'Look at photo.png' });
+  await look.click();
+  const preview = page.getByTestId('share-preview');
+  await expect(preview.getByRole('heading', { name: 'photo.png' })).toBeVisible();
+  const large = preview.getByRole('img', { name: 'Preview of photo.png' });
+  await expect(large).toHaveAttribute('src', /\/files\/\d+\/thumbnail\?size=1024&key=/);
+  await expect
+    .poll(() => large.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
+    .toBeGreaterThan(0);
+  await expect(preview).toContainText('1 / 2');
+  await screenshot(page, 'share-preview');
+  await page.keyboard.press('ArrowRight');
+  await expect(preview.getByRole('heading', { name: 'second.png' })).toBeVisible();
+  await expect(preview.getByRole('img', { name: 'Preview of second.png' })).toBeVisible();
+  await page.keyboard.press('ArrowLeft');
+  await expect(preview.getByRole('heading', { name: 'photo.png' })).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(preview).toBeHidden();
+  await expect(look).toBeFocused();
+  const counted = await api.gql<{ file: { downloadCount: number } }>(
+    `query($id: ID!) { file(id: $id) { downloadCount } }`,
+    { id: b.id },
+    me.token,
+  );
+  expect(counted.data!.file.downloadCount).toBe(0);
 
   const [zip] = await Promise.all([
     page.waitForEvent('download'),
@@ -154,7 +182,7 @@ test('the public page: several files, ZIP, password, both themes and phone width
         .getByRole('textbox', { name: 'Password' })
         .fill('letmein!');
       await page.getByRole('button', { name: 'Open' }).click();
-      await expect(page.getByTestId('share-file')).toHaveCount(2);
+      await expect(page.getByTestId('share-file')).toHaveCount(3);
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
       );
