@@ -37,6 +37,11 @@ export function formatRelative(iso: string): string {
   return formatDistanceToNowStrict(date, { addSuffix: true });
 }
 
+/** The text with its first letter in capitals ("files" → "Files"). */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }

@@ -1,4 +1,5 @@
 import type { CombinedError } from '@urql/core';
+import { capitalize } from '$lib/format';
 
 /**
  * The API's `extensions.code` values (docs/api.md, "Errors"), plus NETWORK for a request that
@@ -50,10 +51,6 @@ const KNOWN: ReadonlySet<string> = new Set<ErrorCode>([
   'GRAPHQL_VALIDATION_FAILED',
   'INTERNAL_SERVER_ERROR',
 ]);
-
-export function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
 
 /**
  * Server field messages are fragments ("must be at least 8 characters"): name the field when the
