@@ -280,6 +280,34 @@ test('a PDF page 800 times taller than wide is drawn coarser, not at the cost of
   expect(pixel.slice(0, 3)).toEqual([255, 0, 0]);
 });
 
+test('a PDF that declares more pages than it holds shows the ones it has, and no errors', async ({
+  page,
+  api,
+}) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  // Pages 3 to 6 point at objects the file does not hold.
+  const pdf = pdfOf([line('First'), line('Second')]).replace(
+    'Kids[4 0 R 6 0 R]/Count 2',
+    'Kids[4 0 R 6 0 R 96 0 R 97 0 R 98 0 R 99 0 R]/Count 6',
+  );
+  const shown = await openPdf(page, api, 'short.pdf', pdf);
+  await expect(shown.getByRole('group', { name: 'Page 2 of 2' })).toHaveCount(0);
+  const first = await shown.getByRole('group').first().getAttribute('aria-label');
+  const count = Number(/^Page 1 of (\d+)$/.exec(first!)![1]);
+  expect(count).toBeGreaterThan(2);
+  await expect(shown.getByRole('group', { name: `Page 2 of ${count}` })).toContainText('Second');
+  await shown.evaluate((box) => box.scrollTo(0, box.scrollHeight));
+  await expect(shown.getByTestId('pdf-page')).toHaveText(`Page ${count} of ${count}`);
+  await expect(shown.getByRole('group', { name: `Page ${count} of ${count}` })).not.toContainText(
+    'Second',
+  );
+  expect(errors).toEqual([]);
+});
+
 test('a long PDF opens at once and draws only the pages near the view', async ({ page, api }) => {
   const pages = Array.from({ length: 120 }, (_, i) => line(`Page ${i + 1} text`));
   const shown = await openPdf(page, api, 'manual.pdf', pdfOf(pages));

@@ -26,6 +26,8 @@ export class PdfPages {
   /** Pages whose sheet is in or near the view. */
   readonly #near = new Set<number>();
   readonly #drawn = new Map<number, HTMLCanvasElement>();
+  /** Pages pdf.js could not read (a document may declare more pages than it holds). */
+  readonly #broken = new Set<number>();
   /** Pages with a text layer, least recently drawn first. */
   readonly #texts = new Map<number, HTMLElement>();
   readonly #observer: IntersectionObserver;
@@ -111,7 +113,9 @@ export class PdfPages {
           canvas.remove();
           this.#drawn.delete(n);
         }
-        const next = [...this.#near].sort((a, b) => a - b).find((n) => !this.#drawn.has(n));
+        const next = [...this.#near]
+          .sort((a, b) => a - b)
+          .find((n) => !this.#drawn.has(n) && !this.#broken.has(n));
         if (next === undefined) break;
         await this.#drawPage(next);
       }
@@ -122,7 +126,12 @@ export class PdfPages {
 
   async #drawPage(n: number): Promise<void> {
     const sheet = this.#sheets[n - 1]!;
-    const page = await this.doc.getPage(n);
+    const page = await this.doc.getPage(n).catch(() => null);
+    if (!page) {
+      // It stays an empty sheet, and is not asked for again.
+      this.#broken.add(n);
+      return;
+    }
     if (this.#stopped) return;
     const shown = page.getViewport({ scale: this.width / page.getViewport({ scale: 1 }).width });
     const ratio = Math.min(
