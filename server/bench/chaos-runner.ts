@@ -284,14 +284,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       let fileId = head.headers.get('cabinet-file-id');
       if (!fileId) {
         const piece = upload.bytes.subarray(offset, offset + between(1, 3 << 20));
-        const res = await fetch(`${child.url}${upload.url}`, {
-          method: 'PATCH',
-          headers: tusHeaders(user, {
-            'upload-offset': String(offset),
-            'content-type': 'application/offset+octet-stream',
-          }),
-          body: new Uint8Array(piece),
-        });
+        let res: Response;
+        try {
+          res = await fetch(`${child.url}${upload.url}`, {
+            method: 'PATCH',
+            headers: tusHeaders(user, {
+              'upload-offset': String(offset),
+              'content-type': 'application/offset+octet-stream',
+            }),
+            body: new Uint8Array(piece),
+          });
+        } catch (err) {
+          // A PATCH refused before its body is read (409: the killed server's lock on the upload
+          // has not lapsed yet) is answered at once and the server stops reading (lingering
+          // close); undici, still sending megabytes, reports that as "other side closed" instead
+          // of the answer. That is a refusal like the 409 below: ask again. Anything else throws.
+          if ((err as { cause?: { code?: string } }).cause?.code === 'UND_ERR_SOCKET') return false;
+          throw err;
+        }
         if (res.status === 409 || res.status === 404) return false;
         if (res.status !== 204) {
           note('tus patch', `status ${res.status}`);
