@@ -38,7 +38,7 @@ export class PdfPages {
     readonly pdfjs: PdfJs,
     readonly doc: PDFDocumentProxy,
     /** The box that scrolls; "near" is within one and a half of its heights. */
-    scroller: HTMLElement,
+    readonly scroller: HTMLElement,
     into: HTMLElement,
     /** CSS pixels a page is drawn wide. */
     readonly width: number,
@@ -75,8 +75,8 @@ export class PdfPages {
   }
 
   /** The page at the middle of the scrolling box's view (1 when there is none yet). */
-  pageInView(scroller: HTMLElement): number {
-    const box = scroller.getBoundingClientRect();
+  pageInView(): number {
+    const box = this.scroller.getBoundingClientRect();
     const middle = box.top + box.height / 2;
     // Sheets go down the box in order: the last one starting above the middle holds it.
     let [lo, hi] = [0, this.#sheets.length - 1];
@@ -88,12 +88,12 @@ export class PdfPages {
     return lo + 1;
   }
 
-  /** Scrolls `scroller` so that page `n` starts at the top of its view. */
-  scrollTo(scroller: HTMLElement, n: number): void {
+  /** Scrolls the box so that page `n` starts at the top of its view. */
+  scrollTo(n: number): void {
     const sheet = this.#sheets[n - 1];
     if (!sheet || n === 1) return;
-    scroller.scrollTop +=
-      sheet.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 16;
+    this.scroller.scrollTop +=
+      sheet.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top - 16;
   }
 
   stop(): void {
