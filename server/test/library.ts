@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { expect } from 'vitest';
 import type { Database } from '../src/db/database.js';
 import { sortKey } from '../src/db/sort-key.js';
@@ -73,33 +73,50 @@ export async function insertFiles(t: TestServer, files: FileSpec[]): Promise<num
   return ids;
 }
 
+/**
+ * Runs `write` on `downloads` in a transaction that first locks the rows of the files whose
+ * downloads it changes, as the server's own writers do: on PostgreSQL a fold of the tags' moves
+ * (modules/stats/tag-moves.ts) must not run beside a change to the same files' downloads, or the
+ * change is counted by both or by neither.
+ */
+export async function writeDownloads(
+  t: TestServer,
+  fileIds: readonly (number | null)[],
+  write: (trx: Transaction<Database>) => Promise<unknown>,
+): Promise<void> {
+  const { db, dialect } = t.server.connection;
+  await db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') {
+      const ids = [...new Set(fileIds.flatMap((id) => (id === null ? [] : [id])))];
+      await lockRowsInOrder(trx, 'files', ids);
+      await lockRowsInOrder(trx, 'trashed_files', ids);
+    }
+    await write(trx);
+  });
+}
+
 /** Inserts download rows at the given times (epoch ms). */
 export async function insertDownloads(
   t: TestServer,
   rows: { fileId: number | null; userId?: number | null; at: number; fileName?: string }[],
 ): Promise<void> {
   if (!rows.length) return;
-  const { db, dialect } = t.server.connection;
-  await db.transaction().execute(async (trx) => {
-    // As the server's own downloads do, the files' rows first: on PostgreSQL a fold of the tags'
-    // moves (modules/stats/tag-moves.ts) must not run beside downloads of the same files.
-    if (dialect === 'postgres') {
-      const ids = [...new Set(rows.flatMap((r) => (r.fileId === null ? [] : [r.fileId])))];
-      await lockRowsInOrder(trx, 'files', ids);
-      await lockRowsInOrder(trx, 'trashed_files', ids);
-    }
-    await trx
-      .insertInto('downloads')
-      .values(
-        rows.map((r) => ({
-          file_id: r.fileId,
-          file_name: r.fileName ?? `file ${r.fileId}`,
-          user_id: r.userId ?? null,
-          at: r.at,
-        })),
-      )
-      .execute();
-  });
+  await writeDownloads(
+    t,
+    rows.map((r) => r.fileId),
+    (trx) =>
+      trx
+        .insertInto('downloads')
+        .values(
+          rows.map((r) => ({
+            file_id: r.fileId,
+            file_name: r.fileName ?? `file ${r.fileId}`,
+            user_id: r.userId ?? null,
+            at: r.at,
+          })),
+        )
+        .execute(),
+  );
 }
 
 /** Makes an API token for a signed-in user. */
