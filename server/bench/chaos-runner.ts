@@ -561,6 +561,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         if (sha256(bytes) !== file.sha256) note('share thumbnail', `file ${file.id}: wrong bytes`);
       };
 
+      // A share link's preview (a link without a download limit serves one): the whole file
+      // inline, or a 404 (a type it does not preview, or the file went HIDDEN or away), never a
+      // 500 and never a download: the drill's last check finds the link's count equal to its
+      // rows, none.
+      const sharePreview = async (user: User, { pick }: Rng) => {
+        const mine = known.filter((f) => user.admin || f.owner === user.email);
+        const file = mine.length ? pick(mine) : null;
+        if (!file) return;
+        const created = await gql<{ createShareLink: { url: string } }>(
+          `mutation($f: [ID!]!) { createShareLink(fileIds: $f) { url } }`,
+          { f: [file.id] },
+          user.token,
+        );
+        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return;
+        if (!checkErrors('share preview', created) || !created.data) return;
+        const path = new URL(created.data.createShareLink.url).pathname;
+        const res = await fetch(`${child.url}${path}/files/${file.id}/preview`);
+        const bytes = Buffer.from(await res.arrayBuffer());
+        if (res.status === 404) return;
+        if (res.status !== 200) return note('share preview', `status ${res.status}`);
+        if (sha256(bytes) !== file.sha256) note('share preview', `file ${file.id}: wrong bytes`);
+      };
+
       const edit = async (
         user: User,
         { random, pick, between }: Rng,
@@ -648,7 +671,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           else if (r < 0.49) await guard('download', () => download(user, rng));
           else if (r < 0.53) await guard('zip', () => zipDownload(user, rng));
           else if (r < 0.58) await guard('share', () => shareDownload(user, rng));
-          else if (r < 0.61) await guard('share thumbnail', () => shareThumbnail(user, rng));
+          else if (r < 0.6) await guard('share thumbnail', () => shareThumbnail(user, rng));
+          else if (r < 0.62) await guard('share preview', () => sharePreview(user, rng));
           else if (r < 0.65) await guard('thumbnail', () => thumbnail(user, rng));
           else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));
           else if (r < 0.83) await guard('retag', () => edit(user, rng, 'retag'));

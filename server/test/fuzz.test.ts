@@ -448,16 +448,17 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       // And a picture, so that share thumbnail cases reach the 200 path (making and serving one),
       // not only the 404 of files that get no thumbnail.
       const picture = await uploadOk(t, PNG, { token: tokens.user, filename: 'pixel.png' });
-      const create = async (password: string | null) => {
+      const create = async (password: string | null, maxDownloads: number | null = 1_000_000) => {
         const res = await t.gql<{ createShareLink: { url: string } }>(
-          `mutation($f: [ID!]!, $p: String) {
-            createShareLink(fileIds: $f, password: $p, maxDownloads: 1000000) { url } }`,
-          { f: [second.id, mine.id, picture.id], p: password },
+          `mutation($f: [ID!]!, $p: String, $m: Int) {
+            createShareLink(fileIds: $f, password: $p, maxDownloads: $m) { url } }`,
+          { f: [second.id, mine.id, picture.id], p: password, m: maxDownloads },
           { token: tokens.user },
         );
         return new URL(res.data!.createShareLink.url).pathname.split('/')[2]!;
       };
       const open = await create(null);
+      const unlimited = await create(null, null);
       const locked = await create('fuzz password');
       const opened = await t.gql<{ share: { files: { downloadUrl: string }[] } }>(
         `query($t: String!) { share(token: $t, password: "fuzz password") { files { downloadUrl } } }`,
@@ -465,6 +466,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       );
       const fixture: ShareFixture = {
         open,
+        unlimited,
         locked,
         proof: new URL(opened.data!.share.files[0]!.downloadUrl, t.url).searchParams.get('key')!,
         fileIds: [ids.files[0]!, mine.id, ids.files[1]!, picture.id],
@@ -477,6 +479,7 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       expect(thumb.headers.get('content-type')).toBe('image/webp');
       await thumb.arrayBuffer();
       let thumbnailsServed = 0;
+      let previewsServed = 0;
       for (const index of indices('share')) {
         const rng = new Random(hashSeed(SEED, 'share', index));
         const c = shareCase(rng, fixture);
@@ -494,6 +497,12 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
           c.labels.includes('target:thumbnail')
         )
           thumbnailsServed++;
+        if (
+          outcome.kind === 'answered' &&
+          [200, 206, 304].includes(outcome.status) &&
+          c.labels.includes('target:preview')
+        )
+          previewsServed++;
         if (!(await closeCase('share', index, c.labels, req, outcome, problems))) break;
       }
       // Every count a link holds is one history row of it, and the other way round.
@@ -514,6 +523,8 @@ describe(`fuzz (${DATABASE}, seed ${SEED})`, () => {
       expect(await healthy()).toBe(true);
       // Mutated thumbnail requests got the picture too (about 7 of 400 cases, by their weights).
       if (!ONLY && CASES >= 400) expect(thumbnailsServed).toBeGreaterThan(0);
+      // And mutated preview requests through the link without a limit got the bytes.
+      if (!ONLY && CASES >= 400) expect(previewsServed).toBeGreaterThan(0);
       report('share');
     },
     CASES * 400 + 60_000,

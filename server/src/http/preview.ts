@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodeExtended } from 'content-disposition';
 import type { FileRow } from '../db/database.js';
 import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Viewer } from '../modules/auth/viewer.js';
 import {
   previewKind,
@@ -97,9 +98,26 @@ export async function serveThumbnail(
 const inline = (name: string) =>
   `inline; filename="${name.replace(/[^\x20-\x7e]|["\\/%]/g, '_')}"; filename*=${encodeExtended(name)}`;
 
-export const handlePreview = fileRoute(async (req, res, { file }, services, log) => {
+export const handlePreview = fileRoute((req, res, { file }, services, log) =>
+  servePreview(req, res, file, services, log),
+);
+
+/**
+ * A file's bytes inline, for types a browser shows safely (`previewKind`), never a download.
+ * Shared by `/files/:id/preview` and the share link routes; `refuseWith` turns a refusal away as
+ * the calling route does.
+ */
+export async function servePreview(
+  req: IncomingMessage,
+  res: ServerResponse,
+  file: FileRow,
+  services: Services,
+  log: Logger,
+  refuseWith: (status: number, text: string) => void = (status, text) =>
+    refuse(req, res, status, text),
+): Promise<void> {
   const kind = previewKind(file.mime_type);
-  if (!kind) return refuse(req, res, 404, 'This file has no preview.');
+  if (!kind) return refuseWith(404, 'This file has no preview.');
   const etag = `"${file.sha256}"`;
   const headers: Record<string, string | number> = {
     etag,
@@ -113,9 +131,7 @@ export const handlePreview = fileRoute(async (req, res, { file }, services, log)
     // are only ever subresources.
     'content-security-policy': kind === 'pdf' ? 'sandbox' : "default-src 'none'; sandbox",
   };
-  const opened = await openFileBody(req, res, file, headers, services, (status, text) =>
-    refuse(req, res, status, text),
-  );
+  const opened = await openFileBody(req, res, file, headers, services, refuseWith);
   if (!opened) return;
   await sendFileBody(res, opened.body, file, opened.range, headers, log, 'preview');
-});
+}

@@ -4,19 +4,22 @@ import type { Logger } from '../logger.js';
 import { PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
 import type { Services } from '../services.js';
 import { refuse, serveFile } from './download.js';
-import { serveThumbnail, thumbnailSize } from './preview.js';
+import { servePreview, serveThumbnail, thumbnailSize } from './preview.js';
 import { sendText } from './respond.js';
 import { sendZip } from './zip.js';
 
 // The routes of share links (docs/api.md, "Share links"): one file's bytes, exactly as the
-// download route serves them, its thumbnail exactly as the thumbnail route serves it, and every
-// file of the link as one ZIP streamed while it is read.
+// download route serves them, its thumbnail and (for a link without a download limit) its preview
+// exactly as the thumbnail and preview routes serve them, and every file of the link as one ZIP
+// streamed while it is read.
 // No account: the link's token is the credential, and for a link with a password, a proof
 // (`key=` or the link's cookie) from `share(token, password)`.
 
-export const SHARE_ROUTE = /^\/s\/([^/]+)\/(?:files\/([^/]+)\/(download|thumbnail)|(zip))$/;
+export const SHARE_ROUTE = /^\/s\/([^/]+)\/(?:files\/([^/]+)\/(download|thumbnail|preview)|(zip))$/;
 
 const NO_SUCH_FILE = 'No such file in this link.';
+export const PREVIEW_LIMITED =
+  'This link counts its downloads, so it shows no previews: download the file to see it.';
 
 function readCookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
@@ -56,6 +59,12 @@ export async function handleShareRoute(
   if (!file) return turnAway(404, NO_SUCH_FILE);
   // Never a download: nothing is recorded, and the link's limit is not touched.
   if (size !== null) return serveThumbnail(req, res, file, size, services, turnAway);
+  if (match[3] === 'preview') {
+    // A preview hands over the whole file without counting it: a link that counts its
+    // downloads offers thumbnails only, or its limit would mean nothing.
+    if (opened.downloadsLeft !== null) return turnAway(403, PREVIEW_LIMITED);
+    return servePreview(req, res, file, services, log, turnAway);
+  }
   await serveFile(req, res, file, {
     services,
     log,

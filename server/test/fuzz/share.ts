@@ -2,14 +2,19 @@ import type { Random } from './random.js';
 import type { WireRequest } from './wire.js';
 
 // Mutated requests for the share link routes, `GET/HEAD /s/:token/files/:id/download`,
-// `/s/:token/files/:id/thumbnail?size=` and `GET /s/:token/zip`: the token (a working one, a password one, unknown, malformed, huge,
+// `/s/:token/files/:id/thumbnail?size=`, `/s/:token/files/:id/preview` and `GET /s/:token/zip`:
+// the token (a working one, one without a download limit, a password one, unknown, malformed, huge,
 // encoded), the file id, the password proof (`key=` and the link cookie: valid, tampered,
 // expired, garbage), the conditional and Range headers, and the method. Labelled like the other
 // sections so a failure names what was odd about its request.
 
-/** Links made for the run: an open one of two files, one with a password and its proof. */
+/**
+ * Links made for the run: an open one, one without a download limit (the only kind that serves
+ * previews), one with a password and its proof.
+ */
 export interface ShareFixture {
   open: string;
+  unlimited: string;
   locked: string;
   proof: string;
   fileIds: string[];
@@ -28,6 +33,7 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
   const labels: string[] = [];
   const tokenKind = rng.weighted([
     [6, 'open'],
+    [3, 'unlimited'],
     [3, 'locked'],
     [1, 'unknown'],
     [1, 'malformed'],
@@ -38,19 +44,22 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
   const token =
     tokenKind === 'open'
       ? fx.open
-      : tokenKind === 'locked'
-        ? fx.locked
-        : tokenKind === 'unknown'
-          ? rng.hex(32)
-          : tokenKind === 'malformed'
-            ? rng.pick(['..', '%00', '%2e%2e%2f', 'a;b', '%E2%80%AE', '"><', '%ff%fe'])
-            : tokenKind === 'huge'
-              ? 'A'.repeat(rng.int(65, 20_000))
-              : encodeURIComponent(fx.open).replace(/A/g, '%41');
+      : tokenKind === 'unlimited'
+        ? fx.unlimited
+        : tokenKind === 'locked'
+          ? fx.locked
+          : tokenKind === 'unknown'
+            ? rng.hex(32)
+            : tokenKind === 'malformed'
+              ? rng.pick(['..', '%00', '%2e%2e%2f', 'a;b', '%E2%80%AE', '"><', '%ff%fe'])
+              : tokenKind === 'huge'
+                ? 'A'.repeat(rng.int(65, 20_000))
+                : encodeURIComponent(fx.open).replace(/A/g, '%41');
 
   const target = rng.weighted([
     [6, 'file'],
     [3, 'thumbnail'],
+    [3, 'preview'],
     [3, 'zip'],
     [1, 'odd path'],
   ] as const);
@@ -85,7 +94,7 @@ export function shareCase(rng: Random, fx: ShareFixture): ShareCase {
             [6, rng.pick(fx.fileIds)],
             [1, String(rng.int(0, 1e6))],
             [1, rng.pick(['-1', '1e3', '0x1', '99999999999999999999', 'abc', '%20', '١'])],
-          ])}/${target === 'thumbnail' ? 'thumbnail' : 'download'}`;
+          ])}/${target === 'file' ? 'download' : target}`;
 
   const headers: WireRequest['headers'] = [
     ['Host', '127.0.0.1'],

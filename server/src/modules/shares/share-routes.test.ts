@@ -15,13 +15,19 @@ const CREATE = `mutation($fileIds: [ID!]!, $expiresAt: DateTime, $password: Stri
     maxDownloads: $maxDownloads) { id url } }`;
 const SHARE = `query($token: String!, $password: String) {
   share(token: $token, password: $password) {
-    downloadsLeft zipUrl files { id name downloadUrl thumbnailUrl }
+    downloadsLeft zipUrl files { id name downloadUrl thumbnailUrl previewUrl }
   } }`;
 
 interface PublicShare {
   downloadsLeft: number | null;
   zipUrl: string | null;
-  files: { id: string; name: string; downloadUrl: string; thumbnailUrl: string | null }[];
+  files: {
+    id: string;
+    name: string;
+    downloadUrl: string;
+    thumbnailUrl: string | null;
+    previewUrl: string | null;
+  }[];
 }
 
 const tokenOf = (link: { url: string }) => new URL(link.url).pathname.split('/')[2]!;
@@ -145,6 +151,93 @@ describe('share link routes', () => {
     );
     expect(thumb.toString()).not.toContain('sesame');
     expect((await get(`${thumb.pathname}${thumb.search}`)).status).toBe(200);
+  });
+
+  it('serves previews as the preview route does through a link without a limit, never as downloads', async () => {
+    const binary = await uploadOk(t, randomBytes(64), {
+      token: alice.token,
+      filename: 'data.bin',
+    });
+    const link = await create({ fileIds: [picture.id, text.id, binary.id] });
+    const token = tokenOf(link);
+    const files = (await share(token)).data!.share!.files;
+    expect(files.map((f) => f.previewUrl)).toEqual([
+      `/s/${token}/files/${picture.id}/preview`,
+      `/s/${token}/files/${text.id}/preview`,
+      null,
+    ]);
+    const own = await get(`/files/${text.id}/preview`, { authorization: `Bearer ${alice.token}` });
+    const ownBody = await own.text();
+    for (let i = 0; i < 3; i++) {
+      const res = await get(files[1]!.previewUrl!);
+      expect(res.status).toBe(200);
+      for (const h of [
+        'etag',
+        'accept-ranges',
+        'cache-control',
+        'content-type',
+        'content-length',
+        'content-disposition',
+        'x-content-type-options',
+        'content-security-policy',
+      ]) {
+        expect(res.headers.get(h), h).toBe(own.headers.get(h));
+      }
+      expect(await res.text()).toBe(ownBody);
+    }
+    expect(ownBody).toBe('plain words\n');
+    const part = await get(files[1]!.previewUrl!, { range: 'bytes=6-10' });
+    expect(part.status).toBe(206);
+    expect(await part.text()).toBe('words');
+    const etag = own.headers.get('etag')!;
+    expect((await get(files[1]!.previewUrl!, { 'if-none-match': etag })).status).toBe(304);
+    const head = await get(files[0]!.previewUrl!, {}, 'HEAD');
+    expect([head.status, head.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect((await get(`/s/${token}/files/${binary.id}/preview`)).status).toBe(404);
+    expect((await get(`/s/${token}/files/999999/preview`)).status).toBe(404);
+    expect((await get(`/s/${token}/files/${text.id}/preview`, {}, 'POST')).status).toBe(405);
+    expect(await counts(link.id, text.id)).toMatchObject({ link: 0, file: 0 });
+
+    // A link that counts its downloads shows none: a preview would hand the file over uncounted.
+    const limited = await create({ fileIds: [picture.id, text.id], maxDownloads: 5 });
+    const limitedToken = tokenOf(limited);
+    const limitedFiles = (await share(limitedToken)).data!.share!.files;
+    expect(limitedFiles.map((f) => f.previewUrl)).toEqual([null, null]);
+    expect(limitedFiles[0]!.thumbnailUrl).not.toBeNull();
+    const refused = await get(`/s/${limitedToken}/files/${text.id}/preview`);
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toMatch(/counts its downloads/);
+    // A browser opening it as a page is sent to the share page, which explains.
+    const page = await get(`/s/${limitedToken}/files/${text.id}/preview`, {
+      'sec-fetch-dest': 'document',
+    });
+    expect([page.status, page.headers.get('location')]).toEqual([303, `/s/${limitedToken}`]);
+    expect(await counts(limited.id, text.id)).toMatchObject({ link: 0, file: 0 });
+    expect((await share(limitedToken)).data!.share!.downloadsLeft).toBe(5);
+
+    // With a password, the proof is needed, and previewUrl carries it.
+    const locked = await create({ fileIds: [text.id], password: 'open sesame' });
+    const lockedToken = tokenOf(locked);
+    expect((await get(`/s/${lockedToken}/files/${text.id}/preview`)).status).toBe(403);
+    const lockedUrl = (await share(lockedToken, 'open sesame')).data!.share!.files[0]!.previewUrl!;
+    expect(new URL(lockedUrl, t.url).searchParams.get('key')).toBeTruthy();
+    expect(await (await get(lockedUrl)).text()).toBe('plain words\n');
+
+    // A file hidden since leaves the link, and its preview with it.
+    await t.gql(
+      `mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }`,
+      { id: text.id },
+      { token: admin.token },
+    );
+    try {
+      expect((await get(files[1]!.previewUrl!)).status).toBe(404);
+    } finally {
+      await t.gql(
+        `mutation($id: ID!) { updateFile(id: $id, status: ACTIVE) { id } }`,
+        { id: text.id },
+        { token: admin.token },
+      );
+    }
   });
 
   it('answers every kind of link that does not work with the same bytes', async () => {

@@ -14,6 +14,7 @@ import { signedInActor } from '../audit/audit.service.js';
 import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
+import { previewKind } from '../previews/previews.service.js';
 import type { OpenShare } from './shares.service.js';
 
 // Share links: `/s/<token>` for people without an account (docs/api.md, "Share links").
@@ -131,6 +132,18 @@ const SharedFileRef = builder
           '`downloadUrl`.',
         resolve: ({ file, share, hasThumbnail }) =>
           hasThumbnail ? shareUrl(share, `/files/${file.id}/thumbnail`, 'size=256') : null,
+      }),
+      previewUrl: t.string({
+        nullable: true,
+        description:
+          'Path of `/s/<token>/files/<id>/preview`: the file inline, served as `File.previewUrl`, ' +
+          'never counted as a download. Only for a link without `maxDownloads` (a preview hands ' +
+          'over the whole file, so a limited link offers thumbnails only) and a type the preview ' +
+          'route serves; else null. Carries the proof like `downloadUrl`.',
+        resolve: ({ file, share }) =>
+          share.downloadsLeft === null && previewKind(file.mime_type)
+            ? shareUrl(share, `/files/${file.id}/preview`)
+            : null,
       }),
     }),
   });
