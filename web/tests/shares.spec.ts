@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import { expect, screenshot, signIn, test } from './fixtures';
+import { line, pdfOf } from './pdf';
 
 // A server of its own: the admin's file list then holds exactly this test's file.
 test.use({ ownServer: true });
@@ -107,9 +108,13 @@ test('the public page: several files, ZIP, password, both themes and phone width
   const a = await api.upload(me.token, { name: 'Bericht Ä.txt', content: 'alpha' });
   const b = await api.upload(me.token, { name: 'photo.png', content: PNG, type: 'image/png' });
   const c = await api.upload(me.token, { name: 'second.png', content: PNG, type: 'image/png' });
+  const d = await api.upload(me.token, {
+    name: 'minutes.pdf',
+    content: Buffer.from(pdfOf([line('Minutes of the meeting')])),
+  });
   const created = await api.gql<{ createShareLink: { url: string } }>(
     CREATE,
-    { fileIds: [a.id, b.id, c.id], password: 'letmein!', note: 'Three files for you' },
+    { fileIds: [a.id, b.id, c.id, d.id], password: 'letmein!', note: 'Four files for you' },
     me.token,
   );
   const url = created.data!.createShareLink.url;
@@ -123,33 +128,49 @@ test('the public page: several files, ZIP, password, both themes and phone width
   await expect(form).toContainText('That password is not right');
   await form.getByRole('textbox', { name: 'Password' }).fill('letmein!');
   await form.getByRole('button', { name: 'Open' }).click();
-  await expect(page.getByTestId('share-file')).toHaveCount(3);
-  await expect(page.getByTestId('share-page')).toContainText('Petra Private shared 3 files');
-  // The pictures' thumbnails come through the link (with the password's proof); the text file
-  // keeps its icon.
+  await expect(page.getByTestId('share-file')).toHaveCount(4);
+  await expect(page.getByTestId('share-page')).toContainText('Petra Private shared 4 files');
+  // The thumbnails come through the link (with the password's proof); the text file keeps its
+  // icon.
   const thumb = page.getByTestId('share-thumb').first();
-  await expect(page.getByTestId('share-thumb')).toHaveCount(2);
+  await expect(
+    page.getByTestId('share-file').filter({ hasText: 'Bericht' }).getByTestId('share-thumb'),
+  ).toHaveCount(0);
   await expect(thumb).toHaveAttribute('src', /\/files\/\d+\/thumbnail\?size=256&key=/);
   await expect
     .poll(() => thumb.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
     .toBeGreaterThan(0);
-  // A picture opens large (the 1024 px thumbnail), ← and → go through the pictures, Escape
+  // A link without a download limit shows each file itself, through its preview route: the
+  // picture whole, ← and → go through the files, the text and the PDF shown in place; Escape
   // closes and gives the focus back; looking is not downloading.
   const look = page.getByRole('button', { name: 'Look at photo.png' });
   await look.click();
   const preview = page.getByTestId('share-preview');
   await expect(preview.getByRole('heading', { name: 'photo.png' })).toBeVisible();
-  const large = preview.getByRole('img', { name: 'Preview of photo.png' });
-  await expect(large).toHaveAttribute('src', /\/files\/\d+\/thumbnail\?size=1024&key=/);
+  const large = preview.getByTestId('viewer-image');
+  await expect(large).toHaveAttribute('src', /\/files\/\d+\/preview\?key=/);
+  // The original's own pixels, loaded.
   await expect
     .poll(() => large.evaluate((img: HTMLImageElement) => (img.complete ? img.naturalWidth : 0)))
-    .toBeGreaterThan(0);
-  await expect(preview).toContainText('1 / 2');
+    .toBe(64);
+  await expect(preview).toContainText('2 / 4');
+  await expect(preview).not.toContainText('A preview. Download the file for the original.');
   await screenshot(page, 'share-preview');
   await page.keyboard.press('ArrowRight');
   await expect(preview.getByRole('heading', { name: 'second.png' })).toBeVisible();
-  await expect(preview.getByRole('img', { name: 'Preview of second.png' })).toBeVisible();
+  await page.keyboard.press('ArrowRight');
+  await expect(preview.getByRole('heading', { name: 'minutes.pdf' })).toBeVisible();
+  const pdf = preview.getByTestId('viewer-pdf');
+  await expect(pdf).toHaveAttribute('data-state', 'ready');
+  await expect(pdf).toContainText('Minutes of the meeting');
+  expect((await pdf.boundingBox())!.height).toBeGreaterThan(200);
+  await screenshot(page, 'share-preview-pdf');
   await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await expect(preview.getByRole('heading', { name: 'Bericht Ä.txt' })).toBeVisible();
+  await expect(preview).toContainText('alpha');
+  await page.keyboard.press('ArrowRight');
   await expect(preview.getByRole('heading', { name: 'photo.png' })).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(preview).toBeHidden();
@@ -182,7 +203,7 @@ test('the public page: several files, ZIP, password, both themes and phone width
         .getByRole('textbox', { name: 'Password' })
         .fill('letmein!');
       await page.getByRole('button', { name: 'Open' }).click();
-      await expect(page.getByTestId('share-file')).toHaveCount(3);
+      await expect(page.getByTestId('share-file')).toHaveCount(4);
       const overflow = await page.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
       );
@@ -190,4 +211,21 @@ test('the public page: several files, ZIP, password, both themes and phone width
       await screenshot(page, `share-page-${width}`);
     }
   }
+
+  // A link that counts its downloads shows the large thumbnail only: a preview would hand the
+  // file over uncounted.
+  const limited = await api.gql<{ createShareLink: { url: string } }>(
+    CREATE,
+    { fileIds: [b.id, d.id], maxDownloads: 5 },
+    me.token,
+  );
+  await page.goto(limited.data!.createShareLink.url);
+  await page.getByRole('button', { name: 'Look at photo.png' }).click();
+  const thumbnailOnly = page.getByTestId('share-preview');
+  await expect(thumbnailOnly.getByRole('img', { name: 'Preview of photo.png' })).toHaveAttribute(
+    'src',
+    /\/files\/\d+\/thumbnail\?size=1024$/,
+  );
+  await expect(thumbnailOnly).toContainText('A preview. Download the file for the original.');
+  await expect(thumbnailOnly.getByTestId('viewer-image')).toHaveCount(0);
 });

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import sharp from 'sharp';
 import { expect, signIn, test, type Api } from './fixtures';
+import { line, pdfOf } from './pdf';
 
 // The file viewer (?file=<id>) and the gallery view of the workspace.
 test.use({ ownServer: true });
@@ -165,30 +166,6 @@ test('admins open any file, hidden ones too, from the files admin', async ({
   await expect(viewer(page)).toHaveCount(0);
   await expect(page).toHaveURL(/\/admin\/files$/);
 });
-
-/**
- * A PDF of 300 × 400 pt pages, one content stream each, with Helvetica as /F1. No xref table:
- * pdf.js finds the objects by scanning. `catalog` adds entries to the catalog; the `extra`
- * objects are numbered from 4 + 2 × pages on.
- */
-function pdfOf(contents: string[], catalog = '', extra: string[] = []): string {
-  const objects = [
-    `<</Type/Catalog/Pages 2 0 R${catalog}>>`,
-    `<</Type/Pages/Kids[${contents.map((_, i) => `${4 + 2 * i} 0 R`).join(' ')}]/Count ${contents.length}>>`,
-    '<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>',
-    ...contents.flatMap((stream, i) => [
-      `<</Type/Page/Parent 2 0 R/MediaBox[0 0 300 400]/Contents ${5 + 2 * i} 0 R/Resources<</Font<</F1 3 0 R>>>>>>`,
-      `<</Length ${stream.length}>>stream\n${stream}\nendstream`,
-    ]),
-    ...extra,
-  ];
-  return ['%PDF-1.4', ...objects.map((body, i) => `${i + 1} 0 obj ${body} endobj`)]
-    .concat('trailer<</Root 1 0 R>>', '')
-    .join('\n');
-}
-
-/** A line of 24 pt text whose baseline starts 40 pt from the left and 300 pt up. */
-const line = (text: string) => `BT /F1 24 Tf 40 300 Td (${text}) Tj ET`;
 
 /** A new account uploads `pdf` as `name` and opens it in the viewer: its box, once drawn. */
 async function openPdf(page: Page, api: Api, name: string, pdf: string) {

@@ -90,6 +90,7 @@ export const PublicShareQuery = graphql(`
         mimeType
         downloadUrl
         thumbnailUrl
+        previewUrl
       }
     }
   }
