@@ -323,6 +323,7 @@ describe('share link routes', () => {
       ['download HEAD', (token) => get(`/s/${token}/files/${text.id}/download`, {}, 'HEAD')],
       ['download with a key', (token) => get(`/s/${token}/files/${text.id}/download?key=1.x`)],
       ['thumbnail', (token) => get(`/s/${token}/files/${text.id}/thumbnail?size=1024`)],
+      ['preview', (token) => get(`/s/${token}/files/${text.id}/preview`)],
       ['zip', (token) => get(`/s/${token}/zip`)],
     ];
     for (const [what, request] of requests) {
