@@ -49,7 +49,10 @@ test('share a file from the workspace, copy the link, and revoke it in My links'
     }),
   );
   expect(edges[0]).toBe(edges[1]);
-  await dialog.getByLabel('Download limit (optional)').fill('3');
+  const limitField = dialog.getByLabel('Download limit (optional)');
+  await expect(limitField).toHaveAccessibleDescription(/can open pictures, PDFs, text and video/);
+  await limitField.fill('3');
+  await expect(limitField).toHaveAccessibleDescription(/see thumbnails only/);
   await dialog.getByLabel('Note for the recipient (optional)').fill('Signed copy, as promised');
   await dialog.getByTestId('share-create').click();
   await expect(dialog.getByTestId('share-created')).toBeVisible();
