@@ -168,6 +168,12 @@ test('the public page: several files, ZIP, password, both themes and phone width
   await expect(pdf).toContainText('Minutes of the meeting');
   expect((await pdf.boundingBox())!.height).toBeGreaterThan(200);
   await screenshot(page, 'share-preview-pdf');
+  // On a phone the pages are laid out to the dialog's width: nothing to scroll sideways.
+  await page.setViewportSize({ width: 390, height: 800 });
+  await expect
+    .poll(() => pdf.evaluate((box) => box.scrollWidth - box.clientWidth))
+    .toBeLessThanOrEqual(0);
+  await page.setViewportSize({ width: 1320, height: 860 });
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowLeft');
   await page.keyboard.press('ArrowLeft');
