@@ -672,8 +672,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
           else if (r < 0.53) await guard('zip', () => zipDownload(user, rng));
           else if (r < 0.58) await guard('share', () => shareDownload(user, rng));
           else if (r < 0.6) await guard('share thumbnail', () => shareThumbnail(user, rng));
-          else if (r < 0.62) await guard('share preview', () => sharePreview(user, rng));
-          else if (r < 0.65) await guard('thumbnail', () => thumbnail(user, rng));
+          else if (r < 0.63) await guard('share preview', () => sharePreview(user, rng));
+          else if (r < 0.66) await guard('thumbnail', () => thumbnail(user, rng));
           else if (r < 0.73) await guard('rename', () => edit(user, rng, 'rename'));
           else if (r < 0.83) await guard('retag', () => edit(user, rng, 'retag'));
           else if (r < 0.9 && user.admin) await guard('status', () => edit(user, rng, 'status'));
