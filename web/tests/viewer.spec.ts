@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
 import sharp from 'sharp';
-import { expect, signIn, test, type Api } from './fixtures';
+import { expect, screenshot, signIn, test, type Api } from './fixtures';
 import { line, pdfOf } from './pdf';
 
 // The file viewer (?file=<id>) and the gallery view of the workspace.
@@ -333,6 +333,38 @@ test('a long PDF opens at once and draws only the pages near the view', async ({
   const canvas = await shown.locator(`canvas[data-page="${n}"]`).boundingBox();
   const text = await sheet(n).getByText(`Page ${n} text`).boundingBox();
   expect(Math.abs(text!.x - (canvas!.x + (40 * canvas!.width) / 300))).toBeLessThan(3);
+});
+
+test('Find in a PDF reads the pages not drawn yet, goes from one to the next and marks the words', async ({
+  page,
+  api,
+}) => {
+  // Short lines: pdf.js leaves out the text that runs past the page's edge.
+  const words = (n: number) => (n === 47 || n === 90 ? `Hidden fee ${n}` : `Page ${n} text`);
+  const pages = Array.from({ length: 100 }, (_, i) => line(words(i + 1)));
+  const shown = await openPdf(page, api, 'terms.pdf', pdfOf(pages));
+  // Page 47 is not drawn, so its words are nowhere in the page: the browser's Find misses them.
+  await expect(shown.getByText('hidden fee')).toHaveCount(0);
+  const field = page.getByRole('searchbox', { name: 'Find in the document' });
+  const status = page.getByTestId('pdf-find-status');
+  await field.fill('hidden FEE');
+  await field.press('Enter');
+  await expect(status).toHaveText('Found on page 47');
+  await expect(shown.getByTestId('pdf-page')).toHaveText('Page 47 of 100');
+  const hit = shown.locator('[data-sheet="47"] .hit');
+  await expect(hit).toHaveText('Hidden fee 47');
+  await expect(hit).toBeInViewport();
+  await screenshot(page, 'viewer-pdf-find');
+  // Again: the next page holding them, then round to the first one.
+  await field.press('Enter');
+  await expect(status).toHaveText('Found on page 90');
+  await expect(shown.locator('[data-sheet="90"] .hit')).toBeInViewport();
+  await field.press('Enter');
+  await expect(status).toHaveText('Found on page 47');
+  await field.fill('nowhere at all');
+  await field.press('Enter');
+  await expect(status).toHaveText('Not in this document');
+  await expect(shown.locator('.hit')).toHaveCount(0);
 });
 
 test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({

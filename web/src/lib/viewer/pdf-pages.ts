@@ -18,8 +18,8 @@ const MAX_TEXT_LAYERS = 50;
  * Lays out every page of a PDF as an empty sheet of its size and draws a page only while it is
  * within a screen or so of the view: a 500-page manual opens as fast as a one-page letter, and
  * holds a few pages' pixels instead of all of them (a page is ~4 MB of canvas at 1,000 px wide on
- * a 2× screen). Text layers stay for the last 50 pages drawn, so Find keeps finding what was
- * just seen.
+ * a 2× screen). Text layers stay for the last 50 pages drawn, so the browser's Find keeps finding
+ * what was just seen; `find` reads every page's text for the preview's own search.
  */
 export class PdfPages {
   readonly #sheets: HTMLDivElement[] = [];
@@ -30,6 +30,10 @@ export class PdfPages {
   readonly #broken = new Set<number>();
   /** Pages with a text layer, least recently drawn first. */
   readonly #texts = new Map<number, HTMLElement>();
+  /** Each page's text in lower case, read once when a search first needs it. */
+  readonly #plain = new Map<number, string>();
+  /** What `find` looked for last: marked in every text layer, now and when drawn. */
+  #query = '';
   readonly #observer: IntersectionObserver;
   #drawing = false;
   #stopped = false;
@@ -94,6 +98,56 @@ export class PdfPages {
     if (!sheet || n === 1) return;
     this.scroller.scrollTop +=
       sheet.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top - 16;
+  }
+
+  /**
+   * The first page from `from` on, wrapping around, whose text holds `query` (ignoring case), or
+   * null. Reads the text of pages never drawn (once each), so it finds what the browser's Find,
+   * which sees only the text layers made so far, cannot; the runs holding it are marked.
+   */
+  async find(query: string, from: number): Promise<number | null> {
+    this.highlight(query);
+    if (!this.#query) return null;
+    const count = this.#sheets.length;
+    for (let i = 0; i < count; i++) {
+      const n = ((from - 1 + i + count) % count) + 1;
+      if ((await this.#plainText(n)).includes(this.#query)) return n;
+      if (this.#stopped) return null;
+    }
+    return null;
+  }
+
+  /** Marks the runs holding `query` in every text layer, now and as pages are drawn. */
+  highlight(query: string): void {
+    this.#query = query.trim().toLowerCase();
+    for (const layer of this.#texts.values()) this.#mark(layer);
+  }
+
+  async #plainText(n: number): Promise<string> {
+    let text = this.#plain.get(n);
+    if (text !== undefined) return text;
+    const content = await this.doc
+      .getPage(n)
+      .then((page) => page.getTextContent())
+      .catch(() => null);
+    // Runs of one line follow each other; a line's end is a space, so words of two lines stay two.
+    text = (content?.items ?? [])
+      .map((item) => ('str' in item ? item.str + (item.hasEOL ? ' ' : '') : ''))
+      .join('')
+      .toLowerCase();
+    this.#plain.set(n, text);
+    return text;
+  }
+
+  /** Marks the runs of a text layer that hold the query (a whole run: they are short). */
+  #mark(layer: HTMLElement): void {
+    for (const run of layer.querySelectorAll('span')) {
+      const hit =
+        !!this.#query &&
+        !run.classList.contains('markedContent') &&
+        (run.textContent ?? '').toLowerCase().includes(this.#query);
+      run.classList.toggle('hit', hit);
+    }
   }
 
   stop(): void {
@@ -178,5 +232,6 @@ export class PdfPages {
     })
       .render()
       .catch(() => undefined);
+    if (this.#query) this.#mark(text);
   }
 }
