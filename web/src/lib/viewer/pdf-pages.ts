@@ -13,6 +13,11 @@ const MAX_CANVAS_PIXELS = 2 ** 25;
 const MAX_CANVAS_SIDE = 32_767;
 /** Text layers kept at most, the most recently drawn: a long dense document stays light. */
 const MAX_TEXT_LAYERS = 50;
+/**
+ * Characters of page text kept for searching again: a document crammed with text (hostile or not)
+ * is read again at each search past this, instead of held in memory whole.
+ */
+const MAX_KEPT_TEXT = 16 * 1024 * 1024;
 
 /**
  * Lays out every page of a PDF as an empty sheet of its size and draws a page only while it is
@@ -32,6 +37,7 @@ export class PdfPages {
   readonly #texts = new Map<number, HTMLElement>();
   /** Each page's text in lower case, read once when a search first needs it. */
   readonly #plain = new Map<number, string>();
+  #plainKept = 0;
   /** What `find` looked for last: marked in every text layer, now and when drawn. */
   #query = '';
   readonly #observer: IntersectionObserver;
@@ -135,7 +141,10 @@ export class PdfPages {
       .map((item) => ('str' in item ? item.str + (item.hasEOL ? ' ' : '') : ''))
       .join('')
       .toLowerCase();
-    this.#plain.set(n, text);
+    if (this.#plainKept + text.length <= MAX_KEPT_TEXT) {
+      this.#plain.set(n, text);
+      this.#plainKept += text.length;
+    }
     return text;
   }
 
