@@ -347,6 +347,10 @@ test('Find in a PDF reads the pages not drawn yet, goes from one to the next and
   await expect(shown.getByText('hidden fee')).toHaveCount(0);
   const field = page.getByRole('searchbox', { name: 'Find in the document' });
   const status = page.getByTestId('pdf-find-status');
+  // Ctrl+F within the document opens its own search, not the browser's.
+  await shown.focus();
+  await page.keyboard.press('Control+f');
+  await expect(field).toBeFocused();
   await field.fill('hidden FEE');
   await field.press('Enter');
   await expect(status).toHaveText('Found on page 47');
