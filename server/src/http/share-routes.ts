@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
+import { offersPreviews, PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
 import type { Services } from '../services.js';
 import { refuse, serveFile } from './download.js';
 import { servePreview, serveThumbnail, thumbnailSize } from './preview.js';
@@ -18,7 +18,7 @@ import { sendZip } from './zip.js';
 export const SHARE_ROUTE = /^\/s\/([^/]+)\/(?:files\/([^/]+)\/(download|thumbnail|preview)|(zip))$/;
 
 const NO_SUCH_FILE = 'No such file in this link.';
-export const PREVIEW_LIMITED =
+const PREVIEW_LIMITED =
   'This link counts its downloads, so it shows no previews: download the file to see it.';
 
 function readCookie(header: string | undefined, name: string): string | null {
@@ -60,9 +60,7 @@ export async function handleShareRoute(
   // Never a download: nothing is recorded, and the link's limit is not touched.
   if (size !== null) return serveThumbnail(req, res, file, size, services, turnAway);
   if (match[3] === 'preview') {
-    // A preview hands over the whole file without counting it: a link that counts its
-    // downloads offers thumbnails only, or its limit would mean nothing.
-    if (opened.downloadsLeft !== null) return turnAway(403, PREVIEW_LIMITED);
+    if (!offersPreviews(opened)) return turnAway(403, PREVIEW_LIMITED);
     return servePreview(req, res, file, services, log, turnAway);
   }
   await serveFile(req, res, file, {

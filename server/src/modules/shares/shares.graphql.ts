@@ -15,7 +15,7 @@ import { DownloadRef } from '../downloads/downloads.graphql.js';
 import { FileRef } from '../files/files.graphql.js';
 import { User } from '../users/users.graphql.js';
 import { previewKind } from '../previews/previews.service.js';
-import type { OpenShare } from './shares.service.js';
+import { offersPreviews, type OpenShare } from './shares.service.js';
 
 // Share links: `/s/<token>` for people without an account (docs/api.md, "Share links").
 
@@ -141,7 +141,7 @@ const SharedFileRef = builder
           'over the whole file, so a limited link offers thumbnails only) and a type the preview ' +
           'route serves; else null. Carries the proof like `downloadUrl`.',
         resolve: ({ file, share }) =>
-          share.downloadsLeft === null && previewKind(file.mime_type)
+          offersPreviews(share) && previewKind(file.mime_type)
             ? shareUrl(share, `/files/${file.id}/preview`)
             : null,
       }),

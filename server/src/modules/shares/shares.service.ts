@@ -86,6 +86,13 @@ export interface OpenShare {
   proof: string | null;
 }
 
+/**
+ * Whether the link shows its files in place (`/s/:token/files/:id/preview`). A preview hands the
+ * whole file over uncounted, so a link that counts its downloads offers thumbnails only: else its
+ * limit would mean nothing.
+ */
+export const offersPreviews = (share: OpenShare) => share.downloadsLeft === null;
+
 const createInput = z.object({
   fileIds: z
     .array(z.number())
