@@ -504,23 +504,39 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         }
       };
 
+      /**
+       * A link to one of the user's files (`maxDownloads` null: no limit), or null when the user
+       * has none or the file went HIDDEN meanwhile (it cannot be shared: as expected as a deleted
+       * one).
+       */
+      const shareOne = async (
+        what: string,
+        user: User,
+        pick: Rng['pick'],
+        maxDownloads: number | null,
+      ) => {
+        const mine = known.filter((f) => user.admin || f.owner === user.email);
+        const file = mine.length ? pick(mine) : null;
+        if (!file) return null;
+        const created = await gql<{ createShareLink: { url: string } }>(
+          `mutation($f: [ID!]!, $m: Int) { createShareLink(fileIds: $f, maxDownloads: $m) { url } }`,
+          { f: [file.id], m: maxDownloads },
+          user.token,
+        );
+        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return null;
+        if (!checkErrors(what, created) || !created.data) return null;
+        const path = new URL(created.data.createShareLink.url).pathname;
+        return { file, files: `${child.url}${path}/files/${file.id}` };
+      };
+
       // A share link to one of the user's files, then downloads through it past its limit: the
       // link's count and rows must survive the kills as exactly as the file's.
       const shareDownload = async (user: User, { pick, between }: Rng) => {
-        const mine = known.filter((f) => user.admin || f.owner === user.email);
-        const file = mine.length ? pick(mine) : null;
-        if (!file) return;
-        const created = await gql<{ createShareLink: { url: string } }>(
-          `mutation($f: [ID!]!, $m: Int) { createShareLink(fileIds: $f, maxDownloads: $m) { url } }`,
-          { f: [file.id], m: between(1, 3) },
-          user.token,
-        );
-        // A file made HIDDEN meanwhile cannot be shared: as expected as a deleted one.
-        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return;
-        if (!checkErrors('share', created) || !created.data) return;
-        const path = new URL(created.data.createShareLink.url).pathname;
+        const shared = await shareOne('share', user, pick, between(1, 3));
+        if (!shared) return;
+        const { file } = shared;
         for (let i = 0; i < 3; i++) {
-          const res = await fetch(`${child.url}${path}/files/${file.id}/download`);
+          const res = await fetch(`${shared.files}/download`);
           const bytes = Buffer.from(await res.arrayBuffer());
           // Used up, or the file went HIDDEN or away: 404 alike.
           if (res.status === 404) continue;
@@ -534,19 +550,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       // lapses, never a 500; and never a download, so the link's single download is still there
       // after two thumbnails.
       const shareThumbnail = async (user: User, { pick }: Rng) => {
-        const mine = known.filter((f) => user.admin || f.owner === user.email);
-        const file = mine.length ? pick(mine) : null;
-        if (!file) return;
-        const created = await gql<{ createShareLink: { url: string } }>(
-          `mutation($f: [ID!]!) { createShareLink(fileIds: $f, maxDownloads: 1) { url } }`,
-          { f: [file.id] },
-          user.token,
-        );
-        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return;
-        if (!checkErrors('share thumbnail', created) || !created.data) return;
-        const path = new URL(created.data.createShareLink.url).pathname;
+        const shared = await shareOne('share thumbnail', user, pick, 1);
+        if (!shared) return;
+        const { file } = shared;
         for (const size of [256, 1024]) {
-          const res = await fetch(`${child.url}${path}/files/${file.id}/thumbnail?size=${size}`);
+          const res = await fetch(`${shared.files}/thumbnail?size=${size}`);
           const bytes = Buffer.from(await res.arrayBuffer());
           if (res.status === 404 || res.status === 503) continue;
           if (res.status !== 200) return note('share thumbnail', `status ${res.status}`);
@@ -554,7 +562,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
             return note('share thumbnail', `file ${file.id}: not a WebP`);
           }
         }
-        const res = await fetch(`${child.url}${path}/files/${file.id}/download`);
+        const res = await fetch(`${shared.files}/download`);
         const bytes = Buffer.from(await res.arrayBuffer());
         if (res.status === 404) return;
         if (res.status !== 200) return note('share thumbnail', `download after: ${res.status}`);
@@ -566,22 +574,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       // 500 and never a download: the drill's last check finds the link's count equal to its
       // rows, none.
       const sharePreview = async (user: User, { pick }: Rng) => {
-        const mine = known.filter((f) => user.admin || f.owner === user.email);
-        const file = mine.length ? pick(mine) : null;
-        if (!file) return;
-        const created = await gql<{ createShareLink: { url: string } }>(
-          `mutation($f: [ID!]!) { createShareLink(fileIds: $f) { url } }`,
-          { f: [file.id] },
-          user.token,
-        );
-        if (created.errors?.[0]?.extensions?.code === 'BAD_USER_INPUT') return;
-        if (!checkErrors('share preview', created) || !created.data) return;
-        const path = new URL(created.data.createShareLink.url).pathname;
-        const res = await fetch(`${child.url}${path}/files/${file.id}/preview`);
+        const shared = await shareOne('share preview', user, pick, null);
+        if (!shared) return;
+        const res = await fetch(`${shared.files}/preview`);
         const bytes = Buffer.from(await res.arrayBuffer());
         if (res.status === 404) return;
         if (res.status !== 200) return note('share preview', `status ${res.status}`);
-        if (sha256(bytes) !== file.sha256) note('share preview', `file ${file.id}: wrong bytes`);
+        if (sha256(bytes) !== shared.file.sha256) {
+          note('share preview', `file ${shared.file.id}: wrong bytes`);
+        }
       };
 
       const edit = async (
