@@ -369,6 +369,11 @@ test('Find in a PDF reads the pages not drawn yet, goes from one to the next and
   await field.press('Enter');
   await expect(status).toHaveText('Not in this document');
   await expect(shown.locator('.hit')).toHaveCount(0);
+  // Round to the first page too.
+  await field.fill('page 1 TEXT');
+  await field.press('Enter');
+  await expect(status).toHaveText('Found on page 1');
+  await expect(shown.getByTestId('pdf-page')).toHaveText('Page 1 of 100');
 });
 
 test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters kept', async ({

@@ -101,7 +101,7 @@ export class PdfPages {
   /** Scrolls the box so that page `n` starts at the top of its view. */
   scrollTo(n: number): void {
     const sheet = this.#sheets[n - 1];
-    if (!sheet || n === 1) return;
+    if (!sheet) return;
     this.scroller.scrollTop +=
       sheet.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top - 16;
   }
