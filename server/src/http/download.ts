@@ -77,6 +77,15 @@ export function requestedRange(
   return 'answered';
 }
 
+/** Turns a request away with a status and a sentence, as the route that serves it does. */
+export type Refusal = (status: number, text: string) => void;
+
+/** `refuse` bound to one request; `errorPage` as for `refuse`. */
+export const refusalOf =
+  (req: IncomingMessage, res: ServerResponse, errorPage?: string): Refusal =>
+  (status, text) =>
+    refuse(req, res, status, text, {}, errorPage);
+
 /**
  * A link opened by the browser as a page (a document navigation, or a client that asks for HTML)
  * gets the web app's page for the error instead of a bare text body; API clients keep the code.
@@ -191,7 +200,7 @@ export const handleDownload = fileRoute(async (req, res, { file, viewer }, servi
       (await services.downloads.record(file.id, viewer.user.id))
         ? null
         : new NotFoundError('No such file.'),
-    refuse: (status, text) => refuse(req, res, status, text),
+    refuse: refusalOf(req, res),
   });
 });
 
@@ -204,7 +213,7 @@ export interface ServeFileOptions {
    * sent; an AppError when it may not happen (then nothing is sent but the refusal).
    */
   record(): Promise<AppError | null>;
-  refuse(status: number, text: string): void;
+  refuse: Refusal;
 }
 
 /**
@@ -260,7 +269,7 @@ export async function openFileBody(
   file: FileRow,
   headers: Record<string, string | number>,
   services: Services,
-  refuse: (status: number, text: string) => void,
+  refuse: Refusal,
 ): Promise<{ body: Readable; range: ByteRange | null } | null> {
   const etag = String(headers.etag);
   if (answeredNotModified(req, res, etag, String(headers['cache-control']))) return null;

@@ -5,7 +5,7 @@ import type { Viewer } from '../modules/auth/viewer.js';
 import { seesHiddenFiles } from '../modules/auth/visibility.js';
 import { MAX_BULK_IDS } from '../modules/files/files.bulk.js';
 import type { Services } from '../services.js';
-import { refuse } from './download.js';
+import { refuse, refusalOf } from './download.js';
 import { sendText } from './respond.js';
 import { sendZip } from './zip.js';
 
@@ -69,6 +69,6 @@ export async function handleFilesZip(
       (await services.downloads.recordMany(ids, userId, !seesHiddenFiles(viewer))) ??
       new NotFoundError('No such file.'),
     release: (unsent) => services.downloads.releaseMany(userId, unsent),
-    refuse: (status, text) => refuse(req, res, status, text),
+    refuse: refusalOf(req, res),
   });
 }

@@ -15,8 +15,9 @@ import {
   fileForRequest,
   fileRoute,
   openFileBody,
-  refuse,
+  refusalOf,
   sendFileBody,
+  type Refusal,
 } from './download.js';
 import { sendText } from './respond.js';
 
@@ -61,8 +62,7 @@ export async function serveThumbnail(
   file: FileRow,
   size: ThumbnailSize,
   services: Services,
-  refuseWith: (status: number, text: string) => void = (status, text) =>
-    refuse(req, res, status, text),
+  refuseWith: Refusal = refusalOf(req, res),
 ): Promise<void> {
   const etag = `"${file.sha256}-${size}"`;
   // The thumbnail's bytes follow from the blob's: a matching ETag needs no thumbnail at all.
@@ -113,8 +113,7 @@ export async function servePreview(
   file: FileRow,
   services: Services,
   log: Logger,
-  refuseWith: (status: number, text: string) => void = (status, text) =>
-    refuse(req, res, status, text),
+  refuseWith: Refusal = refusalOf(req, res),
 ): Promise<void> {
   const kind = previewKind(file.mime_type);
   if (!kind) return refuseWith(404, 'This file has no preview.');

@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { offersPreviews, PROOF_COOKIE, type OpenShare } from '../modules/shares/shares.service.js';
 import type { Services } from '../services.js';
-import { refuse, serveFile } from './download.js';
+import { refusalOf, serveFile, type Refusal } from './download.js';
 import { servePreview, serveThumbnail, thumbnailSize } from './preview.js';
 import { sendText } from './respond.js';
 import { sendZip } from './zip.js';
@@ -43,7 +43,7 @@ export async function handleShareRoute(
   const token = match[1]!;
   // A browser that meets a refusal goes to the share page, which says what is wrong in words.
   const page = `/s/${encodeURIComponent(token)}`;
-  const turnAway = (status: number, text: string) => refuse(req, res, status, text, {}, page);
+  const turnAway = refusalOf(req, res, page);
   // A bad size is refused before the token is even looked at, as `/files/:id/thumbnail` does.
   const size = match[3] === 'thumbnail' ? thumbnailSize(res, url) : null;
   if (match[3] === 'thumbnail' && size === null) return;
@@ -85,7 +85,7 @@ function sendShareZip(
   opened: OpenShare,
   services: Services,
   log: Logger,
-  turnAway: (status: number, text: string) => void,
+  turnAway: Refusal,
 ): Promise<void> {
   return sendZip(req, res, {
     files: opened.files,

@@ -9,7 +9,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RecordedDownload } from '../modules/downloads/downloads.repository.js';
 import type { Services } from '../services.js';
-import { contentDisposition } from './download.js';
+import { contentDisposition, type Refusal } from './download.js';
 
 // Many files as one ZIP streamed while their blobs are read: a share link's files
 // (`/s/:token/zip`) and a signed-in person's selection (`/files/zip`). docs/api.md describes both.
@@ -63,7 +63,7 @@ export interface ZipOptions {
    * from byte 0 does.
    */
   release(unsent: readonly RecordedDownload[]): Promise<void>;
-  refuse(status: number, text: string): void;
+  refuse: Refusal;
 }
 
 /**
