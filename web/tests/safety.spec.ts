@@ -92,7 +92,7 @@ test('the audit log lists admin actions, filters by action and actor, and export
   await expect(auditRows.first()).toContainText('tag.create');
   await expect(auditRows.nth(1)).toContainText('user.ban');
   await expect(auditRows.nth(1)).toContainText(victim.email);
-  await expect(auditRows.nth(1)).toContainText('banned: false → true');
+  await expect(auditRows.nth(1)).toContainText('banned: no → yes');
 
   await page.getByTestId('audit-action').selectOption('user.');
   await expect(auditRows).toHaveCount(1);

@@ -122,7 +122,10 @@ test('two-factor: set up with the QR code, then sign in with a code', async ({ p
   await expect(qr).toBeVisible();
   expect(await qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
   await screenshot(page, 'account-two-factor-setup');
-  const secret = (await card.getByTestId('totp-secret').textContent())!.trim();
+  // Shown in groups of four, as a person types it into an app; copied without the spaces.
+  const shown = (await card.getByTestId('totp-secret').textContent())!.trim();
+  expect(shown).toMatch(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/);
+  const secret = shown.replace(/ /g, '');
   const totp = new TOTP({ secret: Secret.fromBase32(secret) });
 
   await card

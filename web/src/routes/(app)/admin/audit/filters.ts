@@ -1,4 +1,5 @@
 import { setParams } from '$lib/components/url';
+import { formatBytes, formatDateTime } from '$lib/format';
 
 /** Actions to filter by; a trailing dot stands for the whole group. */
 export const ACTIONS = [
@@ -71,7 +72,26 @@ export function filterVariables(filter: AuditFilter) {
   };
 }
 
-/** An event's details (JSON from the server) as one line: changes as "key: before → after". */
+/** A detail's name as words: "fileIds" → "file ids". */
+const words = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** A detail's value as a person reads it: yes/no, none, dates and numbers in the locale's form. */
+function spoken(value: unknown, key = ''): string {
+  if (value === null || value === undefined) return 'none';
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number')
+    return /bytes$/i.test(key) ? formatBytes(value) : value.toLocaleString();
+  if (typeof value === 'string') return ISO_TIME.test(value) ? formatDateTime(value) : value;
+  if (Array.isArray(value)) return value.length ? value.map((v) => spoken(v)).join(', ') : 'none';
+  return JSON.stringify(value);
+}
+
+/**
+ * An event's details (JSON from the server) as one line a person reads: changes as
+ * "name: before → after", other facts as "name: value" (the CSV export keeps the JSON).
+ */
 export function describe(details: string | null): string {
   if (!details) return '';
   try {
@@ -84,10 +104,10 @@ export function describe(details: string | null): string {
     const keys = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])];
     const changes = keys.map((k) =>
       before && after
-        ? `${k}: ${JSON.stringify(before[k])} → ${JSON.stringify(after[k])}`
-        : `${k}: ${JSON.stringify((after ?? before)?.[k])}`,
+        ? `${words(k)}: ${spoken(before[k], k)} → ${spoken(after[k], k)}`
+        : `${words(k)}: ${spoken((after ?? before)?.[k], k)}`,
     );
-    const extra = Object.entries(rest).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+    const extra = Object.entries(rest).map(([k, v]) => `${words(k)}: ${spoken(v, k)}`);
     return [...changes, ...extra].join('; ');
   } catch {
     return details;

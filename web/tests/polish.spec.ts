@@ -1,0 +1,147 @@
+import type { Locator } from '@playwright/test';
+import sharp from 'sharp';
+import { expect, signIn, test } from './fixtures';
+
+// What a review of every page's screenshots (both themes, 1280 and 390 px) found: each test here
+// fails without its fix.
+test.use({ ownServer: true });
+
+const box = async (locator: Locator) => (await locator.boundingBox())!;
+
+/** The pressed and the unpressed button of a segmented control, as the eye tells them apart. */
+async function pressedLooks(group: Locator) {
+  return group.evaluate((el) => {
+    const look = (b: Element) => {
+      const s = getComputedStyle(b);
+      return { background: s.backgroundColor, shadow: s.boxShadow, weight: s.fontWeight };
+    };
+    return {
+      on: look(el.querySelector('button[aria-pressed="true"]')!),
+      off: look(el.querySelector('button[aria-pressed="false"]')!),
+      group: getComputedStyle(el).backgroundColor,
+    };
+  });
+}
+
+test('on a phone the viewer keeps the name, Download and Share in sight, without zoom buttons', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  const png = await sharp({
+    create: { width: 320, height: 200, channels: 3, background: { r: 20, g: 120, b: 200 } },
+  })
+    .png()
+    .toBuffer();
+  await api.upload(me.token, { name: 'team-offsite-photo.png', content: png });
+  await signIn(page, me);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'team-offsite-photo.png' }).click();
+  await expect(page.getByTestId('viewer-image')).toBeVisible();
+  // The name is whole in the bar (the zoom buttons, which took its room, are for a mouse).
+  const name = page.getByTestId('viewer-name');
+  await expect(name).toHaveText('team-offsite-photo.png');
+  expect(
+    await name.evaluate(
+      (h) => h.scrollWidth <= h.clientWidth && h.scrollHeight <= h.clientHeight + 1,
+    ),
+    'the whole name shows',
+  ).toBe(true);
+  await expect(page.getByRole('button', { name: 'Zoom in' })).toBeHidden();
+  for (const testid of ['viewer-download', 'viewer-share']) {
+    const b = await box(page.getByTestId(testid));
+    expect(b.y + b.height, `${testid} ends on the first screen`).toBeLessThanOrEqual(844);
+  }
+  // A desktop window keeps the zoom.
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await expect(page.getByRole('button', { name: 'Zoom in' })).toBeVisible();
+});
+
+test('segmented controls show which choice is on, in both themes', async ({ page, api }) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'a.txt', content: 'a', tags: ['x'] });
+  await signIn(page, me);
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.goto('/workspace');
+    for (const group of [
+      page.getByRole('group', { name: 'Show files as' }),
+      page.getByRole('group', { name: 'Files must carry' }),
+    ]) {
+      const looks = await pressedLooks(group);
+      expect(looks.on.background, `${scheme}: the choice on stands out of its group`).not.toBe(
+        looks.group,
+      );
+      expect(looks.off.background).not.toBe(looks.on.background);
+      expect(looks.on.shadow).not.toBe('none');
+      expect(Number(looks.on.weight)).toBeGreaterThan(Number(looks.off.weight));
+    }
+    // Native controls follow the theme: a dark page does not show light checkboxes.
+    await expect(page.getByRole('checkbox').first()).toHaveCSS('color-scheme', scheme);
+  }
+});
+
+test('Admin: the six sections stay on one row at 390 px', async ({ page, cabinet }) => {
+  await signIn(page, cabinet.admin);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/admin/audit');
+  const links = page.getByRole('navigation', { name: 'Administration' }).getByRole('link');
+  await expect(links).toHaveCount(6);
+  const tops = await links.evaluateAll((as) => as.map((a) => a.getBoundingClientRect().top));
+  expect(new Set(tops).size, `tops ${tops.join(', ')}`).toBe(1);
+  const last = await box(links.last());
+  expect(last.x + last.width).toBeLessThanOrEqual(390);
+});
+
+test('number columns line up with their headers; chips can be removed by a finger', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register({ name: 'Maya Chen' });
+  await api.upload(me.token, { name: 'report.pdf', content: 'x'.repeat(5000), tags: ['q3'] });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  for (const column of ['size', 'downloads']) {
+    const label = page.locator(`th[data-column="${column}"] .sort span`).first();
+    const cell = page.locator(`td[data-column="${column}"]`).first();
+    const labelRight = (await box(label)).x + (await box(label)).width;
+    const textRight = await cell.evaluate((td) => {
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      return range.getBoundingClientRect().right;
+    });
+    expect(
+      Math.abs(labelRight - textRight),
+      `${column}: header and numbers end together`,
+    ).toBeLessThan(3);
+  }
+  // One avatar, two letters, in the header and on the account page alike.
+  await expect(page.locator('header .avatar')).toHaveText('MC');
+  await page.goto('/account');
+  await expect(page.locator('.avatar').last()).toHaveText('MC');
+
+  // A tag chip's remove button is at least 24 px square (WCAG 2.5.8).
+  await page.goto('/workspace');
+  await page.getByRole('button', { name: 'Edit report.pdf' }).click();
+  const remove = page.getByRole('button', { name: 'Remove tag q3' });
+  // (Polled: the dialog grows into place.)
+  await expect.poll(async () => (await box(remove)).width).toBeGreaterThanOrEqual(24);
+  await expect.poll(async () => (await box(remove)).height).toBeGreaterThanOrEqual(24);
+});
+
+test('the gallery lines up with the toolbar above it', async ({ page, api }) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'a.txt', content: 'a' });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('view-gallery').click();
+  const first = await box(page.getByTestId('gallery-item').first());
+  const toolbarLeft = await page
+    .getByRole('group', { name: 'Show files as' })
+    .locator('..')
+    .evaluate(
+      (el) => el.getBoundingClientRect().left + parseFloat(getComputedStyle(el).paddingLeft),
+    );
+  expect(Math.abs(first.x - toolbarLeft)).toBeLessThan(2);
+});
