@@ -145,3 +145,23 @@ test('the gallery lines up with the toolbar above it', async ({ page, api }) => 
     );
   expect(Math.abs(first.x - toolbarLeft)).toBeLessThan(2);
 });
+
+test('on a phone a card’s checkbox sits beside its title, a finger’s size, clear of the name', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  const name = 'Quarterly planning notes for the whole product team.pdf';
+  await api.upload(me.token, { name, content: 'p', tags: ['planning'] });
+  await signIn(page, me);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/workspace');
+  const row = page.getByTestId('file-row').first();
+  const check = await box(row.getByRole('checkbox'));
+  const title = await box(row.getByTestId('file-name'));
+  expect(check.width).toBeGreaterThanOrEqual(24);
+  expect(check.y, 'on the title’s first line, not a row above it').toBeGreaterThanOrEqual(
+    title.y - 12,
+  );
+  expect(check.x, 'right of the name').toBeGreaterThanOrEqual(title.x + title.width);
+});
