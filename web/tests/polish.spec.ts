@@ -1,6 +1,6 @@
 import type { Locator } from '@playwright/test';
-import sharp from 'sharp';
 import { expect, signIn, test } from './fixtures';
+import { pictureOf } from './pictures';
 
 // What a review of every page's screenshots (both themes, 1280 and 390 px) found: each test here
 // fails without its fix.
@@ -28,11 +28,7 @@ test('on a phone the viewer keeps the name, Download and Share in sight, without
   api,
 }) => {
   const me = await api.register();
-  const png = await sharp({
-    create: { width: 320, height: 200, channels: 3, background: { r: 20, g: 120, b: 200 } },
-  })
-    .png()
-    .toBuffer();
+  const png = await pictureOf(320, 200, { r: 20, g: 120, b: 200 });
   await api.upload(me.token, { name: 'team-offsite-photo.png', content: png });
   await signIn(page, me);
   await page.setViewportSize({ width: 390, height: 844 });

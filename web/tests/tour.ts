@@ -9,7 +9,7 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from '@playwright/test';
-import sharp from 'sharp';
+import { pictureOf } from './pictures';
 import { expect, signIn, type Api, type CabinetServer, type TestUser } from './fixtures';
 
 export interface Seeded {
@@ -84,11 +84,7 @@ export async function seed(api: Api, cabinet: CabinetServer, browser: Browser): 
     name: 'Samuel Okafor-Lindqvist',
     email: `samuel.okafor-lindqvist.${Date.now().toString(36)}@a-rather-long-domain.example.test`,
   });
-  const png = await sharp({
-    create: { width: 640, height: 400, channels: 3, background: { r: 40, g: 130, b: 190 } },
-  })
-    .png()
-    .toBuffer();
+  const png = await pictureOf(640, 400, { r: 40, g: 130, b: 190 });
   const upload = (by: TestUser, name: string, content: string | Buffer, tags: string[] = []) =>
     api.upload(by.token, { name, content, tags }).then((f) => f.id);
 

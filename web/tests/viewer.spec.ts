@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import sharp from 'sharp';
+import { pictureOf } from './pictures';
 import { expect, screenshot, signIn, test, type Api } from './fixtures';
 import { line, pdfOf } from './pdf';
 
@@ -21,11 +21,7 @@ test.describe('hostile Markdown', () => {
     cspRefusals,
   }) => {
     const me = await api.register({ name: 'Vera Viewer' });
-    const png = await sharp({
-      create: { width: 320, height: 200, channels: 3, background: { r: 20, g: 120, b: 200 } },
-    })
-      .png()
-      .toBuffer();
+    const png = await pictureOf(320, 200, { r: 20, g: 120, b: 200 });
     // Newest first: the list shows notes.md, then photo.png, then script.ts.
     await api.upload(me.token, { name: 'script.ts', content: 'const answer: number = 42;\n' });
     await api.upload(me.token, { name: 'photo.png', content: png, tags: ['pictures'] });
@@ -97,10 +93,7 @@ test.describe('hostile Markdown', () => {
 
 test('the gallery shows thumbnails, is remembered, and opens the viewer', async ({ page, api }) => {
   const me = await api.register();
-  const picture = (r: number) =>
-    sharp({ create: { width: 600, height: 400, channels: 3, background: { r, g: 80, b: 40 } } })
-      .jpeg()
-      .toBuffer();
+  const picture = (r: number) => pictureOf(600, 400, { r, g: 80, b: 40 }, 'jpeg');
   await api.upload(me.token, { name: 'plain.txt', content: 'no picture here' });
   await api.upload(me.token, { name: 'red.jpg', content: await picture(230) });
   await api.upload(me.token, { name: 'dark.jpg', content: await picture(40) });
@@ -382,11 +375,7 @@ test('Admin → Files has the gallery too: lazy thumbnails, remembered, filters 
   cabinet,
 }) => {
   const user = await api.register();
-  const jpeg = await sharp({
-    create: { width: 500, height: 300, channels: 3, background: { r: 200, g: 30, b: 90 } },
-  })
-    .jpeg()
-    .toBuffer();
+  const jpeg = await pictureOf(500, 300, { r: 200, g: 30, b: 90 }, 'jpeg');
   await api.upload(user.token, { name: 'beach.jpg', content: jpeg });
   await api.upload(user.token, { name: 'readme.txt', content: 'words' });
   await signIn(page, cabinet.admin);
