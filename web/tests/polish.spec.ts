@@ -161,3 +161,29 @@ test('on a phone a card’s checkbox sits beside its title, a finger’s size, c
   );
   expect(check.x, 'right of the name').toBeGreaterThanOrEqual(title.x + title.width);
 });
+
+test('a share link’s expiry: four choices on one row of a phone, the chosen one marked', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'contract.pdf', content: 'c' });
+  await signIn(page, me);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/workspace');
+  await page.getByRole('button', { name: 'Share contract.pdf' }).click();
+  const group = page.getByRole('group', { name: 'Expires after' });
+  const choices = group.locator('label');
+  await expect(choices).toHaveText(['1 day', '7 days', '30 days', 'Never']);
+  const tops = await choices.evaluateAll((ls) => ls.map((l) => l.getBoundingClientRect().top));
+  expect(new Set(tops).size, `tops ${tops.join(', ')}`).toBe(1);
+  await group.getByText('30 days').click();
+  await expect(group.getByRole('radio', { name: '30 days' })).toBeChecked();
+  const look = (text: string) =>
+    choices.filter({ hasText: text }).evaluate((l) => getComputedStyle(l).backgroundColor);
+  expect(await look('30 days')).not.toBe(await look('7 days'));
+  // The radios stay reachable from the keyboard.
+  await group.getByRole('radio', { name: '30 days' }).focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(group.getByRole('radio', { name: 'Never' })).toBeChecked();
+});
