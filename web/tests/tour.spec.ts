@@ -29,6 +29,8 @@ async function pageFor(
   const context = await browser.newContext({
     baseURL,
     viewport: { width, height: width < 600 ? 844 : 860 },
+    // Dialogs, toasts and the chart drawn in their final state, not photographed mid-animation.
+    reducedMotion: 'reduce',
   });
   await context.addInitScript((t) => localStorage.setItem('cabinet-theme', t), theme);
   const page = await context.newPage();
