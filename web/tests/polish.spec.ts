@@ -111,6 +111,12 @@ test('number columns line up with their headers; chips can be removed by a finge
       Math.abs(labelRight - textRight),
       `${column}: header and numbers end together`,
     ).toBeLessThan(3);
+    // …and stand on the same line as the labels of the other sortable columns.
+    const nameTop = (await box(page.locator('th[data-column="name"] .sort span').first())).y;
+    expect(
+      Math.abs((await box(label)).y - nameTop),
+      `${column}: on the headers' line`,
+    ).toBeLessThan(0.5);
   }
   // One avatar, two letters, in the header and on the account page alike.
   await expect(page.locator('header .avatar')).toHaveText('MC');
