@@ -193,3 +193,25 @@ test('a share link’s expiry: four choices on one row of a phone, the chosen on
   await page.keyboard.press('ArrowRight');
   await expect(group.getByRole('radio', { name: 'Never' })).toBeChecked();
 });
+
+test('Admin → Files gallery marks the hidden files, as its table does', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const me = await api.register();
+  const hidden = await api.upload(me.token, { name: 'secret.txt', content: 's' });
+  await api.upload(me.token, { name: 'open.txt', content: 'o' });
+  await api.gql(
+    'mutation($id: ID!) { updateFile(id: $id, status: HIDDEN) { id } }',
+    { id: hidden.id },
+    cabinet.admin.token,
+  );
+  await signIn(page, cabinet.admin);
+  await page.goto('/admin/files');
+  await page.getByTestId('view-gallery').click();
+  const card = (name: string) =>
+    page.locator(`[data-testid="gallery-item"][data-file-name="${name}"]`);
+  await expect(card('secret.txt').getByTestId('status-badge')).toHaveText('Hidden');
+  await expect(card('open.txt').getByTestId('status-badge')).toHaveCount(0);
+});
