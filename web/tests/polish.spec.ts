@@ -1,5 +1,5 @@
 import type { Locator } from '@playwright/test';
-import { expect, signIn, test } from './fixtures';
+import { expect, screenshot, signIn, test } from './fixtures';
 import { pictureOf } from './pictures';
 
 // What a review of every page's screenshots (both themes, 1280 and 390 px) found: each test here
@@ -214,4 +214,5 @@ test('Admin → Files gallery marks the hidden files, as its table does', async 
     page.locator(`[data-testid="gallery-item"][data-file-name="${name}"]`);
   await expect(card('secret.txt').getByTestId('status-badge')).toHaveText('Hidden');
   await expect(card('open.txt').getByTestId('status-badge')).toHaveCount(0);
+  await screenshot(page, 'admin-gallery-hidden');
 });
