@@ -98,6 +98,8 @@ test('number columns line up with their headers; chips can be removed by a finge
   await api.upload(me.token, { name: 'report.pdf', content: 'x'.repeat(5000), tags: ['q3'] });
   await signIn(page, me);
   await page.goto('/workspace');
+  // Measured once the file's row stands where the loading rows stood.
+  await expect(page.getByTestId('file-row')).toHaveCount(1);
   for (const column of ['size', 'downloads']) {
     const label = page.locator(`th[data-column="${column}"] .sort span`).first();
     const cell = page.locator(`td[data-column="${column}"]`).first();
