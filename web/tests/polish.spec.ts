@@ -75,6 +75,11 @@ test('segmented controls show which choice is on, in both themes', async ({ page
     }
     // Native controls follow the theme: a dark page does not show light checkboxes.
     await expect(page.getByRole('checkbox').first()).toHaveCSS('color-scheme', scheme);
+    // Ticked boxes take the theme's primary colour, in the table as in the tag panel.
+    await expect(page.getByTestId('file-select').first()).toHaveCSS(
+      'accent-color',
+      scheme === 'light' ? 'rgb(79, 70, 229)' : 'rgb(139, 147, 255)',
+    );
   }
 });
 
