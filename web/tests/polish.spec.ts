@@ -221,5 +221,8 @@ test('Admin → Files gallery marks the hidden files, as its table does', async 
     page.locator(`[data-testid="gallery-item"][data-file-name="${name}"]`);
   await expect(card('secret.txt').getByTestId('status-badge')).toHaveText('Hidden');
   await expect(card('open.txt').getByTestId('status-badge')).toHaveCount(0);
+  // The gallery takes the rows' place: no hidden table of the same page is made beside it.
+  await expect(page.locator('table.table-cards')).toHaveCount(0);
+  await expect(page.getByTestId('status-badge')).toHaveCount(1);
   await screenshot(page, 'admin-gallery-hidden');
 });
