@@ -34,6 +34,7 @@ import * as tagLinkMoves from './2026-12-10T0900_tag_link_moves.js';
 import * as downloadTriggersFastPath from './2026-12-11T0900_download_triggers_fast_path.js';
 import * as uploadSessionsByUser from './2026-12-12T0900_upload_sessions_by_user.js';
 import * as foldWalksFiles from './2026-12-13T0900_fold_walks_files.js';
+import * as downloadCrossRollups from './2026-12-14T0900_download_cross_rollups.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -73,4 +74,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-11T0900_download_triggers_fast_path': downloadTriggersFastPath,
   '2026-12-12T0900_upload_sessions_by_user': uploadSessionsByUser,
   '2026-12-13T0900_fold_walks_files': foldWalksFiles,
+  '2026-12-14T0900_download_cross_rollups': downloadCrossRollups,
 };

@@ -9,8 +9,8 @@ import type { TestServer } from './harness.js';
 import { runDoctorCli, startDoctorServer, type DoctorSetup } from './doctor-setup.js';
 import { uploadOk, type UploadedFile } from './uploads.js';
 
-// The doctor's statistics check: download_totals, download_days and download_tag_hours against
-// a recount of the downloads. It must not see drift where there is none (on PostgreSQL a link's
+// The doctor's statistics check: every rollup table (download_totals, download_days,
+// download_tag_hours, a tag's users, pairs of tags) against a recount of the downloads. It must not see drift where there is none (on PostgreSQL a link's
 // move may wait to be folded), must name each damaged row, and --repair must recount them.
 
 const HOUR = 3_600_000;
@@ -115,21 +115,34 @@ describe('doctor: statistics rollups', () => {
     await sql`insert into download_tag_hours (hour, tag_id, downloads) values (${hour}, ${blue}, 5)`.execute(
       db,
     );
+    // A tag's downloads by a user (today's row gone), and a pair's total (red with blue: the
+    // first file, downloaded twice).
+    const gone = await sql`delete from download_user_tag_days
+      where tag_id = ${red} and user_id = ${userId}`.execute(db);
+    expect(Number(gone.numAffectedRows)).toBe(1);
+    await sql`update download_tag_pairs set downloads = downloads + 2
+      where tag_id = ${red} and other_id = ${blue}`.execute(db);
 
     const found = await doctor();
     expect(rollupKinds(found)).toEqual([
       'download_days.tag',
       'download_tag_hours.tag',
+      'download_tag_pairs.tag',
       'download_totals.file',
       'download_totals.user',
+      'download_user_tag_days.tag',
     ]);
     const messages = found.checks.find((c) => c.id === 'rollups')!.findings.map((f) => f.message);
     expect(messages).toContain(`download_totals user ${userId}: 0, downloads 3`);
     expect(messages).toContain(`download_totals file ${firstFile}: 1, downloads 2`);
-    expect(found.remaining).toBe(4);
+    expect(messages).toContain(`download_tag_pairs tag ${red} tag ${blue}: 4, downloads 2`);
+    expect(messages.find((m) => m.startsWith('download_user_tag_days'))).toMatch(
+      new RegExp(`^download_user_tag_days tag ${red} user ${userId} \\S+: 0, downloads 1$`),
+    );
+    expect(found.remaining).toBe(6);
 
     const repaired = await doctor(true);
-    expect(repaired.repaired).toBe(4);
+    expect(repaired.repaired).toBe(6);
     expect(repaired.remaining).toBe(0);
     expect(rollupKinds(await doctor())).toEqual([]);
     for (const table of ROLLUP_TABLES) {

@@ -6,6 +6,7 @@ import { createBlobLock } from '../blobs/blob-lock.js';
 import { listBlobIntents } from '../blobs/blobs.repository.js';
 import * as repo from './doctor.repository.js';
 import {
+  otherOf,
   ROLLUP_TABLES,
   rollupDrift,
   writeRollups,
@@ -321,7 +322,7 @@ export async function runDoctor(
       found(
         rollups,
         `${table}.${d.kind}`,
-        `${table} ${d.kind} ${d.id}${d.at ? ` ${when(d.at)}` : ''}: ${d.stored}, downloads ${d.counted}`,
+        `${table} ${d.kind} ${d.id}${otherOf(table) ? ` ${otherOf(table)} ${d.other}` : ''}${d.at ? ` ${when(d.at)}` : ''}: ${d.stored}, downloads ${d.counted}`,
         true,
       ),
     );

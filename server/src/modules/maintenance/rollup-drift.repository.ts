@@ -3,21 +3,33 @@ import type { Dialect } from '../../db/connection.js';
 import type { Executor, RollupKind } from '../../db/database.js';
 
 // The doctor's check of the statistics rollups (modules/stats/STATS.md): download_totals and
-// download_days (every file's, user's and tag's downloads, of all time and per UTC day) and
-// download_tag_hours (every tag's per UTC hour), each against a recount of the download rows.
+// download_days (every file's, user's and tag's downloads, of all time and per UTC day),
+// download_tag_hours (every tag's per UTC hour), download_user_tags and download_tag_pairs with
+// their day rows (a tag's downloads by each user, and by the files it shares with each other
+// tag), each against a recount of the download rows.
 // A tag counts a file's downloads by the link's folded weight, as the triggers do: on
 // PostgreSQL a link whose move waits in tag_link_moves is not in the tag's rollups yet, and a
 // removed link still is. Each comparison reads one snapshot (one statement on PostgreSQL, one
 // transaction on SQLite), so running servers cannot make it see a drift that is not there.
 
-export const ROLLUP_TABLES = ['download_totals', 'download_days', 'download_tag_hours'] as const;
+export const ROLLUP_TABLES = [
+  'download_totals',
+  'download_days',
+  'download_tag_hours',
+  'download_user_tags',
+  'download_user_tag_days',
+  'download_tag_pairs',
+  'download_tag_pair_days',
+] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
 export interface RollupDrift {
   table: RollupTable;
   kind: RollupKind;
   id: number;
-  /** The UTC day or hour of the row (epoch ms); 0 for download_totals. */
+  /** The row's second id: the user of a tag's user row, the other tag of a pair; else 0. */
+  other: number;
+  /** The UTC day or hour of the row (epoch ms); 0 for the all-time tables. */
   at: number;
   stored: number;
   counted: number;
@@ -26,26 +38,52 @@ export interface RollupDrift {
 /** Restricts a comparison to these ids of each kind (a repair's batch). */
 export type RollupKeys = Record<RollupKind, number[]>;
 
-/** How each table keeps its rows, in the comparison's terms `(kind, id, at, downloads)`. */
-const SHAPES: Record<
-  RollupTable,
-  {
-    /** The width of the row's time bucket in ms; 0 for all time. */
-    bucket: number;
-    rows: RawBuilder<unknown>;
-    /** A stored row `t` with the key of a comparison row `c`. */
-    match: RawBuilder<unknown>;
-    /** The key and value columns, and a comparison row's values for them. */
-    columns: RawBuilder<unknown>;
-    key: RawBuilder<unknown>;
-    values: (d: RollupDrift) => RawBuilder<unknown>;
-    /** The recount's columns `r.(kind, id, at, n)` in the order of `columns`. */
-    recounted: RawBuilder<unknown>;
-  }
-> = {
+/**
+ * How each table keeps its rows, in the comparison's terms `(kind, id, other, at, downloads)`.
+ * The tables of two ids (a tag with a user, a tag with another tag) are the kind `tag`.
+ */
+interface Shape {
+  /** The width of the row's time bucket in ms; 0 for all time. */
+  bucket: number;
+  /** What `other` names, for the doctor's message: null for the tables of one id. */
+  other: 'user' | 'tag' | null;
+  rows: RawBuilder<unknown>;
+  /** A stored row `t` with the key of a comparison row `c`. */
+  match: RawBuilder<unknown>;
+  /** The key and value columns, and a comparison row's values for them. */
+  columns: RawBuilder<unknown>;
+  key: RawBuilder<unknown>;
+  values: (d: RollupDrift) => RawBuilder<unknown>;
+  /** The recount's columns `r.(kind, id, other, at, n)` in the order of `columns`. */
+  recounted: RawBuilder<unknown>;
+}
+
+/** A tag's rows with a second id, per day (`day`) or of all time. */
+function crossShape(table: string, column: 'user_id' | 'other_id', day: boolean): Shape {
+  return {
+    bucket: day ? 86_400_000 : 0,
+    other: column === 'user_id' ? 'user' : 'tag',
+    rows: sql`select 'tag' as kind, tag_id as id, ${sql.ref(column)} as other,
+      ${day ? sql`day` : sql`0`} as at, downloads from ${sql.table(table)}`,
+    match: day
+      ? sql`t.tag_id = c.id and t.${sql.ref(column)} = c.other and t.day = c.at`
+      : sql`t.tag_id = c.id and t.${sql.ref(column)} = c.other`,
+    columns: day
+      ? sql`(tag_id, ${sql.ref(column)}, day, downloads)`
+      : sql`(tag_id, ${sql.ref(column)}, downloads)`,
+    key: day ? sql`(tag_id, ${sql.ref(column)}, day)` : sql`(tag_id, ${sql.ref(column)})`,
+    values: day
+      ? (d) => sql`(${d.id}, ${d.other}, ${d.at}, ${d.counted})`
+      : (d) => sql`(${d.id}, ${d.other}, ${d.counted})`,
+    recounted: day ? sql`r.id, r.other, r.at, r.n` : sql`r.id, r.other, r.n`,
+  };
+}
+
+const SHAPES: Record<RollupTable, Shape> = {
   download_totals: {
     bucket: 0,
-    rows: sql`select kind, id, 0 as at, downloads from download_totals`,
+    other: null,
+    rows: sql`select kind, id, 0 as other, 0 as at, downloads from download_totals`,
     match: sql`t.kind = c.kind and t.id = c.id`,
     columns: sql`(kind, id, downloads)`,
     key: sql`(kind, id)`,
@@ -54,7 +92,8 @@ const SHAPES: Record<
   },
   download_days: {
     bucket: 86_400_000,
-    rows: sql`select kind, id, day as at, downloads from download_days`,
+    other: null,
+    rows: sql`select kind, id, 0 as other, day as at, downloads from download_days`,
     match: sql`t.kind = c.kind and t.id = c.id and t.day = c.at`,
     columns: sql`(kind, id, day, downloads)`,
     key: sql`(kind, id, day)`,
@@ -63,14 +102,22 @@ const SHAPES: Record<
   },
   download_tag_hours: {
     bucket: 3_600_000,
-    rows: sql`select 'tag' as kind, tag_id as id, hour as at, downloads from download_tag_hours`,
+    other: null,
+    rows: sql`select 'tag' as kind, tag_id as id, 0 as other, hour as at, downloads from download_tag_hours`,
     match: sql`t.tag_id = c.id and t.hour = c.at`,
     columns: sql`(hour, tag_id, downloads)`,
     key: sql`(hour, tag_id)`,
     values: (d) => sql`(${d.at}, ${d.id}, ${d.counted})`,
     recounted: sql`r.at, r.id, r.n`,
   },
+  download_user_tags: crossShape('download_user_tags', 'user_id', false),
+  download_user_tag_days: crossShape('download_user_tag_days', 'user_id', true),
+  download_tag_pairs: crossShape('download_tag_pairs', 'other_id', false),
+  download_tag_pair_days: crossShape('download_tag_pair_days', 'other_id', true),
 };
+
+/** What a drifted row's `other` names, for the doctor's message; null for one-id tables. */
+export const otherOf = (table: RollupTable) => SHAPES[table].other;
 
 const inList = (column: RawBuilder<unknown>, ids: number[] | undefined) =>
   ids === undefined
@@ -92,8 +139,8 @@ function links(dialect: Dialect, tags: number[] | undefined) {
 }
 
 /**
- * `(kind, id, at, n)`: what the rows of `table` should hold, recounted from the downloads (with
- * `fromId`, only those with ids from it on).
+ * `(kind, id, other, at, n)`: what the rows of `table` should hold, recounted from the downloads
+ * (with `fromId`, only those with ids from it on).
  */
 function recount(
   dialect: Dialect,
@@ -106,23 +153,41 @@ function recount(
   // A constant in GROUP BY would be read as a column's position.
   const byAt = bucket ? sql`, ${at}` : sql``;
   const since = fromId === undefined ? sql`` : sql`and d.id >= ${fromId}`;
-  const tags = sql`select 'tag' as kind, l.tag_id as id, ${at} as at, sum(l.w) as n
+  switch (table) {
+    case 'download_user_tags':
+    case 'download_user_tag_days':
+      return sql`select 'tag' as kind, l.tag_id as id, d.user_id as other, ${at} as at,
+          sum(l.w) as n
+        from downloads d join ${links(dialect, only?.tag)} l on l.file_id = d.file_id
+        where d.user_id is not null ${since}
+        group by l.tag_id, d.user_id ${byAt}`;
+    case 'download_tag_pairs':
+    case 'download_tag_pair_days':
+      return sql`select 'tag' as kind, a.tag_id as id, b.tag_id as other, ${at} as at,
+          sum(a.w * b.w) as n
+        from downloads d join ${links(dialect, only?.tag)} a on a.file_id = d.file_id
+        join ${links(dialect, undefined)} b on b.file_id = d.file_id and b.tag_id <> a.tag_id
+        where 1 = 1 ${since}
+        group by a.tag_id, b.tag_id ${byAt}`;
+  }
+  const tags = sql`select 'tag' as kind, l.tag_id as id, 0 as other, ${at} as at, sum(l.w) as n
     from downloads d join ${links(dialect, only?.tag)} l on l.file_id = d.file_id
     where 1 = 1 ${since}
     group by l.tag_id ${byAt}`;
   if (table === 'download_tag_hours') return tags;
-  return sql`select 'file' as kind, d.file_id as id, ${at} as at, count(*) as n from downloads d
+  return sql`select 'file' as kind, d.file_id as id, 0 as other, ${at} as at, count(*) as n
+      from downloads d
       where d.file_id is not null ${inList(sql.ref('d.file_id'), only?.file)} ${since}
       group by d.file_id ${byAt}
     union all
-    select 'user', d.user_id, ${at}, count(*) from downloads d
+    select 'user', d.user_id, 0, ${at}, count(*) from downloads d
       where d.user_id is not null ${inList(sql.ref('d.user_id'), only?.user)} ${since}
       group by d.user_id ${byAt}
     union all
     ${tags}`;
 }
 
-/** `(kind, id, at, downloads)`: the rows of `table` as stored. */
+/** `(kind, id, other, at, downloads)`: the rows of `table` as stored. */
 function stored(table: RollupTable, only: RollupKeys | undefined) {
   const { rows } = SHAPES[table];
   if (!only) return rows;
@@ -148,13 +213,13 @@ export async function rollupDrift(
       ? (
           await sql<Record<string, unknown>>`
             select coalesce(s.kind, c.kind) as kind, coalesce(s.id, c.id) as id,
-              coalesce(s.at, c.at) as at, coalesce(s.downloads, 0) as stored,
-              coalesce(c.n, 0) as counted
+              coalesce(s.other, c.other) as other, coalesce(s.at, c.at) as at,
+              coalesce(s.downloads, 0) as stored, coalesce(c.n, 0) as counted
             from (${stored(table, options.only)}) s
             full join (${recount(dialect, table, options.only)}) c
-              on c.kind = s.kind and c.id = s.id and c.at = s.at
+              on c.kind = s.kind and c.id = s.id and c.other = s.other and c.at = s.at
             where coalesce(s.downloads, 0) <> coalesce(c.n, 0)
-            order by 1, 2, 3
+            order by 1, 2, 3, 4
             limit ${sql.lit(options.limit)}`.execute(db)
         ).rows
       : await sqliteDrift(db, table, options);
@@ -162,6 +227,7 @@ export async function rollupDrift(
     table,
     kind: String(r.kind) as RollupKind,
     id: Number(r.id),
+    other: Number(r.other),
     at: Number(r.at),
     stored: Number(r.stored),
     counted: Number(r.counted),
@@ -182,21 +248,24 @@ async function sqliteDrift(
 ): Promise<Record<string, unknown>[]> {
   const compare = async (trx: Executor) => {
     await sql`create temp table if not exists rollup_recount (
-      kind text not null, id integer not null, at integer not null, n integer not null,
-      primary key (kind, id, at)) without rowid`.execute(trx);
+      kind text not null, id integer not null, other integer not null, at integer not null,
+      n integer not null, primary key (kind, id, other, at)) without rowid`.execute(trx);
     await sql`delete from temp.rollup_recount`.execute(trx);
-    await sql`insert into temp.rollup_recount (kind, id, at, n)
-      select kind, id, at, n from (${recount('sqlite', table, options.only)}) r`.execute(trx);
+    await sql`insert into temp.rollup_recount (kind, id, other, at, n)
+      select kind, id, other, at, n from (${recount('sqlite', table, options.only)}) r`.execute(
+      trx,
+    );
     const { rows } = await sql<Record<string, unknown>>`
-      select s.kind as kind, s.id as id, s.at as at, s.downloads as stored,
+      select s.kind as kind, s.id as id, s.other as other, s.at as at, s.downloads as stored,
         coalesce(c.n, 0) as counted
       from (${stored(table, options.only)}) s
-      left join temp.rollup_recount c on c.kind = s.kind and c.id = s.id and c.at = s.at
+      left join temp.rollup_recount c
+        on c.kind = s.kind and c.id = s.id and c.other = s.other and c.at = s.at
       where s.downloads <> coalesce(c.n, 0)
       union all
-      select c.kind, c.id, c.at, 0, c.n from temp.rollup_recount c
+      select c.kind, c.id, c.other, c.at, 0, c.n from temp.rollup_recount c
       where c.n <> 0 and not exists (select 1 from ${sql.table(table)} t where ${SHAPES[table].match})
-      order by 1, 2, 3
+      order by 1, 2, 3, 4
       limit ${sql.lit(options.limit)}`.execute(trx);
     await sql`delete from temp.rollup_recount`.execute(trx);
     return rows;

@@ -57,6 +57,14 @@ describe('tag rollups under retags, trash and downloads at once', () => {
           where kind = 'tag'`),
         hours: await stored(sql`select tag_id || ' ' || hour as k, downloads as n
           from download_tag_hours`),
+        userDays: await stored(sql`select tag_id || ' ' || user_id || ' ' || day as k,
+          downloads as n from download_user_tag_days`),
+        userTotals: await stored(sql`select tag_id || ' ' || user_id as k, downloads as n
+          from download_user_tags`),
+        pairDays: await stored(sql`select tag_id || ' ' || other_id || ' ' || day as k,
+          downloads as n from download_tag_pair_days`),
+        pairTotals: await stored(sql`select tag_id || ' ' || other_id as k, downloads as n
+          from download_tag_pairs`),
       },
       counted: {
         days: await stored(sql`select ft.tag_id || ' ' || (d.at - d.at % ${sql.lit(DAY)}) as k,
@@ -65,6 +73,17 @@ describe('tag rollups under retags, trash and downloads at once', () => {
           group by ft.tag_id`),
         hours: await stored(sql`select ft.tag_id || ' ' || (d.at - d.at % ${sql.lit(HOUR)}) as k,
           count(*) as n from ${linked} group by 1`),
+        userDays: await stored(sql`select ft.tag_id || ' ' || d.user_id || ' ' ||
+          (d.at - d.at % ${sql.lit(DAY)}) as k, count(*) as n from ${linked}
+          where d.user_id is not null group by 1`),
+        userTotals: await stored(sql`select ft.tag_id || ' ' || d.user_id as k, count(*) as n
+          from ${linked} where d.user_id is not null group by 1`),
+        pairDays: await stored(sql`select ft.tag_id || ' ' || o.tag_id || ' ' ||
+          (d.at - d.at % ${sql.lit(DAY)}) as k, count(*) as n from ${linked}
+          join file_tags o on o.file_id = d.file_id and o.tag_id <> ft.tag_id group by 1`),
+        pairTotals: await stored(sql`select ft.tag_id || ' ' || o.tag_id as k, count(*) as n
+          from ${linked} join file_tags o on o.file_id = d.file_id and o.tag_id <> ft.tag_id
+          group by 1`),
       },
     };
   };
@@ -179,6 +198,8 @@ describe('tag rollups under retags, trash and downloads at once', () => {
     const { stored, counted } = await tagRollups();
     // Not vacuous: downloads of tagged files were counted.
     expect(counted.totals.length).toBeGreaterThan(1);
+    expect(counted.userTotals.length).toBeGreaterThan(1);
+    expect(counted.pairTotals.length).toBeGreaterThan(1);
     expect(stored).toEqual(counted);
   });
 });
