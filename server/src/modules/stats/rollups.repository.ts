@@ -5,7 +5,7 @@ import { isInFiles } from '../files/files.repository.js';
 // The SQL that reads the download rollups (migration 2026-12-03T0210_download_rollups):
 // download_totals, every file's, user's and tag's downloads of all time, and download_days, the
 // same per UTC day; and download_tag_hours (migration 2026-12-06T1100s_download_tag_hours), every
-// tag's per UTC hour. The top lists read them through threshold-top.ts (STATS.md).
+// tag's per UTC hour. The top lists walk them (threshold-top.ts, rank-sources.ts; STATS.md).
 
 export interface Ranked {
   id: number;

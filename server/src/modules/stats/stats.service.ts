@@ -16,7 +16,8 @@ import {
   type Counted,
   type StatsFilter,
 } from './stats.repository.js';
-import { thresholdTop } from './threshold-top.js';
+import { before, thresholdTop, type RankSource } from './threshold-top.js';
+import { coTagsOf, filesOfTag, rollupSource, tagsOfUser, usersOfTag } from './rank-sources.js';
 import { seriesFromDays, singleFilter } from './single-filter.js';
 import { findFileById, tagIdsOfFile } from '../files/files.repository.js';
 
@@ -126,10 +127,19 @@ export function createStatsService(
           }));
         }));
       const total = async () => (await loadSeries()).reduce((sum, p) => sum + p.count, 0);
-      // Unfiltered top lists, and the files of a tag, walk the rollups (threshold-top.ts); a
-      // list of what the filter names is that one id; the rest, and ranges the walk gives up
-      // on, count the range's downloads through the index of their filter.
+      // Unfiltered top lists, a tag's files, users and co-tags, and a user's tags walk the
+      // rollups (threshold-top.ts); a list of what the filter names is that one id; the rest,
+      // and ranges the walk gives up on, count the range's downloads through the index of their
+      // filter.
       const unfiltered = args.fileId == null && args.tagId == null && args.userId == null;
+      const walkable = (kind: RollupKind): RankSource | null => {
+        if (unfiltered) return rollupSource(db, kind);
+        if (one?.kind === 'tag') {
+          if (kind === 'file') return filesOfTag(db, one.id);
+          return kind === 'user' ? usersOfTag(db, one.id) : coTagsOf(db, one.id);
+        }
+        return one?.kind === 'user' && kind === 'tag' ? tagsOfUser(db, one.id) : null;
+      };
       const top = async (kind: RollupKind, limit: number, direct: () => Promise<Counted[]>) => {
         checkLimit(limit);
         await upToDate();
@@ -138,12 +148,17 @@ export function createStatsService(
           return count > 0 ? [{ id: one.id, count }] : [];
         }
         if (one?.kind === 'file' && kind === 'tag') return tagsOfOneFile(one.id, limit);
-        const within = one?.kind === 'tag' && kind === 'file' ? one.id : null;
-        const walked =
-          unfiltered || within !== null
-            ? await thresholdTop(db, kind, from, to, limit, total, within)
-            : null;
-        return walked ?? direct();
+        const source = walkable(kind);
+        const walked = source && (await thresholdTop(source, from, to, limit, total));
+        if (!walked) return direct();
+        return one?.kind === 'tag' && kind === 'tag' ? withOwnTag(one.id, walked, limit) : walked;
+      };
+      // The co-tags leave out the tag itself. It counts every download of its files, so no
+      // co-tag has more; one carried by all of them ties it, and comes first with a smaller id.
+      const withOwnTag = async (tagId: number, coTags: Counted[], limit: number) => {
+        const count = await total();
+        if (!count) return coTags;
+        return [...coTags, { id: tagId, count }].sort(before).slice(0, limit);
       };
       // Every download of a file counts for each tag it carries now, so they share its count.
       const tagsOfOneFile = async (fileId: number, limit: number): Promise<Counted[]> => {

@@ -1,22 +1,22 @@
-import type { Executor, RollupKind } from '../../db/database.js';
+import type { Executor } from '../../db/database.js';
 import { DAY_MS, HOUR_MS } from './buckets.js';
-import { daysCounts, rankedTotals, rawCounts, tagHoursCounts } from './rollups.repository.js';
+import { rawCounts, tagHoursCounts } from './rollups.repository.js';
 import type { Ranked } from './rollups.repository.js';
 import type { Counted } from './stats.repository.js';
 
-// The k files, users or tags with the most downloads in [from, to), exactly, without counting
-// every download of the range: a threshold walk (Fagin's threshold algorithm with one sorted
-// list). Nothing downloaded more in a range than in all time, so walking the all-time totals
-// from the top and counting each candidate's range exactly can stop as soon as the k-th best
-// range count beats the all-time total of everything not walked yet. Downloads follow a
-// power law: a year's top ten are found among the first few dozen of all time.
+// The k ids with the most downloads in [from, to), exactly, without counting every download of
+// the range: a threshold walk (Fagin's threshold algorithm with one sorted list). Nothing
+// downloaded more in a range than in all time, so walking the all-time totals from the top and
+// counting each candidate's range exactly can stop as soon as the k-th best range count beats
+// the all-time total of everything not walked yet. Downloads follow a power law: a year's top
+// ten are found among the first few dozen of all time.
 //
-// A candidate's range count is its day rows for the whole UTC days of the range, corrected by
-// the downloads of the partial days at either end (splitRange): raw for files and users (their
-// indexes lead with the id), for tags their hour rows plus the partial hours raw. When the walk
-// would read too many candidates (a range whose leaders are not the all-time leaders, say a
-// quiet year long ago), it gives up and the caller counts the range directly, as exact and no
-// slower than before the rollups.
+// What is ranked (all files, the users of one tag, ...) is a RankSource (rank-sources.ts). A
+// candidate's range count is its day rows for the whole UTC days of the range, corrected by the
+// downloads of the partial days at either end (splitRange), which the source counts raw or, for
+// tags, from their hour rows. When the walk would read too many candidates (a range whose
+// leaders are not the all-time leaders, say a quiet year long ago), it gives up and the caller
+// counts the range directly, as exact and no slower than before the rollups.
 
 /** Candidates counted per round: the first round covers a typical answer, later ones grow. */
 const FIRST_ROUND = 32;
@@ -24,47 +24,54 @@ const MAX_ROUND = 1024;
 /** Past this many candidates, counting the range's downloads directly is the cheaper way. */
 const MAX_CANDIDATES = 8192;
 
+/** What one walk ranks: ids with an all-time ranking and day rows. */
+export interface RankSource {
+  /**
+   * The next `limit` ids with downloads, most downloads of all time first, then by id, after the
+   * position `after` (exclusive).
+   */
+  ranked(after: Ranked | null, limit: number): Promise<Ranked[]>;
+  /** Downloads of each of `ids` over the whole UTC days [fromDay, toDay). */
+  days(ids: number[], fromDay: number, toDay: number): Promise<Map<number, number>>;
+  /** Downloads of each of `ids` in `edge`, less than a day; the map may hold other ids too. */
+  edges(ids: number[], edge: Interval): Promise<Map<number, number>>;
+  /**
+   * A download counts for one id at most, so the ids' range counts add up to at most the range
+   * total and the walk can stop once they reach it.
+   */
+  bounded: boolean;
+}
+
 /** Most first, then by id: the order every top list answers in. */
-const before = (a: Counted, b: Counted) => b.count - a.count || a.id - b.id;
+export const before = (a: Counted, b: Counted) => b.count - a.count || a.id - b.id;
 
 /**
- * The `limit` ids of `kind` with the most downloads in [from, to), most first then by id, counts
- * above zero; null when the range holds no whole day or the walk gives up (see above).
- * `rangeTotal` answers how many downloads the range holds in all. With `withinTag` (files only)
- * the walk reads only the files carrying that tag, and `rangeTotal` must count that tag's
- * downloads: the files of a tag split its downloads between them as all files split all.
+ * The `limit` ids of `source` with the most downloads in [from, to), most first then by id,
+ * counts above zero; null when the range holds no whole day or the walk gives up (see above).
+ * `rangeTotal` answers how many downloads the range holds among those `source` splits (all, or
+ * those of the filter): what a bounded source's counts add up to at most.
  */
 export async function thresholdTop(
-  db: Executor,
-  kind: RollupKind,
+  source: RankSource,
   from: number,
   to: number,
   limit: number,
   rangeTotal: () => Promise<number>,
-  withinTag: number | null = null,
 ): Promise<Counted[] | null> {
   if (Math.ceil(from / DAY_MS) >= Math.floor(to / DAY_MS)) return null;
   // A quiet range, whose few downloaders are not the all-time leaders, would walk up to
-  // MAX_CANDIDATES (hundreds of ms on PostgreSQL) to find fewer than `limit` of them. A download
-  // counts for one file and one user at most: once the counts found add up to all the range's
+  // MAX_CANDIDATES (hundreds of ms on PostgreSQL) to find fewer than `limit` of them. When a
+  // download counts for one id at most, once the counts found add up to all the range's
   // downloads, nothing unwalked has any. (A download counts once for each tag of its file, so
   // for tags only an empty range ends the walk early.)
   const total = await rangeTotal();
   if (total === 0) return [];
-  const bounded = kind !== 'tag';
   let found = 0;
   const { whole: days, edges } = splitRange(from, to, DAY_MS);
-
-  // Tags' partial days are counted once for every tag (rawCounts says why).
-  const countEdges = (ids: number[] | null) =>
-    Promise.all(
-      edges.map((e) => (ids ? rawCounts(db, kind, ids, e.from, e.to) : tagCounts(db, e))),
-    );
-  const tagEdges = kind === 'tag' ? countEdges(null) : null;
   const countRange = async (ids: number[]) => {
     const [whole, parts] = await Promise.all([
-      daysCounts(db, kind, ids, days.from, days.to),
-      tagEdges ?? countEdges(ids),
+      source.days(ids, days.from, days.to),
+      Promise.all(edges.map((e) => source.edges(ids, e))),
     ]);
     return ids.map((id) => ({ id, count: signedSum(id, whole, edges, parts) }));
   };
@@ -73,14 +80,14 @@ export async function thresholdTop(
   let last: Ranked | null = null;
   let walked = 0;
   for (let round = FIRST_ROUND; walked < MAX_CANDIDATES; round = Math.min(round * 2, MAX_ROUND)) {
-    const batch = await rankedTotals(db, kind, last, round, withinTag);
+    const batch = await source.ranked(last, round);
     if (!batch.length) return best;
     walked += batch.length;
     last = batch.at(-1)!;
     const counted = (await countRange(batch.map((r) => r.id))).filter((c) => c.count > 0);
     best = [...best, ...counted].sort(before).slice(0, limit);
     found += counted.reduce((sum, c) => sum + c.count, 0);
-    if (bounded && found >= total) return best;
+    if (source.bounded && found >= total) return best;
     // Everything not walked has an all-time total of at most last.total, and at exactly that
     // total an id after last.id: none of it can displace a k-th best that beats that.
     const kth = best[limit - 1];

@@ -4,6 +4,8 @@ import { errorCode, startTestServer, type TestServer } from '../../../test/harne
 import { apiToken, insertDownloads, insertFiles, writeDownloads } from '../../../test/library.js';
 import { bucketStart, bucketStarts, type StatsInterval } from './buckets.js';
 import type { Viewer } from '../auth/viewer.js';
+import { sortKey } from '../../db/sort-key.js';
+import { rollupSource } from './rank-sources.js';
 import { createStatsService } from './stats.service.js';
 import { thresholdTop } from './threshold-top.js';
 
@@ -11,6 +13,9 @@ import { thresholdTop } from './threshold-top.js';
 // ranges with and without partial days and with each filter, against a brute-force count of the
 // raw downloads, after the changes that move counts: new downloads, retagging, hiding, deleting
 // a file to the trash and for good (its downloads keep their rows) and deleting download rows.
+// Besides the four colour tags, a few "wide" files carry Blue and many of 40 more tags, and 36
+// more users download: a tag's users and co-tags and a user's tags then have more candidates
+// than the walk's first round, which the lists of 40 make it go past.
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -48,7 +53,11 @@ interface Query {
   userId?: number;
   tagId?: number;
   interval?: StatsInterval;
+  /** Of each top list; 10 unless given. */
+  limit?: number;
 }
+
+const WIDE_TAGS = Array.from({ length: 40 }, (_, i) => `x${i}`);
 
 describe('top lists', () => {
   let t: TestServer;
@@ -57,6 +66,8 @@ describe('top lists', () => {
   let files: number[];
   /** A file moved to the trash by the test that deletes one. */
   let trashedFile: number | undefined;
+  /** Files carrying Blue and many x tags; the first ones also Navy, and Teal. */
+  let wide: number[];
   const rand = random(7);
 
   beforeAll(async () => {
@@ -64,6 +75,23 @@ describe('top lists', () => {
     admin = await t.signUp('admin@example.com');
     users = [Number(admin.id)];
     for (let i = 0; i < 5; i++) users.push(Number((await t.signUp(`u${i}@example.com`)).id));
+    // Straight to the table: signing up 36 more would hash as many passwords.
+    for (let i = 0; i < 36; i++) {
+      const name = `extra${i}`;
+      const row = await t.server.connection.db
+        .insertInto('users')
+        .values({
+          email: `${name}@example.com`,
+          name,
+          name_sort: sortKey(name),
+          password_hash: 'x',
+          role: 'USER',
+          created_at: T0,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      users.push(row.id);
+    }
     const tags = ['Red', 'Green', 'Blue', 'Gray'];
     files = await insertFiles(
       t,
@@ -73,17 +101,31 @@ describe('top lists', () => {
         tags: tags.filter(() => rand() < 0.4),
       })),
     );
+    // Navy only on files that carry Blue (created before it) and Teal (after it): both tie
+    // Navy's own count in its co-tags, one before it and one after.
+    wide = await insertFiles(
+      t,
+      Array.from({ length: 12 }, (_, j) => ({
+        name: `wide${j}.txt`,
+        tags: [
+          'Blue',
+          ...(j < 4 ? ['Navy', 'Teal'] : []),
+          ...WIDE_TAGS.filter((_, i) => (i + j) % 3 !== 0 && i % 12 !== j),
+        ],
+      })),
+    );
     await download(1500);
+    await download(400, wide);
   });
   afterAll(() => t.close());
 
   /** Downloads skewed towards the first files and users, over 90 days, some anonymous. */
-  async function download(n: number) {
+  async function download(n: number, of = files) {
     const pick = <T>(xs: T[]) => xs[Math.floor(xs.length * rand() ** 2)]!;
     await insertDownloads(
       t,
       Array.from({ length: n }, () => ({
-        fileId: pick(files),
+        fileId: pick(of),
         userId: rand() < 0.1 ? null : pick(users),
         at: T0 + Math.floor(rand() * 90 * DAY),
       })),
@@ -117,7 +159,7 @@ describe('top lists', () => {
       for (const id of ids) if (id != null) counts.set(id, (counts.get(id) ?? 0) + 1);
       return [...counts]
         .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-        .slice(0, 10)
+        .slice(0, v.limit ?? 10)
         .map(([id, count]) => [String(id), count]);
     };
     const perBucket = new Map<number, number>();
@@ -146,7 +188,7 @@ describe('top lists', () => {
         fileId: v.fileId == null ? null : String(v.fileId),
         userId: v.userId == null ? null : String(v.userId),
         tagId: v.tagId == null ? null : String(v.tagId),
-        limit: 10,
+        limit: v.limit ?? 10,
         interval: v.interval ?? 'DAY',
       },
       { token: admin.token },
@@ -164,10 +206,20 @@ describe('top lists', () => {
     };
   }
 
+  const tagId = async (key: string) =>
+    (
+      await t.server.connection.db
+        .selectFrom('tags')
+        .select('id')
+        .where('name_key', '=', key)
+        .executeTakeFirstOrThrow()
+    ).id;
+
   async function expectExact() {
     const tagIds = (await t.server.connection.db.selectFrom('tags').select('id').execute()).map(
       (r) => r.id,
     );
+    const [blue, navy] = [await tagId('blue'), await tagId('navy')];
     const ranges = [
       { from: T0, to: T0 + 90 * DAY }, // whole days
       { from: T0 + 3 * DAY + 4_321_000, to: T0 + 61 * DAY + 77_000_000 }, // partial days
@@ -180,6 +232,7 @@ describe('top lists', () => {
       { fileId: files[1] },
       { userId: users[2] },
       { tagId: tagIds[0] },
+      { tagId: navy }, // co-tags tying its own count
       { fileId: files[0], userId: users[1] },
       ...(trashedFile == null
         ? []
@@ -193,6 +246,11 @@ describe('top lists', () => {
           const v = { ...range, ...filter, interval };
           expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
         }
+      }
+      // More than 32 candidates each: Blue's users and co-tags, the admin's tags, all tags.
+      for (const filter of [{}, { tagId: blue }, { userId: users[0] }]) {
+        const v = { ...range, ...filter, limit: 40 };
+        expect(await served(v), JSON.stringify(v)).toEqual(await bruteForce(v));
       }
     }
   }
@@ -215,26 +273,22 @@ describe('top lists', () => {
     await gql(update, { id: String(files[0]), tags: ['Gray', 'Purple'] });
     await gql(update, { id: String(files[1]), tags: [] });
     await gql(update, { id: String(files[2]), status: 'HIDDEN' });
+    // Move pairs and users' tags: one file keeps Navy's ties with fewer x tags, one leaves Blue.
+    await gql(update, { id: String(wide[1]), tags: ['Blue', 'Navy', 'Teal', 'x1'] });
+    await gql(update, { id: String(wide[6]), tags: ['x2', 'x7'] });
     // Delete a busy file to the trash: its downloads keep its id until the purge, yet it counts
     // as deleted. (insertFiles shares one blob row among its files without counting them; count
     // them so the blob outlives this file.)
-    await db.updateTable('blobs').set({ ref_count: files.length }).execute();
+    await db
+      .updateTable('blobs')
+      .set({ ref_count: files.length + wide.length })
+      .execute();
     await gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: String(files[3]) });
     trashedFile = files[3];
-    await gql(`mutation($id: ID!) { deleteTag(id: $id) }`, {
-      id: String(
-        (
-          await db
-            .selectFrom('tags')
-            .select('id')
-            .where('name_key', '=', 'red')
-            .executeTakeFirstOrThrow()
-        ).id,
-      ),
-    });
+    await gql(`mutation($id: ID!) { deleteTag(id: $id) }`, { id: String(await tagId('red')) });
     // Straight to the table, yet holding the files' rows as the server's writers do: a fold of
     // the retags above may be running on the server's timer.
-    await writeDownloads(t, files, async (trx) => {
+    await writeDownloads(t, [...files, ...wide], async (trx) => {
       await trx
         .deleteFrom('downloads')
         .where('at', '<', T0 + 5 * DAY)
@@ -269,7 +323,9 @@ describe('top lists', () => {
     const db = t.server.connection.db.withPlugin(counting);
     const walk = async (from: number, to: number, total: number) => {
       statements = 0;
-      const top = await thresholdTop(db, 'file', from, to, 10, () => Promise.resolve(total));
+      const top = await thresholdTop(rollupSource(db, 'file'), from, to, 10, () =>
+        Promise.resolve(total),
+      );
       return { top, statements };
     };
     // Found in the first round (the leaders, then their days): all the range's downloads, so no
@@ -317,6 +373,60 @@ describe('top lists', () => {
     tables.length = 0;
     await stats.downloadStats(viewer, { ...range, tagId }).topFiles(5);
     expect(tables.flat()).toContain('download_totals');
+  });
+
+  it("rank a tag's users and co-tags and a user's tags by walking the cross rollups", async () => {
+    const statements: { sql: string; parameters: readonly unknown[] }[] = [];
+    const base = t.server.connection.db;
+    const recording: KyselyPlugin = {
+      transformQuery: (args) => {
+        statements.push(base.getExecutor().compileQuery(args.node, args.queryId));
+        return args.node;
+      },
+      transformResult: (args) => Promise.resolve(args.result),
+    };
+    const stats = createStatsService(base.withPlugin(recording), t.server.connection.dialect);
+    const admin = await base
+      .selectFrom('users')
+      .selectAll()
+      .where('role', '=', 'ADMIN')
+      .executeTakeFirstOrThrow();
+    const viewer: Viewer = { kind: 'token', user: admin, tokenId: 0, scopes: ['STATS'] };
+    const blue = await tagId('blue');
+    const cases = [
+      { ranking: 'download_user_tags', filter: { tagId: blue }, list: 'topUsers' },
+      { ranking: 'download_tag_pairs', filter: { tagId: blue }, list: 'topTags' },
+      { ranking: 'download_user_tags', filter: { userId: users[0] }, list: 'topTags' },
+    ] as const;
+    const ranges = [
+      { from: T0 + 2 * DAY, to: T0 + 80 * DAY, limit: 10 },
+      // Partial days at both ends, and more than the first round's 32 candidates to find.
+      { from: T0 + 3 * DAY + 5000, to: T0 + 60 * DAY + 50_000_000, limit: 40 },
+    ];
+    for (const { ranking, filter, list } of cases) {
+      for (const { from, to, limit } of ranges) {
+        statements.length = 0;
+        const s = stats.downloadStats(viewer, {
+          from: new Date(from),
+          to: new Date(to),
+          ...filter,
+        });
+        const what = JSON.stringify({ list, filter, limit });
+        expect((await s[list](limit)).length, what).toBe(limit);
+        // One ranking read a round: with 40 to find, a second round after the first 32.
+        const rounds = statements.filter((q) => q.sql.includes(`"${ranking}"`)).length;
+        if (limit > 32) expect(rounds, what).toBe(2);
+        else expect(rounds, what).toBeGreaterThan(0);
+        // The direct query reads the filter's downloads over the whole range; the walk reads
+        // only the partial days at either end, raw.
+        const raw = statements.filter((q) => q.sql.includes('from "downloads"'));
+        expect(
+          raw.filter((q) => q.parameters.includes(from) && q.parameters.includes(to)),
+          what,
+        ).toEqual([]);
+        if (from % DAY === 0 && to % DAY === 0) expect(raw, what).toEqual([]);
+      }
+    }
   });
 
   it('are read only by viewers who see HIDDEN files', async () => {
