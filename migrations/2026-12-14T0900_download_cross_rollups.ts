@@ -33,9 +33,6 @@ type Db = Kysely<any>;
 const isPostgres = (db: Db) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 const DAY_MS = 86_400_000;
-/** Files per backfill statement, as in the other rollup migrations. */
-const BATCH = 100_000;
-
 const TABLES = [
   'download_user_tag_days',
   'download_user_tags',
@@ -88,45 +85,40 @@ export async function up(db: Db): Promise<void> {
   await backfill(db, pg);
 }
 
-/** The links as the tags' rollups count them, `(file_id, tag_id, w)`, for files [lo, hi). */
-function weightedLinks(pg: boolean, lo: number, hi: number) {
-  const range = `file_id >= ${lo} and file_id < ${hi}`;
-  return pg
-    ? `(select file_id, tag_id, sum(w) as w from (
-        select file_id, tag_id, 1 as w from file_tags where ${range}
+/** The links as the tags' rollups count them: `(file_id, tag_id, w)`. */
+const weightedLinks = (pg: boolean) =>
+  pg
+    ? sql`(select file_id, tag_id, sum(w) as w from (
+        select file_id, tag_id, 1 as w from file_tags
         union all
-        select file_id, tag_id, -sign from tag_link_moves where ${range}
+        select file_id, tag_id, -sign from tag_link_moves
       ) x group by file_id, tag_id having sum(w) <> 0)`
-    : `(select file_id, tag_id, 1 as w from file_tags where ${range})`;
-}
+    : sql`(select file_id, tag_id, 1 as w from file_tags)`;
 
+/**
+ * One grouped statement a table, written in key order: no row is written twice (batches that
+ * met on a key would leave PostgreSQL a dead version of it per batch until vacuum, each one read
+ * by every later index scan), and a key's day rows land side by side in the heap.
+ */
 async function backfill(db: Db, pg: boolean) {
-  const bounds = await sql<{ lo: number | null; hi: number | null }>`
-    select min(file_id) as lo, max(file_id) as hi from downloads`.execute(db);
-  const lo = Number(bounds.rows[0]?.lo ?? 0);
-  const hi = Number(bounds.rows[0]?.hi ?? -1);
-  for (let start = lo; start <= hi; start += BATCH) {
-    const links = sql.raw(weightedLinks(pg, start, start + BATCH));
-    await sql`
-      insert into download_user_tag_days (tag_id, user_id, day, downloads)
-        select l.tag_id, d.user_id, d.at - d.at % ${sql.lit(DAY_MS)}, sum(l.w)
-        from downloads d join ${links} l on l.file_id = d.file_id
-        where d.file_id >= ${start} and d.file_id < ${start + BATCH} and d.user_id is not null
-        group by l.tag_id, d.user_id, d.at - d.at % ${sql.lit(DAY_MS)} having sum(l.w) <> 0
-        on conflict (tag_id, user_id, day) do update
-          set downloads = download_user_tag_days.downloads + excluded.downloads`.execute(db);
-    // Pairs from the files' day rows (exact, kept by triggers): fewer rows than the downloads.
-    await sql`
-      insert into download_tag_pair_days (tag_id, other_id, day, downloads)
-        select a.tag_id, b.tag_id, d.day, sum(a.w * b.w * d.downloads)
-        from download_days d
-        join ${links} a on a.file_id = d.id
-        join ${links} b on b.file_id = d.id and b.tag_id <> a.tag_id
-        where d.kind = 'file' and d.id >= ${start} and d.id < ${start + BATCH}
-        group by a.tag_id, b.tag_id, d.day having sum(a.w * b.w * d.downloads) <> 0
-        on conflict (tag_id, other_id, day) do update
-          set downloads = download_tag_pair_days.downloads + excluded.downloads`.execute(db);
-  }
+  const links = weightedLinks(pg);
+  await sql`
+    insert into download_user_tag_days (tag_id, user_id, day, downloads)
+      select l.tag_id, d.user_id, d.at - d.at % ${sql.lit(DAY_MS)}, sum(l.w)
+      from downloads d join ${links} l on l.file_id = d.file_id
+      where d.user_id is not null
+      group by l.tag_id, d.user_id, d.at - d.at % ${sql.lit(DAY_MS)} having sum(l.w) <> 0
+      order by 1, 2, 3`.execute(db);
+  // Pairs from the files' day rows (exact, kept by triggers): fewer rows than the downloads.
+  await sql`
+    insert into download_tag_pair_days (tag_id, other_id, day, downloads)
+      select a.tag_id, b.tag_id, d.day, sum(a.w * b.w * d.downloads)
+      from download_days d
+      join ${links} a on a.file_id = d.id
+      join ${links} b on b.file_id = d.id and b.tag_id <> a.tag_id
+      where d.kind = 'file'
+      group by a.tag_id, b.tag_id, d.day having sum(a.w * b.w * d.downloads) <> 0
+      order by 1, 2, 3`.execute(db);
   await sql`
     insert into download_user_tags (tag_id, user_id, downloads)
       select tag_id, user_id, sum(downloads) from download_user_tag_days
