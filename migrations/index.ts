@@ -35,6 +35,7 @@ import * as downloadTriggersFastPath from './2026-12-11T0900_download_triggers_f
 import * as uploadSessionsByUser from './2026-12-12T0900_upload_sessions_by_user.js';
 import * as foldWalksFiles from './2026-12-13T0900_fold_walks_files.js';
 import * as downloadCrossRollups from './2026-12-14T0900_download_cross_rollups.js';
+import * as downloadsUserFile from './2026-12-14T0910_downloads_user_file.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -75,4 +76,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-12T0900_upload_sessions_by_user': uploadSessionsByUser,
   '2026-12-13T0900_fold_walks_files': foldWalksFiles,
   '2026-12-14T0900_download_cross_rollups': downloadCrossRollups,
+  '2026-12-14T0910_downloads_user_file': downloadsUserFile,
 };

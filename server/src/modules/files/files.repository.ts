@@ -174,3 +174,10 @@ export async function deleteFileTags(
  */
 export const isInFiles = (id: Expression<number | null>): RawBuilder<SqlBool> =>
   sql<SqlBool>`exists (select 1 from files where files.id = ${id})`;
+
+/** The ids of `ids` that name a row of `files` (isInFiles, for a list already in hand). */
+export async function idsInFiles(db: Executor, ids: readonly number[]): Promise<Set<number>> {
+  if (!ids.length) return new Set();
+  const rows = await db.selectFrom('files').select('id').where('id', 'in', ids).execute();
+  return new Set(rows.map((r) => Number(r.id)));
+}

@@ -1,7 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../../db/connection.js';
 import type { Executor } from '../../db/database.js';
-import { isInFiles } from '../files/files.repository.js';
+import { idsInFiles } from '../files/files.repository.js';
 import { countRows } from '../../db/listing.js';
 import { DAY_MS, HOUR_MS, WEEK_MS, WEEK_OFFSET_MS, type StatsInterval } from './buckets.js';
 
@@ -174,17 +174,28 @@ async function topBy(
   column: 'd.file_id' | 'd.user_id',
 ): Promise<Counted[]> {
   if (f.from >= f.to || limit <= 0) return [];
-  let q = filteredDownloads(db, f)
+  const ranked = filteredDownloads(db, f)
     .select([sql.ref<number>(column).as('id'), (eb) => eb.fn.countAll<number>().as('count')])
     .where(column, 'is not', null)
-    .groupBy(column);
-  if (column === 'd.file_id') {
-    // Downloads of a trashed file keep its id until the purge; here it counts as deleted. The
-    // probe runs once a group, not once a download.
-    q = q.having(isInFiles(sql.ref('d.file_id')));
+    .groupBy(column)
+    .orderBy('count', 'desc')
+    .orderBy(column);
+  const read = async (n: number) =>
+    (await ranked.limit(n).execute()).map((r) => ({ id: Number(r.id), count: Number(r.count) }));
+  if (column === 'd.user_id') return read(limit);
+  // Downloads of a trashed file keep its id until the purge; here it counts as deleted. The
+  // ranked ids are checked after the ranking: checked per group before it, the busiest user's
+  // year (103,000 files) took 0.4 s of probes on PostgreSQL for a list of ten. Few of the leaders
+  // are in the trash; when too many are, rank further.
+  for (let n = limit + 8; ; n *= 4) {
+    const rows = await read(n);
+    const live = await idsInFiles(
+      db,
+      rows.map((r) => r.id),
+    );
+    const kept = rows.filter((r) => live.has(r.id));
+    if (kept.length >= limit || rows.length < n) return kept.slice(0, limit);
   }
-  const rows = await q.orderBy('count', 'desc').orderBy(column).limit(limit).execute();
-  return rows.map((r) => ({ id: Number(r.id), count: Number(r.count) }));
 }
 
 /**

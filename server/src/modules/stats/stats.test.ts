@@ -270,3 +270,52 @@ describe('downloadStats', () => {
     expect(errorCode(await t.gql(STATS, range, { token: secondStats }))).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('downloadStats: a filter whose leading files are in the trash', () => {
+  let t: TestServer;
+  afterAll(() => t?.close());
+
+  it('ranks past them: the trashed leaders count as deleted, whatever their number', async () => {
+    t = await startTestServer();
+    const admin = await t.signUp('admin@example.com');
+    const files = await insertFiles(
+      t,
+      Array.from({ length: 12 }, (_, i) => ({ name: `f${i}.txt` })),
+    );
+    // insertFiles shares one blob row among its files without counting them: count them, so the
+    // blob outlives the files sent to the trash.
+    await t.server.connection.db.updateTable('blobs').set({ ref_count: files.length }).execute();
+    const at = Date.parse('2026-01-10T12:00:00Z');
+    await insertDownloads(
+      t,
+      files.flatMap((fileId, i) =>
+        Array.from({ length: i < 10 ? 3 : 1 }, (_, k) => ({
+          fileId,
+          userId: Number(admin.id),
+          at: at + k * 1000,
+        })),
+      ),
+    );
+    const trashed = await t.gql(
+      `mutation($ids: [ID!]!) { deleteFiles(ids: $ids) }`,
+      { ids: files.slice(0, 10).map(String) },
+      { token: admin.token },
+    );
+    expect(trashed.errors).toBeUndefined();
+    const top = async (limit: number) =>
+      (
+        await t.data<{ downloadStats: { topFiles: { count: number; file: { name: string } }[] } }>(
+          `query($userId: ID, $limit: Int) {
+            downloadStats(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z", userId: $userId) {
+              topFiles(limit: $limit) { count file { name } } } }`,
+          { userId: admin.id, limit },
+          { token: admin.token },
+        )
+      ).downloadStats.topFiles.map((f) => [f.file.name, f.count]);
+    expect(await top(1)).toEqual([['f10.txt', 1]]);
+    expect(await top(5)).toEqual([
+      ['f10.txt', 1],
+      ['f11.txt', 1],
+    ]);
+  });
+});
