@@ -19,8 +19,9 @@ import { percentile, printTable } from './report.js';
 // Right before each request, its baseline in the same run: the same rows changed by plain
 // set-based SQL in one transaction (a handful of statements, audit rows in one multi-row insert,
 // every trigger firing), rolled back, so the request then finds the rows as the baseline did.
-// On PostgreSQL, right after each request, the fold of the tag moves it recorded (what the
-// server's background fold does within seconds; the requests no longer move the files' downloads
+// Right after each request, the fold of the tag moves it recorded (what the server's background
+// fold does within seconds: on PostgreSQL for every tag rollup, on SQLite for the cross rollups,
+// a tag's users and pairs of tags; the requests no longer move the files' downloads
 // between their tags' rollups themselves), timed in a column of its own.
 // Then one single-file mutation per file (updateFile) for BENCH_BULK_SINGLES files (default
 // 200): what a client without bulk mutations would send.
@@ -292,7 +293,8 @@ export async function run(): Promise<void> {
       for (const batch of batches) {
         await timed(plain, () => rolledBack(db, (trx) => action.baseline(trx, batch, Date.now())));
         await timed(http, () => action.request(batch));
-        // PostgreSQL: what the server's background fold does after the request (tag-moves.ts),
+        // What the server's background fold does after the request (tag-moves.ts; on SQLite the
+        // cross rollups only),
         // timed apart, before the next request comes, as after any bulk action a person sends.
         await timed(folds, () => foldTagLinkMoves(db, dialect));
       }
@@ -309,7 +311,7 @@ export async function run(): Promise<void> {
         p.p95.toFixed(0),
         (h.p50 / p.p50).toFixed(2),
         h.p95 < 200 ? '✓' : '✗',
-        dialect === 'postgres' ? `${f.p50} / ${f.p95}` : '–',
+        `${f.p50.toFixed(0)} / ${f.p95.toFixed(0)}`,
       ]);
     }
 

@@ -106,19 +106,16 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     app.services.audit.prune().catch((err: unknown) => log.warn({ err }, 'audit retention failed'));
   }, PURGE_EVERY_MS);
   retention.unref();
-  // PostgreSQL: the tags' rollups catch up with retags and trash soon after, so that a statistics
-  // read seldom has moves left to fold (modules/stats/tag-moves.ts).
+  // The tags' rollups (on SQLite, the cross rollups) catch up with retags and trash soon after,
+  // so that a statistics read seldom has moves left to fold (modules/stats/tag-moves.ts).
   // One fold at a time: a backlog longer than the period is not folded twice over.
   let folding: Promise<unknown> | null = null;
-  const tagMoves =
-    connection.dialect === 'postgres'
-      ? setInterval(() => {
-          folding ??= foldTagLinkMoves(connection.db, connection.dialect)
-            .catch((err: unknown) => log.warn({ err }, 'folding tag moves failed'))
-            .finally(() => (folding = null));
-        }, 2_000)
-      : undefined;
-  tagMoves?.unref();
+  const tagMoves = setInterval(() => {
+    folding ??= foldTagLinkMoves(connection.db, connection.dialect)
+      .catch((err: unknown) => log.warn({ err }, 'folding tag moves failed'))
+      .finally(() => (folding = null));
+  }, 2_000);
+  tagMoves.unref();
 
   return {
     url: `http://${host}:${port}`,

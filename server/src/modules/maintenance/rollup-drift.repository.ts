@@ -126,15 +126,19 @@ const inList = (column: RawBuilder<unknown>, ids: number[] | undefined) =>
       ? sql`and ${column} in (${sql.join(ids)})`
       : sql`and 1 = 0`;
 
-/** The links as the tags' rollups count them: `(file_id, tag_id, w)`. */
-function links(dialect: Dialect, tags: number[] | undefined) {
+/**
+ * The links as the tags' rollups count them: `(file_id, tag_id, w)`, each link less the net of its
+ * moves not folded yet (PostgreSQL: every tag rollup; SQLite: the cross rollups only).
+ */
+function links(dialect: Dialect, tags: number[] | undefined, cross = false) {
   const only = inList(sql.ref('tag_id'), tags);
-  if (dialect === 'sqlite')
+  if (dialect === 'sqlite' && !cross)
     return sql`(select file_id, tag_id, 1 as w from file_tags where 1 = 1 ${only})`;
+  const moves = sql.table(dialect === 'postgres' ? 'tag_link_moves' : 'cross_link_moves');
   return sql`(select file_id, tag_id, sum(w) as w from (
-      select file_id, tag_id, 1 as w from file_tags where true ${only}
+      select file_id, tag_id, 1 as w from file_tags where 1 = 1 ${only}
       union all
-      select file_id, tag_id, -sign as w from tag_link_moves where true ${only}
+      select file_id, tag_id, -sign as w from ${moves} where 1 = 1 ${only}
     ) x group by file_id, tag_id having sum(w) <> 0)`;
 }
 
@@ -158,15 +162,15 @@ function recount(
     case 'download_user_tag_days':
       return sql`select 'tag' as kind, l.tag_id as id, d.user_id as other, ${at} as at,
           sum(l.w) as n
-        from downloads d join ${links(dialect, only?.tag)} l on l.file_id = d.file_id
+        from downloads d join ${links(dialect, only?.tag, true)} l on l.file_id = d.file_id
         where d.user_id is not null ${since}
         group by l.tag_id, d.user_id ${byAt}`;
     case 'download_tag_pairs':
     case 'download_tag_pair_days':
       return sql`select 'tag' as kind, a.tag_id as id, b.tag_id as other, ${at} as at,
           sum(a.w * b.w) as n
-        from downloads d join ${links(dialect, only?.tag)} a on a.file_id = d.file_id
-        join ${links(dialect, undefined)} b on b.file_id = d.file_id and b.tag_id <> a.tag_id
+        from downloads d join ${links(dialect, only?.tag, true)} a on a.file_id = d.file_id
+        join ${links(dialect, undefined, true)} b on b.file_id = d.file_id and b.tag_id <> a.tag_id
         where 1 = 1 ${since}
         group by a.tag_id, b.tag_id ${byAt}`;
   }
