@@ -1,4 +1,4 @@
-import { sql, type SqlBool } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { Ranked } from './rollups.repository.js';
 
@@ -8,136 +8,80 @@ import type { Ranked } from './rollups.repository.js';
 // round). They rank a tag's users, a user's tags and a tag's co-tags for the threshold walk
 // (rank-sources.ts), which counts the partial days at either end of a range raw, here too.
 
-/** The keyset position after `after` in (downloads desc, `id`), as a range the index can seek. */
-const below = (after: Ranked, id: 'user_id' | 'tag_id' | 'other_id') =>
-  sql<SqlBool>`downloads <= ${after.total} and (downloads < ${after.total} or ${sql.ref(id)} > ${after.id})`;
-
-const toRanked = (rows: { id: number; downloads: number }[]): Ranked[] =>
-  rows.map((r) => ({ id: Number(r.id), total: Number(r.downloads) }));
-
 const toMap = (rows: { id: number; n: number | string | bigint }[]) =>
   new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
 
-/** The users of tag `tagId`'s files, ranked: the (tag_id, downloads desc, user_id) index. */
-export async function rankedTagUsers(
+/**
+ * One way to read a cross rollup: its totals and day tables, the column a list is of (`by`, one
+ * value) and the column it ranks (`id`). Each has an index `(by, downloads desc, id)` on the
+ * totals, and the day rows' key leads with `(tag_id, the other, day)` either way round.
+ */
+interface CrossList {
+  totals: 'download_user_tags' | 'download_tag_pairs';
+  days: 'download_user_tag_days' | 'download_tag_pair_days';
+  by: 'tag_id' | 'user_id';
+  id: 'user_id' | 'tag_id' | 'other_id';
+}
+
+/** A tag's users; a user's tags; a tag's co-tags. */
+export const TAG_USERS: CrossList = {
+  totals: 'download_user_tags',
+  days: 'download_user_tag_days',
+  by: 'tag_id',
+  id: 'user_id',
+};
+export const USER_TAGS: CrossList = {
+  totals: 'download_user_tags',
+  days: 'download_user_tag_days',
+  by: 'user_id',
+  id: 'tag_id',
+};
+export const CO_TAGS: CrossList = {
+  totals: 'download_tag_pairs',
+  days: 'download_tag_pair_days',
+  by: 'tag_id',
+  id: 'other_id',
+};
+
+/**
+ * The next `limit` ids of `list` for `key`, most downloads of all time first, then by id, after
+ * `after`: a keyset walk down the totals' `(by, downloads desc, id)` index. The position is
+ * written as a range the index can seek (`downloads <= total` before the tie-break).
+ */
+export async function rankedCross(
   db: Executor,
-  tagId: number,
+  list: CrossList,
+  key: number,
   after: Ranked | null,
   limit: number,
 ): Promise<Ranked[]> {
-  const rows = await db
-    .selectFrom('download_user_tags')
-    .select(['user_id as id', 'downloads'])
-    .where('tag_id', '=', tagId)
-    .where('downloads', '>', 0)
-    .$if(after !== null, (q) => q.where(below(after!, 'user_id')))
-    .orderBy('downloads', 'desc')
-    .orderBy('user_id')
-    .limit(limit)
-    .execute();
-  return toRanked(rows);
+  const id = sql.ref(list.id);
+  const position = after
+    ? sql`and downloads <= ${after.total} and (downloads < ${after.total} or ${id} > ${after.id})`
+    : sql``;
+  const { rows } = await sql<{ id: number; downloads: number }>`
+    select ${id} as id, downloads from ${sql.table(list.totals)}
+    where ${sql.ref(list.by)} = ${key} and downloads > 0 ${position}
+    order by downloads desc, ${id} limit ${limit}`.execute(db);
+  return rows.map((r) => ({ id: Number(r.id), total: Number(r.downloads) }));
 }
 
-/** The tags of the files user `userId` downloaded, ranked: (user_id, downloads desc, tag_id). */
-export async function rankedUserTags(
+/** Downloads of `list` for `key`, each of `ids`, over the whole UTC days [fromDay, toDay). */
+export async function crossDays(
   db: Executor,
-  userId: number,
-  after: Ranked | null,
-  limit: number,
-): Promise<Ranked[]> {
-  const rows = await db
-    .selectFrom('download_user_tags')
-    .select(['tag_id as id', 'downloads'])
-    .where('user_id', '=', userId)
-    .where('downloads', '>', 0)
-    .$if(after !== null, (q) => q.where(below(after!, 'tag_id')))
-    .orderBy('downloads', 'desc')
-    .orderBy('tag_id')
-    .limit(limit)
-    .execute();
-  return toRanked(rows);
-}
-
-/** The tags sharing files with tag `tagId`, ranked: (tag_id, downloads desc, other_id). */
-export async function rankedCoTags(
-  db: Executor,
-  tagId: number,
-  after: Ranked | null,
-  limit: number,
-): Promise<Ranked[]> {
-  const rows = await db
-    .selectFrom('download_tag_pairs')
-    .select(['other_id as id', 'downloads'])
-    .where('tag_id', '=', tagId)
-    .where('downloads', '>', 0)
-    .$if(after !== null, (q) => q.where(below(after!, 'other_id')))
-    .orderBy('downloads', 'desc')
-    .orderBy('other_id')
-    .limit(limit)
-    .execute();
-  return toRanked(rows);
-}
-
-/** Downloads of tag `tagId`'s files by each of `userIds` over the whole UTC days [fromDay, toDay). */
-export async function tagUserDays(
-  db: Executor,
-  tagId: number,
-  userIds: number[],
+  list: CrossList,
+  key: number,
+  ids: number[],
   fromDay: number,
   toDay: number,
 ): Promise<Map<number, number>> {
-  if (!userIds.length || fromDay >= toDay) return new Map();
-  const rows = await db
-    .selectFrom('download_user_tag_days')
-    .select(['user_id as id', (eb) => eb.fn.sum<number>('downloads').as('n')])
-    .where('tag_id', '=', tagId)
-    .where('user_id', 'in', userIds)
-    .where('day', '>=', fromDay)
-    .where('day', '<', toDay)
-    .groupBy('user_id')
-    .execute();
-  return toMap(rows);
-}
-
-/** Downloads by user `userId` of the files of each of `tagIds` over the whole UTC days. */
-export async function userTagDays(
-  db: Executor,
-  userId: number,
-  tagIds: number[],
-  fromDay: number,
-  toDay: number,
-): Promise<Map<number, number>> {
-  if (!tagIds.length || fromDay >= toDay) return new Map();
-  const rows = await db
-    .selectFrom('download_user_tag_days')
-    .select(['tag_id as id', (eb) => eb.fn.sum<number>('downloads').as('n')])
-    .where('tag_id', 'in', tagIds)
-    .where('user_id', '=', userId)
-    .where('day', '>=', fromDay)
-    .where('day', '<', toDay)
-    .groupBy('tag_id')
-    .execute();
-  return toMap(rows);
-}
-
-/** Downloads of the files carrying tag `tagId` and each of `otherIds`, over the whole UTC days. */
-export async function coTagDays(
-  db: Executor,
-  tagId: number,
-  otherIds: number[],
-  fromDay: number,
-  toDay: number,
-): Promise<Map<number, number>> {
-  if (!otherIds.length || fromDay >= toDay) return new Map();
-  const rows = await db
-    .selectFrom('download_tag_pair_days')
-    .select(['other_id as id', (eb) => eb.fn.sum<number>('downloads').as('n')])
-    .where('tag_id', '=', tagId)
-    .where('other_id', 'in', otherIds)
-    .where('day', '>=', fromDay)
-    .where('day', '<', toDay)
-    .groupBy('other_id')
-    .execute();
+  if (!ids.length || fromDay >= toDay) return new Map();
+  const id = sql.ref(list.id);
+  const { rows } = await sql<{ id: number; n: number }>`
+    select ${id} as id, sum(downloads) as n from ${sql.table(list.days)}
+    where ${sql.ref(list.by)} = ${key} and ${id} in (${sql.join(ids)})
+      and day >= ${fromDay} and day < ${toDay}
+    group by ${id}`.execute(db);
   return toMap(rows);
 }
 

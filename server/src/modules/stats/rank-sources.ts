@@ -1,13 +1,12 @@
 import type { Executor, RollupKind } from '../../db/database.js';
 import {
-  coTagDays,
+  CO_TAGS,
   coTagRaw,
-  rankedCoTags,
-  rankedTagUsers,
-  rankedUserTags,
-  tagUserDays,
+  crossDays,
+  rankedCross,
+  TAG_USERS,
   tagUserRaw,
-  userTagDays,
+  USER_TAGS,
   userTagRaw,
 } from './cross-rollups.repository.js';
 import { daysCounts, rankedTotals, rawCounts } from './rollups.repository.js';
@@ -60,16 +59,16 @@ export const filesOfTag = (db: Executor, tagId: number): RankSource => ({
  * (anonymous ones for none), so with the tag's total as the range total the walk is bounded.
  */
 export const usersOfTag = (db: Executor, tagId: number): RankSource => ({
-  ranked: (after, limit) => rankedTagUsers(db, tagId, after, limit),
-  days: (ids, fromDay, toDay) => tagUserDays(db, tagId, ids, fromDay, toDay),
+  ranked: (after, limit) => rankedCross(db, TAG_USERS, tagId, after, limit),
+  days: (ids, fromDay, toDay) => crossDays(db, TAG_USERS, tagId, ids, fromDay, toDay),
   edges: (ids, e) => tagUserRaw(db, tagId, ids, e.from, e.to),
   bounded: true,
 });
 
 /** The tags of the files user `userId` downloaded: a download counts for each tag of its file. */
 export const tagsOfUser = (db: Executor, userId: number): RankSource => ({
-  ranked: (after, limit) => rankedUserTags(db, userId, after, limit),
-  days: (ids, fromDay, toDay) => userTagDays(db, userId, ids, fromDay, toDay),
+  ranked: (after, limit) => rankedCross(db, USER_TAGS, userId, after, limit),
+  days: (ids, fromDay, toDay) => crossDays(db, USER_TAGS, userId, ids, fromDay, toDay),
   edges: forAllIds((e) => userTagRaw(db, userId, e.from, e.to)),
   bounded: false,
 });
@@ -79,8 +78,8 @@ export const tagsOfUser = (db: Executor, userId: number): RankSource => ({
  * Not the tag itself, which counts every download of its files (the caller adds it).
  */
 export const coTagsOf = (db: Executor, tagId: number): RankSource => ({
-  ranked: (after, limit) => rankedCoTags(db, tagId, after, limit),
-  days: (ids, fromDay, toDay) => coTagDays(db, tagId, ids, fromDay, toDay),
+  ranked: (after, limit) => rankedCross(db, CO_TAGS, tagId, after, limit),
+  days: (ids, fromDay, toDay) => crossDays(db, CO_TAGS, tagId, ids, fromDay, toDay),
   edges: forAllIds((e) => coTagRaw(db, tagId, e.from, e.to)),
   bounded: false,
 });
