@@ -7,7 +7,13 @@ import {
   type RollupTable,
 } from '../src/modules/maintenance/rollup-drift.repository.js';
 import { foldTagLinkMoves } from '../src/modules/stats/tag-moves.js';
-import { bareDatabase, insertBareFiles, insertBareUser, type UntypedDb } from './harness.js';
+import {
+  bareDatabase,
+  insertBareFiles,
+  insertBareTags,
+  insertBareUser,
+  type UntypedDb,
+} from './harness.js';
 
 // Migration 2026-12-14T0900_download_cross_rollups: a tag's downloads by user and by the files it
 // shares with each other tag. Its backfill must count a library that already has downloads
@@ -39,15 +45,7 @@ it('backfills a library with downloads, then keeps every rollup exact, up and do
   const fileIds = (await insertBareFiles(old, userId, now, ['a', 'b', 'c', 'd'])).map((f) =>
     Number(f.id),
   );
-  const tagIds: number[] = [];
-  for (const name of ['red', 'blue', 'green']) {
-    const row = await old
-      .insertInto('tags')
-      .values({ name, name_key: name, name_sort: name, created_at: now })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    tagIds.push(Number(row.id));
-  }
+  const tagIds = await insertBareTags(old, now, ['red', 'blue', 'green']);
   const [red, blue, green] = tagIds as [number, number, number];
   const [a, b, c, d] = fileIds as [number, number, number, number];
   const link = (fileId: number, tagId: number) =>

@@ -222,6 +222,24 @@ export async function insertBareUser(db: UntypedDb, at: number): Promise<number>
   return Number(row.id);
 }
 
+/** Inserts tags `names` with the columns every migration since the first accepts; their ids. */
+export async function insertBareTags(
+  db: UntypedDb,
+  at: number,
+  names: string[],
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (const name of names) {
+    const row = await db
+      .insertInto('tags')
+      .values({ name, name_key: name, name_sort: name, created_at: at })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    ids.push(Number(row.id));
+  }
+  return ids;
+}
+
 /**
  * Inserts `names` as one-byte text files of `userId` sharing one blob (with its row), with the
  * columns every migration since the first accepts; their rows, in order.

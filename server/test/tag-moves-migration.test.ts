@@ -1,7 +1,13 @@
 import { Migrator, sql } from 'kysely';
 import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
-import { bareDatabase, insertBareFiles, insertBareUser, type UntypedDb } from './harness.js';
+import {
+  bareDatabase,
+  insertBareFiles,
+  insertBareTags,
+  insertBareUser,
+  type UntypedDb,
+} from './harness.js';
 
 // Migration 2026-12-10T0900_tag_link_moves (PostgreSQL): links record their moves, a fold applies
 // them. Its down() folds what waits and puts the link triggers back to moving at once; both ways
@@ -29,15 +35,7 @@ it.runIf(process.env.TEST_DATABASE_URL)(
     const fileIds = (await insertBareFiles(old, userId, now, ['a', 'b', 'c', 'd'])).map((f) =>
       Number(f.id),
     );
-    const tagIds: number[] = [];
-    for (const name of ['red', 'blue']) {
-      const row = await old
-        .insertInto('tags')
-        .values({ name, name_key: name, name_sort: name, created_at: now })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      tagIds.push(Number(row.id));
-    }
+    const tagIds = await insertBareTags(old, now, ['red', 'blue']);
     const [red, blue] = tagIds as [number, number];
     const link = (fileId: number, tagId: number) =>
       old.insertInto('file_tags').values({ file_id: fileId, tag_id: tagId }).execute();

@@ -70,6 +70,30 @@ describe('top lists', () => {
   let wide: number[];
   const rand = random(7);
 
+  /** The stats service on the server's connection, each statement it sends passed to `record`. */
+  const recordingStats = async (
+    record: (q: { sql: string; parameters: readonly unknown[] }) => void,
+  ) => {
+    const base = t.server.connection.db;
+    const recording: KyselyPlugin = {
+      transformQuery: (args) => {
+        record(base.getExecutor().compileQuery(args.node, args.queryId));
+        return args.node;
+      },
+      transformResult: (args) => Promise.resolve(args.result),
+    };
+    const admin = await base
+      .selectFrom('users')
+      .selectAll()
+      .where('role', '=', 'ADMIN')
+      .executeTakeFirstOrThrow();
+    const viewer: Viewer = { kind: 'token', user: admin, tokenId: 0, scopes: ['STATS'] };
+    return {
+      stats: createStatsService(base.withPlugin(recording), t.server.connection.dialect),
+      viewer,
+    };
+  };
+
   beforeAll(async () => {
     t = await startTestServer();
     admin = await t.signUp('admin@example.com');
@@ -347,22 +371,10 @@ describe('top lists', () => {
 
   it("read one file, user or tag from its day rows, and a tag's files from the ranking", async () => {
     const tables: string[][] = [];
+    const { stats, viewer } = await recordingStats(({ sql }) =>
+      tables.push(['download_days', 'download_totals'].filter((n) => sql.includes(`"${n}"`))),
+    );
     const base = t.server.connection.db;
-    const recording: KyselyPlugin = {
-      transformQuery: (args) => {
-        const { sql } = base.getExecutor().compileQuery(args.node, args.queryId);
-        tables.push(['download_days', 'download_totals'].filter((n) => sql.includes(`"${n}"`)));
-        return args.node;
-      },
-      transformResult: (args) => Promise.resolve(args.result),
-    };
-    const stats = createStatsService(base.withPlugin(recording), t.server.connection.dialect);
-    const admin = await base
-      .selectFrom('users')
-      .selectAll()
-      .where('role', '=', 'ADMIN')
-      .executeTakeFirstOrThrow();
-    const viewer: Viewer = { kind: 'token', user: admin, tokenId: 0, scopes: ['STATS'] };
     const tagId = (await base.selectFrom('tags').select('id').executeTakeFirstOrThrow()).id;
     const range = { from: new Date(T0 + 3 * DAY + 5000), to: new Date(T0 + 60 * DAY + 5000) };
     for (const filter of [{ fileId: files[0] }, { userId: users[1] }, { tagId }]) {
@@ -377,21 +389,7 @@ describe('top lists', () => {
 
   it("rank a tag's users and co-tags and a user's tags by walking the cross rollups", async () => {
     const statements: { sql: string; parameters: readonly unknown[] }[] = [];
-    const base = t.server.connection.db;
-    const recording: KyselyPlugin = {
-      transformQuery: (args) => {
-        statements.push(base.getExecutor().compileQuery(args.node, args.queryId));
-        return args.node;
-      },
-      transformResult: (args) => Promise.resolve(args.result),
-    };
-    const stats = createStatsService(base.withPlugin(recording), t.server.connection.dialect);
-    const admin = await base
-      .selectFrom('users')
-      .selectAll()
-      .where('role', '=', 'ADMIN')
-      .executeTakeFirstOrThrow();
-    const viewer: Viewer = { kind: 'token', user: admin, tokenId: 0, scopes: ['STATS'] };
+    const { stats, viewer } = await recordingStats((q) => statements.push(q));
     const blue = await tagId('blue');
     const cases = [
       { ranking: 'download_user_tags', filter: { tagId: blue }, list: 'topUsers' },
