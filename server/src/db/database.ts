@@ -194,43 +194,6 @@ export interface DownloadTotalsTable {
   downloads: number;
 }
 
-/**
- * A tag's downloads by one user per UTC day (migration 2026-12-14T0900_download_cross_rollups):
- * the downloads that user made of the files carrying the tag now, kept by triggers like
- * download_days.
- */
-export interface DownloadUserTagDaysTable {
-  tag_id: number;
-  user_id: number;
-  day: number;
-  downloads: number;
-}
-
-/** All-time downloads of a tag's files by one user, kept by triggers. */
-export interface DownloadUserTagsTable {
-  tag_id: number;
-  user_id: number;
-  downloads: number;
-}
-
-/**
- * Downloads per UTC day of the files carrying both `tag_id` and `other_id` (two different tags,
- * each pair stored both ways round), kept by triggers.
- */
-export interface DownloadTagPairDaysTable {
-  tag_id: number;
-  other_id: number;
-  day: number;
-  downloads: number;
-}
-
-/** All-time downloads of the files carrying both tags, kept by triggers. */
-export interface DownloadTagPairsTable {
-  tag_id: number;
-  other_id: number;
-  downloads: number;
-}
-
 /** A file in the trash (migration 2026-12-04T0300b_trash_quotas): its files row as it was, plus… */
 export interface TrashedFilesTable extends Omit<FilesTable, 'id' | 'status' | 'download_count'> {
   id: number;
@@ -393,10 +356,6 @@ export interface Database {
   download_hours: DownloadHoursTable;
   download_days: DownloadDaysTable;
   download_totals: DownloadTotalsTable;
-  download_user_tag_days: DownloadUserTagDaysTable;
-  download_user_tags: DownloadUserTagsTable;
-  download_tag_pair_days: DownloadTagPairDaysTable;
-  download_tag_pairs: DownloadTagPairsTable;
   instances: InstancesTable;
   blob_intents: BlobIntentsTable;
   upload_sessions: UploadSessionsTable;

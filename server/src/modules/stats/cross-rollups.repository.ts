@@ -6,7 +6,9 @@ import type { Ranked } from './rollups.repository.js';
 // tag's downloads by each user (download_user_tags, download_user_tag_days) and the downloads of
 // the files carrying two tags (download_tag_pairs, download_tag_pair_days, each pair both ways
 // round). They rank a tag's users, a user's tags and a tag's co-tags for the threshold walk
-// (rank-sources.ts), which counts the partial days at either end of a range raw, here too.
+// (rank-sources.ts), which counts the partial days at either end of a range raw, here too. Raw
+// SQL for the rollups: one reader serves the three lists by table and column names, and the
+// tables stay out of the app's Database type (only this file and the doctor read them).
 
 const toMap = (rows: { id: number; n: number | string | bigint }[]) =>
   new Map(rows.map((r) => [Number(r.id), Number(r.n)]));
