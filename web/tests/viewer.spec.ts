@@ -172,6 +172,81 @@ async function openPdf(page: Page, api: Api, name: string, pdf: string) {
   return shown;
 }
 
+test('shows code with its line numbers level with the lines, which do not wrap, and copies only the code', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register({ name: 'Cody Lines' });
+  const long = `print("${'wide '.repeat(80)}")`;
+  await api.upload(me.token, {
+    name: 'tool.py',
+    content: `def main():\n    """A docstring\n    over two lines."""\n    ${long}\n`,
+  });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'tool.py' }).click();
+  const code = page.getByTestId('viewer-code');
+  const gutter = page.getByTestId('viewer-line-numbers');
+  await expect(code).toContainText('def main');
+  // Four lines, four numbers; the final newline starts no fifth.
+  await expect(gutter).toHaveText('1\n2\n3\n4');
+  await expect(gutter).toHaveAttribute('aria-hidden', 'true');
+  // Level: the same number of lines of the same height on both sides, so the long line did not
+  // wrap (it scrolls sideways instead) and each number stands beside its line.
+  const boxes = await page.evaluate(() => {
+    const box = (id: string) => document.querySelector(`[data-testid="${id}"]`)!;
+    const lineOf = (el: Element, text: string) => {
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const at = n.textContent!.indexOf(text);
+        if (at >= 0) {
+          const range = document.createRange();
+          range.setStart(n, at);
+          range.setEnd(n, at + 1);
+          return range.getBoundingClientRect();
+        }
+      }
+      throw new Error(`${text} not found`);
+    };
+    const text = box('viewer-text');
+    return {
+      gutterHeight: box('viewer-line-numbers').getBoundingClientRect().height,
+      codeHeight: box('viewer-code').getBoundingClientRect().height,
+      four: lineOf(box('viewer-line-numbers'), '4').top,
+      printed: lineOf(box('viewer-code'), 'print').top,
+      scrolls: text.scrollWidth > text.clientWidth,
+    };
+  });
+  expect(boxes.codeHeight).toBeCloseTo(boxes.gutterHeight, 0);
+  expect(boxes.printed).toBeCloseTo(boxes.four, 0);
+  expect(boxes.scrolls).toBe(true);
+  // Selecting the whole view takes the code without the numbers.
+  const selected = await page.evaluate(() => {
+    const range = document.createRange();
+    range.selectNodeContents(document.querySelector('[data-testid="viewer-text"]')!);
+    const selection = window.getSelection()!;
+    selection.removeAllRanges();
+    selection.addRange(range);
+    return selection.toString();
+  });
+  expect(selected).toContain('def main():');
+  expect(selected).not.toMatch(/^1\n2/);
+});
+
+test('a file of a type nothing names says so in words, with its download', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'state.bin', content: Buffer.from([0, 159, 146, 150, 7]) });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'state.bin' }).click();
+  const none = page.getByTestId('viewer-none');
+  await expect(none).toContainText('Files of this type cannot be shown here.');
+  await expect(none.getByTestId('viewer-download-none')).toBeVisible();
+});
+
 test('shows a PDF drawn by pdf.js, with no frame and none of its scripts run', async ({
   page,
   api,

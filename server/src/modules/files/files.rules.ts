@@ -81,9 +81,30 @@ export function typeTagFor(mimeType: string): TagName {
 // Office files are CFB): the bytes only prove "some zip".
 const GENERIC_CONTAINERS = new Set(['application/zip', 'application/x-cfb']);
 
-// mime-types maps .ts (and .mts) to MPEG transport streams. A real stream carries sync bytes that
-// file-type recognises, so when the bytes prove nothing these names are far more likely TypeScript.
-const TYPESCRIPT_NAME = /\.(ts|tsx|mts|cts)$/i;
+// Source files the extension names better than mime-types does: it maps .ts (and .mts) to MPEG
+// transport streams and .rs to an XML format (a real stream carries sync bytes that file-type
+// recognises, so when the bytes prove nothing these names are far more likely code), and knows no
+// type for .py, .go and the like, which then came out as application/octet-stream: no preview.
+const SOURCE_TYPES: Record<string, string> = {
+  ts: 'text/typescript',
+  tsx: 'text/typescript',
+  mts: 'text/typescript',
+  cts: 'text/typescript',
+  py: 'text/x-python',
+  rb: 'text/x-ruby',
+  go: 'text/x-go',
+  rs: 'text/x-rust',
+  cs: 'text/x-csharp',
+  kt: 'text/x-kotlin',
+  swift: 'text/x-swift',
+  scala: 'text/x-scala',
+  r: 'text/x-r',
+  bash: 'application/x-sh',
+  diff: 'text/x-diff',
+  patch: 'text/x-diff',
+};
+const sourceType = (name: string) =>
+  SOURCE_TYPES[/\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase() ?? ''];
 
 /**
  * The content type from the bytes (file-type, on the first KiB that putTemp kept), else from
@@ -93,7 +114,7 @@ const TYPESCRIPT_NAME = /\.(ts|tsx|mts|cts)$/i;
 export async function sniffContentType(head: Buffer, names: readonly string[]): Promise<string> {
   const sniffed = head.length ? await fileTypeFromBuffer(head) : undefined;
   const byExtension = names
-    .map((n) => (TYPESCRIPT_NAME.test(n) ? 'text/typescript' : mime.lookup(n)))
+    .map((n) => sourceType(n) ?? mime.lookup(n))
     .find((t): t is string => Boolean(t));
   if (sniffed && !(GENERIC_CONTAINERS.has(sniffed.mime) && byExtension)) return sniffed.mime;
   return byExtension ?? 'application/octet-stream';

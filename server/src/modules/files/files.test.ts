@@ -96,6 +96,15 @@ describe.each<StorageKind>(['local', 's3'])('uploads (%s storage)', (kind) => {
       mimeType: 'application/octet-stream',
       tags: [{ name: 'Other' }],
     });
+    // Source files mime-types names wrongly or not at all, shown as the code they are.
+    for (const [filename, type] of [
+      ['tool.py', 'text/x-python'],
+      ['main.rs', 'text/x-rust'],
+      ['App.tsx', 'text/typescript'],
+    ] as const) {
+      const code = await uploadOk(t, 'print(1)\n', { token: alice.token, filename });
+      expect(code.mimeType, filename).toBe(type);
+    }
     const audio = await uploadOk(t, 'not really', { token: alice.token, filename: 'song.mp3' });
     expect(audio).toMatchObject({ mimeType: 'audio/mpeg', tags: [{ name: 'Audio' }] });
   });
