@@ -178,6 +178,7 @@ test('shows code with its line numbers level with the lines, which do not wrap, 
 }) => {
   const me = await api.register({ name: 'Cody Lines' });
   const long = `print("${'wide '.repeat(80)}")`;
+  await api.upload(me.token, { name: 'next.txt', content: 'the next file\n' });
   await api.upload(me.token, {
     name: 'tool.py',
     content: `def main():\n    """A docstring\n    over two lines."""\n    ${long}\n`,
@@ -231,6 +232,15 @@ test('shows code with its line numbers level with the lines, which do not wrap, 
   });
   expect(selected).toContain('def main():');
   expect(selected).not.toMatch(/^1\n2/);
+  // The code takes the keyboard (axe: a region that scrolls must): in it, → scrolls sideways
+  // instead of going to the next file; Escape still closes the viewer.
+  const region = page.getByRole('region', { name: 'Contents of tool.py' });
+  await region.focus();
+  await page.keyboard.press('ArrowRight');
+  await expect.poll(() => region.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+  await expect(viewedName(page)).toHaveText('tool.py');
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('file-viewer')).toBeHidden();
 });
 
 test('a file of a type nothing names says so in words, with its download', async ({
