@@ -9,6 +9,7 @@ import {
 import { foldTagLinkMoves } from '../src/modules/stats/tag-moves.js';
 import {
   bareDatabase,
+  bareWrites,
   insertBareFiles,
   insertBareTags,
   insertBareUser,
@@ -48,15 +49,7 @@ it('backfills a library with downloads, then keeps every rollup exact, up and do
   const tagIds = await insertBareTags(old, now, ['red', 'blue', 'green']);
   const [red, blue, green] = tagIds as [number, number, number];
   const [a, b, c, d] = fileIds as [number, number, number, number];
-  const link = (fileId: number, tagId: number) =>
-    old.insertInto('file_tags').values({ file_id: fileId, tag_id: tagId }).execute();
-  const unlink = (fileId: number, tagId: number) =>
-    old.deleteFrom('file_tags').where('file_id', '=', fileId).where('tag_id', '=', tagId).execute();
-  const download = (fileId: number, ago: number, user: number | null = userId) =>
-    old
-      .insertInto('downloads')
-      .values({ file_id: fileId, file_name: 'x', user_id: user, at: now - ago })
-      .execute();
+  const { link, unlink, download } = bareWrites(old, userId, now);
   /** The app's fold; below the migration SQLite has nothing to fold. */
   let migrated = false;
   const fold = async () => {

@@ -241,6 +241,29 @@ export async function insertBareTags(
 }
 
 /**
+ * Writes to a database at an older migration: a link, its removal, and a download by `userId`
+ * (or `user`, null for an anonymous one) `ago` ms before `now`, each fired through the triggers
+ * of that migration.
+ */
+export function bareWrites(db: UntypedDb, userId: number, now: number) {
+  return {
+    link: (fileId: number, tagId: number) =>
+      db.insertInto('file_tags').values({ file_id: fileId, tag_id: tagId }).execute(),
+    unlink: (fileId: number, tagId: number) =>
+      db
+        .deleteFrom('file_tags')
+        .where('file_id', '=', fileId)
+        .where('tag_id', '=', tagId)
+        .execute(),
+    download: (fileId: number, ago: number, user: number | null = userId) =>
+      db
+        .insertInto('downloads')
+        .values({ file_id: fileId, file_name: 'x', user_id: user, at: now - ago })
+        .execute(),
+  };
+}
+
+/**
  * Inserts `names` as one-byte text files of `userId` sharing one blob (with its row), with the
  * columns every migration since the first accepts; their rows, in order.
  */

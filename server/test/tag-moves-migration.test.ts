@@ -3,6 +3,7 @@ import { expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import {
   bareDatabase,
+  bareWrites,
   insertBareFiles,
   insertBareTags,
   insertBareUser,
@@ -37,19 +38,7 @@ it.runIf(process.env.TEST_DATABASE_URL)(
     );
     const tagIds = await insertBareTags(old, now, ['red', 'blue']);
     const [red, blue] = tagIds as [number, number];
-    const link = (fileId: number, tagId: number) =>
-      old.insertInto('file_tags').values({ file_id: fileId, tag_id: tagId }).execute();
-    const unlink = (fileId: number, tagId: number) =>
-      old
-        .deleteFrom('file_tags')
-        .where('file_id', '=', fileId)
-        .where('tag_id', '=', tagId)
-        .execute();
-    const download = (fileId: number, ago: number) =>
-      old
-        .insertInto('downloads')
-        .values({ file_id: fileId, file_name: 'x', user_id: userId, at: now - ago })
-        .execute();
+    const { link, unlink, download } = bareWrites(old, userId, now);
 
     /** Every tag rollup as stored (zero rows left out) and as recounted. */
     const rollups = async () => {
