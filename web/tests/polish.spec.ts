@@ -226,3 +226,67 @@ test('Admin → Files gallery marks the hidden files, as its table does', async 
   await expect(page.getByTestId('status-badge')).toHaveCount(1);
   await screenshot(page, 'admin-gallery-hidden');
 });
+
+/** How many lines `part` of the text inside `cell` takes (a Range over it, its boxes' tops). */
+const linesOf = (cell: Locator, part: string) =>
+  cell.evaluate((el, part) => {
+    const nodes: Text[] = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) nodes.push(node as Text);
+    const whole = nodes.map((n) => n.data).join('');
+    const from = whole.indexOf(part);
+    if (from < 0) throw new Error(`no text holds ${part}`);
+    // The text node and offset of a position in the joined text.
+    const point = (at: number): [Text, number] => {
+      for (const node of nodes) {
+        if (at <= node.data.length) return [node, at];
+        at -= node.data.length;
+      }
+      throw new Error('past the end');
+    };
+    const range = document.createRange();
+    range.setStart(...point(from));
+    range.setEnd(...point(from + part.length));
+    const tops = [...range.getClientRects()].filter((r) => r.width > 0).map((r) => r.top);
+    return new Set(tops.map(Math.round)).size;
+  }, part);
+
+test('names and addresses wrap between words, not after a hyphen inside one', async ({
+  page,
+  api,
+  cabinet,
+}) => {
+  const email = `samuel.okafor-lindqvist.${Date.now().toString(36)}@a-rather-long-domain.example.test`;
+  const samuel = await api.register({ name: 'Samuel Okafor-Lindqvist', email });
+  await api.upload(samuel.token, {
+    name: 'Salary bands 2026 – final approved version for the board.xlsx',
+    content: 'bands',
+  });
+  await api.gql(
+    'mutation { createApiToken(name: "Nightly backup", scopes: [READ]) { token } }',
+    {},
+    samuel.token,
+  );
+  await signIn(page, cabinet.admin);
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  await page.goto('/workspace');
+  const uploader = page.locator('.uploader', { hasText: 'Okafor-Lindqvist' });
+  await expect(uploader).toBeVisible();
+  expect(await linesOf(uploader, 'Okafor-Lindqvist')).toBe(1);
+
+  await page.goto('/admin/audit');
+  const who = page.getByRole('button', { name: email });
+  await expect(who).toBeVisible();
+  // The address breaks before its @ if at all, never inside "okafor-lindqvist" or the domain.
+  expect(await linesOf(who, 'samuel.okafor-lindqvist')).toBe(1);
+  expect(await linesOf(who, 'a-rather-long-domain')).toBe(1);
+  await screenshot(page, 'audit-whole-words');
+
+  // Admin → Users: with no limit the storage reads at the row's size, not as a bar's caption.
+  await page.goto('/admin/users');
+  const row = page.getByRole('row', { name: /Samuel Okafor-Lindqvist/ });
+  const size = (locator: Locator) => locator.evaluate((el) => getComputedStyle(el).fontSize);
+  const storage = row.getByText('used, no limit');
+  expect(await size(storage)).toBe(await size(row.getByRole('cell').first()));
+});
