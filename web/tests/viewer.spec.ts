@@ -243,6 +243,49 @@ test('shows code with its line numbers level with the lines, which do not wrap, 
   await expect(page.getByTestId('file-viewer')).toBeHidden();
 });
 
+test('numbers the lines of text that ends its lines the old Mac way (CR) or the Windows way', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  await api.upload(me.token, { name: 'mac.txt', content: 'one\rtwo\rthree\r' });
+  await api.upload(me.token, { name: 'windows.txt', content: 'one\r\ntwo\r\nthree\r\nfour' });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  for (const [name, numbers] of [
+    ['mac.txt', '1\n2\n3'],
+    ['windows.txt', '1\n2\n3\n4'],
+  ]) {
+    await page.getByTestId('file-name').filter({ hasText: name }).click();
+    await expect(page.getByTestId('viewer-code')).toContainText('three');
+    await expect(page.getByTestId('viewer-line-numbers')).toHaveText(numbers!);
+    // As many numbers as lines drawn: the two columns are as tall as each other.
+    const heights = await page.evaluate(() =>
+      ['viewer-line-numbers', 'viewer-code'].map(
+        (id) => document.querySelector(`[data-testid="${id}"]`)!.getBoundingClientRect().height,
+      ),
+    );
+    expect(heights[1]).toBeCloseTo(heights[0]!, 0);
+    await page.keyboard.press('Escape');
+    await expect(page.getByTestId('file-viewer')).toBeHidden();
+  }
+});
+
+test('a long text is shown up to its first 512 KB, without a broken last character', async ({
+  page,
+  api,
+}) => {
+  const me = await api.register();
+  // One byte, then two-byte characters: the 512 KB cut falls inside the last one shown.
+  await api.upload(me.token, { name: 'accents.txt', content: `a${'é'.repeat(300_000)}` });
+  await signIn(page, me);
+  await page.goto('/workspace');
+  await page.getByTestId('file-name').filter({ hasText: 'accents.txt' }).click();
+  await expect(page.getByText('Showing the first 512 KB.')).toBeVisible();
+  const shown = await page.getByTestId('viewer-code').textContent();
+  expect(shown).toBe(`a${'é'.repeat((512 * 1024 - 2) / 2)}`);
+});
+
 test('a file of a type nothing names says so in words, with its download', async ({
   page,
   api,
