@@ -36,6 +36,7 @@ import * as uploadSessionsByUser from './2026-12-12T0900_upload_sessions_by_user
 import * as foldWalksFiles from './2026-12-13T0900_fold_walks_files.js';
 import * as downloadCrossRollups from './2026-12-14T0900_download_cross_rollups.js';
 import * as downloadsUserFile from './2026-12-14T0910_downloads_user_file.js';
+import * as shareLinkViews from './2026-12-15T0900_share_link_views.js';
 
 // Static imports rather than a folder scan: FileMigrationProvider cannot load .ts under vitest,
 // and a static list makes the order explicit. Add each new migration here, in time order.
@@ -77,4 +78,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-13T0900_fold_walks_files': foldWalksFiles,
   '2026-12-14T0900_download_cross_rollups': downloadCrossRollups,
   '2026-12-14T0910_downloads_user_file': downloadsUserFile,
+  '2026-12-15T0900_share_link_views': shareLinkViews,
 };

@@ -80,6 +80,8 @@ test('share a file from the workspace, copy the link, and revoke it in My links'
   const row = page.getByTestId('share-link-row');
   await expect(row).toHaveCount(1);
   await expect(row.getByTestId('share-link-downloads')).toHaveText('1 / 3');
+  // The stranger opened the page once (the download is not a second view).
+  await expect(row.getByTestId('share-link-views')).toHaveText('1');
   await row.getByRole('button', { name: 'Revoke' }).click();
   await page.getByRole('button', { name: 'Revoke link' }).click();
   await expect(row.getByTestId('share-link-state')).toHaveText('Revoked');

@@ -241,6 +241,9 @@ export interface ShareLinksTable {
   max_downloads: number | null;
   download_count: Defaulted<number>;
   last_used_at: number | null;
+  /** Openings of its share page, one per client address every 30 minutes. */
+  view_count: Defaulted<number>;
+  last_viewed_at: number | null;
   revoked_at: number | null;
   note: string | null;
 }

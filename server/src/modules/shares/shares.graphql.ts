@@ -79,6 +79,16 @@ export const ShareLinkRef = builder.loadableObject('ShareLink', {
       'last_used_at',
       instantOrNull('The last download through it; null if none.'),
     ),
+    viewCount: t.exposeInt('view_count', {
+      description:
+        'Openings of its share page (answers of `share` that showed its files), one per client ' +
+        'address every 30 minutes, so reloads are not counted again; a preview needs no download, ' +
+        'so this tells whether anyone looked.',
+    }),
+    lastViewedAt: t.expose(
+      'last_viewed_at',
+      instantOrNull('The last counted opening of its share page; null if none.'),
+    ),
     state: t.loadable({
       type: ShareLinkStateEnum,
       description:
@@ -219,7 +229,8 @@ builder.queryFields((t) => ({
       'A link with a password answers FORBIDDEN with `extensions.passwordRequired: true` until ' +
       'the right `password` is given (also for a wrong one); guesses are limited per link and ' +
       'client address (RATE_LIMITED with `retryAfter`). The right password also sets a cookie ' +
-      'for the link’s routes and puts a short-lived proof into the URLs.',
+      'for the link’s routes and puts a short-lived proof into the URLs. An answer that shows ' +
+      'the files counts as a view of the link (`ShareLink.viewCount`).',
     args: {
       token: t.arg.string({ required: true, description: 'The token of `/s/<token>`.' }),
       password: t.arg.string({ description: 'The link’s password, when it has one.' }),

@@ -211,6 +211,19 @@ export async function revokeShareLinkRow(
   });
 }
 
+/** Counts one opening of the link's share page at `at`. */
+export async function recordShareView(db: Db, id: number, at: number): Promise<void> {
+  await db
+    .updateTable('share_links')
+    .set({
+      view_count: sql<number>`view_count + 1`,
+      last_viewed_at: sql<number>`case when last_viewed_at is null or last_viewed_at < ${at}
+        then ${at} else last_viewed_at end`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
 /**
  * Records downloads of `fileIds` (one row each, `user_id` null) through a link, or nothing at all.
  * The link's counter goes first, by a conditional UPDATE that only passes while the link is not

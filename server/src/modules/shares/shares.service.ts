@@ -24,6 +24,7 @@ import {
   findShareLinksByIds,
   insertShareLink,
   recordShareDownloads,
+  recordShareView,
   releaseShareDownloads,
   revokeShareLinkRow,
   shareLinkListing,
@@ -42,6 +43,8 @@ export const PROOF_TTL_MS = 30 * 60 * 1000;
 export const GUESSES_PER_ADDRESS = 10;
 export const GUESSES_PER_LINK = 100;
 const GUESS_WINDOW_S = 15 * 60;
+/** A client address opening a link's page again within this many seconds is not a new view. */
+const VIEW_WINDOW_S = 30 * 60;
 
 /**
  * FORBIDDEN with `extensions.passwordRequired: true`: the link needs its password (none was
@@ -164,6 +167,7 @@ export function createSharesService(deps: {
   const { db } = deps;
   const byAddress = deps.limiterFactory({ keyPrefix: 'share_pw_addr', duration: GUESS_WINDOW_S });
   const byLink = deps.limiterFactory({ keyPrefix: 'share_pw_link', duration: GUESS_WINDOW_S });
+  const viewsByAddress = deps.limiterFactory({ keyPrefix: 'share_view', duration: VIEW_WINDOW_S });
 
   /**
    * The link behind `token` if it works now: well-formed, known, not revoked, not expired, not
@@ -208,6 +212,17 @@ export function createSharesService(deps: {
         : Math.max(0, found.link.max_downloads - found.link.download_count),
     proof,
   });
+
+  /**
+   * The page of a link was shown to `address`: a view, unless that address had one of this link
+   * in the window (a reload, a second tab). The window also keeps a flood of requests from
+   * turning into as many writes of the link's row.
+   */
+  async function shown(share: OpenShare, address: string, now: number): Promise<OpenShare> {
+    const window = await viewsByAddress.add(`${share.link.id}|${address}`);
+    if (window.points === 1) await recordShareView(db, share.link.id, now);
+    return share;
+  }
 
   /** Counts one guess; throws RATE_LIMITED past either limit. */
   async function countGuess(linkId: number, address: string) {
@@ -350,9 +365,13 @@ export function createSharesService(deps: {
         return null;
       }
       const { link } = found.found;
-      if (link.password_hash === null) return open(found.found, token, found.files, null);
+      if (link.password_hash === null) {
+        return shown(open(found.found, token, found.files, null), address, now);
+      }
       if (password == null) {
-        if (checkProof(link, proof, now)) return open(found.found, token, found.files, proof);
+        if (checkProof(link, proof, now)) {
+          return shown(open(found.found, token, found.files, proof), address, now);
+        }
         throw new PasswordRequiredError();
       }
       await countGuess(link.id, address);
@@ -362,7 +381,7 @@ export function createSharesService(deps: {
           ? await verifyPassword(link.password_hash, password)
           : await verifyDummy(password.slice(0, 256)).then(() => false);
       if (!ok) throw new PasswordRequiredError('The password is wrong.');
-      return open(found.found, token, found.files, makeProof(link, now));
+      return shown(open(found.found, token, found.files, makeProof(link, now)), address, now);
     },
 
     /**

@@ -28,6 +28,8 @@ interface Link {
   maxDownloads: number | null;
   downloadCount: number;
   lastUsedAt: string | null;
+  viewCount?: number;
+  lastViewedAt?: string | null;
   revoked: boolean;
   note: string | null;
   files: { id: string; name: string }[];
@@ -435,6 +437,52 @@ describe('share links', () => {
     expect(
       (await share(token, 'open sesame', { 'x-forwarded-for': '203.0.113.8' })).data?.share,
     ).not.toBeNull();
+  });
+
+  it('counts a view per address and link every 30 minutes, only when the page shows the files', async () => {
+    const views = async (id: string) => {
+      const res = await t.gql<{ shareLinks: { edges: { node: Link }[] } }>(
+        `{ shareLinks(first: 100) { edges { node { id viewCount lastViewedAt downloadCount } } } }`,
+        {},
+        { token: alice.token },
+      );
+      return res.data!.shareLinks.edges.map((e) => e.node).find((l) => l.id === id)!;
+    };
+    const open = await create({ fileIds: [report.id] });
+    const locked = await create({ fileIds: [report.id], password: 'open sesame' });
+    expect(await views(open.id)).toMatchObject({ viewCount: 0, lastViewedAt: null });
+    const before = Date.now();
+
+    // Reloads and a second tab from one address are one view; another address is another,
+    // also when both come at once.
+    const a = { 'x-forwarded-for': '198.51.100.1' };
+    const b = { 'x-forwarded-for': '198.51.100.2' };
+    await Promise.all([share(tokenOf(open), undefined, a), share(tokenOf(open), undefined, a)]);
+    await share(tokenOf(open), undefined, a);
+    await Promise.all([share(tokenOf(open), undefined, b), share(tokenOf(open), undefined, b)]);
+    const seen = await views(open.id);
+    expect(seen).toMatchObject({ viewCount: 2, downloadCount: 0 });
+    expect(Date.parse(seen.lastViewedAt!)).toBeGreaterThanOrEqual(before - 1000);
+
+    // A password page that has not been unlocked shows nothing: no view until the right one.
+    await share(tokenOf(locked), undefined, a);
+    await share(tokenOf(locked), 'open barley', a);
+    expect((await views(locked.id)).viewCount).toBe(0);
+    expect((await share(tokenOf(locked), 'open sesame', a)).data?.share).not.toBeNull();
+    expect((await views(locked.id)).viewCount).toBe(1);
+
+    // A revoked link shows nothing either.
+    await t.gql(
+      `mutation($id: ID!) { revokeShareLink(id: $id) }`,
+      { id: open.id },
+      {
+        token: alice.token,
+      },
+    );
+    expect(
+      (await share(tokenOf(open), undefined, { 'x-forwarded-for': '198.51.100.3' })).data,
+    ).toEqual({ share: null });
+    expect((await views(open.id)).viewCount).toBe(2);
   });
 
   it('never lets more downloads through than the limit, 20 at once', async () => {

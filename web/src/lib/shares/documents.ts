@@ -10,6 +10,8 @@ export const ShareLinkFields = graphql(`
     maxDownloads
     downloadCount
     lastUsedAt
+    viewCount
+    lastViewedAt
     revoked
     state
     note
