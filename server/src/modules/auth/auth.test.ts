@@ -232,6 +232,28 @@ describe('rate limits', () => {
     }
   });
 
+  it('counts the addresses of one IPv6 /64 as one client', async () => {
+    const t = await startTestServer({ AUTH_RATE_PER_ADDRESS: '3', TRUST_PROXY: '1' });
+    try {
+      const from = (address: string) => ({ headers: { 'x-forwarded-for': address } });
+      // A host rotating through its /64 gets no fresh limit with each new address.
+      for (const address of ['2001:db8:1:2::a', '2001:db8:1:2::b', '2001:db8:1:2:ffff::c']) {
+        const res = await t.gql(
+          LOGIN,
+          { email: 'x@example.com', password: 'whatever1' },
+          from(address),
+        );
+        expect(errorCode(res)).toBe('BAD_USER_INPUT');
+      }
+      const next = { email: 'x@example.com', password: 'whatever1' };
+      expect(errorCode(await t.gql(LOGIN, next, from('2001:db8:1:2::d')))).toBe('RATE_LIMITED');
+      // The next /64 is another client.
+      expect(errorCode(await t.gql(LOGIN, next, from('2001:db8:1:3::a')))).toBe('BAD_USER_INPUT');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('locks an email after 10 failed sign-ins, even for the right password', async () => {
     const t = await startTestServer();
     try {

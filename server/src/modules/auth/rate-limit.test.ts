@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../db/migrate.js';
 import { createPostgresDatabase } from '../../../test/harness.js';
 import { eventually } from '../../../test/uploads.js';
 import {
+  addressKey,
   limiterFactoryFor,
   memoryLimiters,
   postgresLimiters,
@@ -95,5 +96,21 @@ describe.skipIf(!onPostgres)('postgres limiter', () => {
     );
     expect(rows).toHaveLength(1);
     expect(rows[0]!.key).toMatch(/^privacy:[0-9a-f]{64}$/);
+  });
+});
+
+describe('addressKey', () => {
+  it('counts an IPv6 address by its /64 and an IPv4 address by itself', () => {
+    // Every spelling of addresses in one /64 gives one key; the next /64 another.
+    const one = addressKey('2001:db8:1:2::a');
+    expect(one).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:0DB8:0001:0002:ffff:1:2:3')).toBe(one);
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey('2001:db8:1:3::a')).not.toBe(one);
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    // Not an address (a proxy's header gone wrong): kept, but never longer than 64 characters.
+    expect(addressKey('unknown')).toBe('unknown');
+    expect(addressKey('x'.repeat(500))).toHaveLength(64);
   });
 });

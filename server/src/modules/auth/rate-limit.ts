@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import ipaddr from 'ipaddr.js';
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { Connection } from '../../db/connection.js';
@@ -33,6 +34,21 @@ export interface Limiter {
   /** The key's open window, or null when it has none. */
   get(key: string): Promise<LimiterWindow | null>;
   delete(key: string): Promise<void>;
+}
+
+/**
+ * What per-address limits count a client address under: an IPv4 address itself, an IPv6
+ * address's /64. An IPv6 host is usually given a whole /64 and may take a new address from it
+ * for every request; counted by address, each would get a fresh limit (and a fresh window kept
+ * in memory). IPv4-mapped IPv6 addresses count as their IPv4 address; anything that is not an
+ * address (a misconfigured proxy's header) counts as its first 64 characters.
+ */
+export function addressKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address.slice(0, 64);
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const hextets = (parsed as ipaddr.IPv6).parts.slice(0, 4).map((part) => part.toString(16));
+  return `${hextets.join(':')}::/64`;
 }
 
 export type LimiterFactory = (options: { keyPrefix: string; duration: number }) => Limiter;
@@ -126,7 +142,7 @@ export function createAuthRateLimits(
 
   return {
     async attempt(address) {
-      const window = await byAddress.add(address);
+      const window = await byAddress.add(addressKey(address));
       if (window.points > perAddress) throw limited(window);
     },
     async beginSignIn(email) {

@@ -13,7 +13,7 @@ import {
 import { hashToken } from '../../secrets.js';
 import { codePoints, noControlCharacters, parseInput } from '../../validation.js';
 import { hashPassword, verifyDummy, verifyPassword } from '../auth/password.js';
-import type { LimiterFactory } from '../auth/rate-limit.js';
+import { addressKey, type LimiterFactory } from '../auth/rate-limit.js';
 import { audit, type Actor } from '../audit/audit.service.js';
 import type { Viewer } from '../auth/viewer.js';
 import { isAdmin, mayChangeFile, seesHiddenFiles } from '../auth/visibility.js';
@@ -219,7 +219,7 @@ export function createSharesService(deps: {
    * turning into as many writes of the link's row.
    */
   async function shown(share: OpenShare, address: string, now: number): Promise<OpenShare> {
-    const window = await viewsByAddress.add(`${share.link.id}|${address}`);
+    const window = await viewsByAddress.add(`${share.link.id}|${addressKey(address)}`);
     if (window.points === 1) await recordShareView(db, share.link.id, now);
     return share;
   }
@@ -227,7 +227,7 @@ export function createSharesService(deps: {
   /** Counts one guess; throws RATE_LIMITED past either limit. */
   async function countGuess(linkId: number, address: string) {
     const [mine, all] = await Promise.all([
-      byAddress.add(`${linkId}|${address}`),
+      byAddress.add(`${linkId}|${addressKey(address)}`),
       byLink.add(String(linkId)),
     ]);
     const over =
