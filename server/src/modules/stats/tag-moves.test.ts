@@ -2,6 +2,12 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../test/harness.js';
 import { insertDownloads, insertFiles } from '../../../test/library.js';
+import {
+  deleteTrashedFiles,
+  findTrashedFiles,
+  lockTrashedFiles,
+  reinsertFile,
+} from '../files/trash.repository.js';
 import { foldTagLinkMoves, pendingTagLinkMoves } from './tag-moves.js';
 
 const TAG = `mutation($ids: [ID!]!, $add: [String!], $remove: [String!]) {
@@ -132,6 +138,82 @@ describe('tag rollups under retags, trash and downloads at once', () => {
       expect(stats.downloadStats.total).toBe(6);
       expect(stats.downloadStats.topTags).toEqual([{ tag: { name: 'Moved later' }, count: 6 }]);
       expect(await pendingTagLinkMoves(db, dialect)).toBe(0);
+      const { stored, counted } = await tagRollups();
+      expect(stored).toEqual(counted);
+    },
+  );
+
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    'PostgreSQL: a download taken back while its file is restored is not folded into the restored links',
+    async () => {
+      const { db, dialect } = t.server.connection;
+      const downloads = t.server.app.services.downloads;
+      const [fileId] = await insertFiles(t, [
+        // Uploaded by the admin: putting it back touches its uploader's row, not alice's.
+        { name: 'restored.txt', uploadedBy: Number(admin.id), tags: ['Restored'] },
+      ]);
+      const tagId = (
+        await db
+          .selectFrom('tags')
+          .select('id')
+          .where('name', '=', 'Restored')
+          .executeTakeFirstOrThrow()
+      ).id;
+      const zip = (await downloads.recordMany([fileId!], Number(alice.id), false, Date.now()))!;
+      await gql(DELETE_MANY, { ids: [String(fileId)] });
+      await foldTagLinkMoves(db, dialect);
+      // Lock waits in this test's database: how the steps below know where the others stand.
+      const waiting = async () =>
+        Number(
+          (
+            await sql<{ n: string }>`select count(*) as n from pg_stat_activity
+              where datname = current_database() and wait_event_type = 'Lock'`.execute(db)
+          ).rows[0]!.n,
+        );
+      const gate = () => {
+        let open!: () => void;
+        return { opened: new Promise<void>((resolve) => (open = resolve)), open: () => open() };
+      };
+
+      // Alice's row held elsewhere, so the take-back stops before its commit, at its last step.
+      const held = gate();
+      const holding = db.transaction().execute(async (trx) => {
+        await trx
+          .selectFrom('users')
+          .select('id')
+          .where('id', '=', Number(alice.id))
+          .forUpdate()
+          .execute();
+        await held.opened;
+      });
+      // A restore takes the trashed row first, and puts the file and its link back while the
+      // take-back waits for that row.
+      const restoring = gate();
+      const locked = gate();
+      const restore = db.transaction().execute(async (trx) => {
+        await lockTrashedFiles(trx, [fileId!]);
+        locked.open();
+        await restoring.opened;
+        const [row] = await findTrashedFiles(trx, [fileId!]);
+        await reinsertFile(trx, row!);
+        await trx.insertInto('file_tags').values({ file_id: fileId!, tag_id: tagId }).execute();
+        await deleteTrashedFiles(trx, [fileId!]);
+      });
+      await locked.opened;
+      const release = downloads.releaseMany(Number(alice.id), zip);
+      await expect.poll(waiting).toBe(1);
+      restoring.open();
+      await restore;
+      // The take-back now waits for alice's row, its download row deleted; the restore's link
+      // move waits for a fold. A fold now must wait for the take-back (it holds the file's row),
+      // or else it counts the deleted download into the restored link.
+      await expect.poll(waiting).toBe(1);
+      let settled = false;
+      const folding = foldTagLinkMoves(db, dialect).finally(() => (settled = true));
+      await expect.poll(async () => settled || (await waiting()) >= 2).toBe(true);
+      held.open();
+      await Promise.all([holding, release, folding]);
+      await foldTagLinkMoves(db, dialect);
       const { stored, counted } = await tagRollups();
       expect(stored).toEqual(counted);
     },
