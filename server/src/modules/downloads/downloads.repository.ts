@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Db, DownloadRow, Executor } from '../../db/database.js';
 import { allOrNone } from '../../db/all-or-none.js';
 import { newestFirstLog, type TimeRange } from '../../db/newest-first.js';
-import type { Dialect } from '../../db/connection.js';
 import { isInFiles } from '../files/files.repository.js';
 
 export interface DownloadFilter extends TimeRange {
@@ -81,20 +80,20 @@ export async function recordFileDownloads(
  * Takes back counted downloads that never happened, in the lock order of their file rows: each
  * history row goes (with it, by trigger, the hourly and rolled-up counts) and its file's counter
  * drops by one; the file's last-download time is set again from the rows that remain, so it names
- * no download that did not take place. A file moved to the trash meanwhile has no row to update:
- * on PostgreSQL its trashed row is locked instead, as the fold of the tags' moves locks it
- * (modules/stats/tag-moves.ts), so the two never count the same download apart.
+ * no download that did not take place. A file moved to the trash meanwhile has its trashed row
+ * updated instead (a restore brings the counter back with it); on PostgreSQL that row is then the
+ * one locked, as the fold of the tags' moves locks it (modules/stats/tag-moves.ts), so the two
+ * never count the same download apart.
  */
 export async function uncountFileDownloads(
   trx: Executor,
-  dialect: Dialect,
   downloads: readonly RecordedDownload[],
 ): Promise<void> {
   for (const download of [...downloads].sort((a, b) => a.fileId - b.fileId)) {
-    const uncount = async () =>
+    const uncountIn = async (table: 'files' | 'trashed_files') =>
       (
         await trx
-          .updateTable('files')
+          .updateTable(table)
           .set({
             download_count: sql<number>`download_count - 1`,
             last_downloaded_at: sql<number | null>`(select max(d.at) from downloads d
@@ -103,26 +102,17 @@ export async function uncountFileDownloads(
           .where('id', '=', download.fileId)
           .executeTakeFirst()
       ).numUpdatedRows > 0n;
-    let locked = await uncount();
-    // A restore that took the trashed row first leaves neither row to this transaction: then the
-    // file's row is back and is asked for again. Without a lock on either, a fold could count
-    // this download into a restored link while its removal is still uncommitted (found by
+    // A restore that took the trashed row first leaves neither row to this transaction: the file
+    // is back in `files` and is asked for again. Holding neither, a fold could count this
+    // download into a restored link while its removal is still uncommitted (found by
     // tag-moves.test.ts on a busy machine). Bounded: a file purged meanwhile has neither row.
-    for (let tries = 0; dialect === 'postgres' && !locked && tries < 3; tries++) {
-      locked = (await lockTrashedRow(trx, download.fileId)) || (await uncount());
+    let found = await uncountIn('files');
+    for (let tries = 0; !found && tries < 3; tries++) {
+      found = (await uncountIn('trashed_files')) || (await uncountIn('files'));
     }
     await trx.deleteFrom('downloads').where('id', '=', download.id).execute();
   }
 }
-
-/** PostgreSQL: locks the file's trashed row; false when the trash does not hold it (now). */
-const lockTrashedRow = async (trx: Executor, fileId: number): Promise<boolean> =>
-  (await trx
-    .selectFrom('trashed_files')
-    .select('id')
-    .where('id', '=', fileId)
-    .forUpdate()
-    .executeTakeFirst()) !== undefined;
 
 /**
  * Writes one history row and bumps the file's and the user's counters, in one transaction and
@@ -186,12 +176,11 @@ export const recordDownloads = (
  */
 export async function releaseDownloads(
   db: Db,
-  dialect: Dialect,
   release: { userId: number; downloads: readonly RecordedDownload[] },
 ): Promise<void> {
   if (release.downloads.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    await uncountFileDownloads(trx, dialect, release.downloads);
+    await uncountFileDownloads(trx, release.downloads);
     await trx
       .updateTable('users')
       .set({ download_count: sql<number>`download_count - ${release.downloads.length}` })

@@ -30,7 +30,7 @@ export function createDownloadsService(db: Db, dialect: Dialect) {
     ) => retryOnDeadlock(dialect, () => recordDownloads(db, { fileIds, userId, at, activeOnly })),
     /** Takes back downloads of `recordMany` that did not happen (a ZIP cut by storage). */
     releaseMany: (userId: number, downloads: readonly RecordedDownload[]) =>
-      retryOnDeadlock(dialect, () => releaseDownloads(db, dialect, { userId, downloads })),
+      retryOnDeadlock(dialect, () => releaseDownloads(db, { userId, downloads })),
     list: (filter: DownloadFilter, limit: number, offset: number) =>
       listDownloads(db, filter, limit, offset),
     count: (filter: DownloadFilter) => countDownloads(db, filter),

@@ -1,5 +1,4 @@
 import { sql, type Insertable } from 'kysely';
-import type { Dialect } from '../../db/connection.js';
 import type { Db, Executor, FileRow, ShareLinkRow, ShareLinksTable } from '../../db/database.js';
 import { allOrNone } from '../../db/all-or-none.js';
 import { listing } from '../../db/listing.js';
@@ -272,7 +271,6 @@ export const recordShareDownloads = (
  */
 export async function releaseShareDownloads(
   db: Db,
-  dialect: Dialect,
   release: { linkId: number; downloads: readonly RecordedDownload[] },
 ): Promise<void> {
   if (release.downloads.length === 0) return;
@@ -287,6 +285,6 @@ export async function releaseShareDownloads(
       })
       .where('id', '=', release.linkId)
       .execute();
-    await uncountFileDownloads(trx, dialect, release.downloads);
+    await uncountFileDownloads(trx, release.downloads);
   });
 }

@@ -409,9 +409,7 @@ export function createSharesService(deps: {
 
     /** Takes back recorded downloads whose bytes were never sent (a ZIP cut by storage). */
     releaseDownloads: (linkId: number, downloads: readonly RecordedDownload[]) =>
-      retryOnDeadlock(deps.dialect, () =>
-        releaseShareDownloads(db, deps.dialect, { linkId, downloads }),
-      ),
+      retryOnDeadlock(deps.dialect, () => releaseShareDownloads(db, { linkId, downloads })),
 
     proofCookie(token: string, proof: string): string {
       return [

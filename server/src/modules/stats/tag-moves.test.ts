@@ -219,6 +219,29 @@ describe('tag rollups under retags, trash and downloads at once', () => {
     },
   );
 
+  it('takes a download back from a file in the trash, so its counter comes back right', async () => {
+    const { db, dialect } = t.server.connection;
+    const downloads = t.server.app.services.downloads;
+    const [fileId] = await insertFiles(t, [
+      { name: 'binned.txt', uploadedBy: Number(admin.id), tags: ['Binned'] },
+    ]);
+    const kept = await downloads.record(fileId!, Number(alice.id), Date.now() - HOUR);
+    const zip = (await downloads.recordMany([fileId!], Number(alice.id), false, Date.now()))!;
+    await gql(DELETE_MANY, { ids: [String(fileId)] });
+    // The ZIP could not be sent after all; meanwhile its file went to the trash.
+    await downloads.releaseMany(Number(alice.id), zip);
+    await gql(RESTORE_MANY, { ids: [String(fileId)] });
+    const file = await db
+      .selectFrom('files')
+      .select(['download_count', 'last_downloaded_at'])
+      .where('id', '=', fileId!)
+      .executeTakeFirstOrThrow();
+    expect(file).toEqual({ download_count: 1, last_downloaded_at: kept!.at });
+    await foldTagLinkMoves(db, dialect);
+    const { stored, counted } = await tagRollups();
+    expect(stored).toEqual(counted);
+  });
+
   it('stay exact while downloads, retags, trash and restores of the same files run at once', async () => {
     const { db, dialect } = t.server.connection;
     const downloads = t.server.app.services.downloads;
