@@ -216,7 +216,8 @@ export function createSharesService(deps: {
   /**
    * The page of a link was shown to `address`: a view, unless that address had one of this link
    * in the window (a reload, a second tab). The window also keeps a flood of requests from
-   * turning into as many writes of the link's row.
+   * turning into as many writes of the link's row (on PostgreSQL the window itself is one upsert
+   * a request, as a password guess's is).
    */
   async function shown(share: OpenShare, address: string, now: number): Promise<OpenShare> {
     const window = await viewsByAddress.add(`${share.link.id}|${addressKey(address)}`);
